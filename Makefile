@@ -1,0 +1,96 @@
+# bb — self-service terminal toolkit. GNU make.
+# make [all] | check [SANITIZE=1] | demo | bench | install | uninstall | deps | clean
+
+VERSION  = 0.1.0
+PREFIX  ?= /usr/local
+BINDIR  ?= $(PREFIX)/bin
+DATADIR ?= $(PREFIX)/share
+MANDIR  ?= $(DATADIR)/man
+DESTDIR ?=
+
+PKGS     = jansson yaml-0.1 libcrypto
+PKG_CONFIG ?= pkg-config
+
+CC      ?= cc
+CFLAGS  ?= -O2 -g
+# Warnings stay on whatever the user sets (mblaze's habit).
+override CFLAGS := -std=c11 -Wall -Wextra -Wshadow -Wstrict-prototypes -Wformat=2 \
+	-Wno-format-nonliteral $(CFLAGS)
+override CPPFLAGS := -D_GNU_SOURCE -Ilib -DBB_VERSION='"$(VERSION)"' \
+	-DBB_SERVICES_DIR='"$(DATADIR)/bb/services"' $(CPPFLAGS)
+
+ifeq ($(SANITIZE),1)
+B = .build-san
+override CFLAGS += -fsanitize=address,undefined -fno-sanitize-recover=undefined \
+	-fno-omit-frame-pointer
+override LDFLAGS += -fsanitize=address,undefined
+else
+B = .build
+endif
+
+PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+
+LIB_SRC = $(wildcard lib/*.c lib/*/*.c)
+LIB_OBJ = $(LIB_SRC:%.c=$(B)/%.o)
+PROGS   = bb-form
+BINS    = $(PROGS:%=$(B)/%)
+UNIT_SRC = $(wildcard tests/unit/*.c)
+UNITS    = $(UNIT_SRC:tests/unit/%.c=$(B)/unit/%)
+MANS     = $(wildcard man/*.[1-8])
+
+all: $(BINS)
+
+$(B)/%.o: %.c $(wildcard lib/*.h lib/*/*.h)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(B)/libbb.a: $(LIB_OBJ)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(B)/%: $(B)/cmd/%.o $(B)/libbb.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(B)/unit/%: $(B)/tests/unit/%.o $(B)/libbb.a
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lcmocka
+
+deps:
+	scripts/install-deps
+
+# Every test: command tests (tests/*.t) and unit tests, run by prove; man pages lint.
+check: deps
+	$(MAKE) --no-print-directory all units SANITIZE=$(SANITIZE)
+	BB_BIN=$(abspath $(B)) BB_TOP=$(CURDIR) prove $(PROVEFLAGS) tests/*.t
+
+units: $(UNITS)
+
+bench: deps
+	$(MAKE) --no-print-directory all
+	BB_BIN=$(abspath $(B)) BB_TOP=$(CURDIR) sh tests/bench/run
+
+demo: deps
+	$(MAKE) --no-print-directory all
+	BB_BIN=$(abspath $(B)) sh scripts/demo
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
+		$(DESTDIR)$(MANDIR)/man7 $(DESTDIR)$(DATADIR)/bb/services
+	install -m 755 $(BINS) $(DESTDIR)$(BINDIR)/
+	for m in $(MANS); do install -m 644 $$m $(DESTDIR)$(MANDIR)/man$${m##*.}/; done
+	for d in scripts/services/*/; do \
+		install -d $(DESTDIR)$(DATADIR)/bb/services/$$(basename $$d) && \
+		install -m 644 $$d/form.yaml $(DESTDIR)$(DATADIR)/bb/services/$$(basename $$d)/; \
+	done
+
+uninstall:
+	for p in $(PROGS); do rm -f $(DESTDIR)$(BINDIR)/$$p; done
+	for m in $(MANS); do rm -f $(DESTDIR)$(MANDIR)/man$${m##*.}/$${m##*/}; done
+	rm -rf $(DESTDIR)$(DATADIR)/bb/services
+
+clean:
+	rm -rf .build .build-san
+
+.PHONY: all check units bench demo deps install uninstall clean
+.SECONDARY:

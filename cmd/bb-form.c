@@ -1,0 +1,316 @@
+/* bb-form: the application forms of a service — lint definitions, fill a case's form part
+ * without a screen, show a form as a person reads it. */
+#include "case.h"
+#include "config.h"
+#include "diag.h"
+#include "exit.h"
+#include "files.h"
+#include "form/form.h"
+#include "log.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static const char usage_text[] =
+    "usage: bb-form [-c CONFIG] [-v|-q] check FORM...\n"
+    "       bb-form [-c CONFIG] [-v|-q] fill FORM [--set NAME=VALUE]... [--answers FILE]\n"
+    "               [--new] [-o OUT] [CASE]\n"
+    "       bb-form [-c CONFIG] show FORM [--format text|json] [--lang de|en]\n"
+    "       bb-form --help | --version\n"
+    "FORM is a form.yaml path or a service id (looked up in form.services).\n";
+
+static void __attribute__((noreturn))
+usage(int status)
+{
+	fputs(usage_text, status == 0 ? stdout : stderr);
+	exit(status);
+}
+
+/* A service id names DIR/ID/form.yaml; anything with a slash or .yaml is a path. */
+static char *
+resolve_form(const char *arg, const struct bb_config *cfg)
+{
+	const char *dir = bb_config_str(cfg, "form.services");
+	size_t len;
+	char *path;
+
+	if (strchr(arg, '/') != NULL || (strlen(arg) > 5 &&
+	    strcmp(arg + strlen(arg) - 5, ".yaml") == 0))
+		return strdup(arg);
+	if (strspn(arg, "abcdefghijklmnopqrstuvwxyz0123456789-") != strlen(arg) || !*arg)
+		bb_die(BB_USAGE, "%s: not a service id or a path to a form", arg);
+	len = strlen(dir) + strlen(arg) + 16;
+	if ((path = malloc(len)) != NULL)
+		snprintf(path, len, "%s/%s/form.yaml", dir, arg);
+	return path;
+}
+
+static void
+print_problems(const struct bb_problems *p)
+{
+	size_t i;
+
+	for (i = 0; i < p->n; i++)
+		fprintf(stderr, "%s: %s\n", bb_progname, p->msg[i]);
+}
+
+static struct bb_form *
+load_form(const char *arg, const struct bb_config *cfg)
+{
+	struct bb_problems p = { 0 };
+	struct bb_form *form;
+	char *path = resolve_form(arg, cfg);
+	int rc;
+
+	if (path == NULL)
+		bb_die(BB_SOFTWARE, "out of memory");
+	rc = bb_form_load(path, &form, &p);
+	free(path);
+	if (rc != 0) {
+		print_problems(&p);
+		bb_problems_free(&p);
+		exit(rc);
+	}
+	return form;
+}
+
+static int
+cmd_check(int argc, char **argv, const struct bb_config *cfg)
+{
+	int i, status = 0;
+
+	if (argc < 1)
+		usage(BB_USAGE);
+	for (i = 0; i < argc; i++) {
+		struct bb_problems p = { 0 };
+		struct bb_form *form;
+		char *path = resolve_form(argv[i], cfg);
+		int rc = path != NULL ? bb_form_load(path, &form, &p) : BB_SOFTWARE;
+		print_problems(&p);
+		bb_problems_free(&p);
+		if (rc == 0)
+			bb_form_free(form);
+		else if (status != BB_CONFIG)
+			status = rc;
+		free(path);
+	}
+	return status;
+}
+
+static json_t *
+read_answers(const char *path, size_t max)
+{
+	struct bb_err e = { 0, "" };
+	json_error_t jerr;
+	json_t *a;
+	char *buf;
+	size_t len;
+
+	if (bb_read_file(path, max, &buf, &len, &e) != 0) {
+		bb_err_context(&e, "answers");
+		bb_die_err(&e);
+	}
+	a = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
+	explicit_bzero(buf, len);
+	free(buf);
+	if (a == NULL)
+		bb_die(BB_DATAERR, "answers: %s:%d:%d: invalid JSON: %s", path, jerr.line,
+		    jerr.column, jerr.text);
+	return a;
+}
+
+static int
+cmd_fill(int argc, char **argv, const struct bb_config *cfg)
+{
+	static const struct option opts[] = {
+		{ "set", required_argument, NULL, 's' },
+		{ "answers", required_argument, NULL, 'a' },
+		{ "new", no_argument, NULL, 'n' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct bb_problems p = { 0 };
+	struct bb_err e = { 0, "" };
+	struct bb_fill fl;
+	struct bb_form *form;
+	struct bb_case_id id;
+	const char *answers = NULL, *out = NULL, *service;
+	char **sets;
+	size_t nsets = 0, max = (size_t)bb_config_int(cfg, "case.max_size"), i;
+	int c, fresh = 0;
+	json_t *cs, *a;
+
+	if ((sets = calloc((size_t)argc + 1, sizeof *sets)) == NULL)
+		bb_die(BB_SOFTWARE, "out of memory");
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "s:a:no:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 's':
+			if (strchr(optarg, '=') == NULL || optarg[0] == '=')
+				bb_die(BB_USAGE, "--set: expected NAME=VALUE");
+			sets[nsets++] = optarg;
+			break;
+		case 'a': answers = optarg; break;
+		case 'n': fresh = 1; break;
+		case 'o': out = optarg; break;
+		case 'h': usage(0);
+		default: usage(BB_USAGE);
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc < 1 || argc > 2)
+		usage(BB_USAGE);
+	form = load_form(argv[0], cfg);
+	if (fresh || (argc == 1 && isatty(0))) {
+		if (argc == 2)
+			bb_die(BB_USAGE, "--new and a CASE file exclude each other");
+		if ((cs = bb_case_new(bb_config_str(cfg, "terminal"))) == NULL)
+			bb_die(BB_SOFTWARE, "cannot create a case");
+	} else if (bb_case_read(argc == 2 ? argv[1] : NULL, max, &cs, &e) != 0) {
+		bb_die_err(&e);
+	}
+	id = bb_case_id(cs);
+	service = json_string_value(json_object_get(cs, "service"));
+	if (service != NULL && strcmp(service, form->id) != 0)
+		bb_die(BB_DATAERR, "case is for service '%s', not '%s'", service, form->id);
+
+	if (bb_fill_begin(&fl, form, cs) != 0)
+		bb_die(BB_SOFTWARE, "out of memory");
+	if (answers != NULL) {
+		a = read_answers(answers, max);
+		bb_fill_answers(&fl, form, a, &p);
+		json_decref(a);
+	}
+	for (i = 0; i < nsets; i++) {
+		char *eq = strchr(sets[i], '=');
+		struct bb_problems sp = { 0 };
+		*eq = '\0';
+		if (bb_fill_set(&fl, form, sets[i], eq + 1, &sp) != 0) {
+			print_problems(&sp);
+			exit(BB_USAGE);
+		}
+		*eq = '=';
+	}
+	bb_fill_validate(&fl, form, &p);
+	if (p.n > 0) {
+		print_problems(&p);
+		bb_log_n(LOG_NOTICE, "form.invalid", &id, "problems", p.n);
+		exit(BB_DATAERR);
+	}
+	if (service == NULL)
+		json_object_set_new(cs, "service", json_string(form->id));
+	if (bb_case_merge_part(cs, "form", bb_fill_part(&fl, form)) != 0)
+		bb_die(BB_SOFTWARE, "out of memory");
+	if (bb_case_write(cs, out, &e) != 0)
+		bb_die_err(&e);
+	bb_log(LOG_INFO, "form.filled", &id);
+	bb_fill_end(&fl);
+	json_decref(cs);
+	bb_form_free(form);
+	free(sets);
+	return 0;
+}
+
+static int
+cmd_show(int argc, char **argv, const struct bb_config *cfg)
+{
+	static const struct option opts[] = {
+		{ "format", required_argument, NULL, 'f' },
+		{ "lang", required_argument, NULL, 'l' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *format = isatty(1) ? "text" : "json";
+	const char *lang = bb_config_str(cfg, "form.lang");
+	struct bb_form *form;
+	struct bb_err e = { 0, "" };
+	int c;
+
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "f:l:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'f': format = optarg; break;
+		case 'l': lang = optarg; break;
+		case 'h': usage(0);
+		default: usage(BB_USAGE);
+		}
+	}
+	if (strcmp(format, "text") != 0 && strcmp(format, "json") != 0)
+		bb_die(BB_USAGE, "--format: expected text or json");
+	if (strcmp(lang, "de") != 0 && strcmp(lang, "en") != 0)
+		bb_die(BB_USAGE, "--lang: expected de or en");
+	if (argc - optind != 1)
+		usage(BB_USAGE);
+	form = load_form(argv[optind], cfg);
+	if (strcmp(format, "json") == 0) {
+		json_t *j = bb_form_to_json(form);
+		char *s = j ? json_dumps(j, JSON_INDENT(2)) : NULL;
+		if (s == NULL)
+			bb_die(BB_SOFTWARE, "out of memory");
+		if (bb_write_stdout(s, strlen(s), &e) != 0 || bb_write_stdout("\n", 1, &e) != 0)
+			bb_die_err(&e);
+		free(s);
+		json_decref(j);
+	} else if (bb_form_print_text(stdout, form, lang) != 0) {
+		bb_die(BB_IOERR, "standard output: write error");
+	}
+	bb_form_free(form);
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *config = NULL, *cmd;
+	struct bb_config *cfg;
+	struct bb_err e = { 0, "" };
+	int c, verbosity = 0, rc;
+
+	bb_init(argv[0]);
+	while ((c = getopt_long(argc, argv, "+c:vqhV", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c': config = optarg; break;
+		case 'v': verbosity++; break;
+		case 'q': verbosity--; break;
+		case 'h': usage(0);
+		case 'V':
+			printf("bb-form (bb) %s\n", BB_VERSION);
+			return 0;
+		default: usage(BB_USAGE);
+		}
+	}
+	if (optind >= argc)
+		usage(BB_USAGE);
+	if (bb_config_load(config, &cfg, &e) != 0)
+		bb_die_err(&e);
+	bb_log_setup(cfg);
+	bb_log_verbosity(verbosity);
+	cmd = argv[optind];
+	argc -= optind;
+	argv += optind;
+	if (strcmp(cmd, "check") == 0)
+		rc = cmd_check(argc - 1, argv + 1, cfg);
+	else if (strcmp(cmd, "fill") == 0)
+		rc = cmd_fill(argc, argv, cfg);
+	else if (strcmp(cmd, "show") == 0)
+		rc = cmd_show(argc, argv, cfg);
+	else {
+		bb_warn("%s: unknown command (check, fill, show)", cmd);
+		usage(BB_USAGE);
+	}
+	bb_config_free(cfg);
+	return rc;
+}

@@ -1,0 +1,249 @@
+/* Reading, checking, creating and writing cases. */
+#include "case.h"
+#include "crypto.h"
+#include "diag.h"
+#include "exit.h"
+#include "files.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+int
+bb_case_parse(const char *name, const char *buf, size_t len, json_t **out,
+    struct bb_err *e)
+{
+	json_error_t jerr;
+	json_t *c;
+	size_t i;
+	int rc;
+
+	*out = NULL;
+	for (i = 0; i < len && (buf[i] == ' ' || buf[i] == '\n' || buf[i] == '\t' ||
+	    buf[i] == '\r'); i++)
+		;
+	if (i == len)
+		return bb_fail(e, BB_DATAERR,
+		    "%s: empty input: no case (did the previous step fail?)", name);
+	c = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (c == NULL)
+		return bb_fail(e, BB_DATAERR, "%s:%d:%d: invalid JSON: %s", name, jerr.line,
+		    jerr.column, jerr.text);
+	if ((rc = bb_case_validate(c, e)) != 0) {
+		json_decref(c);
+		return bb_err_context(e, "%s", name);
+	}
+	*out = c;
+	return 0;
+}
+
+int
+bb_case_read(const char *path, size_t max, json_t **out, struct bb_err *e)
+{
+	char *buf;
+	size_t len;
+	int rc;
+
+	if ((rc = bb_read_file(path, max, &buf, &len, e)) != 0)
+		return rc;
+	rc = bb_case_parse(path && strcmp(path, "-") ? path : "<stdin>", buf, len, out, e);
+	/* The buffer held personal data. */
+	explicit_bzero(buf, len);
+	free(buf);
+	return rc;
+}
+
+static int
+is_rfc3339(const char *s)
+{
+	struct tm tm;
+	const char *end;
+
+	memset(&tm, 0, sizeof tm);
+	end = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
+	if (end == NULL || strlen(s) < 20)
+		return 0;
+	if (*end == '.') {
+		if (end[1] < '0' || end[1] > '9')
+			return 0;
+		for (end++; *end >= '0' && *end <= '9'; end++)
+			;
+	}
+	if (strcmp(end, "Z") == 0)
+		return 1;
+	return (end[0] == '+' || end[0] == '-') && strlen(end) == 6 && end[3] == ':';
+}
+
+static int
+check_attachment(const json_t *a, size_t idx, const json_t *seen, struct bb_err *e)
+{
+	const char *name, *type, *sha, *data;
+	unsigned char *raw;
+	size_t rawlen;
+	char hex[129];
+	size_t i;
+
+	if (!json_is_object(a))
+		return bb_fail(e, BB_DATAERR, "case: attachments[%zu]: expected an object", idx);
+	name = json_string_value(json_object_get(a, "name"));
+	type = json_string_value(json_object_get(a, "type"));
+	sha = json_string_value(json_object_get(a, "sha512"));
+	data = json_string_value(json_object_get(a, "data"));
+	if (name == NULL || *name == '\0')
+		return bb_fail(e, BB_DATAERR, "case: attachments[%zu].name: missing", idx);
+	for (i = 0; i < idx; i++)
+		if (strcmp(name, json_string_value(json_array_get(seen, i))) == 0)
+			return bb_fail(e, BB_DATAERR,
+			    "case: attachments[%zu].name: '%s' used twice", idx, name);
+	if (type == NULL || strchr(type, '/') == NULL)
+		return bb_fail(e, BB_DATAERR,
+		    "case: attachments[%zu].type: missing or not a MIME type", idx);
+	if (sha == NULL || strlen(sha) != 128 || strspn(sha, "0123456789abcdef") != 128)
+		return bb_fail(e, BB_DATAERR,
+		    "case: attachments[%zu].sha512: expected 128 lower-case hex digits", idx);
+	if (data == NULL)
+		return bb_fail(e, BB_DATAERR, "case: attachments[%zu].data: missing", idx);
+	raw = bb_base64_decode(data, json_string_length(json_object_get(a, "data")), &rawlen);
+	if (raw == NULL)
+		return bb_fail(e, BB_DATAERR, "case: attachments[%zu].data: not base64", idx);
+	i = (size_t)bb_sha512_hex(raw, rawlen, hex);
+	free(raw);
+	if (i != 0 || strcmp(hex, sha) != 0)
+		return bb_fail(e, BB_DATAERR,
+		    "case: attachments[%zu].sha512: does not match the data", idx);
+	return 0;
+}
+
+int
+bb_case_validate(const json_t *c, struct bb_err *e)
+{
+	static const char *objects[] = { "identity", "form", "submission", NULL };
+	static const char *strings[] = { "terminal", "service", NULL };
+	struct bb_case_id id;
+	const json_t *v, *atts;
+	json_t *names;
+	size_t i;
+	int rc = 0;
+
+	if (!json_is_object(c))
+		return bb_fail(e, BB_DATAERR, "case: expected a JSON object");
+	v = json_object_get(c, "bb");
+	if (v == NULL)
+		return bb_fail(e, BB_DATAERR, "case: bb: missing format version");
+	if (!json_is_integer(v))
+		return bb_fail(e, BB_DATAERR, "case: bb: format version must be an integer");
+	if (json_integer_value(v) != BB_CASE_VERSION)
+		return bb_fail(e, BB_DATAERR,
+		    "case: bb: unsupported format version %lld (this program reads %d)",
+		    (long long)json_integer_value(v), BB_CASE_VERSION);
+	if (bb_case_id_parse(&id, json_string_value(json_object_get(c, "id"))) != 0)
+		return bb_fail(e, BB_DATAERR, "case: id: missing or not a UUID");
+	v = json_object_get(c, "created");
+	if (!json_is_string(v) || !is_rfc3339(json_string_value(v)))
+		return bb_fail(e, BB_DATAERR, "case: created: missing or not an RFC 3339 time");
+	for (i = 0; strings[i] != NULL; i++) {
+		v = json_object_get(c, strings[i]);
+		if (v != NULL && !json_is_string(v))
+			return bb_fail(e, BB_DATAERR, "case: %s: expected a string", strings[i]);
+	}
+	for (i = 0; objects[i] != NULL; i++) {
+		v = json_object_get(c, objects[i]);
+		if (v != NULL && !json_is_object(v))
+			return bb_fail(e, BB_DATAERR, "case: %s: expected an object", objects[i]);
+	}
+	atts = json_object_get(c, "attachments");
+	if (atts == NULL)
+		return 0;
+	if (!json_is_array(atts))
+		return bb_fail(e, BB_DATAERR, "case: attachments: expected a list");
+	if ((names = json_array()) == NULL)
+		return bb_fail(e, BB_SOFTWARE, "out of memory");
+	for (i = 0; i < json_array_size(atts) && rc == 0; i++) {
+		const json_t *a = json_array_get(atts, i);
+		rc = check_attachment(a, i, names, e);
+		if (rc == 0)
+			json_array_append(names, json_object_get(a, "name"));
+	}
+	json_decref(names);
+	return rc;
+}
+
+void
+bb_time_rfc3339(char out[21])
+{
+	time_t now = time(NULL);
+	struct tm tm;
+
+	gmtime_r(&now, &tm);
+	strftime(out, 21, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+json_t *
+bb_case_new(const char *terminal)
+{
+	char id[37], created[21];
+
+	if (bb_uuid_v4(id) != 0)
+		return NULL;
+	bb_time_rfc3339(created);
+	return json_pack("{s:i, s:s, s:s, s:s}", "bb", BB_CASE_VERSION, "id", id,
+	    "created", created, "terminal", terminal ? terminal : "");
+}
+
+struct bb_case_id
+bb_case_id(const json_t *c)
+{
+	struct bb_case_id id;
+
+	bb_case_id_parse(&id, json_string_value(json_object_get(c, "id")));
+	return id;
+}
+
+int
+bb_case_merge_part(json_t *c, const char *name, json_t *part)
+{
+	json_t *old = json_object_get(c, name);
+
+	if (json_is_object(old) && json_is_object(part)) {
+		int rc = json_object_update(old, part);
+		json_decref(part);
+		return rc;
+	}
+	return json_object_set_new(c, name, part);
+}
+
+char *
+bb_case_dump(const json_t *c, size_t *len)
+{
+	size_t n = json_dumpb(c, NULL, 0, JSON_INDENT(2));
+	char *buf;
+
+	if (n == 0 || (buf = malloc(n + 1)) == NULL)
+		return NULL;
+	if (json_dumpb(c, buf, n, JSON_INDENT(2)) != n) {
+		free(buf);
+		return NULL;
+	}
+	buf[n] = '\n';
+	*len = n + 1;
+	return buf;
+}
+
+int
+bb_case_write(const json_t *c, const char *path, struct bb_err *e)
+{
+	char *buf;
+	size_t len;
+	int rc;
+
+	if ((buf = bb_case_dump(c, &len)) == NULL)
+		return bb_fail(e, BB_SOFTWARE, "cannot serialise the case: out of memory");
+	if (path == NULL || strcmp(path, "-") == 0)
+		rc = bb_write_stdout(buf, len, e);
+	else
+		rc = bb_write_durable(path, buf, len, 0600, e);
+	explicit_bzero(buf, len);
+	free(buf);
+	return rc;
+}

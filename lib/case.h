@@ -1,0 +1,45 @@
+/* The case (bb-case(5)): the one JSON document that flows through a kiosk flow. Read it
+ * whole, check it, change only a program's own part, write it whole. */
+#ifndef BB_CASE_H
+#define BB_CASE_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+#include "log.h"
+
+struct bb_err;
+
+#define BB_CASE_VERSION 1
+#define BB_CASE_MAX_SIZE_DEFAULT (64u << 20)
+
+/* Reads and validates a case from path (NULL or "-": stdin) of at most max bytes.
+ * Empty input, invalid JSON, a wrong version or shape: 65 with what and where.
+ * A missing file: 66. */
+int bb_case_read(const char *path, size_t max, json_t **out, struct bb_err *e);
+/* The same from a buffer; name is used in messages. */
+int bb_case_parse(const char *name, const char *buf, size_t len, json_t **out,
+    struct bb_err *e);
+/* Checks a parsed case against bb-case(5): 0, or 65 naming the offending key. */
+int bb_case_validate(const json_t *c, struct bb_err *e);
+
+/* A fresh case: format version, UUID v4 id, created now, terminal. NULL on failure. */
+json_t *bb_case_new(const char *terminal);
+
+/* The case's id, checked to be a UUID (for logs). */
+struct bb_case_id bb_case_id(const json_t *c);
+
+/* Shallow merge of part into c[name]: keys of part replace those of the same name, other
+ * keys already there (from a newer program) stay. Takes a reference of part. */
+int bb_case_merge_part(json_t *c, const char *name, json_t *part);
+
+/* Serialises the whole case (malloc'd, newline-terminated). */
+char *bb_case_dump(const json_t *c, size_t *len);
+/* Writes the case whole to stdout (path NULL or "-") or durably to path, mode 0600.
+ * 73 cannot create, 74 I/O error; never a partial case. */
+int bb_case_write(const json_t *c, const char *path, struct bb_err *e);
+
+/* Current UTC time as RFC 3339 "YYYY-MM-DDTHH:MM:SSZ" (out holds 21 bytes). */
+void bb_time_rfc3339(char out[21]);
+
+#endif

@@ -1,0 +1,337 @@
+/* bb.yaml: schema, loading and typed lookup with built-in defaults. */
+#include "config.h"
+#include "diag.h"
+#include "exit.h"
+#include "yamltree.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#ifndef BB_SERVICES_DIR
+#define BB_SERVICES_DIR "/usr/local/share/bb/services"
+#endif
+
+enum ctype { C_SECTION, C_STR, C_BOOL, C_INT, C_SIZE, C_DURATION, C_ENUM };
+
+struct schema_key {
+	const char *key;
+	enum ctype type;
+	const char *def;	/* NULL: computed (terminal) or none */
+	const char *choices;	/* C_ENUM: space-separated */
+};
+
+/* The whole file's schema: every program checks every section, so a typo anywhere in
+ * bb.yaml is found by whichever program reads it first. Later programs add their keys. */
+static const struct schema_key schema[] = {
+	{ "terminal", C_STR, NULL, NULL },
+	{ "log", C_SECTION, NULL, NULL },
+	{ "log.level", C_ENUM, "notice", "debug info notice warning err" },
+	{ "log.syslog", C_BOOL, "false", NULL },
+	{ "log.facility", C_ENUM, "user",
+	  "user daemon local0 local1 local2 local3 local4 local5 local6 local7" },
+	{ "case", C_SECTION, NULL, NULL },
+	{ "case.max_size", C_SIZE, "64M", NULL },
+	{ "form", C_SECTION, NULL, NULL },
+	{ "form.services", C_STR, BB_SERVICES_DIR, NULL },
+	{ "form.lang", C_ENUM, "de", "de en" },
+};
+
+#define NKEYS (sizeof schema / sizeof schema[0])
+
+struct bb_config {
+	char *file;
+	struct bb_ynode *root;
+	char terminal[256];
+};
+
+static const struct schema_key *
+find_key(const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < NKEYS; i++)
+		if (strcmp(schema[i].key, key) == 0)
+			return &schema[i];
+	return NULL;
+}
+
+long long
+bb_parse_size(const char *s)
+{
+	char *end;
+	long long v, mul = 1;
+
+	if (s == NULL || *s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno != 0)
+		return -1;
+	if (*end == 'K' || *end == 'k')
+		mul = 1LL << 10;
+	else if (*end == 'M')
+		mul = 1LL << 20;
+	else if (*end == 'G')
+		mul = 1LL << 30;
+	else if (*end != '\0')
+		return -1;
+	if (*end != '\0' && end[1] != '\0')
+		return -1;
+	if (v > (1LL << 62) / mul)
+		return -1;
+	return v * mul;
+}
+
+long long
+bb_parse_duration(const char *s)
+{
+	char *end;
+	long long v, mul;
+
+	if (s == NULL || *s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno != 0)
+		return -1;
+	switch (*end) {
+	case '\0': case 's': mul = 1; break;
+	case 'm': mul = 60; break;
+	case 'h': mul = 3600; break;
+	case 'd': mul = 86400; break;
+	default: return -1;
+	}
+	if (*end != '\0' && end[1] != '\0')
+		return -1;
+	if (v > (1LL << 62) / mul)
+		return -1;
+	return v * mul;
+}
+
+static int
+enum_has(const char *choices, const char *v)
+{
+	size_t n = strlen(v);
+	const char *p = choices;
+
+	while ((p = strstr(p, v)) != NULL) {
+		if ((p == choices || p[-1] == ' ') && (p[n] == ' ' || p[n] == '\0'))
+			return 1;
+		p += n;
+	}
+	return 0;
+}
+
+static int
+check_value(const char *file, const struct schema_key *k, const struct bb_ynode *v,
+    struct bb_err *e)
+{
+	int b;
+	long long n;
+
+	if (k->type == C_SECTION) {
+		if (v->kind != BB_Y_MAP)
+			return bb_fail(e, BB_CONFIG, "%s:%d: %s: expected a mapping, not %s",
+			    file, v->line, k->key, bb_yaml_kind_name(v));
+		return 0;
+	}
+	if (v->kind != BB_Y_SCALAR)
+		return bb_fail(e, BB_CONFIG, "%s:%d: %s: expected a value, not %s", file,
+		    v->line, k->key, bb_yaml_kind_name(v));
+	switch (k->type) {
+	case C_BOOL:
+		if (bb_yaml_bool(v, &b) != 0)
+			return bb_fail(e, BB_CONFIG, "%s:%d: %s: expected true or false", file,
+			    v->line, k->key);
+		break;
+	case C_INT:
+		if (bb_yaml_long(v, &n) != 0)
+			return bb_fail(e, BB_CONFIG, "%s:%d: %s: expected an integer", file,
+			    v->line, k->key);
+		break;
+	case C_SIZE:
+		if (bb_parse_size(v->str) < 0)
+			return bb_fail(e, BB_CONFIG,
+			    "%s:%d: %s: expected a size (bytes, or with K, M, G)", file, v->line,
+			    k->key);
+		break;
+	case C_DURATION:
+		if (bb_parse_duration(v->str) < 0)
+			return bb_fail(e, BB_CONFIG,
+			    "%s:%d: %s: expected a duration (seconds, or with s, m, h, d)", file,
+			    v->line, k->key);
+		break;
+	case C_ENUM:
+		if (!enum_has(k->choices, v->str))
+			return bb_fail(e, BB_CONFIG, "%s:%d: %s: expected one of: %s", file,
+			    v->line, k->key, k->choices);
+		break;
+	case C_STR:
+		if (v->str[0] == '\0')
+			return bb_fail(e, BB_CONFIG, "%s:%d: %s: must not be empty", file,
+			    v->line, k->key);
+		break;
+	case C_SECTION:
+		break;
+	}
+	return 0;
+}
+
+static int
+check_map(const char *file, const char *prefix, const struct bb_ynode *map,
+    struct bb_err *e)
+{
+	char key[256];
+	const struct schema_key *k;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < map->n; i++) {
+		snprintf(key, sizeof key, "%s%s%s", prefix, *prefix ? "." : "", map->keys[i]);
+		if ((k = find_key(key)) == NULL)
+			return bb_fail(e, BB_CONFIG, "%s:%d: unknown key '%s'", file,
+			    map->key_lines[i], key);
+		if ((rc = check_value(file, k, map->items[i], e)) != 0)
+			return rc;
+		if (k->type == C_SECTION && (rc = check_map(file, key, map->items[i], e)) != 0)
+			return rc;
+	}
+	return 0;
+}
+
+int
+bb_config_load(const char *path, struct bb_config **out, struct bb_err *e)
+{
+	struct bb_config *cfg;
+	int rc, named = path != NULL;
+
+	*out = NULL;
+	if (path == NULL && (path = getenv("BB_CONFIG")) != NULL && *path != '\0')
+		named = 1;
+	else if (path == NULL || *path == '\0')
+		path = BB_CONFIG_DEFAULT_PATH;
+	if ((cfg = calloc(1, sizeof *cfg)) == NULL)
+		return bb_fail(e, BB_SOFTWARE, "out of memory");
+	if (gethostname(cfg->terminal, sizeof cfg->terminal - 1) != 0 || !cfg->terminal[0])
+		strcpy(cfg->terminal, "terminal");
+	if (!named && access(path, F_OK) != 0 && errno == ENOENT) {
+		*out = cfg;
+		return 0;
+	}
+	rc = bb_yaml_load_file(path, &cfg->root, e);
+	if (rc != 0) {
+		if (rc != BB_CONFIG)
+			e->status = rc = BB_CONFIG;
+		bb_config_free(cfg);
+		return bb_err_context(e, "configuration");
+	}
+	if (cfg->root != NULL) {
+		if (cfg->root->kind != BB_Y_MAP)
+			rc = bb_fail(e, BB_CONFIG, "%s:%d: expected a mapping of sections", path,
+			    cfg->root->line);
+		else
+			rc = check_map(path, "", cfg->root, e);
+		if (rc != 0) {
+			bb_config_free(cfg);
+			return rc;
+		}
+	}
+	if ((cfg->file = strdup(path)) == NULL) {
+		bb_config_free(cfg);
+		return bb_fail(e, BB_SOFTWARE, "out of memory");
+	}
+	*out = cfg;
+	return 0;
+}
+
+void
+bb_config_free(struct bb_config *cfg)
+{
+	if (cfg == NULL)
+		return;
+	bb_yaml_free(cfg->root);
+	free(cfg->file);
+	free(cfg);
+}
+
+const char *
+bb_config_file(const struct bb_config *cfg)
+{
+	return cfg != NULL ? cfg->file : NULL;
+}
+
+static const struct bb_ynode *
+lookup(const struct bb_config *cfg, const char *key)
+{
+	char part[256];
+	const struct bb_ynode *n = cfg != NULL ? cfg->root : NULL;
+	const char *p = key, *dot;
+
+	while (n != NULL && *p) {
+		dot = strchr(p, '.');
+		size_t len = dot ? (size_t)(dot - p) : strlen(p);
+		if (len >= sizeof part)
+			return NULL;
+		memcpy(part, p, len);
+		part[len] = '\0';
+		n = bb_yaml_get(n, part);
+		p += len + (dot != NULL);
+	}
+	return n;
+}
+
+static const struct schema_key *
+must_find(const char *key)
+{
+	const struct schema_key *k = find_key(key);
+
+	if (k == NULL) {
+		fprintf(stderr, "%s: internal error: configuration key %s not in schema\n",
+		    bb_progname, key);
+		abort();
+	}
+	return k;
+}
+
+const char *
+bb_config_str(const struct bb_config *cfg, const char *key)
+{
+	const struct schema_key *k = must_find(key);
+	const struct bb_ynode *n = lookup(cfg, key);
+
+	if (n != NULL && n->kind == BB_Y_SCALAR)
+		return n->str;
+	if (strcmp(key, "terminal") == 0)
+		return cfg != NULL ? cfg->terminal : "terminal";
+	return k->def;
+}
+
+int
+bb_config_bool(const struct bb_config *cfg, const char *key)
+{
+	const struct schema_key *k = must_find(key);
+	const struct bb_ynode *n = lookup(cfg, key);
+	int b = 0;
+
+	if (n != NULL && bb_yaml_bool(n, &b) == 0)
+		return b;
+	return k->def != NULL && strcmp(k->def, "true") == 0;
+}
+
+long long
+bb_config_int(const struct bb_config *cfg, const char *key)
+{
+	const struct schema_key *k = must_find(key);
+	const char *s = bb_config_str(cfg, key);
+
+	if (s == NULL)
+		return 0;
+	if (k->type == C_SIZE)
+		return bb_parse_size(s);
+	if (k->type == C_DURATION)
+		return bb_parse_duration(s);
+	return strtoll(s, NULL, 10);
+}

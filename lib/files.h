@@ -1,0 +1,35 @@
+/* Reading whole inputs with a size limit, and writing files so that a crash leaves
+ * either the old or the new whole file: temporary name in the same directory opened
+ * with O_EXCL, fsync, rename, fsync of the directory (as maildir and nq do). */
+#ifndef BB_FILES_H
+#define BB_FILES_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+struct bb_err;
+
+/* Reads all of fd into a NUL-terminated buffer. More than max bytes: 65. Read error: 74.
+ * name is used in messages ("<stdin>", a path). */
+int bb_read_fd(int fd, const char *name, size_t max, char **buf, size_t *len,
+    struct bb_err *e);
+/* path NULL or "-" reads stdin. A missing file: 66; unreadable: 66 (EACCES) or 74. */
+int bb_read_file(const char *path, size_t max, char **buf, size_t *len, struct bb_err *e);
+
+/* Writes all bytes, retrying short writes and EINTR; returns 0 or an errno value. */
+int bb_write_all(int fd, const void *buf, size_t len);
+
+/* Durable replace of path with buf, created with mode. Errors: 73 when the file cannot be
+ * created (directory missing, not writable), 74 when writing or syncing fails (full disk,
+ * file size limit); the temporary file is removed and path is untouched. */
+int bb_write_durable(const char *path, const void *buf, size_t len, mode_t mode,
+    struct bb_err *e);
+
+/* fsync of the directory holding path (or of path itself when it is a directory). */
+int bb_fsync_dir(const char *dir);
+
+/* Writes buf to stdout whole. When stdout is a regular file and the write fails (full
+ * disk), the file is cut back to where it was, so no partial output remains. 74 on error. */
+int bb_write_stdout(const void *buf, size_t len, struct bb_err *e);
+
+#endif

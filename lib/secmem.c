@@ -1,0 +1,71 @@
+/* Locked, wiped memory for secrets; see secmem.h. */
+#include "secmem.h"
+#include "diag.h"
+#include "exit.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+int
+bb_secret_alloc(struct bb_secret *s, size_t cap)
+{
+	void *p;
+
+	memset(s, 0, sizeof *s);
+	p = mmap(NULL, cap, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return -1;
+	/* Locking can fail under a small RLIMIT_MEMLOCK; the page stays private and is
+	 * still wiped and excluded from dumps, so go on rather than refuse the citizen. */
+	(void)mlock(p, cap);
+	(void)madvise(p, cap, MADV_DONTDUMP);
+	s->buf = p;
+	s->cap = cap;
+	return 0;
+}
+
+void
+bb_secret_free(struct bb_secret *s)
+{
+	if (s->buf == NULL)
+		return;
+	explicit_bzero(s->buf, s->cap);
+	munlock(s->buf, s->cap);
+	munmap(s->buf, s->cap);
+	memset(s, 0, sizeof *s);
+}
+
+int
+bb_secret_read_fd(struct bb_secret *s, int fd, const char *what, struct bb_err *e)
+{
+	size_t len = 0;
+	ssize_t n;
+	unsigned char c;
+
+	for (;;) {
+		n = read(fd, &c, 1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			explicit_bzero(s->buf, s->cap);
+			return bb_fail(e, BB_IOERR, "%s: read: %s", what, strerror(errno));
+		}
+		if (n == 0 || c == '\n')
+			break;
+		if (len + 1 >= s->cap) {
+			explicit_bzero(s->buf, s->cap);
+			return bb_fail(e, BB_DATAERR, "%s: too long", what);
+		}
+		s->buf[len++] = c;
+	}
+	c = 0;
+	if (len > 0 && s->buf[len - 1] == '\r')
+		len--;
+	s->buf[len] = '\0';
+	s->len = len;
+	if (len == 0)
+		return bb_fail(e, BB_DATAERR, "%s: empty", what);
+	return 0;
+}

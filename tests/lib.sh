@@ -1,0 +1,125 @@
+# Sourced by every tests/NNNN-*.t: TAP output, a fresh scratch directory, and helpers
+# that run a bb program and check its exit status and output. Binaries come from
+# $BB_BIN (the build directory), or one by one from $BB_FORM, $BB_EID, ... so the same
+# tests can check an installed build.
+
+BB_TOP=${BB_TOP:-$(cd "$(dirname "$0")/.." && pwd)}
+BB_BIN=${BB_BIN:-$BB_TOP/.build}
+BB_FORM=${BB_FORM:-$BB_BIN/bb-form}
+SERVICES=$BB_TOP/scripts/services
+export BB_TOP BB_BIN BB_FORM
+
+# No configuration of the machine running the tests may leak in.
+unset BB_CONFIG
+LC_ALL=C.UTF-8
+TZ=Europe/Berlin
+export LC_ALL TZ
+# A sanitizer report must fail a test as a crash, not pass as an expected exit status.
+ASAN_OPTIONS=abort_on_error=1:detect_leaks=1
+UBSAN_OPTIONS=halt_on_error=1:abort_on_error=1:print_stacktrace=1
+export ASAN_OPTIONS UBSAN_OPTIONS
+
+scratch=$(mktemp -d "${TMPDIR:-/tmp}/bb-test.XXXXXX")
+trap 'cd /; rm -rf "$scratch"' EXIT
+cd "$scratch" || exit 1
+: > empty.yaml
+BB_CONFIG=$scratch/empty.yaml
+export BB_CONFIG
+
+_n=0
+_failed=0
+
+ok() {	# ok STATUS DESCRIPTION
+	_n=$((_n + 1))
+	if [ "$1" -eq 0 ]; then
+		echo "ok $_n - $2"
+	else
+		echo "not ok $_n - $2"
+		_failed=$((_failed + 1))
+	fi
+}
+
+diag() { sed 's/^/# /' "$@" >&2; }
+
+# run CMD...: runs it with stdin from $STDIN (default /dev/null), stdout to out,
+# stderr to err; the status is in $rc.
+run() {
+	"$@" < "${STDIN:-/dev/null}" > out 2> err
+	rc=$?
+}
+
+crashed() { [ "$1" -ge 126 ]; }
+
+# expect_code CODE DESCRIPTION CMD...: exact exit status; a crash never matches.
+expect_code() {
+	_want=$1 _desc=$2
+	shift 2
+	run "$@"
+	if [ "$rc" -eq "$_want" ] && ! crashed "$rc"; then
+		ok 0 "$_desc"
+	else
+		ok 1 "$_desc (exit $rc, want $_want)"
+		diag err
+	fi
+}
+
+# must_fail DESCRIPTION CMD...: any error status, but not a crash (signal, 126, 127).
+must_fail() {
+	_desc=$1
+	shift
+	run "$@"
+	if [ "$rc" -ne 0 ] && ! crashed "$rc"; then
+		ok 0 "$_desc"
+	else
+		ok 1 "$_desc (exit $rc)"
+		diag err
+	fi
+}
+
+# check_same DESCRIPTION EXPECTED ACTUAL: whole-file comparison, diff on mismatch.
+check_same() {
+	if diff -u "$2" "$3" > diff.out 2>&1; then
+		ok 0 "$1"
+	else
+		ok 1 "$1"
+		diag diff.out
+	fi
+}
+
+# check_grep DESCRIPTION PATTERN FILE / check_nogrep: a line matching (or none).
+check_grep() {
+	if grep -q -e "$2" "$3"; then ok 0 "$1"; else ok 1 "$1"; diag "$3"; fi
+}
+check_nogrep() {
+	if grep -q -e "$2" "$3"; then ok 1 "$1"; diag "$3"; else ok 0 "$1"; fi
+}
+
+# jqv FILTER FILE: one value from a JSON file, raw.
+jqv() { jq -r "$1" "$2"; }
+
+# An identity as bb-eid writes it; personal values the tests look for in logs.
+write_identity_case() {
+	cat > "$1" <<'JSON'
+{
+  "bb": 1,
+  "id": "0b6c1d2e-3f40-4a5b-8c6d-7e8f90a1b2c3",
+  "created": "2026-11-30T10:00:00Z",
+  "terminal": "test-1",
+  "identity": {
+    "document_type": "ID", "issuing_state": "DE", "expiry": "2031-10-31",
+    "given_names": "ERIKA", "family_names": "MUSTERMANN", "birth_name": "GABLER",
+    "academic_title": "DR.", "date_of_birth": "1964-08-12",
+    "place_of_birth": "BERLIN", "nationality": "DE",
+    "address": { "street": "HEIDESTRASSE 17", "postal_code": "51147",
+                 "city": "KÖLN", "country": "DE" }
+  }
+}
+JSON
+}
+
+# The plan comes last (TAP allows it), so tests need no count kept by hand.
+done_testing() {
+	echo "1..$_n"
+	[ "$_failed" -eq 0 ]
+	exit $?
+}
