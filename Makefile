@@ -62,7 +62,8 @@ deps:
 # Every test: command tests (tests/*.t) and unit tests, run by prove; man pages lint.
 check: deps
 	$(MAKE) --no-print-directory all units SANITIZE=$(SANITIZE)
-	BB_BIN=$(abspath $(B)) BB_TOP=$(CURDIR) prove $(PROVEFLAGS) tests/*.t
+	BB_BIN=$(abspath $(B)) BB_TOP=$(CURDIR) CMOCKA_MESSAGE_OUTPUT=TAP \
+		prove $(PROVEFLAGS) tests/*.t $(UNITS)
 
 units: $(UNITS)
 

@@ -28,7 +28,7 @@ struct schema_key {
 static const struct schema_key schema[] = {
 	{ "terminal", C_STR, NULL, NULL },
 	{ "log", C_SECTION, NULL, NULL },
-	{ "log.level", C_ENUM, "notice", "debug info notice warning err" },
+	{ "log.level", C_ENUM, "info", "debug info notice warning err" },
 	{ "log.syslog", C_BOOL, "false", NULL },
 	{ "log.facility", C_ENUM, "user",
 	  "user daemon local0 local1 local2 local3 local4 local5 local6 local7" },

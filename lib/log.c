@@ -7,7 +7,10 @@
 #include <stdio.h>
 #include <string.h>
 
-static int stderr_level = LOG_NOTICE;
+/* stderr is for the person at the shell: warnings unless -v; syslog gets the event
+ * stream from log.level up, for the fleet's log collection. */
+static int stderr_level = LOG_WARNING;
+static int syslog_level = LOG_INFO;
 static int use_syslog;
 
 static const struct {
@@ -66,7 +69,7 @@ bb_log_setup(const struct bb_config *cfg)
 {
 	if (cfg == NULL)
 		return;
-	stderr_level = lookup(bb_config_str(cfg, "log.level"), LOG_NOTICE, 0);
+	syslog_level = lookup(bb_config_str(cfg, "log.level"), LOG_INFO, 0);
 	use_syslog = bb_config_bool(cfg, "log.syslog");
 	if (use_syslog)
 		openlog(bb_progname, LOG_PID,
@@ -115,6 +118,6 @@ bb_log_event_(int level, const char *event, const struct bb_case_id *id,
 	}
 	if (level <= stderr_level)
 		fprintf(stderr, "%s: %s: %s\n", bb_progname, level_name(level), line);
-	if (use_syslog)
+	if (use_syslog && level <= syslog_level)
 		syslog(level, "%s", line);
 }

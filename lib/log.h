@@ -17,9 +17,10 @@ struct bb_case_id {
 /* Parses a UUID string into id; returns 0, or -1 (id is then empty) when it is not one. */
 int bb_case_id_parse(struct bb_case_id *id, const char *s);
 
-/* Reads log.level, log.syslog, log.facility; without a config: notice on stderr. */
+/* Reads log.level (syslog threshold, default info), log.syslog, log.facility. stderr
+ * shows warnings and errors unless bb_log_verbosity() says otherwise. */
 void bb_log_setup(const struct bb_config *cfg);
-/* Lowers (n > 0) or raises (n < 0) the stderr threshold, for -v and -q. */
+/* Lowers (n > 0: -v, more events) or raises (n < 0: -q) the stderr threshold. */
 void bb_log_verbosity(int n);
 
 /* "" ev "" makes anything but a string literal a compile error. */

@@ -56,6 +56,7 @@ struct bb_field {
 	regex_t re;
 	int has_re;
 	long min_length, max_length;	/* -1: not set */
+	int max_length_implicit;	/* the built-in limit, not the definition's */
 	int has_min, has_max;
 	double min, max;		/* number; multi-select counts */
 	struct bb_datebound dmin, dmax;	/* date */

@@ -488,8 +488,10 @@ load_field(struct ctx *c, const struct bb_ynode *m, struct bb_field *f)
 	get_long(c, m, "max_length", &f->max_length);
 	if (f->min_length >= 0 && f->max_length >= 0 && f->min_length > f->max_length)
 		PROBLEM(c, m->line, "%s: min_length is larger than max_length", f->name);
-	if (f->max_length < 0 && f->type == BB_F_TEXT)
+	if (f->max_length < 0 && f->type == BB_F_TEXT) {
 		f->max_length = BB_TEXT_MAX_DEFAULT;
+		f->max_length_implicit = 1;
+	}
 	if ((f->pattern = get_str(c, m, "pattern", 0)) != NULL) {
 		size_t len = strlen(f->pattern) + 5;
 		char *anchored = malloc(len);
@@ -820,7 +822,7 @@ bb_form_load(const char *path, struct bb_form **out, struct bb_problems *p)
 	struct bb_form *form;
 	struct bb_err e = { 0, "" };
 	size_t before = p->n, i;
-	long version = 0;
+	long long version = 0;
 	int rc;
 
 	*out = NULL;
@@ -848,10 +850,11 @@ bb_form_load(const char *path, struct bb_form **out, struct bb_problems *p)
 	check_id_dir(&c, form, root->line);
 	if (bb_yaml_get(root, "version") == NULL)
 		PROBLEM(&c, root->line, "missing 'version'");
-	else if (!get_long(&c, root, "version", &version) || version < 1)
+	else if (bb_yaml_long(bb_yaml_get(root, "version"), &version) != 0 || version < 1 ||
+	    version > 1000000000)
 		PROBLEM(&c, bb_yaml_get(root, "version")->line,
 		    "version: expected a positive whole number");
-	form->version = version;
+	form->version = (long)version;
 	get_text(&c, root, "title", 1, &form->title);
 	get_text(&c, root, "help", 0, &form->help);
 	form->leika = get_str(&c, root, "leika", 1);

@@ -101,16 +101,16 @@ bb_form_to_json(const struct bb_form *f)
 /* Words of the text rendering in both languages. */
 struct words {
 	const char *required, *from_card, *locked, *entries, *shown_if, *options,
-	    *at_most_chars, *between, *version;
+	    *at_most_chars, *version;
 };
 
 static const struct words de_words = {
 	"Pflichtfeld", "vom Ausweis", "nicht änderbar", "Einträge", "nur wenn", "Auswahl",
-	"höchstens %ld Zeichen", "von %s bis %s", "Version",
+	"höchstens %ld Zeichen", "Version",
 };
 static const struct words en_words = {
 	"required", "from the ID card", "cannot be changed", "entries", "only if", "choices",
-	"at most %ld characters", "from %s to %s", "version",
+	"at most %ld characters", "version",
 };
 
 static const char *
@@ -143,7 +143,7 @@ print_fields(FILE *out, const struct bb_field *fields, size_t n, int indent, int
 			if (f->has_max)
 				fprintf(out, "%g", f->max);
 		}
-		if (f->type == BB_F_TEXT && f->max_length >= 0) {
+		if (f->type == BB_F_TEXT && f->max_length >= 0 && !f->max_length_implicit) {
 			fprintf(out, ", ");
 			fprintf(out, w->at_most_chars, f->max_length);
 		}
