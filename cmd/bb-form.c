@@ -118,7 +118,7 @@ read_answers(const char *path, size_t max)
 	free(buf);
 	if (a == NULL)
 		bb_die(BB_DATAERR, "answers: %s:%d:%d: invalid JSON: %s", path, jerr.line,
-		    jerr.column, jerr.text);
+		    jerr.column, bb_json_error_reason(&jerr));
 	return a;
 }
 

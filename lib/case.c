@@ -10,6 +10,23 @@
 #include <string.h>
 #include <time.h>
 
+const char *
+bb_json_error_reason(const json_error_t *jerr)
+{
+	switch (json_error_code(jerr)) {
+	case json_error_premature_end_of_input: return "truncated: premature end of input";
+	case json_error_end_of_input_expected: return "data after the end of the document";
+	case json_error_invalid_utf8: return "not valid UTF-8";
+	case json_error_duplicate_key: return "duplicate key in an object";
+	case json_error_stack_overflow: return "nested too deeply";
+	case json_error_null_character: return "NUL character in the input";
+	case json_error_null_byte_in_key: return "NUL character in a key";
+	case json_error_numeric_overflow: return "number out of range";
+	case json_error_out_of_memory: return "out of memory";
+	default: return "syntax error";
+	}
+}
+
 int
 bb_case_parse(const char *name, const char *buf, size_t len, json_t **out,
     struct bb_err *e)
@@ -29,7 +46,7 @@ bb_case_parse(const char *name, const char *buf, size_t len, json_t **out,
 	c = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (c == NULL)
 		return bb_fail(e, BB_DATAERR, "%s:%d:%d: invalid JSON: %s", name, jerr.line,
-		    jerr.column, jerr.text);
+		    jerr.column, bb_json_error_reason(&jerr));
 	if ((rc = bb_case_validate(c, e)) != 0) {
 		json_decref(c);
 		return bb_err_context(e, "%s", name);

@@ -20,6 +20,10 @@ int bb_case_read(const char *path, size_t max, json_t **out, struct bb_err *e);
 /* The same from a buffer; name is used in messages. */
 int bb_case_parse(const char *name, const char *buf, size_t len, json_t **out,
     struct bb_err *e);
+/* Why jansson refused a document, without quoting it: jansson's own text repeats the
+ * offending token, which may be a name. */
+const char *bb_json_error_reason(const json_error_t *jerr);
+
 /* Checks a parsed case against bb-case(5): 0, or 65 naming the offending key. */
 int bb_case_validate(const json_t *c, struct bb_err *e);
 

@@ -199,8 +199,10 @@ bb_write_stdout(const void *buf, size_t len, struct bb_err *e)
 	int err;
 
 	fflush(stdout);
+	/* With O_APPEND (>>) the offset says nothing until the first write: the end is
+	 * where this case starts. */
 	if (fstat(1, &st) == 0 && S_ISREG(st.st_mode))
-		start = lseek(1, 0, SEEK_CUR);
+		start = (fcntl(1, F_GETFL) & O_APPEND) ? st.st_size : lseek(1, 0, SEEK_CUR);
 	if ((err = bb_write_all(1, buf, len)) != 0) {
 		/* Best effort: a truncated case in a file is worse than none. */
 		if (start >= 0 && ftruncate(1, start) == 0)

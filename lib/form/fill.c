@@ -442,6 +442,12 @@ validate_field(struct vctx *v, const struct bb_field *f, const struct scope *s,
 		return;
 	}
 	if (is_empty(val) && !json_is_false(val)) {
+		/* A multi-select that needs at least one choice is required by its min. */
+		if (f->type == BB_F_MULTI && f->has_min && f->min > 0 && parent_filled) {
+			bb_problems_add(v->p, "%s: choose at least %g", path, f->min);
+			json_object_del(s->container, f->name);
+			return;
+		}
 		if (f->required && parent_filled)
 			bb_problems_add(v->p, "%s: %s", path,
 			    f->type == BB_F_CONSENT ? "must be accepted" : "required");
@@ -557,8 +563,9 @@ bb_fill_part(const struct bb_fill *fl, const struct bb_form *f)
 	size_t i;
 
 	bb_time_rfc3339(now);
+	/* Only what still holds the card's value counts as prefilled. */
 	json_object_foreach(fl->prefilled, path, pre)
-		if (fields_path(fl->fields, path) != NULL)
+		if (json_equal(fields_path(fl->fields, path), pre))
 			json_array_append_new(names, json_string(path));
 	for (i = 0; i < f->nsections; i++) {
 		json_t *sec = ordered(f->sections[i].fields, f->sections[i].nfields, fl->fields);

@@ -805,6 +805,8 @@ check_id_dir(struct ctx *c, const struct bb_form *form, int line)
 
 	if (base == NULL || strcmp(base, "/form.yaml") != 0 || form->id == NULL)
 		return;
+	while (base > form->path && base[-1] == '/')	/* services//form.yaml */
+		base--;
 	idlen = strlen(form->id);
 	if ((size_t)(base - form->path) < idlen ||
 	    strncmp(base - idlen, form->id, idlen) != 0 ||
