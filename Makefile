@@ -45,6 +45,12 @@ $(B)/%.o: %.c $(wildcard lib/*.h lib/*/*.h)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) -c -o $@ $<
 
+# The compiled-in services directory follows PREFIX/DATADIR: rebuild when they change.
+$(B)/datadir: FORCE
+	@mkdir -p $(@D)
+	@echo '$(DATADIR)' | cmp -s - $@ || echo '$(DATADIR)' > $@
+$(B)/lib/config.o: $(B)/datadir
+
 $(B)/libbb.a: $(LIB_OBJ)
 	@rm -f $@
 	$(AR) rcs $@ $^
@@ -93,5 +99,6 @@ uninstall:
 clean:
 	rm -rf .build .build-san
 
-.PHONY: all check units bench demo deps install uninstall clean
+FORCE:
+.PHONY: all check units bench demo deps install uninstall clean FORCE
 .SECONDARY:

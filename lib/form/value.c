@@ -126,7 +126,8 @@ bb_country_valid(const char *code)
 	if (strlen(code) != 2 || !isupper((unsigned char)code[0]) ||
 	    !isupper((unsigned char)code[1]))
 		return 0;
-	for (p = countries; *p; p += 3)
+	/* Entries are "XX " with no space after the last: step by 3 within the bounds. */
+	for (p = countries; p + 1 < countries + sizeof countries - 1; p += 3)
 		if (p[0] == code[0] && p[1] == code[1])
 			return 1;
 	return 0;
