@@ -9,6 +9,7 @@
 #include "log.h"
 
 #include <getopt.h>
+#include <locale.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -280,6 +281,10 @@ main(int argc, char **argv)
 	int c, verbosity = 0, rc;
 
 	bb_init(argv[0]);
+	/* Patterns in definitions match characters, not bytes: [A-ZÄÖÜ] is three letters,
+	 * whatever locale the kiosk session runs in. */
+	if (setlocale(LC_CTYPE, "C.UTF-8") == NULL)
+		setlocale(LC_CTYPE, "");
 	while ((c = getopt_long(argc, argv, "+c:vqhV", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c': config = optarg; break;

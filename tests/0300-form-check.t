@@ -80,7 +80,11 @@ ok "$(test "$(wc -l < err)" -eq 3; echo $?)" "all three are reported"
 mkdir -p svc/other
 good > svc/other/form.yaml
 expect_code 78 "an id that is not its directory's name is an error" "$BB_FORM" check svc/other/form.yaml
-check_grep "the mismatch is named" "id 't' does not match its directory" err
+check_grep "the mismatch is named" "id 't' does not match its directory 'other'" err
+expect_code 78 "also when the path has ./ in it" "$BB_FORM" check svc/other/./form.yaml
+cd svc/other
+expect_code 78 "also for a bare form.yaml in the directory" "$BB_FORM" check form.yaml
+cd "$scratch"
 
 expect_code 66 "a missing definition is 66" "$BB_FORM" check nosuch.yaml
 expect_code 78 "bad and missing together give 78" "$BB_FORM" check nosuch.yaml version.yaml

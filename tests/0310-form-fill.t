@@ -18,6 +18,7 @@ sections:
       - {name: city, type: text, label: {de: Ort, en: City}, prefill: identity.address.city}
       - {name: plate, type: text, label: {de: Kennzeichen, en: Plate},
          pattern: "[A-Z]{1,3}-[A-Z]{1,2} [0-9]{1,4}"}
+      - {name: area, type: text, label: {de: Kreis, en: District}, pattern: "[A-ZÄÖÜ]{1,3}"}
       - {name: nick, type: text, label: {de: Rufname, en: Nick}, min_length: 2, max_length: 4}
       - {name: copies, type: number, label: {de: Anzahl, en: Copies}, min: 1, max: 5, integer: true}
       - {name: volume, type: number, label: {de: Menge, en: Volume}, min: 0.5, max: 5}
@@ -121,6 +122,9 @@ ok "$(jq -e '.form.fields | has("why") | not' out >/dev/null; echo $?)" "and dro
 # Text rules.
 fill_ok "a pattern that matches" --set plate="KA-AB 123"
 fill_bad "a pattern that does not match" "plate: does not have the required form" --set plate="ka-ab 123"
+fill_ok "a pattern matches characters, not bytes" --set area=DÜW
+LC_ALL=C fill_ok "whatever the locale" --set area=DÜW
+fill_bad "a pattern counts an umlaut as one character" "area: does not have the required form" --set area=DÜWX
 fill_bad "a text too short" "nick: shorter than 2 characters" --set nick=A
 fill_bad "a text too long" "nick: longer than 4 characters" --set nick=Annabelle
 fill_ok "length counts characters, not bytes" --set nick=Jörg

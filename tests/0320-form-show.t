@@ -22,6 +22,9 @@ cp out de.txt
 check_grep "German title" "^$(jq -r .title.de model.json)\$" de.txt
 check_grep "required marks explained" "^\* Pflichtfeld$" de.txt
 check_grep "prefilled fields say so" "vom Ausweis" de.txt
+# previous_address is shown when moved_from_abroad is false: the text must say "nein".
+label=$(jq -r '.sections[].fields[] | select(.name == "moved_from_abroad") | .label.de' model.json)
+check_grep "a condition names the field and the value" "nur wenn $label: nein" de.txt
 expect_code 0 "show as English text" "$BB_FORM" show "$F" --format text --lang en
 check_grep "English title" "^$(jq -r .title.en model.json)\$" out
 check_grep "English wording" "from the ID card" out

@@ -796,22 +796,25 @@ load_sections(struct ctx *c, const struct bb_ynode *seq, struct bb_form *form)
 	}
 }
 
-/* The id must match the directory of a services tree: services/<id>/form.yaml. */
+/* The id must match the directory of a services tree: services/<id>/form.yaml, however
+ * the path was written (./, //, a bare form.yaml from inside the directory). */
 static void
 check_id_dir(struct ctx *c, const struct bb_form *form, int line)
 {
-	const char *base = strrchr(form->path, '/');
-	size_t idlen;
+	char *real, *base, *dir;
+	const char *name = strrchr(form->path, '/');
 
-	if (base == NULL || strcmp(base, "/form.yaml") != 0 || form->id == NULL)
+	name = name != NULL ? name + 1 : form->path;
+	if (strcmp(name, "form.yaml") != 0 || form->id == NULL ||
+	    (real = realpath(form->path, NULL)) == NULL)
 		return;
-	while (base > form->path && base[-1] == '/')	/* services//form.yaml */
-		base--;
-	idlen = strlen(form->id);
-	if ((size_t)(base - form->path) < idlen ||
-	    strncmp(base - idlen, form->id, idlen) != 0 ||
-	    (base - idlen != form->path && base[-(long)idlen - 1] != '/'))
-		PROBLEM(c, line, "id '%s' does not match its directory", form->id);
+	base = strrchr(real, '/');
+	*base = '\0';
+	dir = strrchr(real, '/');
+	dir = dir != NULL ? dir + 1 : real;
+	if (strcmp(dir, form->id) != 0)
+		PROBLEM(c, line, "id '%s' does not match its directory '%s'", form->id, dir);
+	free(real);
 }
 
 int

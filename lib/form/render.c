@@ -101,16 +101,16 @@ bb_form_to_json(const struct bb_form *f)
 /* Words of the text rendering in both languages. */
 struct words {
 	const char *required, *from_card, *locked, *entries, *shown_if, *options,
-	    *at_most_chars, *version;
+	    *at_most_chars, *version, *yes, *no;
 };
 
 static const struct words de_words = {
 	"Pflichtfeld", "vom Ausweis", "nicht änderbar", "Einträge", "nur wenn", "Auswahl",
-	"höchstens %ld Zeichen", "Version",
+	"höchstens %ld Zeichen", "Version", "ja", "nein",
 };
 static const struct words en_words = {
 	"required", "from the ID card", "cannot be changed", "entries", "only if", "choices",
-	"at most %ld characters", "version",
+	"at most %ld characters", "version", "yes", "no",
 };
 
 static const char *
@@ -118,6 +118,35 @@ tr(const struct bb_text *t, int en)
 {
 	const char *s = en ? t->en : t->de;
 	return s != NULL ? s : (t->de != NULL ? t->de : "");
+}
+
+/* "only if <label>: <value>, <value>" with option labels where the values are options. */
+static void
+print_condition(FILE *out, const struct bb_condition *c, int indent, int en)
+{
+	const struct bb_field *t = c->target;
+	const struct words *w = en ? &en_words : &de_words;
+	json_t *v;
+	size_t i, j;
+
+	fprintf(out, "%*s  %s %s:", indent, "", w->shown_if, tr(&t->label, en));
+	json_array_foreach(c->values, i, v) {
+		const char *shown = NULL;
+		char buf[64];
+		if (json_is_string(v)) {
+			shown = json_string_value(v);
+			for (j = 0; j < t->noptions; j++)
+				if (strcmp(t->options[j].value, shown) == 0)
+					shown = tr(&t->options[j].label, en);
+		} else if (json_is_boolean(v)) {
+			shown = json_is_true(v) ? w->yes : w->no;
+		} else {
+			snprintf(buf, sizeof buf, "%g", json_number_value(v));
+			shown = buf;
+		}
+		fprintf(out, "%s %s", i ? "," : "", shown);
+	}
+	fputc('\n', out);
 }
 
 static void
@@ -153,8 +182,7 @@ print_fields(FILE *out, const struct bb_field *fields, size_t n, int indent, int
 			fprintf(out, ", %s", w->locked);
 		fprintf(out, "]  (%s)\n", f->name);
 		if (f->show_if.target != NULL)
-			fprintf(out, "%*s  %s %s\n", indent, "", w->shown_if,
-			    tr(&f->show_if.target->label, en));
+			print_condition(out, &f->show_if, indent, en);
 		if (f->help.de)
 			fprintf(out, "%*s  %s\n", indent, "", tr(&f->help, en));
 		if (f->text.de)
