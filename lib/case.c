@@ -187,13 +187,40 @@ bb_case_validate(const json_t *c, struct bb_err *e)
 }
 
 void
-bb_time_rfc3339(char out[21])
+bb_time_format(time_t t, char out[21])
 {
-	time_t now = time(NULL);
 	struct tm tm;
 
-	gmtime_r(&now, &tm);
-	strftime(out, 21, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	gmtime_r(&t, &tm);
+	if (strftime(out, 21, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		out[0] = '\0';
+}
+
+void
+bb_time_rfc3339(char out[21])
+{
+	bb_time_format(time(NULL), out);
+}
+
+int
+bb_time_parse(const char *s, time_t *t)
+{
+	struct tm tm;
+	const char *end;
+	long off = 0;
+
+	if (s == NULL || !is_rfc3339(s))
+		return -1;
+	memset(&tm, 0, sizeof tm);
+	end = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
+	if (*end == '.')
+		for (end++; *end >= '0' && *end <= '9'; end++)
+			;
+	if (*end == '+' || *end == '-')
+		off = (end[0] == '-' ? -1 : 1) * ((end[1] - '0') * 36000L + (end[2] - '0') * 3600L +
+		    (end[4] - '0') * 600L + (end[5] - '0') * 60L);
+	*t = timegm(&tm) - off;
+	return 0;
 }
 
 json_t *

@@ -5,6 +5,7 @@
 
 #include <jansson.h>
 #include <stddef.h>
+#include <time.h>
 
 #include "log.h"
 
@@ -45,5 +46,9 @@ int bb_case_write(const json_t *c, const char *path, struct bb_err *e);
 
 /* Current UTC time as RFC 3339 "YYYY-MM-DDTHH:MM:SSZ" (out holds 21 bytes). */
 void bb_time_rfc3339(char out[21]);
+/* t as RFC 3339 UTC. */
+void bb_time_format(time_t t, char out[21]);
+/* Parses RFC 3339 (Z or an offset; fractions ignored); 0 or -1. */
+int bb_time_parse(const char *s, time_t *t);
 
 #endif

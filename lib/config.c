@@ -37,6 +37,16 @@ static const struct schema_key schema[] = {
 	{ "form", C_SECTION, NULL, NULL },
 	{ "form.services", C_STR, BB_SERVICES_DIR, NULL },
 	{ "form.lang", C_ENUM, "de", "de en" },
+	{ "queue", C_SECTION, NULL, NULL },
+	{ "queue.spool", C_STR, NULL, NULL },
+	{ "queue.deliver", C_STR, "bb-submit", NULL },
+	{ "queue.timeout", C_DURATION, "10m", NULL },
+	{ "queue.backoff_min", C_DURATION, "5m", NULL },
+	{ "queue.backoff_max", C_DURATION, "4h", NULL },
+	{ "queue.lifetime", C_DURATION, "5d", NULL },
+	{ "queue.retention", C_DURATION, "96h", NULL },
+	{ "queue.max", C_INT, "100", NULL },
+	{ "queue.time_limit", C_DURATION, "10m", NULL },
 };
 
 #define NKEYS (sizeof schema / sizeof schema[0])

@@ -131,7 +131,15 @@ int
 bb_write_durable(const char *path, const void *buf, size_t len, mode_t mode,
     struct bb_err *e)
 {
+	return bb_write_durable_at(path, NULL, buf, len, mode, 0, e);
+}
+
+int
+bb_write_durable_at(const char *path, const char *tmpdir, const void *buf, size_t len,
+    mode_t mode, time_t mtime, struct bb_err *e)
+{
 	char *dir, *tmp;
+	struct timespec times[2];
 	const char *base = strrchr(path, '/');
 	unsigned char rnd[8];
 	size_t tmplen;
@@ -140,7 +148,7 @@ bb_write_durable(const char *path, const void *buf, size_t len, mode_t mode,
 	base = base != NULL ? base + 1 : path;
 	if ((dir = dir_of(path)) == NULL)
 		return bb_fail(e, BB_SOFTWARE, "out of memory");
-	tmplen = strlen(dir) + strlen(base) + 32;
+	tmplen = strlen(tmpdir ? tmpdir : dir) + strlen(base) + 32;
 	if ((tmp = malloc(tmplen)) == NULL) {
 		free(dir);
 		return bb_fail(e, BB_SOFTWARE, "out of memory");
@@ -149,7 +157,8 @@ bb_write_durable(const char *path, const void *buf, size_t len, mode_t mode,
 	for (i = 0; i < 8 && fd < 0; i++) {
 		if (RAND_bytes(rnd, sizeof rnd) != 1)
 			memset(rnd, i, sizeof rnd);
-		snprintf(tmp, tmplen, "%s/.%s.%02x%02x%02x%02x%02x%02x.tmp", dir, base,
+		snprintf(tmp, tmplen, "%s/.%s.%02x%02x%02x%02x%02x%02x.tmp",
+		    tmpdir ? tmpdir : dir, base,
 		    rnd[0], rnd[1], rnd[2], rnd[3], rnd[4], rnd[5]);
 		fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
 		if (fd < 0 && errno != EEXIST)
@@ -161,8 +170,12 @@ bb_write_durable(const char *path, const void *buf, size_t len, mode_t mode,
 		free(dir);
 		return bb_fail(e, BB_CANTCREAT, "%s: cannot create: %s", path, strerror(err));
 	}
-	if ((err = bb_write_all(fd, buf, len)) != 0 || (fsync(fd) != 0 && (err = errno)) ||
-	    (fchmod(fd, mode) != 0 && (err = errno))) {
+	times[0].tv_sec = times[1].tv_sec = mtime;
+	times[0].tv_nsec = times[1].tv_nsec = 0;
+	if (mtime == 0)
+		times[0].tv_nsec = times[1].tv_nsec = UTIME_NOW;
+	if ((err = bb_write_all(fd, buf, len)) != 0 || (fchmod(fd, mode) != 0 && (err = errno)) ||
+	    (futimens(fd, times) != 0 && (err = errno)) || (fsync(fd) != 0 && (err = errno))) {
 		close(fd);
 		unlink(tmp);
 		free(tmp);

@@ -6,6 +6,7 @@
 
 #include <stddef.h>
 #include <sys/types.h>
+#include <time.h>
 
 struct bb_err;
 
@@ -24,6 +25,11 @@ int bb_write_all(int fd, const void *buf, size_t len);
  * file size limit); the temporary file is removed and path is untouched. */
 int bb_write_durable(const char *path, const void *buf, size_t len, mode_t mode,
     struct bb_err *e);
+
+/* The same with the temporary file in tmpdir (same file system as path; NULL: path's
+ * directory) and the file's mtime set to mtime (0: now) before it is renamed into place. */
+int bb_write_durable_at(const char *path, const char *tmpdir, const void *buf, size_t len,
+    mode_t mode, time_t mtime, struct bb_err *e);
 
 /* fsync of the directory holding path (or of path itself when it is a directory). */
 int bb_fsync_dir(const char *dir);

@@ -1,0 +1,477 @@
+/* bb-queue: the durable spool of cases that could not be delivered yet, run from cron. */
+#include "case.h"
+#include "config.h"
+#include "diag.h"
+#include "exit.h"
+#include "log.h"
+#include "queue.h"
+#include "spool.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static const char usage_text[] =
+    "usage: bb-queue [-c CONFIG] [-d SPOOL] [-v|-q] COMMAND ...\n"
+    "  add [FILE]                       store a case durably; print its entry id\n"
+    "  list [--state STATE] [--format text|json]\n"
+    "  show ID [--format text|json]     state, attempts, last error, next try\n"
+    "  run [--max N] [--time-limit SECONDS] [--deliver COMMAND] [--wait]\n"
+    "  retry ID... | --failed\n"
+    "  remove ID...\n"
+    "  purge [--older-than DURATION]\n"
+    "  stats [--format text|json|prometheus]\n"
+    "STATE: deferred, active, delivered, failed, corrupt.\n";
+
+static void __attribute__((noreturn))
+usage(int status)
+{
+	fputs(usage_text, status == 0 ? stdout : stderr);
+	exit(status);
+}
+
+struct ctx {
+	struct bb_config *cfg;
+	struct bb_spool spool;
+	struct bb_queue_policy policy;
+	const char *dir;
+};
+
+static void
+die_if(int rc, const struct bb_err *e)
+{
+	if (rc != 0)
+		bb_die_err(e);
+}
+
+static void
+emit_json(json_t *j)
+{
+	struct bb_err e = { 0, "" };
+	char *s = json_dumps(j, JSON_INDENT(2));
+
+	if (s == NULL)
+		bb_die(BB_SOFTWARE, "out of memory");
+	fputs(s, stdout);
+	fputc('\n', stdout);
+	free(s);
+	(void)e;
+}
+
+static const char *
+default_format(void)
+{
+	return isatty(1) ? "text" : "json";
+}
+
+static int
+cmd_add(struct ctx *x, int argc, char **argv)
+{
+	struct bb_err e = { 0, "" };
+	char id[37];
+	json_t *c;
+
+	if (argc > 2)
+		usage(BB_USAGE);
+	die_if(bb_case_read(argc == 2 ? argv[1] : NULL, x->policy.max_size, &c, &e), &e);
+	die_if(bb_spool_open(&x->spool, x->dir, 1, &e), &e);
+	die_if(bb_queue_add(&x->spool, c, id, &e), &e);
+	printf("%s\n", id);
+	json_decref(c);
+	return 0;
+}
+
+static void
+print_entry_text(const json_t *o)
+{
+	const char *k;
+	json_t *v;
+
+	json_object_foreach((json_t *)o, k, v) {
+		if (json_is_string(v))
+			printf("%s: %s\n", k, json_string_value(v));
+		else if (json_is_integer(v))
+			printf("%s: %lld\n", k, (long long)json_integer_value(v));
+		else if (json_is_null(v))
+			printf("%s: -\n", k);
+	}
+}
+
+static const char *
+str_or_dash(const json_t *o, const char *k)
+{
+	const char *s = json_string_value(json_object_get(o, k));
+	return s != NULL ? s : "-";
+}
+
+static int
+cmd_list(struct ctx *x, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "state", required_argument, NULL, 's' },
+		{ "format", required_argument, NULL, 'f' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct bb_err e = { 0, "" };
+	struct bb_qentry *list;
+	const char *format = default_format();
+	unsigned mask = BB_Q_ALL;
+	size_t n, i;
+	json_t *arr = json_array();
+	int c, st;
+
+	while ((c = getopt_long(argc, argv, "s:f:", opts, NULL)) != -1) {
+		switch (c) {
+		case 's':
+			if ((st = bb_qstate_parse(optarg)) < 0)
+				bb_die(BB_USAGE, "%s: not a state (deferred, active, delivered, "
+				    "failed, corrupt)", optarg);
+			mask = 1u << st;
+			break;
+		case 'f': format = optarg; break;
+		default: usage(BB_USAGE);
+		}
+	}
+	if (optind != argc || (strcmp(format, "text") && strcmp(format, "json")))
+		usage(BB_USAGE);
+	die_if(bb_spool_open(&x->spool, x->dir, 0, &e), &e);
+	die_if(bb_spool_scan(&x->spool, mask, &list, &n, &e), &e);
+	for (i = 0; i < n; i++)
+		json_array_append_new(arr, bb_queue_describe(&x->spool, &list[i],
+		    x->policy.max_size));
+	free(list);
+	if (strcmp(format, "json") == 0) {
+		emit_json(arr);
+	} else {
+		json_t *o;
+		if (isatty(1))
+			printf("%-36s  %-9s  %8s  %-20s  %s\n", "ID", "STATE", "ATTEMPTS",
+			    "NEXT TRY", "ADDED");
+		json_array_foreach(arr, i, o)
+			printf("%-36s  %-9s  %8lld  %-20s  %s\n", str_or_dash(o, "id"),
+			    str_or_dash(o, "state"),
+			    (long long)json_integer_value(json_object_get(o, "attempts")),
+			    str_or_dash(o, "next_try"), str_or_dash(o, "added"));
+	}
+	json_decref(arr);
+	return 0;
+}
+
+static int
+cmd_show(struct ctx *x, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "format", required_argument, NULL, 'f' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct bb_err e = { 0, "" };
+	struct bb_qentry q;
+	const char *format = default_format();
+	json_t *o;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "f:", opts, NULL)) != -1) {
+		if (c != 'f')
+			usage(BB_USAGE);
+		format = optarg;
+	}
+	if (argc - optind != 1 || (strcmp(format, "text") && strcmp(format, "json")))
+		usage(BB_USAGE);
+	die_if(bb_spool_open(&x->spool, x->dir, 0, &e), &e);
+	die_if(bb_spool_find(&x->spool, argv[optind], &q, &e), &e);
+	o = bb_queue_describe(&x->spool, &q, x->policy.max_size);
+	if (strcmp(format, "json") == 0)
+		emit_json(o);
+	else
+		print_entry_text(o);
+	json_decref(o);
+	return 0;
+}
+
+static int
+cmd_run(struct ctx *x, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "max", required_argument, NULL, 'm' },
+		{ "time-limit", required_argument, NULL, 't' },
+		{ "deliver", required_argument, NULL, 'D' },
+		{ "wait", no_argument, NULL, 'w' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct bb_err e = { 0, "" };
+	struct bb_queue_tally t;
+	char *end;
+	long long v;
+	int c, wait = 0;
+
+	while ((c = getopt_long(argc, argv, "m:t:D:w", opts, NULL)) != -1) {
+		switch (c) {
+		case 'm':
+			v = strtoll(optarg, &end, 10);
+			if (*end || v < 1)
+				bb_die(BB_USAGE, "--max: expected a positive number");
+			x->policy.max = (long)v;
+			break;
+		case 't':
+			if ((v = bb_parse_duration(optarg)) < 0)
+				bb_die(BB_USAGE, "--time-limit: expected seconds (or 90s, 5m, 1h)");
+			x->policy.time_limit = (time_t)v;
+			break;
+		case 'D': x->policy.deliver = optarg; break;
+		case 'w': wait = 1; break;
+		default: usage(BB_USAGE);
+		}
+	}
+	if (optind != argc)
+		usage(BB_USAGE);
+	die_if(bb_spool_open(&x->spool, x->dir, 0, &e), &e);
+	die_if(bb_queue_run(&x->spool, &x->policy, wait, &t, &e), &e);
+	bb_log_n(LOG_INFO, "queue.run.delivered", NULL, "n", t.delivered);
+	if (t.deferred)
+		bb_log_n(LOG_INFO, "queue.run.deferred", NULL, "n", t.deferred);
+	if (t.failed)
+		bb_log_n(LOG_INFO, "queue.run.failed", NULL, "n", t.failed);
+	if (t.recovered)
+		bb_log_n(LOG_NOTICE, "queue.run.recovered", NULL, "n", t.recovered);
+	return 0;
+}
+
+static int
+cmd_retry(struct ctx *x, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "failed", no_argument, NULL, 'f' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct bb_err e = { 0, "" };
+	struct bb_qentry q, *list;
+	size_t n, i;
+	int c, all_failed = 0, status = 0, rc;
+
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (c != 'f')
+			usage(BB_USAGE);
+		all_failed = 1;
+	}
+	if (all_failed == (optind < argc))
+		usage(BB_USAGE);
+	die_if(bb_spool_open(&x->spool, x->dir, 0, &e), &e);
+	if (all_failed) {
+		die_if(bb_spool_scan(&x->spool, 1u << BB_Q_FAILED, &list, &n, &e), &e);
+		for (i = 0; i < n; i++)
+			if ((rc = bb_queue_retry(&x->spool, &list[i], &e)) != 0) {
+				bb_warn("%s", e.msg);
+				status = rc;
+			}
+		free(list);
+		return status;
+	}
+	for (i = (size_t)optind; i < (size_t)argc; i++) {
+		if ((rc = bb_spool_find(&x->spool, argv[i], &q, &e)) == 0)
+			rc = bb_queue_retry(&x->spool, &q, &e);
+		if (rc != 0) {
+			bb_warn("%s", e.msg);
+			status = rc;
+		}
+	}
+	return status;
+}
+
+static int
+cmd_remove(struct ctx *x, int argc, char **argv)
+{
+	struct bb_err e = { 0, "" };
+	struct bb_qentry q;
+	int i, rc, status = 0;
+
+	if (argc < 2)
+		usage(BB_USAGE);
+	die_if(bb_spool_open(&x->spool, x->dir, 0, &e), &e);
+	for (i = 1; i < argc; i++) {
+		if ((rc = bb_spool_find(&x->spool, argv[i], &q, &e)) == 0)
+			rc = bb_queue_remove(&x->spool, &q, &e);
+		if (rc != 0) {
+			bb_warn("%s", e.msg);
+			status = rc;
+		}
+	}
+	return status;
+}
+
+static int
+cmd_purge(struct ctx *x, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "older-than", required_argument, NULL, 'o' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct bb_err e = { 0, "" };
+	time_t age = x->policy.retention;
+	long long v;
+	long n;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "o:", opts, NULL)) != -1) {
+		if (c != 'o')
+			usage(BB_USAGE);
+		if ((v = bb_parse_duration(optarg)) < 0)
+			bb_die(BB_USAGE, "--older-than: expected a duration (90m, 96h, 5d)");
+		age = (time_t)v;
+	}
+	if (optind != argc)
+		usage(BB_USAGE);
+	die_if(bb_spool_open(&x->spool, x->dir, 0, &e), &e);
+	die_if(bb_queue_purge(&x->spool, age, &n, &e), &e);
+	bb_log_n(LOG_INFO, "queue.purged", NULL, "n", n);
+	return 0;
+}
+
+static int
+cmd_stats(struct ctx *x, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "format", required_argument, NULL, 'f' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct bb_err e = { 0, "" };
+	struct bb_qentry *list;
+	const char *format = default_format();
+	long count[BB_Q_NSTATES] = { 0 };
+	time_t now = time(NULL), oldest = 0, next = 0;
+	size_t n, i;
+	int c, st;
+	char when[21];
+
+	while ((c = getopt_long(argc, argv, "f:", opts, NULL)) != -1) {
+		if (c != 'f')
+			usage(BB_USAGE);
+		format = optarg;
+	}
+	if (optind != argc || (strcmp(format, "text") && strcmp(format, "json") &&
+	    strcmp(format, "prometheus")))
+		usage(BB_USAGE);
+	die_if(bb_spool_open(&x->spool, x->dir, 0, &e), &e);
+	die_if(bb_spool_scan(&x->spool, BB_Q_ALL, &list, &n, &e), &e);
+	for (i = 0; i < n; i++) {
+		count[list[i].state]++;
+		if (list[i].state == BB_Q_DEFERRED || list[i].state == BB_Q_ACTIVE)
+			if (oldest == 0 || list[i].added < oldest)
+				oldest = list[i].added;
+		if (list[i].state == BB_Q_DEFERRED && (next == 0 || list[i].mtime < next))
+			next = list[i].mtime;
+	}
+	free(list);
+	if (strcmp(format, "prometheus") == 0) {
+		printf("# HELP bb_queue_entries Entries in the spool by state.\n"
+		    "# TYPE bb_queue_entries gauge\n");
+		for (st = 0; st < BB_Q_NSTATES; st++)
+			printf("bb_queue_entries{state=\"%s\"} %ld\n",
+			    bb_qstate_name((enum bb_qstate)st), count[st]);
+		printf("# HELP bb_queue_oldest_waiting_seconds Age of the oldest entry not yet "
+		    "delivered.\n# TYPE bb_queue_oldest_waiting_seconds gauge\n"
+		    "bb_queue_oldest_waiting_seconds %lld\n",
+		    (long long)(oldest ? now - oldest : 0));
+		if (next)
+			printf("# HELP bb_queue_next_due_timestamp_seconds When the next deferred "
+			    "entry is due.\n# TYPE bb_queue_next_due_timestamp_seconds gauge\n"
+			    "bb_queue_next_due_timestamp_seconds %lld\n", (long long)next);
+		return 0;
+	}
+	json_t *o = json_object(), *counts = json_object();
+	for (st = 0; st < BB_Q_NSTATES; st++)
+		json_object_set_new(counts, bb_qstate_name((enum bb_qstate)st),
+		    json_integer(count[st]));
+	json_object_set_new(o, "spool", json_string(x->dir));
+	json_object_set_new(o, "entries", counts);
+	json_object_set_new(o, "oldest_waiting_seconds", json_integer(oldest ? now - oldest : 0));
+	if (next)
+		bb_time_format(next, when);
+	json_object_set_new(o, "next_due", next ? json_string(when) : json_null());
+	if (strcmp(format, "json") == 0) {
+		emit_json(o);
+	} else {
+		printf("spool: %s\n", x->dir);
+		for (st = 0; st < BB_Q_NSTATES; st++)
+			printf("%s: %ld\n", bb_qstate_name((enum bb_qstate)st), count[st]);
+		printf("oldest waiting: %lld s\nnext due: %s\n", (long long)(oldest ? now - oldest :
+		    0), next ? when : "-");
+	}
+	json_decref(o);
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "spool", required_argument, NULL, 'd' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	static const struct {
+		const char *name;
+		int (*fn)(struct ctx *, int, char **);
+	} cmds[] = {
+		{ "add", cmd_add }, { "list", cmd_list }, { "show", cmd_show },
+		{ "run", cmd_run }, { "retry", cmd_retry }, { "remove", cmd_remove },
+		{ "purge", cmd_purge }, { "stats", cmd_stats },
+	};
+	struct ctx x;
+	struct bb_err e = { 0, "" };
+	const char *config = NULL, *dir = NULL;
+	char *fallback = NULL;
+	int c, verbosity = 0, rc;
+	size_t i;
+
+	bb_init(argv[0]);
+	memset(&x, 0, sizeof x);
+	while ((c = getopt_long(argc, argv, "+c:d:vqhV", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c': config = optarg; break;
+		case 'd': dir = optarg; break;
+		case 'v': verbosity++; break;
+		case 'q': verbosity--; break;
+		case 'h': usage(0);
+		case 'V':
+			printf("bb-queue (bb) %s\n", BB_VERSION);
+			return 0;
+		default: usage(BB_USAGE);
+		}
+	}
+	if (optind >= argc)
+		usage(BB_USAGE);
+	die_if(bb_config_load(config, &x.cfg, &e), &e);
+	bb_log_setup(x.cfg);
+	bb_log_verbosity(verbosity);
+	bb_queue_policy_init(&x.policy, x.cfg);
+	x.policy.echo_stderr = verbosity > 0;
+	/* -d, then the configuration, then BB_SPOOL, then the per-user default. */
+	if (dir == NULL)
+		dir = bb_config_str(x.cfg, "queue.spool");
+	if (dir == NULL && (dir = getenv("BB_SPOOL")) != NULL && *dir == '\0')
+		dir = NULL;
+	if (dir == NULL && (dir = fallback = bb_spool_default_dir()) == NULL)
+		bb_die(BB_SOFTWARE, "out of memory");
+	x.dir = dir;
+	argc -= optind;
+	argv += optind;
+	optind = 0;
+	for (i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
+		if (strcmp(argv[0], cmds[i].name) == 0)
+			break;
+	if (i == sizeof cmds / sizeof cmds[0]) {
+		bb_warn("%s: unknown command", argv[0]);
+		usage(BB_USAGE);
+	}
+	rc = cmds[i].fn(&x, argc, argv);
+	bb_spool_close(&x.spool);
+	bb_config_free(x.cfg);
+	free(fallback);
+	return rc;
+}

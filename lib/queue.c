@@ -1,0 +1,587 @@
+/* bb-queue's policy; the files themselves are spool.c's. */
+#include "queue.h"
+#include "case.h"
+#include "child.h"
+#include "config.h"
+#include "crypto.h"
+#include "diag.h"
+#include "exit.h"
+#include "files.h"
+#include "log.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* A tmp/ file older than this was left by a process that died while writing it. */
+#define STALE_TMP_SECONDS 3600
+
+void
+bb_queue_policy_init(struct bb_queue_policy *p, const struct bb_config *cfg)
+{
+	p->deliver = bb_config_str(cfg, "queue.deliver");
+	p->timeout = (time_t)bb_config_int(cfg, "queue.timeout");
+	p->backoff_min = (time_t)bb_config_int(cfg, "queue.backoff_min");
+	p->backoff_max = (time_t)bb_config_int(cfg, "queue.backoff_max");
+	p->lifetime = (time_t)bb_config_int(cfg, "queue.lifetime");
+	p->retention = (time_t)bb_config_int(cfg, "queue.retention");
+	p->time_limit = (time_t)bb_config_int(cfg, "queue.time_limit");
+	p->max = (long)bb_config_int(cfg, "queue.max");
+	p->max_size = (size_t)bb_config_int(cfg, "case.max_size");
+	p->echo_stderr = 0;
+	if (p->backoff_max < p->backoff_min)
+		p->backoff_max = p->backoff_min;
+}
+
+time_t
+bb_queue_backoff(const struct bb_queue_policy *p, int attempts, double jitter)
+{
+	double d = (double)p->backoff_min;
+	int i;
+
+	for (i = 1; i < attempts && d < (double)p->backoff_max; i++)
+		d *= 2;
+	if (d > (double)p->backoff_max)
+		d = (double)p->backoff_max;
+	d *= jitter;
+	if (d < (double)p->backoff_min)
+		d = (double)p->backoff_min;
+	if (d > (double)p->backoff_max)
+		d = (double)p->backoff_max;
+	return (time_t)d;
+}
+
+static double
+random_jitter(void)
+{
+	unsigned int r = 0;
+
+	bb_random(&r, sizeof r);
+	return 0.8 + 0.4 * ((double)r / 4294967295.0);
+}
+
+/* submission.queue of c, created when missing. */
+static json_t *
+queue_part(json_t *c)
+{
+	json_t *sub = json_object_get(c, "submission"), *q;
+
+	if (!json_is_object(sub)) {
+		sub = json_object();
+		json_object_set_new(c, "submission", sub);
+	}
+	q = json_object_get(sub, "queue");
+	if (!json_is_object(q)) {
+		q = json_object();
+		json_object_set_new(sub, "queue", q);
+	}
+	return q;
+}
+
+static void
+set_time(json_t *o, const char *key, time_t t)
+{
+	char buf[21];
+
+	bb_time_format(t, buf);
+	json_object_set_new(o, key, json_string(buf));
+}
+
+static int
+read_entry(const struct bb_spool *s, const struct bb_qentry *q, int fd, size_t max,
+    json_t **c, struct bb_err *e)
+{
+	char path[4200], *buf;
+	size_t len;
+	int rc, own = fd < 0;
+
+	bb_spool_path(s, q->state, q->name, path, sizeof path);
+	if (own && (fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return bb_fail(e, errno == ENOENT ? BB_NOINPUT : BB_IOERR, "%s: %s", path,
+		    strerror(errno));
+	if (lseek(fd, 0, SEEK_SET) != 0) {
+		if (own)
+			close(fd);
+		return bb_fail(e, BB_IOERR, "%s: %s", path, strerror(errno));
+	}
+	rc = bb_read_fd(fd, path, max, &buf, &len, e);
+	if (own)
+		close(fd);
+	if (rc != 0)
+		return rc;
+	rc = bb_case_parse(q->name, buf, len, c, e);
+	explicit_bzero(buf, len);
+	free(buf);
+	if (rc == 0 && strcmp(bb_case_id(*c).s, q->id) != 0) {
+		json_decref(*c);
+		return bb_fail(e, BB_DATAERR, "%s: the case inside has another id", q->name);
+	}
+	return rc;
+}
+
+/* The add lock keeps two adds of one case from making two entries. */
+static int
+lock_file(const struct bb_spool *s, const char *name, int wait, int *fd, struct bb_err *e)
+{
+	char path[4200];
+
+	snprintf(path, sizeof path, "%s/%s", s->dir, name);
+	if ((*fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0)
+		return bb_fail(e, BB_CANTCREAT, "%s: %s", path, strerror(errno));
+	while (flock(*fd, LOCK_EX | (wait ? 0 : LOCK_NB)) != 0) {
+		int err = errno;
+		if (err == EINTR)
+			continue;
+		close(*fd);
+		*fd = -1;
+		if (err == EWOULDBLOCK)
+			return bb_fail(e, BB_TEMPFAIL, "spool %s: another run is active", s->dir);
+		return bb_fail(e, BB_IOERR, "%s: lock: %s", path, strerror(err));
+	}
+	return 0;
+}
+
+static int
+find_id(const struct bb_spool *s, const char *id, struct bb_qentry *q, struct bb_err *e)
+{
+	struct bb_err quiet = { 0, "" };
+	int rc = bb_spool_find(s, id, q, &quiet);
+
+	if (rc != 0 && rc != BB_NOINPUT)
+		*e = quiet;
+	return rc;
+}
+
+int
+bb_queue_add(struct bb_spool *s, json_t *c, char id[37], struct bb_err *e)
+{
+	struct bb_qentry old;
+	json_t *q, *prev = NULL;
+	char name[96];
+	int lockfd = -1, entryfd = -1, rc, have_old;
+	time_t now = time(NULL);
+
+	struct bb_case_id cid = bb_case_id(c);
+
+	snprintf(id, 37, "%s", cid.s);
+	if ((rc = lock_file(s, "add.lock", 1, &lockfd, e)) != 0)
+		return rc;
+	rc = find_id(s, id, &old, e);
+	have_old = rc == 0;
+	if (rc != 0 && rc != BB_NOINPUT)
+		goto out;
+	if (have_old) {
+		/* An entry of this case is there: the new case replaces it, keeping its name,
+		 * its place in the queue and its count of attempts. */
+		if ((rc = bb_spool_lock(s, &old, &entryfd, e)) != 0)
+			goto out;
+		snprintf(name, sizeof name, "%s", old.name);
+		if (old.state != BB_Q_CORRUPT && read_entry(s, &old, entryfd, SIZE_MAX / 2, &prev,
+		    NULL) == 0) {
+			json_t *pq = json_object_get(json_object_get(prev, "submission"), "queue");
+			q = queue_part(c);
+			if (json_is_object(pq)) {
+				const char *keep[] = { "added", "since", "attempts", NULL };
+				for (int i = 0; keep[i]; i++)
+					if (json_object_get(pq, keep[i]) != NULL)
+						json_object_set(q, keep[i], json_object_get(pq, keep[i]));
+			}
+			json_decref(prev);
+		}
+	} else {
+		bb_spool_name(id, name);
+	}
+	q = queue_part(c);
+	if (json_object_get(q, "added") == NULL)
+		set_time(q, "added", now);
+	if (json_object_get(q, "since") == NULL)
+		set_time(q, "since", now);
+	if (!json_is_integer(json_object_get(q, "attempts")))
+		json_object_set_new(q, "attempts", json_integer(0));
+	json_object_set_new(q, "state", json_string("deferred"));
+	set_time(q, "next_try", now);
+	json_object_del(q, "done");
+	if ((rc = bb_spool_write(s, BB_Q_DEFERRED, name, c, now, e)) != 0)
+		goto out;
+	if (have_old && old.state != BB_Q_DEFERRED)
+		rc = bb_spool_unlink(s, &old, e);
+	bb_log(LOG_INFO, "queue.added", &cid);
+out:
+	if (entryfd >= 0)
+		close(entryfd);
+	if (lockfd >= 0)
+		close(lockfd);
+	return rc;
+}
+
+/* Which copy of an entry found under two states is the newer: a crash between writing
+ * the new state and removing the old leaves both. */
+static int
+precedence(enum bb_qstate st)
+{
+	static const int order[BB_Q_NSTATES] = {
+		[BB_Q_DEFERRED] = 4, [BB_Q_DELIVERED] = 3, [BB_Q_FAILED] = 2,
+		[BB_Q_CORRUPT] = 1, [BB_Q_ACTIVE] = 0,
+	};
+	return order[st];
+}
+
+/* After a crash: drop the older copy of a doubled entry, and put entries a dead runner
+ * left in active/ back to deferred, due now (the one duplicate delivery a crash causes). */
+static long
+recover(struct bb_spool *s, struct bb_err *e)
+{
+	struct bb_qentry *list;
+	size_t n, i;
+	long count = 0;
+
+	if (bb_spool_scan(s, BB_Q_ALL, &list, &n, e) != 0)
+		return -1;
+	for (i = 0; i < n; i++) {
+		struct bb_err ignore;
+		int fd;
+		if (i + 1 < n && strcmp(list[i].name, list[i + 1].name) == 0) {
+			struct bb_qentry *loser = precedence(list[i].state) <
+			    precedence(list[i + 1].state) ? &list[i] : &list[i + 1];
+			if (bb_spool_unlink(s, loser, &ignore) == 0)
+				count++;
+			continue;
+		}
+		if (list[i].state != BB_Q_ACTIVE || (i > 0 &&
+		    strcmp(list[i - 1].name, list[i].name) == 0))
+			continue;
+		if (bb_spool_lock(s, &list[i], &fd, &ignore) != 0)
+			continue;
+		if (bb_spool_move(s, &list[i], BB_Q_DEFERRED, &ignore) == 0) {
+			char path[4200];
+			bb_spool_path(s, BB_Q_DEFERRED, list[i].name, path, sizeof path);
+			utimensat(AT_FDCWD, path, NULL, 0);
+			count++;
+		}
+		close(fd);
+	}
+	free(list);
+	return count;
+}
+
+enum outcome { DELIVERED, DEFERRED, FAILED };
+
+/* The case to keep after an attempt: what the command wrote if it is this case. */
+static json_t *
+updated_case(json_t *stored, const struct bb_child *r, const char *id)
+{
+	struct bb_err ignore;
+	json_t *c;
+
+	if (r->outlen == 0 || r->out_truncated ||
+	    bb_case_parse("delivery output", r->out, r->outlen, &c, &ignore) != 0)
+		return json_incref(stored);
+	if (strcmp(bb_case_id(c).s, id) != 0) {
+		json_decref(c);
+		return json_incref(stored);
+	}
+	/* Our bookkeeping is ours: the command's copy of it may be stale. */
+	queue_part(c);
+	json_object_set(json_object_get(c, "submission"), "queue",
+	    queue_part(stored));
+	return c;
+}
+
+/* Seconds the delivery command asked us to wait (submission.retry_at/retry_after), or -1. */
+static time_t
+asked_delay(const json_t *c, time_t now)
+{
+	const json_t *sub = json_object_get(c, "submission");
+	const json_t *at = json_object_get(sub, "retry_at"), *after =
+	    json_object_get(sub, "retry_after");
+	time_t t;
+
+	if (json_is_string(at) && bb_time_parse(json_string_value(at), &t) == 0)
+		return t > now ? t - now : 0;
+	if (json_is_integer(after) && json_integer_value(after) >= 0)
+		return (time_t)json_integer_value(after);
+	return -1;
+}
+
+static int
+deliver_one(struct bb_spool *s, const struct bb_queue_policy *p, struct bb_qentry *q,
+    struct bb_queue_tally *t, struct bb_err *e)
+{
+	struct bb_child r;
+	struct bb_err err = { 0, "" };
+	struct bb_case_id cid;
+	json_t *stored, *c, *qp;
+	enum outcome out;
+	char envid[64], why[300];
+	char *env[] = { envid, NULL };
+	time_t now, next = 0, since;
+	int fd, rc;
+
+	if ((rc = bb_spool_lock(s, q, &fd, &err)) != 0)
+		return 0;	/* taken or gone: not ours now */
+	if ((rc = bb_spool_move(s, q, BB_Q_ACTIVE, e)) != 0) {
+		close(fd);
+		return rc;
+	}
+	bb_case_id_parse(&cid, q->id);
+	if (read_entry(s, q, fd, p->max_size, &stored, &err) != 0) {
+		rc = bb_spool_corrupt(s, q, err.msg, e);
+		close(fd);
+		t->corrupt++;
+		bb_log(LOG_WARNING, "queue.corrupt", &cid);
+		return rc;
+	}
+	lseek(fd, 0, SEEK_SET);
+	snprintf(envid, sizeof envid, "BB_QUEUE_ID=%s", q->id);
+	rc = bb_child_run(p->deliver, fd, env, p->timeout, p->max_size, p->echo_stderr, &r, e);
+	if (rc != 0) {
+		/* Could not even start it: leave the entry to the next run. */
+		json_decref(stored);
+		bb_spool_move(s, q, BB_Q_DEFERRED, &err);
+		close(fd);
+		return rc;
+	}
+	now = time(NULL);
+	c = updated_case(stored, &r, q->id);
+	json_decref(stored);
+	qp = queue_part(c);
+	int attempts = (int)json_integer_value(json_object_get(qp, "attempts")) + 1;
+	json_object_set_new(qp, "attempts", json_integer(attempts));
+	set_time(qp, "last_try", now);
+	json_object_set_new(qp, "last_exit", r.status >= 0 ? json_integer(r.status) :
+	    json_null());
+	if (r.timed_out)
+		snprintf(why, sizeof why, "timed out after %lld s", (long long)p->timeout);
+	else if (r.status < 0)
+		snprintf(why, sizeof why, "killed by signal %d", r.signal);
+	else
+		snprintf(why, sizeof why, "%s", r.last_err);
+	if (r.timed_out || r.status < 0 || r.status == BB_TEMPFAIL)
+		out = DEFERRED;
+	else if (r.status == 0)
+		out = DELIVERED;
+	else
+		out = FAILED;
+	if (out == DEFERRED) {
+		time_t delay = asked_delay(c, now);
+		if (delay < 0)
+			delay = bb_queue_backoff(p, attempts, random_jitter());
+		else if (delay > p->backoff_max)
+			delay = p->backoff_max;
+		next = now + delay;
+		if (bb_time_parse(json_string_value(json_object_get(qp, "since")), &since) != 0)
+			since = q->added;
+		if (next > since + p->lifetime) {
+			out = FAILED;
+			snprintf(why + strlen(why), sizeof why - strlen(why), "%slifetime exceeded",
+			    why[0] ? "; " : "");
+		}
+	}
+	json_object_set_new(qp, "last_error", why[0] ? json_string(why) : json_null());
+	if (json_object_get(qp, "last_error") == NULL)	/* not UTF-8: keep none */
+		json_object_set_new(qp, "last_error", json_null());
+	if (out == DEFERRED) {
+		json_object_set_new(qp, "state", json_string("deferred"));
+		set_time(qp, "next_try", next);
+		rc = bb_spool_write(s, BB_Q_DEFERRED, q->name, c, next, e);
+		t->deferred++;
+		bb_log_n(LOG_NOTICE, "queue.deferred", &cid, "attempts", attempts);
+	} else {
+		json_object_set_new(qp, "state", json_string(out == DELIVERED ? "delivered" :
+		    "failed"));
+		json_object_del(qp, "next_try");
+		set_time(qp, "done", now);
+		rc = bb_spool_write(s, out == DELIVERED ? BB_Q_DELIVERED : BB_Q_FAILED, q->name,
+		    c, now, e);
+		if (out == DELIVERED) {
+			t->delivered++;
+			bb_log_n(LOG_INFO, "queue.delivered", &cid, "attempts", attempts);
+		} else {
+			t->failed++;
+			bb_log_n(LOG_WARNING, "queue.failed", &cid, "exit", r.status);
+		}
+	}
+	/* The new state is on disk; only now does the active copy go. */
+	if (rc == 0)
+		rc = bb_spool_unlink(s, q, e);
+	json_decref(c);
+	bb_child_free(&r);
+	close(fd);
+	return rc;
+}
+
+static double
+mono(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+int
+bb_queue_run(struct bb_spool *s, const struct bb_queue_policy *p, int wait,
+    struct bb_queue_tally *t, struct bb_err *e)
+{
+	struct bb_qentry *list;
+	struct stat sb;
+	size_t n, i;
+	long taken = 0;
+	double start = mono();
+	int lockfd, rc = 0;
+
+	memset(t, 0, sizeof *t);
+	if (stat(s->dir, &sb) != 0 && errno == ENOENT)
+		return 0;	/* no spool: nothing was ever queued */
+	if ((rc = lock_file(s, "run.lock", wait, &lockfd, e)) != 0)
+		return rc;
+	t->recovered = recover(s, e);
+	if (t->recovered < 0) {
+		close(lockfd);
+		return e->status;
+	}
+	if ((rc = bb_queue_purge(s, p->retention, &t->purged, e)) != 0) {
+		close(lockfd);
+		return rc;
+	}
+	if ((rc = bb_spool_scan(s, 1u << BB_Q_DEFERRED, &list, &n, e)) != 0) {
+		close(lockfd);
+		return rc;
+	}
+	for (i = 0; i < n && rc == 0; i++) {
+		if (list[i].mtime > time(NULL))
+			continue;
+		if (p->max > 0 && taken >= p->max)
+			break;
+		if (p->time_limit > 0 && mono() - start >= (double)p->time_limit)
+			break;
+		taken++;
+		rc = deliver_one(s, p, &list[i], t, e);
+	}
+	free(list);
+	close(lockfd);
+	return rc;
+}
+
+int
+bb_queue_retry(struct bb_spool *s, struct bb_qentry *q, struct bb_err *e)
+{
+	json_t *c, *qp;
+	time_t now = time(NULL);
+	int fd, rc;
+
+	if (q->state == BB_Q_DELIVERED)
+		return bb_fail(e, BB_DATAERR, "%s: was delivered; nothing to retry", q->id);
+	if ((rc = bb_spool_lock(s, q, &fd, e)) != 0)
+		return rc;
+	if (q->state == BB_Q_CORRUPT) {
+		/* Someone repaired it by hand: let the next run read it again. */
+		char path[4200];
+		bb_spool_path(s, BB_Q_CORRUPT, q->name, path, sizeof path);
+		strncat(path, ".reason", sizeof path - strlen(path) - 1);
+		rc = bb_spool_move(s, q, BB_Q_DEFERRED, e);
+		if (rc == 0) {
+			unlink(path);
+			bb_spool_path(s, BB_Q_DEFERRED, q->name, path, sizeof path);
+			utimensat(AT_FDCWD, path, NULL, 0);
+		}
+		close(fd);
+		return rc;
+	}
+	if ((rc = read_entry(s, q, fd, SIZE_MAX / 2, &c, e)) != 0) {
+		close(fd);
+		return rc;
+	}
+	qp = queue_part(c);
+	json_object_set_new(qp, "state", json_string("deferred"));
+	set_time(qp, "since", now);
+	set_time(qp, "next_try", now);
+	json_object_del(qp, "done");
+	rc = bb_spool_write(s, BB_Q_DEFERRED, q->name, c, now, e);
+	if (rc == 0 && q->state != BB_Q_DEFERRED)
+		rc = bb_spool_unlink(s, q, e);
+	json_decref(c);
+	close(fd);
+	return rc;
+}
+
+int
+bb_queue_remove(struct bb_spool *s, struct bb_qentry *q, struct bb_err *e)
+{
+	int fd, rc;
+
+	if ((rc = bb_spool_lock(s, q, &fd, e)) != 0)
+		return rc;
+	rc = bb_spool_unlink(s, q, e);
+	close(fd);
+	return rc;
+}
+
+int
+bb_queue_purge(struct bb_spool *s, time_t older_than, long *n, struct bb_err *e)
+{
+	struct bb_qentry *list;
+	size_t cnt, i;
+	time_t now = time(NULL);
+	int rc;
+
+	*n = 0;
+	bb_spool_clean_tmp(s, STALE_TMP_SECONDS);
+	if ((rc = bb_spool_scan(s, (1u << BB_Q_DELIVERED) | (1u << BB_Q_FAILED), &list, &cnt,
+	    e)) != 0)
+		return rc;
+	for (i = 0; i < cnt && rc == 0; i++) {
+		if (list[i].mtime + older_than > now)
+			continue;
+		if ((rc = bb_spool_unlink(s, &list[i], e)) == 0)
+			(*n)++;
+	}
+	free(list);
+	return rc;
+}
+
+json_t *
+bb_queue_describe(const struct bb_spool *s, const struct bb_qentry *q, size_t max_size)
+{
+	static const char *keys[] = { "added", "since", "attempts", "last_try", "last_exit",
+		"last_error", "next_try", "done", NULL };
+	struct bb_err ignore;
+	json_t *o, *c = NULL, *qp;
+	char when[21];
+	int i;
+
+	o = json_pack("{s:s, s:s, s:s}", "id", q->id, "state", bb_qstate_name(q->state),
+	    "file", q->name);
+	bb_time_format(q->added, when);
+	json_object_set_new(o, "added", json_string(when));
+	if (q->state == BB_Q_CORRUPT) {
+		char path[4200], *buf;
+		size_t len;
+		bb_spool_path(s, q->state, q->name, path, sizeof path);
+		strncat(path, ".reason", sizeof path - strlen(path) - 1);
+		if (bb_read_file(path, 4096, &buf, &len, &ignore) == 0) {
+			buf[strcspn(buf, "\n")] = '\0';
+			json_object_set_new(o, "reason", json_string(buf));
+			free(buf);
+		}
+		return o;
+	}
+	if (read_entry(s, q, -1, max_size, &c, &ignore) != 0)
+		return o;
+	qp = json_object_get(json_object_get(c, "submission"), "queue");
+	for (i = 0; keys[i] != NULL; i++)
+		if (json_object_get(qp, keys[i]) != NULL)
+			json_object_set(o, keys[i], json_object_get(qp, keys[i]));
+	if (q->state == BB_Q_DEFERRED) {
+		bb_time_format(q->mtime, when);
+		json_object_set_new(o, "next_try", json_string(when));
+	}
+	json_decref(c);
+	return o;
+}

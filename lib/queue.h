@@ -1,0 +1,52 @@
+/* bb-queue's policy over the spool: adding a case, running due entries through the
+ * delivery command and deciding by its exit status (0 delivered, 75 deferred with
+ * backoff, anything else failed), retry, remove, purge, and the numbers for stats. */
+#ifndef BB_QUEUE_H
+#define BB_QUEUE_H
+
+#include <jansson.h>
+#include <time.h>
+
+#include "spool.h"
+
+struct bb_config;
+struct bb_err;
+
+struct bb_queue_policy {
+	const char *deliver;	/* shell command */
+	time_t timeout, backoff_min, backoff_max, lifetime, retention, time_limit;
+	long max;
+	size_t max_size;	/* largest case read back */
+	int echo_stderr;	/* show the delivery command's stderr */
+};
+
+void bb_queue_policy_init(struct bb_queue_policy *p, const struct bb_config *cfg);
+
+/* Seconds until the next try after attempt number attempts (1, 2, …): backoff_min
+ * doubled per attempt, capped at backoff_max, times jitter (0.8..1.2), kept within
+ * [backoff_min, backoff_max]. */
+time_t bb_queue_backoff(const struct bb_queue_policy *p, int attempts, double jitter);
+
+/* Stores c durably as a deferred entry, due now; id out (37 bytes). 75 when the entry
+ * of the same case is being delivered. */
+int bb_queue_add(struct bb_spool *s, json_t *c, char id[37], struct bb_err *e);
+
+struct bb_queue_tally {
+	long delivered, deferred, failed, corrupt, recovered, purged;
+};
+
+/* One run: lock (wait or 75), recover, purge, deliver due entries. */
+int bb_queue_run(struct bb_spool *s, const struct bb_queue_policy *p, int wait,
+    struct bb_queue_tally *t, struct bb_err *e);
+
+int bb_queue_retry(struct bb_spool *s, struct bb_qentry *q, struct bb_err *e);
+int bb_queue_remove(struct bb_spool *s, struct bb_qentry *q, struct bb_err *e);
+/* Removes delivered and failed entries done more than older_than seconds ago. */
+int bb_queue_purge(struct bb_spool *s, time_t older_than, long *n, struct bb_err *e);
+
+/* The entry's bookkeeping (submission.queue) and, for corrupt entries, the reason, as a
+ * JSON object for list and show; never any of the case's content. */
+json_t *bb_queue_describe(const struct bb_spool *s, const struct bb_qentry *q,
+    size_t max_size);
+
+#endif

@@ -1,0 +1,384 @@
+/* Spool files: layout, scanning, locks, durable writes and renames between states. */
+#include "spool.h"
+#include "case.h"
+#include "diag.h"
+#include "exit.h"
+#include "files.h"
+#include "log.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+static const char *const state_names[BB_Q_NSTATES] = {
+	"deferred", "active", "delivered", "failed", "corrupt",
+};
+
+const char *
+bb_qstate_name(enum bb_qstate st)
+{
+	return (unsigned)st < BB_Q_NSTATES ? state_names[st] : "?";
+}
+
+int
+bb_qstate_parse(const char *name)
+{
+	int i;
+
+	for (i = 0; i < BB_Q_NSTATES; i++)
+		if (strcmp(state_names[i], name) == 0)
+			return i;
+	return -1;
+}
+
+char *
+bb_spool_default_dir(void)
+{
+	const char *x = getenv("XDG_STATE_HOME"), *home = getenv("HOME");
+	char buf[4096];
+
+	if (geteuid() == 0)
+		return strdup("/var/spool/bb");
+	if (x != NULL && x[0] == '/')
+		snprintf(buf, sizeof buf, "%s/bb/spool", x);
+	else if (home != NULL && home[0] == '/')
+		snprintf(buf, sizeof buf, "%s/.local/state/bb/spool", home);
+	else
+		snprintf(buf, sizeof buf, "/tmp/bb-spool-%u", (unsigned)geteuid());
+	return strdup(buf);
+}
+
+void
+bb_spool_path(const struct bb_spool *s, enum bb_qstate st, const char *name, char *buf,
+    size_t len)
+{
+	if (name != NULL)
+		snprintf(buf, len, "%s/%s/%s", s->dir, bb_qstate_name(st), name);
+	else
+		snprintf(buf, len, "%s/%s", s->dir, bb_qstate_name(st));
+}
+
+/* mkdir -p with 0700 for what it creates. */
+static int
+make_dirs(const char *path)
+{
+	char buf[4096], *p;
+
+	if (strlen(path) >= sizeof buf)
+		return ENAMETOOLONG;
+	strcpy(buf, path);
+	for (p = buf + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(buf, 0700) != 0 && errno != EEXIST)
+			return errno;
+		*p = '/';
+	}
+	if (mkdir(buf, 0700) != 0 && errno != EEXIST)
+		return errno;
+	return 0;
+}
+
+int
+bb_spool_open(struct bb_spool *s, const char *dir, int create, struct bb_err *e)
+{
+	char path[4200];
+	int i, err;
+
+	memset(s, 0, sizeof *s);
+	if ((s->dir = strdup(dir)) == NULL)
+		return bb_fail(e, BB_SOFTWARE, "out of memory");
+	if (!create)
+		return 0;
+	if ((err = make_dirs(dir)) != 0) {
+		bb_spool_close(s);
+		return bb_fail(e, BB_CANTCREAT, "spool %s: cannot create: %s", dir, strerror(err));
+	}
+	for (i = -1; i < BB_Q_NSTATES; i++) {
+		if (i < 0)
+			snprintf(path, sizeof path, "%s/tmp", dir);
+		else
+			bb_spool_path(s, (enum bb_qstate)i, NULL, path, sizeof path);
+		if (mkdir(path, 0700) != 0 && errno != EEXIST) {
+			err = errno;
+			bb_spool_close(s);
+			return bb_fail(e, BB_CANTCREAT, "spool %s: cannot create: %s", path,
+			    strerror(err));
+		}
+	}
+	return 0;
+}
+
+void
+bb_spool_close(struct bb_spool *s)
+{
+	free(s->dir);
+	s->dir = NULL;
+}
+
+void
+bb_spool_name(const char *id, char out[96])
+{
+	struct timeval tv;
+	struct tm tm;
+	char stamp[32];
+
+	gettimeofday(&tv, NULL);
+	gmtime_r(&tv.tv_sec, &tm);
+	strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%S", &tm);
+	snprintf(out, 96, "%s.%06ldZ-%s.json", stamp, (long)tv.tv_usec, id);
+}
+
+/* "20261130T101503.123456Z-<uuid>.json": the id and the time it was added. */
+static int
+parse_name(const char *name, struct bb_qentry *q)
+{
+	struct bb_case_id id;
+	struct tm tm;
+	char idbuf[37];
+	const char *end;
+
+	if (strlen(name) != 23 + 1 + 36 + 5 || name[22] != 'Z' || name[23] != '-' ||
+	    strcmp(name + 60, ".json") != 0)
+		return -1;
+	memcpy(idbuf, name + 24, 36);
+	idbuf[36] = '\0';
+	if (bb_case_id_parse(&id, idbuf) != 0)
+		return -1;
+	memset(&tm, 0, sizeof tm);
+	end = strptime(name, "%Y%m%dT%H%M%S", &tm);
+	if (end == NULL || *end != '.')
+		return -1;
+	q->added = timegm(&tm);
+	memcpy(q->id, id.s, sizeof q->id);
+	snprintf(q->name, sizeof q->name, "%s", name);
+	return 0;
+}
+
+static int
+cmp_entry(const void *a, const void *b)
+{
+	return strcmp(((const struct bb_qentry *)a)->name, ((const struct bb_qentry *)b)->name);
+}
+
+int
+bb_spool_scan(const struct bb_spool *s, unsigned mask, struct bb_qentry **out, size_t *n,
+    struct bb_err *e)
+{
+	struct bb_qentry *list = NULL, *nl;
+	size_t cap = 0, cnt = 0;
+	char path[4200];
+	int st;
+
+	for (st = 0; st < BB_Q_NSTATES; st++) {
+		DIR *d;
+		struct dirent *de;
+		if (!(mask & (1u << st)))
+			continue;
+		bb_spool_path(s, (enum bb_qstate)st, NULL, path, sizeof path);
+		if ((d = opendir(path)) == NULL) {
+			if (errno == ENOENT)
+				continue;
+			free(list);
+			return bb_fail(e, BB_IOERR, "%s: %s", path, strerror(errno));
+		}
+		while ((de = readdir(d)) != NULL) {
+			struct bb_qentry q;
+			struct stat sb;
+			memset(&q, 0, sizeof q);
+			if (parse_name(de->d_name, &q) != 0)
+				continue;
+			q.state = (enum bb_qstate)st;
+			if (fstatat(dirfd(d), de->d_name, &sb, AT_SYMLINK_NOFOLLOW) != 0 ||
+			    !S_ISREG(sb.st_mode))
+				continue;
+			q.mtime = sb.st_mtime;
+			if (cnt == cap) {
+				cap = cap ? cap * 2 : 64;
+				if ((nl = realloc(list, cap * sizeof *list)) == NULL) {
+					closedir(d);
+					free(list);
+					return bb_fail(e, BB_SOFTWARE, "out of memory");
+				}
+				list = nl;
+			}
+			list[cnt++] = q;
+		}
+		closedir(d);
+	}
+	if (cnt > 1)
+		qsort(list, cnt, sizeof *list, cmp_entry);
+	*out = list;
+	*n = cnt;
+	return 0;
+}
+
+int
+bb_spool_find(const struct bb_spool *s, const char *id, struct bb_qentry *out,
+    struct bb_err *e)
+{
+	struct bb_qentry *list;
+	size_t n, i, len = strlen(id), found = 0;
+	int rc;
+
+	if (len < 8 || len > 36)
+		return bb_fail(e, BB_USAGE, "%s: give the entry id or at least 8 of its "
+		    "first characters", id);
+	if ((rc = bb_spool_scan(s, BB_Q_ALL, &list, &n, e)) != 0)
+		return rc;
+	for (i = 0; i < n; i++)
+		if (strncasecmp(list[i].id, id, len) == 0) {
+			if (found++ && strcmp(out->id, list[i].id) != 0) {
+				free(list);
+				return bb_fail(e, BB_USAGE, "%s: more than one entry has this prefix",
+				    id);
+			}
+			*out = list[i];
+		}
+	free(list);
+	if (!found)
+		return bb_fail(e, BB_NOINPUT, "%s: no such entry", id);
+	return 0;
+}
+
+int
+bb_spool_lock(const struct bb_spool *s, const struct bb_qentry *q, int *fdp,
+    struct bb_err *e)
+{
+	char path[4200];
+	struct stat a, b;
+	int fd;
+
+	bb_spool_path(s, q->state, q->name, path, sizeof path);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0) {
+		if (errno == ENOENT)
+			return bb_fail(e, BB_NOINPUT, "%s: entry moved meanwhile", q->id);
+		return bb_fail(e, BB_IOERR, "%s: %s", path, strerror(errno));
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		int err = errno;
+		close(fd);
+		if (err == EWOULDBLOCK)
+			return bb_fail(e, BB_TEMPFAIL, "%s: entry is being delivered", q->id);
+		return bb_fail(e, BB_IOERR, "%s: lock: %s", path, strerror(err));
+	}
+	/* The holder may have moved or replaced the file before we got the lock. */
+	if (fstat(fd, &a) != 0 || stat(path, &b) != 0 || a.st_ino != b.st_ino ||
+	    a.st_dev != b.st_dev) {
+		close(fd);
+		return bb_fail(e, BB_NOINPUT, "%s: entry moved meanwhile", q->id);
+	}
+	*fdp = fd;
+	return 0;
+}
+
+int
+bb_spool_write(const struct bb_spool *s, enum bb_qstate st, const char *name,
+    const json_t *c, time_t mtime, struct bb_err *e)
+{
+	char path[4200], tmpdir[4200], *buf;
+	size_t len;
+	int rc;
+
+	if ((buf = bb_case_dump(c, &len)) == NULL)
+		return bb_fail(e, BB_SOFTWARE, "cannot serialise the case: out of memory");
+	bb_spool_path(s, st, name, path, sizeof path);
+	snprintf(tmpdir, sizeof tmpdir, "%s/tmp", s->dir);
+	rc = bb_write_durable_at(path, tmpdir, buf, len, 0600, mtime, e);
+	explicit_bzero(buf, len);
+	free(buf);
+	return rc;
+}
+
+int
+bb_spool_move(const struct bb_spool *s, struct bb_qentry *q, enum bb_qstate to,
+    struct bb_err *e)
+{
+	char from[4200], dest[4200], dir[4200];
+	int err;
+
+	bb_spool_path(s, q->state, q->name, from, sizeof from);
+	bb_spool_path(s, to, q->name, dest, sizeof dest);
+	if (rename(from, dest) != 0)
+		return bb_fail(e, errno == ENOENT ? BB_NOINPUT : BB_IOERR, "%s: rename to %s: %s",
+		    q->id, bb_qstate_name(to), strerror(errno));
+	/* The new name first, then the old one gone: a crash between leaves two names for
+	 * one file, never none. */
+	bb_spool_path(s, to, NULL, dir, sizeof dir);
+	if ((err = bb_fsync_dir(dir)) == 0) {
+		bb_spool_path(s, q->state, NULL, dir, sizeof dir);
+		err = bb_fsync_dir(dir);
+	}
+	q->state = to;
+	if (err != 0)
+		return bb_fail(e, BB_IOERR, "%s: sync: %s", dir, strerror(err));
+	return 0;
+}
+
+int
+bb_spool_unlink(const struct bb_spool *s, const struct bb_qentry *q, struct bb_err *e)
+{
+	char path[4200], dir[4200];
+	int err;
+
+	bb_spool_path(s, q->state, q->name, path, sizeof path);
+	if (unlink(path) != 0 && errno != ENOENT)
+		return bb_fail(e, BB_IOERR, "%s: %s", path, strerror(errno));
+	if (q->state == BB_Q_CORRUPT) {
+		strncat(path, ".reason", sizeof path - strlen(path) - 1);
+		unlink(path);
+	}
+	bb_spool_path(s, q->state, NULL, dir, sizeof dir);
+	if ((err = bb_fsync_dir(dir)) != 0)
+		return bb_fail(e, BB_IOERR, "%s: sync: %s", dir, strerror(err));
+	return 0;
+}
+
+int
+bb_spool_corrupt(const struct bb_spool *s, struct bb_qentry *q, const char *reason,
+    struct bb_err *e)
+{
+	char path[4200], tmpdir[4200], line[600];
+	int n;
+
+	/* The reason first: an entry in corrupt/ always says why. */
+	bb_spool_path(s, BB_Q_CORRUPT, q->name, path, sizeof path);
+	strncat(path, ".reason", sizeof path - strlen(path) - 1);
+	snprintf(tmpdir, sizeof tmpdir, "%s/tmp", s->dir);
+	n = snprintf(line, sizeof line, "%s\n", reason);
+	if (bb_write_durable_at(path, tmpdir, line, (size_t)n < sizeof line ? (size_t)n :
+	    sizeof line - 1, 0600, 0, e) != 0)
+		return e->status;
+	return bb_spool_move(s, q, BB_Q_CORRUPT, e);
+}
+
+void
+bb_spool_clean_tmp(const struct bb_spool *s, time_t age)
+{
+	char path[4200];
+	struct dirent *de;
+	struct stat sb;
+	time_t now = time(NULL);
+	DIR *d;
+
+	snprintf(path, sizeof path, "%s/tmp", s->dir);
+	if ((d = opendir(path)) == NULL)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] != '.' || strcmp(de->d_name, ".") == 0 ||
+		    strcmp(de->d_name, "..") == 0)
+			continue;
+		if (fstatat(dirfd(d), de->d_name, &sb, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    S_ISREG(sb.st_mode) && sb.st_mtime + age < now)
+			unlinkat(dirfd(d), de->d_name, 0);
+	}
+	closedir(d);
+}
