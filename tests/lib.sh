@@ -6,8 +6,10 @@
 BB_TOP=${BB_TOP:-$(cd "$(dirname "$0")/.." && pwd)}
 BB_BIN=${BB_BIN:-$BB_TOP/.build}
 BB_FORM=${BB_FORM:-$BB_BIN/bb-form}
+BB_QUEUE=${BB_QUEUE:-$BB_BIN/bb-queue}
 SERVICES=$BB_TOP/scripts/services
-export BB_TOP BB_BIN BB_FORM
+export BB_TOP BB_BIN BB_FORM BB_QUEUE
+unset BB_SPOOL
 
 # No configuration of the machine running the tests may leak in.
 unset BB_CONFIG
@@ -118,6 +120,13 @@ JSON
 }
 
 # The plan comes last (TAP allows it), so tests need no count kept by hand.
+# new_case FILE: the identity case with a fresh id.
+new_case() {
+	write_identity_case "$1.tmp"
+	jq --arg id "$(cat /proc/sys/kernel/random/uuid)" '.id = $id' "$1.tmp" > "$1"
+	rm -f "$1.tmp"
+}
+
 done_testing() {
 	echo "1..$_n"
 	[ "$_failed" -eq 0 ]

@@ -1,0 +1,277 @@
+#!/bin/sh
+# bb-queue: every state transition, the delivery command's exit status, backoff,
+# Retry-After, lifetime, timeouts, corrupt entries, retry, remove, purge, list, show, stats.
+. "${0%/*}/lib.sh"
+
+S=$scratch/spool
+Q() { "$BB_QUEUE" -d "$S" "$@"; }
+qv() { Q show "$1" --format json | jq -r "$2"; }	# qv ID FILTER
+now() { date +%s; }
+epoch() { date -d "$1" +%s; }
+empty() { for d; do [ -z "$(ls -A "$d")" ] || return 1; done; }
+
+write_identity_case a.json
+A=0b6c1d2e-3f40-4a5b-8c6d-7e8f90a1b2c3
+
+# add: durable, 0600 in 0700, a whole case with the queue's bookkeeping.
+expect_code 0 "add stores a case" Q add a.json
+ok "$(test "$(cat out)" = "$A"; echo $?)" "add prints the entry id, which is the case id"
+f=$(ls "$S"/deferred/)
+ok "$(echo "$f" | grep -Eq "^[0-9]{8}T[0-9]{6}\.[0-9]{6}Z-$A\.json\$"; echo $?)" "the file name starts with the time it was added"
+ok "$(test "$(stat -c %a "$S/deferred/$f")" = 600 && test "$(stat -c %a "$S")" = 700 && test "$(stat -c %a "$S/deferred")" = 700; echo $?)" \
+	"entry 0600, spool and state directories 0700"
+ok "$(jq -e '.identity.family_names == "MUSTERMANN" and .submission.queue.attempts == 0 and .submission.queue.state == "deferred"' "$S/deferred/$f" >/dev/null; echo $?)" \
+	"the entry is the whole case with submission.queue"
+ok "$(test -z "$(ls -A "$S/tmp")"; echo $?)" "nothing is left in tmp/"
+
+: > empty.json
+STDIN=empty.json expect_code 65 "add of empty input is refused" Q add
+echo '{"bb":1}' > bad.json
+expect_code 65 "add of an invalid case is refused" Q add bad.json
+ok "$(test "$(ls "$S/deferred" | wc -l)" -eq 1; echo $?)" "and nothing is stored"
+expect_code 66 "add of a missing file is 66" Q add nosuch.json
+
+# The same case again: one entry, the newer case wins.
+jq '.form = {"definition": "x", "fields": {"n": 2}}' a.json > a2.json
+STDIN=a2.json expect_code 0 "add of the same case id again" Q add
+ok "$(test "$(ls "$S/deferred" | wc -l)" -eq 1 && test "$(ls "$S/deferred")" = "$f"; echo $?)" "keeps one entry under its first name"
+ok "$(jq -e '.form.fields.n == 2' "$S/deferred/$f" >/dev/null; echo $?)" "holding the newer case"
+
+# run: exit 0 is delivered; the command gets the case on stdin and the id in BB_QUEUE_ID.
+cat > deliver-ok <<'SH'
+#!/bin/sh
+jq -c --arg e "$BB_QUEUE_ID" '{id, env: $e}' >> delivered.log
+SH
+chmod +x deliver-ok
+expect_code 0 "run delivers" Q run --deliver ./deliver-ok
+ok "$(test "$(cat delivered.log)" = "{\"id\":\"$A\",\"env\":\"$A\"}"; echo $?)" "the command got the case on stdin and BB_QUEUE_ID"
+ok "$(test -f "$S/delivered/$f" && empty "$S/deferred" "$S/active"; echo $?)" "the entry moved to delivered/"
+ok "$(test "$(qv "$A" '.state + " " + (.attempts|tostring) + " " + (.last_exit|tostring)')" = "delivered 1 0"; echo $?)" \
+	"show: delivered after one attempt, exit 0"
+expect_code 0 "a second run has nothing to do" Q run --deliver ./deliver-ok
+ok "$(test "$(wc -l < delivered.log)" -eq 1; echo $?)" "a delivered entry is not delivered again"
+
+# What the command writes to stdout is the case's new state.
+new_case b.json
+B=$(jqv .id b.json)
+cat > deliver-note <<'SH'
+#!/bin/sh
+jq '.submission.reference = "FIT-42"'
+SH
+chmod +x deliver-note
+Q add b.json > /dev/null
+Q run --deliver ./deliver-note 2>/dev/null
+ok "$(jq -e '.submission.reference == "FIT-42" and .submission.queue.state == "delivered"' "$S"/delivered/*"$B".json >/dev/null; echo $?)" \
+	"the command's updated case is kept, with the queue's own bookkeeping"
+
+# 75: deferred with backoff, not retried before it is due.
+cat > q.yaml <<'Y'
+queue:
+  backoff_min: 10m
+  backoff_max: 1h
+  lifetime: 5d
+  timeout: 2s
+Y
+QC() { "$BB_QUEUE" -c q.yaml -d "$S" "$@"; }
+new_case c.json
+C=$(jqv .id c.json)
+QC add c.json > /dev/null
+printf '#!/bin/sh\necho "503 from the authority" >&2\nexit 75\n' > deliver-75
+chmod +x deliver-75
+t0=$(now)
+expect_code 0 "run with a temporary failure" QC run --deliver ./deliver-75
+t1=$(now)
+ok "$(test "$(qv "$C" .state)" = deferred && test "$(qv "$C" .attempts)" -eq 1; echo $?)" "75 defers the entry, attempts 1"
+ok "$(test "$(qv "$C" .last_exit)" = 75 && test "$(qv "$C" .last_error)" = "503 from the authority"; echo $?)" \
+	"last exit and the command's last stderr line are kept"
+next=$(epoch "$(qv "$C" .next_try)")
+ok "$(test "$next" -ge $((t0 + 600)) && test "$next" -le $((t1 + 720)); echo $?)" "the next try is backoff_min (10 m, jitter up to 1.2) away"
+ok "$(test "$(stat -c %Y "$S"/deferred/*"$C".json)" -eq "$next"; echo $?)" "the file's mtime is the next try"
+QC run --deliver ./deliver-75 2>/dev/null
+ok "$(test "$(qv "$C" .attempts)" -eq 1; echo $?)" "an entry that is not due is left alone"
+# Make it due and fail again: the backoff doubles.
+touch -d '-1 minute' "$S"/deferred/*"$C".json
+t0=$(now)
+QC run --deliver ./deliver-75 2>/dev/null
+t1=$(now)
+next=$(epoch "$(qv "$C" .next_try)")
+ok "$(test "$(qv "$C" .attempts)" -eq 2 && test "$next" -ge $((t0 + 960)) && test "$next" -le $((t1 + 1440)); echo $?)" \
+	"the second backoff is doubled (20 m with jitter)"
+i=0
+while [ $i -lt 6 ]; do
+	touch -d '-1 minute' "$S"/deferred/*"$C".json
+	QC run --deliver ./deliver-75 2>/dev/null
+	i=$((i + 1))
+done
+t1=$(now)
+next=$(epoch "$(qv "$C" .next_try)")
+ok "$(test "$next" -le $((t1 + 3600)) && test "$next" -ge $((t1 - 5 + 2880)); echo $?)" "the backoff is capped at backoff_max"
+
+# Retry-After reported by the command in the case it writes.
+new_case d.json
+D=$(jqv .id d.json)
+QC add d.json > /dev/null
+printf '#!/bin/sh\njq ".submission.retry_after = 1800"\nexit 75\n' > deliver-ra
+chmod +x deliver-ra
+t0=$(now)
+QC run --deliver ./deliver-ra 2>/dev/null
+t1=$(now)
+next=$(epoch "$(qv "$D" .next_try)")
+ok "$(test "$next" -ge $((t0 + 1800)) && test "$next" -le $((t1 + 1800)); echo $?)" "submission.retry_after is honoured"
+touch -d '-1 minute' "$S"/deferred/*"$D".json
+at=$(date -u -d '+45 minutes' +%Y-%m-%dT%H:%M:%SZ)
+printf '#!/bin/sh\njq --arg t "%s" ".submission.retry_at = \\$t"\nexit 75\n' "$at" > deliver-rat
+chmod +x deliver-rat
+QC run --deliver ./deliver-rat 2>/dev/null
+ok "$(test "$(qv "$D" .next_try)" = "$at"; echo $?)" "submission.retry_at is honoured"
+touch -d '-1 minute' "$S"/deferred/*"$D".json
+printf '#!/bin/sh\njq ".submission.retry_after = 86400"\nexit 75\n' > deliver-long
+chmod +x deliver-long
+t0=$(now)
+QC run --deliver ./deliver-long 2>/dev/null
+next=$(epoch "$(qv "$D" .next_try)")
+ok "$(test "$next" -le $(( $(now) + 3600 )); echo $?)" "a Retry-After beyond backoff_max is capped"
+
+# Lifetime: a deferral past since + lifetime fails the entry.
+printf 'queue:\n  backoff_min: 2h\n  backoff_max: 4h\n  lifetime: 1h\n' > life.yaml
+new_case e.json
+E=$(jqv .id e.json)
+"$BB_QUEUE" -c life.yaml -d "$S" add e.json > /dev/null
+"$BB_QUEUE" -c life.yaml -d "$S" run --deliver ./deliver-75 2>/dev/null
+ok "$(test "$(qv "$E" .state)" = failed; echo $?)" "a deferral past the lifetime fails the entry"
+check_grep "the reason says lifetime" "lifetime exceeded" "$(ls "$S"/failed/*"$E".json)"
+
+# Any other status fails at once.
+new_case g.json
+G=$(jqv .id g.json)
+QC add g.json > /dev/null
+printf '#!/bin/sh\necho "authority: invalid case" >&2\nexit 65\n' > deliver-65
+chmod +x deliver-65
+QC run --deliver ./deliver-65 2>/dev/null
+ok "$(test "$(qv "$G" '.state + " " + (.last_exit|tostring) + " " + .last_error')" = "failed 65 authority: invalid case"; echo $?)" \
+	"65 fails the entry at once, with its reason"
+
+# A hanging command is killed after the timeout and the entry deferred.
+new_case h.json
+H=$(jqv .id h.json)
+QC add h.json > /dev/null
+printf '#!/bin/sh\nsleep 60\n' > deliver-hang
+chmod +x deliver-hang
+t0=$(now)
+QC run --deliver ./deliver-hang 2>/dev/null
+t1=$(now)
+ok "$(test "$(qv "$H" .state)" = deferred && test "$(qv "$H" .last_error)" = "timed out after 2 s"; echo $?)" \
+	"a hanging delivery is killed and deferred"
+ok "$(test $((t1 - t0)) -lt 30; echo $?)" "the run did not wait for the hanging command"
+ok "$(! pgrep -f 'sleep 60' >/dev/null; echo $?)" "the command's children were killed too"
+
+# Killed by a signal: a crash, not a verdict on the case.
+new_case k.json
+K=$(jqv .id k.json)
+QC add k.json > /dev/null
+QC run --deliver 'kill -9 $$' 2>/dev/null
+ok "$(test "$(qv "$K" .state)" = deferred && test "$(qv "$K" .last_error)" = "killed by signal 9"; echo $?)" \
+	"a delivery killed by a signal is deferred"
+
+# A corrupt entry goes to corrupt/ with a reason and does not block the others.
+new_case m.json
+M=$(jqv .id m.json)
+Q add m.json > /dev/null
+bad="$(date -u +%Y%m%dT%H%M%S).000000Z-11111111-2222-4333-8444-555555555555.json"
+printf '{"bb": 1, "id": ' > "$S/deferred/$bad"
+touch -d '-1 day' "$S/deferred/$bad"
+: > delivered.log
+expect_code 0 "a run with a corrupt entry" Q run --deliver ./deliver-ok
+ok "$(test -f "$S/corrupt/$bad" && test -s "$S/corrupt/$bad.reason"; echo $?)" "the corrupt entry is in corrupt/ with a reason"
+check_grep "the reason names the problem" "invalid JSON" "$S/corrupt/$bad.reason"
+ok "$(grep -q "$M" delivered.log; echo $?)" "the other entries are delivered"
+ok "$(test "$(qv 11111111 .state)" = corrupt && qv 11111111 .reason | grep -q 'invalid JSON'; echo $?)" "show tells the reason"
+
+# Oldest first, and --max.
+mkdir -p order && for n in 1 2 3; do new_case "order/$n.json"; Q add "order/$n.json" > /dev/null; done
+: > delivered.log
+Q run --max 2 --deliver ./deliver-ok
+ok "$(test "$(jq -r .id delivered.log | tr '\n' ' ')" = "$(jqv .id order/1.json) $(jqv .id order/2.json) "; echo $?)" \
+	"run takes the oldest first and stops at --max"
+Q run --deliver ./deliver-ok
+ok "$(test "$(wc -l < delivered.log)" -eq 3; echo $?)" "the next run takes the rest"
+
+# retry, remove, purge.
+expect_code 0 "retry of a failed entry" Q retry "$G"
+ok "$(test "$(qv "$G" .state)" = deferred && test -z "$(ls "$S"/failed/*"$G"* 2>/dev/null)"; echo $?)" "it is deferred again, due now"
+expect_code 0 "retry --failed" Q retry --failed
+ok "$(test -z "$(ls "$S/failed")"; echo $?)" "no failed entry is left"
+expect_code 65 "retry of a delivered entry is refused" Q retry "$A"
+expect_code 66 "retry of an unknown entry is 66" Q retry 99999999
+expect_code 64 "retry without ids or --failed is a usage error" Q retry
+expect_code 64 "a prefix shorter than 8 characters is refused" Q show 0b6c
+expect_code 0 "remove" Q remove "$E"
+ok "$(test -z "$(ls "$S"/*/*"$E"* 2>/dev/null)"; echo $?)" "the entry is gone"
+expect_code 66 "remove of an unknown entry is 66" Q remove "$E"
+expect_code 0 "remove of a corrupt entry" Q remove 11111111-2222-4333-8444-555555555555
+ok "$(test -z "$(ls -A "$S/corrupt")"; echo $?)" "with its reason"
+n=$(ls "$S/delivered" | wc -l)
+expect_code 0 "purge keeps what is within the retention" Q purge
+ok "$(test "$(ls "$S/delivered" | wc -l)" -eq "$n"; echo $?)" "fresh delivered entries stay"
+touch -d '-5 days' "$S"/delivered/*"$A".json
+expect_code 0 "purge after the retention" Q purge
+ok "$(test -z "$(ls "$S"/delivered/*"$A"* 2>/dev/null)" && test "$(ls "$S/delivered" | wc -l)" -eq $((n - 1)); echo $?)" \
+	"an entry older than 96 h is purged, the others stay"
+expect_code 0 "purge --older-than 0 empties delivered and failed" Q purge --older-than 0
+ok "$(empty "$S/delivered" "$S/failed"; echo $?)" "nothing delivered or failed is left"
+ok "$(test -n "$(ls "$S/deferred")"; echo $?)" "deferred entries are never purged"
+touch -d '-2 hours' "$S/tmp/.stale.tmp" 2>/dev/null || { : > "$S/tmp/.stale.tmp"; touch -d '-2 hours' "$S/tmp/.stale.tmp"; }
+Q purge
+ok "$(test ! -e "$S/tmp/.stale.tmp"; echo $?)" "purge removes stale temporary files"
+
+# list, show, stats: states and numbers, never the case's content.
+expect_code 0 "list as JSON" Q list --format json
+ok "$(jq -e 'length > 0 and all(.[]; has("id") and has("state") and has("added"))' out >/dev/null; echo $?)" "list gives id, state, added"
+cp out list.json
+expect_code 0 "list as text" Q list --format text
+ok "$(test "$(wc -l < out)" -eq "$(jq length list.json)"; echo $?)" "one line per entry"
+expect_code 0 "list --state deferred" Q list --state deferred --format json
+ok "$(jq -e 'all(.[]; .state == "deferred")' out >/dev/null; echo $?)" "only that state"
+expect_code 64 "list of an unknown state" Q list --state lost
+expect_code 0 "stats as JSON" Q stats --format json
+ok "$(jq -e --argjson n "$(ls "$S/deferred" | wc -l)" '.entries.deferred == $n and .entries.delivered == 0 and (.next_due | type) == "string"' out >/dev/null; echo $?)" \
+	"stats counts per state and the next due time"
+expect_code 0 "stats for Prometheus" Q stats --format prometheus
+check_grep "a gauge per state" '^bb_queue_entries{state="deferred"} [0-9][0-9]*$' out
+check_grep "the oldest waiting age" '^bb_queue_oldest_waiting_seconds [0-9][0-9]*$' out
+check_grep "typed for the textfile collector" '^# TYPE bb_queue_entries gauge$' out
+for cmd in "list --format json" "list --format text" "show $C --format json" "show $C --format text" "stats --format json"; do
+	Q $cmd > view.out 2>&1
+	check_nogrep "$cmd shows no personal data" "MUSTERMANN\|HEIDESTRASSE\|1964-08-12" view.out
+done
+
+# The spool: -d, then queue.spool, then BB_SPOOL.
+printf 'queue:\n  spool: %s/cfgspool\n' "$scratch" > sp.yaml
+"$BB_QUEUE" -c sp.yaml add a.json > /dev/null
+ok "$(test -n "$(ls cfgspool/deferred)"; echo $?)" "queue.spool names the spool"
+BB_SPOOL=$scratch/envspool "$BB_QUEUE" -c sp.yaml stats --format json > o.json
+ok "$(jq -e --arg d "$scratch/cfgspool" '.spool == $d' o.json >/dev/null; echo $?)" "the configuration wins over BB_SPOOL"
+BB_SPOOL=$scratch/envspool "$BB_QUEUE" add a.json > /dev/null
+ok "$(test -n "$(ls envspool/deferred)"; echo $?)" "BB_SPOOL is used without a configured spool"
+"$BB_QUEUE" -c sp.yaml -d "$scratch/dspool" add a.json > /dev/null
+ok "$(test -n "$(ls dspool/deferred)"; echo $?)" "-d wins over both"
+expect_code 0 "run on a spool that does not exist is a no-op" "$BB_QUEUE" -d "$scratch/none" run --deliver false
+ok "$(test ! -e none; echo $?)" "and creates nothing"
+
+# Full disk during add: 74, no half file, nothing left in tmp/.
+new_case big.json
+( ulimit -f 1; exec "$BB_QUEUE" -d "$scratch/full" add big.json ) > out 2> err
+rc=$?
+ok "$(test $rc -eq 74; echo $?)" "add on a full disk is 74 (got $rc)"
+ok "$(empty full/deferred full/tmp; echo $?)" "nothing is stored, nothing left in tmp/"
+mkdir -p ro && : > ro/spool
+expect_code 73 "a spool that cannot be created is 73" "$BB_QUEUE" -d "$scratch/ro/spool/x" add a.json
+
+expect_code 64 "no command is a usage error" "$BB_QUEUE"
+expect_code 64 "an unknown command is a usage error" "$BB_QUEUE" fly
+expect_code 0 "--help" "$BB_QUEUE" --help
+check_grep "--help lists the commands" "purge \[--older-than DURATION\]" out
+expect_code 64 "run --max 0 is a usage error" Q run --max 0
+expect_code 64 "purge with a bad duration is a usage error" Q purge --older-than soon
+
+done_testing
