@@ -138,6 +138,7 @@ cmd_list(struct ctx *x, int argc, char **argv)
 		usage(BB_USAGE);
 	die_if(bb_spool_open(&x->spool, x->dir, 0, &e), &e);
 	die_if(bb_spool_scan(&x->spool, mask, &list, &n, &e), &e);
+	n = bb_spool_unique(list, n, NULL, NULL);
 	for (i = 0; i < n; i++)
 		json_array_append_new(arr, bb_queue_describe(&x->spool, &list[i],
 		    x->policy.max_size));
@@ -354,6 +355,7 @@ cmd_stats(struct ctx *x, int argc, char **argv)
 		usage(BB_USAGE);
 	die_if(bb_spool_open(&x->spool, x->dir, 0, &e), &e);
 	die_if(bb_spool_scan(&x->spool, BB_Q_ALL, &list, &n, &e), &e);
+	n = bb_spool_unique(list, n, NULL, NULL);
 	for (i = 0; i < n; i++) {
 		count[list[i].state]++;
 		if (list[i].state == BB_Q_DEFERRED || list[i].state == BB_Q_ACTIVE)

@@ -220,43 +220,34 @@ out:
 	return rc;
 }
 
-/* Which copy of an entry found under two states is the newer: a crash between writing
- * the new state and removing the old leaves both. */
-static int
-precedence(enum bb_qstate st)
-{
-	static const int order[BB_Q_NSTATES] = {
-		[BB_Q_DEFERRED] = 4, [BB_Q_DELIVERED] = 3, [BB_Q_FAILED] = 2,
-		[BB_Q_CORRUPT] = 1, [BB_Q_ACTIVE] = 0,
-	};
-	return order[st];
-}
-
 /* After a crash: drop the older copy of a doubled entry, and put entries a dead runner
  * left in active/ back to deferred, due now (the one duplicate delivery a crash causes). */
 static long
 recover(struct bb_spool *s, struct bb_err *e)
 {
-	struct bb_qentry *list;
-	size_t n, i;
+	struct bb_qentry *list, *losers;
+	size_t n, i, nl;
 	long count = 0;
 
 	if (bb_spool_scan(s, BB_Q_ALL, &list, &n, e) != 0)
 		return -1;
+	if ((losers = calloc(n ? n : 1, sizeof *losers)) == NULL) {
+		free(list);
+		bb_fail(e, BB_SOFTWARE, "out of memory");
+		return -1;
+	}
+	n = bb_spool_unique(list, n, losers, &nl);
+	for (i = 0; i < nl; i++) {
+		struct bb_err ignore;
+		if (bb_spool_unlink(s, &losers[i], &ignore) == 0)
+			count++;
+	}
 	for (i = 0; i < n; i++) {
 		struct bb_err ignore;
 		int fd;
-		if (i + 1 < n && strcmp(list[i].name, list[i + 1].name) == 0) {
-			struct bb_qentry *loser = precedence(list[i].state) <
-			    precedence(list[i + 1].state) ? &list[i] : &list[i + 1];
-			if (bb_spool_unlink(s, loser, &ignore) == 0)
-				count++;
-			continue;
-		}
-		if (list[i].state != BB_Q_ACTIVE || (i > 0 &&
-		    strcmp(list[i - 1].name, list[i].name) == 0))
-			continue;
-		if (bb_spool_lock(s, &list[i], &fd, &ignore) != 0)
+		/* Locked: its delivery command still runs (the runner died, the command
+		 * lives on holding the file); it stays active until that ends. */
+		if (list[i].state != BB_Q_ACTIVE || bb_spool_lock(s, &list[i], &fd, &ignore) != 0)
 			continue;
 		if (bb_spool_move(s, &list[i], BB_Q_DEFERRED, &ignore) == 0) {
 			char path[4200];
@@ -266,6 +257,7 @@ recover(struct bb_spool *s, struct bb_err *e)
 		}
 		close(fd);
 	}
+	free(losers);
 	free(list);
 	return count;
 }
@@ -439,6 +431,14 @@ bb_queue_run(struct bb_spool *s, const struct bb_queue_policy *p, int wait,
 	memset(t, 0, sizeof *t);
 	if (stat(s->dir, &sb) != 0 && errno == ENOENT)
 		return 0;	/* no spool: nothing was ever queued */
+	{
+		/* Make any state directory that is missing (a spool from an older bb). */
+		char *dir = s->dir;
+		rc = bb_spool_open(s, dir, 1, e);
+		free(dir);
+		if (rc != 0)
+			return rc;
+	}
 	if ((rc = lock_file(s, "run.lock", wait, &lockfd, e)) != 0)
 		return rc;
 	t->recovered = recover(s, e);

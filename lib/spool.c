@@ -221,6 +221,42 @@ bb_spool_scan(const struct bb_spool *s, unsigned mask, struct bb_qentry **out, s
 	return 0;
 }
 
+/* Which copy is the newer: deferred after a re-add or a deferral, a final state after
+ * a delivery, an active copy never. */
+static int
+precedence(enum bb_qstate st)
+{
+	static const int order[BB_Q_NSTATES] = {
+		[BB_Q_DEFERRED] = 4, [BB_Q_DELIVERED] = 3, [BB_Q_FAILED] = 2,
+		[BB_Q_CORRUPT] = 1, [BB_Q_ACTIVE] = 0,
+	};
+	return order[st];
+}
+
+size_t
+bb_spool_unique(struct bb_qentry *list, size_t n, struct bb_qentry *losers,
+    size_t *nlosers)
+{
+	size_t i, out = 0;
+
+	if (nlosers != NULL)
+		*nlosers = 0;
+	for (i = 0; i < n; i++) {
+		if (out > 0 && strcmp(list[out - 1].name, list[i].name) == 0) {
+			struct bb_qentry lose = list[i];
+			if (precedence(list[i].state) > precedence(list[out - 1].state)) {
+				lose = list[out - 1];
+				list[out - 1] = list[i];
+			}
+			if (losers != NULL)
+				losers[(*nlosers)++] = lose;
+			continue;
+		}
+		list[out++] = list[i];
+	}
+	return out;
+}
+
 int
 bb_spool_find(const struct bb_spool *s, const char *id, struct bb_qentry *out,
     struct bb_err *e)
@@ -234,6 +270,7 @@ bb_spool_find(const struct bb_spool *s, const char *id, struct bb_qentry *out,
 		    "first characters", id);
 	if ((rc = bb_spool_scan(s, BB_Q_ALL, &list, &n, e)) != 0)
 		return rc;
+	n = bb_spool_unique(list, n, NULL, NULL);
 	for (i = 0; i < n; i++)
 		if (strncasecmp(list[i].id, id, len) == 0) {
 			if (found++ && strcmp(out->id, list[i].id) != 0) {

@@ -36,7 +36,8 @@ struct bb_qentry {
  * $HOME/.local/state/bb/spool, /tmp/bb-spool-UID (malloc'd). */
 char *bb_spool_default_dir(void);
 
-/* Opens (with create: makes, 0700) the spool. Without create a missing spool is fine:
+/* Opens (with create: makes, 0700) the spool; with create also the state directories of
+ * an existing spool that lacks some. Without create a missing spool is fine:
  * it reads as empty. 73 when it cannot be created. */
 int bb_spool_open(struct bb_spool *s, const char *dir, int create, struct bb_err *e);
 void bb_spool_close(struct bb_spool *s);
@@ -51,6 +52,12 @@ void bb_spool_name(const char *id, char out[96]);
  * name is no entry name (leftovers, .reason files) are skipped. */
 int bb_spool_scan(const struct bb_spool *s, unsigned mask, struct bb_qentry **out,
     size_t *n, struct bb_err *e);
+/* Drops the older copies of an entry found under two states (a crash between writing the
+ * new state and removing the old leaves both); list must be sorted by name. Returns the
+ * new count. With losers, the dropped entries are moved there (at most n). */
+size_t bb_spool_unique(struct bb_qentry *list, size_t n, struct bb_qentry *losers,
+    size_t *nlosers);
+
 /* The entry of a case id, or of a unique id prefix of at least 8 characters.
  * 66 when there is none, 64 when the prefix is ambiguous. */
 int bb_spool_find(const struct bb_spool *s, const char *id, struct bb_qentry *out,

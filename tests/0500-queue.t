@@ -187,6 +187,26 @@ check_grep "the reason names the problem" "invalid JSON" "$S/corrupt/$bad.reason
 ok "$(grep -q "$M" delivered.log; echo $?)" "the other entries are delivered"
 ok "$(test "$(qv 11111111 .state)" = corrupt && qv 11111111 .reason | grep -q 'invalid JSON'; echo $?)" "show tells the reason"
 
+# A dead runner's leftovers: an entry in active/ goes back and is delivered; an entry
+# found under two states keeps its newer copy only.
+new_case r.json
+R=$(jqv .id r.json)
+Q add r.json > /dev/null
+mv "$S"/deferred/*"$R".json "$S/active/"
+expect_code 0 "list shows an entry left in active/" Q list --state active --format json
+ok "$(jq -e --arg r "$R" 'map(.id) == [$r]' out >/dev/null; echo $?)" "as active"
+new_case t.json
+T=$(jqv .id t.json)
+Q add t.json > /dev/null
+tf=$(ls "$S"/deferred/*"$T".json)
+jq '.stale = true' "$tf" > "$S/active/${tf##*/}"
+Q list --format json > both.json
+ok "$(jq -e --arg t "$T" '[.[] | select(.id == $t)] | length == 1 and .[0].state == "deferred"' both.json >/dev/null; echo $?)" 	"an entry under two states is listed once, in its newer state"
+: > delivered.log
+expect_code 0 "run recovers and delivers" Q run --deliver ./deliver-ok
+ok "$(test "$(grep -c "$R" delivered.log)" -eq 1 && test "$(grep -c "$T" delivered.log)" -eq 1; echo $?)" 	"each is delivered once"
+ok "$(empty "$S/active" && ! grep -q stale "$S"/delivered/*"$T".json; echo $?)" "active/ is empty and the stale copy was dropped"
+
 # Oldest first, and --max.
 mkdir -p order && for n in 1 2 3; do new_case "order/$n.json"; Q add "order/$n.json" > /dev/null; done
 : > delivered.log
