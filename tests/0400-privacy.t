@@ -54,4 +54,22 @@ head -c 300 id.json > trunc.json
 STDIN=trunc.json run "$BB_FORM" -vvv fill "$F" --answers "$A"
 noleak "a truncated case is not echoed" err
 
+# bb-queue: adds, runs, failures and every view, at the highest verbosity.
+S=$scratch/spool
+"$BB_QUEUE" -vvv -d "$S" add id.json > out 2> err
+noleak "bb-queue add logs no personal value" err
+check_grep "bb-queue add logs the event with the case id" "queue.added case=0b6c1d2e" err
+printf '#!/bin/sh\ncat > /dev/null; exit 65\n' > fail.sh
+chmod +x fail.sh
+"$BB_QUEUE" -vvv -d "$S" run --deliver ./fail.sh > out 2> err
+noleak "bb-queue run logs no personal value" err
+check_grep "bb-queue run logs the failure with the case id" "queue.failed case=0b6c1d2e" err
+for cmd in "list --format json" "list --format text" "show 0b6c1d2e --format json" "stats --format json" "stats --format prometheus"; do
+	"$BB_QUEUE" -vvv -d "$S" $cmd > out 2>&1
+	noleak "bb-queue $cmd shows no personal value" out
+done
+jq '.bb = 9' id.json > v9.json
+"$BB_QUEUE" -vvv -d "$S" add v9.json > out 2> err
+noleak "a refused add does not echo the case" err
+
 done_testing
