@@ -72,24 +72,52 @@ bb_case_read(const char *path, size_t max, json_t **out, struct bb_err *e)
 }
 
 static int
+digits(const char *s, int n)
+{
+	int v = 0;
+
+	while (n-- > 0) {
+		if (*s < '0' || *s > '9')
+			return -1;
+		v = v * 10 + (*s++ - '0');
+	}
+	return v;
+}
+
+/* YYYY-MM-DDTHH:MM:SS, an optional fraction, then Z or +HH:MM / -HH:MM; a real day. */
+static int
 is_rfc3339(const char *s)
 {
-	struct tm tm;
-	const char *end;
+	static const int mdays[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+	int y, mo, d, h, mi, sec;
+	const char *p;
 
-	memset(&tm, 0, sizeof tm);
-	end = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
-	if (end == NULL || strlen(s) < 20)
+	if (strlen(s) < 20 || s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != 't') ||
+	    s[13] != ':' || s[16] != ':')
 		return 0;
-	if (*end == '.') {
-		if (end[1] < '0' || end[1] > '9')
+	y = digits(s, 4);
+	mo = digits(s + 5, 2);
+	d = digits(s + 8, 2);
+	h = digits(s + 11, 2);
+	mi = digits(s + 14, 2);
+	sec = digits(s + 17, 2);
+	if (y < 0 || mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] || h < 0 || h > 23 ||
+	    mi < 0 || mi > 59 || sec < 0 || sec > 60)
+		return 0;
+	if (mo == 2 && d == 29 && !((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
+		return 0;
+	p = s + 19;
+	if (*p == '.') {
+		if (p[1] < '0' || p[1] > '9')
 			return 0;
-		for (end++; *end >= '0' && *end <= '9'; end++)
+		for (p++; *p >= '0' && *p <= '9'; p++)
 			;
 	}
-	if (strcmp(end, "Z") == 0)
+	if (strcmp(p, "Z") == 0 || strcmp(p, "z") == 0)
 		return 1;
-	return (end[0] == '+' || end[0] == '-') && strlen(end) == 6 && end[3] == ':';
+	return (p[0] == '+' || p[0] == '-') && strlen(p) == 6 && p[3] == ':' &&
+	    digits(p + 1, 2) >= 0 && digits(p + 1, 2) < 24 && digits(p + 4, 2) >= 0 &&
+	    digits(p + 4, 2) < 60;
 }
 
 static int
@@ -112,7 +140,7 @@ check_attachment(const json_t *a, size_t idx, const json_t *seen, struct bb_err 
 	for (i = 0; i < idx; i++)
 		if (strcmp(name, json_string_value(json_array_get(seen, i))) == 0)
 			return bb_fail(e, BB_DATAERR,
-			    "case: attachments[%zu].name: '%s' used twice", idx, name);
+			    "case: attachments[%zu].name: the same as attachments[%zu].name", idx, i);
 	if (type == NULL || strchr(type, '/') == NULL)
 		return bb_fail(e, BB_DATAERR,
 		    "case: attachments[%zu].type: missing or not a MIME type", idx);
@@ -136,7 +164,7 @@ int
 bb_case_validate(const json_t *c, struct bb_err *e)
 {
 	static const char *objects[] = { "identity", "form", "submission", NULL };
-	static const char *strings[] = { "terminal", "service", NULL };
+	static const char *strings[] = { "service", NULL };
 	struct bb_case_id id;
 	const json_t *v, *atts;
 	json_t *names;
@@ -159,6 +187,9 @@ bb_case_validate(const json_t *c, struct bb_err *e)
 	v = json_object_get(c, "created");
 	if (!json_is_string(v) || !is_rfc3339(json_string_value(v)))
 		return bb_fail(e, BB_DATAERR, "case: created: missing or not an RFC 3339 time");
+	v = json_object_get(c, "terminal");
+	if (!json_is_string(v))
+		return bb_fail(e, BB_DATAERR, "case: terminal: missing or not a string");
 	for (i = 0; strings[i] != NULL; i++) {
 		v = json_object_get(c, strings[i]);
 		if (v != NULL && !json_is_string(v))
@@ -263,13 +294,14 @@ bb_case_dump(const json_t *c, size_t *len)
 	size_t n = json_dumpb(c, NULL, 0, JSON_INDENT(2));
 	char *buf;
 
-	if (n == 0 || (buf = malloc(n + 1)) == NULL)
+	if (n == 0 || (buf = malloc(n + 2)) == NULL)
 		return NULL;
 	if (json_dumpb(c, buf, n, JSON_INDENT(2)) != n) {
 		free(buf);
 		return NULL;
 	}
 	buf[n] = '\n';
+	buf[n + 1] = '\0';
 	*len = n + 1;
 	return buf;
 }

@@ -121,16 +121,22 @@ bb_parse_duration(const char *s)
 	return v * mul;
 }
 
+/* v is exactly one of the space-separated words of choices. */
 static int
 enum_has(const char *choices, const char *v)
 {
 	size_t n = strlen(v);
 	const char *p = choices;
 
-	while ((p = strstr(p, v)) != NULL) {
-		if ((p == choices || p[-1] == ' ') && (p[n] == ' ' || p[n] == '\0'))
+	if (n == 0 || strchr(v, ' ') != NULL)
+		return 0;
+	while (*p) {
+		size_t w = strcspn(p, " ");
+		if (w == n && strncmp(p, v, n) == 0)
 			return 1;
-		p += n;
+		p += w;
+		while (*p == ' ')
+			p++;
 	}
 	return 0;
 }

@@ -29,10 +29,10 @@ bb_read_fd(int fd, const char *name, size_t max, char **bufp, size_t *lenp,
 		if (cap - len < 2) {
 			/* Never hold more than max + 1 bytes: enough to know it is too much. */
 			size_t ncap = cap * 2;
-			if (ncap > max + 2)
+			if (max < SIZE_MAX - 2 && ncap > max + 2)
 				ncap = max + 2;
 			if (ncap <= cap)
-				ncap = cap + 2;
+				ncap = cap + 65536;
 			if ((nbuf = realloc(buf, ncap)) == NULL) {
 				free(buf);
 				return bb_fail(e, BB_SOFTWARE, "%s: out of memory", name);

@@ -34,7 +34,8 @@ bb_case_id_parse(struct bb_case_id *id, const char *s)
 	size_t i;
 
 	id->s[0] = '\0';
-	if (s == NULL || strlen(s) != 36)
+	/* strnlen: a struct filled by hand may hold no NUL at all. */
+	if (s == NULL || strnlen(s, 37) != 36)
 		return -1;
 	for (i = 0; i < 36; i++) {
 		if (i == 8 || i == 13 || i == 18 || i == 23) {
@@ -106,10 +107,15 @@ bb_log_event_(int level, const char *event, const struct bb_case_id *id,
 	int len;
 
 	len = snprintf(line, sizeof line, "%s", event);
+	if (len < 0 || len >= (int)sizeof line)
+		len = (int)sizeof line - 1;
 	/* Re-check: a caller that filled the struct by hand still cannot log a name. */
-	if (id != NULL && bb_case_id_parse(&checked, id->s) == 0)
+	if (id != NULL && bb_case_id_parse(&checked, id->s) == 0) {
 		len += snprintf(line + len, sizeof line - (size_t)len, " case=%s", checked.s);
-	if (key != NULL && len < (int)sizeof line) {
+		if (len >= (int)sizeof line)
+			len = (int)sizeof line - 1;
+	}
+	if (key != NULL && len < (int)sizeof line - 1) {
 		if (strcmp(key, "errno") == 0)
 			snprintf(line + len, sizeof line - (size_t)len, " error=\"%s\"",
 			    strerror((int)-n));

@@ -156,6 +156,12 @@ parse_node(struct loader *l, yaml_event_t *ev, struct bb_ynode **out, int depth)
 	    (ev->type == YAML_SEQUENCE_START_EVENT && ev->data.sequence_start.anchor))
 		return bb_fail(l->e, BB_CONFIG, "%s:%zu: anchors and aliases are not supported",
 		    l->name, ev->start_mark.line + 1);
+	/* A tag (!!str, !custom) would change what a value means behind the schema's back. */
+	if ((ev->type == YAML_SCALAR_EVENT && ev->data.scalar.tag) ||
+	    (ev->type == YAML_MAPPING_START_EVENT && ev->data.mapping_start.tag) ||
+	    (ev->type == YAML_SEQUENCE_START_EVENT && ev->data.sequence_start.tag))
+		return bb_fail(l->e, BB_CONFIG, "%s:%zu: tags are not supported", l->name,
+		    ev->start_mark.line + 1);
 	if ((node = xcalloc(1, sizeof *node)) == NULL)
 		return bb_fail(l->e, BB_SOFTWARE, "out of memory");
 	node->line = (int)ev->start_mark.line + 1;
