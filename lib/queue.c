@@ -301,6 +301,17 @@ asked_delay(const json_t *c, time_t now)
 	return -1;
 }
 
+/* Exit statuses that say "not now" rather than "never", as Postfix reads them
+ * (sys_exits): 75 temporary failure, 71 OS error, 74 I/O error, 78 configuration error;
+ * and 126/127 from the shell when the delivery command cannot be run. These are the
+ * terminal's problems, not the case's: failing the case for them would lose it. */
+static int
+soft_status(int status)
+{
+	return status == BB_TEMPFAIL || status == 71 || status == BB_IOERR ||
+	    status == BB_CONFIG || status == 126 || status == 127;
+}
+
 static int
 deliver_one(struct bb_spool *s, const struct bb_queue_policy *p, struct bb_qentry *q,
     struct bb_queue_tally *t, struct bb_err *e)
@@ -354,7 +365,7 @@ deliver_one(struct bb_spool *s, const struct bb_queue_policy *p, struct bb_qentr
 		snprintf(why, sizeof why, "killed by signal %d", r.signal);
 	else
 		snprintf(why, sizeof why, "%s", r.last_err);
-	if (r.timed_out || r.status < 0 || r.status == BB_TEMPFAIL)
+	if (r.timed_out || r.status < 0 || soft_status(r.status))
 		out = DEFERRED;
 	else if (r.status == 0)
 		out = DELIVERED;

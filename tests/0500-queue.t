@@ -151,6 +151,24 @@ QC run --deliver ./deliver-65 2>/dev/null
 ok "$(test "$(qv "$G" '.state + " " + (.last_exit|tostring) + " " + .last_error')" = "failed 65 authority: invalid case"; echo $?)" \
 	"65 fails the entry at once, with its reason"
 
+# The terminal's own trouble defers, as in mail systems: 71, 74, 78, and a delivery
+# command that cannot be found (127) must not fail the citizen's case.
+for st in 71 74 78; do
+	new_case "s$st.json"
+	id=$(jqv .id "s$st.json")
+	QC add "s$st.json" > /dev/null
+	QC run --deliver "exit $st" 2>/dev/null
+	ok "$(test "$(qv "$id" .state)" = deferred; echo $?)" "exit $st defers the entry"
+	QC remove "$id"
+done
+new_case nf.json
+NF=$(jqv .id nf.json)
+QC add nf.json > /dev/null
+QC run --deliver ./no-such-command 2>/dev/null
+ok "$(test "$(qv "$NF" .state)" = deferred && test "$(qv "$NF" .last_exit)" = 127; echo $?)" \
+	"a missing delivery command defers (127)"
+QC remove "$NF"
+
 # A hanging command is killed after the timeout and the entry deferred.
 new_case h.json
 H=$(jqv .id h.json)
