@@ -306,6 +306,8 @@ main(int argc, char **argv)
 	cmd = argv[optind];
 	argc -= optind;
 	argv += optind;
+	/* getopt's messages name argv[0]: make that the program, not the command. */
+	argv[0] = (char *)bb_progname;
 	if (strcmp(cmd, "check") == 0)
 		rc = cmd_check(argc - 1, argv + 1, cfg);
 	else if (strcmp(cmd, "fill") == 0)

@@ -471,6 +471,8 @@ main(int argc, char **argv)
 		bb_warn("%s: unknown command", argv[0]);
 		usage(BB_USAGE);
 	}
+	/* getopt's messages name argv[0]: make that the program, not the command. */
+	argv[0] = (char *)bb_progname;
 	rc = cmds[i].fn(&x, argc, argv);
 	bb_spool_close(&x.spool);
 	bb_config_free(x.cfg);

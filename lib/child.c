@@ -170,11 +170,27 @@ bb_child_run(const char *command, int in_fd, char *const *env, time_t timeout,
 	for (int i = 0; i < 2; i++)
 		if (pfd[i].fd >= 0)
 			close(pfd[i].fd);
-	while (waitpid(pid, &wstatus, 0) < 0) {
-		if (errno != EINTR) {
+	/* The command may have closed its output and still run: the timeout holds here too. */
+	for (;;) {
+		pid_t w = waitpid(pid, &wstatus, WNOHANG);
+		double now = now_mono();
+		struct timespec nap = { 0, 20 * 1000 * 1000 };
+		if (w == pid)
+			break;
+		if (w < 0 && errno != EINTR) {
 			wstatus = 0;
 			break;
 		}
+		if (deadline > 0 && !killed && now >= deadline) {
+			kill(-pid, SIGTERM);
+			killed = 1;
+			c->timed_out = 1;
+			kill_at = now + GRACE_SECONDS;
+		} else if (killed == 1 && now >= kill_at) {
+			kill(-pid, SIGKILL);
+			killed = 2;
+		}
+		nanosleep(&nap, NULL);
 	}
 	/* Anything the command left behind in its group goes with it. */
 	kill(-pid, SIGKILL);

@@ -386,6 +386,10 @@ deliver_one(struct bb_spool *s, const struct bb_queue_policy *p, struct bb_qentr
 			    why[0] ? "; " : "");
 		}
 	}
+	/* A Retry-After is good for one deferral: kept, it would make every later try due
+	 * at once. */
+	json_object_del(json_object_get(c, "submission"), "retry_at");
+	json_object_del(json_object_get(c, "submission"), "retry_after");
 	json_object_set_new(qp, "last_error", why[0] ? json_string(why) : json_null());
 	if (json_object_get(qp, "last_error") == NULL)	/* not UTF-8: keep none */
 		json_object_set_new(qp, "last_error", json_null());

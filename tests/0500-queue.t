@@ -132,6 +132,24 @@ QC run --deliver ./deliver-long 2>/dev/null
 next=$(epoch "$(qv "$D" .next_try)")
 ok "$(test "$next" -le $(( $(now) + 3600 )); echo $?)" "a Retry-After beyond backoff_max is capped"
 
+# A Retry-After counts for one deferral only.
+touch -d '-1 minute' "$S"/deferred/*"$D".json
+t0=$(now)
+QC run --deliver 'exit 75' 2>/dev/null
+next=$(epoch "$(qv "$D" .next_try)")
+ok "$(test "$next" -ge $((t0 + 600)) && ! jq -e '.submission | has("retry_after") or has("retry_at")' "$S"/deferred/*"$D".json >/dev/null; echo $?)" \
+	"a used Retry-After is dropped; the next deferral backs off again"
+
+# A command that closes its output and goes on is still killed at the timeout.
+new_case cl.json
+CL=$(jqv .id cl.json)
+QC add cl.json > /dev/null
+t0=$(now)
+QC run --deliver 'exec >&- 2>&-; sleep 60' 2>/dev/null
+ok "$(test $(( $(now) - t0 )) -lt 30 && test "$(qv "$CL" .last_error)" = "timed out after 2 s"; echo $?)" \
+	"a command that closed its output is killed at the timeout"
+QC remove "$CL"
+
 # Lifetime: a deferral past since + lifetime fails the entry.
 printf 'queue:\n  backoff_min: 2h\n  backoff_max: 4h\n  lifetime: 1h\n' > life.yaml
 new_case e.json
@@ -310,6 +328,7 @@ expect_code 64 "an unknown command is a usage error" "$BB_QUEUE" fly
 expect_code 0 "--help" "$BB_QUEUE" --help
 check_grep "--help lists the commands" "purge \[--older-than DURATION\]" out
 expect_code 64 "run --max 0 is a usage error" Q run --max 0
+check_grep "an option error names the program" "^bb-queue: " err
 expect_code 64 "purge with a bad duration is a usage error" Q purge --older-than soon
 
 done_testing
