@@ -239,6 +239,24 @@ cmd_run(struct ctx *x, int argc, char **argv)
 	return 0;
 }
 
+/* Applies fn to the entry of id; a run may move it between finding and locking, so
+ * look again when it moved. */
+static int
+on_entry(struct ctx *x, const char *id,
+    int (*fn)(struct bb_spool *, struct bb_qentry *, struct bb_err *), struct bb_err *e)
+{
+	struct bb_qentry q;
+	int rc, tries;
+
+	for (tries = 0;; tries++) {
+		if ((rc = bb_spool_find(&x->spool, id, &q, e)) != 0)
+			return rc;
+		rc = fn(&x->spool, &q, e);
+		if (rc != BB_NOINPUT || tries >= 20)
+			return rc;
+	}
+}
+
 static int
 cmd_retry(struct ctx *x, int argc, char **argv)
 {
@@ -247,7 +265,7 @@ cmd_retry(struct ctx *x, int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct bb_err e = { 0, "" };
-	struct bb_qentry q, *list;
+	struct bb_qentry *list;
 	size_t n, i;
 	int c, all_failed = 0, status = 0, rc;
 
@@ -270,9 +288,7 @@ cmd_retry(struct ctx *x, int argc, char **argv)
 		return status;
 	}
 	for (i = (size_t)optind; i < (size_t)argc; i++) {
-		if ((rc = bb_spool_find(&x->spool, argv[i], &q, &e)) == 0)
-			rc = bb_queue_retry(&x->spool, &q, &e);
-		if (rc != 0) {
+		if ((rc = on_entry(x, argv[i], bb_queue_retry, &e)) != 0) {
 			bb_warn("%s", e.msg);
 			status = rc;
 		}
@@ -284,16 +300,13 @@ static int
 cmd_remove(struct ctx *x, int argc, char **argv)
 {
 	struct bb_err e = { 0, "" };
-	struct bb_qentry q;
 	int i, rc, status = 0;
 
 	if (argc < 2)
 		usage(BB_USAGE);
 	die_if(bb_spool_open(&x->spool, x->dir, 0, &e), &e);
 	for (i = 1; i < argc; i++) {
-		if ((rc = bb_spool_find(&x->spool, argv[i], &q, &e)) == 0)
-			rc = bb_queue_remove(&x->spool, &q, &e);
-		if (rc != 0) {
+		if ((rc = on_entry(x, argv[i], bb_queue_remove, &e)) != 0) {
 			bb_warn("%s", e.msg);
 			status = rc;
 		}

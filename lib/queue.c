@@ -172,15 +172,23 @@ bb_queue_add(struct bb_spool *s, json_t *c, char id[37], struct bb_err *e)
 	snprintf(id, 37, "%s", cid.s);
 	if ((rc = lock_file(s, "add.lock", 1, &lockfd, e)) != 0)
 		return rc;
-	rc = find_id(s, id, &old, e);
-	have_old = rc == 0;
-	if (rc != 0 && rc != BB_NOINPUT)
-		goto out;
+	/* A run may move the entry between finding and locking it: look again. */
+	for (int tries = 0;; tries++) {
+		rc = find_id(s, id, &old, e);
+		have_old = rc == 0;
+		if (rc != 0 && rc != BB_NOINPUT)
+			goto out;
+		if (!have_old || (rc = bb_spool_lock(s, &old, &entryfd, e)) == 0)
+			break;
+		if (rc != BB_NOINPUT || tries >= 20) {
+			if (rc == BB_NOINPUT)
+				rc = bb_fail(e, BB_TEMPFAIL, "%s: entry keeps moving; try again", id);
+			goto out;
+		}
+	}
 	if (have_old) {
 		/* An entry of this case is there: the new case replaces it, keeping its name,
 		 * its place in the queue and its count of attempts. */
-		if ((rc = bb_spool_lock(s, &old, &entryfd, e)) != 0)
-			goto out;
 		snprintf(name, sizeof name, "%s", old.name);
 		if (old.state != BB_Q_CORRUPT && read_entry(s, &old, entryfd, SIZE_MAX / 2, &prev,
 		    NULL) == 0) {
