@@ -78,6 +78,23 @@ tail_last_line(const struct tail *t, char *out, size_t outlen)
 	out[n] = '\0';
 }
 
+/* Past the deadline the whole group (sh and whatever it started) gets SIGTERM, and
+ * SIGKILL after a grace period. */
+static void
+escalate(pid_t pid, double deadline, double now, int *killed, double *kill_at,
+    struct bb_child *c)
+{
+	if (deadline > 0 && !*killed && now >= deadline) {
+		kill(-pid, SIGTERM);
+		*killed = 1;
+		c->timed_out = 1;
+		*kill_at = now + GRACE_SECONDS;
+	} else if (*killed == 1 && now >= *kill_at) {
+		kill(-pid, SIGKILL);
+		*killed = 2;
+	}
+}
+
 int
 bb_child_run(const char *command, int in_fd, char *const *env, time_t timeout,
     size_t out_max, int echo_stderr, struct bb_child *c, struct bb_err *e)
@@ -111,16 +128,7 @@ bb_child_run(const char *command, int in_fd, char *const *env, time_t timeout,
 	while (open_fds > 0) {
 		int wait_ms = -1, i;
 		double now = now_mono();
-		if (deadline > 0 && !killed && now >= deadline) {
-			/* The whole group: sh and whatever it started. */
-			kill(-pid, SIGTERM);
-			killed = 1;
-			c->timed_out = 1;
-			kill_at = now + GRACE_SECONDS;
-		} else if (killed == 1 && now >= kill_at) {
-			kill(-pid, SIGKILL);
-			killed = 2;
-		}
+		escalate(pid, deadline, now, &killed, &kill_at, c);
 		if (deadline > 0 && !killed)
 			wait_ms = (int)((deadline - now) * 1000) + 1;
 		else if (killed == 1)
@@ -181,15 +189,7 @@ bb_child_run(const char *command, int in_fd, char *const *env, time_t timeout,
 			wstatus = 0;
 			break;
 		}
-		if (deadline > 0 && !killed && now >= deadline) {
-			kill(-pid, SIGTERM);
-			killed = 1;
-			c->timed_out = 1;
-			kill_at = now + GRACE_SECONDS;
-		} else if (killed == 1 && now >= kill_at) {
-			kill(-pid, SIGKILL);
-			killed = 2;
-		}
+		escalate(pid, deadline, now, &killed, &kill_at, c);
 		nanosleep(&nap, NULL);
 	}
 	/* Anything the command left behind in its group goes with it. */
