@@ -18,6 +18,7 @@
 
 #include "case.h"
 #include "diag.h"
+#include "scratch.h"
 
 #define ID "8f0e2c41-5b7d-4a19-b3e6-0d9c7f1a2e58"
 /* "hello" in base64 and its SHA-512 (computed independently). */
@@ -125,8 +126,7 @@ setup_tmp(void **state)
 
 	if (t == NULL)
 		return -1;
-	snprintf(t->dir, sizeof t->dir, "/tmp/bb-unit-case-XXXXXX");
-	if (mkdtemp(t->dir) == NULL) {
+	if (scratch_make(t->dir, "case") != 0) {
 		free(t);
 		return -1;
 	}
@@ -136,20 +136,11 @@ setup_tmp(void **state)
 }
 
 static int
-rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
-static int
 teardown_tmp(void **state)
 {
 	struct tmp *t = *state;
 
-	nftw(t->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	scratch_remove(t->dir);
 	free(t);
 	return 0;
 }

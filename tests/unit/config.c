@@ -18,6 +18,7 @@
 
 #include "config.h"
 #include "diag.h"
+#include "scratch.h"
 
 /* --- helpers --- */
 
@@ -33,8 +34,7 @@ setup_tmp(void **state)
 
 	if (t == NULL)
 		return -1;
-	snprintf(t->dir, sizeof t->dir, "/tmp/bb-unit-config-XXXXXX");
-	if (mkdtemp(t->dir) == NULL) {
+	if (scratch_make(t->dir, "config") != 0) {
 		free(t);
 		return -1;
 	}
@@ -45,21 +45,12 @@ setup_tmp(void **state)
 }
 
 static int
-rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
-static int
 teardown_tmp(void **state)
 {
 	struct tmp *t = *state;
 
 	unsetenv("BB_CONFIG");
-	nftw(t->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	scratch_remove(t->dir);
 	free(t);
 	return 0;
 }

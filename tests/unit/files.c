@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "diag.h"
+#include "scratch.h"
 #include "files.h"
 
 /* --- helpers --- */
@@ -39,8 +40,7 @@ setup_tmp(void **state)
 
 	if (t == NULL)
 		return -1;
-	snprintf(t->dir, sizeof t->dir, "/tmp/bb-unit-files-XXXXXX");
-	if (mkdtemp(t->dir) == NULL) {
+	if (scratch_make(t->dir, "files") != 0) {
 		free(t);
 		return -1;
 	}
@@ -49,21 +49,11 @@ setup_tmp(void **state)
 }
 
 static int
-rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
-static int
 teardown_tmp(void **state)
 {
 	struct tmp *t = *state;
 
-	chmod(t->dir, 0700);
-	nftw(t->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	scratch_remove(t->dir);
 	free(t);
 	return 0;
 }
