@@ -158,6 +158,23 @@ find_id(const struct bb_spool *s, const char *id, struct bb_qentry *q, struct bb
 	return rc;
 }
 
+/* Moves an entry we hold locked to deferred/ (a rename keeps the lock on the file); a
+ * corrupt entry's reason goes with it. */
+static int
+move_locked_to_deferred(struct bb_spool *s, struct bb_qentry *q, struct bb_err *e)
+{
+	char reason[4200];
+	int was_corrupt = q->state == BB_Q_CORRUPT, rc;
+
+	bb_spool_path(s, BB_Q_CORRUPT, q->name, reason, sizeof reason);
+	strncat(reason, ".reason", sizeof reason - strlen(reason) - 1);
+	if ((rc = bb_spool_move(s, q, BB_Q_DEFERRED, e)) != 0)
+		return rc;
+	if (was_corrupt)
+		unlink(reason);
+	return 0;
+}
+
 int
 bb_queue_add(struct bb_spool *s, json_t *c, char id[37], struct bb_err *e)
 {
@@ -215,10 +232,14 @@ bb_queue_add(struct bb_spool *s, json_t *c, char id[37], struct bb_err *e)
 	json_object_set_new(q, "state", json_string("deferred"));
 	set_time(q, "next_try", now);
 	json_object_del(q, "done");
+	/* The old file, still locked by us, moves to deferred/ first; the new case then
+	 * replaces it there. Writing the new copy first and unlinking the old one by name
+	 * after would delete whatever a run wrote under that name meanwhile. */
+	if (have_old && old.state != BB_Q_DEFERRED &&
+	    (rc = move_locked_to_deferred(s, &old, e)) != 0)
+		goto out;
 	if ((rc = bb_spool_write(s, BB_Q_DEFERRED, name, c, now, e)) != 0)
 		goto out;
-	if (have_old && old.state != BB_Q_DEFERRED)
-		rc = bb_spool_unlink(s, &old, e);
 	bb_log(LOG_INFO, "queue.added", &cid);
 out:
 	if (entryfd >= 0)
@@ -503,19 +524,21 @@ bb_queue_retry(struct bb_spool *s, struct bb_qentry *q, struct bb_err *e)
 		return bb_fail(e, BB_DATAERR, "%s: was delivered; nothing to retry", q->id);
 	if ((rc = bb_spool_lock(s, q, &fd, e)) != 0)
 		return rc;
-	if (q->state == BB_Q_CORRUPT) {
-		/* Someone repaired it by hand: let the next run read it again. */
+	/* Into deferred/ while locked, then rewritten there: see bb_queue_add. */
+	if (q->state != BB_Q_DEFERRED) {
+		int was_corrupt = q->state == BB_Q_CORRUPT;
 		char path[4200];
-		bb_spool_path(s, BB_Q_CORRUPT, q->name, path, sizeof path);
-		strncat(path, ".reason", sizeof path - strlen(path) - 1);
-		rc = bb_spool_move(s, q, BB_Q_DEFERRED, e);
-		if (rc == 0) {
-			unlink(path);
-			bb_spool_path(s, BB_Q_DEFERRED, q->name, path, sizeof path);
-			utimensat(AT_FDCWD, path, NULL, 0);
+		if ((rc = move_locked_to_deferred(s, q, e)) != 0) {
+			close(fd);
+			return rc;
 		}
-		close(fd);
-		return rc;
+		bb_spool_path(s, BB_Q_DEFERRED, q->name, path, sizeof path);
+		utimensat(AT_FDCWD, path, NULL, 0);
+		if (was_corrupt) {
+			/* Someone repaired it by hand: the next run reads it again. */
+			close(fd);
+			return 0;
+		}
 	}
 	if ((rc = read_entry(s, q, fd, SIZE_MAX / 2, &c, e)) != 0) {
 		close(fd);
@@ -527,8 +550,6 @@ bb_queue_retry(struct bb_spool *s, struct bb_qentry *q, struct bb_err *e)
 	set_time(qp, "next_try", now);
 	json_object_del(qp, "done");
 	rc = bb_spool_write(s, BB_Q_DEFERRED, q->name, c, now, e);
-	if (rc == 0 && q->state != BB_Q_DEFERRED)
-		rc = bb_spool_unlink(s, q, e);
 	json_decref(c);
 	close(fd);
 	return rc;
