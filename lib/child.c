@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -178,11 +179,13 @@ bb_child_run(const char *command, int in_fd, char *const *env, time_t timeout,
 	for (int i = 0; i < 2; i++)
 		if (pfd[i].fd >= 0)
 			close(pfd[i].fd);
-	/* The command may have closed its output and still run: the timeout holds here too. */
+	/* The command may have closed its output and still run: the timeout holds here too.
+	 * A pidfd says when it ends without polling by the clock. */
+	int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	long nap_ns = 1000 * 1000;
 	for (;;) {
 		pid_t w = waitpid(pid, &wstatus, WNOHANG);
 		double now = now_mono();
-		struct timespec nap = { 0, 20 * 1000 * 1000 };
 		if (w == pid)
 			break;
 		if (w < 0 && errno != EINTR) {
@@ -190,8 +193,23 @@ bb_child_run(const char *command, int in_fd, char *const *env, time_t timeout,
 			break;
 		}
 		escalate(pid, deadline, now, &killed, &kill_at, c);
-		nanosleep(&nap, NULL);
+		if (pidfd >= 0) {
+			struct pollfd pp = { pidfd, POLLIN, 0 };
+			int wait_ms = -1;
+			if (deadline > 0 && !killed)
+				wait_ms = (int)((deadline - now) * 1000) + 1;
+			else if (killed == 1)
+				wait_ms = (int)((kill_at - now) * 1000) + 1;
+			poll(&pp, 1, wait_ms);
+		} else {
+			struct timespec nap = { 0, nap_ns };
+			nanosleep(&nap, NULL);
+			if (nap_ns < 20 * 1000 * 1000)
+				nap_ns *= 2;
+		}
 	}
+	if (pidfd >= 0)
+		close(pidfd);
 	/* Anything the command left behind in its group goes with it. */
 	kill(-pid, SIGKILL);
 	c->out[c->outlen] = '\0';

@@ -168,7 +168,7 @@ move_locked_to_deferred(struct bb_spool *s, struct bb_qentry *q, struct bb_err *
 
 	bb_spool_path(s, BB_Q_CORRUPT, q->name, reason, sizeof reason);
 	strncat(reason, ".reason", sizeof reason - strlen(reason) - 1);
-	if ((rc = bb_spool_move(s, q, BB_Q_DEFERRED, e)) != 0)
+	if ((rc = bb_spool_move(s, q, BB_Q_DEFERRED, 1, e)) != 0)
 		return rc;
 	if (was_corrupt)
 		unlink(reason);
@@ -268,7 +268,7 @@ recover(struct bb_spool *s, struct bb_err *e)
 	n = bb_spool_unique(list, n, losers, &nl);
 	for (i = 0; i < nl; i++) {
 		struct bb_err ignore;
-		if (bb_spool_unlink(s, &losers[i], &ignore) == 0)
+		if (bb_spool_unlink(s, &losers[i], 1, &ignore) == 0)
 			count++;
 	}
 	for (i = 0; i < n; i++) {
@@ -278,7 +278,7 @@ recover(struct bb_spool *s, struct bb_err *e)
 		 * lives on holding the file); it stays active until that ends. */
 		if (list[i].state != BB_Q_ACTIVE || bb_spool_lock(s, &list[i], &fd, &ignore) != 0)
 			continue;
-		if (bb_spool_move(s, &list[i], BB_Q_DEFERRED, &ignore) == 0) {
+		if (bb_spool_move(s, &list[i], BB_Q_DEFERRED, 1, &ignore) == 0) {
 			char path[4200];
 			bb_spool_path(s, BB_Q_DEFERRED, list[i].name, path, sizeof path);
 			utimensat(AT_FDCWD, path, NULL, 0);
@@ -357,7 +357,9 @@ deliver_one(struct bb_spool *s, const struct bb_queue_policy *p, struct bb_qentr
 
 	if ((rc = bb_spool_lock(s, q, &fd, &err)) != 0)
 		return 0;	/* taken or gone: not ours now */
-	if ((rc = bb_spool_move(s, q, BB_Q_ACTIVE, e)) != 0) {
+	/* Not synced: a crash that undoes this rename leaves the entry in deferred/, which
+	 * is where recovery would put it anyway. */
+	if ((rc = bb_spool_move(s, q, BB_Q_ACTIVE, 0, e)) != 0) {
 		close(fd);
 		return rc;
 	}
@@ -375,7 +377,7 @@ deliver_one(struct bb_spool *s, const struct bb_queue_policy *p, struct bb_qentr
 	if (rc != 0) {
 		/* Could not even start it: leave the entry to the next run. */
 		json_decref(stored);
-		bb_spool_move(s, q, BB_Q_DEFERRED, &err);
+		bb_spool_move(s, q, BB_Q_DEFERRED, 1, &err);
 		close(fd);
 		return rc;
 	}
@@ -443,9 +445,10 @@ deliver_one(struct bb_spool *s, const struct bb_queue_policy *p, struct bb_qentr
 			bb_log_n(LOG_WARNING, "queue.failed", &cid, "exit", r.status);
 		}
 	}
-	/* The new state is on disk; only now does the active copy go. */
+	/* The new state is on disk; only now does the active copy go. Not synced: should a
+	 * crash bring it back, the next run drops it for the newer copy. */
 	if (rc == 0)
-		rc = bb_spool_unlink(s, q, e);
+		rc = bb_spool_unlink(s, q, 0, e);
 	json_decref(c);
 	bb_child_free(&r);
 	close(fd);
@@ -562,7 +565,7 @@ bb_queue_remove(struct bb_spool *s, struct bb_qentry *q, struct bb_err *e)
 
 	if ((rc = bb_spool_lock(s, q, &fd, e)) != 0)
 		return rc;
-	rc = bb_spool_unlink(s, q, e);
+	rc = bb_spool_unlink(s, q, 1, e);
 	close(fd);
 	return rc;
 }
@@ -583,7 +586,7 @@ bb_queue_purge(struct bb_spool *s, time_t older_than, long *n, struct bb_err *e)
 	for (i = 0; i < cnt && rc == 0; i++) {
 		if (list[i].mtime + older_than > now)
 			continue;
-		if ((rc = bb_spool_unlink(s, &list[i], e)) == 0)
+		if ((rc = bb_spool_unlink(s, &list[i], 1, e)) == 0)
 			(*n)++;
 	}
 	free(list);

@@ -337,7 +337,7 @@ bb_spool_write(const struct bb_spool *s, enum bb_qstate st, const char *name,
 
 int
 bb_spool_move(const struct bb_spool *s, struct bb_qentry *q, enum bb_qstate to,
-    struct bb_err *e)
+    int sync, struct bb_err *e)
 {
 	char from[4200], dest[4200], dir[4200];
 	int err;
@@ -349,6 +349,10 @@ bb_spool_move(const struct bb_spool *s, struct bb_qentry *q, enum bb_qstate to,
 		    q->id, bb_qstate_name(to), strerror(errno));
 	/* The new name first, then the old one gone: a crash between leaves two names for
 	 * one file, never none. */
+	if (!sync) {
+		q->state = to;
+		return 0;
+	}
 	bb_spool_path(s, to, NULL, dir, sizeof dir);
 	if ((err = bb_fsync_dir(dir)) == 0) {
 		bb_spool_path(s, q->state, NULL, dir, sizeof dir);
@@ -361,7 +365,8 @@ bb_spool_move(const struct bb_spool *s, struct bb_qentry *q, enum bb_qstate to,
 }
 
 int
-bb_spool_unlink(const struct bb_spool *s, const struct bb_qentry *q, struct bb_err *e)
+bb_spool_unlink(const struct bb_spool *s, const struct bb_qentry *q, int sync,
+    struct bb_err *e)
 {
 	char path[4200], dir[4200];
 	int err;
@@ -373,6 +378,8 @@ bb_spool_unlink(const struct bb_spool *s, const struct bb_qentry *q, struct bb_e
 		strncat(path, ".reason", sizeof path - strlen(path) - 1);
 		unlink(path);
 	}
+	if (!sync)
+		return 0;
 	bb_spool_path(s, q->state, NULL, dir, sizeof dir);
 	if ((err = bb_fsync_dir(dir)) != 0)
 		return bb_fail(e, BB_IOERR, "%s: sync: %s", dir, strerror(err));
@@ -394,7 +401,7 @@ bb_spool_corrupt(const struct bb_spool *s, struct bb_qentry *q, const char *reas
 	if (bb_write_durable_at(path, tmpdir, line, (size_t)n < sizeof line ? (size_t)n :
 	    sizeof line - 1, 0600, 0, e) != 0)
 		return e->status;
-	return bb_spool_move(s, q, BB_Q_CORRUPT, e);
+	return bb_spool_move(s, q, BB_Q_CORRUPT, 1, e);
 }
 
 void

@@ -71,11 +71,13 @@ int bb_spool_lock(const struct bb_spool *s, const struct bb_qentry *q, int *fd,
 /* Writes c durably as state/name (through tmp/), with mtime (0: now). */
 int bb_spool_write(const struct bb_spool *s, enum bb_qstate st, const char *name,
     const json_t *c, time_t mtime, struct bb_err *e);
-/* Moves an entry to another state (rename, then fsync of both directories). */
+/* Moves an entry to another state (rename; with sync, then fsync of both directories:
+ * without, a crash may undo the move, which callers must be able to live with). */
 int bb_spool_move(const struct bb_spool *s, struct bb_qentry *q, enum bb_qstate to,
+    int sync, struct bb_err *e);
+/* Removes the entry's file (and a corrupt entry's reason); with sync, durably. */
+int bb_spool_unlink(const struct bb_spool *s, const struct bb_qentry *q, int sync,
     struct bb_err *e);
-/* Removes the entry's file (and a corrupt entry's reason). */
-int bb_spool_unlink(const struct bb_spool *s, const struct bb_qentry *q, struct bb_err *e);
 /* Moves an unreadable entry to corrupt/ with a one-line reason beside it. */
 int bb_spool_corrupt(const struct bb_spool *s, struct bb_qentry *q, const char *reason,
     struct bb_err *e);
