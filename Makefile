@@ -37,6 +37,8 @@ PROGS   = bb-form bb-queue
 BINS    = $(PROGS:%=$(B)/%)
 UNIT_SRC = $(wildcard tests/unit/*.c)
 UNITS    = $(UNIT_SRC:tests/unit/%.c=$(B)/unit/%)
+RIG_SRC  = $(wildcard tests/rig/*.c)
+RIGS     = $(RIG_SRC:tests/rig/%.c=$(B)/rig/%)
 MANS     = $(wildcard man/*.[1-8])
 
 all: $(BINS)
@@ -62,16 +64,23 @@ $(B)/unit/%: $(B)/tests/unit/%.o $(B)/libbb.a
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lcmocka
 
+# Test rig programs (tests/rig/*.c): small tools the tests drive, on libbb.
+$(B)/rig/%: $(B)/tests/rig/%.o $(B)/libbb.a
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
 deps:
 	scripts/install-deps
 
 # Every test: command tests (tests/*.t) and unit tests, run by prove; man pages lint.
 check: deps
-	$(MAKE) --no-print-directory all units SANITIZE=$(SANITIZE)
+	$(MAKE) --no-print-directory all units rigs SANITIZE=$(SANITIZE)
 	BB_BIN=$(abspath $(B)) BB_TOP=$(CURDIR) CMOCKA_MESSAGE_OUTPUT=TAP \
 		prove $(PROVEFLAGS) tests/*.t $(UNITS)
 
 units: $(UNITS)
+
+rigs: $(RIGS)
 
 bench: deps
 	$(MAKE) --no-print-directory all
@@ -100,5 +109,5 @@ clean:
 	rm -rf .build .build-san
 
 FORCE:
-.PHONY: all check units bench demo deps install uninstall clean FORCE
+.PHONY: all check units rigs bench demo deps install uninstall clean FORCE
 .SECONDARY:
