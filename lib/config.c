@@ -47,6 +47,28 @@ static const struct schema_key schema[] = {
 	{ "queue.retention", C_DURATION, "96h", NULL },
 	{ "queue.max", C_INT, "100", NULL },
 	{ "queue.time_limit", C_DURATION, "10m", NULL },
+	{ "submit", C_SECTION, NULL, NULL },
+	{ "submit.default", C_STR, "authority", NULL },
+	{ "submit.timeout", C_DURATION, "60s", NULL },
+	{ "submit.targets", C_SECTION, NULL, NULL },
+	{ "submit.targets.*", C_SECTION, NULL, NULL },
+	{ "submit.targets.*.kind", C_ENUM, NULL, "fitconnect https dir" },
+	{ "submit.targets.*.submission_api", C_STR, NULL, NULL },
+	{ "submit.targets.*.token_url", C_STR, NULL, NULL },
+	{ "submit.targets.*.client_id", C_STR, NULL, NULL },
+	{ "submit.targets.*.client_secret_file", C_STR, NULL, NULL },
+	{ "submit.targets.*.destination", C_STR, NULL, NULL },
+	{ "submit.targets.*.service_identifier", C_STR, NULL, NULL },
+	{ "submit.targets.*.service_name", C_STR, NULL, NULL },
+	{ "submit.targets.*.schema_uri", C_STR, NULL, NULL },
+	{ "submit.targets.*.key_trust", C_STR, NULL, NULL },
+	{ "submit.targets.*.ca_file", C_STR, NULL, NULL },
+	{ "submit.targets.*.url", C_STR, NULL, NULL },
+	{ "submit.targets.*.client_cert", C_STR, NULL, NULL },
+	{ "submit.targets.*.client_key", C_STR, NULL, NULL },
+	{ "submit.targets.*.bearer_token_file", C_STR, NULL, NULL },
+	{ "submit.targets.*.format", C_ENUM, "case", "case multipart" },
+	{ "submit.targets.*.path", C_STR, NULL, NULL },
 };
 
 #define NKEYS (sizeof schema / sizeof schema[0])
@@ -57,13 +79,34 @@ struct bb_config {
 	char terminal[256];
 };
 
+/* A schema key matches a key when their dotted parts are equal, "*" matching any one
+ * part (the name of a target under submit.targets). */
+static int
+key_matches(const char *pattern, const char *key)
+{
+	while (*pattern && *key) {
+		size_t pl = strcspn(pattern, "."), kl = strcspn(key, ".");
+		if (!(pl == 1 && *pattern == '*') && (pl != kl || strncmp(pattern, key, pl) != 0))
+			return 0;
+		pattern += pl;
+		key += kl;
+		if ((*pattern == '.') != (*key == '.'))
+			return 0;
+		if (*pattern == '.') {
+			pattern++;
+			key++;
+		}
+	}
+	return *pattern == '\0' && *key == '\0';
+}
+
 static const struct schema_key *
 find_key(const char *key)
 {
 	size_t i;
 
 	for (i = 0; i < NKEYS; i++)
-		if (strcmp(schema[i].key, key) == 0)
+		if (key_matches(schema[i].key, key))
 			return &schema[i];
 	return NULL;
 }
@@ -142,8 +185,8 @@ enum_has(const char *choices, const char *v)
 }
 
 static int
-check_value(const char *file, const struct schema_key *k, const struct bb_ynode *v,
-    struct bb_err *e)
+check_value(const char *file, const struct schema_key *k, const char *key,
+    const struct bb_ynode *v, struct bb_err *e)
 {
 	int b;
 	long long n;
@@ -151,44 +194,44 @@ check_value(const char *file, const struct schema_key *k, const struct bb_ynode 
 	if (k->type == C_SECTION) {
 		if (v->kind != BB_Y_MAP)
 			return bb_fail(e, BB_CONFIG, "%s:%d: %s: expected a mapping, not %s",
-			    file, v->line, k->key, bb_yaml_kind_name(v));
+			    file, v->line, key, bb_yaml_kind_name(v));
 		return 0;
 	}
 	if (v->kind != BB_Y_SCALAR)
 		return bb_fail(e, BB_CONFIG, "%s:%d: %s: expected a value, not %s", file,
-		    v->line, k->key, bb_yaml_kind_name(v));
+		    v->line, key, bb_yaml_kind_name(v));
 	switch (k->type) {
 	case C_BOOL:
 		if (bb_yaml_bool(v, &b) != 0)
 			return bb_fail(e, BB_CONFIG, "%s:%d: %s: expected true or false", file,
-			    v->line, k->key);
+			    v->line, key);
 		break;
 	case C_INT:
 		if (bb_yaml_long(v, &n) != 0)
 			return bb_fail(e, BB_CONFIG, "%s:%d: %s: expected an integer", file,
-			    v->line, k->key);
+			    v->line, key);
 		break;
 	case C_SIZE:
 		if (bb_parse_size(v->str) < 0)
 			return bb_fail(e, BB_CONFIG,
 			    "%s:%d: %s: expected a size (bytes, or with K, M, G)", file, v->line,
-			    k->key);
+			    key);
 		break;
 	case C_DURATION:
 		if (bb_parse_duration(v->str) < 0)
 			return bb_fail(e, BB_CONFIG,
 			    "%s:%d: %s: expected a duration (seconds, or with s, m, h, d)", file,
-			    v->line, k->key);
+			    v->line, key);
 		break;
 	case C_ENUM:
 		if (!enum_has(k->choices, v->str))
 			return bb_fail(e, BB_CONFIG, "%s:%d: %s: expected one of: %s", file,
-			    v->line, k->key, k->choices);
+			    v->line, key, k->choices);
 		break;
 	case C_STR:
 		if (v->str[0] == '\0')
 			return bb_fail(e, BB_CONFIG, "%s:%d: %s: must not be empty", file,
-			    v->line, k->key);
+			    v->line, key);
 		break;
 	case C_SECTION:
 		break;
@@ -210,7 +253,7 @@ check_map(const char *file, const char *prefix, const struct bb_ynode *map,
 		if ((k = find_key(key)) == NULL)
 			return bb_fail(e, BB_CONFIG, "%s:%d: unknown key '%s'", file,
 			    map->key_lines[i], key);
-		if ((rc = check_value(file, k, map->items[i], e)) != 0)
+		if ((rc = check_value(file, k, key, map->items[i], e)) != 0)
 			return rc;
 		if (k->type == C_SECTION && (rc = check_map(file, key, map->items[i], e)) != 0)
 			return rc;
@@ -335,6 +378,32 @@ bb_config_bool(const struct bb_config *cfg, const char *key)
 	if (n != NULL && bb_yaml_bool(n, &b) == 0)
 		return b;
 	return k->def != NULL && strcmp(k->def, "true") == 0;
+}
+
+int
+bb_config_has(const struct bb_config *cfg, const char *key)
+{
+	return lookup(cfg, key) != NULL;
+}
+
+int
+bb_config_line(const struct bb_config *cfg, const char *key)
+{
+	const struct bb_ynode *n = lookup(cfg, key);
+
+	return n != NULL ? n->line : 0;
+}
+
+size_t
+bb_config_names(const struct bb_config *cfg, const char *section, const char ***names)
+{
+	const struct bb_ynode *n = lookup(cfg, section);
+
+	*names = NULL;
+	if (n == NULL || n->kind != BB_Y_MAP)
+		return 0;
+	*names = (const char **)n->keys;
+	return n->n;
 }
 
 long long

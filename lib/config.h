@@ -4,6 +4,8 @@
 #ifndef BB_CONFIG_H
 #define BB_CONFIG_H
 
+#include <stddef.h>
+
 struct bb_err;
 struct bb_config;
 
@@ -16,11 +18,17 @@ void bb_config_free(struct bb_config *cfg);
 /* The file read, or NULL when running on defaults. */
 const char *bb_config_file(const struct bb_config *cfg);
 
-/* Values by dotted key ("form.lang"); the key must be in the schema (else abort: a bug).
- * Sizes are bytes, durations seconds. */
+/* Values by dotted key ("form.lang", "submit.targets.inbox.path"); the key must match
+ * the schema (else abort: a bug). Sizes are bytes, durations seconds. */
 const char *bb_config_str(const struct bb_config *cfg, const char *key);
 int bb_config_bool(const struct bb_config *cfg, const char *key);
 long long bb_config_int(const struct bb_config *cfg, const char *key);
+
+/* Whether the file sets key; the line it does so on (0: not set), for messages. */
+int bb_config_has(const struct bb_config *cfg, const char *key);
+int bb_config_line(const struct bb_config *cfg, const char *key);
+/* The names under a section of named entries (submit.targets): a borrowed array. */
+size_t bb_config_names(const struct bb_config *cfg, const char *section, const char ***names);
 
 /* "64M" -> bytes, "90s"/"5m"/"4h"/"5d" -> seconds; -1 when malformed. */
 long long bb_parse_size(const char *s);
