@@ -76,6 +76,12 @@ tail_last_line(const struct tail *t, char *out, size_t outlen)
 		start--;
 	for (i = start; i < end && n + 1 < outlen; i++)
 		out[n++] = (unsigned char)t->buf[i] < 0x20 ? ' ' : t->buf[i];
+	/* Cut on a character boundary: half an umlaut is not UTF-8. */
+	if (i < end)
+		while (n > 0 && ((unsigned char)out[n - 1] & 0xc0) == 0x80)
+			n--;
+	if (n > 0 && i < end && ((unsigned char)out[n - 1] & 0xc0) == 0xc0)
+		n--;
 	out[n] = '\0';
 }
 
@@ -96,22 +102,66 @@ escalate(pid_t pid, double deadline, double now, int *killed, double *kill_at,
 	}
 }
 
+/* Milliseconds until t, for poll: never negative, never past INT_MAX. */
+static int
+ms_until(double t, double now)
+{
+	double ms = (t - now) * 1000 + 1;
+
+	if (ms < 0)
+		return 0;
+	return ms > 2147483647.0 ? 2147483647 : (int)ms;
+}
+
+static void
+take_out(struct bb_child *c, size_t *cap, size_t out_max, const char *buf, size_t n)
+{
+	char *nb;
+	size_t ncap;
+
+	if (c->outlen + n > out_max) {
+		c->out_truncated = 1;
+		return;
+	}
+	if (c->outlen + n + 1 > *cap) {
+		for (ncap = *cap; c->outlen + n + 1 > ncap; ncap *= 2)
+			;
+		if ((nb = realloc(c->out, ncap)) == NULL) {
+			c->out_truncated = 1;
+			return;
+		}
+		c->out = nb;
+		*cap = ncap;
+	}
+	memcpy(c->out + c->outlen, buf, n);
+	c->outlen += n;
+}
+
 int
 bb_child_run(const char *command, int in_fd, char *const *env, time_t timeout,
     size_t out_max, int echo_stderr, struct bb_child *c, struct bb_err *e)
 {
-	int outp[2], errp[2], wstatus, open_fds = 2, killed = 0;
+	int outp[2] = { -1, -1 }, errp[2] = { -1, -1 }, wstatus = 0, killed = 0, reaped = 0;
 	double deadline = timeout > 0 ? now_mono() + (double)timeout : 0, kill_at = 0;
+	double drain_until = 0;
 	struct tail tail = { .len = 0 };
 	size_t cap = 65536;
 	pid_t pid;
+	int pidfd, i;
 
 	memset(c, 0, sizeof *c);
 	if ((c->out = malloc(cap)) == NULL)
 		return bb_fail(e, BB_SOFTWARE, "out of memory");
 	if (pipe2(outp, O_CLOEXEC) != 0 || pipe2(errp, O_CLOEXEC) != 0) {
+		int err = errno;
+		for (i = 0; i < 2; i++) {
+			if (outp[i] >= 0)
+				close(outp[i]);
+			if (errp[i] >= 0)
+				close(errp[i]);
+		}
 		free(c->out);
-		return bb_fail(e, 71, "pipe: %s", strerror(errno));
+		return bb_fail(e, 71, "pipe: %s", strerror(err));
 	}
 	if ((pid = fork()) < 0) {
 		int err = errno;
@@ -124,17 +174,46 @@ bb_child_run(const char *command, int in_fd, char *const *env, time_t timeout,
 	setpgid(pid, pid);
 	close(outp[1]);
 	close(errp[1]);
+	/* The command's end is an event like its output: a pidfd says when it comes. */
+	pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
 
-	struct pollfd pfd[2] = { { outp[0], POLLIN, 0 }, { errp[0], POLLIN, 0 } };
-	while (open_fds > 0) {
-		int wait_ms = -1, i;
+	struct pollfd pfd[3] = { { outp[0], POLLIN, 0 }, { errp[0], POLLIN, 0 },
+		{ pidfd, POLLIN, 0 } };
+	for (;;) {
 		double now = now_mono();
-		escalate(pid, deadline, now, &killed, &kill_at, c);
-		if (deadline > 0 && !killed)
-			wait_ms = (int)((deadline - now) * 1000) + 1;
+		int wait_ms = -1;
+		if (!reaped) {
+			pid_t w = waitpid(pid, &wstatus, WNOHANG);
+			if (w == pid) {
+				reaped = 1;
+				/* What it wrote before it ended is still in the pipes; whatever it
+				 * left running in the background may hold them open: read what is
+				 * there for a moment, no longer. */
+				drain_until = now + 0.2;
+			} else if (w < 0 && errno != EINTR) {
+				/* Lost track of it (SIGCHLD ignored): the outcome is unknown, never
+				 * a success. */
+				reaped = 1;
+				wstatus = -1;
+				drain_until = now;
+			}
+		}
+		if (!reaped)
+			escalate(pid, deadline, now, &killed, &kill_at, c);
+		if (pfd[0].fd < 0 && pfd[1].fd < 0 && reaped)
+			break;
+		if (reaped && now >= drain_until)
+			break;
+		if (reaped)
+			wait_ms = ms_until(drain_until, now);
+		else if (deadline > 0 && !killed)
+			wait_ms = ms_until(deadline, now);
 		else if (killed == 1)
-			wait_ms = (int)((kill_at - now) * 1000) + 1;
-		if (poll(pfd, 2, wait_ms) < 0 && errno != EINTR)
+			wait_ms = ms_until(kill_at, now);
+		if (pidfd < 0 && !reaped && (wait_ms < 0 || wait_ms > 20))
+			wait_ms = 20;	/* no pidfd: look for its end now and then */
+		pfd[2].fd = reaped ? -1 : pidfd;
+		if (poll(pfd, 3, wait_ms) < 0 && errno != EINTR)
 			break;
 		for (i = 0; i < 2; i++) {
 			char buf[16384];
@@ -147,73 +226,34 @@ bb_child_run(const char *command, int in_fd, char *const *env, time_t timeout,
 			if (n <= 0) {
 				close(pfd[i].fd);
 				pfd[i].fd = -1;
-				open_fds--;
 				continue;
 			}
 			if (i == 1) {
 				tail_add(&tail, buf, (size_t)n);
 				if (echo_stderr)
 					(void)!write(2, buf, (size_t)n);
-				continue;
+			} else {
+				take_out(c, &cap, out_max, buf, (size_t)n);
 			}
-			if (c->outlen + (size_t)n > out_max) {
-				c->out_truncated = 1;
-				continue;
-			}
-			if (c->outlen + (size_t)n + 1 > cap) {
-				size_t ncap = cap;
-				char *nb;
-				while (c->outlen + (size_t)n + 1 > ncap)
-					ncap *= 2;
-				if ((nb = realloc(c->out, ncap)) == NULL) {
-					c->out_truncated = 1;
-					continue;
-				}
-				c->out = nb;
-				cap = ncap;
-			}
-			memcpy(c->out + c->outlen, buf, (size_t)n);
-			c->outlen += (size_t)n;
 		}
 	}
-	for (int i = 0; i < 2; i++)
+	for (i = 0; i < 2; i++)
 		if (pfd[i].fd >= 0)
 			close(pfd[i].fd);
-	/* The command may have closed its output and still run: the timeout holds here too.
-	 * A pidfd says when it ends without polling by the clock. */
-	int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-	long nap_ns = 1000 * 1000;
-	for (;;) {
-		pid_t w = waitpid(pid, &wstatus, WNOHANG);
-		double now = now_mono();
-		if (w == pid)
-			break;
-		if (w < 0 && errno != EINTR) {
-			wstatus = 0;
-			break;
-		}
-		escalate(pid, deadline, now, &killed, &kill_at, c);
-		if (pidfd >= 0) {
-			struct pollfd pp = { pidfd, POLLIN, 0 };
-			int wait_ms = -1;
-			if (deadline > 0 && !killed)
-				wait_ms = (int)((deadline - now) * 1000) + 1;
-			else if (killed == 1)
-				wait_ms = (int)((kill_at - now) * 1000) + 1;
-			poll(&pp, 1, wait_ms);
-		} else {
-			struct timespec nap = { 0, nap_ns };
-			nanosleep(&nap, NULL);
-			if (nap_ns < 20 * 1000 * 1000)
-				nap_ns *= 2;
-		}
-	}
 	if (pidfd >= 0)
 		close(pidfd);
 	/* Anything the command left behind in its group goes with it. */
 	kill(-pid, SIGKILL);
 	c->out[c->outlen] = '\0';
-	if (WIFEXITED(wstatus)) {
+	if (wstatus == -1) {
+		c->status = -1;
+		c->signal = 0;
+	} else if (WIFEXITED(wstatus) && WEXITSTATUS(wstatus) > 128 &&
+	    WEXITSTATUS(wstatus) <= 128 + 64) {
+		/* sh forks the command and reports its death by signal N as 128 + N. */
+		c->status = -1;
+		c->signal = WEXITSTATUS(wstatus) - 128;
+	} else if (WIFEXITED(wstatus)) {
 		c->status = WEXITSTATUS(wstatus);
 	} else {
 		c->status = -1;

@@ -10,8 +10,9 @@
 struct bb_err;
 
 struct bb_child {
-	int status;		/* exit status, or -1 when killed by a signal */
-	int signal;		/* the signal that ended it */
+	int status;		/* exit status, or -1 when killed by a signal (also as sh
+				 * reports it, 128 + N) or when the outcome is unknown */
+	int signal;		/* the signal that ended it; 0 when unknown */
 	int timed_out;		/* we killed it after the timeout */
 	char *out;		/* stdout, NUL-terminated (malloc'd) */
 	size_t outlen;

@@ -34,6 +34,10 @@ bb_init(const char *argv0)
 	/* A case holds personal data; a core dump would leave it on disk. */
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	signal(SIGXFSZ, SIG_IGN);
+	/* Inherited dispositions would change how children are waited for (an ignored
+	 * SIGCHLD reaps them before waitpid sees their status) and how writes fail. */
+	signal(SIGCHLD, SIG_DFL);
+	signal(SIGPIPE, SIG_IGN);
 	atexit(close_stdout_atexit);
 }
 
