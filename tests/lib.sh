@@ -7,8 +7,9 @@ BB_TOP=${BB_TOP:-$(cd "$(dirname "$0")/.." && pwd)}
 BB_BIN=${BB_BIN:-$BB_TOP/.build}
 BB_FORM=${BB_FORM:-$BB_BIN/bb-form}
 BB_QUEUE=${BB_QUEUE:-$BB_BIN/bb-queue}
+BB_SUBMIT=${BB_SUBMIT:-$BB_BIN/bb-submit}
 SERVICES=$BB_TOP/scripts/services
-export BB_TOP BB_BIN BB_FORM BB_QUEUE
+export BB_TOP BB_BIN BB_FORM BB_QUEUE BB_SUBMIT
 unset BB_SPOOL
 
 # No configuration of the machine running the tests may leak in.

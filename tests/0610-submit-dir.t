@@ -1,0 +1,72 @@
+#!/bin/sh
+# bb-submit to a directory target, choosing the target, and the case written back in
+# every outcome.
+. "${0%/*}/lib.sh"
+
+write_identity_case a.json
+A=0b6c1d2e-3f40-4a5b-8c6d-7e8f90a1b2c3
+mkdir inbox
+cat > s.yaml <<Y
+submit:
+  default: inbox
+  targets:
+    inbox:
+      kind: dir
+      path: $scratch/inbox
+    other:
+      kind: dir
+      path: $scratch/nodir/x
+Y
+S() { "$BB_SUBMIT" -c s.yaml "$@"; }
+
+expect_code 0 "delivers to the default target" S a.json
+ok "$(test -f "inbox/$A.json" && test "$(stat -c %a "inbox/$A.json")" = 600; echo $?)" "as <case id>.json, mode 0600"
+ok "$(jq -e '.identity == input.identity and (has("submission") | not)' "inbox/$A.json" a.json >/dev/null; echo $?)" \
+	"the delivered file is the case without bb's submission bookkeeping"
+ok "$(jq -e --arg f "$scratch/inbox/$A.json" '.submission.state == "delivered" and .submission.target == "inbox" and .submission.kind == "dir" and .submission.attempts == 1 and .submission.dir.file == $f' out >/dev/null; echo $?)" \
+	"stdout is the case with its submission part"
+cp out once.json
+expect_code 0 "delivering again" S once.json
+ok "$(test "$(ls inbox | wc -l)" -eq 1 && jq -e '.submission.attempts == 2' out >/dev/null; echo $?)" "replaces, never duplicates; attempts counted"
+
+# The target: --target, else the form's target, else submit.default.
+jq '.form = {"definition": "x", "target": "other", "fields": {}}' a.json > formtarget.json
+expect_code 73 "the form's target is used (and cannot be created)" S formtarget.json
+check_grep "says which target and why" "^bb-submit: other: .*nodir/x/$A.json: cannot create" err
+ok "$(jq -e '.submission.state == "failed" and .submission.target == "other" and (.submission.error | test("cannot create"))' out >/dev/null; echo $?)" \
+	"a failed delivery still writes the case, with the error"
+expect_code 0 "--target wins over the form's" S --target inbox formtarget.json
+expect_code 78 "an unknown target is a configuration error" S --target nowhere a.json
+check_grep "the target is named" "nowhere: no such target" err
+ok "$(test ! -s out; echo $?)" "nothing on stdout before anything was done"
+expect_code 78 "a target without its path" "$BB_SUBMIT" -c /dev/null --target inbox a.json
+printf 'submit:\n  targets:\n    inbox:\n      kind: dir\n' > nopath.yaml
+expect_code 78 "a dir target without path" "$BB_SUBMIT" -c nopath.yaml --target inbox a.json
+check_grep "the missing key is named" "submit.targets.inbox.path is not set" err
+
+# Bad input.
+: > empty.json
+STDIN=empty.json expect_code 65 "empty input" S
+echo '{"bb": 1' > trunc.json
+expect_code 65 "a truncated case" S trunc.json
+ok "$(test ! -s out; echo $?)" "nothing on stdout for bad input"
+expect_code 66 "a missing case file" S nosuch.json
+
+# Full disk: 74, the old file stays, the case comes back with the error.
+echo old > "inbox/$A.json"
+( ulimit -f 1; exec "$BB_SUBMIT" -c s.yaml a.json ) > out 2> err
+rc=$?
+ok "$(test $rc -eq 74; echo $?)" "a full disk is 74 (got $rc)"
+ok "$(test "$(cat "inbox/$A.json")" = old; echo $?)" "the old file is untouched"
+
+expect_code 64 "a bad --wait is a usage error" S --wait soon a.json
+expect_code 0 "--help" "$BB_SUBMIT" --help
+check_grep "usage on stdout" "^usage: bb-submit" out
+
+# No personal value on stderr, even verbose and failing.
+jq '.form = {"target": "other"}' a.json > f2.json
+"$BB_SUBMIT" -c s.yaml -vvv f2.json > /dev/null 2> err
+check_nogrep "no personal data on stderr" "MUSTERMANN\|HEIDESTRASSE\|1964" err
+check_grep "the event is logged with the case id" "submit.failed case=$A" err
+
+done_testing

@@ -1,0 +1,61 @@
+#!/bin/sh
+# bb-submit to a town's own HTTPS endpoint (the test authority's /applications): JSON and
+# multipart, the case id as Idempotency-Key, bearer token from a file, every status.
+. "${0%/*}/lib.sh"
+. "$BB_TOP/tests/rig/authority.sh"
+
+AUTH_PKI=${TMPDIR:-/tmp}/bb-test-pki-$(id -u)
+export AUTH_PKI
+authority_start "$scratch/auth"
+BB_CONFIG=$AUTH_DIR/bb.yaml
+export BB_CONFIG
+trap 'authority_stop; cd /; rm -rf "$scratch"' EXIT
+
+write_identity_case a.json
+A=$(jqv .id a.json)
+printf 'photo' > p.bin
+jq --arg d "$(base64 -w0 p.bin)" --arg s "$(sha512sum p.bin | cut -d' ' -f1)" \
+	--arg id "$(cat /proc/sys/kernel/random/uuid)" '.id = $id | .form = {"definition": "x", "fields": {"n": 1}} | .attachments = [{"name": "photo", "type": "image/jpeg", "sha512": $s, "data": $d}]' \
+	a.json > att.json
+
+expect_code 0 "POST the case as JSON" "$BB_SUBMIT" --target town a.json
+ok "$(jq -e '.submission.state == "delivered" and .submission.https.status == 201 and (.submission.https.reference | length) > 0' out >/dev/null; echo $?)" \
+	"the status and the authority's reference are recorded"
+ref=$(jqv .submission.https.reference out)
+ok "$(jq -e '.identity.family_names == "MUSTERMANN" and (has("submission") | not)' "$AUTH_DIR/applications/$A/case.json" >/dev/null; echo $?)" \
+	"the authority got the case, without bb's bookkeeping"
+cp out once.json
+STDIN=once.json expect_code 0 "delivering the same case again" "$BB_SUBMIT" --target town
+ok "$(test "$(jqv .submission.https.reference out)" = "$ref"; echo $?)" "the Idempotency-Key makes it the same application"
+authority_state > state.json
+ok "$(test "$(jq '.applications | length' state.json)" -eq 1; echo $?)" "stored once"
+
+sed 's/^      bearer_token_file: .*$/&\n      format: multipart/' "$AUTH_DIR/bb.yaml" > multi.yaml
+grep -q 'format: multipart' multi.yaml || sed -i '/kind: https/a\      format: multipart' multi.yaml
+expect_code 0 "POST as multipart" "$BB_SUBMIT" -c multi.yaml --target town att.json
+B=$(jqv .id att.json)
+ok "$(cmp -s p.bin "$AUTH_DIR/applications/$B/parts/photo" && jq -e '.fields.n == 1' "$AUTH_DIR/applications/$B/form.json" >/dev/null; echo $?)" \
+	"the form part and each attachment as parts"
+
+echo wrong > badtoken
+sed "s#bearer_token_file: .*#bearer_token_file: $scratch/badtoken#" "$AUTH_DIR/bb.yaml" > badtok.yaml
+expect_code 77 "a refused bearer token is 77" "$BB_SUBMIT" -c badtok.yaml --target town a.json
+sed "s#bearer_token_file: .*#bearer_token_file: $scratch/nosuch#" "$AUTH_DIR/bb.yaml" > notok.yaml
+expect_code 78 "an unreadable token file is 78" "$BB_SUBMIT" -c notok.yaml --target town a.json
+authority_fault 500
+expect_code 75 "500 is 75" "$BB_SUBMIT" --target town a.json
+authority_fault 429
+expect_code 75 "429 is 75" "$BB_SUBMIT" --target town a.json
+ok "$(jq -e '.submission.retry_after == 7' out >/dev/null; echo $?)" "with retry_after"
+authority_fault none
+jq '.id = "11111111-2222-4333-8444-555555555555"' a.json > other.json
+sed "s#url: \(.*\)applications#url: \1nowhere#" "$AUTH_DIR/bb.yaml" > nowhere.yaml
+expect_code 76 "an endpoint that is not there (404) is 76" "$BB_SUBMIT" -c nowhere.yaml --target town a.json
+sed "s#url: https://#url: http://#" "$AUTH_DIR/bb.yaml" > plain.yaml
+expect_code 78 "a plain http URL is refused" "$BB_SUBMIT" -c plain.yaml --target town a.json
+token=$(cat "$AUTH_DIR/bearer")
+"$BB_SUBMIT" -vvv --target town a.json > t.out 2> t.err
+check_nogrep "the bearer token is not on stderr" "$token" t.err
+check_nogrep "nor in the case" "$token" t.out
+
+done_testing

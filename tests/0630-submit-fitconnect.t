@@ -1,0 +1,161 @@
+#!/bin/sh
+# bb-submit over FIT-Connect against the local test authority (tests/rig/authority.py):
+# the whole sender flow, end-to-end encryption checked by an independent JOSE library,
+# every exit status from its fault, resume after a failure at each step without a second
+# submission, a 20 MB attachment, and secrets kept out of argv, stderr and output.
+. "${0%/*}/lib.sh"
+. "$BB_TOP/tests/rig/authority.sh"
+
+AUTH_PKI=${TMPDIR:-/tmp}/bb-test-pki-$(id -u)
+export AUTH_PKI
+authority_start "$scratch/auth"
+BB_CONFIG=$AUTH_DIR/bb.yaml
+export BB_CONFIG
+trap 'authority_stop; cd /; rm -rf "$scratch"' EXIT
+
+# A case with two attachments, as bb-capture will add them.
+mkcase() {	# mkcase FILE [ATTACHMENT-BYTES]
+	new_case "$1.base"
+	head -c "${2:-3000}" /dev/urandom > "$1.photo"
+	head -c 1500 /dev/urandom > "$1.sig"
+	base64 -w0 "$1.photo" > "$1.photo.b64"
+	base64 -w0 "$1.sig" > "$1.sig.b64"
+	jq --rawfile p "$1.photo.b64" --arg ps "$(sha512sum "$1.photo" | cut -d' ' -f1)" \
+	   --rawfile s "$1.sig.b64" --arg ss "$(sha512sum "$1.sig" | cut -d' ' -f1)" \
+	   '.service = "wohnsitz-anmelden" |
+	    .form = {"definition": "wohnsitz-anmelden", "version": 1,
+	             "leika": "urn:de:fim:leika:leistung:99115005104000", "target": "authority",
+	             "fields": {"move_in": "2026-11-27"}} |
+	    .identity.verified = {"pace": "pin", "ta": true, "ca": true, "passive_auth": "ok"} |
+	    .attachments = [{"name": "photo", "type": "image/jpeg", "sha512": $ps, "data": $p},
+	                    {"name": "signature", "type": "image/png", "sha512": $ss, "data": $s}]' \
+	   "$1.base" > "$1"
+	rm -f "$1.base" "$1.photo.b64" "$1.sig.b64"
+}
+state() { authority_state > state.json; }
+sid_of() { jq -r '.submission.fitconnect.submission_id' "$1"; }
+received() { echo "$AUTH_DIR/received/$1"; }
+
+# The whole flow.
+mkcase a.json
+expect_code 0 "a case is submitted" "$BB_SUBMIT" a.json
+cp out a.out
+SID=$(sid_of a.out)
+ok "$(jq -e '.submission.state == "submitted" and .submission.kind == "fitconnect" and (.submission.fitconnect.case_id | length) == 36 and ([.submission.fitconnect.attachments[].uploaded] == [true, true])' a.out >/dev/null; echo $?)" \
+	"the submission part records ids and uploads"
+state
+ok "$(jq -e --arg s "$SID" '.submissions[$s].submitted == true and (.submissions[$s].problems | length) == 0' state.json >/dev/null; echo $?)" \
+	"the authority decrypted everything and found no problem"
+ok "$(cmp -s a.json.photo "$(received "$SID")/attachments/$(jq -r '.submission.fitconnect.attachments.photo.id' a.out)"; echo $?)" \
+	"the photo arrived byte for byte (decrypted by jwcrypto)"
+ok "$(jq -e --slurpfile c a.json '.identity == $c[0].identity and .form.fields == $c[0].form.fields and (.attachments | map(.name)) == ["photo","signature"] and (.attachments[0] | has("data") | not)' "$(received "$SID")/data.json" >/dev/null; echo $?)" \
+	"the data is the application, attachments by reference"
+ok "$(jq -e --arg id "$(jqv .id a.json)" '.contentStructure.data.submissionSchema.schemaUri == "urn:bb:test:schema" and (.contentStructure.attachments | length) == 2 and .authenticationInformation[0].type == "identificationReport" and .additionalReferenceInfo.senderReference == $id' "$(received "$SID")/metadata.json" >/dev/null; echo $?)" \
+	"the metadata has the structure, hashes, eID report and the case id as reference"
+check_nogrep "nothing of the application is in the authority's request log" "MUSTERMANN" "$AUTH_DIR/authority.log"
+
+# --wait: the authority's answer, each event verified.
+STDIN=a.out expect_code 0 "--wait on a submitted case waits for the answer" "$BB_SUBMIT" --wait 20
+ok "$(jq -e '.submission.state == "accepted" and (.submission.fitconnect.events | index("accept-submission")) != null' out >/dev/null; echo $?)" \
+	"accepted, with the events recorded"
+ok "$(test "$(sid_of out)" = "$SID"; echo $?)" "resumed the same submission, sent nothing again"
+cp out accepted.json
+expect_code 0 "an accepted case is left as it is" "$BB_SUBMIT" accepted.json
+
+mkcase r.json
+authority_fault reject
+expect_code 65 "a rejected submission is 65" "$BB_SUBMIT" --wait 20 r.json
+ok "$(jq -e '.submission.state == "rejected" and (.submission.fitconnect.reject_reason | length) > 0' out >/dev/null; echo $?)" "the reason is recorded"
+check_grep "and said" "rejected the submission" err
+authority_fault none
+
+mkcase b.json
+"$BB_SUBMIT" b.json > b.out 2>/dev/null
+authority_fault set-bad-signature
+STDIN=b.out expect_code 76 "an event with a bad signature is 76" "$BB_SUBMIT" --wait 10
+authority_fault none
+
+# The destination key is checked before anything is sent.
+for f in key-no-wrapkey key-2048 key-broken-chain; do
+	state
+	before=$(jq '.submissions | length' state.json)
+	authority_fault "$f"
+	mkcase "k-$f.json"
+	expect_code 77 "$f: refused with 77" "$BB_SUBMIT" "k-$f.json"
+	state
+	ok "$(test "$(jq '.submissions | length' state.json)" -eq "$before"; echo $?)" "$f: nothing was sent"
+	authority_fault none
+done
+authority_fault token-401
+expect_code 77 "refused client credentials are 77" "$BB_SUBMIT" a.json
+authority_fault none
+
+# Temporary trouble is 75; 429 tells bb-queue how long to wait.
+authority_fault 503
+expect_code 75 "503 is 75" "$BB_SUBMIT" a.json
+ok "$(jq -e '.submission.error | test("HTTP 503")' out >/dev/null; echo $?)" "the error is recorded in the case"
+authority_fault 429
+expect_code 75 "429 is 75" "$BB_SUBMIT" a.json
+ok "$(jq -e '.submission.retry_after == 7' out >/dev/null; echo $?)" "with retry_after from RateLimit-Reset/Retry-After"
+authority_fault hang
+sed 's/^submit:$/submit:\n  timeout: 2s/' "$AUTH_DIR/bb.yaml" > short.yaml
+t0=$(date +%s)
+expect_code 75 "a server that hangs is 75 after the timeout" "$BB_SUBMIT" -c short.yaml a.json
+ok "$(test $(( $(date +%s) - t0 )) -lt 20; echo $?)" "and does not wait longer"
+authority_fault none
+
+# Resume after a failure at each step, never a second submission.
+for step in destination key create attachment submit; do
+	mkcase "s-$step.json"
+	authority_fault "once:503@$step"
+	expect_code 75 "a failure at $step is 75" "$BB_SUBMIT" "s-$step.json"
+	cp out "s-$step.out"
+	STDIN="s-$step.out" expect_code 0 "the retry after a failure at $step succeeds" "$BB_SUBMIT"
+	cp out "s-$step.done"
+	state
+	n=$(jq --arg id "$(jqv .id "s-$step.json")" '[.submissions[] | select(.submitted)] | length' state.json)
+	ok "$(jq -e --slurpfile d "s-$step.done" '.submissions[$d[0].submission.fitconnect.submission_id].submitted == true' state.json >/dev/null && \
+		{ [ "$step" = destination ] || [ "$step" = key ] || [ "$step" = create ] || test "$(sid_of "s-$step.out")" = "$(sid_of "s-$step.done")"; }; echo $?)" \
+		"after a failure at $step the same submission was completed"
+done
+mkcase d.json
+# libcurl itself retries a request once on a fresh connection when a reused one died, so
+# the drop is made to happen every time until it is cleared.
+authority_fault drop
+expect_code 75 "a connection dropped mid-upload is 75" "$BB_SUBMIT" d.json
+cp out d.out
+authority_fault none
+ok "$(jq -e '[.submission.fitconnect.attachments[].uploaded] | index(false) != null' d.out >/dev/null; echo $?)" "the unfinished upload is recorded"
+STDIN=d.out expect_code 0 "the retry completes it" "$BB_SUBMIT"
+ok "$(test "$(sid_of d.out)" = "$(sid_of out)"; echo $?)" "in the same submission"
+state
+ok "$(test "$(jq --arg s "$(sid_of out)" '[.submissions | to_entries[] | select(.key == $s)] | length' state.json)" -eq 1 && \
+	jq -e --arg s "$(sid_of out)" '.submissions[$s].submitted and (.submissions[$s].problems | length) == 0' state.json >/dev/null; echo $?)" \
+	"which the authority accepted whole"
+
+# A 20 MB attachment.
+mkcase big.json 20000000
+expect_code 0 "a case with a 20 MB attachment" "$BB_SUBMIT" big.json
+ok "$(cmp -s big.json.photo "$(received "$(sid_of out)")/attachments/$(jq -r '.submission.fitconnect.attachments.photo.id' out)"; echo $?)" \
+	"arrives whole"
+rm -f big.json big.json.photo
+
+# Secrets: never in output, stderr or the log; TLS always verified.
+secret=$(cat "$AUTH_DIR/client_secret")
+authority_fault token-401
+"$BB_SUBMIT" -vvv a.json > sec.out 2> sec.err
+authority_fault 503
+"$BB_SUBMIT" -vvv a.json >> sec.out 2>> sec.err
+authority_fault none
+"$BB_SUBMIT" -vvv a.json >> sec.out 2>> sec.err
+check_nogrep "the client secret is not on stderr" "$secret" sec.err
+check_nogrep "nor in the case" "$secret" sec.out
+check_nogrep "no access token on stderr or in the case" "access_token\|Bearer" sec.err
+check_nogrep "no personal data on stderr" "MUSTERMANN\|HEIDESTRASSE" sec.err
+authority_stop
+authority_start "$scratch/auth2" tls-unknown-ca
+sed "s#127.0.0.1:[0-9]*/#127.0.0.1:$AUTH_PORT/#g" "$scratch/auth/bb.yaml" > other.yaml
+expect_code 77 "a server certificate from an unknown CA is refused (77)" "$BB_SUBMIT" -c other.yaml a.json
+check_grep "saying why" "TLS certificate does not verify" err
+
+done_testing
