@@ -168,7 +168,9 @@ bb_write_durable_at(const char *path, const char *tmpdir, const void *buf, size_
 		err = errno;
 		free(tmp);
 		free(dir);
-		return bb_fail(e, BB_CANTCREAT, "%s: cannot create: %s", path, strerror(err));
+		/* A full disk (no inodes, quota) is an I/O error, not a path that cannot be. */
+		return bb_fail(e, err == ENOSPC || err == EDQUOT ? BB_IOERR : BB_CANTCREAT,
+		    "%s: cannot create: %s", path, strerror(err));
 	}
 	times[0].tv_sec = times[1].tv_sec = mtime;
 	times[0].tv_nsec = times[1].tv_nsec = 0;
@@ -194,7 +196,8 @@ bb_write_durable_at(const char *path, const char *tmpdir, const void *buf, size_
 		unlink(tmp);
 		free(tmp);
 		free(dir);
-		return bb_fail(e, BB_CANTCREAT, "%s: rename: %s", path, strerror(err));
+		return bb_fail(e, err == ENOSPC || err == EDQUOT ? BB_IOERR : BB_CANTCREAT,
+		    "%s: rename: %s", path, strerror(err));
 	}
 	err = bb_fsync_dir(dir);
 	free(tmp);

@@ -125,7 +125,11 @@ read_entry(const struct bb_spool *s, const struct bb_qentry *q, int fd, size_t m
 	return rc;
 }
 
-/* The add lock keeps two adds of one case from making two entries. */
+/* Two locks on files at the top of the spool. run.lock: one run at a time, held for the
+ * whole run. spool.lock: every change of an entry's state, held only for the change
+ * itself (never while a delivery command runs), so that one process's scan for a case id
+ * never falls between another's writing a new state and removing the old one. Taking
+ * an entry's own lock under spool.lock never waits, so the two cannot deadlock. */
 static int
 lock_file(const struct bb_spool *s, const char *name, int wait, int *fd, struct bb_err *e)
 {
@@ -187,7 +191,7 @@ bb_queue_add(struct bb_spool *s, json_t *c, char id[37], struct bb_err *e)
 	struct bb_case_id cid = bb_case_id(c);
 
 	snprintf(id, 37, "%s", cid.s);
-	if ((rc = lock_file(s, "add.lock", 1, &lockfd, e)) != 0)
+	if ((rc = lock_file(s, "spool.lock", 1, &lockfd, e)) != 0)
 		return rc;
 	/* A run may move the entry between finding and locking it: look again. */
 	for (int tries = 0;; tries++) {
@@ -353,22 +357,40 @@ deliver_one(struct bb_spool *s, const struct bb_queue_policy *p, struct bb_qentr
 	char envid[64], why[300];
 	char *env[] = { envid, NULL };
 	time_t now, next = 0, since;
-	int fd, rc;
+	int fd, rc, slock;
+	enum bb_qstate to;
 
-	if ((rc = bb_spool_lock(s, q, &fd, &err)) != 0)
+	if ((rc = lock_file(s, "spool.lock", 1, &slock, e)) != 0)
+		return rc;
+	if (bb_spool_lock(s, q, &fd, &err) != 0) {
+		close(slock);
 		return 0;	/* taken or gone: not ours now */
+	}
 	/* Not synced: a crash that undoes this rename leaves the entry in deferred/, which
 	 * is where recovery would put it anyway. */
-	if ((rc = bb_spool_move(s, q, BB_Q_ACTIVE, 0, e)) != 0) {
+	rc = bb_spool_move(s, q, BB_Q_ACTIVE, 0, e);
+	close(slock);
+	if (rc != 0) {
 		close(fd);
 		return rc;
 	}
 	bb_case_id_parse(&cid, q->id);
-	if (read_entry(s, q, fd, p->max_size, &stored, &err) != 0) {
-		rc = bb_spool_corrupt(s, q, err.msg, e);
+	/* The stored file is indented and carries the queue's bookkeeping: it may be larger
+	 * than the case that add took within case.max_size. */
+	if ((rc = read_entry(s, q, fd, p->max_size * 2 + (1u << 20), &stored, &err)) != 0) {
+		if ((rc = lock_file(s, "spool.lock", 1, &slock, e)) == 0) {
+			/* Only what cannot be parsed needs a person; a read error is tried again. */
+			if (err.status == BB_DATAERR)
+				rc = bb_spool_corrupt(s, q, err.msg, e);
+			else
+				rc = bb_spool_move(s, q, BB_Q_DEFERRED, 1, e);
+			close(slock);
+		}
 		close(fd);
-		t->corrupt++;
-		bb_log(LOG_WARNING, "queue.corrupt", &cid);
+		if (err.status == BB_DATAERR) {
+			t->corrupt++;
+			bb_log(LOG_WARNING, "queue.corrupt", &cid);
+		}
 		return rc;
 	}
 	lseek(fd, 0, SEEK_SET);
@@ -424,6 +446,9 @@ deliver_one(struct bb_spool *s, const struct bb_queue_policy *p, struct bb_qentr
 	json_object_set_new(qp, "last_error", why[0] ? json_string(why) : json_null());
 	if (json_object_get(qp, "last_error") == NULL)	/* not UTF-8: keep none */
 		json_object_set_new(qp, "last_error", json_null());
+	to = out == DEFERRED ? BB_Q_DEFERRED : out == DELIVERED ? BB_Q_DELIVERED : BB_Q_FAILED;
+	if ((rc = lock_file(s, "spool.lock", 1, &slock, e)) != 0)
+		slock = -1;
 	if (out == DEFERRED) {
 		json_object_set_new(qp, "state", json_string("deferred"));
 		set_time(qp, "next_try", next);
@@ -435,8 +460,7 @@ deliver_one(struct bb_spool *s, const struct bb_queue_policy *p, struct bb_qentr
 		    "failed"));
 		json_object_del(qp, "next_try");
 		set_time(qp, "done", now);
-		rc = bb_spool_write(s, out == DELIVERED ? BB_Q_DELIVERED : BB_Q_FAILED, q->name,
-		    c, now, e);
+		rc = bb_spool_write(s, to, q->name, c, now, e);
 		if (out == DELIVERED) {
 			t->delivered++;
 			bb_log_n(LOG_INFO, "queue.delivered", &cid, "attempts", attempts);
@@ -447,8 +471,21 @@ deliver_one(struct bb_spool *s, const struct bb_queue_policy *p, struct bb_qentr
 	}
 	/* The new state is on disk; only now does the active copy go. Not synced: should a
 	 * crash bring it back, the next run drops it for the newer copy. */
-	if (rc == 0)
+	if (rc == 0) {
 		rc = bb_spool_unlink(s, q, 0, e);
+	} else {
+		/* No room for the new state (full disk): the old file moves there as it is.
+		 * A rename needs no space, and the outcome must not be delivered again. */
+		struct bb_err ignore;
+		char path[4200];
+		if (bb_spool_move(s, q, to, 1, &ignore) == 0 && to == BB_Q_DEFERRED) {
+			struct timespec ts[2] = { { next, 0 }, { next, 0 } };
+			bb_spool_path(s, to, q->name, path, sizeof path);
+			utimensat(AT_FDCWD, path, ts, 0);
+		}
+	}
+	if (slock >= 0)
+		close(slock);
 	json_decref(c);
 	bb_child_free(&r);
 	close(fd);
@@ -488,7 +525,15 @@ bb_queue_run(struct bb_spool *s, const struct bb_queue_policy *p, int wait,
 	}
 	if ((rc = lock_file(s, "run.lock", wait, &lockfd, e)) != 0)
 		return rc;
-	t->recovered = recover(s, e);
+	{
+		int slock;
+		if ((rc = lock_file(s, "spool.lock", 1, &slock, e)) != 0) {
+			close(lockfd);
+			return rc;
+		}
+		t->recovered = recover(s, e);
+		close(slock);
+	}
 	if (t->recovered < 0) {
 		close(lockfd);
 		return e->status;
@@ -516,8 +561,8 @@ bb_queue_run(struct bb_spool *s, const struct bb_queue_policy *p, int wait,
 	return rc;
 }
 
-int
-bb_queue_retry(struct bb_spool *s, struct bb_qentry *q, struct bb_err *e)
+static int
+retry_locked(struct bb_spool *s, struct bb_qentry *q, struct bb_err *e)
 {
 	json_t *c, *qp;
 	time_t now = time(NULL);
@@ -559,14 +604,47 @@ bb_queue_retry(struct bb_spool *s, struct bb_qentry *q, struct bb_err *e)
 }
 
 int
+bb_queue_retry(struct bb_spool *s, struct bb_qentry *q, struct bb_err *e)
+{
+	int slock, rc;
+
+	if ((rc = lock_file(s, "spool.lock", 1, &slock, e)) != 0)
+		return rc;
+	rc = retry_locked(s, q, e);
+	close(slock);
+	return rc;
+}
+
+/* Every copy of an entry's file, in whatever state a crash left one: removing only the
+ * newest would let the next run recover an older copy and deliver a removed case. */
+static int
+unlink_copies(struct bb_spool *s, const struct bb_qentry *q, struct bb_err *e)
+{
+	struct bb_qentry other = *q;
+	char path[4200];
+	int st, rc = 0;
+
+	for (st = 0; st < BB_Q_NSTATES && rc == 0; st++) {
+		other.state = (enum bb_qstate)st;
+		bb_spool_path(s, other.state, q->name, path, sizeof path);
+		if (st == (int)q->state || access(path, F_OK) == 0)
+			rc = bb_spool_unlink(s, &other, 1, e);
+	}
+	return rc;
+}
+
+int
 bb_queue_remove(struct bb_spool *s, struct bb_qentry *q, struct bb_err *e)
 {
-	int fd, rc;
+	int fd, slock, rc;
 
-	if ((rc = bb_spool_lock(s, q, &fd, e)) != 0)
+	if ((rc = lock_file(s, "spool.lock", 1, &slock, e)) != 0)
 		return rc;
-	rc = bb_spool_unlink(s, q, 1, e);
-	close(fd);
+	if ((rc = bb_spool_lock(s, q, &fd, e)) == 0) {
+		rc = unlink_copies(s, q, e);
+		close(fd);
+	}
+	close(slock);
 	return rc;
 }
 
@@ -576,20 +654,26 @@ bb_queue_purge(struct bb_spool *s, time_t older_than, long *n, struct bb_err *e)
 	struct bb_qentry *list;
 	size_t cnt, i;
 	time_t now = time(NULL);
-	int rc;
+	int rc, slock;
 
 	*n = 0;
-	bb_spool_clean_tmp(s, STALE_TMP_SECONDS);
-	if ((rc = bb_spool_scan(s, (1u << BB_Q_DELIVERED) | (1u << BB_Q_FAILED), &list, &cnt,
-	    e)) != 0)
+	if ((rc = lock_file(s, "spool.lock", 1, &slock, e)) != 0)
 		return rc;
+	bb_spool_clean_tmp(s, STALE_TMP_SECONDS);
+	if ((rc = bb_spool_scan(s, BB_Q_ALL, &list, &cnt, e)) != 0) {
+		close(slock);
+		return rc;
+	}
+	cnt = bb_spool_unique(list, cnt, NULL, NULL);
 	for (i = 0; i < cnt && rc == 0; i++) {
-		if (list[i].mtime + older_than > now)
+		if ((list[i].state != BB_Q_DELIVERED && list[i].state != BB_Q_FAILED) ||
+		    list[i].mtime + older_than > now)
 			continue;
-		if ((rc = bb_spool_unlink(s, &list[i], 1, e)) == 0)
+		if ((rc = unlink_copies(s, &list[i], e)) == 0)
 			(*n)++;
 	}
 	free(list);
+	close(slock);
 	return rc;
 }
 

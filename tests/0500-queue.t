@@ -209,6 +209,36 @@ QC run --deliver 'kill -9 $$' 2>/dev/null
 ok "$(test "$(qv "$K" .state)" = deferred && test "$(qv "$K" .last_error)" = "killed by signal 9"; echo $?)" \
 	"a delivery killed by a signal is deferred"
 
+# A command that crashes inside sh (sh reports 128+N) is deferred, not failed.
+new_case sg.json
+SG=$(jqv .id sg.json)
+QC add sg.json > /dev/null
+printf '#!/bin/sh\ncat > /dev/null\nkill -SEGV $$\n' > crash.sh
+chmod +x crash.sh
+QC run --deliver './crash.sh; true && ./crash.sh' 2>/dev/null
+ok "$(test "$(qv "$SG" .state)" = deferred && test "$(qv "$SG" .last_error)" = "killed by signal 11"; echo $?)" \
+	"a crash reported by sh as 139 defers the entry"
+QC remove "$SG"
+
+# Inherited SIGCHLD=ignore must not turn an unknown outcome into a delivery.
+new_case ig.json
+IG=$(jqv .id ig.json)
+QC add ig.json > /dev/null
+/usr/bin/python3 -c 'import os, signal, sys; signal.signal(signal.SIGCHLD, signal.SIG_IGN); os.execv(sys.argv[1], sys.argv[1:])' \
+	"$BB_QUEUE" -c q.yaml -d "$S" run --deliver 'sleep 0.2; exit 77' 2>/dev/null
+ok "$(test "$(qv "$IG" .state)" = failed && test "$(qv "$IG" .last_exit)" = 77; echo $?)" \
+	"with SIGCHLD ignored by the parent the real status is still read"
+QC remove "$IG"
+
+# A case at the size limit is still delivered: the stored file is larger than the case.
+printf 'case:\n  max_size: 2K\n' > small.yaml
+jq -c '.terminal = "t" | del(.identity.address)' a.json > sm.json
+jq -c --arg id "$(cat /proc/sys/kernel/random/uuid)" '.id = $id' sm.json > sm2.json
+SM=$(jqv .id sm2.json)
+"$BB_QUEUE" -c small.yaml -d "$S" add sm2.json > /dev/null
+"$BB_QUEUE" -c small.yaml -d "$S" run --deliver 'cat > /dev/null' 2>/dev/null
+ok "$(test "$(qv "$SM" .state)" = delivered; echo $?)" "an entry near case.max_size is read back and delivered"
+
 # A corrupt entry goes to corrupt/ with a reason and does not block the others.
 new_case m.json
 M=$(jqv .id m.json)

@@ -167,7 +167,7 @@ ok "$(test ! -s bad.files; echo $?)" "every file under a state directory is a wh
 ok "$(none_in "$S/active" "$S/corrupt" "$S/delivered" "$S/failed"; echo $?)" \
 	"adds put nothing but deferred entries"
 entries "$S" | grep -v -x -e tmp -e deferred -e active -e delivered -e failed -e corrupt \
-	-e add.lock -e run.lock > root.extra
+	-e spool.lock -e run.lock > root.extra
 ok "$(test ! -s root.extra; echo $?)" "nothing else in the spool's top directory"
 [ -s root.extra ] && diag root.extra
 entries "$S/tmp" | grep -v '^\..*\.tmp$' > tmp.odd
@@ -277,7 +277,7 @@ ok "$(jq -e --argjson n "$N_RUN" 'length == $n and all(.state == "delivered")' o
 	> /dev/null; echo $?)" \
 	"list shows all $N_RUN as delivered"
 entries "$S2" | grep -v -x -e tmp -e deferred -e active -e delivered -e failed -e corrupt \
-	-e add.lock -e run.lock > root2.extra
+	-e spool.lock -e run.lock > root2.extra
 ok "$(test ! -s root2.extra; echo $?)" "nothing else in the spool's top directory"
 
 done_testing

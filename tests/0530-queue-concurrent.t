@@ -290,9 +290,11 @@ lost_race() {
 		grep -c -e "$_id" > "lost-$1.count"
 	ok "$(test "$(cat "lost-$1.count")" -eq 1; echo $?)" \
 		"$1 race: the case is still in the spool, once ($(cat "lost-$1.count") entries)"
-	ok "$(test "$(names "$_s" deferred)" = "$_id" &&
-		jq -e '.submission.queue.state == "deferred"' "$_s"/deferred/*.json > /dev/null
-		echo $?)" "$1 race: and it is deferred, as $1 asked"
+	# The run waited for the spool lock the retry held, then took the entry the retry
+	# had made due and failed it again: one attempt more, never lost.
+	ok "$(test "$(names "$_s" failed)" = "$_id" &&
+		jq -e '.submission.queue.attempts == 2' "$_s"/failed/*.json > /dev/null
+		echo $?)" "$1 race: the run waited for $1, then tried the entry once more"
 }
 if [ -e slow-rename.so ]; then
 	lost_race retry
