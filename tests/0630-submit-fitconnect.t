@@ -69,6 +69,11 @@ ok "$(jq -e '.submission.state == "rejected" and (.submission.fitconnect.reject_
 check_grep "and said" "rejected the submission" err
 authority_fault none
 
+mkcase v.json
+authority_fault 422-submit
+expect_code 65 "a submission the delivery service refuses as invalid (422) is 65" "$BB_SUBMIT" v.json
+authority_fault none
+
 mkcase b.json
 "$BB_SUBMIT" b.json > b.out 2>/dev/null
 authority_fault set-bad-signature
