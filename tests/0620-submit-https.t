@@ -58,4 +58,14 @@ token=$(cat "$AUTH_DIR/bearer")
 check_nogrep "the bearer token is not on stderr" "$token" t.err
 check_nogrep "nor in the case" "$token" t.out
 
+# Mutual TLS: a town whose endpoint wants the terminal's client certificate.
+authority_stop
+authority_start "$scratch/mtls" client-cert
+expect_code 75 "without the client certificate the TLS handshake fails" "$BB_SUBMIT" --target town a.json
+printf '      client_cert: %s\n      client_key: %s\n' "$AUTH_DIR/tls-client.pem" "$AUTH_DIR/tls-client.key" > cc.part
+sed "/bearer_token_file:/r cc.part" "$AUTH_DIR/bb.yaml" > mtls.yaml
+expect_code 0 "with client_cert and client_key it is delivered" "$BB_SUBMIT" -c mtls.yaml --target town a.json
+sed "s#client_key: .*#client_key: $scratch/nosuch.key#" mtls.yaml > badkey.yaml
+expect_code 78 "an unreadable client key is a configuration error" "$BB_SUBMIT" -c badkey.yaml --target town a.json
+
 done_testing

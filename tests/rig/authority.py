@@ -62,7 +62,7 @@ FAULTS = {
     "token-401": "token",
     "reject": "submit", "422-submit": "submit",
 }
-START_ONLY_FAULTS = {"tls-unknown-ca"}
+START_ONLY_FAULTS = {"tls-unknown-ca", "client-cert"}
 METADATA_KEYS = {"$schema", "contentStructure", "publicServiceType", "authenticationInformation",
                  "paymentInformation", "replyChannel", "additionalReferenceInfo"}
 ATTACHMENT_KEYS = {"attachmentId", "hash", "purpose", "mimeType", "filename", "description"}
@@ -973,8 +973,10 @@ def main():
     for f in opts.fault:
         once = f.startswith("once:")
         name = f[5:] if once else f
-        if name in START_ONLY_FAULTS:
+        if name == "tls-unknown-ca":
             tls_other = True
+        elif name in START_ONLY_FAULTS:
+            pass
         elif name.partition("@")[0] in FAULTS:
             faults.append((name, once))
         elif name != "none":
@@ -991,6 +993,10 @@ def main():
     tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     tls.minimum_version = ssl.TLSVersion.TLSv1_2
     tls.load_cert_chain(*(pki.tls_other if tls_other else pki.tls))
+    if "client-cert" in opts.fault:
+        # Mutual TLS: only clients with a certificate from the test TLS CA get in.
+        tls.verify_mode = ssl.CERT_REQUIRED
+        tls.load_verify_locations(os.path.join(opts.pki or opts.dir, "tls-ca.pem"))
 
     server = Server(("127.0.0.1", opts.port), Handler)
     server.tls = tls

@@ -21,7 +21,7 @@ authority_start() {
 	_pki=$(cd "$_pki" && pwd)
 	if [ "$_pki" != "$AUTH_DIR" ]; then
 		for _f in tls-ca.pem tls-other-ca.pem vpki-root.pem vpki-intermediate.pem \
-		    client_secret bearer destination; do
+		    tls-client.pem tls-client.key client_secret bearer destination; do
 			cp "$_pki/$_f" "$AUTH_DIR/$_f" || return 1
 		done
 	fi
