@@ -4,7 +4,6 @@
 # killed mid-delivery loses nothing and causes at most one duplicate delivery per kill.
 # BB_TEST_SEED=N repeats the kill instants of an earlier run (the seed is printed).
 . "${0%/*}/lib.sh"
-BB_QUEUE=${BB_QUEUE:-$BB_BIN/bb-queue}
 
 N_ADD=${BB_TEST_ADDS:-}	# default 200, fewer on a slow (sanitizer) build; see below
 N_RUN=30		# entries for the runner torture
@@ -14,26 +13,6 @@ echo "# seed $seed"
 STATES="deferred active delivered failed corrupt"
 
 write_identity_case id.json
-
-# cases COUNT DIR: COUNT distinct valid cases DIR/0.json ... (the identity case, each with
-# a fresh UUID v4), and their ids one a line in DIR.ids, in the same order.
-cases() {
-	mkdir -p "$2"
-	_i=0
-	: > "$2.ids"
-	while [ $_i -lt "$1" ]; do
-		read -r _u < /proc/sys/kernel/random/uuid
-		echo "$_u" >> "$2.ids"
-		_i=$((_i + 1))
-	done
-	jq -c --rawfile ids "$2.ids" '. as $c | $ids | split("\n")[] | select(length > 0) |
-		$c + {id: .}' id.json > "$2.jsonl" || return 1
-	_i=0
-	while IFS= read -r _l; do
-		printf '%s\n' "$_l" > "$2/$_i.json"
-		_i=$((_i + 1))
-	done < "$2.jsonl"
-}
 
 # delays COUNT MAX SALT: COUNT random seconds in [0, MAX), 3 decimals, from the seed.
 delays() {

@@ -4,29 +4,8 @@
 # a run is active, and the entry being delivered cannot be removed, retried or replaced
 # (75: try again).
 . "${0%/*}/lib.sh"
-BB_QUEUE=${BB_QUEUE:-$BB_BIN/bb-queue}
 
 write_identity_case id.json
-
-# cases COUNT DIR: COUNT distinct valid cases DIR/0.json ... with fresh UUIDs; their ids
-# one a line in DIR.ids, in the same order.
-cases() {
-	mkdir -p "$2"
-	_i=0
-	: > "$2.ids"
-	while [ $_i -lt "$1" ]; do
-		read -r _u < /proc/sys/kernel/random/uuid
-		echo "$_u" >> "$2.ids"
-		_i=$((_i + 1))
-	done
-	jq -c --rawfile ids "$2.ids" '. as $c | $ids | split("\n")[] | select(length > 0) |
-		$c + {id: .}' id.json > "$2.jsonl" || return 1
-	_i=0
-	while IFS= read -r _l; do
-		printf '%s\n' "$_l" > "$2/$_i.json"
-		_i=$((_i + 1))
-	done < "$2.jsonl"
-}
 
 # add_all SPOOL DIR COUNT: adds DIR/0.json ... in order; 0 when all were added.
 add_all() {

@@ -6,12 +6,7 @@
 . "${0%/*}/lib.sh"
 . "$BB_TOP/tests/rig/authority.sh"
 
-AUTH_PKI=${TMPDIR:-/tmp}/bb-test-pki-$(id -u)
-export AUTH_PKI
-authority_start "$scratch/auth"
-BB_CONFIG=$AUTH_DIR/bb.yaml
-export BB_CONFIG
-trap 'authority_stop; cd /; rm -rf "$scratch"' EXIT
+authority_for_test "$scratch/auth"
 
 # A case with two attachments, as bb-capture will add them.
 mkcase() {	# mkcase FILE [ATTACHMENT-BYTES]

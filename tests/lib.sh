@@ -128,6 +128,27 @@ new_case() {
 	rm -f "$1.tmp"
 }
 
+# cases COUNT DIR: COUNT distinct valid cases DIR/0.json ... (the identity case in
+# id.json, which the test wrote, each with a fresh UUID v4), and their ids one a line in
+# DIR.ids, in the same order.
+cases() {
+	mkdir -p "$2"
+	_i=0
+	: > "$2.ids"
+	while [ $_i -lt "$1" ]; do
+		read -r _u < /proc/sys/kernel/random/uuid
+		echo "$_u" >> "$2.ids"
+		_i=$((_i + 1))
+	done
+	jq -c --rawfile ids "$2.ids" '. as $c | $ids | split("\n")[] | select(length > 0) |
+		$c + {id: .}' id.json > "$2.jsonl" || return 1
+	_i=0
+	while IFS= read -r _l; do
+		printf '%s\n' "$_l" > "$2/$_i.json"
+		_i=$((_i + 1))
+	done < "$2.jsonl"
+}
+
 done_testing() {
 	echo "1..$_n"
 	[ "$_failed" -eq 0 ]

@@ -5,6 +5,8 @@
 #   authority_fault NAME|none ...    switch faults at run time (once:NAME: next request only)
 #   authority_state                  what it received, as JSON on stdout
 #   authority_stop                   end it
+#   authority_for_test DIR [FAULT...] all a test file needs: the shared PKI, the server,
+#                                    BB_CONFIG set to its bb.yaml, stopped at exit
 #
 # The PKI is made in $AUTH_PKI (default: DIR) by make-pki, once; set AUTH_PKI to share it
 # between servers and test files. The files a client needs are copied into DIR.
@@ -101,4 +103,13 @@ authority_stop() {
 	wait "$AUTH_PID" 2> /dev/null
 	AUTH_PID=
 	return 0
+}
+
+authority_for_test() {
+	AUTH_PKI=${AUTH_PKI:-${TMPDIR:-/tmp}/bb-test-pki-$(id -u)}
+	export AUTH_PKI
+	authority_start "$@" || exit 1
+	BB_CONFIG=$AUTH_DIR/bb.yaml
+	export BB_CONFIG
+	trap 'authority_stop; cd /; rm -rf "$scratch"' EXIT
 }
