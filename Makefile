@@ -83,7 +83,7 @@ units: $(UNITS)
 rigs: $(RIGS)
 
 bench: deps
-	$(MAKE) --no-print-directory all
+	$(MAKE) --no-print-directory all rigs
 	BB_BIN=$(abspath $(B)) BB_TOP=$(CURDIR) sh tests/bench/run
 
 demo: deps
