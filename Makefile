@@ -8,7 +8,7 @@ DATADIR ?= $(PREFIX)/share
 MANDIR  ?= $(DATADIR)/man
 DESTDIR ?=
 
-PKGS     = jansson yaml-0.1 libcrypto libcurl
+PKGS     = jansson yaml-0.1 libcrypto libcurl libpcsclite libeac
 PKG_CONFIG ?= pkg-config
 
 CC      ?= cc
@@ -33,7 +33,7 @@ PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 
 LIB_SRC = $(wildcard lib/*.c lib/*/*.c)
 LIB_OBJ = $(LIB_SRC:%.c=$(B)/%.o)
-PROGS   = bb-form bb-queue bb-submit
+PROGS   = bb-form bb-queue bb-submit bb-eid
 BINS    = $(PROGS:%=$(B)/%)
 UNIT_SRC = $(wildcard tests/unit/*.c)
 UNITS    = $(UNIT_SRC:tests/unit/%.c=$(B)/unit/%)
