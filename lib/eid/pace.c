@@ -1,0 +1,475 @@
+/* PACE on the terminal side over a transport callback; see pace.h. Every answer of the
+ * card is copied into a buffer of exactly its size before it is parsed, and the parser
+ * checks every length against what is left, so a hostile answer cannot make us read out
+ * of bounds (and AddressSanitizer would see it if we did). */
+#include "eid/pace.h"
+#include "diag.h"
+#include "exit.h"
+
+#include <eac/eac.h>
+#include <eac/pace.h>
+#include <openssl/buffer.h>
+#include <openssl/crypto.h>
+#include <openssl/err.h>
+#include <openssl/objects.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define RESP_ROOM (65536 + 2)	/* an extended-length answer with SW1 SW2 */
+#define DATA_MAX 65535		/* command data (extended Lc) */
+
+struct link {
+	bb_apdu_fn fn;
+	void *arg;
+	struct bb_err *e;
+};
+
+/* One APDU: header, Lc and data when dlen > 0 (extended when dlen > 255), Le 00 (00 00
+ * extended) when le. The response data goes into *rdata (malloc'd, exactly *rdlen bytes,
+ * at least 1 allocated) and the status word into *sw. */
+static int
+transmit(struct link *l, unsigned char cla, unsigned char ins, unsigned char p1,
+    unsigned char p2, const unsigned char *data, size_t dlen, int le,
+    unsigned char **rdata, size_t *rdlen, unsigned *sw)
+{
+	unsigned char *apdu, *resp;
+	size_t n = 0, rlen = RESP_ROOM;
+	int ext = dlen > 255, rc;
+
+	*rdata = NULL;
+	*rdlen = 0;
+	if (dlen > DATA_MAX)
+		return bb_fail(l->e, BB_SOFTWARE, "PACE: command data too long");
+	if ((apdu = malloc(4 + 3 + dlen + 3)) == NULL || (resp = malloc(RESP_ROOM)) == NULL) {
+		free(apdu);
+		return bb_fail(l->e, BB_SOFTWARE, "out of memory");
+	}
+	apdu[n++] = cla;
+	apdu[n++] = ins;
+	apdu[n++] = p1;
+	apdu[n++] = p2;
+	if (dlen > 0) {
+		if (ext) {
+			apdu[n++] = 0x00;
+			apdu[n++] = (unsigned char)(dlen >> 8);
+		}
+		apdu[n++] = (unsigned char)dlen;
+		memcpy(apdu + n, data, dlen);
+		n += dlen;
+	}
+	if (le) {
+		if (ext) {
+			apdu[n++] = 0x00;
+			apdu[n++] = 0x00;
+		} else
+			apdu[n++] = 0x00;
+	}
+	rc = l->fn(l->arg, apdu, n, resp, &rlen, l->e);
+	OPENSSL_cleanse(apdu, n);
+	free(apdu);
+	if (rc != 0) {
+		free(resp);
+		return rc;	/* fn said why */
+	}
+	if (rlen < 2 || rlen > RESP_ROOM) {
+		free(resp);
+		return bb_fail(l->e, BB_PROTOCOL, "PACE: the card's answer has no status word");
+	}
+	*sw = (unsigned)resp[rlen - 2] << 8 | resp[rlen - 1];
+	*rdlen = rlen - 2;
+	if ((*rdata = malloc(*rdlen ? *rdlen : 1)) == NULL) {
+		free(resp);
+		return bb_fail(l->e, BB_SOFTWARE, "out of memory");
+	}
+	memcpy(*rdata, resp, *rdlen);
+	free(resp);
+	return 0;
+}
+
+/* One BER-TLV at *pp before end: tags of up to 3 bytes, definite lengths of up to 3
+ * bytes. 0 and *pp after it, or -1 when it does not fit. */
+static int
+tlv_next(const unsigned char **pp, const unsigned char *end, unsigned *tag,
+    const unsigned char **val, size_t *vlen)
+{
+	const unsigned char *p = *pp;
+	size_t len, i, nlen;
+
+	if (p >= end)
+		return -1;
+	*tag = *p++;
+	if ((*tag & 0x1F) == 0x1F) {
+		for (i = 0; ; i++) {
+			if (p >= end || i == 2)
+				return -1;
+			*tag = *tag << 8 | *p;
+			if (!(*p++ & 0x80))
+				break;
+		}
+	}
+	if (p >= end)
+		return -1;
+	len = *p++;
+	if (len & 0x80) {
+		nlen = len & 0x7F;
+		if (nlen == 0 || nlen > 3 || (size_t)(end - p) < nlen)
+			return -1;
+		for (len = 0, i = 0; i < nlen; i++)
+			len = len << 8 | *p++;
+	}
+	if ((size_t)(end - p) < len)
+		return -1;
+	*val = p;
+	*vlen = len;
+	*pp = p + len;
+	return 0;
+}
+
+/* Dynamic Authentication Data: exactly one 7C object filling the answer, holding
+ * primitive objects 80..8F each at most once (others are skipped). val[t - 0x80]. */
+struct dad {
+	const unsigned char *val[16];
+	size_t len[16];
+};
+
+static int
+dad_parse(const unsigned char *data, size_t len, struct dad *d)
+{
+	const unsigned char *p = data, *end = data + len, *in, *inend, *v;
+	size_t vlen;
+	unsigned tag;
+
+	memset(d, 0, sizeof *d);
+	if (tlv_next(&p, end, &tag, &in, &vlen) != 0 || tag != 0x7C || p != end)
+		return -1;
+	inend = in + vlen;
+	while (in < inend) {
+		if (tlv_next(&in, inend, &tag, &v, &vlen) != 0)
+			return -1;
+		if (tag >= 0x80 && tag <= 0x8F) {
+			if (d->val[tag - 0x80] != NULL)
+				return -1;
+			d->val[tag - 0x80] = v;
+			d->len[tag - 0x80] = vlen;
+		}
+	}
+	return 0;
+}
+
+static size_t
+put_len(unsigned char *w, size_t len)
+{
+	if (len < 0x80) {
+		w[0] = (unsigned char)len;
+		return 1;
+	}
+	if (len < 0x100) {
+		w[0] = 0x81;
+		w[1] = (unsigned char)len;
+		return 2;
+	}
+	w[0] = 0x82;
+	w[1] = (unsigned char)(len >> 8);
+	w[2] = (unsigned char)len;
+	return 3;
+}
+
+static BUF_MEM *
+bufmem(const unsigned char *p, size_t len)
+{
+	BUF_MEM *b = BUF_MEM_new();
+
+	if (b == NULL || (len > 0 && !BUF_MEM_grow(b, len))) {
+		BUF_MEM_free(b);
+		return NULL;
+	}
+	if (len > 0)
+		memcpy(b->data, p, len);
+	b->length = len;
+	return b;
+}
+
+static const char *const steps[] = {
+	"encrypted nonce", "mapping", "key agreement", "mutual authentication",
+};
+
+/* General Authenticate step i (0..3): 7C { tag in } out, chained but for the last; the
+ * card's answer parsed into d (its data stays in *rdata for the caller to free). */
+static int
+general_authenticate(struct link *l, int i, unsigned tag, const BUF_MEM *in,
+    unsigned char **rdata, struct dad *d, unsigned *sw, int *retries)
+{
+	size_t ilen = in ? in->length : 0, n = 0, rlen;
+	unsigned char *cmd;
+	int rc;
+
+	*rdata = NULL;
+	if (ilen > DATA_MAX - 16)
+		return bb_fail(l->e, BB_SOFTWARE, "PACE: %s data too long", steps[i]);
+	if ((cmd = malloc(ilen + 16)) == NULL)
+		return bb_fail(l->e, BB_SOFTWARE, "out of memory");
+	cmd[n++] = 0x7C;
+	if (in == NULL)
+		cmd[n++] = 0x00;
+	else {
+		size_t inner = 1 + (ilen < 0x80 ? 1 : ilen < 0x100 ? 2 : 3) + ilen;
+		n += put_len(cmd + n, inner);
+		cmd[n++] = (unsigned char)tag;
+		n += put_len(cmd + n, ilen);
+		memcpy(cmd + n, in->data, ilen);
+		n += ilen;
+	}
+	rc = transmit(l, i < 3 ? 0x10 : 0x00, 0x86, 0x00, 0x00, cmd, n, 1, rdata, &rlen, sw);
+	free(cmd);
+	if (rc != 0)
+		return rc;
+	if (*sw == 0x9000) {
+		if (dad_parse(*rdata, rlen, d) != 0)
+			return bb_fail(l->e, BB_PROTOCOL,
+			    "PACE: the card's answer to General Authenticate (%s) is malformed",
+			    steps[i]);
+		return 0;
+	}
+	if (*sw == 0x6982 || *sw == 0x6983)
+		return bb_fail(l->e, BB_DOC_BLOCKED,
+		    "PACE: the card refuses the password (%04X: blocked or deactivated)", *sw);
+	if (i == 3 && ((*sw & 0xFFF0) == 0x63C0 || *sw == 0x6300)) {
+		if ((*sw & 0xFFF0) == 0x63C0)
+			*retries = (int)(*sw & 0x0F);
+		else if (*retries > 0)
+			*retries -= 1;
+		else
+			*retries = -1;
+		if (*retries >= 0)
+			return bb_fail(l->e, BB_WRONG_SECRET,
+			    "PACE: wrong password, %d %s left", *retries,
+			    *retries == 1 ? "retry" : "retries");
+		return bb_fail(l->e, BB_WRONG_SECRET, "PACE: wrong password");
+	}
+	return bb_fail(l->e, BB_PROTOCOL, "PACE: General Authenticate (%s): the card answered %04X",
+	    steps[i], *sw);
+}
+
+/* MSE:Set AT: 80 protocol, 83 password reference, 7F4C CHAT. */
+static int
+mse_set_at(struct link *l, int protocol, int pwd_ref, const unsigned char *chat,
+    size_t chat_len, int *retries)
+{
+	const ASN1_OBJECT *o = OBJ_nid2obj(protocol);
+	unsigned char *cmd, *rdata;
+	size_t olen, n = 0, rlen;
+	unsigned sw;
+	int rc;
+
+	if (o == NULL || (olen = OBJ_length(o)) == 0 || olen > 64 || OBJ_get0_data(o) == NULL)
+		return bb_fail(l->e, BB_PROTOCOL, "PACE: the protocol has no OID");
+	if ((cmd = malloc(2 + olen + 3 + chat_len)) == NULL)
+		return bb_fail(l->e, BB_SOFTWARE, "out of memory");
+	cmd[n++] = 0x80;
+	cmd[n++] = (unsigned char)olen;
+	memcpy(cmd + n, OBJ_get0_data(o), olen);
+	n += olen;
+	cmd[n++] = 0x83;
+	cmd[n++] = 0x01;
+	cmd[n++] = (unsigned char)pwd_ref;
+	if (chat_len > 0)
+		memcpy(cmd + n, chat, chat_len);
+	n += chat_len;
+	rc = transmit(l, 0x00, 0x22, 0xC1, 0xA4, cmd, n, 0, &rdata, &rlen, &sw);
+	free(cmd);
+	if (rc != 0)
+		return rc;
+	free(rdata);
+	if (sw == 0x9000) {
+		if (pwd_ref == BB_PACE_PIN)
+			*retries = 3;
+		return 0;
+	}
+	if ((sw & 0xFFF0) == 0x63C0) {
+		*retries = (int)(sw & 0x0F);
+		if (*retries >= 2)
+			return 0;
+		if (*retries == 1)
+			return bb_fail(l->e, BB_DOC_BLOCKED,
+			    "PACE: the PIN is suspended (1 retry left): PACE with the CAN first");
+		return bb_fail(l->e, BB_DOC_BLOCKED, "PACE: the password is blocked (0 retries left)");
+	}
+	if (sw == 0x6982 || sw == 0x6983)
+		return bb_fail(l->e, BB_DOC_BLOCKED,
+		    "PACE: the card refuses the password (%04X: blocked or deactivated)", sw);
+	return bb_fail(l->e, BB_PROTOCOL, "PACE: MSE:Set AT: the card answered %04X", sw);
+}
+
+void
+bb_pace_free(struct bb_pace *p)
+{
+	if (p == NULL)
+		return;
+	EAC_CTX_clear_free(p->ctx);
+	free(p->picc_pub);
+	free(p);
+}
+
+/* A CAR (87, 88): printable, shorter than the room for it. */
+static int
+copy_car(char *dst, size_t room, const unsigned char *v, size_t len)
+{
+	size_t i;
+
+	if (v == NULL)
+		return 0;
+	if (len >= room)
+		return -1;
+	for (i = 0; i < len; i++)
+		if (v[i] < 0x20 || v[i] > 0x7E)
+			return -1;
+	memcpy(dst, v, len);
+	dst[len] = '\0';
+	return 0;
+}
+
+int
+bb_pace_establish(bb_apdu_fn fn, void *arg, const unsigned char *ef_cardaccess, size_t len,
+    int pwd_ref, const char *secret, size_t secret_len, const unsigned char *chat,
+    size_t chat_len, struct bb_pace **out, int *retries, struct bb_err *e)
+{
+	struct link l = { fn, arg, e };
+	EAC_CTX *ctx = NULL;
+	PACE_SEC *sec = NULL;
+	BUF_MEM *b = NULL, *mine = NULL, *eph = NULL, *card_eph = NULL, *tok = NULL;
+	unsigned char *rdata = NULL;
+	struct bb_pace *p = NULL;
+	struct dad d;
+	unsigned sw;
+	int rc, dummy;
+
+	if (retries == NULL)
+		retries = &dummy;
+	*retries = -1;
+	if (out != NULL)
+		*out = NULL;
+	if (fn == NULL || ef_cardaccess == NULL || out == NULL || secret == NULL ||
+	    pwd_ref < BB_PACE_MRZ || pwd_ref > BB_PACE_PUK || (chat == NULL && chat_len > 0) ||
+	    chat_len > 200)
+		return bb_fail(e, BB_USAGE, "PACE: bad arguments");
+	EAC_init();
+	if ((ctx = EAC_CTX_new()) == NULL)
+		return bb_fail(e, BB_SOFTWARE, "out of memory");
+	if (!EAC_CTX_init_ef_cardaccess(ef_cardaccess, len, ctx) || ctx->pace_ctx == NULL) {
+		rc = bb_fail(e, BB_PROTOCOL, "PACE: EF.CardAccess names no PACE protocol OpenPACE supports");
+		goto done;
+	}
+	if ((sec = PACE_SEC_new(secret, secret_len, (enum s_type)pwd_ref)) == NULL) {
+		rc = bb_fail(e, BB_SOFTWARE, "PACE: cannot encode the password");
+		goto done;
+	}
+	if ((rc = mse_set_at(&l, ctx->pace_ctx->protocol, pwd_ref, chat, chat_len, retries)) != 0)
+		goto done;
+
+	/* 1: the encrypted nonce (80). */
+	if ((rc = general_authenticate(&l, 0, 0, NULL, &rdata, &d, &sw, retries)) != 0)
+		goto done;
+	if (d.val[0] == NULL || d.len[0] == 0) {
+		rc = bb_fail(e, BB_PROTOCOL, "PACE: the card sent no encrypted nonce");
+		goto done;
+	}
+	if ((b = bufmem(d.val[0], d.len[0])) == NULL) {
+		rc = bb_fail(e, BB_SOFTWARE, "out of memory");
+		goto done;
+	}
+	if (!PACE_STEP2_dec_nonce(ctx, sec, b)) {
+		rc = bb_fail(e, BB_PROTOCOL, "PACE: the card's encrypted nonce does not decrypt");
+		goto done;
+	}
+	PACE_SEC_clear_free(sec);
+	sec = NULL;
+	BUF_MEM_free(b);
+	b = NULL;
+	free(rdata);
+	rdata = NULL;
+
+	/* 2: mapping (81 ours, 82 the card's). */
+	if ((mine = PACE_STEP3A_generate_mapping_data(ctx)) == NULL) {
+		rc = bb_fail(e, BB_SOFTWARE, "PACE: OpenPACE cannot make mapping data");
+		goto done;
+	}
+	if ((rc = general_authenticate(&l, 1, 0x81, mine, &rdata, &d, &sw, retries)) != 0)
+		goto done;
+	if (d.val[2] == NULL || d.len[2] == 0 || (b = bufmem(d.val[2], d.len[2])) == NULL ||
+	    !PACE_STEP3A_map_generator(ctx, b)) {
+		rc = bb_fail(e, BB_PROTOCOL, "PACE: the card's mapping data is unusable");
+		goto done;
+	}
+	BUF_MEM_free(b);
+	b = NULL;
+	free(rdata);
+	rdata = NULL;
+
+	/* 3: key agreement (83 ours, 84 the card's). */
+	if ((eph = PACE_STEP3B_generate_ephemeral_key(ctx)) == NULL) {
+		rc = bb_fail(e, BB_SOFTWARE, "PACE: OpenPACE cannot make an ephemeral key");
+		goto done;
+	}
+	if ((rc = general_authenticate(&l, 2, 0x83, eph, &rdata, &d, &sw, retries)) != 0)
+		goto done;
+	if (d.val[4] == NULL || d.len[4] == 0 ||
+	    (d.len[4] == eph->length && memcmp(d.val[4], eph->data, eph->length) == 0) ||
+	    (card_eph = bufmem(d.val[4], d.len[4])) == NULL ||
+	    !PACE_STEP3B_compute_shared_secret(ctx, card_eph)) {
+		rc = bb_fail(e, BB_PROTOCOL, "PACE: the card's ephemeral key is unusable");
+		goto done;
+	}
+	free(rdata);
+	rdata = NULL;
+	if (!PACE_STEP3C_derive_keys(ctx)) {
+		rc = bb_fail(e, BB_SOFTWARE, "PACE: OpenPACE cannot derive the keys");
+		goto done;
+	}
+
+	/* 4: mutual authentication (85 ours, 86 the card's, 87/88 CARs for TA). */
+	if ((tok = PACE_STEP3D_compute_authentication_token(ctx, card_eph)) == NULL) {
+		rc = bb_fail(e, BB_SOFTWARE, "PACE: OpenPACE cannot compute the token");
+		goto done;
+	}
+	if ((rc = general_authenticate(&l, 3, 0x85, tok, &rdata, &d, &sw, retries)) != 0)
+		goto done;
+	if (d.val[6] == NULL || d.len[6] == 0 || (b = bufmem(d.val[6], d.len[6])) == NULL ||
+	    PACE_STEP3D_verify_authentication_token(ctx, b) != 1) {
+		rc = bb_fail(e, BB_PROTOCOL, "PACE: the card's authentication token does not verify");
+		goto done;
+	}
+	if ((p = calloc(1, sizeof *p)) == NULL ||
+	    (p->picc_pub = malloc(card_eph->length)) == NULL) {
+		rc = bb_fail(e, BB_SOFTWARE, "out of memory");
+		goto done;
+	}
+	if (copy_car(p->car, sizeof p->car, d.val[7], d.len[7]) != 0 ||
+	    copy_car(p->car_prev, sizeof p->car_prev, d.val[8], d.len[8]) != 0) {
+		rc = bb_fail(e, BB_PROTOCOL, "PACE: the card names a malformed CAR");
+		goto done;
+	}
+	memcpy(p->picc_pub, card_eph->data, card_eph->length);
+	p->picc_pub_len = card_eph->length;
+	if (!EAC_CTX_set_encryption_ctx(ctx, EAC_ID_PACE)) {
+		rc = bb_fail(e, BB_SOFTWARE, "PACE: OpenPACE cannot set up secure messaging");
+		goto done;
+	}
+	p->ctx = ctx;
+	ctx = NULL;
+	*out = p;
+	p = NULL;
+	rc = 0;
+done:
+	if (rc != 0)
+		ERR_clear_error();	/* what OpenPACE left there is in e now */
+	bb_pace_free(p);
+	free(rdata);
+	BUF_MEM_free(b);
+	BUF_MEM_free(mine);
+	BUF_MEM_free(eph);
+	BUF_MEM_free(card_eph);
+	BUF_MEM_free(tok);
+	PACE_SEC_clear_free(sec);
+	EAC_CTX_clear_free(ctx);
+	return rc;
+}
