@@ -1,6 +1,7 @@
 /* bb-eid: the German ID card over PC/SC. This first part lists readers, waits for a card
  * and tells what the card is without any secret; reading the data (PACE, TA, CA) and PIN
  * management follow. */
+#include "cli.h"
 #include "config.h"
 #include "diag.h"
 #include "exit.h"
@@ -174,45 +175,16 @@ cmd_info(struct bb_pcsc *p, const struct opts *o)
 int
 main(int argc, char **argv)
 {
-	static const struct option lo[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 },
-	};
-	struct bb_config *cfg;
 	struct bb_err e = { 0, "" };
+	struct bb_cli cli;
 	struct bb_pcsc p;
 	struct opts o;
-	const char *config = NULL, *cmd;
-	int c, verbosity = 0, rc;
+	const char *cmd;
+	int rc;
 
 	bb_init(argv[0]);
-	while ((c = getopt_long(argc, argv, "+c:vqhV", lo, NULL)) != -1) {
-		switch (c) {
-		case 'c': config = optarg; break;
-		case 'v': verbosity++; break;
-		case 'q': verbosity--; break;
-		case 'h': usage(0);
-		case 'V':
-			printf("bb-eid (bb) %s\n", BB_VERSION);
-			return 0;
-		default: usage(BB_USAGE);
-		}
-	}
-	if (optind >= argc)
-		usage(BB_USAGE);
-	if (bb_config_load(config, &cfg, &e) != 0)
-		bb_die_err(&e);
-	bb_log_setup(cfg);
-	bb_log_verbosity(verbosity);
-	cmd = argv[optind];
-	argc -= optind;
-	argv += optind;
-	argv[0] = (char *)bb_progname;
-	optind = 0;
+	bb_cli_start(&cli, &argc, &argv, usage, 0);
+	cmd = cli.cmd;
 	if (strcmp(cmd, "readers") && strcmp(cmd, "wait") && strcmp(cmd, "info")) {
 		bb_warn("%s: unknown command", cmd);
 		usage(BB_USAGE);
@@ -227,6 +199,6 @@ main(int argc, char **argv)
 	else
 		rc = cmd_info(&p, &o);
 	bb_pcsc_close(&p);
-	bb_config_free(cfg);
+	bb_config_free(cli.cfg);
 	return rc;
 }

@@ -1,6 +1,7 @@
 /* bb-form: the application forms of a service — lint definitions, fill a case's form part
  * without a screen, show a form as a person reads it. */
 #include "case.h"
+#include "cli.h"
 #include "config.h"
 #include "diag.h"
 #include "exit.h"
@@ -267,57 +268,25 @@ cmd_show(int argc, char **argv, const struct bb_config *cfg)
 int
 main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 },
-	};
-	const char *config = NULL, *cmd;
-	struct bb_config *cfg;
-	struct bb_err e = { 0, "" };
-	int c, verbosity = 0, rc;
+	struct bb_cli cli;
+	int rc;
 
 	bb_init(argv[0]);
 	/* Patterns in definitions match characters, not bytes: [A-ZÄÖÜ] is three letters,
 	 * whatever locale the kiosk session runs in. */
 	if (setlocale(LC_CTYPE, "C.UTF-8") == NULL)
 		setlocale(LC_CTYPE, "");
-	while ((c = getopt_long(argc, argv, "+c:vqhV", opts, NULL)) != -1) {
-		switch (c) {
-		case 'c': config = optarg; break;
-		case 'v': verbosity++; break;
-		case 'q': verbosity--; break;
-		case 'h': usage(0);
-		case 'V':
-			printf("bb-form (bb) %s\n", BB_VERSION);
-			return 0;
-		default: usage(BB_USAGE);
-		}
-	}
-	if (optind >= argc)
-		usage(BB_USAGE);
-	if (bb_config_load(config, &cfg, &e) != 0)
-		bb_die_err(&e);
-	bb_log_setup(cfg);
-	bb_log_verbosity(verbosity);
-	cmd = argv[optind];
-	argc -= optind;
-	argv += optind;
-	/* getopt's messages name argv[0]: make that the program, not the command. */
-	argv[0] = (char *)bb_progname;
-	if (strcmp(cmd, "check") == 0)
-		rc = cmd_check(argc - 1, argv + 1, cfg);
-	else if (strcmp(cmd, "fill") == 0)
-		rc = cmd_fill(argc, argv, cfg);
-	else if (strcmp(cmd, "show") == 0)
-		rc = cmd_show(argc, argv, cfg);
+	bb_cli_start(&cli, &argc, &argv, usage, 0);
+	if (strcmp(cli.cmd, "check") == 0)
+		rc = cmd_check(argc - 1, argv + 1, cli.cfg);
+	else if (strcmp(cli.cmd, "fill") == 0)
+		rc = cmd_fill(argc, argv, cli.cfg);
+	else if (strcmp(cli.cmd, "show") == 0)
+		rc = cmd_show(argc, argv, cli.cfg);
 	else {
-		bb_warn("%s: unknown command (check, fill, show)", cmd);
+		bb_warn("%s: unknown command (check, fill, show)", cli.cmd);
 		usage(BB_USAGE);
 	}
-	bb_config_free(cfg);
+	bb_config_free(cli.cfg);
 	return rc;
 }

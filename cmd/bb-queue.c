@@ -1,5 +1,6 @@
 /* bb-queue: the durable spool of cases that could not be delivered yet, run from cron. */
 #include "case.h"
+#include "cli.h"
 #include "config.h"
 #include "diag.h"
 #include "exit.h"
@@ -420,15 +421,6 @@ cmd_stats(struct ctx *x, int argc, char **argv)
 int
 main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "spool", required_argument, NULL, 'd' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 },
-	};
 	static const struct {
 		const char *name;
 		int (*fn)(struct ctx *, int, char **);
@@ -438,54 +430,33 @@ main(int argc, char **argv)
 		{ "purge", cmd_purge }, { "stats", cmd_stats },
 	};
 	struct ctx x;
-	struct bb_err e = { 0, "" };
-	const char *config = NULL, *dir = NULL;
+	struct bb_cli cli;
+	const char *dir;
 	char *fallback = NULL;
-	int c, verbosity = 0, rc;
+	int rc;
 	size_t i;
 
 	bb_init(argv[0]);
 	memset(&x, 0, sizeof x);
-	while ((c = getopt_long(argc, argv, "+c:d:vqhV", opts, NULL)) != -1) {
-		switch (c) {
-		case 'c': config = optarg; break;
-		case 'd': dir = optarg; break;
-		case 'v': verbosity++; break;
-		case 'q': verbosity--; break;
-		case 'h': usage(0);
-		case 'V':
-			printf("bb-queue (bb) %s\n", BB_VERSION);
-			return 0;
-		default: usage(BB_USAGE);
-		}
-	}
-	if (optind >= argc)
-		usage(BB_USAGE);
-	die_if(bb_config_load(config, &x.cfg, &e), &e);
-	bb_log_setup(x.cfg);
-	bb_log_verbosity(verbosity);
+	bb_cli_start(&cli, &argc, &argv, usage, 1);
+	x.cfg = cli.cfg;
 	bb_queue_policy_init(&x.policy, x.cfg);
-	x.policy.echo_stderr = verbosity > 0;
+	x.policy.echo_stderr = cli.verbosity > 0;
 	/* -d, then the configuration, then BB_SPOOL, then the per-user default. */
-	if (dir == NULL)
+	if ((dir = cli.spool) == NULL)
 		dir = bb_config_str(x.cfg, "queue.spool");
 	if (dir == NULL && (dir = getenv("BB_SPOOL")) != NULL && *dir == '\0')
 		dir = NULL;
 	if (dir == NULL && (dir = fallback = bb_spool_default_dir()) == NULL)
 		bb_die(BB_SOFTWARE, "out of memory");
 	x.dir = dir;
-	argc -= optind;
-	argv += optind;
-	optind = 0;
 	for (i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
-		if (strcmp(argv[0], cmds[i].name) == 0)
+		if (strcmp(cli.cmd, cmds[i].name) == 0)
 			break;
 	if (i == sizeof cmds / sizeof cmds[0]) {
-		bb_warn("%s: unknown command", argv[0]);
+		bb_warn("%s: unknown command", cli.cmd);
 		usage(BB_USAGE);
 	}
-	/* getopt's messages name argv[0]: make that the program, not the command. */
-	argv[0] = (char *)bb_progname;
 	rc = cmds[i].fn(&x, argc, argv);
 	bb_spool_close(&x.spool);
 	bb_config_free(x.cfg);
