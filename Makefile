@@ -39,11 +39,14 @@ UNIT_SRC = $(wildcard tests/unit/*.c)
 UNITS    = $(UNIT_SRC:tests/unit/%.c=$(B)/unit/%)
 RIG_SRC  = $(wildcard tests/rig/*.c)
 RIGS     = $(RIG_SRC:tests/rig/%.c=$(B)/rig/%)
+# The simulated ID card (tests/rig/card): linked into the card simulator and the unit tests.
+CARD_SRC = $(wildcard tests/rig/card/*.c)
+CARD_OBJ = $(CARD_SRC:%.c=$(B)/%.o)
 MANS     = $(wildcard man/*.[1-8])
 
 all: $(BINS)
 
-$(B)/%.o: %.c $(wildcard lib/*.h lib/*/*.h)
+$(B)/%.o: %.c $(wildcard lib/*.h lib/*/*.h tests/rig/card/*.h)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) -c -o $@ $<
 
@@ -60,12 +63,16 @@ $(B)/libbb.a: $(LIB_OBJ)
 $(B)/%: $(B)/cmd/%.o $(B)/libbb.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
-$(B)/unit/%: $(B)/tests/unit/%.o $(B)/libbb.a
+$(B)/librig.a: $(CARD_OBJ)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(B)/unit/%: $(B)/tests/unit/%.o $(B)/librig.a $(B)/libbb.a
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lcmocka
 
 # Test rig programs (tests/rig/*.c): small tools the tests drive, on libbb.
-$(B)/rig/%: $(B)/tests/rig/%.o $(B)/libbb.a
+$(B)/rig/%: $(B)/tests/rig/%.o $(B)/librig.a $(B)/libbb.a
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 

@@ -1,7 +1,10 @@
 #!/bin/sh
 # The PC/SC test rig (tests/rig/pcsc.sh, cardsim): a private pcscd with the vpcd reader,
 # the simulated ID card of Erika Mustermann behind it (files, status words, PIN retry
-# counter), card removal, the fault options, and the simulator ending cleanly with pcscd.
+# counter), card removal (also by the card itself: --fault remove@N), the fault options,
+# the eID PKI and the second profile, secrets from a profile's options file, and the
+# simulator ending cleanly with pcscd. (The card's PACE, secure messaging, TA and CA are
+# tests/unit/eidcard.c's.)
 . "${0%/*}/lib.sh"
 . "$BB_TOP/tests/rig/pcsc.sh"
 
@@ -86,7 +89,7 @@ answer "620C8002${size}8201018302011C9000" "SELECT with P2 04 answers an FCP" \
 	00A4000C023F00 00A4020402011C00
 answer 6D00 "an unknown INS: 6D00" 00CA000000
 answer 6985 "General Authenticate without PACE: 6985" 10860000027C00
-answer 63C3 "MSE:Set AT for the PIN: 63C3, three tries" "$MSE_PIN"
+answer 9000 "MSE:Set AT for the PIN: 9000, three tries" "$MSE_PIN"
 answer 9000 "MSE:Set AT for the CAN: 9000" "$MSE_CAN"
 answer 6700 "a malformed APDU (Lc 3, 2 bytes): 6700" 00A4000C023F00 00A4020C03011C
 
@@ -107,11 +110,59 @@ answer 63C1 "--pin-retries 1: 63C1 (suspended)" "$MSE_PIN"
 card_insert erika --pin-retries 0
 answer 63C0 "--pin-retries 0: 63C0" "$MSE_PIN"
 card_insert erika --blocked
-answer 6983 "--blocked: 6983" "$MSE_PIN"
+answer 63C0 "--blocked: 63C0" "$MSE_PIN"
+answer 6983 "... and 6983 to the first General Authenticate" "$MSE_PIN" 10860000027C0000
+card_insert erika --deactivated
+answer 6283 "--deactivated: 6283" "$MSE_PIN"
 cp -R "$ERIKA" erika2
-echo "--pin-retries 2" > erika2/options
+printf '%s\n' "--pin-retries 2" "--pin 918273 --can 112233" > erika2/options
 card_insert "$scratch/erika2"
 answer 63C2 "a profile's options file: 63C2" "$MSE_PIN"
+! tr '\0' ' ' < "/proc/$CARD_PID/cmdline" | grep -q '918273\|112233'
+ok $? "secrets from the options file are on no command line"
+expect_code 64 "a bad card option is a usage error" "$CARDSIM" --fault nonsense "$ERIKA"
+expect_code 66 "a missing profile is 66" "$CARDSIM" "$scratch/nosuch"
+
+# --- the card removes itself (--fault remove@N) ---
+# (pcscd resets the card for every connection, and the count starts at a reset: one
+# client run.)
+card_insert erika --fault remove@3
+sim=$CARD_PID
+apdus 00A4020C02011C 00A4020C02011C 00A4020C02011C
+[ "$(cat out)" = "9000
+9000" ]
+ok $? "remove@3: the first two APDUs are answered"
+[ "$rc" -ne 0 ]
+ok $? "the third fails (exit $rc)"
+run cardsim --client --reader "$PCSC_READER" --wait-removal --timeout 5
+[ "$rc" -eq 0 ]
+ok $? "vpcd reports the reader empty"
+kill -0 "$sim" 2> /dev/null
+ok $? "the simulator stays, away from vpcd, until it is ended"
+expect_code 75 "no card comes back by itself" \
+	cardsim --client --reader "$PCSC_READER" --wait-card --timeout 1
+card_remove
+ok $? "card_remove ends it"
+! kill -0 "$sim" 2> /dev/null
+ok $? "... it is gone"
+
+# --- with the eID PKI: EF.CardSecurity still needs PACE; the residence permit ---
+eid_pki_for_test "$scratch/eid-pki"
+ok $? "eid_pki_for_test makes the PKI"
+card_insert erika
+ok $? "a card with --pki \$EID_PKI is inserted"
+answer 6982 "EF.CardSecurity needs PACE there too: 6982" 00A4020C02011D 00B0000000
+tr '\0' ' ' < "/proc/$CARD_PID/cmdline" | grep -q -- "--pki $EID_PKI"
+ok $? "card_insert passed --pki"
+card_insert jeanne
+apdus 00A4020C02011C 00B0000000
+tail -n 1 out | sed 's/9000$//' | xxd -r -p > jeanne.cardaccess
+check_same "jeanne: EF.CardAccess read back" "$BB_TOP/tests/rig/cards/jeanne/011C" \
+	jeanne.cardaccess
+answer 9000 "jeanne: MSE:Set AT with id-PACE-ECDH-GM-AES-CBC-CMAC-256" \
+	0022C1A40F800A04007F00070202040204830103
+answer 6A80 "jeanne: the 128-bit protocol is not hers: 6A80" "$MSE_PIN"
+unset EID_PKI
 
 # --- faults ---
 card_insert erika --atr 3B8180018080

@@ -2,8 +2,9 @@
 # tests/rig/make-eid-pki: the terminal authentication chain (CVCA, DV, terminals) links
 # and carries the intended rights, the CSCA and document signer verify, EF.CardSecurity
 # is a CMS SignedData over EF.CardAccess's SecurityInfos plus the chip's CA public key
-# that verifies against the CSCA (and the forged one does not), OpenPACE's own passive
-# authentication agrees (when libeac-dev and cc are there), idempotence and file modes.
+# that verifies against the CSCA (and the forged one does not), one per card profile,
+# OpenPACE's own passive authentication agrees (when libeac-dev and cc are there),
+# idempotence and file modes.
 . "${0%/*}/lib.sh"
 
 if ! command -v cvc-create > /dev/null || ! command -v cvc-print > /dev/null ||
@@ -65,10 +66,10 @@ rights dv.txt > dv.rights
 check_same "DV: the CVCA's rights" want.rights dv.rights
 {
 	i=1; while [ $i -le 13 ]; do echo "Read DG $i"; i=$((i + 1)); done
-	echo "Read DG 17"; echo "Read DG 18"
+	echo "Read DG 17"; echo "Read DG 18"; echo "Read DG 19"; echo "Read DG 20"
 } > want.rights
 rights term.txt > term.rights
-check_same "terminal: read DG1-DG13, DG17, DG18, nothing else" want.rights term.rights
+check_same "terminal: read DG1-DG13, DG17-DG20, nothing else" want.rights term.rights
 grep -v "Read DG 17" want.rights > want-nodg17.rights
 rights nodg17.txt > nodg17.rights
 check_same "restricted terminal: the same without DG17" want-nodg17.rights nodg17.rights
@@ -220,6 +221,28 @@ else
 	echo "ok $((_n + 1)) # SKIP no cc or libeac-dev for the OpenPACE check"
 	_n=$((_n + 1))
 fi
+
+# --- EF.CardSecurity per card profile ----------------------------------------------------
+for prof in "$BB_TOP"/tests/rig/cards/*/; do
+	prof=${prof%/}
+	name=${prof##*/}
+	[ -f "$prof/011C" ] || continue
+	openssl cms -verify -inform DER -in "$P/card/$name/011D" -CAfile "$P/csca/csca.pem" \
+		-out "$name.content" 2> /dev/null &&
+		cmp -s "$name.content" "$P/card/$name/securityinfos.der"
+	ok $? "card/$name/011D verifies against the CSCA, over card/$name/securityinfos.der"
+	c=$(body "$(hex "$name.content")")
+	case $c in "$(body "$(hex "$prof/011C")")"*"$pk"020141) true ;; *) false ;; esac
+	ok $? "... $name's EF.CardAccess infos, then the chip's CA public key"
+	must_fail "card/$name/011D.forged does not verify" openssl cms -verify -inform DER \
+		-in "$P/card/$name/011D.forged" -CAfile "$P/csca/csca.pem" -out /dev/null
+done
+cmp -s "$P/card/erika/securityinfos.der" "$P/card/securityinfos.der"
+ok $? "card/011D is erika's (the same SecurityInfos)"
+grep -q 0.4.0.127.0.7.2.2.4.2.4 <<EOF
+$(openssl asn1parse -inform DER -in "$P/card/jeanne/securityinfos.der")
+EOF
+ok $? "jeanne's announces id-PACE-ECDH-GM-AES-CBC-CMAC-256"
 
 # --- Files, idempotence, concurrency -----------------------------------------------------
 find "$P" -type f ! -perm 600 > badmode

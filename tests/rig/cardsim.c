@@ -3,25 +3,32 @@
  *
  *   cardsim [OPTIONS] PROFILE_DIR          the card: connects to vpcd, serves the profile
  *     --host H (127.0.0.1)  --port N (35963)  --parent PID (exit when it is gone)
- *     --atr HEX  --pin-retries N (3)  --blocked  --truncate-response  --garbage  --mute
- *     -v (log every command and answer to stderr)
+ *     -v (log every command and answer to stderr; secrets of PACE never appear: they do
+ *        not travel)
+ *     The card's options (tests/rig/card/eidcard.h, /work/notes/eidspec.md):
+ *     --pki DIR (make-eid-pki output: EF.CardSecurity, chip key, CVCA)  --pin-retries N (3)
+ *     --blocked  --deactivated  --transport  --pin P  --can C  --puk K  --no-extended
+ *     --today YYYYMMDD  --expiry YYYYMMDD  --forged-security  --fault KIND[@N] (bad-mac,
+ *     bad-ssc, sw=XXXX, remove, truncated-tlv, oversized-tlv)  --atr HEX
+ *     --truncate-response  --garbage  --mute
  *     PROFILE_DIR/options, if present, holds more of these options (before the command
- *     line's, so the command line wins).
+ *     line's, so the command line wins): the place for --pin, --can and --puk, which then
+ *     appear on no command line.
  *   cardsim --list-readers                 reader names, one a line (libpcsclite)
  *   cardsim --client --reader NAME [--timeout S] [--print-atr] APDU_HEX...
  *                                          each answer in hex on its own line (first the
- *                                          card's ATR with --print-atr); a transmit error is
- *                                          exit 74, no card 69, --timeout (10 s) 75
+ *                                          card's ATR with --print-atr); a transmit error
+ *                                          or an empty answer (the card left) is exit 74,
+ *                                          no card 69, --timeout (10 s) 75
  *   cardsim --client --reader NAME --wait-card|--wait-removal [--timeout S]
  *
- * The card: MF with EF.CardAccess 011C, EF.CardSecurity 011D, EF.DIR 2F00 (and 011B if
- * the profile has it); the eID application (AID E8 07 04 00 7F 00 07 03 02) in
- * PROFILE_DIR/app with DG n as FID 01nn (SFI n). Files are named by FID in upper-case hex.
- * No PACE: only EF.CardAccess and EF.DIR are readable (others 6982). MSE:Set AT for the
- * PIN answers the retry counter (63Cx, 6983 blocked), for other passwords 9000; General
- * Authenticate 6985. The card keeps its state (current DF and EF) across connections;
- * power off, on and reset go back to the MF. READ BINARY: 6282 when the file ends before
- * Ne bytes (not for Le 00 / 0000, which ask for all there is), 6B00 past the end.
+ * The card itself is the engine in tests/rig/card (eidcard.c): files, PACE, secure
+ * messaging, TA, CA, PIN management, faults. This file is its transport: vpcd's power
+ * off, on and reset controls reset the engine (MF, no secure channel); the engine keeps
+ * its retry counters and PIN for the life of the process. When the engine says the card
+ * is removed (--fault remove@N), cardsim closes its vpcd connection, so vpcd reports the
+ * slot empty, and stays away for good: it only waits to be ended (or for --parent to go)
+ * and exits 0. A fresh card is a fresh process (card_insert).
  *
  * libpcsclite is loaded with dlopen, so the rig links with the Makefile's libraries. */
 #include "diag.h"
@@ -34,6 +41,8 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdint.h>
@@ -44,33 +53,25 @@
 #include <time.h>
 #include <unistd.h>
 
-#define FILE_MAX 65536
+#include "card/eidcard.h"
+
 #define MSG_MAX 65538
 
-static const unsigned char eid_aid[] = { 0xE8, 0x07, 0x04, 0x00, 0x7F, 0x00, 0x07, 0x03, 0x02 };
-/* An ID card's ATR (T=1). */
-static const char default_atr[] = "3B8A80018031F873F741E082900075";
-
+/* The transport's own options; the card's are in eidcard_conf. */
 struct opts {
-	const char *host, *profile;
-	int port, pin_retries, blocked, truncate, garbage, mute, verbose;
+	const char *host;
+	int port, verbose;
 	long parent;
-	unsigned char atr[33];
-	size_t atr_len;
-};
-
-/* The card's state: current DF (0 MF, 1 eID application) and current EF. */
-struct card {
-	const struct opts *o;
-	int df;
-	int ef_fid;		/* -1: none */
 };
 
 static void __attribute__((noreturn))
 usage(void)
 {
-	fputs("usage: cardsim [--host H] [--port N] [--parent PID] [--atr HEX] [--pin-retries N]\n"
-	    "               [--blocked] [--truncate-response] [--garbage] [--mute] [-v] PROFILE_DIR\n"
+	fputs("usage: cardsim [--host H] [--port N] [--parent PID] [-v] [CARD OPTION...] PROFILE_DIR\n"
+	    "         card options: --pki DIR --pin-retries N --blocked --deactivated --transport\n"
+	    "         --pin P --can C --puk K --no-extended --today YYYYMMDD --expiry YYYYMMDD\n"
+	    "         --forged-security --fault KIND[@N] --atr HEX --truncate-response --garbage\n"
+	    "         --mute\n"
 	    "       cardsim --list-readers\n"
 	    "       cardsim --client --reader NAME [--timeout S] [--print-atr] [APDU_HEX...]\n"
 	    "       cardsim --client --reader NAME --wait-card|--wait-removal [--timeout S]\n",
@@ -134,262 +135,6 @@ number(const char *s, long min, long max)
 	return v;
 }
 
-/* ---- the card ---- */
-
-/* Reads the file FID of the current DF into buf; returns its size or -1 if absent. */
-static long
-load_file(const struct card *c, int df, int fid, unsigned char *buf)
-{
-	char path[4096];
-	struct bb_err e = { 0, "" };
-	char *data;
-	size_t len;
-
-	snprintf(path, sizeof path, "%s/%s%04X", c->o->profile, df ? "app/" : "", fid);
-	if (access(path, F_OK) != 0)
-		return -1;
-	if (bb_read_file(path, FILE_MAX, &data, &len, &e) != 0) {
-		bb_warn("%s", e.msg);
-		return -1;
-	}
-	memcpy(buf, data, len);
-	free(data);
-	return (long)len;
-}
-
-static int
-sfi_to_fid(int df, int sfi)
-{
-	if (df)
-		return sfi >= 1 && sfi <= 22 ? 0x0100 | sfi : -1;
-	switch (sfi) {
-	case 0x1B: return 0x011B;
-	case 0x1C: return 0x011C;
-	case 0x1D: return 0x011D;
-	case 0x1E: return 0x2F00;
-	default: return -1;
-	}
-}
-
-/* Without PACE only EF.CardAccess and EF.DIR may be read. */
-static int
-readable(int df, int fid)
-{
-	return df == 0 && (fid == 0x011C || fid == 0x2F00);
-}
-
-static size_t
-sw(unsigned char *r, size_t n, unsigned sw12)
-{
-	r[n] = (unsigned char)(sw12 >> 8);
-	r[n + 1] = (unsigned char)sw12;
-	return n + 2;
-}
-
-/* The parsed APDU: data (nc bytes) and ne (0: none expected). */
-struct apdu {
-	unsigned char cla, ins, p1, p2;
-	const unsigned char *data;
-	size_t nc, ne;
-};
-
-static int
-parse_apdu(const unsigned char *b, size_t n, struct apdu *a)
-{
-	memset(a, 0, sizeof *a);
-	if (n < 4)
-		return -1;
-	a->cla = b[0], a->ins = b[1], a->p1 = b[2], a->p2 = b[3];
-	if (n == 4)
-		return 0;
-	if (n == 5) {
-		a->ne = b[4] ? b[4] : 256;
-		return 0;
-	}
-	if (b[4] != 0) {		/* short Lc */
-		a->nc = b[4];
-		a->data = b + 5;
-		if (n == 5 + a->nc)
-			return 0;
-		if (n == 6 + a->nc) {
-			a->ne = b[n - 1] ? b[n - 1] : 256;
-			return 0;
-		}
-		return -1;
-	}
-	if (n < 7)
-		return -1;
-	if (n == 7) {			/* extended Le only */
-		a->ne = (size_t)b[5] << 8 | b[6];
-		if (a->ne == 0)
-			a->ne = 65536;
-		return 0;
-	}
-	a->nc = (size_t)b[5] << 8 | b[6];
-	a->data = b + 7;
-	if (a->nc == 0)
-		return -1;
-	if (n == 7 + a->nc)
-		return 0;
-	if (n == 9 + a->nc) {
-		a->ne = (size_t)b[n - 2] << 8 | b[n - 1];
-		if (a->ne == 0)
-			a->ne = 65536;
-		return 0;
-	}
-	return -1;
-}
-
-static size_t
-do_select(struct card *c, const struct apdu *a, unsigned char *r)
-{
-	unsigned char buf[FILE_MAX];
-	int df = c->df, fid;
-	long size;
-
-	if (a->p2 != 0x0C && a->p2 != 0x04 && a->p2 != 0x00)
-		return sw(r, 0, 0x6A86);
-	if (a->p1 == 0x04) {
-		if (a->nc == sizeof eid_aid && memcmp(a->data, eid_aid, sizeof eid_aid) == 0 &&
-		    access(c->o->profile, F_OK) == 0) {
-			char path[4096];
-
-			snprintf(path, sizeof path, "%s/app", c->o->profile);
-			if (access(path, F_OK) != 0)
-				return sw(r, 0, 0x6A82);
-			c->df = 1;
-			c->ef_fid = -1;
-			return sw(r, 0, 0x9000);
-		}
-		return sw(r, 0, 0x6A82);
-	}
-	if (a->p1 != 0x00 && a->p1 != 0x02)
-		return sw(r, 0, 0x6A86);
-	if (a->p1 == 0x00 && (a->nc == 0 || (a->nc == 2 && a->data[0] == 0x3F &&
-	    a->data[1] == 0x00))) {
-		c->df = 0;
-		c->ef_fid = -1;
-		return sw(r, 0, 0x9000);
-	}
-	if (a->nc != 2)
-		return sw(r, 0, 0x6700);
-	fid = a->data[0] << 8 | a->data[1];
-	size = load_file(c, df, fid, buf);
-	if (size < 0)
-		return sw(r, 0, 0x6A82);
-	c->ef_fid = fid;
-	if (a->p2 == 0x0C)
-		return sw(r, 0, 0x9000);
-	/* FCP: 62 { 80 size, 82 transparent EF, 83 FID } */
-	{
-		const unsigned char fcp[] = { 0x62, 0x0C, 0x80, 0x02, (unsigned char)(size >> 8),
-		    (unsigned char)size, 0x82, 0x01, 0x01, 0x83, 0x02, a->data[0], a->data[1] };
-		size_t n = sizeof fcp;
-
-		if (a->ne != 0 && a->ne < n)
-			n = a->ne;
-		memcpy(r, fcp, n);
-		return sw(r, n, 0x9000);
-	}
-}
-
-static size_t
-do_read_binary(struct card *c, const struct apdu *a, unsigned char *r)
-{
-	unsigned char buf[FILE_MAX];
-	size_t offset, n;
-	long size;
-	int fid;
-
-	if (a->p1 & 0x80) {
-		fid = sfi_to_fid(c->df, a->p1 & 0x1F);
-		if ((a->p1 & 0x60) != 0 || fid < 0)
-			return sw(r, 0, fid < 0 ? 0x6A82 : 0x6A86);
-		offset = a->p2;
-	} else {
-		fid = c->ef_fid;
-		if (fid < 0)
-			return sw(r, 0, 0x6986);
-		offset = (size_t)a->p1 << 8 | a->p2;
-	}
-	if (a->nc != 0 || a->ne == 0)
-		return sw(r, 0, 0x6700);
-	size = load_file(c, c->df, fid, buf);
-	if (size < 0)
-		return sw(r, 0, 0x6A82);
-	c->ef_fid = fid;
-	if (!readable(c->df, fid))
-		return sw(r, 0, 0x6982);
-	if (offset > (size_t)size || (offset == (size_t)size && size > 0))
-		return sw(r, 0, 0x6B00);
-	n = (size_t)size - offset;
-	if (n > a->ne)
-		n = a->ne;
-	memcpy(r, buf + offset, n);
-	/* Le 00 (or 0000) asks for everything there is; a shorter answer is no warning then. */
-	if (n < a->ne && a->ne != 256 && a->ne != 65536)
-		return sw(r, n, 0x6282);
-	return sw(r, n, 0x9000);
-}
-
-static size_t
-do_mse(struct card *c, const struct apdu *a, unsigned char *r)
-{
-	size_t i = 0;
-	int ref = -1;
-
-	if (a->p1 != 0xC1 || a->p2 != 0xA4)
-		return sw(r, 0, 0x6982);	/* TA and CA need PACE first */
-	while (i + 2 <= a->nc) {		/* tags 80, 83 are one byte; 7F4C two */
-		size_t tl = a->data[i] == 0x7F ? 2 : 1, len;
-
-		if (i + tl + 1 > a->nc)
-			return sw(r, 0, 0x6A80);
-		len = a->data[i + tl];
-		if (len & 0x80 || i + tl + 1 + len > a->nc)
-			return sw(r, 0, 0x6A80);
-		if (a->data[i] == 0x83 && len == 1)
-			ref = a->data[i + tl + 1];
-		i += tl + 1 + len;
-	}
-	if (i != a->nc || ref < 1 || ref > 4)
-		return sw(r, 0, 0x6A80);
-	(void)c;
-	if (ref != 3)
-		return sw(r, 0, 0x9000);
-	if (c->o->blocked)
-		return sw(r, 0, 0x6983);
-	return sw(r, 0, 0x63C0 | (unsigned)c->o->pin_retries);
-}
-
-/* Answers one command APDU; returns the answer's length. */
-static size_t
-card_apdu(struct card *c, const unsigned char *b, size_t n, unsigned char *r)
-{
-	struct apdu a;
-
-	if (parse_apdu(b, n, &a) != 0)
-		return sw(r, 0, 0x6700);
-	if ((a.cla & 0x0C) != 0)
-		return sw(r, 0, 0x6882);	/* secure messaging: no PACE here */
-	if ((a.cla & ~0x10) != 0x00)		/* 10: command chaining */
-		return sw(r, 0, 0x6E00);
-	switch (a.ins) {
-	case 0xA4: return do_select(c, &a, r);
-	case 0xB0: return do_read_binary(c, &a, r);
-	case 0x22: return do_mse(c, &a, r);
-	case 0x86: return sw(r, 0, 0x6985);	/* General Authenticate: no PACE yet */
-	default: return sw(r, 0, 0x6D00);
-	}
-}
-
-static void
-card_reset(struct card *c)
-{
-	c->df = 0;
-	c->ef_fid = -1;
-}
-
 /* ---- vpcd's wire: 2-byte big-endian length, then the payload ---- */
 
 static int
@@ -409,6 +154,9 @@ read_full(int fd, unsigned char *b, size_t n, long parent)
 		if (pr <= 0)
 			continue;
 		k = read(fd, b + got, n - got);
+		/* vpcd writes the length and the APDU separately; an ACK now lets its second
+		 * write go without waiting out our delayed ACK (Linux re-arms it per read). */
+		(void)setsockopt(fd, IPPROTO_TCP, TCP_QUICKACK, &(int){ 1 }, sizeof(int));
 		if (k == 0)
 			return -1;
 		if (k < 0) {
@@ -421,14 +169,19 @@ read_full(int fd, unsigned char *b, size_t n, long parent)
 	return 0;
 }
 
+/* Length and payload in one write: two small writes meet Nagle's algorithm and the peer's
+ * delayed ACK, some 40 ms each (with TCP_NODELAY set too). */
 static int
 send_msg(int fd, const unsigned char *b, size_t n)
 {
-	unsigned char hdr[2] = { (unsigned char)(n >> 8), (unsigned char)n };
+	unsigned char msg[2 + MSG_MAX];
 
-	if (bb_write_all(fd, hdr, 2) != 0 || bb_write_all(fd, b, n) != 0)
+	if (n > MSG_MAX)
 		return -1;
-	return 0;
+	msg[0] = (unsigned char)(n >> 8);
+	msg[1] = (unsigned char)n;
+	memcpy(msg + 2, b, n);
+	return bb_write_all(fd, msg, n + 2) != 0 ? -1 : 0;
 }
 
 static int
@@ -436,7 +189,7 @@ connect_vpcd(const struct opts *o)
 {
 	struct addrinfo hints, *res, *ai;
 	char port[16];
-	int fd = -1, tries;
+	int fd = -1, tries, one = 1;
 
 	memset(&hints, 0, sizeof hints);
 	hints.ai_socktype = SOCK_STREAM;
@@ -449,7 +202,8 @@ connect_vpcd(const struct opts *o)
 			fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
 			if (fd < 0)
 				continue;
-			if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
+			if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0 &&
+			    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) == 0)
 				break;
 			close(fd);
 			fd = -1;
@@ -467,16 +221,15 @@ connect_vpcd(const struct opts *o)
 }
 
 static int
-run_card(const struct opts *o)
+run_card(const struct opts *o, struct eidcard *k)
 {
 	static unsigned char in[MSG_MAX], out[MSG_MAX];
-	struct card c = { o, 0, -1 };
 	int fd = connect_vpcd(o);
 
-	srand((unsigned)time(NULL) ^ (unsigned)getpid());
 	for (;;) {
 		unsigned char hdr[2];
-		size_t n, m;
+		size_t n;
+		long m;
 
 		if (read_full(fd, hdr, 2, o->parent) != 0)
 			break;
@@ -487,27 +240,36 @@ run_card(const struct opts *o)
 			if (o->verbose)
 				fprintf(stderr, "cardsim: control %u\n", in[0]);
 			if (in[0] == 0 || in[0] == 1 || in[0] == 2)
-				card_reset(&c);
-			else if (in[0] == 4 && send_msg(fd, o->atr, o->atr_len) != 0)
-				break;
+				eidcard_reset(k);
+			else if (in[0] == 4) {
+				const unsigned char *atr;
+				size_t alen = eidcard_atr(k, &atr);
+
+				if (eidcard_removed(k))
+					continue;
+				if (send_msg(fd, atr, alen) != 0)
+					break;
+			}
 			continue;
 		}
 		if (o->verbose)
 			hexdump(stderr, "cardsim: > ", in, n);
-		if (o->mute)
+		/* vpcd's length field is 16 bits: keep one byte of room below it. */
+		m = eidcard_apdu(k, in, n, out, 65535);
+		if (m == EIDCARD_MUTE)
 			continue;
-		if (o->garbage) {
-			m = 1 + (size_t)rand() % 32;
-			for (size_t i = 0; i < m; i++)
-				out[i] = (unsigned char)rand();
-		} else {
-			m = card_apdu(&c, in, n, out);
+		if (m == EIDCARD_REMOVED) {
+			if (o->verbose)
+				fputs("cardsim: removed\n", stderr);
+			close(fd);
+			/* Away for good: vpcd sees no card until another cardsim connects. */
+			while (o->parent <= 0 || kill((pid_t)o->parent, 0) == 0 || errno != ESRCH)
+				sleep(1);
+			return BB_OK;
 		}
-		if (o->truncate && m > 1)
-			m = 1;
 		if (o->verbose)
-			hexdump(stderr, "cardsim: < ", out, m);
-		if (send_msg(fd, out, m) != 0)
+			hexdump(stderr, "cardsim: < ", out, (size_t)m);
+		if (send_msg(fd, out, (size_t)m) != 0)
 			break;
 	}
 	/* vpcd closed the connection (pcscd ended) or the parent is gone: not an error. */
@@ -678,6 +440,12 @@ client(const char *reader, int wait, int print_atr, long timeout, char **apdus, 
 			status = BB_IOERR;
 			break;
 		}
+		/* vpcd answers nothing, successfully, when the card left during the command. */
+		if (rlen == 0) {
+			bb_warn("SCardTransmit: no answer (the card is gone)");
+			status = BB_IOERR;
+			break;
+		}
 		hexdump(stdout, "", resp, rlen);
 	}
 	alarm(0);
@@ -690,7 +458,10 @@ client(const char *reader, int wait, int print_atr, long timeout, char **apdus, 
 
 /* ---- options ---- */
 
-/* PROFILE_DIR/options: whitespace-separated words, prepended to argv. */
+/* PROFILE_DIR/options: whitespace-separated words, prepended to argv. *keep holds them
+ * (keep_len bytes), to be cleared and freed at the end: they may be secrets. */
+static size_t keep_len;
+
 static char **
 profile_args(const char *profile, int argc, char **argv, int *nargc, char **keep)
 {
@@ -711,6 +482,7 @@ profile_args(const char *profile, int argc, char **argv, int *nargc, char **keep
 	if (buf == NULL)
 		bb_die(BB_SOFTWARE, "out of memory");
 	buf[len] = '\0';
+	keep_len = len;
 	v = calloc((size_t)argc + len / 2 + 2, sizeof *v);
 	if (v == NULL)
 		bb_die(BB_SOFTWARE, "out of memory");
@@ -728,16 +500,17 @@ int
 main(int argc, char **argv)
 {
 	struct opts o;
-	const char *reader = NULL, *atr = default_atr;
+	struct eidcard_conf conf;
+	const char *reader = NULL;
 	int list = 0, is_client = 0, wait = 0, print_atr = 0, i, status;
 	long timeout = 10;
-	char **args = argv, *keep = NULL;
+	char **args = argv, *keep = NULL, err[512];
 
 	bb_init(argv[0]);
 	memset(&o, 0, sizeof o);
 	o.host = "127.0.0.1";
 	o.port = 0x8C7B;
-	o.pin_retries = 3;
+	eidcard_conf_init(&conf);
 	signal(SIGPIPE, SIG_IGN);
 	/* The profile is the last argument of a card run; its options come first. */
 	if (argc > 1 && argv[argc - 1][0] != '-') {
@@ -752,6 +525,7 @@ main(int argc, char **argv)
 	for (i = 1; i < argc && args[i][0] == '-'; i++) {
 		const char *a = args[i];
 		const char *v = i + 1 < argc ? args[i + 1] : NULL;
+		int arity;
 
 #define ARG() do { if (v == NULL) usage(); i++; } while (0)
 		if (strcmp(a, "--list-readers") == 0)
@@ -779,25 +553,16 @@ main(int argc, char **argv)
 		} else if (strcmp(a, "--parent") == 0) {
 			ARG();
 			o.parent = number(v, 1, 1L << 30);
-		} else if (strcmp(a, "--atr") == 0) {
-			ARG();
-			atr = v;
-		} else if (strcmp(a, "--pin-retries") == 0) {
-			ARG();
-			o.pin_retries = (int)number(v, 0, 15);
-		} else if (strcmp(a, "--blocked") == 0)
-			o.blocked = 1;
-		else if (strcmp(a, "--truncate-response") == 0)
-			o.truncate = 1;
-		else if (strcmp(a, "--garbage") == 0)
-			o.garbage = 1;
-		else if (strcmp(a, "--mute") == 0)
-			o.mute = 1;
-		else if (strcmp(a, "-v") == 0)
+		} else if (strcmp(a, "-v") == 0)
 			o.verbose = 1;
 		else if (strcmp(a, "--") == 0) {
 			i++;
 			break;
+		} else if ((arity = eidcard_conf_option_arity(a)) >= 0) {
+			if (arity)
+				ARG();
+			if (eidcard_conf_option(&conf, a, arity ? v : NULL, err, sizeof err) != 0)
+				bb_die(BB_USAGE, "%s", err);
 		} else
 			usage();
 #undef ARG
@@ -810,21 +575,26 @@ main(int argc, char **argv)
 			usage();
 		status = client(reader, wait, print_atr, timeout, args + i, argc - i);
 	} else {
-		long n;
+		struct eidcard *k;
 
 		if (i != argc - 1)
 			usage();
-		o.profile = args[i];
-		n = unhex(atr, o.atr, sizeof o.atr);
-		if (n < 2)
-			bb_die(BB_USAGE, "bad ATR: %s", atr);
-		o.atr_len = (size_t)n;
-		if (access(o.profile, R_OK | X_OK) != 0)
-			bb_die(BB_NOINPUT, "%s: %s", o.profile, strerror(errno));
-		status = run_card(&o);
+		if (access(args[i], R_OK | X_OK) != 0)
+			bb_die(BB_NOINPUT, "%s: %s", args[i], strerror(errno));
+		if (strlen(args[i]) >= sizeof conf.profile)
+			bb_die(BB_USAGE, "%s: path too long", args[i]);
+		strcpy(conf.profile, args[i]);
+		if ((k = eidcard_new(&conf, err, sizeof err)) == NULL)
+			bb_die(BB_NOINPUT, "%s", err);
+		/* The secrets are in the engine now; no copy stays here. */
+		explicit_bzero(&conf, sizeof conf);
+		status = run_card(&o, k);
+		eidcard_free(k);
 	}
 	if (args != argv)
 		free(args);
+	if (keep != NULL)
+		explicit_bzero(keep, keep_len);
 	free(keep);
 	return status;
 }

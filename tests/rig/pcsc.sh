@@ -8,7 +8,15 @@
 #                         PC/SC client the test starts talks to this pcscd, not the system's)
 #   card_insert PROFILE [CARDSIM OPTION...]
 #                         start cardsim with tests/rig/cards/PROFILE (or a profile directory)
-#                         and wait until pcscd sees the card; exports CARD_PID
+#                         and wait until pcscd sees the card; exports CARD_PID. With EID_PKI
+#                         set, cardsim gets --pki "$EID_PKI" (PACE, TA, CA, EF.CardSecurity).
+#                         Options: see cardsim.c (--pin-retries N --blocked --deactivated
+#                         --transport --no-extended --today D --expiry D --forged-security
+#                         --fault KIND[@N] --atr HEX --truncate-response --garbage --mute;
+#                         secrets --pin/--can/--puk better in PROFILE/options)
+#   eid_pki_for_test [DIR] make the eID test PKI (tests/rig/make-eid-pki) in DIR, default
+#                         $BB_BIN/eid-pki (shared by the tests: make-eid-pki is idempotent
+#                         and flock-safe) or $scratch/eid-pki without BB_BIN; exports EID_PKI
 #   card_remove           end cardsim; waits until pcscd sees the reader empty
 #   pcsc_stop             end the card and pcscd
 #   pcsc_for_test         all a test file needs: pcsc_start in $scratch/pcsc, stopped at exit
@@ -124,6 +132,9 @@ card_insert() {
 	esac
 	[ -d "$_prof" ] || { echo "card_insert: no profile $_prof" >&2; return 1; }
 	[ -z "${CARD_PID:-}" ] || card_remove
+	if [ -n "${EID_PKI:-}" ]; then
+		set -- --pki "$EID_PKI" "$@"
+	fi
 	"$CARDSIM" --port "$VPCD_PORT" --parent $$ "$@" "$_prof" \
 		< /dev/null >> "$PCSC_DIR/cardsim.log" 2>&1 &
 	CARD_PID=$!
@@ -156,6 +167,22 @@ pcsc_stop() {
 		_pcsc_watch=
 	fi
 	return 0
+}
+
+eid_pki_for_test() {
+	if [ $# -gt 0 ]; then
+		EID_PKI=$1
+	elif [ -n "${BB_BIN:-}" ]; then
+		EID_PKI=$BB_BIN/eid-pki
+	else
+		EID_PKI=$scratch/eid-pki
+	fi
+	sh "$PCSC_RIG/make-eid-pki" "$EID_PKI" > /dev/null || {
+		echo "eid_pki_for_test: make-eid-pki $EID_PKI failed" >&2
+		return 1
+	}
+	EID_PKI=$(cd "$EID_PKI" && pwd)
+	export EID_PKI
 }
 
 pcsc_for_test() {
