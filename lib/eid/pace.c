@@ -3,6 +3,7 @@
  * checks every length against what is left, so a hostile answer cannot make us read out
  * of bounds (and AddressSanitizer would see it if we did). */
 #include "eid/pace.h"
+#include "eid/tlv.h"
 #include "diag.h"
 #include "exit.h"
 
@@ -86,45 +87,6 @@ transmit(struct link *l, unsigned char cla, unsigned char ins, unsigned char p1,
 	return 0;
 }
 
-/* One BER-TLV at *pp before end: tags of up to 3 bytes, definite lengths of up to 3
- * bytes. 0 and *pp after it, or -1 when it does not fit. */
-static int
-tlv_next(const unsigned char **pp, const unsigned char *end, unsigned *tag,
-    const unsigned char **val, size_t *vlen)
-{
-	const unsigned char *p = *pp;
-	size_t len, i, nlen;
-
-	if (p >= end)
-		return -1;
-	*tag = *p++;
-	if ((*tag & 0x1F) == 0x1F) {
-		for (i = 0; ; i++) {
-			if (p >= end || i == 2)
-				return -1;
-			*tag = *tag << 8 | *p;
-			if (!(*p++ & 0x80))
-				break;
-		}
-	}
-	if (p >= end)
-		return -1;
-	len = *p++;
-	if (len & 0x80) {
-		nlen = len & 0x7F;
-		if (nlen == 0 || nlen > 3 || (size_t)(end - p) < nlen)
-			return -1;
-		for (len = 0, i = 0; i < nlen; i++)
-			len = len << 8 | *p++;
-	}
-	if ((size_t)(end - p) < len)
-		return -1;
-	*val = p;
-	*vlen = len;
-	*pp = p + len;
-	return 0;
-}
-
 /* Dynamic Authentication Data: exactly one 7C object filling the answer, holding
  * primitive objects 80..8F each at most once (others are skipped). val[t - 0x80]. */
 struct dad {
@@ -140,11 +102,11 @@ dad_parse(const unsigned char *data, size_t len, struct dad *d)
 	unsigned tag;
 
 	memset(d, 0, sizeof *d);
-	if (tlv_next(&p, end, &tag, &in, &vlen) != 0 || tag != 0x7C || p != end)
+	if (bb_tlv_next(&p, end, &tag, &in, &vlen) != 0 || tag != 0x7C || p != end)
 		return -1;
 	inend = in + vlen;
 	while (in < inend) {
-		if (tlv_next(&in, inend, &tag, &v, &vlen) != 0)
+		if (bb_tlv_next(&in, inend, &tag, &v, &vlen) != 0)
 			return -1;
 		if (tag >= 0x80 && tag <= 0x8F) {
 			if (d->val[tag - 0x80] != NULL)
@@ -154,24 +116,6 @@ dad_parse(const unsigned char *data, size_t len, struct dad *d)
 		}
 	}
 	return 0;
-}
-
-static size_t
-put_len(unsigned char *w, size_t len)
-{
-	if (len < 0x80) {
-		w[0] = (unsigned char)len;
-		return 1;
-	}
-	if (len < 0x100) {
-		w[0] = 0x81;
-		w[1] = (unsigned char)len;
-		return 2;
-	}
-	w[0] = 0x82;
-	w[1] = (unsigned char)(len >> 8);
-	w[2] = (unsigned char)len;
-	return 3;
 }
 
 static BUF_MEM *
@@ -213,9 +157,9 @@ general_authenticate(struct link *l, int i, unsigned tag, const BUF_MEM *in,
 		cmd[n++] = 0x00;
 	else {
 		size_t inner = 1 + (ilen < 0x80 ? 1 : ilen < 0x100 ? 2 : 3) + ilen;
-		n += put_len(cmd + n, inner);
+		n += bb_tlv_put_len(cmd + n, inner);
 		cmd[n++] = (unsigned char)tag;
-		n += put_len(cmd + n, ilen);
+		n += bb_tlv_put_len(cmd + n, ilen);
 		memcpy(cmd + n, in->data, ilen);
 		n += ilen;
 	}
@@ -253,7 +197,7 @@ general_authenticate(struct link *l, int i, unsigned tag, const BUF_MEM *in,
 /* MSE:Set AT: 80 protocol, 83 password reference, 7F4C CHAT. */
 static int
 mse_set_at(struct link *l, int protocol, int pwd_ref, const unsigned char *chat,
-    size_t chat_len, int *retries)
+    size_t chat_len, int flags, int *retries)
 {
 	const ASN1_OBJECT *o = OBJ_nid2obj(protocol);
 	unsigned char *cmd, *rdata;
@@ -287,13 +231,16 @@ mse_set_at(struct link *l, int protocol, int pwd_ref, const unsigned char *chat,
 	}
 	if ((sw & 0xFFF0) == 0x63C0) {
 		*retries = (int)(sw & 0x0F);
-		if (*retries >= 2)
+		if (*retries >= 2 || (*retries == 1 && (flags & BB_PACE_SUSPENDED_OK)))
 			return 0;
 		if (*retries == 1)
 			return bb_fail(l->e, BB_DOC_BLOCKED,
 			    "PACE: the PIN is suspended (1 retry left): PACE with the CAN first");
 		return bb_fail(l->e, BB_DOC_BLOCKED, "PACE: the password is blocked (0 retries left)");
 	}
+	if (sw == 0x6283)
+		return bb_fail(l->e, BB_DOC_BLOCKED,
+		    "PACE: the eID function of this card is switched off (6283)");
 	if (sw == 0x6982 || sw == 0x6983)
 		return bb_fail(l->e, BB_DOC_BLOCKED,
 		    "PACE: the card refuses the password (%04X: blocked or deactivated)", sw);
@@ -307,6 +254,7 @@ bb_pace_free(struct bb_pace *p)
 		return;
 	EAC_CTX_clear_free(p->ctx);
 	free(p->picc_pub);
+	free(p->ca_pub);
 	free(p);
 }
 
@@ -332,6 +280,15 @@ int
 bb_pace_establish(bb_apdu_fn fn, void *arg, const unsigned char *ef_cardaccess, size_t len,
     int pwd_ref, const char *secret, size_t secret_len, const unsigned char *chat,
     size_t chat_len, struct bb_pace **out, int *retries, struct bb_err *e)
+{
+	return bb_pace_run(fn, arg, ef_cardaccess, len, pwd_ref, secret, secret_len, chat,
+	    chat_len, 0, out, retries, e);
+}
+
+int
+bb_pace_run(bb_apdu_fn fn, void *arg, const unsigned char *ef_cardaccess, size_t len,
+    int pwd_ref, const char *secret, size_t secret_len, const unsigned char *chat,
+    size_t chat_len, int flags, struct bb_pace **out, int *retries, struct bb_err *e)
 {
 	struct link l = { fn, arg, e };
 	EAC_CTX *ctx = NULL;
@@ -363,7 +320,8 @@ bb_pace_establish(bb_apdu_fn fn, void *arg, const unsigned char *ef_cardaccess, 
 		rc = bb_fail(e, BB_SOFTWARE, "PACE: cannot encode the password");
 		goto done;
 	}
-	if ((rc = mse_set_at(&l, ctx->pace_ctx->protocol, pwd_ref, chat, chat_len, retries)) != 0)
+	if ((rc = mse_set_at(&l, ctx->pace_ctx->protocol, pwd_ref, chat, chat_len, flags,
+	    retries)) != 0)
 		goto done;
 
 	/* 1: the encrypted nonce (80). */

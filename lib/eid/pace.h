@@ -34,6 +34,8 @@ struct bb_pace {
 	size_t picc_pub_len;
 	char car[32];			/* 87: most recent CAR the card trusts, "" if none */
 	char car_prev[32];		/* 88: the previous one, "" if none */
+	unsigned char *ca_pub;		/* the chip's static CA key, after passive auth */
+	size_t ca_pub_len;
 };
 
 /* Runs MSE:Set AT (protocol OID from EF.CardAccess, password reference pwd_ref, optional
@@ -51,6 +53,13 @@ int bb_pace_establish(bb_apdu_fn fn, void *arg, const unsigned char *ef_cardacce
     size_t len, int pwd_ref, const char *secret, size_t secret_len,
     const unsigned char *chat, size_t chat_len, struct bb_pace **out, int *retries,
     struct bb_err *e);
+
+/* The same with flags: BB_PACE_SUSPENDED_OK goes on when MSE:Set AT says the PIN is
+ * suspended (63C1), for resuming it inside the channel of a PACE with the CAN. */
+#define BB_PACE_SUSPENDED_OK 1
+int bb_pace_run(bb_apdu_fn fn, void *arg, const unsigned char *ef_cardaccess, size_t len,
+    int pwd_ref, const char *secret, size_t secret_len, const unsigned char *chat,
+    size_t chat_len, int flags, struct bb_pace **out, int *retries, struct bb_err *e);
 
 /* Frees p and the EAC_CTX with its keys (cleared). NULL is fine. */
 void bb_pace_free(struct bb_pace *p);

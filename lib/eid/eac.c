@@ -1,0 +1,752 @@
+/* Passive authentication, Terminal Authentication v2, Chip Authentication v2 and reading
+ * files under secure messaging; see eac.h. OpenPACE does the cryptography and the
+ * certificate checks; we build the APDUs and check every answer. */
+#include "eid/eac.h"
+#include "eid/tlv.h"
+#include "diag.h"
+#include "exit.h"
+#include "files.h"
+#include "secmem.h"
+
+#include <eac/ca.h>
+#include <eac/cv_cert.h>
+#include <eac/eac.h>
+#include <eac/objects.h>
+#include <eac/ta.h>
+#include <openssl/bio.h>
+#include <openssl/buffer.h>
+#include <openssl/cms.h>
+#include <openssl/crypto.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/objects.h>
+#include <openssl/x509.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define CERT_MAX 4096
+#define KEY_MAX 4096
+
+static const unsigned char eid_aid[] = { 0xE8, 0x07, 0x04, 0x00, 0x7F, 0x00, 0x07, 0x03, 0x02 };
+
+static BUF_MEM *
+bufmem(const unsigned char *p, size_t len)
+{
+	BUF_MEM *b = BUF_MEM_new();
+
+	if (b == NULL || (len > 0 && !BUF_MEM_grow(b, len))) {
+		BUF_MEM_free(b);
+		return NULL;
+	}
+	if (len > 0)
+		memcpy(b->data, p, len);
+	b->length = len;
+	return b;
+}
+
+/* ---- the terminal's credentials ---------------------------------------------------- */
+
+/* A CV certificate's date (6 bytes, one digit each: YYMMDD) as YYYY-MM-DD and as a
+ * comparable number YYYYMMDD; -1 when malformed. */
+static long
+cvc_date(const ASN1_OCTET_STRING *d, char out[11])
+{
+	const unsigned char *v;
+	int i;
+
+	if (d == NULL || d->length != 6)
+		return -1;
+	v = d->data;
+	for (i = 0; i < 6; i++)
+		if (v[i] > 9)
+			return -1;
+	snprintf(out, 11, "20%c%c-%c%c-%c%c", '0' + v[0], '0' + v[1], '0' + v[2],
+	    '0' + v[3], '0' + v[4], '0' + v[5]);
+	return 20000000L + (v[0] * 10 + v[1]) * 10000L + (v[2] * 10 + v[3]) * 100L +
+	    v[4] * 10 + v[5];
+}
+
+static int
+copy_ref(char *dst, size_t room, const ASN1_UTF8STRING *s)
+{
+	int i;
+
+	if (s == NULL || s->length <= 0 || (size_t)s->length >= room)
+		return -1;
+	for (i = 0; i < s->length; i++)
+		if (s->data[i] < 0x20 || s->data[i] > 0x7E)
+			return -1;
+	memcpy(dst, s->data, (size_t)s->length);
+	dst[s->length] = '\0';
+	return 0;
+}
+
+/* Parses a CV certificate: CHR, CAR, validity (YYYYMMDD numbers), CHAT rights. */
+static int
+cvc_info(const unsigned char *der, size_t len, char chr[32], char car[32], long *from,
+    long *until, char until_s[11], unsigned char rights[5])
+{
+	const unsigned char *p = der;
+	CVC_CERT *c;
+	char from_s[11];
+	int rc = -1;
+
+	if (len > LONG_MAX || (c = CVC_d2i_CVC_CERT(NULL, &p, (long)len)) == NULL)
+		return -1;
+	if (p == der + len && c->body != NULL &&
+	    copy_ref(chr, 32, c->body->certificate_holder_reference) == 0 &&
+	    copy_ref(car, 32, c->body->certificate_authority_reference) == 0 &&
+	    (*from = cvc_date(c->body->certificate_effective_date, from_s)) > 0 &&
+	    (*until = cvc_date(c->body->certificate_expiration_date, until_s)) > 0) {
+		memset(rights, 0, 5);
+		if (c->body->chat != NULL && c->body->chat->relative_authorization != NULL &&
+		    c->body->chat->relative_authorization->length == 5)
+			memcpy(rights, c->body->chat->relative_authorization->data, 5);
+		rc = 0;
+	}
+	CVC_CERT_free(c);
+	ERR_clear_error();
+	return rc;
+}
+
+static int
+load(const char *what, const char *path, size_t max, char **buf, size_t *len,
+    struct bb_err *e)
+{
+	int rc;
+
+	if (path == NULL || *path == '\0')
+		return bb_fail(e, BB_CONFIG, "eid: no %s configured", what);
+	if ((rc = bb_read_file(path, max, buf, len, e)) != 0) {
+		bb_err_context(e, "eid: %s", what);
+		return rc == BB_DATAERR ? BB_CONFIG : rc;
+	}
+	return 0;
+}
+
+int
+bb_eac_terminal_load(struct bb_eac_terminal *t, const char *dv_path, const char *cert_path,
+    const char *key_path, time_t now, struct bb_err *e)
+{
+	struct bb_secret sec = { NULL, 0, 0 };
+	char *buf = NULL, dummy[32], until_s[11];
+	unsigned char dvrights[5];
+	size_t len;
+	long from, until, today;
+	struct tm tm;
+	int rc, fd;
+
+	memset(t, 0, sizeof *t);
+	if (key_path != NULL && strncmp(key_path, "pkcs11:", 7) == 0)
+		return bb_fail(e, BB_CONFIG,
+		    "eid: terminal_key: PKCS#11 tokens are not supported yet; give a file");
+	if ((rc = load("dv_cert", dv_path, CERT_MAX, &buf, &len, e)) != 0)
+		return rc;
+	t->dv = (unsigned char *)buf;
+	t->dv_len = len;
+	if ((rc = load("terminal_cert", cert_path, CERT_MAX, &buf, &len, e)) != 0)
+		goto fail;
+	t->cert = (unsigned char *)buf;
+	t->cert_len = len;
+	if (cvc_info(t->dv, t->dv_len, dummy, t->dv_car, &from, &until, until_s, dvrights) != 0) {
+		rc = bb_fail(e, BB_CONFIG, "%s: not a CV certificate", dv_path);
+		goto fail;
+	}
+	if (cvc_info(t->cert, t->cert_len, t->chr, t->car, &from, &until, t->expires,
+	    t->rights) != 0) {
+		rc = bb_fail(e, BB_CONFIG, "%s: not a CV certificate", cert_path);
+		goto fail;
+	}
+	if (strcmp(t->car, dummy) != 0) {
+		rc = bb_fail(e, BB_CONFIG, "eid: the terminal certificate %s is not issued by the DV %s",
+		    t->chr, dummy);
+		goto fail;
+	}
+	gmtime_r(&now, &tm);
+	today = (tm.tm_year + 1900) * 10000L + (tm.tm_mon + 1) * 100L + tm.tm_mday;
+	if (today > until || today < from) {
+		rc = bb_fail(e, BB_NOPERM, "eid: the terminal certificate %s %s %s", t->chr,
+		    today > until ? "expired on" : "is not valid before",
+		    today > until ? t->expires : "its effective date");
+		goto fail;
+	}
+	/* The key: straight into locked memory. */
+	if (key_path == NULL || *key_path == '\0') {
+		rc = bb_fail(e, BB_CONFIG, "eid: no terminal_key configured");
+		goto fail;
+	}
+	if ((fd = open(key_path, O_RDONLY | O_CLOEXEC)) < 0) {
+		rc = bb_fail(e, errno == ENOENT || errno == EACCES ? BB_NOINPUT : BB_IOERR,
+		    "%s: %s", key_path, strerror(errno));
+		goto fail;
+	}
+	if (bb_secret_alloc(&sec, KEY_MAX) != 0) {
+		close(fd);
+		rc = bb_fail(e, BB_SOFTWARE, "out of memory");
+		goto fail;
+	}
+	for (;;) {
+		ssize_t n = read(fd, sec.buf + sec.len, sec.cap - sec.len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			rc = bb_fail(e, BB_IOERR, "%s: %s", key_path, strerror(errno));
+			close(fd);
+			goto fail;
+		}
+		if (n == 0)
+			break;
+		sec.len += (size_t)n;
+		if (sec.len == sec.cap) {
+			rc = bb_fail(e, BB_CONFIG, "%s: not a PKCS#8 key (too long)", key_path);
+			close(fd);
+			goto fail;
+		}
+	}
+	close(fd);
+	if (sec.len == 0) {
+		rc = bb_fail(e, BB_CONFIG, "%s: empty key file", key_path);
+		goto fail;
+	}
+	t->key = sec.buf;
+	t->key_len = sec.len;
+	t->key_cap = sec.cap;
+	return 0;
+fail:
+	bb_secret_free(&sec);
+	bb_eac_terminal_free(t);
+	return rc;
+}
+
+void
+bb_eac_terminal_free(struct bb_eac_terminal *t)
+{
+	struct bb_secret sec;
+
+	free(t->dv);
+	free(t->cert);
+	if (t->key != NULL) {
+		sec.buf = t->key;
+		sec.len = t->key_len;
+		sec.cap = t->key_cap;
+		bb_secret_free(&sec);
+	}
+	memset(t, 0, sizeof *t);
+}
+
+/* ---- APDUs under the channel ----------------------------------------------------- */
+
+static int
+cmd(struct bb_sm *s, unsigned char cla, unsigned char ins, unsigned char p1, unsigned char p2,
+    const unsigned char *data, size_t dlen, size_t ne, unsigned char **out, size_t *outlen,
+    unsigned *sw, struct bb_err *e)
+{
+	const unsigned char hdr[4] = { cla, ins, p1, p2 };
+	unsigned char *dummy;
+	size_t dlen_out;
+
+	if (out == NULL) {
+		int rc = bb_sm_transmit(s, hdr, data, dlen, ne, &dummy, &dlen_out, sw, e);
+		free(dummy);
+		return rc;
+	}
+	return bb_sm_transmit(s, hdr, data, dlen, ne, out, outlen, sw, e);
+}
+
+/* The length of the TLV that starts buf (header and value), when the header is there;
+ * 0 when not enough of it is. */
+static size_t
+tlv_total(const unsigned char *b, size_t n)
+{
+	size_t i = 1, len, nlen, k;
+
+	if (n < 2)
+		return 0;
+	if ((b[0] & 0x1F) == 0x1F) {
+		while (i < n && i < 3 && (b[i] & 0x80))
+			i++;
+		i++;
+	}
+	if (i >= n)
+		return 0;
+	len = b[i++];
+	if (len & 0x80) {
+		nlen = len & 0x7F;
+		if (nlen == 0 || nlen > 3 || i + nlen > n)
+			return nlen == 0 || nlen > 3 ? (size_t)-1 : 0;
+		for (len = 0, k = 0; k < nlen; k++)
+			len = len << 8 | b[i++];
+	}
+	return i + len;
+}
+
+int
+bb_eac_read_sfi(struct bb_sm *s, unsigned sfi, size_t max, unsigned char **buf, size_t *len,
+    struct bb_err *e)
+{
+	unsigned char *out = NULL, *all = NULL;
+	size_t outlen, have = 0, total = 0, ne;
+	unsigned sw;
+	int rc, first = 1;
+
+	*buf = NULL;
+	*len = 0;
+	if (sfi == 0 || sfi > 30 || max == 0 || max > 32767)
+		return bb_fail(e, BB_SOFTWARE, "read: bad file");
+	for (;;) {
+		ne = s->ext ? 65536 : 0xDF;
+		if (first)
+			rc = cmd(s, 0x00, 0xB0, (unsigned char)(0x80 | sfi), 0x00, NULL, 0, ne,
+			    &out, &outlen, &sw, e);
+		else
+			rc = cmd(s, 0x00, 0xB0, (unsigned char)(have >> 8), (unsigned char)have,
+			    NULL, 0, ne, &out, &outlen, &sw, e);
+		if (rc != 0)
+			goto fail;
+		if (sw == 0x6700 && s->ext) {
+			/* No extended length after all: again in short pieces. */
+			free(out);
+			s->ext = 0;
+			continue;
+		}
+		if (sw == 0x6A82 && first) {
+			rc = bb_fail(e, BB_NOINPUT, "the card has no file %u", sfi);
+			goto fail;
+		}
+		if (sw == 0x6982) {
+			rc = bb_fail(e, BB_NOPERM, "the card refuses reading file %u", sfi);
+			goto fail;
+		}
+		if (sw != 0x9000 && sw != 0x6282 && !(sw == 0x6B00 && !first)) {
+			rc = bb_fail(e, BB_PROTOCOL, "reading file %u: the card answered %04X",
+			    sfi, sw);
+			goto fail;
+		}
+		if (outlen > max - have) {
+			rc = bb_fail(e, BB_PROTOCOL, "file %u is longer than %zu bytes", sfi, max);
+			goto fail;
+		}
+		if (all == NULL && (all = malloc(max)) == NULL) {
+			rc = bb_fail(e, BB_SOFTWARE, "out of memory");
+			goto fail;
+		}
+		if (outlen > 0)
+			memcpy(all + have, out, outlen);
+		have += outlen;
+		if (out != NULL)
+			OPENSSL_clear_free(out, outlen);
+		out = NULL;
+		first = 0;
+		if (total == 0) {
+			total = tlv_total(all, have);
+			if (total == (size_t)-1 || total > max) {
+				rc = bb_fail(e, BB_PROTOCOL, "file %u: malformed or too long", sfi);
+				goto fail;
+			}
+		}
+		if (total != 0 && have >= total) {
+			if (have > total) {
+				rc = bb_fail(e, BB_PROTOCOL, "file %u: data after its end", sfi);
+				goto fail;
+			}
+			break;
+		}
+		if (sw != 0x9000 || outlen == 0) {
+			rc = bb_fail(e, BB_PROTOCOL, "file %u ends before its length says", sfi);
+			goto fail;
+		}
+	}
+	*buf = all;
+	*len = have;
+	return 0;
+fail:
+	if (out != NULL)
+		OPENSSL_clear_free(out, outlen);
+	if (all != NULL)
+		OPENSSL_clear_free(all, max);
+	return rc;
+}
+
+/* ---- passive authentication ------------------------------------------------------- */
+
+static void
+signer_subject(const unsigned char *cs, size_t len, char *out, size_t room)
+{
+	const unsigned char *p = cs;
+	CMS_ContentInfo *cms;
+	STACK_OF(X509) *certs;
+	BIO *b;
+	long n;
+
+	out[0] = '\0';
+	if (len > LONG_MAX || (cms = d2i_CMS_ContentInfo(NULL, &p, (long)len)) == NULL)
+		return;
+	certs = CMS_get1_certs(cms);
+	if (certs != NULL && sk_X509_num(certs) > 0 && (b = BIO_new(BIO_s_mem())) != NULL) {
+		if (X509_NAME_print_ex(b, X509_get_subject_name(sk_X509_value(certs, 0)), 0,
+		    XN_FLAG_RFC2253) >= 0 && (n = BIO_read(b, out, (int)room - 1)) > 0)
+			out[n] = '\0';
+		BIO_free(b);
+	}
+	sk_X509_pop_free(certs, X509_free);
+	CMS_ContentInfo_free(cms);
+	ERR_clear_error();
+}
+
+int
+bb_eac_passive_auth(struct bb_pace *p, const unsigned char *cs, size_t len,
+    const char *csca_dir, char *signer, size_t room, struct bb_err *e)
+{
+	const unsigned char *q = cs;
+	CMS_ContentInfo *cms = NULL;
+	BUF_MEM *pub;
+
+	signer[0] = '\0';
+	if (len > LONG_MAX || (cms = d2i_CMS_ContentInfo(NULL, &q, (long)len)) == NULL ||
+	    q != cs + len) {
+		if (cms != NULL)
+			CMS_ContentInfo_free(cms);
+		ERR_clear_error();
+		return bb_fail(e, BB_PROTOCOL, "passive authentication: EF.CardSecurity is malformed");
+	}
+	CMS_ContentInfo_free(cms);
+	if (csca_dir == NULL || *csca_dir == '\0')
+		return bb_fail(e, BB_CONFIG, "eid: no csca_dir configured");
+	EAC_set_x509_default_dir(csca_dir);
+	/* OpenPACE verifies the CMS signature, the document signer's chain to a CSCA of the
+	 * directory and takes the chip's public key from the signed SecurityInfos. */
+	if (!EAC_CTX_init_ef_cardsecurity(cs, len, p->ctx)) {
+		ERR_clear_error();
+		return bb_fail(e, BB_NOPERM,
+		    "passive authentication failed: the card's security object is not signed by a trusted document signer");
+	}
+	if ((pub = CA_get_pubkey(p->ctx, cs, len)) == NULL) {
+		ERR_clear_error();
+		return bb_fail(e, BB_NOPERM,
+		    "passive authentication failed: no chip authentication key");
+	}
+	free(p->ca_pub);
+	if ((p->ca_pub = malloc(pub->length)) == NULL) {
+		BUF_MEM_free(pub);
+		return bb_fail(e, BB_SOFTWARE, "out of memory");
+	}
+	memcpy(p->ca_pub, pub->data, pub->length);
+	p->ca_pub_len = pub->length;
+	BUF_MEM_free(pub);
+	signer_subject(cs, len, signer, room);
+	return 0;
+}
+
+/* ---- Terminal Authentication ------------------------------------------------------ */
+
+static int
+read_cvca(const char *dir, const char *chr, unsigned char **buf, size_t *len,
+    struct bb_err *e)
+{
+	char path[PATH_MAX], *b;
+	size_t i;
+	int rc;
+
+	for (i = 0; chr[i] != '\0'; i++)
+		if (chr[i] == '/' || chr[i] == '.')
+			return bb_fail(e, BB_PROTOCOL, "the card names a malformed CVCA");
+	if (dir == NULL || *dir == '\0')
+		return bb_fail(e, BB_CONFIG, "eid: no cvca_dir configured");
+	if ((size_t)snprintf(path, sizeof path, "%s/%s", dir, chr) >= sizeof path)
+		return bb_fail(e, BB_CONFIG, "eid: cvca_dir: path too long");
+	if ((rc = bb_read_file(path, CERT_MAX, &b, len, e)) != 0)
+		return bb_fail(e, BB_CONFIG,
+		    "eid: the card trusts the CVCA %s, which is not in %s", chr, dir);
+	*buf = (unsigned char *)b;
+	return 0;
+}
+
+/* The certificate's content without its 7F21 wrapper. */
+static int
+cert_content(const unsigned char *der, size_t len, const unsigned char **v, size_t *vlen)
+{
+	const unsigned char *p = der;
+	unsigned tag;
+
+	if (bb_tlv_next(&p, der + len, &tag, v, vlen) != 0 || tag != 0x7F21 || p != der + len)
+		return -1;
+	return 0;
+}
+
+static int
+verify_cert(struct bb_sm *s, const char *car, const unsigned char *cert, size_t len,
+    const char *chr, struct bb_err *e)
+{
+	unsigned char dst[40];
+	const unsigned char *v;
+	size_t vlen, n;
+	unsigned sw;
+	int rc;
+
+	n = bb_tlv_put(dst, 0x83, (const unsigned char *)car, strlen(car));
+	if ((rc = cmd(s, 0x00, 0x22, 0x81, 0xB6, dst, n, 0, NULL, NULL, &sw, e)) != 0)
+		return rc;
+	if (sw == 0x6A88)
+		return bb_fail(e, BB_NOPERM,
+		    "terminal authentication: the card does not know the CA %s (6A88)", car);
+	if (sw != 0x9000)
+		return bb_fail(e, BB_PROTOCOL, "terminal authentication: MSE:Set DST: the card answered %04X",
+		    sw);
+	if (cert_content(cert, len, &v, &vlen) != 0)
+		return bb_fail(e, BB_CONFIG, "eid: the certificate %s is malformed", chr);
+	if ((rc = cmd(s, 0x00, 0x2A, 0x00, 0xBE, v, vlen, 0, NULL, NULL, &sw, e)) != 0)
+		return rc;
+	if (sw == 0x6300 || sw == 0x6A80 || sw == 0x6982 || sw == 0x6985)
+		return bb_fail(e, BB_NOPERM,
+		    "terminal authentication: the card refuses the certificate %s (%04X)", chr, sw);
+	if (sw != 0x9000)
+		return bb_fail(e, BB_PROTOCOL,
+		    "terminal authentication: PSO:Verify Certificate: the card answered %04X", sw);
+	return 0;
+}
+
+int
+bb_eac_ta(struct bb_sm *s, struct bb_pace *p, const struct bb_eac_terminal *t,
+    const char *cvca_dir, struct bb_err *e)
+{
+	EAC_CTX *ctx = p->ctx;
+	unsigned char *cvca = NULL, *nonce = NULL, *at = NULL;
+	size_t cvca_len = 0, nlen = 0, n = 0, olen;
+	BUF_MEM *eph = NULL, *comp = NULL, *nb = NULL, *sig = NULL, *picc = NULL, *idpicc = NULL;
+	const ASN1_OBJECT *o;
+	const char *car = p->car[0] != '\0' ? p->car : t->dv_car;
+	const unsigned char *kp;
+	EVP_PKEY *key;
+	unsigned sw;
+	int rc;
+
+	if (strcmp(car, t->dv_car) != 0)
+		return bb_fail(e, BB_NOPERM,
+		    "terminal authentication: the card trusts the CVCA %s, the terminal's chain starts at %s",
+		    car, t->dv_car);
+	if ((rc = read_cvca(cvca_dir, car, &cvca, &cvca_len, e)) != 0)
+		return rc;
+	/* The key is set only after the chain is imported: OpenPACE writes each imported
+	 * certificate's public key into the context's key, which OpenSSL 3 then refuses as a
+	 * key pair that does not match (the DV's public key, our private key). */
+	if (!EAC_CTX_init_ta(ctx, NULL, 0, cvca, cvca_len)) {
+		rc = bb_fail(e, BB_CONFIG, "eid: the CVCA %s is unusable", car);
+		goto done;
+	}
+	/* OpenPACE checks the chain on our side too: a broken chain never reaches the card. */
+	if (!TA_STEP2_import_certificate(ctx, t->dv, t->dv_len) ||
+	    !TA_STEP2_import_certificate(ctx, t->cert, t->cert_len)) {
+		rc = bb_fail(e, BB_NOPERM,
+		    "terminal authentication: the terminal's chain does not verify under %s", car);
+		goto done;
+	}
+	kp = t->key;
+	if (t->key_len > LONG_MAX ||
+	    (key = d2i_AutoPrivateKey(NULL, &kp, (long)t->key_len)) == NULL) {
+		rc = bb_fail(e, BB_CONFIG, "eid: the terminal key is not a PKCS#8 private key");
+		goto done;
+	}
+	EVP_PKEY_free(ctx->ta_ctx->priv_key);
+	ctx->ta_ctx->priv_key = key;
+	if ((rc = verify_cert(s, car, t->dv, t->dv_len, "DV", e)) != 0 ||
+	    (rc = verify_cert(s, t->car, t->cert, t->cert_len, t->chr, e)) != 0)
+		goto done;
+
+	/* The ephemeral key is for CA (its domain parameters). */
+	if ((eph = TA_STEP3_generate_ephemeral_key(ctx)) == NULL) {
+		rc = bb_fail(e, BB_SOFTWARE, "terminal authentication: no ephemeral key");
+		goto done;
+	}
+	/* OpenPACE answers the key already compressed (Comp() of TR-03110 part 3 A.2.2.3:
+	 * the x coordinate), as ID_PCD for MSE:Set AT (91) and for the signature. */
+	if ((comp = bufmem((unsigned char *)eph->data, eph->length)) == NULL) {
+		rc = bb_fail(e, BB_SOFTWARE, "out of memory");
+		goto done;
+	}
+	o = OBJ_nid2obj(ctx->ta_ctx->protocol);
+	if (o == NULL || (olen = OBJ_length(o)) == 0 || olen > 32 || comp->length > 128) {
+		rc = bb_fail(e, BB_SOFTWARE, "terminal authentication: no protocol");
+		goto done;
+	}
+	if ((at = malloc(olen + strlen(t->chr) + comp->length + 16)) == NULL) {
+		rc = bb_fail(e, BB_SOFTWARE, "out of memory");
+		goto done;
+	}
+	n = bb_tlv_put(at, 0x80, OBJ_get0_data(o), olen);
+	n += bb_tlv_put(at + n, 0x83, (const unsigned char *)t->chr, strlen(t->chr));
+	n += bb_tlv_put(at + n, 0x91, (const unsigned char *)comp->data, comp->length);
+	if ((rc = cmd(s, 0x00, 0x22, 0x81, 0xA4, at, n, 0, NULL, NULL, &sw, e)) != 0)
+		goto done;
+	if (sw != 0x9000) {
+		rc = bb_fail(e, BB_PROTOCOL, "terminal authentication: MSE:Set AT: the card answered %04X",
+		    sw);
+		goto done;
+	}
+	if ((rc = cmd(s, 0x00, 0x84, 0x00, 0x00, NULL, 0, 8, &nonce, &nlen, &sw, e)) != 0)
+		goto done;
+	if (sw != 0x9000 || nlen != 8) {
+		rc = bb_fail(e, BB_PROTOCOL, "terminal authentication: GET CHALLENGE: %04X, %zu bytes",
+		    sw, nlen);
+		goto done;
+	}
+	/* Signed: ID_PICC (the card's PACE key, compressed), the nonce, our compressed key. */
+	if ((nb = bufmem(nonce, nlen)) == NULL || !TA_STEP4_set_nonce(ctx, nb) ||
+	    (picc = bufmem(p->picc_pub, p->picc_pub_len)) == NULL ||
+	    (idpicc = EAC_Comp(ctx, EAC_ID_PACE, picc)) == NULL ||
+	    (sig = TA_STEP5_sign(ctx, eph, idpicc, NULL)) == NULL) {
+		rc = bb_fail(e, BB_SOFTWARE, "terminal authentication: cannot sign");
+		goto done;
+	}
+	if ((rc = cmd(s, 0x00, 0x82, 0x00, 0x00, (unsigned char *)sig->data, sig->length, 0,
+	    NULL, NULL, &sw, e)) != 0)
+		goto done;
+	if (sw == 0x6300 || sw == 0x6982) {
+		rc = bb_fail(e, BB_NOPERM,
+		    "terminal authentication: the card rejects the terminal's signature (%04X)", sw);
+		goto done;
+	}
+	if (sw != 0x9000) {
+		rc = bb_fail(e, BB_PROTOCOL,
+		    "terminal authentication: EXTERNAL AUTHENTICATE: the card answered %04X", sw);
+		goto done;
+	}
+	rc = 0;
+done:
+	ERR_clear_error();
+	free(cvca);
+	free(nonce);
+	free(at);
+	BUF_MEM_free(eph);
+	BUF_MEM_free(comp);
+	BUF_MEM_free(nb);
+	BUF_MEM_free(sig);
+	BUF_MEM_free(picc);
+	BUF_MEM_free(idpicc);
+	return rc;
+}
+
+/* ---- Chip Authentication ---------------------------------------------------------- */
+
+int
+bb_eac_ca(struct bb_sm *s, struct bb_pace *p, struct bb_err *e)
+{
+	EAC_CTX *ctx = p->ctx;
+	unsigned char at[64], *ga = NULL, *out = NULL, id;
+	const unsigned char *q, *in, *inend, *v, *nv = NULL, *tv = NULL;
+	size_t n = 0, olen, outlen = 0, vlen, nlen = 0, tlen = 0, glen;
+	BUF_MEM *eph = NULL, *pub = NULL, *nb = NULL, *tb = NULL;
+	const ASN1_OBJECT *o;
+	unsigned sw, tag;
+	int rc;
+
+	if (ctx->ca_ctx == NULL || p->ca_pub == NULL)
+		return bb_fail(e, BB_SOFTWARE, "chip authentication before passive authentication");
+	o = OBJ_nid2obj(ctx->ca_ctx->protocol);
+	if (o == NULL || (olen = OBJ_length(o)) == 0 || olen > 32)
+		return bb_fail(e, BB_PROTOCOL, "chip authentication: no protocol");
+	n = bb_tlv_put(at, 0x80, OBJ_get0_data(o), olen);
+	if (ctx->ca_ctx->id >= 0 && ctx->ca_ctx->id < 256) {
+		id = (unsigned char)ctx->ca_ctx->id;
+		n += bb_tlv_put(at + n, 0x84, &id, 1);
+	}
+	if ((rc = cmd(s, 0x00, 0x22, 0x41, 0xA4, at, n, 0, NULL, NULL, &sw, e)) != 0)
+		return rc;
+	if (sw != 0x9000)
+		return bb_fail(e, BB_PROTOCOL, "chip authentication: MSE:Set AT: the card answered %04X",
+		    sw);
+	if ((eph = CA_STEP2_get_eph_pubkey(ctx)) == NULL || eph->length > 512) {
+		rc = bb_fail(e, BB_SOFTWARE, "chip authentication: no ephemeral key");
+		goto done;
+	}
+	if ((ga = malloc(eph->length + 16)) == NULL) {
+		rc = bb_fail(e, BB_SOFTWARE, "out of memory");
+		goto done;
+	}
+	glen = bb_tlv_put(ga + 4, 0x80, (const unsigned char *)eph->data, eph->length);
+	/* 7C around it */
+	ga[0] = 0x7C;
+	n = 1 + bb_tlv_put_len(ga + 1, glen);
+	memmove(ga + n, ga + 4, glen);
+	if ((rc = cmd(s, 0x00, 0x86, 0x00, 0x00, ga, n + glen, 256, &out, &outlen, &sw, e)) != 0)
+		goto done;
+	if (sw != 0x9000) {
+		rc = bb_fail(e, BB_PROTOCOL, "chip authentication: the card answered %04X", sw);
+		goto done;
+	}
+	q = out;
+	if (bb_tlv_next(&q, out + outlen, &tag, &in, &vlen) != 0 || tag != 0x7C ||
+	    q != out + outlen) {
+		rc = bb_fail(e, BB_PROTOCOL, "chip authentication: malformed answer");
+		goto done;
+	}
+	inend = in + vlen;
+	while (in < inend) {
+		if (bb_tlv_next(&in, inend, &tag, &v, &vlen) != 0) {
+			rc = bb_fail(e, BB_PROTOCOL, "chip authentication: malformed answer");
+			goto done;
+		}
+		if (tag == 0x81 && nv == NULL) {
+			nv = v;
+			nlen = vlen;
+		} else if (tag == 0x82 && tv == NULL) {
+			tv = v;
+			tlen = vlen;
+		}
+	}
+	if (nv == NULL || tv == NULL || nlen == 0 || tlen == 0) {
+		rc = bb_fail(e, BB_PROTOCOL, "chip authentication: no nonce or token");
+		goto done;
+	}
+	if ((pub = bufmem(p->ca_pub, p->ca_pub_len)) == NULL || (nb = bufmem(nv, nlen)) == NULL ||
+	    (tb = bufmem(tv, tlen)) == NULL) {
+		rc = bb_fail(e, BB_SOFTWARE, "out of memory");
+		goto done;
+	}
+	if (!CA_STEP4_compute_shared_secret(ctx, pub)) {
+		rc = bb_fail(e, BB_PROTOCOL, "chip authentication: the chip's key is unusable");
+		goto done;
+	}
+	if (!CA_STEP6_derive_keys(ctx, nb, tb)) {
+		rc = bb_fail(e, BB_PROTOCOL,
+		    "chip authentication failed: the card's token does not verify (not a genuine chip)");
+		goto done;
+	}
+	if (!EAC_CTX_set_encryption_ctx(ctx, EAC_ID_CA)) {
+		rc = bb_fail(e, BB_SOFTWARE, "chip authentication: cannot switch keys");
+		goto done;
+	}
+	rc = 0;
+done:
+	if (rc != 0)
+		s->broken = 1;	/* half switched keys are no channel */
+	ERR_clear_error();
+	free(ga);
+	free(out);
+	BUF_MEM_free(eph);
+	BUF_MEM_free(pub);
+	BUF_MEM_free(nb);
+	BUF_MEM_free(tb);
+	return rc;
+}
+
+int
+bb_eac_select_eid(struct bb_sm *s, struct bb_err *e)
+{
+	unsigned sw;
+	int rc;
+
+	if ((rc = cmd(s, 0x00, 0xA4, 0x04, 0x0C, eid_aid, sizeof eid_aid, 0, NULL, NULL, &sw,
+	    e)) != 0)
+		return rc;
+	if (sw == 0x6A82)
+		return bb_fail(e, BB_PROTOCOL, "the card has no eID application");
+	if (sw != 0x9000)
+		return bb_fail(e, BB_PROTOCOL, "selecting the eID application: the card answered %04X",
+		    sw);
+	return 0;
+}

