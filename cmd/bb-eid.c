@@ -1,14 +1,26 @@
-/* bb-eid: the German ID card over PC/SC. This first part lists readers, waits for a card
- * and tells what the card is without any secret; reading the data (PACE, TA, CA) and PIN
- * management follow. */
+/* bb-eid: the German ID card over PC/SC. Lists readers, waits for a card, tells what the
+ * card is without a secret (info), reads the personal data with PACE, Terminal and Chip
+ * Authentication and passive authentication into a case (read), and manages the PIN
+ * (pin-change, pin-unblock, pin-resume). */
 #include "cli.h"
 #include "config.h"
 #include "diag.h"
 #include "exit.h"
 #include "log.h"
+#include "case.h"
 #include "eid/card.h"
+#include "eid/dg.h"
+#include "eid/eac.h"
+#include "eid/pace.h"
 #include "eid/pcsc.h"
+#include "eid/sm.h"
+#include "secmem.h"
 
+#include <openssl/crypto.h>
+#include <syslog.h>
+#include <time.h>
+
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +31,12 @@ static const char usage_text[] =
     "usage: bb-eid [-c CONFIG] [-v|-q] readers [--format text|json]\n"
     "       bb-eid [-c CONFIG] wait [--reader NAME] [--timeout SECONDS]\n"
     "       bb-eid [-c CONFIG] info [--reader NAME] [--format text|json]\n"
+    "       bb-eid [-c CONFIG] read [--reader NAME] [--pin-fd N | --can-fd N]\n"
+    "              [--fields LIST] [--service NAME] [--new] [-o OUT] [--trace] [--stats]\n"
+    "              [CASE]\n"
+    "       bb-eid [-c CONFIG] pin-change [--reader NAME] [--pin-fd N] [--new-pin-fd N]\n"
+    "       bb-eid [-c CONFIG] pin-unblock [--reader NAME] [--puk-fd N]\n"
+    "       bb-eid [-c CONFIG] pin-resume [--reader NAME] [--can-fd N] [--pin-fd N]\n"
     "       bb-eid --help | --version\n";
 
 static void __attribute__((noreturn))
@@ -50,26 +68,50 @@ emit(json_t *j)
 }
 
 struct opts {
-	const char *reader, *format;
+	const char *reader, *format, *fields, *service, *out;
 	long timeout;
+	int pin_fd, can_fd, puk_fd, new_pin_fd, fresh, trace, stats;
+	const char *file;
 };
 
+static int
+fd_arg(const char *s, const char *what)
+{
+	char *end;
+	long n = strtol(s, &end, 10);
+
+	if (*end != '\0' || n < 0 || n > 1024 || end == s)
+		bb_die(BB_USAGE, "%s: expected a file descriptor number", what);
+	return (int)n;
+}
+
 static void
-parse(int argc, char **argv, struct opts *o)
+parse(int argc, char **argv, const char *cmd, struct opts *o)
 {
 	static const struct option lo[] = {
 		{ "reader", required_argument, NULL, 'r' },
 		{ "format", required_argument, NULL, 'f' },
 		{ "timeout", required_argument, NULL, 't' },
+		{ "pin-fd", required_argument, NULL, 'P' },
+		{ "can-fd", required_argument, NULL, 'C' },
+		{ "puk-fd", required_argument, NULL, 'K' },
+		{ "new-pin-fd", required_argument, NULL, 'N' },
+		{ "fields", required_argument, NULL, 'F' },
+		{ "service", required_argument, NULL, 'S' },
+		{ "new", no_argument, NULL, 'n' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "trace", no_argument, NULL, 'T' },
+		{ "stats", no_argument, NULL, 's' },
 		{ NULL, 0, NULL, 0 },
 	};
 	char *end;
-	int c;
+	int c, reading = strcmp(cmd, "read") == 0;
 
-	o->reader = NULL;
+	memset(o, 0, sizeof *o);
 	o->format = isatty(1) ? "text" : "json";
 	o->timeout = -1;
-	while ((c = getopt_long(argc, argv, "r:f:t:", lo, NULL)) != -1) {
+	o->pin_fd = o->can_fd = o->puk_fd = o->new_pin_fd = -1;
+	while ((c = getopt_long(argc, argv, "r:f:t:o:", lo, NULL)) != -1) {
 		switch (c) {
 		case 'r': o->reader = optarg; break;
 		case 'f': o->format = optarg; break;
@@ -78,11 +120,572 @@ parse(int argc, char **argv, struct opts *o)
 			if (*end != '\0' || o->timeout < 0 || o->timeout > 86400)
 				bb_die(BB_USAGE, "--timeout: expected seconds");
 			break;
+		case 'P': o->pin_fd = fd_arg(optarg, "--pin-fd"); break;
+		case 'C': o->can_fd = fd_arg(optarg, "--can-fd"); break;
+		case 'K': o->puk_fd = fd_arg(optarg, "--puk-fd"); break;
+		case 'N': o->new_pin_fd = fd_arg(optarg, "--new-pin-fd"); break;
+		case 'F': o->fields = optarg; break;
+		case 'S': o->service = optarg; break;
+		case 'n': o->fresh = 1; break;
+		case 'o': o->out = optarg; break;
+		case 'T': o->trace = 1; break;
+		case 's': o->stats = 1; break;
 		default: usage(BB_USAGE);
 		}
 	}
+	if (reading && optind == argc - 1)
+		o->file = argv[optind++];
 	if (optind != argc || (strcmp(o->format, "text") && strcmp(o->format, "json")))
 		usage(BB_USAGE);
+	if (reading && o->pin_fd >= 0 && o->can_fd >= 0)
+		bb_die(BB_USAGE, "--pin-fd and --can-fd exclude each other");
+	if (o->fresh && o->file != NULL)
+		bb_die(BB_USAGE, "--new and a CASE file exclude each other");
+}
+
+/* ---- the transport: counting, tracing ------------------------------------------- */
+
+/* Per protocol step: APDUs, bytes each way, time (for -v and the benchmark). */
+enum step { ST_PACE, ST_TA, ST_CA, ST_READ, ST_N };
+static const char *const step_names[ST_N] = { "pace", "ta", "ca", "read" };
+
+struct io {
+	struct bb_pcsc *p;
+	int trace, stats;
+	enum step step;
+	unsigned long apdus[ST_N], out[ST_N], in[ST_N];
+	struct timespec t0;
+	double ms[ST_N];
+};
+
+static double
+now_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return t.tv_sec * 1e3 + t.tv_nsec / 1e6;
+}
+
+static double step_start;
+
+static void
+step(struct io *io, enum step st)
+{
+	double t = now_ms();
+
+	io->ms[io->step] += t - step_start;
+	step_start = t;
+	io->step = st;
+}
+
+/* The wire: only the header, the lengths and the status word are traced, never data
+ * (it holds keys, the new PIN, personal data). */
+static int
+io_apdu(void *arg, const unsigned char *apdu, size_t len, unsigned char *resp, size_t *rlen,
+    struct bb_err *e)
+{
+	struct io *io = arg;
+	int rc;
+
+	io->apdus[io->step]++;
+	io->out[io->step] += len;
+	if (io->trace && len >= 4)
+		fprintf(stderr, "%s: trace: > %02X %02X %02X %02X, %zu bytes\n", bb_progname,
+		    apdu[0], apdu[1], apdu[2], apdu[3], len);
+	rc = bb_pcsc_transmit(io->p, apdu, len, resp, rlen, e);
+	if (rc == 0) {
+		io->in[io->step] += *rlen;
+		if (io->trace)
+			fprintf(stderr, "%s: trace: < %zu bytes, %02X%02X\n", bb_progname, *rlen,
+			    resp[*rlen - 2], resp[*rlen - 1]);
+	}
+	return rc;
+}
+
+/* Inside the channel: the plain command's header and lengths; its data only for
+ * commands that carry neither secrets nor personal data (SELECT, MSE, certificates). */
+static void
+sm_trace(void *arg, const unsigned char hdr[4], const unsigned char *data, size_t len,
+    size_t ne, unsigned sw)
+{
+	char buf[2 * 64 + 1];
+	int show = hdr[1] == 0xA4 || hdr[1] == 0x22;
+
+	(void)arg;
+	if (sw == 0) {
+		buf[0] = '\0';
+		if (show && len <= 64)
+			hex(data, len, buf);
+		fprintf(stderr, "%s: trace: SM > %02X %02X %02X %02X, %zu bytes%s%s, Ne %zu\n",
+		    bb_progname, hdr[0], hdr[1], hdr[2], hdr[3], len, buf[0] ? " " : "",
+		    buf[0] ? buf : (len ? " (blanked)" : ""), ne);
+	} else
+		fprintf(stderr, "%s: trace: SM < %zu bytes%s, %04X\n", bb_progname, len,
+		    len ? " (blanked)" : "", sw);
+}
+
+static void
+stats(const struct io *io)
+{
+	int i;
+
+	for (i = 0; i < ST_N; i++)
+		if (io->apdus[i] > 0)
+			bb_log_n(LOG_DEBUG, "eid.step", NULL, "apdus", io->apdus[i]);
+	if (!io->stats)
+		return;
+	/* Counts and times, never data: for comparing with other eID clients. */
+	for (i = 0; i < ST_N; i++)
+		fprintf(stderr, "%s: stats: %s %lu apdus %lu out %lu in %.3f ms\n", bb_progname,
+		    step_names[i], io->apdus[i], io->out[i], io->in[i], io->ms[i]);
+}
+
+/* OpenPACE reports its failures on stderr from inside the library ("[ERROR] (file:line)
+ * ..." and OpenSSL's error queue): no data, but not the one line a kiosk script shows.
+ * While it works, stderr goes to /dev/null unless -v asked for everything. */
+static int quiet_fd = -1, verbose;
+
+static void
+quiet(int on)
+{
+	int null;
+
+	if (verbose)
+		return;
+	if (on && quiet_fd < 0) {
+		fflush(stderr);
+		if ((quiet_fd = dup(2)) >= 0 && (null = open("/dev/null", O_WRONLY | O_CLOEXEC)) >= 0) {
+			dup2(null, 2);
+			close(null);
+		}
+	} else if (!on && quiet_fd >= 0) {
+		dup2(quiet_fd, 2);
+		close(quiet_fd);
+		quiet_fd = -1;
+	}
+}
+
+/* ---- secrets ----------------------------------------------------------------------- */
+
+static void
+secret(struct bb_secret *s, int fd, const char *what, const char *prompt)
+{
+	struct bb_err e = { 0, "" };
+	int rc;
+
+	if (bb_secret_alloc(s, 64) != 0)
+		bb_die(BB_SOFTWARE, "out of memory");
+	if (fd >= 0)
+		rc = bb_secret_read_fd(s, fd, what, &e);
+	else
+		rc = bb_secret_read_tty(s, prompt, &e);
+	if (rc != 0) {
+		bb_secret_free(s);
+		bb_die_err(&e);
+	}
+}
+
+/* Digits only, of an allowed length: a mistyped PIN never reaches the card (it would
+ * cost a retry). */
+static void
+check_digits(const struct bb_secret *s, const char *what, size_t lo, size_t hi)
+{
+	size_t i;
+
+	if (s->len < lo || s->len > hi)
+		goto bad;
+	for (i = 0; i < s->len; i++)
+		if (s->buf[i] < '0' || s->buf[i] > '9')
+			goto bad;
+	return;
+bad:
+	if (lo == hi)
+		bb_die(BB_DATAERR, "%s: expected %zu digits", what, lo);
+	bb_die(BB_DATAERR, "%s: expected %zu to %zu digits", what, lo, hi);
+}
+
+/* ---- the card ------------------------------------------------------------------- */
+
+struct session {
+	struct bb_pcsc p;
+	struct io io;
+	unsigned char *ca;	/* EF.CardAccess */
+	size_t ca_len;
+	struct bb_pace *pace;
+	struct bb_sm sm;
+};
+
+/* Whatever way bb-eid ends, the card is reset before it does: no secure channel outlives
+ * the process, and the reader is free for the next one at once. */
+static struct bb_pcsc *open_card;
+
+static void
+reset_card(void)
+{
+	if (open_card != NULL)
+		bb_pcsc_close(open_card);
+	open_card = NULL;
+}
+
+static void
+session_open(struct session *s, const struct opts *o, const struct bb_config *cfg)
+{
+	struct bb_err e = { 0, "" };
+	const char *reader = o->reader ? o->reader : bb_config_str(cfg, "eid.reader");
+
+	memset(s, 0, sizeof *s);
+	open_card = &s->p;
+	atexit(reset_card);
+	if (bb_pcsc_open(&s->p, &e) != 0 || bb_pcsc_connect(&s->p, reader, &e) != 0 ||
+	    bb_card_read_file(&s->p, BB_FID_CARD_ACCESS, 8192, &s->ca, &s->ca_len, &e) != 0)
+		bb_die_err(&e);
+	s->io.p = &s->p;
+	s->io.trace = o->trace;
+	s->io.stats = o->stats;
+	s->io.step = ST_PACE;
+	step_start = now_ms();
+}
+
+static void
+session_close(struct session *s)
+{
+	bb_pace_free(s->pace);
+	free(s->ca);
+	reset_card();
+}
+
+/* PACE with one secret; dies with the outcome a person can act on. */
+static void
+pace(struct session *s, int pwd_ref, const struct bb_secret *sec, const unsigned char *chat,
+    size_t chat_len, int flags, bb_apdu_fn fn, void *arg)
+{
+	struct bb_err e = { 0, "" };
+	struct bb_pace *p = NULL;
+	int retries = -1, rc;
+
+	quiet(1);
+	rc = bb_pace_run(fn, arg, s->ca, s->ca_len, pwd_ref, (const char *)sec->buf, sec->len,
+	    chat, chat_len, flags, &p, &retries, &e);
+	quiet(0);
+	if (rc == BB_DOC_BLOCKED && pwd_ref == BB_PACE_PIN && retries == 1)
+		bb_die(BB_DOC_BLOCKED, "the PIN is suspended: confirm with the CAN first (bb-eid pin-resume)");
+	if (rc == BB_DOC_BLOCKED && pwd_ref == BB_PACE_PIN && retries == 0)
+		bb_die(BB_DOC_BLOCKED, "the PIN is blocked: unblock it with the PUK (bb-eid pin-unblock)");
+	if (rc == BB_WRONG_SECRET && pwd_ref == BB_PACE_PIN && retries == 1)
+		bb_die(BB_WRONG_SECRET, "wrong PIN, 1 retry left: the PIN is now suspended (the CAN is needed next)");
+	if (rc == BB_WRONG_SECRET && pwd_ref == BB_PACE_PIN && retries == 0)
+		bb_die(BB_WRONG_SECRET, "wrong PIN, no retries left: the PIN is now blocked (the PUK is needed)");
+	if (rc == BB_WRONG_SECRET) {
+		const char *what = pwd_ref == BB_PACE_PIN ? "PIN" : pwd_ref == BB_PACE_CAN ? "CAN" : "PUK";
+		if (retries >= 0)
+			bb_die(BB_WRONG_SECRET, "wrong %s, %d %s left", what, retries,
+			    retries == 1 ? "retry" : "retries");
+		bb_die(BB_WRONG_SECRET, "wrong %s", what);
+	}
+	if (rc != 0)
+		bb_die_err(&e);
+	bb_pace_free(s->pace);
+	s->pace = p;
+	bb_sm_init(&s->sm, p->ctx, io_apdu, &s->io, 1);
+	if (s->io.trace) {
+		s->sm.trace = sm_trace;
+		s->sm.trace_arg = s;
+	}
+}
+
+/* ---- read ------------------------------------------------------------------------ */
+
+struct field {
+	const char *key;
+	int dg;
+	int text;	/* a string the card may not hold: "" then */
+};
+
+static const struct field fields[] = {
+	{ "document_type", 1, 1 }, { "issuing_state", 2, 1 }, { "expiry", 3, 1 },
+	{ "given_names", 4, 1 }, { "family_names", 5, 1 }, { "artistic_name", 6, 1 },
+	{ "academic_title", 7, 1 }, { "date_of_birth", 8, 1 }, { "place_of_birth", 9, 1 },
+	{ "nationality", 10, 1 }, { "birth_name", 13, 1 }, { "address", 17, 0 },
+	{ "community_id", 18, 1 }, { "residence_permit", 19, 0 }, { "residence_permit", 20, 0 },
+};
+
+static const char *
+path_or(const struct bb_config *cfg, const char *key, const char *pki, const char *rel,
+    char *buf, size_t room)
+{
+	if (bb_config_has(cfg, key))
+		return bb_config_str(cfg, key);
+	snprintf(buf, room, "%s/%s", pki, rel);
+	return buf;
+}
+
+/* Which data groups to read: --fields, else the service's, else eid.fields; a service
+ * names the most it may read. */
+static unsigned long
+wanted(const struct opts *o, const struct bb_config *cfg)
+{
+	struct bb_err e = { 0, "" };
+	unsigned long dgs = 0, allowed = ~0UL;
+	char key[300];
+	const char *list = o->fields;
+
+	if (o->service != NULL) {
+		snprintf(key, sizeof key, "eid.services.%s.fields", o->service);
+		if (strchr(o->service, '.') != NULL || !bb_config_has(cfg, key))
+			bb_die(BB_CONFIG, "eid.services: no service '%s' configured", o->service);
+		if (bb_dg_fields(bb_config_str(cfg, key), &allowed, &e) != 0) {
+			e.status = BB_CONFIG;
+			bb_die_err(&e);
+		}
+		if (list == NULL)
+			list = bb_config_str(cfg, key);
+	}
+	if (list == NULL)
+		list = bb_config_str(cfg, "eid.fields");
+	if (bb_dg_fields(list, &dgs, &e) != 0)
+		bb_die_err(&e);
+	if (dgs & ~allowed)
+		bb_die(BB_NOPERM, "--fields asks for more than the service '%s' may read",
+		    o->service);
+	return dgs;
+}
+
+static int
+cmd_read(const struct opts *o, const struct bb_config *cfg)
+{
+	struct bb_err e = { 0, "" };
+	struct bb_eac_terminal t;
+	struct bb_secret sec;
+	struct session s;
+	struct bb_case_id id;
+	unsigned char chat[32], *cs = NULL, *dg;
+	char pki[256], b1[512], b2[512], b3[512], signer[512], today[11];
+	const char *csca, *cvca;
+	unsigned long dgs, rights;
+	size_t chat_len, cs_len, dg_len, i, max = (size_t)bb_config_int(cfg, "case.max_size");
+	json_t *cs_json, *identity, *verified;
+	int pwd_ref = o->can_fd >= 0 ? BB_PACE_CAN : BB_PACE_PIN, rc, n;
+	time_t now = time(NULL);
+	struct tm tm;
+
+	dgs = wanted(o, cfg);
+	/* The expiry is always checked: an expired document is refused whatever is asked. */
+	dgs |= 1UL << 3;
+	if (bb_config_has(cfg, "eid.pki"))
+		snprintf(pki, sizeof pki, "%s", bb_config_str(cfg, "eid.pki"));
+	else
+		snprintf(pki, sizeof pki, "%s/bb-eid-pki-%u", "/tmp", (unsigned)getuid());
+	if (bb_eac_terminal_load(&t,
+	    path_or(cfg, "eid.dv_cert", pki, "terminal/dv.cvcert", b1, sizeof b1),
+	    path_or(cfg, "eid.terminal_cert", pki, "terminal/terminal.cvcert", b2, sizeof b2),
+	    path_or(cfg, "eid.terminal_key", pki, "terminal/terminal.pkcs8", b3, sizeof b3),
+	    now, &e) != 0)
+		bb_die_err(&e);
+	csca = path_or(cfg, "eid.csca_dir", pki, "csca", b1, sizeof b1);
+	cvca = path_or(cfg, "eid.cvca_dir", pki, "cvca-trust", b2, sizeof b2);
+	/* Data groups the terminal may not read are not asked for (the CHAT would be
+	 * refused) and not read. */
+	rights = bb_dg_chat_rights(t.rights);
+	dgs &= rights;
+	chat_len = bb_dg_chat(dgs, chat, sizeof chat);
+
+	if (o->fresh || (o->file == NULL && isatty(0))) {
+		if ((cs_json = bb_case_new(bb_config_str(cfg, "terminal"))) == NULL)
+			bb_die(BB_SOFTWARE, "cannot create a case");
+	} else if (bb_case_read(o->file, max, &cs_json, &e) != 0)
+		bb_die_err(&e);
+	id = bb_case_id(cs_json);
+
+	/* The secret first: a mistyped one never reaches the card. */
+	secret(&sec, pwd_ref == BB_PACE_CAN ? o->can_fd : o->pin_fd,
+	    pwd_ref == BB_PACE_CAN ? "CAN" : "PIN", pwd_ref == BB_PACE_CAN ? "CAN" : "PIN");
+	if (pwd_ref == BB_PACE_CAN)
+		check_digits(&sec, "CAN", 6, 6);
+	else
+		check_digits(&sec, "PIN", 6, 6);
+	session_open(&s, o, cfg);
+	pace(&s, pwd_ref, &sec, chat, chat_len, 0, io_apdu, &s.io);
+	bb_secret_free(&sec);
+	bb_log(LOG_INFO, "eid.pace", &id);
+
+	/* Passive authentication first: it gives the chip's key for CA. */
+	quiet(1);
+	step(&s.io, ST_CA);
+	if ((rc = bb_eac_read_sfi(&s.sm, 0x1D, 8192, &cs, &cs_len, &e)) != 0 ||
+	    (rc = bb_eac_passive_auth(s.pace, cs, cs_len, csca, signer, sizeof signer, &e)) != 0)
+		goto fail;
+	step(&s.io, ST_TA);
+	if ((rc = bb_eac_ta(&s.sm, s.pace, &t, cvca, &e)) != 0)
+		goto fail;
+	step(&s.io, ST_CA);
+	if ((rc = bb_eac_ca(&s.sm, s.pace, &e)) != 0)
+		goto fail;
+	step(&s.io, ST_READ);
+	if ((rc = bb_eac_select_eid(&s.sm, &e)) != 0)
+		goto fail;
+	identity = json_object();
+	for (n = 1; n <= 22; n++) {
+		if (!(dgs & (1UL << n)))
+			continue;
+		rc = bb_eac_read_sfi(&s.sm, (unsigned)n, 16384, &dg, &dg_len, &e);
+		if (rc == BB_NOINPUT) {
+			/* Not on this card: texts are empty (bb-case(5)). */
+			for (i = 0; i < sizeof fields / sizeof fields[0]; i++)
+				if (fields[i].dg == n && fields[i].text)
+					json_object_set_new(identity, fields[i].key, json_string(""));
+			continue;
+		}
+		if (rc == 0) {
+			rc = bb_dg_parse(n, dg, dg_len, identity, &e);
+			OPENSSL_clear_free(dg, dg_len);
+		}
+		if (rc != 0) {
+			json_decref(identity);
+			goto fail;
+		}
+	}
+	if ((dgs & ((1UL << 19) | (1UL << 20))) && json_object_get(identity, "residence_permit") == NULL)
+		json_object_set_new(identity, "residence_permit", json_array());
+	quiet(0);
+	step(&s.io, ST_READ);
+	stats(&s.io);
+	gmtime_r(&now, &tm);
+	strftime(today, sizeof today, "%Y-%m-%d", &tm);
+	if (rights & (1UL << 3)) {
+		const char *exp = json_string_value(json_object_get(identity, "expiry"));
+		if (exp == NULL || *exp == '\0' || strcmp(exp, today) < 0) {
+			json_decref(identity);
+			bb_log(LOG_NOTICE, "eid.expired", &id);
+			bb_die(BB_DOC_BLOCKED, exp == NULL || *exp == '\0' ?
+			    "the card does not say how long it is valid" :
+			    "the document has expired: it cannot be used for the eID");
+		}
+	}
+	/* Only what was asked for leaves (the expiry was read for the check). */
+	if (o->fields != NULL || o->service != NULL || strcmp(bb_config_str(cfg, "eid.fields"), "all")) {
+		unsigned long asked = wanted(o, cfg);
+		if (!(asked & (1UL << 3)))
+			json_object_del(identity, "expiry");
+	}
+	verified = json_pack("{s:s, s:b, s:b, s:s, s:s}", "pace",
+	    pwd_ref == BB_PACE_CAN ? "can" : "pin", "ta", 1, "ca", 1, "passive_auth", "ok",
+	    "document_signer", signer);
+	json_object_set_new(identity, "verified", verified);
+	/* The identity part is replaced whole, not merged: a card read again, perhaps another
+	 * person's, must not leave the last reading's data in the case. */
+	if (json_object_set_new(cs_json, "identity", identity) != 0)
+		bb_die(BB_SOFTWARE, "out of memory");
+	if (bb_case_write(cs_json, o->out, &e) != 0)
+		bb_die_err(&e);
+	bb_log(LOG_INFO, "eid.read", &id);
+	json_decref(cs_json);
+	free(cs);
+	session_close(&s);
+	bb_eac_terminal_free(&t);
+	return 0;
+fail:
+	quiet(0);
+	bb_log_n(LOG_NOTICE, "eid.failed", &id, "status", rc);
+	bb_die_err(&e);
+}
+
+/* ---- PIN management ------------------------------------------------------------ */
+
+static void
+reset_retry_counter(struct session *s, unsigned char p1, const struct bb_secret *newpin)
+{
+	const unsigned char hdr[4] = { 0x00, 0x2C, p1, 0x03 };
+	struct bb_err e = { 0, "" };
+	unsigned char *out;
+	size_t outlen;
+	unsigned sw;
+
+	if (bb_sm_transmit(&s->sm, hdr, newpin ? newpin->buf : NULL, newpin ? newpin->len : 0,
+	    0, &out, &outlen, &sw, &e) != 0)
+		bb_die_err(&e);
+	free(out);
+	if (sw == 0x6982 || sw == 0x6985)
+		bb_die(BB_NOPERM, "the card refuses to %s the PIN (%04X)",
+		    p1 == 0x02 ? "change" : "unblock", sw);
+	if (sw == 0x6A80)
+		bb_die(BB_DATAERR, "the card refuses the new PIN (6A80)");
+	if (sw != 0x9000)
+		bb_die(BB_PROTOCOL, "RESET RETRY COUNTER: the card answered %04X", sw);
+}
+
+static int
+cmd_pin_change(const struct opts *o, const struct bb_config *cfg)
+{
+	struct bb_secret pin, newpin, again;
+	struct session s;
+
+	secret(&pin, o->pin_fd, "PIN", "PIN (or 5-digit transport PIN)");
+	check_digits(&pin, "PIN", 5, 6);
+	secret(&newpin, o->new_pin_fd, "new PIN", "new PIN (6 digits)");
+	check_digits(&newpin, "new PIN", 6, 6);
+	if (o->new_pin_fd < 0) {
+		secret(&again, -1, "new PIN", "new PIN again");
+		if (again.len != newpin.len || CRYPTO_memcmp(again.buf, newpin.buf, newpin.len))
+			bb_die(BB_DATAERR, "the two new PINs differ");
+		bb_secret_free(&again);
+	}
+	session_open(&s, o, cfg);
+	pace(&s, BB_PACE_PIN, &pin, NULL, 0, 0, io_apdu, &s.io);
+	bb_secret_free(&pin);
+	reset_retry_counter(&s, 0x02, &newpin);
+	bb_secret_free(&newpin);
+	bb_log(LOG_INFO, "eid.pin_changed", NULL);
+	fprintf(stderr, "%s: the PIN is changed\n", bb_progname);
+	session_close(&s);
+	return 0;
+}
+
+static int
+cmd_pin_unblock(const struct opts *o, const struct bb_config *cfg)
+{
+	struct bb_secret puk;
+	struct session s;
+
+	secret(&puk, o->puk_fd, "PUK", "PUK (10 digits)");
+	check_digits(&puk, "PUK", 10, 10);
+	session_open(&s, o, cfg);
+	pace(&s, BB_PACE_PUK, &puk, NULL, 0, 0, io_apdu, &s.io);
+	bb_secret_free(&puk);
+	reset_retry_counter(&s, 0x03, NULL);
+	bb_log(LOG_INFO, "eid.pin_unblocked", NULL);
+	fprintf(stderr, "%s: the PIN is unblocked: 3 retries\n", bb_progname);
+	session_close(&s);
+	return 0;
+}
+
+static int
+cmd_pin_resume(const struct opts *o, const struct bb_config *cfg)
+{
+	struct bb_secret can, pin;
+	struct session s;
+	struct bb_sm outer;
+
+	secret(&can, o->can_fd, "CAN", "CAN (6 digits on the front of the card)");
+	check_digits(&can, "CAN", 6, 6);
+	secret(&pin, o->pin_fd, "PIN", "PIN");
+	check_digits(&pin, "PIN", 6, 6);
+	session_open(&s, o, cfg);
+	pace(&s, BB_PACE_CAN, &can, NULL, 0, 0, io_apdu, &s.io);
+	bb_secret_free(&can);
+	/* The PIN's PACE runs inside the CAN's channel; its keys then replace the CAN's. */
+	outer = s.sm;
+	{
+		struct bb_pace *canpace = s.pace;
+		s.pace = NULL;
+		pace(&s, BB_PACE_PIN, &pin, NULL, 0, BB_PACE_SUSPENDED_OK, bb_sm_apdu, &outer);
+		bb_pace_free(canpace);
+	}
+	bb_secret_free(&pin);
+	bb_log(LOG_INFO, "eid.pin_resumed", NULL);
+	fprintf(stderr, "%s: the PIN is resumed: 3 retries\n", bb_progname);
+	session_close(&s);
+	return 0;
 }
 
 static int
@@ -133,7 +736,7 @@ cmd_info(struct bb_pcsc *p, const struct opts *o)
 	unsigned char *ca;
 	size_t len;
 	json_t *infos, *out, *it;
-	const char *pace = NULL;
+	const char *pace_oid = NULL;
 	int retries = -1;
 	size_t i;
 
@@ -147,12 +750,12 @@ cmd_info(struct bb_pcsc *p, const struct opts *o)
 	free(ca);
 	json_array_foreach(infos, i, it) {
 		const char *oid = json_string_value(json_object_get(it, "oid"));
-		if (pace == NULL && strncmp(oid, "0.4.0.127.0.7.2.2.4.", 20) == 0)
-			pace = oid;
+		if (pace_oid == NULL && strncmp(oid, "0.4.0.127.0.7.2.2.4.", 20) == 0)
+			pace_oid = oid;
 	}
-	if (pace == NULL)
+	if (pace_oid == NULL)
 		bb_die(BB_PROTOCOL, "%s: the card offers no PACE: not an eID card", p->reader);
-	if (bb_card_pin_retries(p, pace, &retries, &e) != 0)
+	if (bb_card_pin_retries(p, pace_oid, &retries, &e) != 0)
 		bb_die_err(&e);
 	out = json_pack("{s:s, s:s, s:O, s:{s:i, s:s}}", "reader", p->reader, "card", "eID (PACE)",
 	    "card_access", infos, "pin", "retries", retries, "state", retries >= 2 ? "ready" :
@@ -175,30 +778,47 @@ cmd_info(struct bb_pcsc *p, const struct opts *o)
 int
 main(int argc, char **argv)
 {
+	static const char *const cmds[] = { "readers", "wait", "info", "read", "pin-change",
+	    "pin-unblock", "pin-resume", NULL };
 	struct bb_err e = { 0, "" };
 	struct bb_cli cli;
 	struct bb_pcsc p;
 	struct opts o;
 	const char *cmd;
-	int rc;
+	int rc, i;
 
 	bb_init(argv[0]);
 	bb_cli_start(&cli, &argc, &argv, usage, 0);
+	verbose = cli.verbosity > 0;
 	cmd = cli.cmd;
-	if (strcmp(cmd, "readers") && strcmp(cmd, "wait") && strcmp(cmd, "info")) {
+	for (i = 0; cmds[i] != NULL && strcmp(cmd, cmds[i]) != 0; i++)
+		;
+	if (cmds[i] == NULL) {
 		bb_warn("%s: unknown command", cmd);
 		usage(BB_USAGE);
 	}
-	parse(argc, argv, &o);
-	if (bb_pcsc_open(&p, &e) != 0)
-		bb_die_err(&e);
-	if (strcmp(cmd, "readers") == 0)
-		rc = cmd_readers(&p, &o);
-	else if (strcmp(cmd, "wait") == 0)
-		rc = cmd_wait(&p, &o);
-	else
-		rc = cmd_info(&p, &o);
-	bb_pcsc_close(&p);
+	parse(argc, argv, cmd, &o);
+	if (o.trace)
+		verbose = 1;	/* the trace goes to stderr: keep it open */
+	if (strcmp(cmd, "read") == 0)
+		rc = cmd_read(&o, cli.cfg);
+	else if (strcmp(cmd, "pin-change") == 0)
+		rc = cmd_pin_change(&o, cli.cfg);
+	else if (strcmp(cmd, "pin-unblock") == 0)
+		rc = cmd_pin_unblock(&o, cli.cfg);
+	else if (strcmp(cmd, "pin-resume") == 0)
+		rc = cmd_pin_resume(&o, cli.cfg);
+	else {
+		if (bb_pcsc_open(&p, &e) != 0)
+			bb_die_err(&e);
+		if (strcmp(cmd, "readers") == 0)
+			rc = cmd_readers(&p, &o);
+		else if (strcmp(cmd, "wait") == 0)
+			rc = cmd_wait(&p, &o);
+		else
+			rc = cmd_info(&p, &o);
+		bb_pcsc_close(&p);
+	}
 	bb_config_free(cli.cfg);
 	return rc;
 }

@@ -69,6 +69,18 @@ static const struct schema_key schema[] = {
 	{ "submit.targets.*.bearer_token_file", C_STR, NULL, NULL },
 	{ "submit.targets.*.format", C_ENUM, "case", "case multipart" },
 	{ "submit.targets.*.path", C_STR, NULL, NULL },
+	{ "eid", C_SECTION, NULL, NULL },
+	{ "eid.reader", C_STR, NULL, NULL },
+	{ "eid.pki", C_STR, NULL, NULL },
+	{ "eid.dv_cert", C_STR, NULL, NULL },
+	{ "eid.terminal_cert", C_STR, NULL, NULL },
+	{ "eid.terminal_key", C_STR, NULL, NULL },
+	{ "eid.cvca_dir", C_STR, NULL, NULL },
+	{ "eid.csca_dir", C_STR, NULL, NULL },
+	{ "eid.fields", C_STR, "all", NULL },
+	{ "eid.services", C_SECTION, NULL, NULL },
+	{ "eid.services.*", C_SECTION, NULL, NULL },
+	{ "eid.services.*.fields", C_STR, NULL, NULL },
 };
 
 #define NKEYS (sizeof schema / sizeof schema[0])

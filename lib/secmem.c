@@ -4,6 +4,10 @@
 #include "exit.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <termios.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -68,4 +72,31 @@ bb_secret_read_fd(struct bb_secret *s, int fd, const char *what, struct bb_err *
 	if (len == 0)
 		return bb_fail(e, BB_DATAERR, "%s: empty", what);
 	return 0;
+}
+
+int
+bb_secret_read_tty(struct bb_secret *s, const char *prompt, struct bb_err *e)
+{
+	struct termios old, quiet;
+	int fd, rc, restore = 0;
+
+	if ((fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC)) < 0)
+		return bb_fail(e, BB_USAGE,
+		    "no terminal to ask for the %s on: give it on a file descriptor", prompt);
+	if (tcgetattr(fd, &old) == 0) {
+		quiet = old;
+		quiet.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
+		quiet.c_lflag |= ICANON;
+		if (tcsetattr(fd, TCSAFLUSH, &quiet) == 0)
+			restore = 1;
+	}
+	dprintf(fd, "%s: ", prompt);
+	rc = bb_secret_read_fd(s, fd, prompt, e);
+	dprintf(fd, "\n");
+	if (restore)
+		(void)tcsetattr(fd, TCSAFLUSH, &old);
+	close(fd);
+	if (rc == BB_DATAERR && s->len == 0)
+		return bb_fail(e, BB_CANCELLED, "%s: nothing entered", prompt);
+	return rc;
 }

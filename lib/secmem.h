@@ -19,5 +19,8 @@ void bb_secret_free(struct bb_secret *s);
 /* Reads one line (up to cap - 1 bytes, no newline kept) from fd into s, which must be
  * allocated. A longer line is an error 65; EOF with nothing read is 65. */
 int bb_secret_read_fd(struct bb_secret *s, int fd, const char *what, struct bb_err *e);
+/* Asks on the controlling terminal (/dev/tty) with prompt, echo off, and reads one line
+ * into s. 64 when there is no controlling terminal; 1 (cancelled) on end of input. */
+int bb_secret_read_tty(struct bb_secret *s, const char *prompt, struct bb_err *e);
 
 #endif

@@ -54,7 +54,7 @@ card_remove
 pcsc_stop
 expect_code 69 "without the PC/SC service: 69" "$BB_EID" readers
 check_grep "says so" "PC/SC service not available" err
-expect_code 64 "an unknown command is a usage error" "$BB_EID" read
+expect_code 64 "an unknown command is a usage error" "$BB_EID" frobnicate
 expect_code 0 "--help" "$BB_EID" --help
 
 done_testing

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static const char *
 why(LONG rv)
@@ -196,17 +197,26 @@ bb_pcsc_wait(struct bb_pcsc *p, const char *pattern, long timeout_ms, char name[
 int
 bb_pcsc_connect(struct bb_pcsc *p, const char *pattern, struct bb_err *e)
 {
+	const struct timespec pause = { 0, 50 * 1000 * 1000 };
 	char name[256];
 	SCARDHANDLE h;
 	DWORD proto;
 	LONG rv;
-	int rc;
+	int rc, tries;
 
 	if ((rc = bb_pcsc_wait(p, pattern, 0, name, e)) != 0)
 		return rc == BB_CANCELLED ? bb_fail(e, BB_UNAVAILABLE, "no card in the reader") :
 		    rc;
-	rv = SCardConnect((SCARDCONTEXT)p->ctx, name, SCARD_SHARE_EXCLUSIVE,
-	    SCARD_PROTOCOL_T0 | SCARD_PROTOCOL_T1, &h, &proto);
+	/* Exclusive: no other program's APDU may come between ours in a secure channel.
+	 * Another program may hold the card a moment (a kiosk script's `info`, or pcscd still
+	 * cleaning up after a process that ended): wait for it, up to 5 s. */
+	for (tries = 0; ; tries++) {
+		rv = SCardConnect((SCARDCONTEXT)p->ctx, name, SCARD_SHARE_EXCLUSIVE,
+		    SCARD_PROTOCOL_T0 | SCARD_PROTOCOL_T1, &h, &proto);
+		if (rv != SCARD_E_SHARING_VIOLATION || tries == 100)
+			break;
+		nanosleep(&pause, NULL);
+	}
 	if (rv != SCARD_S_SUCCESS)
 		return bb_fail(e, rv == SCARD_W_REMOVED_CARD ? BB_CANCELLED : BB_UNAVAILABLE,
 		    "%s: cannot connect to the card: %s", name, why(rv));
@@ -214,6 +224,28 @@ bb_pcsc_connect(struct bb_pcsc *p, const char *pattern, struct bb_err *e)
 	p->proto = proto;
 	p->connected = 1;
 	snprintf(p->reader, sizeof p->reader, "%s", name);
+	return 0;
+}
+
+/* Whether the card has left the reader: a failed exchange is then a removal (exit 1, the
+ * person's doing), not a protocol error. The reader may need a moment to notice. */
+static int
+gone(struct bb_pcsc *p)
+{
+	const struct timespec pause = { 0, 20 * 1000 * 1000 };
+	SCARD_READERSTATE st;
+	int i;
+
+	for (i = 0; i < 25; i++) {
+		memset(&st, 0, sizeof st);
+		st.szReader = p->reader;
+		st.dwCurrentState = SCARD_STATE_UNAWARE;
+		if (SCardGetStatusChange((SCARDCONTEXT)p->ctx, 0, &st, 1) != SCARD_S_SUCCESS)
+			return 0;
+		if (st.dwEventState & SCARD_STATE_EMPTY)
+			return 1;
+		nanosleep(&pause, NULL);
+	}
 	return 0;
 }
 
@@ -226,7 +258,8 @@ bb_pcsc_transmit(struct bb_pcsc *p, const unsigned char *apdu, size_t len,
 	LONG rv;
 
 	rv = SCardTransmit((SCARDHANDLE)p->card, &pci, apdu, (DWORD)len, NULL, resp, &n);
-	if (rv == SCARD_W_REMOVED_CARD || rv == SCARD_E_NO_SMARTCARD || rv == SCARD_W_RESET_CARD)
+	if (rv == SCARD_W_REMOVED_CARD || rv == SCARD_E_NO_SMARTCARD || rv == SCARD_W_RESET_CARD ||
+	    ((rv != SCARD_S_SUCCESS || n < 2) && gone(p)))
 		return bb_fail(e, BB_CANCELLED, "the card was removed");
 	if (rv != SCARD_S_SUCCESS)
 		return bb_fail(e, BB_PROTOCOL, "%s: transmission failed: %s", p->reader, why(rv));

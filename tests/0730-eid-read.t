@@ -1,0 +1,214 @@
+#!/bin/sh
+# bb-eid read, pin-change, pin-unblock and pin-resume as a kiosk script runs them: a real
+# pcscd with the vpcd reader, the card simulator with the test PKI (tests/rig/make-eid-pki),
+# the PIN on a file descriptor. Every outcome a person causes has its exit status and
+# message; every card fault ends with no case written; no PIN and no personal value
+# reaches stderr, the trace or the argument vector.
+. "${0%/*}/lib.sh"
+. "$BB_TOP/tests/rig/pcsc.sh"
+BB_EID=${BB_EID:-$BB_BIN/bb-eid}
+
+EID_PKI=$BB_BIN/eid-pki
+export EID_PKI
+"$BB_TOP/tests/rig/make-eid-pki" "$EID_PKI" || { echo "Bail out! make-eid-pki failed"; exit 1; }
+pcsc_for_test
+
+cat > "$BB_CONFIG" <<EOF
+terminal: kiosk-1
+eid:
+  pki: $EID_PKI
+  services:
+    parken:
+      fields: given_names, family_names, address
+EOF
+printf '123456\n' > pin
+printf '654321\n' > badpin
+printf '500540\n' > can
+printf '9876543210\n' > puk
+printf '12345\n' > tpin
+printf '111222\n' > newpin
+
+# rd ARGS...: bb-eid read --new into out and err, status in rc; the configuration is
+# $cfg (default the test's).
+cfg=$BB_CONFIG
+rd() { BB_CONFIG=$cfg "$BB_EID" read --new "$@" > out 2> err; rc=$?; }
+
+card_insert erika
+rd --pin-fd 3 3< pin
+ok "$rc" "read with the PIN"
+cp out case.json
+ok "$(jq -e '.identity | .given_names == "ERIKA" and .family_names == "MUSTERMANN" and .date_of_birth == "1964-08-12" and .issuing_state == "DE" and .document_type == "ID" and .address.city == "KÖLN" and .address.postal_code == "51147"' case.json >/dev/null; echo $?)" \
+	"the identity is Erika's, from the card"
+ok "$(jq -e '.identity.verified | .pace == "pin" and .ta == true and .ca == true and .passive_auth == "ok" and (.document_signer | test("Document Signer"))' case.json >/dev/null; echo $?)" \
+	"and says how it was verified"
+ok "$(jq -e '.terminal == "kiosk-1" and (.id | test("^[0-9a-f-]{36}$"))' case.json >/dev/null; echo $?)" "a new case for this terminal"
+check_nogrep "nothing on stderr" '.' err
+
+# The case flows on: an existing case keeps its other parts.
+jq '.form = {"definition": "x"}' case.json > in.json
+"$BB_EID" read --pin-fd 3 --fields given_names in.json 3< pin > out2 2> err
+ok "$?" "read into an existing case"
+ok "$(jq -e --slurpfile a in.json '.id == $a[0].id and .form.definition == "x" and (.identity | keys) == ["given_names", "verified"]' out2 >/dev/null; echo $?)" \
+	"keeps the case, replaces the identity with only the asked field"
+
+rd --pin-fd 3 --fields given_names,address 3< pin
+ok "$(jq -e '.identity | has("date_of_birth") | not' out >/dev/null; echo $?)" "--fields: the date of birth is not read"
+rd --pin-fd 3 --service parken 3< pin
+ok "$(jq -e '.identity | (keys - ["verified"]) == ["address", "family_names", "given_names"]' out >/dev/null; echo $?)" \
+	"--service: the service's fields"
+rd --pin-fd 3 --service parken --fields date_of_birth 3< pin
+ok "$(test "$rc" -eq 77; echo $?)" "asking more than the service may read is 77 ($rc)"
+rd --pin-fd 3 --service nosuch 3< pin
+ok "$(test "$rc" -eq 78; echo $?)" "an unknown service is 78 ($rc)"
+rd --pin-fd 3 --fields shoe_size 3< pin
+ok "$(test "$rc" -eq 64; echo $?)" "an unknown field is 64 ($rc)"
+check_grep "and names it" "shoe_size" err
+
+rd --can-fd 3 3< can
+ok "$rc" "read with the CAN"
+ok "$(jq -e '.identity.verified.pace == "can" and .identity.given_names == "ERIKA"' out >/dev/null; echo $?)" "says the CAN was used"
+
+printf '12a456\n' > oddpin
+rd --pin-fd 3 3< oddpin
+ok "$(test "$rc" -eq 65; echo $?)" "a PIN that is not 6 digits is 65 before the card is asked ($rc)"
+"$BB_EID" info --format json > info.json 2>/dev/null
+ok "$(jq -e '.pin.retries == 3' info.json >/dev/null; echo $?)" "and costs no retry"
+
+# Wrong PINs: 2 with the retries, then suspended (3), resumed with the CAN.
+rd --pin-fd 3 3< badpin
+ok "$(test "$rc" -eq 2; echo $?)" "a wrong PIN is 2 ($rc)"
+check_grep "with the retries left" "2 retries left" err
+check_same "and no case" /dev/null out
+rd --pin-fd 3 3< badpin
+ok "$(test "$rc" -eq 2; echo $?)" "a second wrong PIN is 2"
+check_grep "says the PIN is now suspended" "suspended" err
+rd --pin-fd 3 3< pin
+ok "$(test "$rc" -eq 3; echo $?)" "a suspended PIN is 3 even when right ($rc)"
+check_grep "says the CAN is needed" "CAN" err
+"$BB_EID" pin-resume --can-fd 3 --pin-fd 4 3< can 4< pin > out 2> err
+ok "$?" "pin-resume with the CAN and the PIN"
+"$BB_EID" info --format json > info.json 2>/dev/null
+ok "$(jq -e '.pin.retries == 3' info.json >/dev/null; echo $?)" "the PIN has 3 retries again"
+rd --pin-fd 3 3< pin
+ok "$rc" "and reads again"
+
+# Blocked: the PUK.
+card_remove
+card_insert erika --blocked
+rd --pin-fd 3 3< pin
+ok "$(test "$rc" -eq 3; echo $?)" "a blocked PIN is 3 ($rc)"
+check_grep "says the PUK is needed" "PUK" err
+"$BB_EID" pin-unblock --puk-fd 3 3< badpin > out 2> err
+ok "$(test "$?" -eq 65; echo $?)" "a PUK that is not 10 digits is 65"
+"$BB_EID" pin-unblock --puk-fd 3 3< puk > out 2> err
+ok "$?" "pin-unblock with the PUK"
+rd --pin-fd 3 3< pin
+ok "$rc" "and the PIN reads again"
+card_remove
+
+# The transport PIN: change it, then read with the new PIN.
+card_insert erika --transport
+"$BB_EID" pin-change --pin-fd 3 --new-pin-fd 4 3< tpin 4< newpin > out 2> err
+ok "$?" "pin-change from the transport PIN"
+rd --pin-fd 3 3< newpin
+ok "$rc" "the new PIN reads"
+rd --pin-fd 3 3< tpin
+ok "$(test "$rc" -eq 65 || test "$rc" -eq 2; echo $?)" "the transport PIN is no longer good ($rc)"
+card_remove
+
+card_insert erika --deactivated
+rd --pin-fd 3 3< pin
+ok "$(test "$rc" -eq 3; echo $?)" "a card with the eID function switched off is 3 ($rc)"
+card_remove
+
+card_insert erika --expiry 20200131
+rd --pin-fd 3 3< pin
+ok "$(test "$rc" -eq 3; echo $?)" "an expired document is 3 ($rc)"
+check_grep "says so" "expired" err
+check_same "and no case" /dev/null out
+card_remove
+
+# The terminal's certificate.
+cat > nodg17.yaml <<EOF
+eid:
+  pki: $EID_PKI
+  terminal_cert: $EID_PKI/terminal/nodg17.cvcert
+  terminal_key: $EID_PKI/terminal/nodg17.pkcs8
+EOF
+cat > expired.yaml <<EOF
+eid:
+  pki: $EID_PKI
+  terminal_cert: $EID_PKI/terminal/expired.cvcert
+  terminal_key: $EID_PKI/terminal/expired.pkcs8
+EOF
+card_insert erika
+cfg=nodg17.yaml
+rd --pin-fd 3 3< pin
+ok "$rc" "a terminal without the right to the address reads"
+ok "$(jq -e '.identity | (has("address") | not) and .given_names == "ERIKA"' out >/dev/null; echo $?)" \
+	"but not the address"
+cfg=expired.yaml
+rd --pin-fd 3 3< pin
+ok "$(test "$rc" -eq 77; echo $?)" "an expired terminal certificate is 77 ($rc)"
+check_grep "says so" "expired" err
+cfg=$BB_CONFIG
+card_remove
+
+# Card faults: no case, the documented status.
+fault() {	# fault STATUS DESCRIPTION CARDSIM-OPTIONS...
+	_want=$1 _what=$2
+	shift 2
+	card_insert erika "$@"
+	rd --pin-fd 3 3< pin
+	ok "$(test "$rc" -eq "$_want"; echo $?)" "$_what: $_want ($rc)"
+	check_same "$_what: no case" /dev/null out
+	ok "$(test "$(wc -l < err)" -eq 1; echo $?)" "$_what: one line on stderr"
+	card_remove
+}
+fault 76 "a wrong MAC" --fault bad-mac@3
+fault 76 "a wrong send sequence counter" --fault bad-ssc@8
+fault 76 "an unexpected status word" --fault sw=6F00@12
+fault 76 "a truncated data group" --fault truncated-tlv
+fault 76 "an oversized data group" --fault oversized-tlv
+fault 77 "a forged EF.CardSecurity" --forged-security
+fault 1 "the card removed mid-read" --fault remove@25
+
+# The other test person: another PACE parameter set.
+card_insert jeanne
+rd --pin-fd 3 --fields all 3< pin
+ok "$rc" "a card with another PACE parameter set reads"
+ok "$(jq -e '.identity | .given_names != "ERIKA" and (.residence_permit | type) == "array"' out >/dev/null; echo $?)" \
+	"with its own data"
+
+# Privacy: the trace shows the protocol, never the PIN or the data.
+card_remove
+card_insert erika
+"$BB_EID" -v read --new --pin-fd 3 --trace --stats 3< pin > out 2> trace
+ok "$?" "read with --trace -v"
+check_grep "the trace shows the protected commands" "SM > 0C B0\|SM > 00 B0" trace
+check_grep "the stats give each step" "stats: ta [0-9]* apdus" trace
+for v in 123456 ERIKA MUSTERMANN HEIDESTRASSE 1964 51147 GABLER; do
+	check_nogrep "no '$v' in the trace" "$v" trace
+done
+
+# The PIN never in the argument vector: look while bb-eid waits for it.
+mkfifo slowpin
+"$BB_EID" read --new --pin-fd 3 3< slowpin > out 2> err &
+pid=$!
+exec 5> slowpin
+sleep 0.5
+ok "$(tr '\0' '\n' < /proc/$pid/cmdline | grep -c -e 123456)" "the PIN is not in the argument vector"
+printf '123456\n' >&5
+exec 5>&-
+wait $pid
+ok "$?" "and the read goes on"
+
+card_remove
+printf 'not json' > bad.json
+"$BB_EID" read --pin-fd 3 bad.json 3< pin > out 2> err
+ok "$(test "$?" -eq 65; echo $?)" "a malformed case is 65"
+"$BB_EID" read --new --pin-fd 3 3< pin > out 2> err
+ok "$(test "$?" -eq 69; echo $?)" "no card is 69"
+
+pcsc_stop
+done_testing
