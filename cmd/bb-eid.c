@@ -220,7 +220,11 @@ sm_trace(void *arg, const unsigned char hdr[4], const unsigned char *data, size_
 		fprintf(stderr, "%s: trace: SM > %02X %02X %02X %02X, %zu bytes%s%s, Ne %zu\n",
 		    bb_progname, hdr[0], hdr[1], hdr[2], hdr[3], len, buf[0] ? " " : "",
 		    buf[0] ? buf : (len ? " (blanked)" : ""), ne);
-	} else
+	} else if (hdr[1] == 0xB0 || hdr[1] == 0xB1)
+		/* Not even the length of what was read: it tells a name's length. */
+		fprintf(stderr, "%s: trace: SM < %s, %04X\n", bb_progname,
+		    len ? "data (blanked)" : "no data", sw);
+	else
 		fprintf(stderr, "%s: trace: SM < %zu bytes%s, %04X\n", bb_progname, len,
 		    len ? " (blanked)" : "", sw);
 }
@@ -255,7 +259,8 @@ quiet(int on)
 		return;
 	if (on && quiet_fd < 0) {
 		fflush(stderr);
-		if ((quiet_fd = dup(2)) >= 0 && (null = open("/dev/null", O_WRONLY | O_CLOEXEC)) >= 0) {
+		if ((quiet_fd = fcntl(2, F_DUPFD_CLOEXEC, 3)) >= 0 &&
+		    (null = open("/dev/null", O_WRONLY | O_CLOEXEC)) >= 0) {
 			dup2(null, 2);
 			close(null);
 		}
@@ -489,6 +494,15 @@ cmd_read(const struct opts *o, const struct bb_config *cfg)
 	rights = bb_dg_chat_rights(t.rights);
 	dgs &= rights;
 	chat_len = bb_dg_chat(dgs, chat, sizeof chat);
+	/* With the CAN an authentication terminal needs the right "CAN allowed" (bit 4 of the
+	 * CHAT, TR-03110 part 4); ask for it, and refuse before the card when the
+	 * certificate does not have it. */
+	if (pwd_ref == BB_PACE_CAN) {
+		if (!(t.rights[4] & 0x10))
+			bb_die(BB_NOPERM, "the terminal's certificate %s does not allow reading with the CAN",
+			    t.chr);
+		chat[chat_len - 1] |= 0x10;
+	}
 
 	if (o->fresh || (o->file == NULL && isatty(0))) {
 		if ((cs_json = bb_case_new(bb_config_str(cfg, "terminal"))) == NULL)
@@ -513,7 +527,8 @@ cmd_read(const struct opts *o, const struct bb_config *cfg)
 	quiet(1);
 	step(&s.io, ST_CA);
 	if ((rc = bb_eac_read_sfi(&s.sm, 0x1D, 8192, &cs, &cs_len, &e)) != 0 ||
-	    (rc = bb_eac_passive_auth(s.pace, cs, cs_len, csca, signer, sizeof signer, &e)) != 0)
+	    (rc = bb_eac_passive_auth(s.pace, cs, cs_len, s.ca, s.ca_len, csca, signer,
+	    sizeof signer, &e)) != 0)
 		goto fail;
 	step(&s.io, ST_TA);
 	if ((rc = bb_eac_ta(&s.sm, s.pace, &t, cvca, &e)) != 0)
@@ -550,15 +565,17 @@ cmd_read(const struct opts *o, const struct bb_config *cfg)
 	quiet(0);
 	step(&s.io, ST_READ);
 	stats(&s.io);
-	gmtime_r(&now, &tm);
+	/* The document's last day is a day where the terminal stands: local time. */
+	localtime_r(&now, &tm);
 	strftime(today, sizeof today, "%Y-%m-%d", &tm);
 	if (rights & (1UL << 3)) {
 		const char *exp = json_string_value(json_object_get(identity, "expiry"));
 		if (exp == NULL || *exp == '\0' || strcmp(exp, today) < 0) {
-			json_decref(identity);
+			int unknown = exp == NULL || *exp == '\0';
+
+			json_decref(identity);	/* exp with it */
 			bb_log(LOG_NOTICE, "eid.expired", &id);
-			bb_die(BB_DOC_BLOCKED, exp == NULL || *exp == '\0' ?
-			    "the card does not say how long it is valid" :
+			bb_die(BB_DOC_BLOCKED, unknown ? "the card does not say how long it is valid" :
 			    "the document has expired: it cannot be used for the eID");
 		}
 	}
@@ -788,6 +805,9 @@ main(int argc, char **argv)
 	int rc, i;
 
 	bb_init(argv[0]);
+	/* OpenSSL's secure heap for what it allocates as secret (private keys' numbers):
+	 * locked and wiped like ours. */
+	(void)CRYPTO_secure_malloc_init(1 << 16, 32);
 	bb_cli_start(&cli, &argc, &argv, usage, 0);
 	verbose = cli.verbosity > 0;
 	cmd = cli.cmd;

@@ -374,58 +374,135 @@ fail:
 
 /* ---- passive authentication ------------------------------------------------------- */
 
-static void
-signer_subject(const unsigned char *cs, size_t len, char *out, size_t room)
+/* The elements of a DER SET OF (tag 31) as pointers into der: 0, or -1 when malformed. */
+static int
+set_elements(const unsigned char *der, size_t len, const unsigned char **el, size_t *ellen,
+    size_t max, size_t *n)
 {
-	const unsigned char *p = cs;
-	CMS_ContentInfo *cms;
-	STACK_OF(X509) *certs;
-	BIO *b;
-	long n;
+	const unsigned char *p = der, *end = der + len, *v, *q, *start;
+	size_t vlen;
+	unsigned tag;
 
-	out[0] = '\0';
-	if (len > LONG_MAX || (cms = d2i_CMS_ContentInfo(NULL, &p, (long)len)) == NULL)
-		return;
-	certs = CMS_get1_certs(cms);
-	if (certs != NULL && sk_X509_num(certs) > 0 && (b = BIO_new(BIO_s_mem())) != NULL) {
-		if (X509_NAME_print_ex(b, X509_get_subject_name(sk_X509_value(certs, 0)), 0,
-		    XN_FLAG_RFC2253) >= 0 && (n = BIO_read(b, out, (int)room - 1)) > 0)
-			out[n] = '\0';
-		BIO_free(b);
+	*n = 0;
+	if (bb_tlv_next(&p, end, &tag, &v, &vlen) != 0 || tag != 0x31 || p != end)
+		return -1;
+	for (q = v; q < v + vlen; ) {
+		start = q;
+		if (*n == max || bb_tlv_next(&q, v + vlen, &tag, &p, &len) != 0)
+			return -1;
+		el[*n] = start;
+		ellen[*n] = (size_t)(q - start);
+		(*n)++;
 	}
-	sk_X509_pop_free(certs, X509_free);
+	return 0;
+}
+
+#define INFOS_MAX 64
+
+/* Passive authentication done here, whatever OpenPACE does: OpenPACE checks the signature
+ * of EF.CardSecurity only when EF.CardAccess (which the card sends unprotected) names a
+ * Chip Authentication, and CA_get_pubkey never does, so a card could steer around it.
+ * The CMS signature and the document signer's chain to a CSCA of csca_dir (an OpenSSL
+ * hashed directory) are checked with OpenSSL, the content must be a security object
+ * (id-SecurityObject), and every SecurityInfo of EF.CardAccess must be among the signed
+ * ones (TR-03110 part 3: no protocol may be downgraded by an altered EF.CardAccess).
+ * 0 with the signer's subject; 77 when it does not verify; 76 when malformed. */
+static int
+verify_security_object(const unsigned char *cs, size_t len, const unsigned char *ca,
+    size_t calen, const char *csca_dir, char *signer, size_t room, struct bb_err *e)
+{
+	const unsigned char *q = cs, *cael[INFOS_MAX], *csel[INFOS_MAX];
+	size_t caellen[INFOS_MAX], csellen[INFOS_MAX], nca, ncs, i, j;
+	CMS_ContentInfo *cms = NULL;
+	X509_STORE *store = NULL;
+	X509_LOOKUP *lookup;
+	STACK_OF(X509) *signers = NULL;
+	BIO *out = NULL, *b = NULL;
+	char oid[64];
+	char *content;
+	long clen, n;
+	int rc;
+
+	signer[0] = '\0';
+	if (len > LONG_MAX || (cms = d2i_CMS_ContentInfo(NULL, &q, (long)len)) == NULL ||
+	    q != cs + len || CMS_get0_eContentType(cms) == NULL ||
+	    OBJ_obj2txt(oid, sizeof oid, CMS_get0_eContentType(cms), 1) <= 0) {
+		rc = bb_fail(e, BB_PROTOCOL, "passive authentication: EF.CardSecurity is malformed");
+		goto done;
+	}
+	if (strcmp(oid, "0.4.0.127.0.7.3.2.1") != 0) {
+		rc = bb_fail(e, BB_NOPERM,
+		    "passive authentication failed: EF.CardSecurity holds no security object");
+		goto done;
+	}
+	if ((store = X509_STORE_new()) == NULL || (out = BIO_new(BIO_s_mem())) == NULL ||
+	    (lookup = X509_STORE_add_lookup(store, X509_LOOKUP_hash_dir())) == NULL ||
+	    !X509_LOOKUP_add_dir(lookup, csca_dir, X509_FILETYPE_PEM) ||
+	    !X509_STORE_set_purpose(store, X509_PURPOSE_ANY)) {
+		rc = bb_fail(e, BB_SOFTWARE, "passive authentication: cannot set up the CSCA store");
+		goto done;
+	}
+	if (CMS_verify(cms, NULL, store, NULL, out, CMS_BINARY) != 1) {
+		rc = bb_fail(e, BB_NOPERM,
+		    "passive authentication failed: the card's security object is not signed by a trusted document signer");
+		goto done;
+	}
+	if ((clen = BIO_get_mem_data(out, &content)) <= 0 ||
+	    set_elements((unsigned char *)content, (size_t)clen, csel, csellen, INFOS_MAX,
+	    &ncs) != 0 || set_elements(ca, calen, cael, caellen, INFOS_MAX, &nca) != 0) {
+		rc = bb_fail(e, BB_PROTOCOL, "passive authentication: the SecurityInfos are malformed");
+		goto done;
+	}
+	for (i = 0; i < nca; i++) {
+		for (j = 0; j < ncs; j++)
+			if (caellen[i] == csellen[j] && memcmp(cael[i], csel[j], caellen[i]) == 0)
+				break;
+		if (j == ncs) {
+			rc = bb_fail(e, BB_NOPERM,
+			    "passive authentication failed: EF.CardAccess names a protocol the signed security object does not");
+			goto done;
+		}
+	}
+	signers = CMS_get0_signers(cms);
+	if (signers != NULL && sk_X509_num(signers) > 0 && (b = BIO_new(BIO_s_mem())) != NULL &&
+	    X509_NAME_print_ex(b, X509_get_subject_name(sk_X509_value(signers, 0)), 0,
+	    XN_FLAG_RFC2253) >= 0 && (n = BIO_read(b, signer, (int)room - 1)) > 0)
+		signer[n] = '\0';
+	rc = 0;
+done:
+	sk_X509_free(signers);
+	BIO_free(b);
+	BIO_free(out);
+	X509_STORE_free(store);
 	CMS_ContentInfo_free(cms);
 	ERR_clear_error();
+	return rc;
 }
 
 int
 bb_eac_passive_auth(struct bb_pace *p, const unsigned char *cs, size_t len,
-    const char *csca_dir, char *signer, size_t room, struct bb_err *e)
+    const unsigned char *ca, size_t calen, const char *csca_dir, char *signer, size_t room,
+    struct bb_err *e)
 {
-	const unsigned char *q = cs;
-	CMS_ContentInfo *cms = NULL;
+	EAC_CTX *ctx = p->ctx;
 	BUF_MEM *pub;
+	int rc;
 
-	signer[0] = '\0';
-	if (len > LONG_MAX || (cms = d2i_CMS_ContentInfo(NULL, &q, (long)len)) == NULL ||
-	    q != cs + len) {
-		if (cms != NULL)
-			CMS_ContentInfo_free(cms);
-		ERR_clear_error();
-		return bb_fail(e, BB_PROTOCOL, "passive authentication: EF.CardSecurity is malformed");
-	}
-	CMS_ContentInfo_free(cms);
 	if (csca_dir == NULL || *csca_dir == '\0')
 		return bb_fail(e, BB_CONFIG, "eid: no csca_dir configured");
+	if ((rc = verify_security_object(cs, len, ca, calen, csca_dir, signer, room, e)) != 0)
+		return rc;
+	if (ctx->ca_ctx == NULL)
+		return bb_fail(e, BB_PROTOCOL, "the card offers no chip authentication");
+	/* OpenPACE checks once more (it does when the context knows CA, as now) and takes the
+	 * chip's key for CA from the signed SecurityInfos. */
 	EAC_set_x509_default_dir(csca_dir);
-	/* OpenPACE verifies the CMS signature, the document signer's chain to a CSCA of the
-	 * directory and takes the chip's public key from the signed SecurityInfos. */
-	if (!EAC_CTX_init_ef_cardsecurity(cs, len, p->ctx)) {
+	if (!EAC_CTX_init_ef_cardsecurity(cs, len, ctx)) {
 		ERR_clear_error();
 		return bb_fail(e, BB_NOPERM,
 		    "passive authentication failed: the card's security object is not signed by a trusted document signer");
 	}
-	if ((pub = CA_get_pubkey(p->ctx, cs, len)) == NULL) {
+	if ((pub = CA_get_pubkey(ctx, cs, len)) == NULL) {
 		ERR_clear_error();
 		return bb_fail(e, BB_NOPERM,
 		    "passive authentication failed: no chip authentication key");
@@ -438,7 +515,6 @@ bb_eac_passive_auth(struct bb_pace *p, const unsigned char *cs, size_t len,
 	memcpy(p->ca_pub, pub->data, pub->length);
 	p->ca_pub_len = pub->length;
 	BUF_MEM_free(pub);
-	signer_subject(cs, len, signer, room);
 	return 0;
 }
 
@@ -602,6 +678,9 @@ bb_eac_ta(struct bb_sm *s, struct bb_pace *p, const struct bb_eac_terminal *t,
 		rc = bb_fail(e, BB_SOFTWARE, "terminal authentication: cannot sign");
 		goto done;
 	}
+	/* The key is needed no more: out of OpenSSL's heap now, not when the session ends. */
+	EVP_PKEY_free(ctx->ta_ctx->priv_key);
+	ctx->ta_ctx->priv_key = NULL;
 	if ((rc = cmd(s, 0x00, 0x82, 0x00, 0x00, (unsigned char *)sig->data, sig->length, 0,
 	    NULL, NULL, &sw, e)) != 0)
 		goto done;
@@ -644,8 +723,10 @@ bb_eac_ca(struct bb_sm *s, struct bb_pace *p, struct bb_err *e)
 	unsigned sw, tag;
 	int rc;
 
-	if (ctx->ca_ctx == NULL || p->ca_pub == NULL)
+	if (p->ca_pub == NULL)
 		return bb_fail(e, BB_SOFTWARE, "chip authentication before passive authentication");
+	if (ctx->ca_ctx == NULL)
+		return bb_fail(e, BB_PROTOCOL, "the card offers no chip authentication");
 	o = OBJ_nid2obj(ctx->ca_ctx->protocol);
 	if (o == NULL || (olen = OBJ_length(o)) == 0 || olen > 32)
 		return bb_fail(e, BB_PROTOCOL, "chip authentication: no protocol");
@@ -718,6 +799,12 @@ bb_eac_ca(struct bb_sm *s, struct bb_pace *p, struct bb_err *e)
 	}
 	if (!EAC_CTX_set_encryption_ctx(ctx, EAC_ID_CA)) {
 		rc = bb_fail(e, BB_SOFTWARE, "chip authentication: cannot switch keys");
+		goto done;
+	}
+	if (ctx->key_ctx == NULL || ctx->key_ctx->cipher == NULL ||
+	    EVP_CIPHER_get_block_size(ctx->key_ctx->cipher) != 16) {
+		rc = bb_fail(e, BB_PROTOCOL,
+		    "chip authentication: the card's parameters are not AES: not supported");
 		goto done;
 	}
 	rc = 0;

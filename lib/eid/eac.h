@@ -39,13 +39,16 @@ void bb_eac_terminal_free(struct bb_eac_terminal *t);
 int bb_eac_read_sfi(struct bb_sm *s, unsigned sfi, size_t max, unsigned char **buf,
     size_t *len, struct bb_err *e);
 
-/* Passive authentication: EF.CardSecurity (read under the channel) verified by OpenPACE
- * against the CSCA certificates in csca_dir (an OpenSSL hashed directory), which also
- * gives the context the chip's public key for CA. signer gets the document signer's
- * subject (RFC 2253). 0; 77 when the signature or its chain does not verify (a forged or
- * unknown document); 76 when it is malformed. */
+/* Passive authentication: EF.CardSecurity (read under the channel) verified against the
+ * CSCA certificates in csca_dir (an OpenSSL hashed directory): the CMS signature, the
+ * document signer's chain, the content type, and that every SecurityInfo of EF.CardAccess
+ * (ca, calen: as read before PACE) is among the signed ones. Then the context gets the
+ * chip's public key for CA. signer: the document signer's subject (RFC 2253). 0; 77 when
+ * anything does not verify (a forged or unknown document); 76 when malformed or the card
+ * offers no chip authentication. */
 int bb_eac_passive_auth(struct bb_pace *p, const unsigned char *cs, size_t len,
-    const char *csca_dir, char *signer, size_t room, struct bb_err *e);
+    const unsigned char *ca, size_t calen, const char *csca_dir, char *signer, size_t room,
+    struct bb_err *e);
 
 /* Terminal Authentication v2: the chain (MSE:Set DST, PSO:Verify Certificate), MSE:Set
  * AT, GET CHALLENGE, EXTERNAL AUTHENTICATE. The CVCA the card named in PACE (p->car) is

@@ -30,10 +30,11 @@
 #include "eid/eac.h"
 #include "eid/pace.h"
 #include "eid/sm.h"
+#include "eid/tlv.h"
 #include "exit.h"
 #include "files.h"
 
-static char top[PATH_MAX], pki[PATH_MAX];
+static char top[1024], pki[1024];	/* short enough for every path made of them */
 
 struct wire {
 	struct eidcard *k;
@@ -105,7 +106,7 @@ file(const char *rel, size_t *len)
 	char path[PATH_MAX], *buf;
 	struct bb_err e;
 
-	snprintf(path, sizeof path, "%s/%s", top, rel);
+	assert_true((size_t)snprintf(path, sizeof path, "%s/%s", top, rel) < sizeof path);
 	assert_int_equal(bb_read_file(path, 65536, &buf, len, &e), 0);
 	return (unsigned char *)buf;
 }
@@ -122,6 +123,36 @@ load_terminal(struct bb_eac_terminal *t, const char *name, int expect)
 	assert_int_equal(bb_eac_terminal_load(t, dv, cert, key, time(NULL), &e), expect);
 }
 
+/* EF.CardAccess as a card (or someone between card and terminal: it travels
+ * unprotected) could alter it: the same SET without the Chip Authentication infos
+ * (OIDs under 0.4.0.127.0.7.2.2.3). Rewritten in place; the new length. */
+static size_t
+trim_ca(unsigned char *der, size_t len)
+{
+	static const unsigned char ca_arc[] = { 0x04, 0x00, 0x7F, 0x00, 0x07, 0x02, 0x02, 0x03 };
+	unsigned char out[1024], body[1024];
+	const unsigned char *p = der, *v, *q, *start, *ev;
+	size_t vlen, elen, n = 0, blen = 0;
+	unsigned tag;
+
+	assert_int_equal(bb_tlv_next(&p, der + len, &tag, &v, &vlen), 0);
+	assert_int_equal(tag, 0x31);
+	for (q = v; q < v + vlen; ) {
+		start = q;
+		assert_int_equal(bb_tlv_next(&q, v + vlen, &tag, &ev, &elen), 0);
+		/* SEQUENCE { OID ... }: the OID's first bytes after the SEQUENCE header. */
+		if (elen >= 2 + sizeof ca_arc && ev[0] == 0x06 &&
+		    memcmp(ev + 2, ca_arc, sizeof ca_arc) == 0)
+			continue;
+		memcpy(body + blen, start, (size_t)(q - start));
+		blen += (size_t)(q - start);
+	}
+	assert_true(blen < vlen);	/* something was taken out */
+	n = bb_tlv_put(out, 0x31, body, blen);
+	memcpy(der, out, n);
+	return n;
+}
+
 /* Runs the whole read as bb-eid does. Returns the first failing status (0: all read)
  * and the identity in *out. */
 struct run {
@@ -132,6 +163,8 @@ struct run {
 	unsigned long dgs;
 	int ext;
 	int mask;
+	int trim_ca;		/* the terminal sees EF.CardAccess without its CA infos */
+	int can;		/* PACE with the CAN; 2: and the CHAT asks for "CAN allowed" */
 	struct bb_err e;
 	json_t *identity;
 	long apdus;
@@ -155,20 +188,29 @@ run(struct run *r)
 	r->identity = NULL;
 	snprintf(rel, sizeof rel, "tests/rig/cards/%s/011C", r->profile);
 	ca = file(rel, &calen);
+	if (r->trim_ca)
+		calen = trim_ca(ca, calen);
 	snprintf(csca, sizeof csca, "%s/csca", pki);
 	snprintf(cvca, sizeof cvca, "%s/cvca-trust", pki);
 	load_terminal(&t, r->terminal ? r->terminal : "terminal", 0);
 	if (r->mask)	/* as bb-eid does: what the certificate may not read is not asked */
 		r->dgs &= bb_dg_chat_rights(t.rights);
 	chatlen = bb_dg_chat(r->dgs, chat, sizeof chat);
-	rc = bb_pace_establish(wire_apdu, &w, ca, calen, BB_PACE_PIN, r->pin ? r->pin : "123456",
-	    strlen(r->pin ? r->pin : "123456"), chat, chatlen, &p, &retries, &r->e);
+	if (r->can == 2)
+		chat[chatlen - 1] |= 0x10;
+	if (r->can)
+		rc = bb_pace_establish(wire_apdu, &w, ca, calen, BB_PACE_CAN, "500540", 6, chat,
+		    chatlen, &p, &retries, &r->e);
+	else
+		rc = bb_pace_establish(wire_apdu, &w, ca, calen, BB_PACE_PIN,
+		    r->pin ? r->pin : "123456", strlen(r->pin ? r->pin : "123456"), chat, chatlen,
+		    &p, &retries, &r->e);
 	if (rc != 0)
 		goto done;
 	bb_sm_init(&sm, p->ctx, wire_apdu, &w, r->ext >= 0);
 	if ((rc = bb_eac_read_sfi(&sm, 0x1D, 8192, &cs, &cslen, &r->e)) != 0 ||
-	    (rc = bb_eac_passive_auth(p, cs, cslen, csca, r->signer, sizeof r->signer,
-	    &r->e)) != 0 ||
+	    (rc = bb_eac_passive_auth(p, cs, cslen, ca, calen, csca, r->signer,
+	    sizeof r->signer, &r->e)) != 0 ||
 	    (rc = bb_eac_ta(&sm, p, &t, cvca, &r->e)) != 0 ||
 	    (rc = bb_eac_ca(&sm, p, &r->e)) != 0 ||
 	    (rc = bb_eac_select_eid(&sm, &r->e)) != 0)
@@ -351,6 +393,41 @@ faults(void **state)
 	}
 }
 
+/* A card (or anyone in between) leaving the CA infos out of EF.CardAccess: OpenPACE then
+ * skips checking EF.CardSecurity's signature; bb-eid checks it itself. */
+static void
+downgrade(void **state)
+{
+	static const char *const forged[] = { "--forged-security", NULL, NULL };
+	struct run a = { .profile = "erika", .dgs = DGS_ALL, .trim_ca = 1, .opts = forged };
+	struct run b = { .profile = "erika", .dgs = DGS_ALL, .trim_ca = 1 };
+
+	(void)state;
+	assert_int_equal(run(&a), BB_NOPERM);
+	assert_null(a.identity);
+	assert_non_null(strstr(a.e.msg, "passive authentication failed"));
+	/* Genuine EF.CardSecurity, but no CA announced: no chip authentication, no data. */
+	assert_int_equal(run(&b), BB_PROTOCOL);
+	assert_null(b.identity);
+}
+
+/* With the CAN the card lets an authentication terminal read only with the right "CAN
+ * allowed" in the CHAT (which the test terminal certificate has). */
+static void
+can_needs_its_right(void **state)
+{
+	struct run a = { .profile = "erika", .dgs = DGS_ALL, .can = 1 };
+	struct run b = { .profile = "erika", .dgs = DGS_ALL, .can = 2 };
+
+	(void)state;
+	assert_int_equal(run(&a), BB_NOPERM);
+	assert_null(a.identity);
+	if (run(&b) != 0)
+		fail_msg("%s", b.e.msg);
+	assert_string_equal(str(b.identity, "given_names"), "ERIKA");
+	json_decref(b.identity);
+}
+
 int
 main(void)
 {
@@ -362,6 +439,8 @@ main(void)
 		cmocka_unit_test(no_right_no_data),
 		cmocka_unit_test(expired_terminal),
 		cmocka_unit_test(faults),
+		cmocka_unit_test(downgrade),
+		cmocka_unit_test(can_needs_its_right),
 	};
 
 	return cmocka_run_group_tests(tests, setup, NULL);
