@@ -12,6 +12,7 @@
 #include <openssl/buffer.h>
 #include <openssl/crypto.h>
 #include <openssl/err.h>
+#include <openssl/evp.h>
 #include <openssl/objects.h>
 #include <stdlib.h>
 #include <string.h>
@@ -410,6 +411,13 @@ bb_pace_run(bb_apdu_fn fn, void *arg, const unsigned char *ef_cardaccess, size_t
 	p->picc_pub_len = card_eph->length;
 	if (!EAC_CTX_set_encryption_ctx(ctx, EAC_ID_PACE)) {
 		rc = bb_fail(e, BB_SOFTWARE, "PACE: OpenPACE cannot set up secure messaging");
+		goto done;
+	}
+	/* Secure messaging here frames 16-byte blocks (AES); 3DES (TR-03110's old
+	 * parameter sets, which no ID card uses) is refused, not framed wrongly. */
+	if (ctx->key_ctx == NULL || ctx->key_ctx->cipher == NULL ||
+	    EVP_CIPHER_get_block_size(ctx->key_ctx->cipher) != 16) {
+		rc = bb_fail(e, BB_PROTOCOL, "PACE: the card's parameters are not AES: not supported");
 		goto done;
 	}
 	p->ctx = ctx;

@@ -132,6 +132,7 @@ protect(struct bb_sm *s, const unsigned char hdr[4], const unsigned char *data, 
 	/* A protected answer is longer than its plain data: past 0xDF plain bytes it needs an
 	 * extended Le. Without extended length the card answers what fits in 256. */
 	ext = blen > 255 || (ne > 0xDF && s->ext);
+	s->last_ext = ext;
 	if (ext && !s->ext) {
 		rc = bb_fail(e, BB_SOFTWARE, "secure messaging: command too long for short APDUs");
 		goto done;
@@ -206,11 +207,13 @@ unprotect(struct bb_sm *s, const unsigned char *r, size_t rlen, unsigned char **
 		if (bb_tlv_next(&p, end, &tag, &v, &vlen) != 0)
 			return broken(s, e, "malformed answer");
 	}
-	if (tag != 0x99 || vlen != 2)
+	/* Exactly 99 02 and 8E 08: the MAC input is these bytes as sent. */
+	if (tag != 0x99 || vlen != 2 || v - 2 < r || v[-2] != 0x99 || v[-1] != 0x02)
 		return broken(s, e, "the answer has no protected status (DO 99)");
 	do99 = v - 2;
 	do99len = 4;
-	if (bb_tlv_next(&p, end, &tag, &v, &vlen) != 0 || tag != 0x8E || vlen != 8 || p != end)
+	if (bb_tlv_next(&p, end, &tag, &v, &vlen) != 0 || tag != 0x8E || vlen != 8 || p != end ||
+	    v[-1] != 0x08)
 		return broken(s, e, "the answer has no MAC (DO 8E)");
 	do8e = v;
 	do8elen = vlen;
@@ -291,8 +294,19 @@ bb_sm_transmit(struct bb_sm *s, const unsigned char hdr[4], const unsigned char 
 	size_t off = 0;
 	int rc;
 
-	if (s->ext || dlen <= CHAIN_PIECE)
-		return transmit1(s, hdr, data, dlen, ne, out, outlen, sw, e);
+	if (s->ext) {
+		/* A card without extended length answers an extended command 6700 (protected,
+		 * so the channel holds): from then on short APDUs, and this one again. */
+		rc = transmit1(s, hdr, data, dlen, ne, out, outlen, sw, e);
+		if (rc != 0 || *sw != 0x6700 || !s->last_ext)
+			return rc;
+		free(*out);
+		*out = NULL;
+		*outlen = 0;
+		s->ext = 0;
+	}
+	if (dlen <= CHAIN_PIECE)
+		return transmit1(s, hdr, data, dlen, ne > 256 ? 0xDF : ne, out, outlen, sw, e);
 	/* ISO 7816-4 command chaining: every piece but the last with CLA bit 0x10, each a
 	 * protected command of its own, each answered 9000. */
 	memcpy(h, hdr, 4);
@@ -351,6 +365,13 @@ transmit1(struct bb_sm *s, const unsigned char hdr[4], const unsigned char *data
 	rc = unprotect(s, copy, rlen, out, outlen, sw, e);
 	OPENSSL_cleanse(copy, rlen);
 	free(copy);
+	if (rc == 0 && (*outlen > ne || (ne == 0 && *out != NULL))) {
+		/* More than was asked for: no caller has room for it to be trusted. */
+		OPENSSL_clear_free(*out, *outlen);
+		*out = NULL;
+		*outlen = 0;
+		return broken(s, e, "the answer is longer than asked for");
+	}
 	if (rc == 0 && s->trace != NULL)
 		s->trace(s->trace_arg, hdr, *out, *outlen, ne, *sw);
 	return rc;
@@ -370,13 +391,14 @@ bb_sm_apdu(void *arg, const unsigned char *apdu, size_t len, unsigned char *resp
 	/* The four cases of ISO 7816-3 12.1, short and extended. */
 	if (len < 4)
 		return bb_fail(e, BB_SOFTWARE, "secure messaging: APDU too short");
+	/* A short Le of 00 (256) stays short: at most what a short protected answer holds. */
 	if (len == 5) {
-		ne = apdu[4] ? apdu[4] : 256;
+		ne = apdu[4] ? apdu[4] : 0xDF;
 	} else if (len > 5 && apdu[4] != 0) {
 		dlen = apdu[4];
 		data = apdu + 5;
 		if (len == 5 + dlen + 1)
-			ne = apdu[len - 1] ? apdu[len - 1] : 256;
+			ne = apdu[len - 1] ? apdu[len - 1] : 0xDF;
 		else if (len != 5 + dlen)
 			return bb_fail(e, BB_SOFTWARE, "secure messaging: malformed APDU");
 	} else if (len == 7) {

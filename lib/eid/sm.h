@@ -27,6 +27,7 @@ struct bb_sm {
 	void *arg;
 	int ext;		/* extended length may be used */
 	int broken;		/* a failure ended the channel */
+	int last_ext;		/* the last command went out in extended length */
 	bb_sm_trace_fn trace;
 	void *trace_arg;
 };
