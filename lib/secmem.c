@@ -74,29 +74,56 @@ bb_secret_read_fd(struct bb_secret *s, int fd, const char *what, struct bb_err *
 	return 0;
 }
 
+/* Ctrl-C, Ctrl-\\ or a kill while echo is off must not leave the terminal silent: the
+ * handler puts it back and dies of the signal as it would have. */
+static int tty_fd = -1;
+static struct termios tty_saved;
+
+static void
+tty_restore(int sig)
+{
+	if (tty_fd >= 0)
+		(void)tcsetattr(tty_fd, TCSAFLUSH, &tty_saved);
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
 int
 bb_secret_read_tty(struct bb_secret *s, const char *prompt, struct bb_err *e)
 {
-	struct termios old, quiet;
-	int fd, rc, restore = 0;
+	static const int sigs[] = { SIGINT, SIGQUIT, SIGTERM, SIGHUP };
+	struct sigaction sa, old_sa[4];
+	struct termios quiet;
+	int fd, rc, restore = 0, i;
 
 	if ((fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC)) < 0)
 		return bb_fail(e, BB_USAGE,
 		    "no terminal to ask for the %s on: give it on a file descriptor", prompt);
-	if (tcgetattr(fd, &old) == 0) {
-		quiet = old;
+	if (tcgetattr(fd, &tty_saved) == 0) {
+		quiet = tty_saved;
 		quiet.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
 		quiet.c_lflag |= ICANON;
+		memset(&sa, 0, sizeof sa);
+		sa.sa_handler = tty_restore;
+		sigemptyset(&sa.sa_mask);
+		tty_fd = fd;
+		for (i = 0; i < 4; i++)
+			sigaction(sigs[i], &sa, &old_sa[i]);
 		if (tcsetattr(fd, TCSAFLUSH, &quiet) == 0)
 			restore = 1;
 	}
 	dprintf(fd, "%s: ", prompt);
 	rc = bb_secret_read_fd(s, fd, prompt, e);
 	dprintf(fd, "\n");
-	if (restore)
-		(void)tcsetattr(fd, TCSAFLUSH, &old);
+	if (tty_fd >= 0) {
+		if (restore)
+			(void)tcsetattr(fd, TCSAFLUSH, &tty_saved);
+		for (i = 0; i < 4; i++)
+			sigaction(sigs[i], &old_sa[i], NULL);
+		tty_fd = -1;
+	}
 	close(fd);
-	if (rc == BB_DATAERR && s->len == 0)
+	if (rc == BB_DATAERR && strstr(e->msg, ": empty") != NULL)
 		return bb_fail(e, BB_CANCELLED, "%s: nothing entered", prompt);
 	return rc;
 }
