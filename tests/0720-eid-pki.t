@@ -65,14 +65,19 @@ check_same "CVCA: every read right, age, community id, RI, CAN, PIN management" 
 rights dv.txt > dv.rights
 check_same "DV: the CVCA's rights" want.rights dv.rights
 {
+	echo "CAN allowed"
 	i=1; while [ $i -le 13 ]; do echo "Read DG $i"; i=$((i + 1)); done
 	echo "Read DG 17"; echo "Read DG 18"; echo "Read DG 19"; echo "Read DG 20"
 } > want.rights
 rights term.txt > term.rights
-check_same "terminal: read DG1-DG13, DG17-DG20, nothing else" want.rights term.rights
+check_same "terminal: CAN allowed, read DG1-DG13, DG17-DG20, nothing else" want.rights term.rights
 grep -v "Read DG 17" want.rights > want-nodg17.rights
 rights nodg17.txt > nodg17.rights
 check_same "restricted terminal: the same without DG17" want-nodg17.rights nodg17.rights
+cvc-print --cvc "$P/terminal/nocan.cvcert" > nocan.txt 2> /dev/null
+grep -v "CAN allowed" want.rights > want-nocan.rights
+rights nocan.txt > nocan.rights
+check_same "terminal without the CAN: the same without CAN allowed" want-nocan.rights nocan.rights
 check_nogrep "restricted terminal: no DG17" "Read DG 17" nodg17.txt
 
 check_grep "certificate description matches the terminal certificate" \

@@ -180,6 +180,54 @@ ok "$rc" "a card with another PACE parameter set reads"
 ok "$(jq -e '.identity | .given_names != "ERIKA" and (.residence_permit | type) == "array"' out >/dev/null; echo $?)" \
 	"with its own data"
 
+# With the CAN the terminal certificate needs "CAN allowed".
+printf 'eid:\n  pki: %s\n  terminal_cert: %s\n  terminal_key: %s\n' "$EID_PKI" \
+	"$EID_PKI/terminal/nocan.cvcert" "$EID_PKI/terminal/nocan.pkcs8" > nocan.yaml
+card_insert erika
+cfg=nocan.yaml
+rd --can-fd 3 3< can
+ok "$(test "$rc" -eq 77; echo $?)" "reading with the CAN without the right is 77 ($rc)"
+check_grep "says so" "does not allow reading with the CAN" err
+rd --pin-fd 3 3< pin
+ok "$rc" "that terminal reads with the PIN"
+cfg=$BB_CONFIG
+card_remove
+
+# A card without extended length: short APDUs, chaining, the same data; resume too.
+card_insert erika --no-extended --pin-retries 1
+"$BB_EID" pin-resume --can-fd 3 --pin-fd 4 3< can 4< pin > out 2> err
+ok "$?" "pin-resume on a card without extended length"
+rd --pin-fd 3 3< pin
+ok "$rc" "read on a card without extended length"
+jq -S .identity out > short.json
+jq -S .identity case.json > long.json
+check_same "the same identity as with extended length" long.json short.json
+card_remove
+
+# The PIN typed on the terminal, without echo (script(1) gives bb-eid a terminal; the
+# PIN comes a moment later, as typed: what is typed before the prompt is discarded).
+card_insert erika
+(sleep 1; printf '123456\n') | script -qec "'$BB_EID' read --new -o tty-case.json" typescript \
+	> /dev/null 2>&1
+ok "$?" "the PIN from the controlling terminal"
+ok "$(jq -e '.identity.given_names == "ERIKA"' tty-case.json >/dev/null; echo $?)" "reads the card"
+check_grep "bb-eid asked for it" "PIN: " typescript
+check_nogrep "and did not echo it" "123456" typescript
+card_remove
+
+# Two readers, the card in the second: found without --reader.
+"$CARDSIM" --port $((VPCD_PORT + 1)) --parent $$ --pki "$EID_PKI" \
+	"$BB_TOP/tests/rig/cards/erika" < /dev/null >> "$PCSC_DIR/cardsim.log" 2>&1 &
+second=$!
+cardsim --client --reader "$PCSC_READER_NAME 00 01" --wait-card --timeout 10
+rd --pin-fd 3 3< pin
+ok "$rc" "a card in the second reader is found"
+"$BB_EID" wait --timeout 5 > which 2>/dev/null
+check_grep "in the second reader" "00 01" which
+kill "$second"
+wait "$second" 2>/dev/null
+cardsim --client --reader "$PCSC_READER_NAME 00 01" --wait-removal --timeout 10
+
 # Privacy: the trace shows the protocol, never the PIN or the data.
 card_remove
 card_insert erika

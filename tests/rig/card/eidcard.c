@@ -930,7 +930,8 @@ chat_bit(const unsigned char chat[CHAT_LEN], int bit)
 /* Who may read what: EF.CardAccess and EF.DIR always; EF.CardSecurity under SM after any
  * PACE; EF.ChipSecurity after TA as a privileged terminal; a data group after TA and CA
  * with the read right (bit DG + 7) in the effective CHAT, not when the eID function is
- * deactivated. */
+ * deactivated, and after PACE with the CAN only with the right "CAN allowed" (bit 4,
+ * TR-03110 part 4: an authentication terminal reads with the CAN only with it). */
 static int
 readable(const struct eidcard *k, int df, int fid)
 {
@@ -944,6 +945,7 @@ readable(const struct eidcard *k, int df, int fid)
 		return k->ta_done && chat_bit(k->eff_chat, 3);
 	if (df == 1)
 		return k->ta_done && k->ca_done && !k->deactivated &&
+		    (k->sm_pwd != PWD_CAN || chat_bit(k->eff_chat, 4)) &&
 		    chat_bit(k->eff_chat, (fid & 0xFF) + 7);
 	return 0;
 }
