@@ -8,11 +8,13 @@
 #include "exit.h"
 #include "log.h"
 #include "case.h"
+#include "files.h"
 #include "eid/card.h"
 #include "eid/dg.h"
 #include "eid/eac.h"
 #include "eid/pace.h"
 #include "eid/pcsc.h"
+#include "eid/readerpace.h"
 #include "eid/sm.h"
 #include "secmem.h"
 
@@ -399,6 +401,48 @@ pace(struct session *s, int pwd_ref, const struct bb_secret *sec, const unsigned
 	}
 }
 
+/* PACE in a PIN-pad reader (PC/SC part 10 amendment 1): the person types the PIN on the
+ * pad, the reader runs PACE and protects the channel until Chip Authentication, when
+ * bb-eid takes over with the CA keys. The certificate description goes along for
+ * readers with a display. No such reader can be attached here: this path follows the
+ * specification and is not tested against a reader. */
+static void
+reader_pace(struct session *s, int pwd_ref, const unsigned char *chat, size_t chat_len,
+    const struct bb_config *cfg, const char *pki)
+{
+	struct bb_err e = { 0, "" };
+	struct bb_reader_pace rp;
+	char path[512], *desc = NULL;
+	size_t desc_len = 0;
+	int retries;
+
+	if (bb_config_has(cfg, "eid.certificate_description"))
+		snprintf(path, sizeof path, "%s", bb_config_str(cfg, "eid.certificate_description"));
+	else
+		snprintf(path, sizeof path, "%s/terminal/terminal.desc", pki);
+	if (bb_read_file(path, 65535, &desc, &desc_len, &e) != 0) {
+		desc = NULL;	/* optional: a reader without a display needs none */
+		desc_len = 0;
+	}
+	fprintf(stderr, "%s: enter the %s on the reader's PIN pad\n", bb_progname,
+	    pwd_ref == BB_PACE_CAN ? "CAN" : "PIN");
+	if (bb_reader_pace(&s->p, pwd_ref, chat, chat_len, NULL, 0, (unsigned char *)desc,
+	    desc_len, &rp, &retries, &e) != 0)
+		bb_die_err(&e);
+	free(desc);
+	bb_pace_free(s->pace);
+	s->pace = NULL;
+	if (bb_pace_from_reader(rp.card_access, rp.card_access_len, rp.id_icc, rp.id_icc_len,
+	    rp.car, rp.car_prev, &s->pace, &e) != 0)
+		bb_die_err(&e);
+	bb_reader_pace_free(&rp);
+	bb_sm_init(&s->sm, NULL, io_apdu, &s->io, 1);
+	if (s->io.trace) {
+		s->sm.trace = sm_trace;
+		s->sm.trace_arg = s;
+	}
+}
+
 /* ---- read ------------------------------------------------------------------------ */
 
 struct field {
@@ -511,16 +555,29 @@ cmd_read(const struct opts *o, const struct bb_config *cfg)
 		bb_die_err(&e);
 	id = bb_case_id(cs_json);
 
-	/* The secret first: a mistyped one never reaches the card. */
-	secret(&sec, pwd_ref == BB_PACE_CAN ? o->can_fd : o->pin_fd,
-	    pwd_ref == BB_PACE_CAN ? "CAN" : "PIN", pwd_ref == BB_PACE_CAN ? "CAN" : "PIN");
-	if (pwd_ref == BB_PACE_CAN)
-		check_digits(&sec, "CAN", 6, 6);
-	else
-		check_digits(&sec, "PIN", 6, 6);
-	session_open(&s, o, cfg);
-	pace(&s, pwd_ref, &sec, chat, chat_len, 0, io_apdu, &s.io);
-	bb_secret_free(&sec);
+	if (o->pin_fd < 0 && o->can_fd < 0) {
+		/* No descriptor: the reader's PIN pad when it runs PACE, else the terminal. */
+		session_open(&s, o, cfg);
+		if (bb_reader_pace_code(&s.p) != 0)
+			reader_pace(&s, pwd_ref, chat, chat_len, cfg, pki);
+		else {
+			secret(&sec, -1, "PIN", "PIN");
+			check_digits(&sec, "PIN", 6, 6);
+			pace(&s, pwd_ref, &sec, chat, chat_len, 0, io_apdu, &s.io);
+			bb_secret_free(&sec);
+		}
+	} else {
+		/* The secret first: a mistyped one never reaches the card. */
+		secret(&sec, pwd_ref == BB_PACE_CAN ? o->can_fd : o->pin_fd,
+		    pwd_ref == BB_PACE_CAN ? "CAN" : "PIN", pwd_ref == BB_PACE_CAN ? "CAN" : "PIN");
+		if (pwd_ref == BB_PACE_CAN)
+			check_digits(&sec, "CAN", 6, 6);
+		else
+			check_digits(&sec, "PIN", 6, 6);
+		session_open(&s, o, cfg);
+		pace(&s, pwd_ref, &sec, chat, chat_len, 0, io_apdu, &s.io);
+		bb_secret_free(&sec);
+	}
 	bb_log(LOG_INFO, "eid.pace", &id);
 
 	/* Passive authentication first: it gives the chip's key for CA. */

@@ -77,6 +77,7 @@ static const struct schema_key schema[] = {
 	{ "eid.terminal_key", C_STR, NULL, NULL },
 	{ "eid.cvca_dir", C_STR, NULL, NULL },
 	{ "eid.csca_dir", C_STR, NULL, NULL },
+	{ "eid.certificate_description", C_STR, NULL, NULL },
 	{ "eid.fields", C_STR, "all", NULL },
 	{ "eid.services", C_SECTION, NULL, NULL },
 	{ "eid.services.*", C_SECTION, NULL, NULL },

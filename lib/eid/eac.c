@@ -673,7 +673,8 @@ bb_eac_ta(struct bb_sm *s, struct bb_pace *p, const struct bb_eac_terminal *t,
 	/* Signed: ID_PICC (the card's PACE key, compressed), the nonce, our compressed key. */
 	if ((nb = bufmem(nonce, nlen)) == NULL || !TA_STEP4_set_nonce(ctx, nb) ||
 	    (picc = bufmem(p->picc_pub, p->picc_pub_len)) == NULL ||
-	    (idpicc = EAC_Comp(ctx, EAC_ID_PACE, picc)) == NULL ||
+	    (idpicc = p->picc_pub[0] == 0x04 && p->picc_pub_len % 2 == 1 ?
+	    EAC_Comp(ctx, EAC_ID_PACE, picc) : bufmem(p->picc_pub, p->picc_pub_len)) == NULL ||
 	    (sig = TA_STEP5_sign(ctx, eph, idpicc, NULL)) == NULL) {
 		rc = bb_fail(e, BB_SOFTWARE, "terminal authentication: cannot sign");
 		goto done;
@@ -801,6 +802,9 @@ bb_eac_ca(struct bb_sm *s, struct bb_pace *p, struct bb_err *e)
 		rc = bb_fail(e, BB_SOFTWARE, "chip authentication: cannot switch keys");
 		goto done;
 	}
+	/* From here the host protects the channel with the CA keys, also when the reader
+	 * protected it with the PACE keys until now (it passes protected APDUs through). */
+	s->ctx = ctx;
 	if (ctx->key_ctx == NULL || ctx->key_ctx->cipher == NULL ||
 	    EVP_CIPHER_get_block_size(ctx->key_ctx->cipher) != 16) {
 		rc = bb_fail(e, BB_PROTOCOL,

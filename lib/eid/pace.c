@@ -14,6 +14,7 @@
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/objects.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -438,4 +439,33 @@ done:
 	PACE_SEC_clear_free(sec);
 	EAC_CTX_clear_free(ctx);
 	return rc;
+}
+
+int
+bb_pace_from_reader(const unsigned char *ef_cardaccess, size_t len, const unsigned char *id_icc,
+    size_t id_len, const char *car, const char *car_prev, struct bb_pace **out,
+    struct bb_err *e)
+{
+	struct bb_pace *p;
+
+	*out = NULL;
+	if (id_len == 0 || strlen(car) >= sizeof p->car || strlen(car_prev) >= sizeof p->car)
+		return bb_fail(e, BB_PROTOCOL, "PACE in the reader: malformed answer");
+	EAC_init();
+	if ((p = calloc(1, sizeof *p)) == NULL || (p->picc_pub = malloc(id_len)) == NULL ||
+	    (p->ctx = EAC_CTX_new()) == NULL) {
+		bb_pace_free(p);
+		return bb_fail(e, BB_SOFTWARE, "out of memory");
+	}
+	if (!EAC_CTX_init_ef_cardaccess(ef_cardaccess, len, p->ctx)) {
+		ERR_clear_error();
+		bb_pace_free(p);
+		return bb_fail(e, BB_PROTOCOL, "PACE in the reader: the reader's EF.CardAccess is unusable");
+	}
+	memcpy(p->picc_pub, id_icc, id_len);
+	p->picc_pub_len = id_len;
+	snprintf(p->car, sizeof p->car, "%s", car);
+	snprintf(p->car_prev, sizeof p->car_prev, "%s", car_prev);
+	*out = p;
+	return 0;
 }

@@ -61,6 +61,13 @@ int bb_pace_run(bb_apdu_fn fn, void *arg, const unsigned char *ef_cardaccess, si
     int pwd_ref, const char *secret, size_t secret_len, const unsigned char *chat,
     size_t chat_len, int flags, struct bb_pace **out, int *retries, struct bb_err *e);
 
+/* The channel a reader established itself (PACE in the reader, readerpace.h): a context
+ * from its EF.CardAccess without keys (the reader keeps them), the card's key and CARs for
+ * TA. 0, 76 when EF.CardAccess is unusable or a CAR malformed. */
+int bb_pace_from_reader(const unsigned char *ef_cardaccess, size_t len,
+    const unsigned char *id_icc, size_t id_len, const char *car, const char *car_prev,
+    struct bb_pace **out, struct bb_err *e);
+
 /* Frees p and the EAC_CTX with its keys (cleared). NULL is fine. */
 void bb_pace_free(struct bb_pace *p);
 

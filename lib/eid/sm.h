@@ -22,7 +22,8 @@ typedef void (*bb_sm_trace_fn)(void *arg, const unsigned char hdr[4], const unsi
     size_t len, size_t ne, unsigned sw);
 
 struct bb_sm {
-	void *ctx;		/* EAC_CTX * with the current keys (borrowed) */
+	void *ctx;		/* EAC_CTX * with the current keys (borrowed); NULL: the
+				 * reader protects the channel, commands go plain */
 	bb_apdu_fn fn;		/* the plain transport below */
 	void *arg;
 	int ext;		/* extended length may be used */
@@ -32,8 +33,9 @@ struct bb_sm {
 	void *trace_arg;
 };
 
-/* Sets up s over an established channel ctx (EAC_CTX *) and the transport fn. ext: the
- * card and reader take extended-length APDUs. */
+/* Sets up s over an established channel ctx (EAC_CTX *; NULL when the reader ran PACE
+ * and protects the channel itself until Chip Authentication) and the transport fn. ext:
+ * the card and reader take extended-length APDUs. */
 void bb_sm_init(struct bb_sm *s, void *ctx, bb_apdu_fn fn, void *arg, int ext);
 
 /* One protected command: hdr = CLA INS P1 P2 (CLA without the SM bits; the chaining bit
