@@ -34,21 +34,6 @@
 
 static const unsigned char eid_aid[] = { 0xE8, 0x07, 0x04, 0x00, 0x7F, 0x00, 0x07, 0x03, 0x02 };
 
-static BUF_MEM *
-bufmem(const unsigned char *p, size_t len)
-{
-	BUF_MEM *b = BUF_MEM_new();
-
-	if (b == NULL || (len > 0 && !BUF_MEM_grow(b, len))) {
-		BUF_MEM_free(b);
-		return NULL;
-	}
-	if (len > 0)
-		memcpy(b->data, p, len);
-	b->length = len;
-	return b;
-}
-
 /* ---- the terminal's credentials ---------------------------------------------------- */
 
 /* A CV certificate's date (6 bytes, one digit each: YYMMDD) as YYYY-MM-DD and as a
@@ -640,7 +625,7 @@ bb_eac_ta(struct bb_sm *s, struct bb_pace *p, const struct bb_eac_terminal *t,
 	}
 	/* OpenPACE answers the key already compressed (Comp() of TR-03110 part 3 A.2.2.3:
 	 * the x coordinate), as ID_PCD for MSE:Set AT (91) and for the signature. */
-	if ((comp = bufmem((unsigned char *)eph->data, eph->length)) == NULL) {
+	if ((comp = bb_bufmem((unsigned char *)eph->data, eph->length)) == NULL) {
 		rc = bb_fail(e, BB_SOFTWARE, "out of memory");
 		goto done;
 	}
@@ -671,10 +656,10 @@ bb_eac_ta(struct bb_sm *s, struct bb_pace *p, const struct bb_eac_terminal *t,
 		goto done;
 	}
 	/* Signed: ID_PICC (the card's PACE key, compressed), the nonce, our compressed key. */
-	if ((nb = bufmem(nonce, nlen)) == NULL || !TA_STEP4_set_nonce(ctx, nb) ||
-	    (picc = bufmem(p->picc_pub, p->picc_pub_len)) == NULL ||
+	if ((nb = bb_bufmem(nonce, nlen)) == NULL || !TA_STEP4_set_nonce(ctx, nb) ||
+	    (picc = bb_bufmem(p->picc_pub, p->picc_pub_len)) == NULL ||
 	    (idpicc = p->picc_pub[0] == 0x04 && p->picc_pub_len % 2 == 1 ?
-	    EAC_Comp(ctx, EAC_ID_PACE, picc) : bufmem(p->picc_pub, p->picc_pub_len)) == NULL ||
+	    EAC_Comp(ctx, EAC_ID_PACE, picc) : bb_bufmem(p->picc_pub, p->picc_pub_len)) == NULL ||
 	    (sig = TA_STEP5_sign(ctx, eph, idpicc, NULL)) == NULL) {
 		rc = bb_fail(e, BB_SOFTWARE, "terminal authentication: cannot sign");
 		goto done;
@@ -784,8 +769,8 @@ bb_eac_ca(struct bb_sm *s, struct bb_pace *p, struct bb_err *e)
 		rc = bb_fail(e, BB_PROTOCOL, "chip authentication: no nonce or token");
 		goto done;
 	}
-	if ((pub = bufmem(p->ca_pub, p->ca_pub_len)) == NULL || (nb = bufmem(nv, nlen)) == NULL ||
-	    (tb = bufmem(tv, tlen)) == NULL) {
+	if ((pub = bb_bufmem(p->ca_pub, p->ca_pub_len)) == NULL || (nb = bb_bufmem(nv, nlen)) == NULL ||
+	    (tb = bb_bufmem(tv, tlen)) == NULL) {
 		rc = bb_fail(e, BB_SOFTWARE, "out of memory");
 		goto done;
 	}

@@ -120,8 +120,8 @@ dad_parse(const unsigned char *data, size_t len, struct dad *d)
 	return 0;
 }
 
-static BUF_MEM *
-bufmem(const unsigned char *p, size_t len)
+BUF_MEM *
+bb_bufmem(const unsigned char *p, size_t len)
 {
 	BUF_MEM *b = BUF_MEM_new();
 
@@ -260,9 +260,8 @@ bb_pace_free(struct bb_pace *p)
 	free(p);
 }
 
-/* A CAR (87, 88): printable, shorter than the room for it. */
-static int
-copy_car(char *dst, size_t room, const unsigned char *v, size_t len)
+int
+bb_pace_car(char *dst, size_t room, const unsigned char *v, size_t len)
 {
 	size_t i;
 
@@ -333,7 +332,7 @@ bb_pace_run(bb_apdu_fn fn, void *arg, const unsigned char *ef_cardaccess, size_t
 		rc = bb_fail(e, BB_PROTOCOL, "PACE: the card sent no encrypted nonce");
 		goto done;
 	}
-	if ((b = bufmem(d.val[0], d.len[0])) == NULL) {
+	if ((b = bb_bufmem(d.val[0], d.len[0])) == NULL) {
 		rc = bb_fail(e, BB_SOFTWARE, "out of memory");
 		goto done;
 	}
@@ -355,7 +354,7 @@ bb_pace_run(bb_apdu_fn fn, void *arg, const unsigned char *ef_cardaccess, size_t
 	}
 	if ((rc = general_authenticate(&l, 1, 0x81, mine, &rdata, &d, &sw, retries)) != 0)
 		goto done;
-	if (d.val[2] == NULL || d.len[2] == 0 || (b = bufmem(d.val[2], d.len[2])) == NULL ||
+	if (d.val[2] == NULL || d.len[2] == 0 || (b = bb_bufmem(d.val[2], d.len[2])) == NULL ||
 	    !PACE_STEP3A_map_generator(ctx, b)) {
 		rc = bb_fail(e, BB_PROTOCOL, "PACE: the card's mapping data is unusable");
 		goto done;
@@ -374,7 +373,7 @@ bb_pace_run(bb_apdu_fn fn, void *arg, const unsigned char *ef_cardaccess, size_t
 		goto done;
 	if (d.val[4] == NULL || d.len[4] == 0 ||
 	    (d.len[4] == eph->length && memcmp(d.val[4], eph->data, eph->length) == 0) ||
-	    (card_eph = bufmem(d.val[4], d.len[4])) == NULL ||
+	    (card_eph = bb_bufmem(d.val[4], d.len[4])) == NULL ||
 	    !PACE_STEP3B_compute_shared_secret(ctx, card_eph)) {
 		rc = bb_fail(e, BB_PROTOCOL, "PACE: the card's ephemeral key is unusable");
 		goto done;
@@ -393,7 +392,7 @@ bb_pace_run(bb_apdu_fn fn, void *arg, const unsigned char *ef_cardaccess, size_t
 	}
 	if ((rc = general_authenticate(&l, 3, 0x85, tok, &rdata, &d, &sw, retries)) != 0)
 		goto done;
-	if (d.val[6] == NULL || d.len[6] == 0 || (b = bufmem(d.val[6], d.len[6])) == NULL ||
+	if (d.val[6] == NULL || d.len[6] == 0 || (b = bb_bufmem(d.val[6], d.len[6])) == NULL ||
 	    PACE_STEP3D_verify_authentication_token(ctx, b) != 1) {
 		rc = bb_fail(e, BB_PROTOCOL, "PACE: the card's authentication token does not verify");
 		goto done;
@@ -403,8 +402,8 @@ bb_pace_run(bb_apdu_fn fn, void *arg, const unsigned char *ef_cardaccess, size_t
 		rc = bb_fail(e, BB_SOFTWARE, "out of memory");
 		goto done;
 	}
-	if (copy_car(p->car, sizeof p->car, d.val[7], d.len[7]) != 0 ||
-	    copy_car(p->car_prev, sizeof p->car_prev, d.val[8], d.len[8]) != 0) {
+	if (bb_pace_car(p->car, sizeof p->car, d.val[7], d.len[7]) != 0 ||
+	    bb_pace_car(p->car_prev, sizeof p->car_prev, d.val[8], d.len[8]) != 0) {
 		rc = bb_fail(e, BB_PROTOCOL, "PACE: the card names a malformed CAR");
 		goto done;
 	}

@@ -68,6 +68,14 @@ int bb_pace_from_reader(const unsigned char *ef_cardaccess, size_t len,
     const unsigned char *id_icc, size_t id_len, const char *car, const char *car_prev,
     struct bb_pace **out, struct bb_err *e);
 
+/* A copy of p in a new OpenSSL BUF_MEM (NULL when out of memory): OpenPACE's currency. */
+struct buf_mem_st;
+struct buf_mem_st *bb_bufmem(const unsigned char *p, size_t len);
+
+/* A CAR (87, 88 of PACE, or a reader's): printable, shorter than room; copied with its
+ * NUL into dst. 0, or -1 when it is not such a CAR (v NULL: nothing copied, 0). */
+int bb_pace_car(char *dst, size_t room, const unsigned char *v, size_t len);
+
 /* Frees p and the EAC_CTX with its keys (cleared). NULL is fine. */
 void bb_pace_free(struct bb_pace *p);
 

@@ -68,21 +68,6 @@ le16(const unsigned char *b)
 	return (size_t)b[0] | (size_t)b[1] << 8;
 }
 
-static int
-car_copy(char dst[32], const unsigned char *v, size_t n)
-{
-	size_t i;
-
-	if (n >= 32)
-		return -1;
-	for (i = 0; i < n; i++)
-		if (v[i] < 0x20 || v[i] > 0x7E)
-			return -1;
-	memcpy(dst, v, n);
-	dst[n] = '\0';
-	return 0;
-}
-
 int
 bb_reader_pace_output(const unsigned char *b, size_t n, struct bb_reader_pace *o,
     struct bb_err *e)
@@ -119,13 +104,13 @@ bb_reader_pace_output(const unsigned char *b, size_t n, struct bb_reader_pace *o
 		return 0;
 	/* For TA: CARcurr, CARprev, IDicc. */
 	len = *p++;
-	if ((size_t)(end - p) < len || car_copy(o->car, p, len) != 0)
+	if ((size_t)(end - p) < len || bb_pace_car(o->car, sizeof o->car, p, len) != 0)
 		goto bad;
 	p += len;
 	if (p == end)
 		goto bad;
 	len = *p++;
-	if ((size_t)(end - p) < len || car_copy(o->car_prev, p, len) != 0)
+	if ((size_t)(end - p) < len || bb_pace_car(o->car_prev, sizeof o->car_prev, p, len) != 0)
 		goto bad;
 	p += len;
 	if (end - p < 2)

@@ -27,21 +27,6 @@ bb_sm_init(struct bb_sm *s, void *ctx, bb_apdu_fn fn, void *arg, int ext)
 	s->ext = ext;
 }
 
-static BUF_MEM *
-bufmem(const unsigned char *p, size_t len)
-{
-	BUF_MEM *b = BUF_MEM_new();
-
-	if (b == NULL || (len > 0 && !BUF_MEM_grow(b, len))) {
-		BUF_MEM_free(b);
-		return NULL;
-	}
-	if (len > 0)
-		memcpy(b->data, p, len);
-	b->length = len;
-	return b;
-}
-
 static int
 broken(struct bb_sm *s, struct bb_err *e, const char *why)
 {
@@ -54,7 +39,7 @@ broken(struct bb_sm *s, struct bb_err *e, const char *why)
 static BUF_MEM *
 mac_of(struct bb_sm *s, const unsigned char *in, size_t len)
 {
-	BUF_MEM *raw = bufmem(in, len), *padded, *mac = NULL;
+	BUF_MEM *raw = bb_bufmem(in, len), *padded, *mac = NULL;
 
 	if (raw == NULL)
 		return NULL;
@@ -82,7 +67,7 @@ protect(struct bb_sm *s, const unsigned char hdr[4], const unsigned char *data, 
 	if (!EAC_increment_ssc(s->ctx))
 		return bb_fail(e, BB_SOFTWARE, "secure messaging: cannot count");
 	if (dlen > 0) {
-		if ((plain = bufmem(data, dlen)) == NULL ||
+		if ((plain = bb_bufmem(data, dlen)) == NULL ||
 		    (padded = EAC_add_iso_pad(s->ctx, plain)) == NULL ||
 		    (enc = EAC_encrypt(s->ctx, padded)) == NULL) {
 			rc = bb_fail(e, BB_SOFTWARE, "secure messaging: cannot encrypt");
@@ -226,7 +211,7 @@ unprotect(struct bb_sm *s, const unsigned char *r, size_t rlen, unsigned char **
 	memcpy(macin->data + do87len, do99, do99len);
 	macin->length = do87len + do99len;
 	if ((padded = EAC_add_iso_pad(s->ctx, macin)) == NULL ||
-	    (mac = bufmem(do8e, do8elen)) == NULL) {
+	    (mac = bb_bufmem(do8e, do8elen)) == NULL) {
 		rc = bb_fail(e, BB_SOFTWARE, "secure messaging: cannot check the MAC");
 		goto done;
 	}
@@ -246,7 +231,7 @@ unprotect(struct bb_sm *s, const unsigned char *r, size_t rlen, unsigned char **
 			rc = broken(s, e, "the answer's data object is malformed");
 			goto done;
 		}
-		if ((enc = bufmem(do87v + 1, do87vlen - 1)) == NULL) {
+		if ((enc = bb_bufmem(do87v + 1, do87vlen - 1)) == NULL) {
 			rc = bb_fail(e, BB_SOFTWARE, "out of memory");
 			goto done;
 		}
