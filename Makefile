@@ -8,7 +8,7 @@ DATADIR ?= $(PREFIX)/share
 MANDIR  ?= $(DATADIR)/man
 DESTDIR ?=
 
-PKGS     = jansson yaml-0.1 libcrypto libcurl libpcsclite libeac
+PKGS     = jansson yaml-0.1 libcrypto libcurl libpcsclite libeac libpng libjpeg expat
 PKG_CONFIG ?= pkg-config
 
 CC      ?= cc
@@ -29,7 +29,7 @@ B = .build
 endif
 
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) -lm
 
 LIB_SRC = $(wildcard lib/*.c lib/*/*.c)
 LIB_OBJ = $(LIB_SRC:%.c=$(B)/%.o)
