@@ -1,0 +1,1149 @@
+/* The passport photo to BSI TR-03121-3 Vol. 2 v6.0: see photo.h.
+ *
+ * Every number below says where it comes from: table 5.3 of the TR (the bounds), ISO/IEC
+ * 19794-5 (the reference points), OFIQ (how exposure and dynamic range are measured), or
+ * the fixtures of tests/unit/photo.c (where the TR gives no number: exposure share, entropy,
+ * sharpness, background). */
+#include "capture/photo.h"
+#include "diag.h"
+#include "exit.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- thresholds ---- */
+
+/* Detection. The face is looked for on a copy of the frame shrunk to at most 480 px wide
+ * and 640 px high (the mirror's budget: a 1920x1080 frame becomes 480x270), with OpenCV's
+ * usual pyramid step 1.1. min_neighbors 4: one more than OpenCV's default, so a patch of
+ * background must be hit in five neighbouring windows before it counts as a face (a false
+ * second face would stop the capture with "several faces"); real faces in the portraits
+ * and fixtures are found alike with 3, 4 and 5 (OpenCV and ours). The smallest face is
+ * 1/6 of the shrunk frame's shorter side: a compliant photo needs the face box at about
+ * 0.52 of the crop's height, i.e. of most of the frame's, so a face of 1/6 is already
+ * about a third of that, enough to be told "come closer"; and the small scales are where
+ * the pyramid spends its time (1080p: 1/8 costs a third more than 1/6). */
+#define DETECT_MAX_W 480
+#define DETECT_MAX_H 640
+#define FACE_SCALE 1.1
+#define FACE_NEIGHBORS 4
+#define FACE_MIN_DIV 6
+/* Eyes: in the face box's upper 60 % (the eye line of an OpenCV face box is at about 0.37
+ * of its height; 60 % rather than 50 % keeps the lower eye of a head rolled by up to 15°
+ * inside while staying above the nostrils at about 0.65), at the frame's resolution, but
+ * the region shrunk when the face box is wider than 400 px: eye centres are then still
+ * placed to 1/400 of the face width (below 0.3 % of the inter-eye distance) and big faces
+ * cost no more than a mirror frame. Eye boxes 0.15 to 0.35 of the face width (they are
+ * 0.21-0.24 in astronaut.png, the portraits and the 1080p frame; the eye cascade is the
+ * dearer one, and 0.10 instead of 0.15 costs 40 % more on the 1080p frame). Default
+ * OpenCV neighbours (3): the pair selection below rejects stray hits. */
+#define EYE_REGION_H 0.6
+#define EYE_REGION_MAX_W 400
+#define EYE_SCALE 1.1
+#define EYE_NEIGHBORS 3
+#define EYE_MIN_FRAC 0.15
+#define EYE_MAX_FRAC 0.35
+/* Where the eyes are in an OpenCV frontal face box when they are not found (measured on
+ * astronaut.png: 0.25/0.72 across, 0.36-0.38 down; OpenCV's training crops put them at
+ * about 0.3/0.7 and 0.37): image-left eye (0.3, 0.37), image-right eye (0.7, 0.37). */
+#define EYE_EST_X 0.3
+#define EYE_EST_Y 0.37
+
+/* The head from the face box (an OpenCV face box covers brows to mouth): width 1.05 x
+ * the box (the middle of 1.0-1.1: cheeks to ears), chin 0.2 box heights below the box,
+ * chin to crown 1.45 box heights (so the crown is 0.25 box heights above the box). */
+#define HEAD_W_FACTOR 1.05
+#define HEAD_H_FACTOR 1.45
+#define CHIN_BELOW 0.20
+
+/* Table 5.3 of TR-03121-3 Vol. 2 v6.0 (the reference's thresholds). */
+#define ROLL_MAX 8.0
+#define HEAD_W_MIN 0.5
+#define HEAD_W_MAX 0.75
+#define HEAD_H_MIN 0.6
+#define HEAD_H_MAX 0.9
+/* Vertical face position: ISO/IEC 19794-5 (full frontal image, B) measures the line
+ * through the centres of the eyes: its distance from the bottom edge 50-70 % of the image
+ * height, i.e. 0.3-0.5 from the top, which is table 5.3's range. Value: the eye line's
+ * distance from the top / image height. */
+#define VPOS_MIN 0.3
+#define VPOS_MAX 0.5
+/* Horizontal centring: ISO/IEC 19794-5 (A) puts the midpoints of the nose bridge and the
+ * mouth on the image's vertical centre line; the nose bridge is the eye midpoint.
+ * Value: the eye midpoint's distance from the left / image width (the face box centre
+ * when the eyes were estimated). */
+#define HPOS_MIN 0.45
+#define HPOS_MAX 0.55
+#define IED_LIVE 300.0
+#define IED_SCAN 120.0
+/* The crop puts the head at the middle of each range: head height 0.75 of the image
+ * height, the eye line at 0.4 from the top, the eye midpoint centred. */
+#define CROP_HEAD_H 0.75
+#define CROP_EYES_Y 0.4
+
+/* Exposure, measured as OFIQ does (UnderExposurePrevention, OverExposurePrevention): the
+ * share of face pixels whose linearised luminance Y = 0.2126R + 0.7152G + 0.0722B (sRGB
+ * decoded, scaled to 0-255 and rounded) is 0-25 or 247-255. Linear 25 is sRGB about 89:
+ * brows, lashes, nostrils and lips are below it in a well-lit face. The TR gives no
+ * number; the fixtures (tests/unit/photo.c, BB_PHOTO_CALIBRATE=1) give, for the composed
+ * compliant face scaled in sRGB by x: dark share 0.06 (x1), 0.20 (x0.7), 0.51 (x0.5),
+ * 0.97 (x0.4), 1.00 (x0.3 and darker); bright share 0.00 (x1), 0.06 (x1.2), 0.39 (x1.4),
+ * 0.57 (x1.6); the real 1080p camera frame 0.07 / 0.00. Bounds: dark share <= 0.85, near
+ * OFIQ, whose quality sigmoid for it is centred at 0.92: a light face must lose more than
+ * a stop and a half before it fails, and a well-lit dark-skinned face, much of which is
+ * legitimately near linear 25, is not turned away (a bound like 0.5 would). Bright share
+ * <= 0.15: specular highlights on forehead and nose are a few %, x1.2 passes, x1.4
+ * (washed out) fails. */
+#define DARK_LEVEL 25
+#define BRIGHT_LEVEL 247
+#define DARK_SHARE_MAX 0.85
+#define BRIGHT_SHARE_MAX 0.15
+/* Dynamic range: OFIQ's entropy (bits) of the 256-bin histogram of that luminance over
+ * the face; 8 at most. Fixtures: 7.56 (x1), 6.40 (x0.7), 5.34 (x0.5), 4.64 (x0.4), 3.79
+ * (x0.3), 2.71 (x0.2), 7.86 (x1.2), 5.45 (x1.6); blur changes it by < 0.2. Bound >= 4.5
+ * bits (about 23 evenly used levels): below the x0.4 face, so a dark-skinned face (whose
+ * linear luminance spans fewer levels) keeps room, while a face squeezed into a handful
+ * of levels fails. */
+#define ENTROPY_MIN 4.5
+/* Sharpness: the variance of the 4-neighbour Laplacian of the grey face, measured on the
+ * face region shrunk to 128 px wide, so that the value means the same at every distance
+ * and camera resolution (focus relative to the face, not to the sensor). Fixtures: the
+ * compliant face 83 (itself astronaut.png upscaled 9.5 times: soft), the same at native
+ * scale 80, blurred by a Gaussian-like kernel of radius r canvas pixels (r / 5.9 at the
+ * measuring scale) 71 (r 1), 60 (2), 46 (3), 37 (4), 23 (6), 14 (8), 7 (12); the real
+ * 1080p frame 540. Bound >= 30: between the compliant fixture and r 6 (a blur of about one
+ * pixel at 128 px is visibly soft). The variance grows with contrast, so a dark face
+ * loses sharpness too (x0.5: 23); the order of the measures puts exposure's hint first. */
+#define NORM_FACE_W 128
+#define SHARP_MIN 30.0
+/* Background (optional in §5.4.1): the output image's side margins (10 % of the width on
+ * each side, top 45 % of the height: beside the head, above the shoulders), sampled every
+ * 4th output pixel. Uniformity: standard deviation of the grey level <= 10 (the composed
+ * fixture 0.4, the portraits' and the video frame's rooms 21-30; a real backdrop's light
+ * fall-off should stay within a few levels). Colour:
+ * R=G=B within +-8 (the reference), tested on the margin's mean colour. Level: mean grey
+ * #A1-#E1 (161-225, the reference). */
+#define BG_STRIP_W 0.10
+#define BG_STRIP_H 0.45
+#define BG_STEP 4
+#define BG_STD_MAX 10.0
+#define BG_CHROMA_MAX 8.0
+#define BG_LEVEL_MIN 161.0
+#define BG_LEVEL_MAX 225.0
+
+/* ---- guidance ---- */
+
+struct hint { const char *de, *en; };
+static const struct hint H_CLOSER = { "Bitte näher kommen", "Please come closer" };
+static const struct hint H_BACK = { "Bitte etwas zurücktreten", "Please step back a little" };
+/* Directions are the person's own: a face on the image's left stands too far to the
+ * person's right (the camera sees the person's right on its left). A mirror display
+ * (flipped) shows it on the screen's right, so "to the left" reads naturally there too. */
+static const struct hint H_LEFT = { "Bitte nach links", "Please move to the left" };
+static const struct hint H_RIGHT = { "Bitte nach rechts", "Please move to the right" };
+static const struct hint H_UP = { "Bitte höher", "Please move up" };
+static const struct hint H_DOWN = { "Bitte tiefer", "Please move down" };
+static const struct hint H_STILL = { "Bitte stillhalten", "Please hold still" };
+static const struct hint H_STRAIGHT = { "Bitte gerade in die Kamera schauen",
+    "Please look straight into the camera" };
+static const struct hint H_SEVERAL = { "Mehrere Gesichter erkannt: bitte allein vor die Kamera",
+    "Several faces found: please stand alone in front of the camera" };
+static const struct hint H_NOFACE = { "Kein Gesicht erkannt", "No face found" };
+static const struct hint H_LIGHT = { "Mehr Licht nötig", "More light needed" };
+static const struct hint H_BRIGHT = { "Zu hell", "Too bright" };
+static const struct hint H_BACKGROUND = { "Bitte vor den einfarbigen Hintergrund stellen",
+    "Please stand in front of the plain background" };
+
+/* The measures in the order the mirror should speak about them: first whether there is
+ * one face, then distance, pose, size and position, light, focus; background last
+ * (optional). */
+enum {
+	M_SINGLE_FACE,
+	M_IMAGE_SIZE,
+	M_ROLL,		/* before the ratios: a tilted head's box is too big */
+	M_HEAD_HEIGHT,
+	M_HEAD_WIDTH,
+	M_IED,
+	M_HPOS,
+	M_VPOS,
+	M_DARK,
+	M_BRIGHT,
+	M_DYNAMIC,
+	M_SHARP,
+	M_BG_UNIFORM,
+	M_BG_COLOUR,
+	M_BG_LEVEL,
+	M_COUNT
+};
+
+static const struct {
+	const char *name;
+	int mandatory;
+} measure_def[M_COUNT] = {
+	[M_SINGLE_FACE] = { "single_face", 1 },
+	[M_IMAGE_SIZE] = { "image_size", 1 },
+	[M_HEAD_HEIGHT] = { "head_height_ratio", 1 },
+	[M_HEAD_WIDTH] = { "head_width_ratio", 1 },
+	[M_IED] = { "inter_eye_distance", 1 },
+	[M_HPOS] = { "horizontal_position", 1 },
+	[M_VPOS] = { "vertical_position", 1 },
+	[M_ROLL] = { "roll", 1 },
+	[M_DARK] = { "underexposure", 1 },
+	[M_BRIGHT] = { "overexposure", 1 },
+	[M_DYNAMIC] = { "dynamic_range", 1 },
+	[M_SHARP] = { "sharpness", 1 },
+	[M_BG_UNIFORM] = { "background_uniformity", 0 },
+	[M_BG_COLOUR] = { "background_colour", 0 },
+	[M_BG_LEVEL] = { "background_level", 0 },
+};
+
+/* Sets measure i: pass from the bounds (a NaN value never passes), the hint when
+ * failing: lo when under min (or not measured), hi when over max. */
+static void
+measure(struct bb_photo_result *r, int i, double value, double min, double max,
+    const struct hint *lo, const struct hint *hi)
+{
+	struct bb_measure *m = &r->m[i];
+	const struct hint *h = NULL;
+
+	m->name = measure_def[i].name;
+	m->mandatory = measure_def[i].mandatory;
+	m->value = value;
+	m->min = min;
+	m->max = max;
+	if (isnan(value))
+		h = lo;
+	else if (!isnan(min) && value < min)
+		h = lo;
+	else if (!isnan(max) && value > max)
+		h = hi;
+	m->pass = h == NULL && !isnan(value);
+	if (!m->pass && h == NULL)
+		h = lo != NULL ? lo : hi;
+	m->hint_de = m->pass || h == NULL ? NULL : h->de;
+	m->hint_en = m->pass || h == NULL ? NULL : h->en;
+}
+
+/* A measure that could not be taken: fails with hint h. */
+static void
+unmeasured(struct bb_photo_result *r, int i, double min, double max, const struct hint *h)
+{
+	measure(r, i, NAN, min, max, h, h);
+}
+
+static void
+tally(struct bb_photo_result *r)
+{
+	size_t i;
+
+	r->nm = M_COUNT;
+	r->mandatory_failed = r->optional_failed = 0;
+	for (i = 0; i < r->nm; i++)
+		if (!r->m[i].pass) {
+			if (r->m[i].mandatory)
+				r->mandatory_failed++;
+			else
+				r->optional_failed++;
+		}
+	r->compliant = r->mandatory_failed == 0;
+}
+
+static void
+out_size(enum bb_photo_profile p, int *w, int *h)
+{
+	*w = p == BB_PHOTO_SCAN ? 622 : 1244;
+	*h = p == BB_PHOTO_SCAN ? 800 : 1600;
+}
+
+/* Every measure failing, for a frame without a face. */
+static void
+no_face(struct bb_photo_result *r, enum bb_photo_profile profile)
+{
+	const struct hint *h = &H_NOFACE;
+	double ied = profile == BB_PHOTO_SCAN ? IED_SCAN : IED_LIVE;
+
+	measure(r, M_SINGLE_FACE, 0, 1, 1, h, h);
+	unmeasured(r, M_IMAGE_SIZE, r->out_h, NAN, h);
+	unmeasured(r, M_HEAD_HEIGHT, HEAD_H_MIN, HEAD_H_MAX, h);
+	unmeasured(r, M_HEAD_WIDTH, HEAD_W_MIN, HEAD_W_MAX, h);
+	unmeasured(r, M_IED, ied, NAN, h);
+	unmeasured(r, M_HPOS, HPOS_MIN, HPOS_MAX, h);
+	unmeasured(r, M_VPOS, VPOS_MIN, VPOS_MAX, h);
+	unmeasured(r, M_ROLL, -ROLL_MAX, ROLL_MAX, h);
+	unmeasured(r, M_DARK, NAN, DARK_SHARE_MAX, h);
+	unmeasured(r, M_BRIGHT, NAN, BRIGHT_SHARE_MAX, h);
+	unmeasured(r, M_DYNAMIC, ENTROPY_MIN, NAN, h);
+	unmeasured(r, M_SHARP, SHARP_MIN, NAN, h);
+	unmeasured(r, M_BG_UNIFORM, NAN, BG_STD_MAX, h);
+	unmeasured(r, M_BG_COLOUR, NAN, BG_CHROMA_MAX, h);
+	unmeasured(r, M_BG_LEVEL, BG_LEVEL_MIN, BG_LEVEL_MAX, h);
+	tally(r);
+}
+
+/* ---- pixels ---- */
+
+static int
+check_image(const struct bb_image *im, const char *what, struct bb_err *e)
+{
+	if (im == NULL || im->px == NULL || im->w <= 0 || im->h <= 0 ||
+	    (im->ch != 1 && im->ch != 3) || (long)im->w * im->h > BB_IMAGE_MAX_PIXELS)
+		return bb_fail(e, BB_SOFTWARE, "photo: %s: not an RGB or grey image", what);
+	return 0;
+}
+
+/* The grey value as OpenCV's RGB2GRAY computes it (14-bit fixed point of 0.299, 0.587,
+ * 0.114), which is what the cascades were trained on. */
+static unsigned char
+grey_of(const unsigned char *p, int ch)
+{
+	if (ch == 1)
+		return p[0];
+	return (unsigned char)((p[0] * 4899 + p[1] * 9617 + p[2] * 1868 + 8192) >> 14);
+}
+
+/* r clipped to the image; 0 when nothing is left. */
+static int
+clip_rect(struct bb_rect *r, int w, int h)
+{
+	int x0 = r->x < 0 ? 0 : r->x, y0 = r->y < 0 ? 0 : r->y;
+	long x1 = (long)r->x + r->w, y1 = (long)r->y + r->h;
+
+	if (x1 > w)
+		x1 = w;
+	if (y1 > h)
+		y1 = h;
+	if (x1 <= x0 || y1 <= y0)
+		return 0;
+	r->x = x0;
+	r->y = y0;
+	r->w = (int)(x1 - x0);
+	r->h = (int)(y1 - y0);
+	return 1;
+}
+
+/* A copy of the clipped rectangle rc of in, as grey (ch 1) or in in's channels. */
+static int
+copy_region(const struct bb_image *in, const struct bb_rect *rc, int grey, struct bb_image *out,
+    struct bb_err *e)
+{
+	int x, y, st;
+	int ch = grey ? 1 : in->ch;
+
+	if ((st = bb_image_new(out, rc->w, rc->h, ch, e)) != 0)
+		return st;
+	for (y = 0; y < rc->h; y++) {
+		const unsigned char *s = in->px + ((size_t)(rc->y + y) * in->w + rc->x) * in->ch;
+		unsigned char *d = out->px + (size_t)y * rc->w * ch;
+
+		if (!grey || in->ch == 1)
+			memcpy(d, s, (size_t)rc->w * in->ch);
+		else
+			for (x = 0; x < rc->w; x++)
+				d[x] = grey_of(s + (size_t)x * in->ch, in->ch);
+	}
+	return 0;
+}
+
+/* The face pixels, measured on the face box shrunk to NORM_FACE_W wide: the central part
+ * of the box (10 % off each side, 5 % off top and bottom) so that little hair and
+ * background is counted. */
+struct face_stats {
+	double dark, bright, entropy, sharpness, mean_grey;
+};
+
+static int
+face_stats(const struct bb_image *frame, const struct bb_rect *face, struct face_stats *fs,
+    struct bb_err *e)
+{
+	struct bb_rect rc;
+	struct bb_image reg = { 0 }, small = { 0 };
+	const struct bb_image *f;
+	double lin[256], hist[256] = { 0 }, n, s = 0, ss = 0, gs = 0;
+	int i, x, y, st;
+
+	rc.x = face->x + face->w / 10;
+	rc.y = face->y + face->h / 20;
+	rc.w = face->w - 2 * (face->w / 10);
+	rc.h = face->h - 2 * (face->h / 20);
+	if (!clip_rect(&rc, frame->w, frame->h) || rc.w < 3 || rc.h < 3) {
+		fs->dark = fs->bright = fs->entropy = fs->sharpness = fs->mean_grey = NAN;
+		return 0;
+	}
+	if ((st = copy_region(frame, &rc, 0, &reg, e)) != 0)
+		return st;
+	f = &reg;
+	if (rc.w > NORM_FACE_W) {
+		int h = (int)lround((double)rc.h * NORM_FACE_W / rc.w);
+
+		if (h < 3)
+			h = 3;
+		if ((st = bb_image_shrink(&reg, NORM_FACE_W, h, &small, e)) != 0) {
+			bb_image_free(&reg);
+			return st;
+		}
+		f = &small;
+	}
+	/* sRGB decoding (IEC 61966-2-1), as OFIQ's ColorConvert */
+	for (i = 0; i < 256; i++) {
+		double c = i / 255.0;
+
+		lin[i] = c <= 0.04045 ? c / 12.92 : pow((c + 0.055) / 1.055, 2.4);
+	}
+	n = (double)f->w * f->h;
+	for (y = 0; y < f->h; y++)
+		for (x = 0; x < f->w; x++) {
+			const unsigned char *p = f->px + ((size_t)y * f->w + x) * f->ch;
+			double yl;
+			long l;
+
+			if (f->ch == 1)
+				yl = lin[p[0]];
+			else
+				yl = 0.2126 * lin[p[0]] + 0.7152 * lin[p[1]] + 0.0722 * lin[p[2]];
+			l = lround(yl * 255);
+			hist[l < 0 ? 0 : l > 255 ? 255 : l]++;
+			gs += grey_of(p, f->ch);
+		}
+	fs->dark = fs->bright = fs->entropy = 0;
+	for (i = 0; i < 256; i++) {
+		double q = hist[i] / n;
+
+		if (i <= DARK_LEVEL)
+			fs->dark += q;
+		if (i >= BRIGHT_LEVEL)
+			fs->bright += q;
+		if (q > 0)
+			fs->entropy -= q * log2(q);
+	}
+	fs->mean_grey = gs / n;
+	/* Laplacian (OpenCV's ksize 1 kernel: 0 1 0 / 1 -4 1 / 0 1 0) inside the border */
+	n = 0;
+	for (y = 1; y < f->h - 1; y++)
+		for (x = 1; x < f->w - 1; x++) {
+#define G(dx, dy) ((double)grey_of(f->px + ((size_t)(y + (dy)) * f->w + x + (dx)) * f->ch, f->ch))
+			double l = G(-1, 0) + G(1, 0) + G(0, -1) + G(0, 1) - 4 * G(0, 0);
+#undef G
+			s += l;
+			ss += l * l;
+			n++;
+		}
+	fs->sharpness = n > 0 ? ss / n - (s / n) * (s / n) : NAN;
+	bb_image_free(&small);
+	bb_image_free(&reg);
+	return 0;
+}
+
+/* Output pixel (u, v) of the crop to frame coordinates (pixel centres at integers). */
+struct crop {
+	double cx, cy, s, c, sn;	/* centre, frame px per output px, cos/sin of roll */
+	int w, h;			/* output size */
+};
+
+static void
+crop_map(const struct crop *k, double u, double v, double *x, double *y)
+{
+	double du = (u - (k->w - 1) / 2.0) * k->s, dv = (v - (k->h - 1) / 2.0) * k->s;
+
+	*x = k->cx + du * k->c - dv * k->sn;
+	*y = k->cy + du * k->sn + dv * k->c;
+}
+
+/* The background margins of the crop, sampled in the frame. */
+struct bg_stats {
+	double std, chroma, level;
+};
+
+static void
+bg_stats(const struct bb_image *frame, const struct crop *k, struct bg_stats *bs)
+{
+	double n = 0, sr = 0, sg = 0, sb = 0, sy = 0, syy = 0;
+	int side, u, v, u0, u1, vmax = (int)(k->h * BG_STRIP_H);
+
+	for (side = 0; side < 2; side++) {
+		u0 = side == 0 ? 0 : k->w - (int)(k->w * BG_STRIP_W);
+		u1 = side == 0 ? (int)(k->w * BG_STRIP_W) : k->w;
+		for (v = 0; v < vmax; v += BG_STEP)
+			for (u = u0; u < u1; u += BG_STEP) {
+				double x, y, g;
+				long xi, yi;
+				const unsigned char *p;
+
+				crop_map(k, u, v, &x, &y);
+				xi = lround(x);
+				yi = lround(y);
+				if (xi < 0 || yi < 0 || xi >= frame->w || yi >= frame->h)
+					continue;
+				p = frame->px + ((size_t)yi * frame->w + (size_t)xi) * frame->ch;
+				g = grey_of(p, frame->ch);
+				sr += p[0];
+				sg += frame->ch == 3 ? p[1] : p[0];
+				sb += frame->ch == 3 ? p[2] : p[0];
+				sy += g;
+				syy += g * g;
+				n++;
+			}
+	}
+	if (n == 0) {
+		bs->std = bs->chroma = bs->level = NAN;
+		return;
+	}
+	sr /= n;
+	sg /= n;
+	sb /= n;
+	bs->level = sy / n;
+	bs->std = sqrt(syy / n - bs->level * bs->level);
+	bs->chroma = fabs(sr - sg);
+	if (fabs(sg - sb) > bs->chroma)
+		bs->chroma = fabs(sg - sb);
+	if (fabs(sr - sb) > bs->chroma)
+		bs->chroma = fabs(sr - sb);
+}
+
+/* ---- the measurements ---- */
+
+static double
+rect_cx(const struct bb_rect *r)
+{
+	return r->x + (r->w - 1) / 2.0;
+}
+
+static double
+rect_cy(const struct bb_rect *r)
+{
+	return r->y + (r->h - 1) / 2.0;
+}
+
+int
+bb_photo_measure(const struct bb_image *frame, int faces, const struct bb_rect *face,
+    const struct bb_rect *eye_l, const struct bb_rect *eye_r, enum bb_photo_profile profile,
+    struct bb_photo_result *r, struct bb_err *e)
+{
+	double lx, ly, rx, ry, mx, my, fcx, fcy, ied, s0, s, smx, smy, bx, by;
+	double u, v, ied_min, ac, as;
+	struct crop k;
+	struct face_stats fs;
+	struct bg_stats bs;
+	int eyes, st, i;
+	const struct hint *h;
+
+	if (r == NULL)
+		return bb_fail(e, BB_SOFTWARE, "photo: no result");
+	if ((st = check_image(frame, "frame", e)) != 0)
+		return st;
+	memset(r, 0, sizeof *r);
+	out_size(profile, &r->out_w, &r->out_h);
+	r->faces = faces < 0 ? 0 : faces;
+	r->roll = NAN;
+	r->crop_cx = r->crop_cy = r->crop_angle = r->crop_scale = NAN;
+	if (faces <= 0 || face == NULL || face->w <= 0 || face->h <= 0) {
+		r->faces = 0;
+		no_face(r, profile);
+		return 0;
+	}
+	r->face = *face;
+	eyes = eye_l != NULL && eye_r != NULL && eye_l->w > 0 && eye_r->w > 0;
+	if (eyes) {
+		lx = rect_cx(eye_l);
+		ly = rect_cy(eye_l);
+		rx = rect_cx(eye_r);
+		ry = rect_cy(eye_r);
+		if (rx < lx) {	/* the caller swapped them: image-left first */
+			double t;
+
+			t = lx, lx = rx, rx = t;
+			t = ly, ly = ry, ry = t;
+			r->eye_l = *eye_r;
+			r->eye_r = *eye_l;
+		} else {
+			r->eye_l = *eye_l;
+			r->eye_r = *eye_r;
+		}
+	} else {
+		/* estimated from the box; marked by a zero-sized rectangle at the point */
+		lx = face->x + EYE_EST_X * face->w;
+		rx = face->x + (1 - EYE_EST_X) * face->w;
+		ly = ry = face->y + EYE_EST_Y * face->h;
+		r->eye_l = (struct bb_rect){ (int)lround(lx), (int)lround(ly), 0, 0 };
+		r->eye_r = (struct bb_rect){ (int)lround(rx), (int)lround(ry), 0, 0 };
+	}
+	mx = (lx + rx) / 2;
+	my = (ly + ry) / 2;
+	ied = sqrt((rx - lx) * (rx - lx) + (ry - ly) * (ry - ly));
+	r->roll = eyes ? atan2(ry - ly, rx - lx) * 180 / M_PI : 0;
+	k.c = cos(r->roll * M_PI / 180);
+	k.sn = sin(r->roll * M_PI / 180);
+	k.w = r->out_w;
+	k.h = r->out_h;
+
+	fcx = rect_cx(face);
+	fcy = rect_cy(face);
+
+	/* The ideal crop: head height CROP_HEAD_H of the output, the eye line at CROP_EYES_Y,
+	 * the eye midpoint centred; s frame pixels per output pixel. Then the largest crop of
+	 * that rotation the frame holds (the rotated window's bounding box inside the frame),
+	 * moved into the frame when it sticks out: what the frame really gives. */
+	s0 = HEAD_H_FACTOR * face->h / (CROP_HEAD_H * r->out_h);
+	ac = fabs(k.c);
+	as = fabs(k.sn);
+	smx = frame->w / (r->out_w * ac + r->out_h * as);
+	smy = frame->h / (r->out_w * as + r->out_h * ac);
+	s = s0;
+	if (s > smx)
+		s = smx;
+	if (s > smy)
+		s = smy;
+	k.s = s;
+	/* eye midpoint at output (centre, CROP_EYES_Y): the crop centre is below it */
+	k.cx = mx - (0.5 - CROP_EYES_Y) * r->out_h * s * k.sn;
+	k.cy = my + (0.5 - CROP_EYES_Y) * r->out_h * s * k.c;
+	bx = (r->out_w * ac + r->out_h * as) * s / 2;
+	by = (r->out_w * as + r->out_h * ac) * s / 2;
+	/* frame extent in pixel-centre coordinates: -0.5 .. w - 0.5 */
+	if (k.cx - bx < -0.5)
+		k.cx = -0.5 + bx;
+	if (k.cx + bx > frame->w - 0.5)
+		k.cx = frame->w - 0.5 - bx;
+	if (k.cy - by < -0.5)
+		k.cy = -0.5 + by;
+	if (k.cy + by > frame->h - 0.5)
+		k.cy = frame->h - 0.5 - by;
+	r->crop_cx = k.cx;
+	r->crop_cy = k.cy;
+	r->crop_angle = -r->roll;	/* bb_image_crop_rotate: counter-clockwise positive */
+	r->crop_scale = s;
+
+	/* Where the eye midpoint lands in the output. */
+	u = ((mx - k.cx) * k.c + (my - k.cy) * k.sn) / s + (r->out_w - 1) / 2.0;
+	v = (-(mx - k.cx) * k.sn + (my - k.cy) * k.c) / s + (r->out_h - 1) / 2.0;
+	if (!eyes) {
+		/* no eye midpoint: the box centre for centring */
+		u = ((fcx - k.cx) * k.c + (fcy - k.cy) * k.sn) / s + (r->out_w - 1) / 2.0;
+	}
+
+	measure(r, M_SINGLE_FACE, r->faces, 1, 1, &H_NOFACE, &H_SEVERAL);
+	/* frame rows that make the output's rows: at least out_h (no upscaling). Too few
+	 * because the face is small: closer; because the frame is too small for the profile
+	 * and the face too big for it: step back (the only move that helps the ratios). */
+	h = s0 <= s ? &H_CLOSER : &H_BACK;
+	measure(r, M_IMAGE_SIZE, r->out_h * s, r->out_h, NAN, h, h);
+	measure(r, M_HEAD_HEIGHT, HEAD_H_FACTOR * face->h / (r->out_h * s), HEAD_H_MIN,
+	    HEAD_H_MAX, &H_CLOSER, &H_BACK);
+	measure(r, M_HEAD_WIDTH, HEAD_W_FACTOR * face->w / (r->out_w * s), HEAD_W_MIN,
+	    HEAD_W_MAX, &H_CLOSER, &H_BACK);
+	ied_min = profile == BB_PHOTO_SCAN ? IED_SCAN : IED_LIVE;
+	if (eyes)
+		measure(r, M_IED, ied / s, ied_min, NAN, &H_CLOSER, &H_CLOSER);
+	else
+		unmeasured(r, M_IED, ied_min, NAN, &H_STRAIGHT);
+	/* the face left of centre in the image: the person stands too far to their right */
+	measure(r, M_HPOS, u / r->out_w, HPOS_MIN, HPOS_MAX, &H_LEFT, &H_RIGHT);
+	/* the eyes too high in the photo: lower, too low: higher */
+	measure(r, M_VPOS, v / r->out_h, VPOS_MIN, VPOS_MAX, &H_DOWN, &H_UP);
+	if (eyes)
+		measure(r, M_ROLL, r->roll, -ROLL_MAX, ROLL_MAX, &H_STRAIGHT, &H_STRAIGHT);
+	else
+		unmeasured(r, M_ROLL, -ROLL_MAX, ROLL_MAX, &H_STRAIGHT);
+
+	if ((st = face_stats(frame, face, &fs, e)) != 0)
+		return st;
+	measure(r, M_DARK, fs.dark, NAN, DARK_SHARE_MAX, &H_LIGHT, &H_LIGHT);
+	measure(r, M_BRIGHT, fs.bright, NAN, BRIGHT_SHARE_MAX, &H_BRIGHT, &H_BRIGHT);
+	/* a flat face histogram: from too little light, or too much */
+	h = !isnan(fs.mean_grey) && fs.mean_grey > 170 ? &H_BRIGHT : &H_LIGHT;
+	measure(r, M_DYNAMIC, fs.entropy, ENTROPY_MIN, NAN, h, h);
+	measure(r, M_SHARP, fs.sharpness, SHARP_MIN, NAN, &H_STILL, &H_STILL);
+
+	bg_stats(frame, &k, &bs);
+	measure(r, M_BG_UNIFORM, bs.std, NAN, BG_STD_MAX, &H_BACKGROUND, &H_BACKGROUND);
+	measure(r, M_BG_COLOUR, bs.chroma, NAN, BG_CHROMA_MAX, &H_BACKGROUND, &H_BACKGROUND);
+	measure(r, M_BG_LEVEL, bs.level, BG_LEVEL_MIN, BG_LEVEL_MAX, &H_LIGHT, &H_BRIGHT);
+	tally(r);
+	for (i = 0; i < M_COUNT; i++)
+		if (r->m[i].name == NULL)
+			return bb_fail(e, BB_SOFTWARE, "photo: measure %d not set", i);
+	return 0;
+}
+
+/* ---- detection ---- */
+
+/* A dark grey image stretched in place so that its 99th percentile becomes 255; 1 when
+ * it was dark (that percentile under DARK_STRETCH_BELOW), 0 when left alone. The Haar
+ * features are normalised by each window's standard deviation, so a linear stretch
+ * changes nothing but the rounding; yet a face darkened to 10 % (grey 0-25) is lost to
+ * rounding without it, OpenCV's detector as ours, and found at once with it (the
+ * fixtures, and astronaut.png darkened down to 5 % in OpenCV). Only tried when the
+ * plain image shows no face, so bright frames are searched exactly as OpenCV would. */
+#define DARK_STRETCH_BELOW 128
+
+static int
+stretch_dark(struct bb_image *g)
+{
+	size_t hist[256] = { 0 }, n = (size_t)g->w * g->h, i, acc = 0;
+	unsigned char lut[256];
+	int p99 = 255, v;
+
+	for (i = 0; i < n; i++)
+		hist[g->px[i]]++;
+	for (v = 0; v < 256; v++) {
+		acc += hist[v];
+		if (acc * 100 >= n * 99) {
+			p99 = v;
+			break;
+		}
+	}
+	if (p99 >= DARK_STRETCH_BELOW || p99 == 0)
+		return 0;
+	for (v = 0; v < 256; v++) {
+		long t = (v * 255L + p99 / 2) / p99;
+
+		lut[v] = (unsigned char)(t > 255 ? 255 : t);
+	}
+	for (i = 0; i < n; i++)
+		g->px[i] = lut[g->px[i]];
+	return 1;
+}
+
+/* The two eyes among the hits (in region coordinates, the region starting at the face
+ * box's top-left, fw x fh the face box in the same scale): one on each side, 0.25-0.65
+ * face widths apart, the line between them within about 30° of horizontal, sizes within
+ * 1.6x of each other, both in the eye band; of those, the pair closest to the typical
+ * OpenCV face box geometry (0.42 face widths apart, at 0.37 of its height, equal sizes).
+ * 0 when no pair qualifies. */
+static int
+pick_eyes(const struct bb_rect *hit, size_t n, double fw, double fh, size_t *a, size_t *b)
+{
+	size_t i, j;
+	double best = 1e300;
+
+	for (i = 0; i < n; i++)
+		for (j = 0; j < n; j++) {
+			double ax = rect_cx(&hit[i]) / fw, ay = rect_cy(&hit[i]) / fh;
+			double bx = rect_cx(&hit[j]) / fw, by = rect_cy(&hit[j]) / fh;
+			double dx = bx - ax, dy = (by - ay) * fh / fw;
+			double big = hit[i].w > hit[j].w ? hit[i].w : hit[j].w;
+			double small = hit[i].w > hit[j].w ? hit[j].w : hit[i].w;
+			double score;
+
+			if (i == j || dx < 0.25 || dx > 0.65 || fabs(dy) > 0.6 * dx ||
+			    ax > 0.55 || bx < 0.45 || small <= 0 || big / small > 1.6 ||
+			    ay < 0.15 || by < 0.15 || ay > 0.55 || by > 0.55)
+				continue;
+			score = fabs(dx - 0.42) + fabs((ay + by) / 2 - EYE_EST_Y) +
+			    0.25 * (big / small - 1);
+			if (score < best) {
+				best = score;
+				*a = i;
+				*b = j;
+			}
+		}
+	return best < 1e300;
+}
+
+static int
+find_eyes(const struct bb_cascade *eye, const struct bb_image *frame, const struct bb_rect *face,
+    struct bb_rect *el, struct bb_rect *er, int *found, struct bb_err *e)
+{
+	struct bb_rect rc = *face, *hit = NULL;
+	struct bb_image reg = { 0 }, small = { 0 };
+	const struct bb_image *g;
+	struct bb_detect_opts o;
+	size_t n = 0, a = 0, b = 0;
+	double f = 1, fw;
+	int st;
+
+	*found = 0;
+	rc.h = (int)lround(face->h * EYE_REGION_H);
+	if (!clip_rect(&rc, frame->w, frame->h) || rc.w < 20 || rc.h < 20)
+		return 0;
+	if ((st = copy_region(frame, &rc, 1, &reg, e)) != 0)
+		return st;
+	g = &reg;
+	if (face->w > EYE_REGION_MAX_W) {
+		int w = (int)lround(rc.w * (double)EYE_REGION_MAX_W / face->w);
+		int h = (int)lround(rc.h * (double)EYE_REGION_MAX_W / face->w);
+
+		if (w < 1)
+			w = 1;
+		if (h < 1)
+			h = 1;
+		if ((st = bb_image_shrink(&reg, w, h, &small, e)) != 0)
+			goto out;
+		g = &small;
+		f = (double)rc.w / w;
+	}
+	/* a dark face's eyes likewise (the region is ours: stretching it is free) */
+	stretch_dark(small.px != NULL ? &small : &reg);
+	fw = face->w / f;
+	o.scale = EYE_SCALE;
+	o.min_neighbors = EYE_NEIGHBORS;
+	o.min_w = o.min_h = (int)(fw * EYE_MIN_FRAC);
+	o.max_w = o.max_h = (int)(fw * EYE_MAX_FRAC) + 1;
+	if ((st = bb_detect(eye, g, &o, &hit, &n, e)) != 0)
+		goto out;
+	/* hits relative to the face box's top-left in the (maybe shrunk) region */
+	{
+		double ox = (rc.x - face->x) / f, oy = (rc.y - face->y) / f;
+		size_t i;
+
+		for (i = 0; i < n; i++) {
+			hit[i].x += (int)lround(ox);
+			hit[i].y += (int)lround(oy);
+		}
+		if (pick_eyes(hit, n, fw, face->h / f, &a, &b)) {
+			el->x = face->x + (int)lround(hit[a].x * f);
+			el->y = face->y + (int)lround(hit[a].y * f);
+			el->w = (int)lround(hit[a].w * f);
+			el->h = (int)lround(hit[a].h * f);
+			er->x = face->x + (int)lround(hit[b].x * f);
+			er->y = face->y + (int)lround(hit[b].y * f);
+			er->w = (int)lround(hit[b].w * f);
+			er->h = (int)lround(hit[b].h * f);
+			*found = 1;
+		}
+	}
+out:
+	free(hit);
+	bb_image_free(&small);
+	bb_image_free(&reg);
+	return st;
+}
+
+int
+bb_photo_check(const struct bb_cascade *face, const struct bb_cascade *eye,
+    const struct bb_image *frame, enum bb_photo_profile profile, struct bb_photo_result *r,
+    struct bb_err *e)
+{
+	struct bb_image small = { 0 }, grey = { 0 };
+	const struct bb_image *d;
+	struct bb_rect *hit = NULL, best, el, er;
+	struct bb_detect_opts o;
+	size_t n = 0, i, nfaces;
+	double f;
+	int sw, sh, st, found = 0;
+
+	if (face == NULL || eye == NULL || r == NULL)
+		return bb_fail(e, BB_SOFTWARE, "photo: no cascade or result");
+	if ((st = check_image(frame, "frame", e)) != 0)
+		return st;
+	f = 1;
+	if (frame->w > DETECT_MAX_W)
+		f = (double)DETECT_MAX_W / frame->w;
+	if (frame->h * f > DETECT_MAX_H)
+		f = (double)DETECT_MAX_H / frame->h;
+	sw = (int)lround(frame->w * f);
+	sh = (int)lround(frame->h * f);
+	if (sw < 1)
+		sw = 1;
+	if (sh < 1)
+		sh = 1;
+	d = frame;
+	if (sw < frame->w || sh < frame->h) {
+		if ((st = bb_image_shrink(frame, sw, sh, &small, e)) != 0)
+			goto out;
+		d = &small;
+	}
+	if (d->ch != 1) {
+		if ((st = bb_image_grey(d, &grey, e)) != 0)
+			goto out;
+		d = &grey;
+	}
+	o.scale = FACE_SCALE;
+	o.min_neighbors = FACE_NEIGHBORS;
+	o.min_w = o.min_h = (sw < sh ? sw : sh) / FACE_MIN_DIV;
+	o.max_w = o.max_h = 0;
+	if ((st = bb_detect(face, d, &o, &hit, &n, e)) != 0)
+		goto out;
+	if (n == 0 && (d == &grey || d == &small) && stretch_dark(d == &grey ? &grey : &small)) {
+		free(hit);
+		hit = NULL;
+		if ((st = bb_detect(face, d, &o, &hit, &n, e)) != 0)
+			goto out;
+	}
+	if (n == 0) {
+		st = bb_photo_measure(frame, 0, NULL, NULL, NULL, profile, r, e);
+		goto out;
+	}
+	best = hit[0];
+	for (i = 1; i < n; i++)
+		if ((long)hit[i].w * hit[i].h > (long)best.w * best.h)
+			best = hit[i];
+	/* Other faces: hits centred on the largest one's own head and neck (its box widened
+	 * by a quarter on each side, from half a box above to 0.6 below) are the same person
+	 * seen twice (the cascades like a chin above a collar: official-portrait-2.jpg at
+	 * 282x641 gives one there, in OpenCV too); another person's face cannot be there. */
+	nfaces = 0;
+	for (i = 0; i < n; i++) {
+		double cx = hit[i].x + hit[i].w / 2.0, cy = hit[i].y + hit[i].h / 2.0;
+
+		if (cx > best.x - 0.25 * best.w && cx < best.x + 1.25 * best.w &&
+		    cy > best.y - 0.5 * best.h && cy < best.y + 1.6 * best.h &&
+		    (long)hit[i].w * hit[i].h <= (long)best.w * best.h &&
+		    memcmp(&hit[i], &best, sizeof best) != 0)
+			continue;
+		nfaces++;
+	}
+	{
+		double fx = (double)frame->w / d->w, fy = (double)frame->h / d->h;
+		struct bb_rect b = best;
+
+		best.x = (int)lround(b.x * fx);
+		best.y = (int)lround(b.y * fy);
+		best.w = (int)lround(b.w * fx);
+		best.h = (int)lround(b.h * fy);
+	}
+	if ((st = find_eyes(eye, frame, &best, &el, &er, &found, e)) != 0)
+		goto out;
+	st = bb_photo_measure(frame, nfaces > 1 << 20 ? 1 << 20 : (int)nfaces, &best,
+	    found ? &el : NULL, found ? &er : NULL, profile, r, e);
+out:
+	free(hit);
+	bb_image_free(&grey);
+	bb_image_free(&small);
+	return st;
+}
+
+/* ---- output ---- */
+
+int
+bb_photo_crop(const struct bb_image *frame, const struct bb_photo_result *r,
+    struct bb_image *out, struct bb_err *e)
+{
+	struct bb_image win = { 0 };
+	long w, h;
+	int st;
+
+	if (r == NULL || out == NULL)
+		return bb_fail(e, BB_SOFTWARE, "photo: crop: no result");
+	if ((st = check_image(frame, "frame", e)) != 0)
+		return st;
+	if (r->faces < 1 || isnan(r->crop_scale) || isnan(r->crop_cx) || isnan(r->crop_cy) ||
+	    isnan(r->crop_angle) || r->out_w <= 0 || r->out_h <= 0)
+		return bb_fail(e, BB_SOFTWARE, "photo: crop: no face to crop to");
+	if (r->crop_scale * r->out_h < r->out_h)
+		return bb_fail(e, BB_SOFTWARE, "photo: crop: the frame gives %.0f rows for %d: "
+		    "it would need upscaling", r->crop_scale * r->out_h, r->out_h);
+	w = lround(r->out_w * r->crop_scale);
+	h = lround(r->out_h * r->crop_scale);
+	if (w < r->out_w)
+		w = r->out_w;
+	if (h < r->out_h)
+		h = r->out_h;
+	if (w > frame->w * 2L || h > frame->h * 2L)
+		return bb_fail(e, BB_SOFTWARE, "photo: crop: %ldx%ld from a %dx%d frame", w, h,
+		    frame->w, frame->h);
+	/* 0xC0: the reference's grey, should a rounding pixel fall outside the frame */
+	if ((st = bb_image_crop_rotate(frame, r->crop_cx + 0.5, r->crop_cy + 0.5, r->crop_angle, (int)w,
+	    (int)h, 0xC0, &win, e)) != 0)
+		return st;
+	if (w == r->out_w && h == r->out_h) {
+		*out = win;
+		return 0;
+	}
+	st = bb_image_shrink(&win, r->out_w, r->out_h, out, e);
+	bb_image_free(&win);
+	return st;
+}
+
+static json_t *
+num_or_null(double v)
+{
+	return isnan(v) ? json_null() : json_real(v);
+}
+
+json_t *
+bb_photo_json(const struct bb_photo_result *r)
+{
+	json_t *o, *ms, *m;
+	size_t i;
+
+	if (r == NULL)
+		return NULL;
+	o = json_object();
+	ms = json_object();
+	if (o == NULL || ms == NULL)
+		goto fail;
+	for (i = 0; i < r->nm && i < sizeof r->m / sizeof r->m[0]; i++) {
+		const struct bb_measure *x = &r->m[i];
+
+		if (x->name == NULL)
+			continue;
+		m = json_pack("{s:o, s:o, s:o, s:b, s:b, s:o, s:o}",
+		    "value", num_or_null(x->value),
+		    "min", num_or_null(x->min),
+		    "max", num_or_null(x->max),
+		    "pass", x->pass,
+		    "mandatory", x->mandatory,
+		    "hint_de", x->hint_de ? json_string(x->hint_de) : json_null(),
+		    "hint_en", x->hint_en ? json_string(x->hint_en) : json_null());
+		if (m == NULL || json_object_set_new(ms, x->name, m) != 0)
+			goto fail;
+	}
+	if (json_object_set_new(o, "faces", json_integer(r->faces)) != 0 ||
+	    json_object_set_new(o, "compliant", json_boolean(r->compliant)) != 0 ||
+	    json_object_set_new(o, "mandatory_failed", json_integer(r->mandatory_failed)) != 0 ||
+	    json_object_set_new(o, "optional_failed", json_integer(r->optional_failed)) != 0)
+		goto fail;
+	if (r->faces > 0) {
+		json_t *g = json_pack("{s:{s:i,s:i,s:i,s:i}, s:{s:i,s:i,s:i,s:i}, "
+		    "s:{s:i,s:i,s:i,s:i}, s:b, s:o, s:{s:o,s:o,s:o,s:o,s:i,s:i}}",
+		    "face", "x", r->face.x, "y", r->face.y, "w", r->face.w, "h", r->face.h,
+		    "eye_image_left", "x", r->eye_l.x, "y", r->eye_l.y, "w", r->eye_l.w,
+		    "h", r->eye_l.h,
+		    "eye_image_right", "x", r->eye_r.x, "y", r->eye_r.y, "w", r->eye_r.w,
+		    "h", r->eye_r.h,
+		    "eyes_estimated", r->eye_l.w == 0 || r->eye_r.w == 0,
+		    "roll", num_or_null(r->roll),
+		    "crop", "cx", num_or_null(r->crop_cx), "cy", num_or_null(r->crop_cy),
+		    "angle", num_or_null(r->crop_angle), "scale", num_or_null(r->crop_scale),
+		    "out_w", r->out_w, "out_h", r->out_h);
+
+		if (g == NULL || json_object_update(o, g) != 0) {
+			json_decref(g);
+			goto fail;
+		}
+		json_decref(g);
+	}
+	if (json_object_set_new(o, "measures", ms) != 0) {
+		ms = NULL;
+		goto fail;
+	}
+	return o;
+fail:
+	json_decref(ms);
+	json_decref(o);
+	return NULL;
+}
+
+static int
+met(const struct bb_photo_result *r, int mandatory)
+{
+	size_t i;
+	int n = 0;
+
+	for (i = 0; i < r->nm && i < sizeof r->m / sizeof r->m[0]; i++)
+		if (r->m[i].pass && !!r->m[i].mandatory == mandatory)
+			n++;
+	return n;
+}
+
+int
+bb_photo_better(const struct bb_photo_result *a, const struct bb_photo_result *b)
+{
+	int ma, mb;
+
+	if (b == NULL)
+		return 1;
+	if (a == NULL)
+		return 0;
+	ma = met(a, 1);
+	mb = met(b, 1);
+	if (ma != mb)
+		return ma > mb;
+	return met(a, 0) >= met(b, 0);
+}
+
+const struct bb_measure *
+bb_photo_advice(const struct bb_photo_result *r)
+{
+	size_t i;
+	int pass;
+
+	if (r == NULL)
+		return NULL;
+	for (pass = 1; pass >= 0; pass--)
+		for (i = 0; i < r->nm && i < sizeof r->m / sizeof r->m[0]; i++)
+			if (!r->m[i].pass && !!r->m[i].mandatory == pass &&
+			    r->m[i].hint_de != NULL)
+				return &r->m[i];
+	return NULL;
+}
+
+const struct bb_measure *
+bb_photo_find(const struct bb_photo_result *r, const char *name)
+{
+	size_t i;
+
+	if (r == NULL || name == NULL)
+		return NULL;
+	for (i = 0; i < r->nm && i < sizeof r->m / sizeof r->m[0]; i++)
+		if (r->m[i].name != NULL && strcmp(r->m[i].name, name) == 0)
+			return &r->m[i];
+	return NULL;
+}
+
+/* A filled rectangle, clipped. */
+static void
+fill(struct bb_image *im, long x0, long y0, long x1, long y1, const unsigned char rgb[3])
+{
+	long x, y;
+	int c;
+
+	if (x0 < 0)
+		x0 = 0;
+	if (y0 < 0)
+		y0 = 0;
+	if (x1 > im->w)
+		x1 = im->w;
+	if (y1 > im->h)
+		y1 = im->h;
+	for (y = y0; y < y1; y++)
+		for (x = x0; x < x1; x++)
+			for (c = 0; c < im->ch; c++)
+				im->px[((size_t)y * im->w + (size_t)x) * im->ch + c] =
+				    im->ch == 3 ? rgb[c] : grey_of(rgb, 3);
+}
+
+int
+bb_photo_mirror(const struct bb_image *frame, const struct bb_photo_result *r, int w,
+    struct bb_image *out, struct bb_err *e)
+{
+	static const unsigned char green[3] = { 0, 200, 0 }, red[3] = { 230, 0, 0 };
+	const unsigned char *col;
+	double f;
+	long h, x0, y0, x1, y1;
+	int st, i;
+
+	if (out == NULL)
+		return bb_fail(e, BB_SOFTWARE, "photo: mirror: no output");
+	if ((st = check_image(frame, "frame", e)) != 0)
+		return st;
+	if (w <= 0)
+		return bb_fail(e, BB_SOFTWARE, "photo: mirror: width %d", w);
+	if (w > frame->w)
+		w = frame->w;
+	h = lround((double)frame->h * w / frame->w);
+	if (h < 1)
+		h = 1;
+	if (w == frame->w && h == frame->h) {
+		if ((st = bb_image_new(out, frame->w, frame->h, frame->ch, e)) != 0)
+			return st;
+		memcpy(out->px, frame->px, (size_t)frame->w * frame->h * frame->ch);
+	} else if ((st = bb_image_shrink(frame, w, (int)h, out, e)) != 0)
+		return st;
+	if (r == NULL || r->faces < 1 || r->face.w <= 0)
+		return 0;
+	f = (double)out->w / frame->w;
+	col = r->compliant ? green : red;
+	/* the face box, 2 px lines just inside it */
+	x0 = lround(r->face.x * f);
+	y0 = lround(r->face.y * f);
+	x1 = lround((r->face.x + r->face.w) * f);
+	y1 = lround((r->face.y + r->face.h) * f);
+	fill(out, x0, y0, x1, y0 + 2, col);
+	fill(out, x0, y1 - 2, x1, y1, col);
+	fill(out, x0, y0, x0 + 2, y1, col);
+	fill(out, x1 - 2, y0, x1, y1, col);
+	/* the eye points: a 6 px cross of 2 px lines each, red when estimated or when the
+	 * eye measures fail */
+	for (i = 0; i < 2; i++) {
+		const struct bb_rect *er = i == 0 ? &r->eye_l : &r->eye_r;
+		const struct bb_measure *roll = bb_photo_find(r, "roll");
+		const unsigned char *ec = er->w > 0 && roll != NULL && roll->pass ? green : red;
+		long cx = lround((er->x + er->w / 2.0) * f), cy = lround((er->y + er->h / 2.0) * f);
+
+		fill(out, cx - 3, cy - 1, cx + 3, cy + 1, ec);
+		fill(out, cx - 1, cy - 3, cx + 1, cy + 3, ec);
+	}
+	return 0;
+}
