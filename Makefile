@@ -33,7 +33,7 @@ PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) -lm
 
 LIB_SRC = $(wildcard lib/*.c lib/*/*.c)
 LIB_OBJ = $(LIB_SRC:%.c=$(B)/%.o)
-PROGS   = bb-form bb-queue bb-submit bb-eid
+PROGS   = bb-form bb-queue bb-submit bb-eid bb-capture
 BINS    = $(PROGS:%=$(B)/%)
 UNIT_SRC = $(wildcard tests/unit/*.c)
 UNITS    = $(UNIT_SRC:tests/unit/%.c=$(B)/unit/%)

@@ -163,7 +163,7 @@ check_attachment(const json_t *a, size_t idx, const json_t *seen, struct bb_err 
 int
 bb_case_validate(const json_t *c, struct bb_err *e)
 {
-	static const char *objects[] = { "identity", "form", "submission", NULL };
+	static const char *objects[] = { "identity", "form", "submission", "capture", NULL };
 	static const char *strings[] = { "service", NULL };
 	struct bb_case_id id;
 	const json_t *v, *atts;
@@ -322,4 +322,36 @@ bb_case_write(const json_t *c, const char *path, struct bb_err *e)
 	explicit_bzero(buf, len);
 	free(buf);
 	return rc;
+}
+
+int
+bb_case_set_attachment(json_t *c, const char *name, const char *type, const void *data,
+    size_t len, struct bb_err *e)
+{
+	char hash[129], *b64;
+	json_t *atts, *a;
+	size_t i;
+
+	if ((b64 = bb_base64_encode(data, len)) == NULL || bb_sha512_hex(data, len, hash) != 0) {
+		free(b64);
+		return bb_fail(e, BB_SOFTWARE, "out of memory");
+	}
+	a = json_pack("{s:s, s:s, s:s, s:s}", "name", name, "type", type, "sha512", hash,
+	    "data", b64);
+	free(b64);
+	if (a == NULL)
+		return bb_fail(e, BB_SOFTWARE, "out of memory");
+	if ((atts = json_object_get(c, "attachments")) == NULL) {
+		if ((atts = json_array()) == NULL || json_object_set_new(c, "attachments", atts) != 0) {
+			json_decref(a);
+			return bb_fail(e, BB_SOFTWARE, "out of memory");
+		}
+	}
+	for (i = 0; i < json_array_size(atts); i++) {
+		const char *n = json_string_value(json_object_get(json_array_get(atts, i), "name"));
+		if (n != NULL && strcmp(n, name) == 0)
+			return json_array_set_new(atts, i, a) == 0 ? 0 :
+			    bb_fail(e, BB_SOFTWARE, "out of memory");
+	}
+	return json_array_append_new(atts, a) == 0 ? 0 : bb_fail(e, BB_SOFTWARE, "out of memory");
 }

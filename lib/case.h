@@ -38,6 +38,11 @@ struct bb_case_id bb_case_id(const json_t *c);
  * keys already there (from a newer program) stay. Takes a reference of part. */
 int bb_case_merge_part(json_t *c, const char *name, json_t *part);
 
+/* Adds the attachment name (MIME type, data) to the case, base64 and SHA-512 computed,
+ * replacing one of the same name where it stood. 0, or 70 when out of memory. */
+int bb_case_set_attachment(json_t *c, const char *name, const char *type,
+    const void *data, size_t len, struct bb_err *e);
+
 /* Serialises the whole case (malloc'd, newline-terminated). */
 char *bb_case_dump(const json_t *c, size_t *len);
 /* Writes the case whole to stdout (path NULL or "-") or durably to path, mode 0600.

@@ -1,0 +1,617 @@
+/* bb-capture: the passport photo to the German biometric rules (BSI TR-03121-3 Vol. 2),
+ * from a camera or image files, checked, guided and cropped; the handwritten signature
+ * from a signature pad or touchscreen (evdev) or a recording of one. Each is added to the
+ * case as an attachment. */
+#include "case.h"
+#include "cli.h"
+#include "config.h"
+#include "diag.h"
+#include "exit.h"
+#include "files.h"
+#include "log.h"
+#include "capture/haar.h"
+#include "capture/photo.h"
+#include "capture/sig.h"
+#include "img/image.h"
+#include "img/v4l2.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <linux/input.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#define FRAME_MAX (64u << 20)	/* one encoded image file */
+#define EVEMU_MAX (16u << 20)
+
+static const char usage_text[] =
+    "usage: bb-capture [-c CONFIG] [-v|-q] photo [--device /dev/videoN | --input FILE|-]...\n"
+    "                  [--profile live|scan] [--tries N] [--mirror DIR] [--check-only]\n"
+    "                  [--new] [-o OUT] [CASE]\n"
+    "       bb-capture [-c CONFIG] signature [--device /dev/input/eventN | --replay FILE]\n"
+    "                  [--timeout S] [--new] [-o OUT] [CASE]\n"
+    "       bb-capture [-c CONFIG] devices [--format text|json]\n"
+    "       bb-capture --help | --version\n";
+
+static void __attribute__((noreturn))
+usage(int status)
+{
+	fputs(usage_text, status == 0 ? stdout : stderr);
+	exit(status);
+}
+
+struct opts {
+	const char *device, *profile, *mirror, *replay, *out, *format, *file;
+	const char *inputs[64];
+	size_t ninputs;
+	long tries, timeout;
+	int check_only, fresh;
+};
+
+static long
+number(const char *s, const char *what, long lo, long hi)
+{
+	char *end;
+	long n;
+
+	errno = 0;
+	n = strtol(s, &end, 10);
+	if (errno != 0 || end == s || *end != '\0' || n < lo || n > hi)
+		bb_die(BB_USAGE, "%s: expected a number from %ld to %ld", what, lo, hi);
+	return n;
+}
+
+static void
+parse(int argc, char **argv, const char *cmd, struct opts *o)
+{
+	static const struct option lo[] = {
+		{ "device", required_argument, NULL, 'd' },
+		{ "input", required_argument, NULL, 'i' },
+		{ "profile", required_argument, NULL, 'p' },
+		{ "tries", required_argument, NULL, 't' },
+		{ "mirror", required_argument, NULL, 'm' },
+		{ "check-only", no_argument, NULL, 'C' },
+		{ "replay", required_argument, NULL, 'r' },
+		{ "timeout", required_argument, NULL, 'T' },
+		{ "format", required_argument, NULL, 'f' },
+		{ "new", no_argument, NULL, 'n' },
+		{ "output", required_argument, NULL, 'o' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c, photo = strcmp(cmd, "photo") == 0, sig = strcmp(cmd, "signature") == 0;
+
+	memset(o, 0, sizeof *o);
+	o->tries = -1;
+	o->timeout = -1;
+	o->format = isatty(1) ? "text" : "json";
+	while ((c = getopt_long(argc, argv, "o:", lo, NULL)) != -1) {
+		switch (c) {
+		case 'd': o->device = optarg; break;
+		case 'i':
+			if (!photo || o->ninputs == sizeof o->inputs / sizeof o->inputs[0])
+				usage(BB_USAGE);
+			o->inputs[o->ninputs++] = optarg;
+			break;
+		case 'p':
+			if (strcmp(optarg, "live") && strcmp(optarg, "scan"))
+				bb_die(BB_USAGE, "--profile: live or scan");
+			o->profile = optarg;
+			break;
+		case 't': o->tries = number(optarg, "--tries", 1, 10000); break;
+		case 'm': o->mirror = optarg; break;
+		case 'C': o->check_only = 1; break;
+		case 'r': o->replay = optarg; break;
+		case 'T': o->timeout = number(optarg, "--timeout", 1, 86400); break;
+		case 'f': o->format = optarg; break;
+		case 'n': o->fresh = 1; break;
+		case 'o': o->out = optarg; break;
+		default: usage(BB_USAGE);
+		}
+	}
+	if (optind < argc && (photo || sig))
+		o->file = argv[optind++];
+	if (optind != argc || (strcmp(o->format, "text") && strcmp(o->format, "json")))
+		usage(BB_USAGE);
+	if (photo && (o->replay != NULL || o->timeout >= 0))
+		usage(BB_USAGE);
+	if (sig && (o->ninputs > 0 || o->profile || o->mirror || o->check_only || o->tries >= 0))
+		usage(BB_USAGE);
+	if (o->device != NULL && (o->ninputs > 0 || o->replay != NULL))
+		bb_die(BB_USAGE, "--device and %s exclude each other",
+		    photo ? "--input" : "--replay");
+	if (o->fresh && o->file != NULL)
+		bb_die(BB_USAGE, "--new and a CASE file exclude each other");
+	if (o->check_only && (o->file != NULL || o->fresh || o->out != NULL))
+		bb_die(BB_USAGE, "--check-only writes no case: no CASE, --new or -o");
+}
+
+/* The case: from FILE, else standard input, unless that is a terminal, carries the
+ * image, or --new was given: then a fresh one. */
+static json_t *
+read_case(const struct opts *o, const struct bb_config *cfg, int stdin_busy)
+{
+	struct bb_err e = { 0, "" };
+	json_t *c;
+
+	if (o->fresh || (o->file == NULL && (stdin_busy || isatty(0)))) {
+		if ((c = bb_case_new(bb_config_str(cfg, "terminal"))) == NULL)
+			bb_die(BB_SOFTWARE, "cannot create a case");
+		return c;
+	}
+	if (bb_case_read(o->file, (size_t)bb_config_int(cfg, "case.max_size"), &c, &e) != 0)
+		bb_die_err(&e);
+	return c;
+}
+
+static void
+set_part(json_t *c, const char *name, json_t *part)
+{
+	json_t *cap = json_object_get(c, "capture");
+
+	if (cap == NULL) {
+		cap = json_object();
+		if (cap == NULL || json_object_set_new(c, "capture", cap) != 0)
+			bb_die(BB_SOFTWARE, "out of memory");
+	}
+	if (part == NULL || json_object_set_new(cap, name, part) != 0)
+		bb_die(BB_SOFTWARE, "out of memory");
+}
+
+/* ---- photo ------------------------------------------------------------------------ */
+
+/* Frames from files: each --input is one image, or a stream of PPM frames (a pipe from a
+ * camera tool); "-" is standard input. */
+struct frames {
+	const struct opts *o;
+	size_t next;		/* the next --input */
+	char *buf;		/* the current input, whole */
+	size_t len, off;
+	const char *name;
+	struct bb_v4l2 cam;
+	int camera;
+};
+
+/* The length of the first image in buf: a PPM/PGM frame's header and pixels when it is
+ * one (so a stream of them is split), else all of it (one PNG or JPEG per input). A
+ * header that does not parse is left to the decoder to complain about. */
+static size_t
+frame_len(const unsigned char *b, size_t n)
+{
+	unsigned long v[3];
+	size_t i = 2, k;
+	int ch;
+
+	if (n < 3 || b[0] != 'P' || (b[1] != '6' && b[1] != '5'))
+		return n;
+	ch = b[1] == '6' ? 3 : 1;
+	for (k = 0; k < 3; k++) {
+		for (;;) {	/* blanks and comments */
+			while (i < n && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r'))
+				i++;
+			if (i < n && b[i] == '#') {
+				while (i < n && b[i] != '\n')
+					i++;
+				continue;
+			}
+			break;
+		}
+		if (i >= n || b[i] < '0' || b[i] > '9')
+			return n;
+		for (v[k] = 0; i < n && b[i] >= '0' && b[i] <= '9' && v[k] < 1000000; i++)
+			v[k] = v[k] * 10 + (unsigned long)(b[i] - '0');
+	}
+	if (i >= n || v[0] == 0 || v[1] == 0 || v[0] > 100000 || v[1] > 100000)
+		return n;
+	i++;	/* the one blank after maxval */
+	if ((n - i) / ch / v[0] < v[1])
+		return n;	/* truncated: the decoder says so */
+	return i + (size_t)v[0] * v[1] * (size_t)ch;
+}
+
+/* The next frame: 0 and *im; 1 when there are no more; else a status (died). */
+static int
+next_frame(struct frames *f, struct bb_image *im)
+{
+	struct bb_err e = { 0, "" };
+	size_t used;
+
+	if (f->camera) {
+		if (bb_v4l2_frame(&f->cam, im, 5000, &e) != 0)
+			bb_die_err(&e);
+		return 0;
+	}
+	for (;;) {
+		if (f->buf != NULL && f->off < f->len) {
+			/* PPM streams: one frame after the other in one input. */
+			used = frame_len((unsigned char *)f->buf + f->off, f->len - f->off);
+			if (bb_image_decode((unsigned char *)f->buf + f->off, used, f->name, im,
+			    &e) != 0)
+				bb_die_err(&e);
+			f->off += used;
+			return 0;
+		}
+		free(f->buf);
+		f->buf = NULL;
+		if (f->next == f->o->ninputs)
+			return 1;
+		f->name = f->o->inputs[f->next++];
+		if (bb_read_file(strcmp(f->name, "-") == 0 ? NULL : f->name, FRAME_MAX, &f->buf,
+		    &f->len, &e) != 0)
+			bb_die_err(&e);
+		if (f->len == 0)
+			bb_die(BB_DATAERR, "%s: empty", f->name);
+		f->off = 0;
+	}
+}
+
+/* A file replaced whole by rename, for a screen that reads it at any moment; not synced:
+ * the mirror lives for a second and a crash loses nothing (a directory under /run). */
+static void
+replace_file(const char *path, const void *buf, size_t len)
+{
+	char tmp[PATH_MAX];
+	int fd, err;
+
+	if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid()) >= sizeof tmp)
+		bb_die(BB_CANTCREAT, "%s: path too long", path);
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) < 0)
+		bb_die(BB_CANTCREAT, "%s: %s", tmp, strerror(errno));
+	if ((err = bb_write_all(fd, buf, len)) != 0 || close(fd) != 0 ||
+	    rename(tmp, path) != 0) {
+		err = err ? err : errno;
+		unlink(tmp);
+		bb_die(err == ENOSPC ? BB_IOERR : BB_CANTCREAT, "%s: %s", path, strerror(err));
+	}
+}
+
+/* The mirror for the kiosk screen: DIR/mirror.jpg (the frame with the face box) and
+ * DIR/guidance.json (the measurements and hints, and the frame's number), each replaced
+ * whole after every frame. */
+static void
+write_mirror(const char *dir, const struct bb_image *frame, const struct bb_photo_result *r,
+    long frame_no)
+{
+	struct bb_err e = { 0, "" };
+	struct bb_image m;
+	unsigned char *jpg;
+	char path[PATH_MAX], *js;
+	size_t len;
+	json_t *g;
+
+	if (bb_photo_mirror(frame, r, 640, &m, &e) != 0 || bb_image_jpeg(&m, &jpg, &len, &e) != 0)
+		bb_die_err(&e);
+	bb_image_free(&m);
+	snprintf(path, sizeof path, "%s/mirror.jpg", dir);
+	replace_file(path, jpg, len);
+	free(jpg);
+	g = bb_photo_json(r);
+	json_object_set_new(g, "frame", json_integer(frame_no));
+	js = json_dumps(g, JSON_COMPACT);
+	json_decref(g);
+	if (js == NULL)
+		bb_die(BB_SOFTWARE, "out of memory");
+	snprintf(path, sizeof path, "%s/guidance.json", dir);
+	replace_file(path, js, strlen(js));
+	free(js);
+}
+
+static void
+load_cascades(const struct bb_config *cfg, struct bb_cascade **face, struct bb_cascade **eye)
+{
+	struct bb_err e = { 0, "" };
+	char path[PATH_MAX];
+	const char *dir = bb_config_str(cfg, "capture.cascades");
+
+	snprintf(path, sizeof path, "%s/haarcascade_frontalface_default.xml", dir);
+	if (bb_cascade_load(path, face, &e) != 0)
+		bb_die_err(&e);
+	snprintf(path, sizeof path, "%s/haarcascade_eye.xml", dir);
+	if (bb_cascade_load(path, eye, &e) != 0)
+		bb_die_err(&e);
+}
+
+static int
+cmd_photo(const struct opts *o, const struct bb_config *cfg)
+{
+	struct bb_err e = { 0, "" };
+	struct bb_cascade *face, *eye;
+	struct frames f;
+	struct bb_image frame, best_frame = { 0, 0, 0, NULL }, out;
+	struct bb_photo_result r, best;
+	enum bb_photo_profile profile;
+	unsigned char *jpg;
+	size_t len, i;
+	long tries, n = 0;
+	int have = 0, stdin_busy = 0;
+	json_t *c = NULL, *part;
+	struct bb_case_id id;
+
+	profile = strcmp(o->profile ? o->profile : bb_config_str(cfg, "capture.profile"),
+	    "scan") == 0 ? BB_PHOTO_SCAN : BB_PHOTO_LIVE;
+	memset(&f, 0, sizeof f);
+	f.o = o;
+	for (i = 0; i < o->ninputs; i++)
+		if (strcmp(o->inputs[i], "-") == 0)
+			stdin_busy = 1;
+	tries = o->tries > 0 ? o->tries : o->ninputs > 0 ? LONG_MAX :
+	    bb_config_int(cfg, "capture.tries");
+	if (!o->check_only)
+		c = read_case(o, cfg, stdin_busy);
+	load_cascades(cfg, &face, &eye);
+	if (o->ninputs == 0) {
+		int cw, ch;
+		char x;
+
+		/* The live profile needs 1600 rows without upscaling (TR-03121 5.3.1): the
+		 * camera is asked for its configured size, by default 4K. */
+		if (sscanf(bb_config_str(cfg, "capture.camera_size"), "%d%c%d", &cw, &x, &ch) != 3 ||
+		    x != 'x' || cw < 64 || ch < 64 || cw > 10000 || ch > 10000)
+			bb_die(BB_CONFIG, "capture.camera_size: expected WIDTHxHEIGHT");
+		if (bb_v4l2_open(o->device ? o->device : bb_config_str(cfg, "capture.camera"), cw,
+		    ch, &f.cam, &e) != 0)
+			bb_die_err(&e);
+		f.camera = 1;
+	}
+	/* The best capture (TR-03121 5.4.1): most mandatory criteria met, then most
+	 * optional, then the newest; a frame meeting every criterion ends the search. */
+	while (n < tries && next_frame(&f, &frame) == 0) {
+		n++;
+		if (bb_photo_check(face, eye, &frame, profile, &r, &e) != 0)
+			bb_die_err(&e);
+		if (o->mirror != NULL)
+			write_mirror(o->mirror, &frame, &r, n);
+		if (!have || bb_photo_better(&r, &best)) {
+			bb_image_free(&best_frame);
+			best_frame = frame;
+			best = r;
+			have = 1;
+		} else
+			bb_image_free(&frame);
+		if (best.compliant && best.optional_failed == 0)
+			break;
+	}
+	if (f.camera)
+		bb_v4l2_close(&f.cam);
+	free(f.buf);
+	if (!have)
+		bb_die(BB_DATAERR, "photo: no frame");
+	part = bb_photo_json(&best);
+	json_object_set_new(part, "frames", json_integer(n));
+	json_object_set_new(part, "profile", json_string(profile == BB_PHOTO_SCAN ? "scan" : "live"));
+	json_object_set_new(part, "source", json_string(f.camera ? "camera" : "file"));
+	if (o->check_only) {
+		char *s = json_dumps(part, JSON_INDENT(2));
+		if (s == NULL)
+			bb_die(BB_SOFTWARE, "out of memory");
+		puts(s);
+		free(s);
+		json_decref(part);
+		return best.compliant ? 0 : BB_NOT_MET;
+	}
+	id = bb_case_id(c);
+	if (!best.compliant) {
+		size_t k;
+
+		fprintf(stderr, "%s: the photo does not meet the rules after %ld %s:", bb_progname, n,
+		    n == 1 ? "frame" : "frames");
+		for (k = 0; k < best.nm; k++) {
+			size_t j;
+
+			if (best.m[k].pass || !best.m[k].mandatory || best.m[k].hint_en == NULL)
+				continue;
+			for (j = 0; j < k; j++)	/* each hint once */
+				if (!best.m[j].pass && best.m[j].mandatory && best.m[j].hint_en &&
+				    strcmp(best.m[j].hint_en, best.m[k].hint_en) == 0)
+					break;
+			if (j == k)
+				fprintf(stderr, " %s.", best.m[k].hint_en);
+		}
+		fputc('\n', stderr);
+		bb_log(LOG_NOTICE, "capture.photo_rejected", &id);
+		json_decref(part);
+		return BB_NOT_MET;
+	}
+	/* The uncompressed frame is compressed once: crop, then JPEG at the highest
+	 * quality. */
+	if (bb_photo_crop(&best_frame, &best, &out, &e) != 0 || bb_image_jpeg(&out, &jpg, &len, &e) != 0)
+		bb_die_err(&e);
+	bb_image_free(&out);
+	bb_image_free(&best_frame);
+	if (bb_case_set_attachment(c, "photo", "image/jpeg", jpg, len, &e) != 0)
+		bb_die_err(&e);
+	free(jpg);
+	set_part(c, "photo", part);
+	if (bb_case_write(c, o->out, &e) != 0)
+		bb_die_err(&e);
+	bb_log(LOG_INFO, "capture.photo", &id);
+	json_decref(c);
+	bb_cascade_free(face);
+	bb_cascade_free(eye);
+	return 0;
+}
+
+/* ---- signature -------------------------------------------------------------------- */
+
+static int
+cmd_signature(const struct opts *o, const struct bb_config *cfg)
+{
+	struct bb_err e = { 0, "" };
+	struct bb_sig sig;
+	struct bb_image img;
+	unsigned char *png;
+	char *buf, *js;
+	size_t len;
+	long timeout = o->timeout > 0 ? o->timeout : bb_config_int(cfg, "capture.timeout");
+	int rc, stdin_busy = o->replay != NULL && strcmp(o->replay, "-") == 0;
+	json_t *c, *strokes, *part;
+	struct bb_case_id id;
+	const char *dev = o->device ? o->device : bb_config_str(cfg, "capture.pad");
+
+	memset(&sig, 0, sizeof sig);
+	c = read_case(o, cfg, stdin_busy);
+	id = bb_case_id(c);
+	if (o->replay != NULL) {
+		if (bb_read_file(stdin_busy ? NULL : o->replay, EVEMU_MAX, &buf, &len, &e) != 0)
+			bb_die_err(&e);
+		rc = bb_sig_read_evemu(buf, len, stdin_busy ? "<stdin>" : o->replay, &sig, &e);
+		free(buf);
+	} else {
+		if (dev == NULL)
+			bb_die(BB_UNAVAILABLE, "signature: no pad configured (capture.pad) or given (--device)");
+		rc = bb_sig_read_device(dev, (int)(timeout * 1000), &sig, &e);
+	}
+	if (rc != 0 || bb_sig_check(&sig, &e) != 0) {
+		bb_log(LOG_NOTICE, "capture.signature_rejected", &id);
+		bb_die_err(&e);
+	}
+	if (bb_sig_render(&sig, (int)bb_config_int(cfg, "capture.dpi"), &img, &e) != 0 ||
+	    bb_image_png(&img, &png, &len, &e) != 0)
+		bb_die_err(&e);
+	if (bb_case_set_attachment(c, "signature", "image/png", png, len, &e) != 0)
+		bb_die_err(&e);
+	free(png);
+	strokes = bb_sig_json(&sig);
+	if (strokes == NULL ||
+	    (js = json_dumps(strokes, JSON_COMPACT | JSON_REAL_PRECISION(12))) == NULL)
+		bb_die(BB_SOFTWARE, "out of memory");
+	if (bb_case_set_attachment(c, "signature-strokes", "application/json", js, strlen(js),
+	    &e) != 0)
+		bb_die_err(&e);
+	free(js);
+	{
+		size_t k, points = 0;
+
+		for (k = 0; k < sig.n; k++)
+			points += sig.s[k].n;
+		part = json_pack("{s:i, s:i, s:i, s:i, s:s}", "strokes", (int)sig.n, "points",
+		    (int)points, "width", img.w, "height", img.h, "source",
+		    o->replay ? "recording" : "device");
+	}
+	json_object_set_new(part, "dpi", json_integer(bb_config_int(cfg, "capture.dpi")));
+	set_part(c, "signature", part);
+	json_decref(strokes);
+	bb_image_free(&img);
+	bb_sig_free(&sig);
+	if (bb_case_write(c, o->out, &e) != 0)
+		bb_die_err(&e);
+	bb_log(LOG_INFO, "capture.signature", &id);
+	json_decref(c);
+	return 0;
+}
+
+/* ---- devices ---------------------------------------------------------------------- */
+
+#define BITS(n) (((n) + 8 * sizeof(unsigned long) - 1) / (8 * sizeof(unsigned long)))
+#define BIT(a, n) ((a[(n) / (8 * sizeof(unsigned long))] >> ((n) % (8 * sizeof(unsigned long)))) & 1)
+
+/* Input devices a signature can come from: absolute X and Y and a touch or pen button. */
+static json_t *
+pads(void)
+{
+	json_t *arr = json_array();
+	DIR *d = opendir("/dev/input");
+	struct dirent *de;
+
+	if (d == NULL)
+		return arr;
+	while ((de = readdir(d)) != NULL) {
+		unsigned long ev[BITS(EV_MAX + 1)], abs[BITS(ABS_MAX + 1)], key[BITS(KEY_MAX + 1)];
+		char path[300], name[256] = "";
+		int fd;
+
+		if (strncmp(de->d_name, "event", 5) != 0)
+			continue;
+		snprintf(path, sizeof path, "/dev/input/%s", de->d_name);
+		if ((fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) < 0)
+			continue;
+		memset(ev, 0, sizeof ev);
+		memset(abs, 0, sizeof abs);
+		memset(key, 0, sizeof key);
+		if (ioctl(fd, EVIOCGBIT(0, sizeof ev), ev) >= 0 && BIT(ev, EV_ABS) &&
+		    ioctl(fd, EVIOCGBIT(EV_ABS, sizeof abs), abs) >= 0 &&
+		    ioctl(fd, EVIOCGBIT(EV_KEY, sizeof key), key) >= 0 &&
+		    BIT(abs, ABS_X) && BIT(abs, ABS_Y) &&
+		    (BIT(key, BTN_TOUCH) || BIT(key, BTN_TOOL_PEN))) {
+			(void)ioctl(fd, EVIOCGNAME(sizeof name - 1), name);
+			json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:b}", "path", path,
+			    "name", name, "kind", BIT(key, BTN_TOOL_PEN) ? "pen" : "touch",
+			    "pressure", BIT(abs, ABS_PRESSURE)));
+		}
+		close(fd);
+	}
+	closedir(d);
+	return arr;
+}
+
+static int
+cmd_devices(const struct opts *o)
+{
+	json_t *cams = NULL, *p = pads(), *all, *it;
+	size_t i;
+
+	if (bb_v4l2_list(&cams) != 0 || cams == NULL)
+		cams = json_array();
+	if (strcmp(o->format, "json") == 0) {
+		char *s;
+
+		all = json_pack("{s:O, s:O}", "cameras", cams, "pads", p);
+		if (all == NULL || (s = json_dumps(all, JSON_INDENT(2))) == NULL)
+			bb_die(BB_SOFTWARE, "out of memory");
+		puts(s);
+		free(s);
+		json_decref(all);
+	} else {
+		json_array_foreach(cams, i, it) {
+			const char *name = json_string_value(json_object_get(it, "name"));
+			const char *err = json_string_value(json_object_get(it, "error"));
+			printf("camera\t%s\t%s\n", json_string_value(json_object_get(it, "path")),
+			    name ? name : err ? err : "");
+		}
+		json_array_foreach(p, i, it)
+			printf("%s\t%s\t%s\n", json_string_value(json_object_get(it, "kind")),
+			    json_string_value(json_object_get(it, "path")),
+			    json_string_value(json_object_get(it, "name")));
+	}
+	json_decref(cams);
+	json_decref(p);
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct bb_cli cli;
+	struct opts o;
+	const char *cmd;
+	int rc;
+
+	bb_init(argv[0]);
+	bb_cli_start(&cli, &argc, &argv, usage, 0);
+	cmd = cli.cmd;
+	if (strcmp(cmd, "photo") && strcmp(cmd, "signature") && strcmp(cmd, "devices")) {
+		bb_warn("%s: unknown command", cmd);
+		usage(BB_USAGE);
+	}
+	parse(argc, argv, cmd, &o);
+	/* Configuration mistakes before the person stands in front of the camera or signs. */
+	if (bb_config_int(cli.cfg, "capture.tries") < 1 || bb_config_int(cli.cfg, "capture.tries") > 10000)
+		bb_die(BB_CONFIG, "capture.tries: expected 1 to 10000");
+	if (bb_config_int(cli.cfg, "capture.dpi") < 50 || bb_config_int(cli.cfg, "capture.dpi") > 1200)
+		bb_die(BB_CONFIG, "capture.dpi: expected 50 to 1200");
+	if (strcmp(cmd, "photo") == 0)
+		rc = cmd_photo(&o, cli.cfg);
+	else if (strcmp(cmd, "signature") == 0)
+		rc = cmd_signature(&o, cli.cfg);
+	else
+		rc = cmd_devices(&o);
+	bb_config_free(cli.cfg);
+	return rc;
+}

@@ -1,0 +1,147 @@
+#!/bin/sh
+# bb-capture as a kiosk script runs it: the signature from a recording of a pad through the
+# same decoder as a device, the photo from image files through the same code as camera
+# frames, devices, and every kind of bad input with its one-line error and exit status.
+. "${0%/*}/lib.sh"
+BB_CAPTURE=${BB_CAPTURE:-$BB_BIN/bb-capture}
+DATA=$BB_TOP/tests/data
+ASTRONAUT=/usr/lib/python3/dist-packages/skimage/data/astronaut.png
+PORTRAITS=$BB_TOP/../shared/testdata/portraits
+
+# ---- signature ----
+expect_code 0 "a signature from a tablet recording" \
+	"$BB_CAPTURE" signature --new --replay "$DATA/signature-tablet.evemu"
+cp out sig.json
+ok "$(jq -e '[.attachments[] | .name] == ["signature", "signature-strokes"]' sig.json >/dev/null; echo $?)" \
+	"adds the rendering and the strokes"
+ok "$(jq -e '.attachments[0].type == "image/png" and .attachments[1].type == "application/json"' sig.json >/dev/null; echo $?)" \
+	"as PNG and JSON"
+jq -r '.attachments[0].data' sig.json | base64 -d > sig.png
+ok "$(test "$(head -c 8 sig.png | od -An -tx1 | tr -d ' ')" = 89504e470d0a1a0a; echo $?)" "the PNG is a PNG"
+ok "$(jq -e '.capture.signature | .strokes == 3 and .points > 100 and .dpi == 300' sig.json >/dev/null; echo $?)" \
+	"the case says how many strokes and points"
+jq -r '.attachments[1].data' sig.json | base64 -d > strokes.json
+ok "$(jq -e '(.channels | index("x")) != null and (.strokes | length) == 3 and (.strokes[0][0] | has("t") and has("f"))' strokes.json >/dev/null; echo $?)" \
+	"the strokes carry x, y, t and pressure per point"
+expect_code 0 "the case passes on: bb-queue's reader checks it, hashes too" \
+	"$BB_BIN/bb-queue" -d spool add sig.json
+"$BB_CAPTURE" signature --replay "$DATA/signature-touch.evemu" sig.json > sig2.json 2> err
+ok "$?" "a touchscreen recording into the same case"
+ok "$(jq -e --slurpfile a sig.json '.id == $a[0].id and ([.attachments[] | select(.name == "signature")] | length) == 1' sig2.json >/dev/null; echo $?)" \
+	"replaces the signature, keeps the case"
+expect_code 4 "a dot is not a signature" "$BB_CAPTURE" signature --new --replay "$DATA/signature-dot.evemu"
+check_grep "and says why" "single dot" err
+check_same "no case" /dev/null out
+printf '# EVEMU 1.3\nA: 00 0 100 0 0 0\nA: 01 0 100 0 0 0\nE: 0.0 0003 0000 12 junk\n' > bad.evemu
+expect_code 65 "a malformed recording" "$BB_CAPTURE" signature --new --replay bad.evemu
+check_grep "names file and line" "bad.evemu:4" err
+head -c 3000 "$DATA/signature-tablet.evemu" > cut.evemu
+must_fail "a truncated recording is refused or too short" "$BB_CAPTURE" signature --new --replay cut.evemu
+ok "$(test "$rc" -eq 65 || test "$rc" -eq 4; echo $?)" "with 65 or 4 ($rc)"
+expect_code 66 "a missing recording" "$BB_CAPTURE" signature --new --replay nosuch.evemu
+expect_code 69 "a pad that is not there" "$BB_CAPTURE" signature --new --device /dev/input/event999
+expect_code 69 "a device that is not a pad" "$BB_CAPTURE" signature --new --device /dev/null
+
+# ---- devices ----
+expect_code 0 "devices lists cameras and pads" "$BB_CAPTURE" devices --format json
+ok "$(jq -e '(.cameras | type) == "array" and (.pads | type) == "array"' out >/dev/null; echo $?)" "as JSON"
+
+# ---- photo: bad input ----
+printf 'not an image' > junk.png
+expect_code 65 "garbage is not an image" "$BB_CAPTURE" photo --check-only --input junk.png
+check_grep "one line naming it" "junk.png" err
+ok "$(test "$(wc -l < err)" -eq 1; echo $?)" "one line"
+: > empty.jpg
+expect_code 65 "an empty file" "$BB_CAPTURE" photo --check-only --input empty.jpg
+if [ -f "$ASTRONAUT" ]; then
+	head -c 20000 "$ASTRONAUT" > cut.png
+	expect_code 65 "a truncated PNG" "$BB_CAPTURE" photo --check-only --input cut.png
+fi
+# A PNG header declaring 100000 x 100000 pixels: refused before anything is decoded.
+/usr/bin/python3 - <<'EOF'
+import struct, zlib
+def chunk(t, d):
+    return struct.pack(">I", len(d)) + t + d + struct.pack(">I", zlib.crc32(t + d) & 0xffffffff)
+ihdr = struct.pack(">IIBBBBB", 100000, 100000, 8, 2, 0, 0, 0)
+open("bomb.png", "wb").write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) +
+    chunk(b"IDAT", zlib.compress(b"\0" * 1000)) + chunk(b"IEND", b""))
+EOF
+expect_code 65 "a decompression bomb" "$BB_CAPTURE" photo --check-only --input bomb.png
+check_grep "refused for its size" "pixels" err
+printf 'P6\n0 10\n255\n' > zero.ppm
+expect_code 65 "a zero-width PPM" "$BB_CAPTURE" photo --check-only --input zero.ppm
+expect_code 66 "a missing image" "$BB_CAPTURE" photo --check-only --input nosuch.jpg
+expect_code 69 "no camera" "$BB_CAPTURE" photo --check-only --device /dev/video99
+expect_code 64 "--device and --input exclude each other" "$BB_CAPTURE" photo --device /dev/video0 --input x.png
+
+# ---- photo: real faces, none compliant ----
+if [ -f "$ASTRONAUT" ]; then
+	expect_code 4 "the astronaut is no passport photo" "$BB_CAPTURE" photo --check-only --input "$ASTRONAUT"
+	cp out astro.json
+	ok "$(jq -e '.faces == 1' astro.json >/dev/null; echo $?)" "one face found"
+	ok "$(jq -e '[.. | objects | select(has("pass") and has("mandatory"))] | length >= 10' astro.json >/dev/null; echo $?)" \
+		"every measure with its result"
+	"$BB_CAPTURE" photo --new --input "$ASTRONAUT" > out 2> err
+	ok "$(test "$?" -eq 4; echo $?)" "without --check-only: 4"
+	check_same "and no case" /dev/null out
+	ok "$(test "$(wc -l < err)" -eq 1; echo $?)" "one line of hints on stderr"
+	mkdir mirror
+	"$BB_CAPTURE" photo --check-only --mirror mirror --input "$ASTRONAUT" > /dev/null 2>&1
+	ok "$(test -s mirror/mirror.jpg && jq -e '.frame == 1' mirror/guidance.json >/dev/null; echo $?)" \
+		"--mirror writes the frame and the guidance"
+fi
+if [ -f "$PORTRAITS/official-portrait-2.jpg" ]; then
+	expect_code 4 "a full-body picture is too far away" "$BB_CAPTURE" photo --check-only \
+		--input "$PORTRAITS/official-portrait-2.jpg"
+	ok "$(jq -e '[.. | objects | select(has("hint_en")) | .hint_en] | any(. != null and test("closer"))' out >/dev/null; echo $?)" \
+		"and says: come closer"
+fi
+
+# ---- photo: composed fixtures (the astronaut's head on uniform grey) ----
+COMPOSE=$BB_BIN/rig/compose-photo
+if "$COMPOSE" compliant ok.ppm 2> /dev/null; then
+	expect_code 0 "a compliant photo passes --check-only" "$BB_CAPTURE" photo --check-only --input ok.ppm
+	ok "$(jq -e '.compliant == true and .faces == 1' out >/dev/null; echo $?)" "compliant, one face"
+	expect_code 0 "photo adds it to the case" "$BB_CAPTURE" photo --new --input ok.ppm
+	cp out photo.json
+	ok "$(jq -e '[.attachments[] | select(.name == "photo" and .type == "image/jpeg")] | length == 1' photo.json >/dev/null; echo $?)" \
+		"as attachment photo, image/jpeg"
+	jq -r '.attachments[] | select(.name == "photo") | .data' photo.json | base64 -d > photo.jpg
+	/usr/bin/python3 -c 'import cv2,sys; im=cv2.imread(sys.argv[1]); print(im.shape[1], im.shape[0])' photo.jpg > size
+	check_grep "cropped to 1244 x 1600" "^1244 1600$" size
+	ok "$(jq -e '.capture.photo | .compliant == true and .profile == "live" and .frames == 1' photo.json >/dev/null; echo $?)" \
+		"the measurements go into capture.photo"
+	expect_code 0 "the scan profile" "$BB_CAPTURE" photo --new --profile scan --input ok.ppm
+	jq -r '.attachments[] | select(.name == "photo") | .data' out | base64 -d > scan.jpg
+	/usr/bin/python3 -c 'import cv2,sys; im=cv2.imread(sys.argv[1]); print(im.shape[1], im.shape[0])' scan.jpg > size
+	check_grep "cropped to 622 x 800" "^622 800$" size
+	"$BB_CAPTURE" photo --check-only --input ok.ppm --input ok.ppm > /dev/null 2>&1
+	ok "$?" "several --input frames"
+	for kind in small:closer left:left right:right tilted:straight two:several dark:light blurred:still; do
+		k=${kind%%:*} hint=${kind#*:}
+		"$COMPOSE" "$k" "$k.ppm"
+		expect_code 4 "$k is refused" "$BB_CAPTURE" photo --check-only --input "$k.ppm"
+		ok "$(jq -e --arg h "$hint" '[.. | objects | select(has("hint_en")) | .hint_en // empty] | any(ascii_downcase | test($h))' out >/dev/null; echo $?)" \
+			"$k: the hint says '$hint'"
+	done
+	"$COMPOSE" blank blank.ppm
+	expect_code 4 "no face" "$BB_CAPTURE" photo --check-only --input blank.ppm
+	ok "$(jq -e '.faces == 0' out >/dev/null; echo $?)" "counts no face"
+	# The best capture of a stream of frames: the compliant one, wherever it stands.
+	"$COMPOSE" --stream small,left,compliant,right stream.ppm
+	expect_code 0 "a stream of frames: the best is taken" "$BB_CAPTURE" photo --new --input stream.ppm
+	ok "$(jq -e '.capture.photo | .compliant == true and .frames == 3' out >/dev/null; echo $?)" \
+		"and a compliant frame ends the search (frame 3 of 4)"
+	expect_code 4 "--tries 2 stops before it" "$BB_CAPTURE" photo --new --tries 2 --input stream.ppm
+	"$COMPOSE" --stream small,left stream2.ppm
+	expect_code 4 "no compliant frame in the stream" "$BB_CAPTURE" photo --check-only --input stream2.ppm
+	ok "$(jq -e '.frames == 2' out >/dev/null; echo $?)" "after every frame was tried"
+	cat ok.ppm | "$BB_CAPTURE" photo --check-only --input - > /dev/null 2>&1
+	ok "$?" "frames from a pipe"
+	# Privacy: the photo goes nowhere but the case.
+	check_nogrep "nothing about the face on stderr" "." err
+else
+	ok 0 "# SKIP python3-skimage's astronaut.png is not installed"
+fi
+
+done_testing
