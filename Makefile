@@ -94,7 +94,7 @@ bench: deps
 	BB_BIN=$(abspath $(B)) BB_TOP=$(CURDIR) sh tests/bench/run
 
 demo: deps
-	$(MAKE) --no-print-directory all
+	$(MAKE) --no-print-directory all rigs
 	BB_BIN=$(abspath $(B)) sh scripts/demo
 
 install: all
