@@ -9,6 +9,7 @@
 #include "exit.h"
 #include "files.h"
 #include "log.h"
+#include "crypto.h"
 #include "capture/haar.h"
 #include "capture/photo.h"
 #include "capture/sig.h"
@@ -25,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <syslog.h>
 #include <time.h>
 #include <unistd.h>
@@ -177,48 +179,29 @@ struct frames {
 	const char *name;
 	struct bb_v4l2 cam;
 	int camera;
+	char format[8];		/* of the last frame: YUYV, MJPG (camera), png, jpeg, pnm */
 };
 
-/* The length of the first image in buf: a PPM/PGM frame's header and pixels when it is
- * one (so a stream of them is split), else all of it (one PNG or JPEG per input). A
- * header that does not parse is left to the decoder to complain about. */
-static size_t
-frame_len(const unsigned char *b, size_t n)
-{
-	unsigned long v[3];
-	size_t i = 2, k;
-	int ch;
+/* A side longer than this is no camera frame (the longest 8K side is 7680); JPEG could
+ * not even encode the mirror of one past 65500. */
+#define FRAME_SIDE_MAX 16384
 
-	if (n < 3 || b[0] != 'P' || (b[1] != '6' && b[1] != '5'))
-		return n;
-	ch = b[1] == '6' ? 3 : 1;
-	for (k = 0; k < 3; k++) {
-		for (;;) {	/* blanks and comments */
-			while (i < n && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r'))
-				i++;
-			if (i < n && b[i] == '#') {
-				while (i < n && b[i] != '\n')
-					i++;
-				continue;
-			}
-			break;
-		}
-		if (i >= n || b[i] < '0' || b[i] > '9')
-			return n;
-		for (v[k] = 0; i < n && b[i] >= '0' && b[i] <= '9' && v[k] < 1000000; i++)
-			v[k] = v[k] * 10 + (unsigned long)(b[i] - '0');
-	}
-	if (i >= n || v[0] == 0 || v[1] == 0 || v[0] > 100000 || v[1] > 100000)
-		return n;
-	i++;	/* the one blank after maxval */
-	if ((n - i) / ch / v[0] < v[1])
-		return n;	/* truncated: the decoder says so */
-	return i + (size_t)v[0] * v[1] * (size_t)ch;
-}
+static int next_frame1(struct frames *f, struct bb_image *im);
 
 /* The next frame: 0 and *im; 1 when there are no more; else a status (died). */
 static int
 next_frame(struct frames *f, struct bb_image *im)
+{
+	int rc = next_frame1(f, im);
+
+	if (rc == 0 && (im->w > FRAME_SIDE_MAX || im->h > FRAME_SIDE_MAX))
+		bb_die(BB_DATAERR, "%s: a frame of %dx%d pixels: no side may be longer than %d",
+		    f->camera ? "camera" : f->name, im->w, im->h, FRAME_SIDE_MAX);
+	return rc;
+}
+
+static int
+next_frame1(struct frames *f, struct bb_image *im)
 {
 	struct bb_err e = { 0, "" };
 	size_t used;
@@ -226,12 +209,17 @@ next_frame(struct frames *f, struct bb_image *im)
 	if (f->camera) {
 		if (bb_v4l2_frame(&f->cam, im, 5000, &e) != 0)
 			bb_die_err(&e);
+		bb_v4l2_fourcc_str(f->cam.fourcc, f->format);
 		return 0;
 	}
 	for (;;) {
 		if (f->buf != NULL && f->off < f->len) {
 			/* PPM streams: one frame after the other in one input. */
-			used = frame_len((unsigned char *)f->buf + f->off, f->len - f->off);
+			const unsigned char *b = (unsigned char *)f->buf + f->off;
+
+			snprintf(f->format, sizeof f->format, "%s", f->len - f->off >= 2 &&
+			    b[0] == 0xFF && b[1] == 0xD8 ? "jpeg" : b[0] == 0x89 ? "png" : "pnm");
+			used = bb_image_frame_len(b, f->len - f->off);
 			if (bb_image_decode((unsigned char *)f->buf + f->off, used, f->name, im,
 			    &e) != 0)
 				bb_die_err(&e);
@@ -253,20 +241,37 @@ next_frame(struct frames *f, struct bb_image *im)
 }
 
 /* A file replaced whole by rename, for a screen that reads it at any moment; not synced:
- * the mirror lives for a second and a crash loses nothing (a directory under /run). */
+ * the mirror lives for a second and a crash loses nothing (a directory under /run). The
+ * temporary name is random and created exclusively, never through a symbolic link, so a
+ * planted link cannot redirect the face elsewhere. Mode 0640: the screen's program reads
+ * it through the group, nobody else. */
 static void
 replace_file(const char *path, const void *buf, size_t len)
 {
 	char tmp[PATH_MAX];
-	int fd, err;
+	unsigned char rnd[8];
+	int fd, err, i;
 
-	if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid()) >= sizeof tmp)
-		bb_die(BB_CANTCREAT, "%s: path too long", path);
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) < 0)
+	for (i = 0; ; i++) {
+		if (bb_random(rnd, sizeof rnd) != 0)
+			bb_die(BB_SOFTWARE, "no random numbers");
+		if ((size_t)snprintf(tmp, sizeof tmp, "%s.%02x%02x%02x%02x%02x%02x%02x%02x", path,
+		    rnd[0], rnd[1], rnd[2], rnd[3], rnd[4], rnd[5], rnd[6], rnd[7]) >= sizeof tmp)
+			bb_die(BB_CANTCREAT, "%s: path too long", path);
+		fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0640);
+		if (fd >= 0 || errno != EEXIST || i == 10)
+			break;
+	}
+	if (fd < 0)
 		bb_die(BB_CANTCREAT, "%s: %s", tmp, strerror(errno));
-	if ((err = bb_write_all(fd, buf, len)) != 0 || close(fd) != 0 ||
-	    rename(tmp, path) != 0) {
-		err = err ? err : errno;
+	if (fchmod(fd, 0640) != 0 || (err = bb_write_all(fd, buf, len)) != 0) {
+		err = errno;
+		close(fd);
+		unlink(tmp);
+		bb_die(err == ENOSPC ? BB_IOERR : BB_CANTCREAT, "%s: %s", path, strerror(err));
+	}
+	if (close(fd) != 0 || rename(tmp, path) != 0) {
+		err = errno;
 		unlink(tmp);
 		bb_die(err == ENOSPC ? BB_IOERR : BB_CANTCREAT, "%s: %s", path, strerror(err));
 	}
@@ -285,8 +290,12 @@ write_mirror(const char *dir, const struct bb_image *frame, const struct bb_phot
 	char path[PATH_MAX], *js;
 	size_t len;
 	json_t *g;
+	int mw;
 
-	if (bb_photo_mirror(frame, r, 640, &m, &e) != 0 || bb_image_jpeg(&m, &jpg, &len, &e) != 0)
+	/* At most 640 on either side: a tall frame must not make a JPEG too tall to encode. */
+	mw = frame->w >= frame->h ? 640 : (int)((long)640 * frame->w / frame->h);
+	if (bb_photo_mirror(frame, r, mw > 0 ? mw : 1, &m, &e) != 0 ||
+	    bb_image_jpeg(&m, &jpg, &len, &e) != 0)
 		bb_die_err(&e);
 	bb_image_free(&m);
 	snprintf(path, sizeof path, "%s/mirror.jpg", dir);
@@ -301,6 +310,14 @@ write_mirror(const char *dir, const struct bb_image *frame, const struct bb_phot
 	snprintf(path, sizeof path, "%s/guidance.json", dir);
 	replace_file(path, js, strlen(js));
 	free(js);
+}
+
+static void
+wipe_image(struct bb_image *im)
+{
+	if (im->px != NULL)
+		explicit_bzero(im->px, (size_t)im->w * im->h * im->ch);
+	bb_image_free(im);
 }
 
 static void
@@ -330,7 +347,8 @@ cmd_photo(const struct opts *o, const struct bb_config *cfg)
 	unsigned char *jpg;
 	size_t len, i;
 	long tries, n = 0;
-	int have = 0, stdin_busy = 0;
+	int have = 0, stdin_busy = 0, rc;
+	char best_format[8] = "";
 	json_t *c = NULL, *part;
 	struct bb_case_id id;
 
@@ -340,21 +358,25 @@ cmd_photo(const struct opts *o, const struct bb_config *cfg)
 	f.o = o;
 	for (i = 0; i < o->ninputs; i++)
 		if (strcmp(o->inputs[i], "-") == 0)
-			stdin_busy = 1;
+			stdin_busy++;
+	if (stdin_busy > 1 || (stdin_busy && o->file != NULL && strcmp(o->file, "-") == 0))
+		bb_die(BB_USAGE, "standard input can carry the image or the case, once");
 	tries = o->tries > 0 ? o->tries : o->ninputs > 0 ? LONG_MAX :
 	    bb_config_int(cfg, "capture.tries");
 	if (!o->check_only)
 		c = read_case(o, cfg, stdin_busy);
 	load_cascades(cfg, &face, &eye);
 	if (o->ninputs == 0) {
-		int cw, ch;
+		const char *size = bb_config_str(cfg, "capture.camera_size");
+		int cw, ch, used = 0;
 		char x;
 
 		/* The live profile needs 1600 rows without upscaling (TR-03121 5.3.1): the
 		 * camera is asked for its configured size, by default 4K. */
-		if (sscanf(bb_config_str(cfg, "capture.camera_size"), "%d%c%d", &cw, &x, &ch) != 3 ||
-		    x != 'x' || cw < 64 || ch < 64 || cw > 10000 || ch > 10000)
-			bb_die(BB_CONFIG, "capture.camera_size: expected WIDTHxHEIGHT");
+		if (sscanf(size, "%d%c%d%n", &cw, &x, &ch, &used) != 3 || size[used] != '\0' ||
+		    x != 'x' || cw < 64 || ch < 64 || cw > 10000 || ch > 10000 ||
+		    (long)cw * ch > BB_IMAGE_MAX_PIXELS)
+			bb_die(BB_CONFIG, "capture.camera_size: expected WIDTHxHEIGHT, at most 50 megapixels");
 		if (bb_v4l2_open(o->device ? o->device : bb_config_str(cfg, "capture.camera"), cw,
 		    ch, &f.cam, &e) != 0)
 			bb_die_err(&e);
@@ -369,17 +391,20 @@ cmd_photo(const struct opts *o, const struct bb_config *cfg)
 		if (o->mirror != NULL)
 			write_mirror(o->mirror, &frame, &r, n);
 		if (!have || bb_photo_better(&r, &best)) {
-			bb_image_free(&best_frame);
+			wipe_image(&best_frame);
 			best_frame = frame;
+			snprintf(best_format, sizeof best_format, "%s", f.format);
 			best = r;
 			have = 1;
 		} else
-			bb_image_free(&frame);
+			wipe_image(&frame);
 		if (best.compliant && best.optional_failed == 0)
 			break;
 	}
 	if (f.camera)
 		bb_v4l2_close(&f.cam);
+	if (f.buf != NULL)
+		explicit_bzero(f.buf, f.len);
 	free(f.buf);
 	if (!have)
 		bb_die(BB_DATAERR, "photo: no frame");
@@ -387,6 +412,9 @@ cmd_photo(const struct opts *o, const struct bb_config *cfg)
 	json_object_set_new(part, "frames", json_integer(n));
 	json_object_set_new(part, "profile", json_string(profile == BB_PHOTO_SCAN ? "scan" : "live"));
 	json_object_set_new(part, "source", json_string(f.camera ? "camera" : "file"));
+	/* Whether the frame was compressed before bb-capture compressed it (TR-03121 5.12:
+	 * never lossily more than once): an MJPEG camera or a JPEG file is. */
+	json_object_set_new(part, "source_format", json_string(best_format));
 	if (o->check_only) {
 		char *s = json_dumps(part, JSON_INDENT(2));
 		if (s == NULL)
@@ -394,7 +422,8 @@ cmd_photo(const struct opts *o, const struct bb_config *cfg)
 		puts(s);
 		free(s);
 		json_decref(part);
-		return best.compliant ? 0 : BB_NOT_MET;
+		rc = best.compliant ? 0 : BB_NOT_MET;
+		goto done;
 	}
 	id = bb_case_id(c);
 	if (!best.compliant) {
@@ -417,25 +446,30 @@ cmd_photo(const struct opts *o, const struct bb_config *cfg)
 		fputc('\n', stderr);
 		bb_log(LOG_NOTICE, "capture.photo_rejected", &id);
 		json_decref(part);
-		return BB_NOT_MET;
+		rc = BB_NOT_MET;
+		goto done;
 	}
 	/* The uncompressed frame is compressed once: crop, then JPEG at the highest
 	 * quality. */
 	if (bb_photo_crop(&best_frame, &best, &out, &e) != 0 || bb_image_jpeg(&out, &jpg, &len, &e) != 0)
 		bb_die_err(&e);
-	bb_image_free(&out);
-	bb_image_free(&best_frame);
+	wipe_image(&out);
 	if (bb_case_set_attachment(c, "photo", "image/jpeg", jpg, len, &e) != 0)
 		bb_die_err(&e);
+	explicit_bzero(jpg, len);
 	free(jpg);
 	set_part(c, "photo", part);
 	if (bb_case_write(c, o->out, &e) != 0)
 		bb_die_err(&e);
 	bb_log(LOG_INFO, "capture.photo", &id);
+	rc = 0;
+done:
+	/* A face is personal data: its pixels are wiped before the memory goes back. */
+	wipe_image(&best_frame);
 	json_decref(c);
 	bb_cascade_free(face);
 	bb_cascade_free(eye);
-	return 0;
+	return rc;
 }
 
 /* ---- signature -------------------------------------------------------------------- */
@@ -451,6 +485,9 @@ cmd_signature(const struct opts *o, const struct bb_config *cfg)
 	size_t len;
 	long timeout = o->timeout > 0 ? o->timeout : bb_config_int(cfg, "capture.timeout");
 	int rc, stdin_busy = o->replay != NULL && strcmp(o->replay, "-") == 0;
+
+	if (stdin_busy && o->file != NULL && strcmp(o->file, "-") == 0)
+		bb_die(BB_USAGE, "standard input can carry the recording or the case, not both");
 	json_t *c, *strokes, *part;
 	struct bb_case_id id;
 	const char *dev = o->device ? o->device : bb_config_str(cfg, "capture.pad");
@@ -540,7 +577,12 @@ pads(void)
 		    ioctl(fd, EVIOCGBIT(EV_KEY, sizeof key), key) >= 0 &&
 		    BIT(abs, ABS_X) && BIT(abs, ABS_Y) &&
 		    (BIT(key, BTN_TOUCH) || BIT(key, BTN_TOOL_PEN))) {
+			size_t k;
+
 			(void)ioctl(fd, EVIOCGNAME(sizeof name - 1), name);
+			for (k = 0; name[k] != '\0'; k++)	/* JSON wants UTF-8: ASCII only */
+				if ((unsigned char)name[k] < 0x20 || (unsigned char)name[k] >= 0x7F)
+					name[k] = '?';
 			json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:b}", "path", path,
 			    "name", name, "kind", BIT(key, BTN_TOOL_PEN) ? "pen" : "touch",
 			    "pressure", BIT(abs, ABS_PRESSURE)));
@@ -606,6 +648,9 @@ main(int argc, char **argv)
 		bb_die(BB_CONFIG, "capture.tries: expected 1 to 10000");
 	if (bb_config_int(cli.cfg, "capture.dpi") < 50 || bb_config_int(cli.cfg, "capture.dpi") > 1200)
 		bb_die(BB_CONFIG, "capture.dpi: expected 50 to 1200");
+	if (bb_config_int(cli.cfg, "capture.timeout") < 1 ||
+	    bb_config_int(cli.cfg, "capture.timeout") > 86400)
+		bb_die(BB_CONFIG, "capture.timeout: expected 1s to 24h");
 	if (strcmp(cmd, "photo") == 0)
 		rc = cmd_photo(&o, cli.cfg);
 	else if (strcmp(cmd, "signature") == 0)

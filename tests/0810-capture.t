@@ -73,6 +73,44 @@ expect_code 65 "a zero-width PPM" "$BB_CAPTURE" photo --check-only --input zero.
 expect_code 66 "a missing image" "$BB_CAPTURE" photo --check-only --input nosuch.jpg
 expect_code 69 "no camera" "$BB_CAPTURE" photo --check-only --device /dev/video99
 expect_code 64 "--device and --input exclude each other" "$BB_CAPTURE" photo --device /dev/video0 --input x.png
+expect_code 64 "standard input once" "$BB_CAPTURE" photo --check-only --input - --input -
+expect_code 64 "--check-only writes no case" "$BB_CAPTURE" photo --check-only --new --input junk.png
+printf 'capture:\n  dpi: 20\n' > baddpi.yaml
+BB_CONFIG=baddpi.yaml "$BB_CAPTURE" signature --new --replay "$DATA/signature-tablet.evemu" > out 2> err
+ok "$(test "$?" -eq 78; echo $?)" "a bad capture.dpi is 78 before anyone signs"
+# A frame taller than a JPEG may be: refused as input, not an internal error.
+printf 'P5\n1 70000\n255\n' > tall.pgm
+head -c 70000 /dev/zero >> tall.pgm
+mkdir tallmirror
+"$BB_CAPTURE" photo --check-only --mirror tallmirror --input tall.pgm > out 2> err
+ok "$(test "$?" -eq 65; echo $?)" "a 1 x 70000 frame: 65, no internal error"
+printf 'P5\n64 64\n255\n' > flat.pgm
+head -c 4096 /dev/zero >> flat.pgm
+# The mirror is replaced by rename: a symbolic link planted as mirror.jpg is replaced,
+# its target left alone.
+mkdir linkmirror
+echo precious > victim
+ln -s ../victim linkmirror/mirror.jpg
+"$BB_CAPTURE" photo --check-only --mirror linkmirror --input flat.pgm > /dev/null 2>&1
+check_grep "the link's target is untouched" "^precious$" victim
+ok "$(test -f linkmirror/mirror.jpg && ! test -L linkmirror/mirror.jpg; echo $?)" "the link is replaced by the file"
+ok "$(test "$(stat -c %a linkmirror/mirror.jpg)" = 640; echo $?)" "mode 0640, for the screen's group"
+ok "$(ls linkmirror | grep -c -v -e '^mirror.jpg$' -e '^guidance.json$')" "no temporary files left"
+# A zigzag between the pad's corners renders like any signature.
+/usr/bin/python3 - <<'EOF'
+l = ["# EVEMU 1.3", "N: zig", "I: 0003 056a 0000 0001", "A: 00 0 21600 0 0 100",
+     "A: 01 0 13500 0 0 100", "A: 18 0 1023 0 0 0"]
+t = 0.0
+def ev(ty, co, v):
+    l.append("E: %d.%06d %04x %04x %d" % (int(t), int(t % 1 * 1e6), ty, co, v))
+ev(1, 0x14a, 1); ev(3, 0x18, 500)
+for i in range(400):
+    ev(3, 0, 0 if i % 2 == 0 else 21600); ev(3, 1, 0 if i // 2 % 2 == 0 else 13500); ev(0, 0, 0)
+    t += 0.005
+ev(1, 0x14a, 0); ev(3, 0x18, 0); ev(0, 0, 0)
+open("zig.evemu", "w").write("\n".join(l) + "\n")
+EOF
+expect_code 0 "a zigzag across the whole pad renders" "$BB_CAPTURE" signature --new --replay zig.evemu
 
 # ---- photo: real faces, none compliant ----
 if [ -f "$ASTRONAUT" ]; then

@@ -29,6 +29,7 @@
 #include "exit.h"
 
 #include <errno.h>
+#include <float.h>
 #include <expat.h>
 #include <limits.h>
 #include <locale.h>
@@ -199,7 +200,9 @@ numbers(struct parse *p, const char *what, double *v, int max)
 		}
 		errno = 0;
 		v[n] = strtod_l(s, &end, p->c_locale);
-		if (end == s || errno == ERANGE || !isfinite(v[n]) ||
+		/* Within float's range too: thresholds and weights are kept as float, and
+		 * converting a larger double is undefined behaviour. */
+		if (end == s || errno == ERANGE || !isfinite(v[n]) || fabs(v[n]) > FLT_MAX ||
 		    (*end != '\0' && *end != ' ' && *end != '\t' && *end != '\n' && *end != '\r')) {
 			parse_fail(p, BB_DATAERR, "%s: not a number", what);
 			return -1;

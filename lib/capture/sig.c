@@ -1030,9 +1030,29 @@ capsule(struct bb_image *im, double ax, double ay, double ra, double bx, double 
 	x1 = x1 > im->w - 1 ? im->w - 1 : x1;
 	y1 = y1 > im->h - 1 ? im->h - 1 : y1;
 	for (y = y0; y <= y1; y++) {
+		int xa = x0, xb = x1;
+
 		row = im->px + (size_t)y * (size_t)im->w;
 		py = y + 0.5;
-		for (x = x0; x <= x1; x++) {
+		/* Only the pixels of this row near the segment's line: within rm + 1.5 of it
+		 * (the capsule, caps included, lies inside that band). Without this a long
+		 * diagonal costs its whole bounding box: a hostile recording of zigzags
+		 * would keep the renderer busy for minutes. */
+		if (dy != 0) {
+			double len = sqrt(l2), c = dy * ax + dx * (py - ay), band = (rm + 1.5) * len;
+			double lo = (c - band) / dy - 0.5, hi = (c + band) / dy - 0.5;
+
+			if (lo > hi) {
+				double t = lo;
+				lo = hi;
+				hi = t;
+			}
+			if (lo > x1 || hi < x0)
+				continue;
+			xa = lo > x0 ? (int)floor(lo) : x0;
+			xb = hi < x1 ? (int)ceil(hi) : x1;
+		}
+		for (x = xa; x <= xb; x++) {
 			px = x + 0.5;
 			u = l2 > 0 ? ((px - ax) * dx + (py - ay) * dy) / l2 : 0;
 			u = u < 0 ? 0 : u > 1 ? 1 : u;

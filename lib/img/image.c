@@ -115,6 +115,27 @@ pnm_number(const unsigned char *buf, size_t len, size_t *pos, unsigned long *v)
 	return digits == 0 || digits > 9 ? -1 : 0;
 }
 
+size_t
+bb_image_frame_len(const unsigned char *buf, size_t len)
+{
+	unsigned long w, h, maxval;
+	size_t pos = 2, ch;
+
+	if (len < 3 || buf[0] != 'P' || (buf[1] != '5' && buf[1] != '6') ||
+	    !(isspace(buf[2]) || buf[2] == '#'))
+		return len;
+	ch = buf[1] == '6' ? 3 : 1;
+	/* The header read as decode_pnm reads it, so a stream splits where it decodes. */
+	if (pnm_number(buf, len, &pos, &w) != 0 || pnm_number(buf, len, &pos, &h) != 0 ||
+	    pnm_number(buf, len, &pos, &maxval) != 0 || w == 0 || h == 0 ||
+	    pos >= len || !isspace(buf[pos]))
+		return len;
+	pos++;
+	if ((len - pos) / ch / w < h)
+		return len;	/* truncated: the decoder says so */
+	return pos + (size_t)w * h * ch;
+}
+
 static int
 decode_pnm(const unsigned char *buf, size_t len, const char *name, struct bb_image *out,
     struct bb_err *e)
@@ -342,7 +363,8 @@ jpeg_output(j_common_ptr cinfo)
 
 /* libjpeg reports damaged data as a warning and goes on with invented pixels (grey for a
  * truncated file): for us that is an error. Warnings about metadata that does not touch
- * the pixels stay warnings (and are dropped). */
+ * the pixels stay warnings (and are dropped), and so do padding bytes between markers
+ * (JWRN_EXTRANEOUS_DATA): cameras pad their MJPEG frames, and no pixel is invented. */
 static void
 jpeg_emit(j_common_ptr cinfo, int level)
 {
@@ -352,6 +374,7 @@ jpeg_emit(j_common_ptr cinfo, int level)
 	case JWRN_ADOBE_XFORM:
 	case JWRN_JFIF_MAJOR:
 	case JWRN_BOGUS_ICC:
+	case JWRN_EXTRANEOUS_DATA:
 		return;
 	default:
 		jpeg_err_exit(cinfo);

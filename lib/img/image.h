@@ -22,6 +22,9 @@ void bb_image_free(struct bb_image *im);
  * BB_IMAGE_MAX_PIXELS (checked from the header, before decoding). */
 int bb_image_decode(const unsigned char *buf, size_t len, const char *name,
     struct bb_image *out, struct bb_err *e);
+/* The length of the first image in buf: a PPM/PGM frame's header and samples (so a
+ * stream of them splits into frames), else len (one PNG or JPEG per input). */
+size_t bb_image_frame_len(const unsigned char *buf, size_t len);
 /* JPEG at quality 100, 4:4:4 (no chroma subsampling), baseline; PNG (8-bit RGB or grey,
  * or grey+alpha with ch 2). malloc'd buffer. */
 int bb_image_jpeg(const struct bb_image *im, unsigned char **out, size_t *len, struct bb_err *e);

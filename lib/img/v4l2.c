@@ -413,7 +413,16 @@ oom:
 static json_t *
 str_n(const unsigned char *s, size_t max)
 {
-	return json_stringn((const char *)s, strnlen((const char *)s, max));
+	char buf[64];
+	size_t n = strnlen((const char *)s, max), i;
+
+	/* A driver's name need not be UTF-8: printable ASCII, others as '?' (JSON needs
+	 * UTF-8, and a NULL here would drop every camera from the list). */
+	if (n >= sizeof buf)
+		n = sizeof buf - 1;
+	for (i = 0; i < n; i++)
+		buf[i] = s[i] >= 0x20 && s[i] < 0x7F ? (char)s[i] : '?';
+	return json_stringn(buf, n);
 }
 
 /* One node: NULL when it is not a capture device (or out of memory: *oom). */
