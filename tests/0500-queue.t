@@ -191,7 +191,8 @@ QC remove "$NF"
 new_case h.json
 H=$(jqv .id h.json)
 QC add h.json > /dev/null
-printf '#!/bin/sh\nsleep 60\n' > deliver-hang
+# The sleep is marked with this test's PID: pgrep must not see another run's sleep.
+printf '#!/bin/sh\nsleep 60.%s\n' "$$" > deliver-hang
 chmod +x deliver-hang
 t0=$(now)
 QC run --deliver ./deliver-hang 2>/dev/null
@@ -199,7 +200,7 @@ t1=$(now)
 ok "$(test "$(qv "$H" .state)" = deferred && test "$(qv "$H" .last_error)" = "timed out after 2 s"; echo $?)" \
 	"a hanging delivery is killed and deferred"
 ok "$(test $((t1 - t0)) -lt 30; echo $?)" "the run did not wait for the hanging command"
-ok "$(! pgrep -f 'sleep 60' >/dev/null; echo $?)" "the command's children were killed too"
+ok "$(! pgrep -f "sleep 60.$$" >/dev/null; echo $?)" "the command's children were killed too"
 
 # Killed by a signal: a crash, not a verdict on the case.
 new_case k.json
