@@ -511,16 +511,16 @@ cmd_read(const struct opts *o, const struct bb_config *cfg)
 	unsigned char chat[32], *cs = NULL, *dg;
 	char pki[256], b1[512], b2[512], b3[512], signer[512], today[11];
 	const char *csca, *cvca;
-	unsigned long dgs, rights;
+	unsigned long asked, dgs, rights;
 	size_t chat_len, cs_len, dg_len, i, max = (size_t)bb_config_int(cfg, "case.max_size");
 	json_t *cs_json, *identity, *verified;
 	int pwd_ref = o->can_fd >= 0 ? BB_PACE_CAN : BB_PACE_PIN, rc, n;
 	time_t now = time(NULL);
 	struct tm tm;
 
-	dgs = wanted(o, cfg);
+	asked = wanted(o, cfg);
 	/* The expiry is always checked: an expired document is refused whatever is asked. */
-	dgs |= 1UL << 3;
+	dgs = asked | 1UL << 3;
 	if (bb_config_has(cfg, "eid.pki"))
 		snprintf(pki, sizeof pki, "%s", bb_config_str(cfg, "eid.pki"));
 	else
@@ -555,28 +555,24 @@ cmd_read(const struct opts *o, const struct bb_config *cfg)
 		bb_die_err(&e);
 	id = bb_case_id(cs_json);
 
-	if (o->pin_fd < 0 && o->can_fd < 0) {
-		/* No descriptor: the reader's PIN pad when it runs PACE, else the terminal. */
-		session_open(&s, o, cfg);
-		if (bb_reader_pace_code(&s.p) != 0)
+	{
+		int fd = pwd_ref == BB_PACE_CAN ? o->can_fd : o->pin_fd;
+		const char *what = pwd_ref == BB_PACE_CAN ? "CAN" : "PIN";
+
+		/* No descriptor: the reader's PIN pad when it runs PACE, else the terminal. With
+		 * one, the secret comes first: a mistyped one never reaches the card. */
+		if (fd < 0)
+			session_open(&s, o, cfg);
+		if (fd < 0 && bb_reader_pace_code(&s.p) != 0)
 			reader_pace(&s, pwd_ref, chat, chat_len, cfg, pki);
 		else {
-			secret(&sec, -1, "PIN", "PIN");
-			check_digits(&sec, "PIN", 6, 6);
+			secret(&sec, fd, what, what);
+			check_digits(&sec, what, 6, 6);
+			if (fd >= 0)
+				session_open(&s, o, cfg);
 			pace(&s, pwd_ref, &sec, chat, chat_len, 0, io_apdu, &s.io);
 			bb_secret_free(&sec);
 		}
-	} else {
-		/* The secret first: a mistyped one never reaches the card. */
-		secret(&sec, pwd_ref == BB_PACE_CAN ? o->can_fd : o->pin_fd,
-		    pwd_ref == BB_PACE_CAN ? "CAN" : "PIN", pwd_ref == BB_PACE_CAN ? "CAN" : "PIN");
-		if (pwd_ref == BB_PACE_CAN)
-			check_digits(&sec, "CAN", 6, 6);
-		else
-			check_digits(&sec, "PIN", 6, 6);
-		session_open(&s, o, cfg);
-		pace(&s, pwd_ref, &sec, chat, chat_len, 0, io_apdu, &s.io);
-		bb_secret_free(&sec);
 	}
 	bb_log(LOG_INFO, "eid.pace", &id);
 
@@ -637,11 +633,8 @@ cmd_read(const struct opts *o, const struct bb_config *cfg)
 		}
 	}
 	/* Only what was asked for leaves (the expiry was read for the check). */
-	if (o->fields != NULL || o->service != NULL || strcmp(bb_config_str(cfg, "eid.fields"), "all")) {
-		unsigned long asked = wanted(o, cfg);
-		if (!(asked & (1UL << 3)))
-			json_object_del(identity, "expiry");
-	}
+	if (!(asked & (1UL << 3)))
+		json_object_del(identity, "expiry");
 	verified = json_pack("{s:s, s:b, s:b, s:s, s:s}", "pace",
 	    pwd_ref == BB_PACE_CAN ? "can" : "pin", "ta", 1, "ca", 1, "passive_auth", "ok",
 	    "document_signer", signer);

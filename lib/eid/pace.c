@@ -35,8 +35,8 @@ transmit(struct link *l, unsigned char cla, unsigned char ins, unsigned char p1,
     unsigned char p2, const unsigned char *data, size_t dlen, int le,
     unsigned char **rdata, size_t *rdlen, unsigned *sw)
 {
-	unsigned char *apdu, *resp;
-	size_t n = 0, rlen = RESP_ROOM;
+	unsigned char *apdu, *resp, hdr[4];
+	size_t n, rlen = RESP_ROOM;
 	int ext = dlen > 255, rc;
 
 	*rdata = NULL;
@@ -47,26 +47,11 @@ transmit(struct link *l, unsigned char cla, unsigned char ins, unsigned char p1,
 		free(apdu);
 		return bb_fail(l->e, BB_SOFTWARE, "out of memory");
 	}
-	apdu[n++] = cla;
-	apdu[n++] = ins;
-	apdu[n++] = p1;
-	apdu[n++] = p2;
-	if (dlen > 0) {
-		if (ext) {
-			apdu[n++] = 0x00;
-			apdu[n++] = (unsigned char)(dlen >> 8);
-		}
-		apdu[n++] = (unsigned char)dlen;
-		memcpy(apdu + n, data, dlen);
-		n += dlen;
-	}
-	if (le) {
-		if (ext) {
-			apdu[n++] = 0x00;
-			apdu[n++] = 0x00;
-		} else
-			apdu[n++] = 0x00;
-	}
+	hdr[0] = cla;
+	hdr[1] = ins;
+	hdr[2] = p1;
+	hdr[3] = p2;
+	n = bb_apdu_encode(apdu, hdr, data, dlen, le ? (ext ? 65536 : 256) : 0, ext);
 	rc = l->fn(l->arg, apdu, n, resp, &rlen, l->e);
 	OPENSSL_cleanse(apdu, n);
 	free(apdu);

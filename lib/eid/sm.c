@@ -126,18 +126,8 @@ protect(struct bb_sm *s, const unsigned char hdr[4], const unsigned char *data, 
 		rc = bb_fail(e, BB_SOFTWARE, "out of memory");
 		goto done;
 	}
-	memcpy(cmd, h, 4);
-	n = 4;
-	if (ext) {
-		cmd[n++] = 0x00;
-		cmd[n++] = (unsigned char)(blen >> 8);
-	}
-	cmd[n++] = (unsigned char)blen;
-	memcpy(cmd + n, body, blen);
-	n += blen;
-	cmd[n++] = 0x00;	/* Le: whatever the protected answer needs */
-	if (ext)
-		cmd[n++] = 0x00;
+	/* Le: whatever the protected answer needs. */
+	n = bb_apdu_encode(cmd, h, body, blen, ext ? 65536 : 256, ext);
 	*apdu = cmd;
 	*alen = n;
 	cmd = NULL;
@@ -270,31 +260,14 @@ pass_through(struct bb_sm *s, const unsigned char hdr[4], const unsigned char *d
     struct bb_err *e)
 {
 	unsigned char *apdu, *resp;
-	size_t n = 0, rlen = RESP_ROOM;
+	size_t n, rlen = RESP_ROOM;
 	int ext = dlen > 255 || ne > 256, rc;
 
 	if ((apdu = malloc(4 + 3 + dlen + 3)) == NULL || (resp = malloc(RESP_ROOM)) == NULL) {
 		free(apdu);
 		return bb_fail(e, BB_SOFTWARE, "out of memory");
 	}
-	memcpy(apdu, hdr, 4);
-	n = 4;
-	if (dlen > 0) {
-		if (ext) {
-			apdu[n++] = 0;
-			apdu[n++] = (unsigned char)(dlen >> 8);
-		}
-		apdu[n++] = (unsigned char)dlen;
-		memcpy(apdu + n, data, dlen);
-		n += dlen;
-	}
-	if (ne > 0) {
-		if (ext && dlen == 0)
-			apdu[n++] = 0;
-		if (ext)
-			apdu[n++] = (unsigned char)(ne == 65536 ? 0 : ne >> 8);
-		apdu[n++] = (unsigned char)(ne >= 256 && !ext ? 0 : ne);
-	}
+	n = bb_apdu_encode(apdu, hdr, data, dlen, ne, ext);
 	rc = s->fn(s->arg, apdu, n, resp, &rlen, e);
 	OPENSSL_cleanse(apdu, n);
 	free(apdu);

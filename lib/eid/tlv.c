@@ -78,3 +78,29 @@ bb_tlv_put(unsigned char *w, unsigned tag, const unsigned char *val, size_t vlen
 		memcpy(w + n, val, vlen);
 	return n + vlen;
 }
+
+size_t
+bb_apdu_encode(unsigned char *w, const unsigned char hdr[4], const unsigned char *data,
+    size_t dlen, size_t ne, int ext)
+{
+	size_t n = 4;
+
+	memcpy(w, hdr, 4);
+	if (dlen > 0) {
+		if (ext) {
+			w[n++] = 0x00;
+			w[n++] = (unsigned char)(dlen >> 8);
+		}
+		w[n++] = (unsigned char)dlen;
+		memcpy(w + n, data, dlen);
+		n += dlen;
+	}
+	if (ne > 0) {
+		if (ext && dlen == 0)
+			w[n++] = 0x00;
+		if (ext)
+			w[n++] = (unsigned char)(ne >> 8);	/* 65536: 00 00 */
+		w[n++] = (unsigned char)ne;			/* 256 short: 00 */
+	}
+	return n;
+}

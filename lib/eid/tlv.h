@@ -18,4 +18,11 @@ size_t bb_tlv_put_len(unsigned char *w, size_t len);
  * bytes written. w needs room for 2 + 4 + vlen. */
 size_t bb_tlv_put(unsigned char *w, unsigned tag, const unsigned char *val, size_t vlen);
 
+/* A command APDU (ISO/IEC 7816-3 12.1) at w: the header, Lc and data when dlen > 0, Le
+ * when ne > 0 (1..65536; 256 short and 65536 extended are written as zeros), in extended
+ * length when ext (then dlen, ne up to 65535, 65536). Returns its length; w needs room for
+ * 4 + 3 + dlen + 3. */
+size_t bb_apdu_encode(unsigned char *w, const unsigned char hdr[4], const unsigned char *data,
+    size_t dlen, size_t ne, int ext);
+
 #endif

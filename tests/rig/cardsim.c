@@ -79,40 +79,6 @@ usage(void)
 	exit(BB_USAGE);
 }
 
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c = tolower(c);
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
-/* Hex (blanks allowed) to bytes; -1 on bad input or more than max bytes. */
-static long
-unhex(const char *s, unsigned char *out, size_t max)
-{
-	size_t n = 0;
-
-	while (*s != '\0') {
-		int hi, lo;
-
-		if (isspace((unsigned char)*s) || *s == ':') {
-			s++;
-			continue;
-		}
-		hi = hexval((unsigned char)s[0]);
-		lo = s[1] != '\0' ? hexval((unsigned char)s[1]) : -1;
-		if (hi < 0 || lo < 0 || n >= max)
-			return -1;
-		out[n++] = (unsigned char)(hi << 4 | lo);
-		s += 2;
-	}
-	return (long)n;
-}
-
 static void
 hexdump(FILE *f, const char *prefix, const unsigned char *b, size_t n)
 {
@@ -428,7 +394,7 @@ client(const char *reader, int wait, int print_atr, long timeout, char **apdus, 
 		hexdump(stdout, "", atr, alen);
 	}
 	for (int i = 0; i < n; i++) {
-		long len = unhex(apdus[i], cmd, sizeof cmd);
+		long len = eidcard_unhex(apdus[i], cmd, sizeof cmd);
 		DWORD rlen = sizeof resp;
 
 		if (len < 4)

@@ -33,6 +33,7 @@
 #include "../rig/card/eidcard.h"
 #include "diag.h"
 #include "eid/pace.h"
+#include "eid/tlv.h"
 #include "exit.h"
 
 static char top[2048], pki[4096], tmpdir[64];
@@ -141,53 +142,6 @@ plain(struct term *t, const char *hex)
 	return (unsigned)t->resp[t->rlen - 2] << 8 | t->resp[t->rlen - 1];
 }
 
-static size_t
-put_len(unsigned char *w, size_t len)
-{
-	if (len < 0x80) {
-		w[0] = (unsigned char)len;
-		return 1;
-	}
-	if (len < 0x100) {
-		w[0] = 0x81;
-		w[1] = (unsigned char)len;
-		return 2;
-	}
-	w[0] = 0x82;
-	w[1] = (unsigned char)(len >> 8);
-	w[2] = (unsigned char)len;
-	return 3;
-}
-
-/* A TLV at *p (short tags only here: the card's answers); -1 if it does not fit. */
-static int
-tlv(const unsigned char **p, const unsigned char *end, unsigned *tag,
-    const unsigned char **v, size_t *len)
-{
-	const unsigned char *q = *p;
-	size_t l;
-
-	if (end - q < 2)
-		return -1;
-	*tag = *q++;
-	l = *q++;
-	if (l == 0x81 || l == 0x82) {
-		size_t nb = l & 0x7F;
-
-		if ((size_t)(end - q) < nb)
-			return -1;
-		l = nb == 1 ? q[0] : (size_t)q[0] << 8 | q[1];
-		q += nb;
-	} else if (l > 0x80)
-		return -1;
-	if ((size_t)(end - q) < l)
-		return -1;
-	*v = q;
-	*len = l;
-	*p = q + l;
-	return 0;
-}
-
 enum { SM_OK = 0, SM_PLAIN = 1, SM_BAD = 2 };
 
 /* A protected command: SM_OK with the answer's data in out and *sw; SM_PLAIN when the
@@ -216,7 +170,7 @@ sm_cmd(struct term *t, unsigned char cla, unsigned char ins, unsigned char p1,
 		ct = EAC_encrypt(t->sm, pad);
 		assert_non_null(ct);
 		body[n++] = 0x87;
-		n += put_len(body + n, ct->length + 1);
+		n += bb_tlv_put_len(body + n, ct->length + 1);
 		body[n++] = 0x01;
 		memcpy(body + n, ct->data, ct->length);
 		n += ct->length;
@@ -275,7 +229,7 @@ sm_cmd(struct term *t, unsigned char cla, unsigned char ins, unsigned char p1,
 	end = t->resp + t->rlen - 2;
 	while (p < end) {
 		r = p;
-		if (tlv(&p, end, &tag, &v, &vl) != 0)
+		if (bb_tlv_next(&p, end, &tag, &v, &vl) != 0)
 			return SM_BAD;
 		if (tag == 0x87 && d99 == NULL)
 			d87 = v, l87 = vl;
@@ -652,7 +606,7 @@ eac(struct term *t, const char *name, const char *profile, int *at)
 	assert_non_null(eph);
 	n = 0;
 	cmd[n++] = 0x7C;
-	n += put_len(cmd + n, eph->length + 2);
+	n += bb_tlv_put_len(cmd + n, eph->length + 2);
 	cmd[n++] = 0x80;
 	cmd[n++] = (unsigned char)eph->length;
 	memcpy(cmd + n, eph->data, eph->length);

@@ -201,6 +201,28 @@ hexval(int ch)
 	return -1;
 }
 
+long
+eidcard_unhex(const char *s, unsigned char *out, size_t max)
+{
+	size_t n = 0;
+
+	while (*s != '\0') {
+		int hi, lo;
+
+		if (isspace((unsigned char)*s) || *s == ':') {
+			s++;
+			continue;
+		}
+		hi = hexval((unsigned char)s[0]);
+		lo = s[1] != '\0' ? hexval((unsigned char)s[1]) : -1;
+		if (hi < 0 || lo < 0 || n >= max)
+			return -1;
+		out[n++] = (unsigned char)(hi << 4 | lo);
+		s += 2;
+	}
+	return (long)n;
+}
+
 /* --fault KIND[@N]: bad-mac bad-ssc sw=XXXX remove, truncated-tlv oversized-tlv. */
 static int
 add_fault(struct eidcard_conf *c, const char *v, char *err, size_t errlen)
@@ -327,29 +349,13 @@ eidcard_conf_option(struct eidcard_conf *c, const char *name, const char *value,
 	else if (strcmp(name, "--mute") == 0)
 		c->mute = 1;
 	else if (strcmp(name, "--atr") == 0) {
-		size_t n = 0;
+		long n = eidcard_unhex(value, c->atr, sizeof c->atr);
 
-		for (const char *s = value; *s != '\0'; ) {
-			int hi, lo;
-
-			if (isspace((unsigned char)*s) || *s == ':') {
-				s++;
-				continue;
-			}
-			hi = hexval((unsigned char)s[0]);
-			lo = s[1] != '\0' ? hexval((unsigned char)s[1]) : -1;
-			if (hi < 0 || lo < 0 || n >= sizeof c->atr) {
-				msg(err, errlen, "bad ATR: %s", value);
-				return -1;
-			}
-			c->atr[n++] = (unsigned char)(hi << 4 | lo);
-			s += 2;
-		}
 		if (n < 2) {
 			msg(err, errlen, "bad ATR: %s", value);
 			return -1;
 		}
-		c->atr_len = n;
+		c->atr_len = (size_t)n;
 	}
 	return 0;
 }

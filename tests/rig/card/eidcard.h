@@ -91,6 +91,9 @@ int eidcard_in_transport_state(const struct eidcard *k);
 int eidcard_sm_active(const struct eidcard *k);	/* a secure channel is up */
 int eidcard_removed(const struct eidcard *k);
 long eidcard_apdu_count(const struct eidcard *k);	/* APDUs since the last reset */
+/* Hex (blanks and colons allowed) to bytes: their number, or -1 on bad input or more
+ * than max bytes. For --atr and cardsim's APDUs. */
+long eidcard_unhex(const char *s, unsigned char *out, size_t max);
 /* The ATR (from --atr, or an ID card's); its length. */
 size_t eidcard_atr(const struct eidcard *k, const unsigned char **atr);
 
