@@ -227,3 +227,59 @@ bb_write_stdout(const void *buf, size_t len, struct bb_err *e)
 	}
 	return 0;
 }
+
+int
+bb_trust_fd(int fd, const char *path, const char *what, unsigned flags, struct bb_err *e)
+{
+	struct stat st;
+	uid_t me = geteuid();
+	mode_t bad;
+
+	if (fstat(fd, &st) != 0)
+		return bb_fail(e, BB_IOERR, "%s %s: %s", what, path, strerror(errno));
+	if (st.st_uid != me && ((flags & BB_TRUST_MINE) || st.st_uid != 0))
+		return bb_fail(e, BB_CONFIG, "%s %s: owned by uid %u, not by the running user "
+		    "(uid %u): chown it", what, path, (unsigned)st.st_uid, (unsigned)me);
+	bad = (flags & BB_TRUST_SECRET) ? (S_IRWXG | S_IRWXO) : (S_IWGRP | S_IWOTH);
+	if (st.st_mode & bad)
+		return bb_fail(e, BB_CONFIG, "%s %s: mode %04o is %s by others: chmod %s %s",
+		    what, path, (unsigned)(st.st_mode & 07777),
+		    (flags & BB_TRUST_SECRET) ? "open to reading" : "writable",
+		    (flags & BB_TRUST_SECRET) ? "go-rwx" : "go-w", path);
+	return 0;
+}
+
+int
+bb_trust_open(const char *path, const char *what, unsigned flags, int dir, struct bb_err *e)
+{
+	int fd, err;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | (dir ? O_DIRECTORY : 0));
+	if (fd < 0) {
+		err = errno;
+		if (err == ELOOP)
+			bb_fail(e, BB_CONFIG, "%s %s: a symbolic link, not trusted", what, path);
+		else
+			bb_fail(e, err == ENOENT || err == ENOTDIR || err == EACCES ? BB_NOINPUT :
+			    BB_IOERR, "%s %s: %s", what, path, strerror(err));
+		return -1;
+	}
+	if (bb_trust_fd(fd, path, what, flags, e) != 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+int
+bb_read_trusted(const char *path, const char *what, unsigned flags, size_t max, char **buf,
+    size_t *len, struct bb_err *e)
+{
+	int fd, rc;
+
+	if ((fd = bb_trust_open(path, what, flags, 0, e)) < 0)
+		return e != NULL ? e->status : BB_CONFIG;
+	rc = bb_read_fd(fd, path, max, buf, len, e);
+	close(fd);
+	return rc;
+}

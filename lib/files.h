@@ -38,4 +38,24 @@ int bb_fsync_dir(const char *dir);
  * disk), the file is cut back to where it was, so no partial output remains. 74 on error. */
 int bb_write_stdout(const void *buf, size_t len, struct bb_err *e);
 
+/* Trust only what the terminal owns (bb(7) SECURITY). A file or directory that holds
+ * cases, keys, trust anchors or the configuration must be owned by the running user (or,
+ * unless BB_TRUST_MINE, by root) and not writable by group or others; with
+ * BB_TRUST_SECRET not readable by them either. what names it in the message ("spool",
+ * "client_key"), which says what to chmod or chown. 78 when refused, 74 when fstat fails. */
+enum {
+	BB_TRUST_MINE = 1,	/* the running user only, not root */
+	BB_TRUST_SECRET = 2,	/* no read access for group or others */
+};
+int bb_trust_fd(int fd, const char *path, const char *what, unsigned flags,
+    struct bb_err *e);
+/* Opens path (O_NOFOLLOW: a symbolic link is refused), checks it as bb_trust_fd does and
+ * returns the descriptor (O_RDONLY, O_CLOEXEC; O_DIRECTORY when dir), or -1 with e set:
+ * 66 when missing, 78 when refused. */
+int bb_trust_open(const char *path, const char *what, unsigned flags, int dir,
+    struct bb_err *e);
+/* bb_read_file for a file bb must trust: opened with bb_trust_open, then read whole. */
+int bb_read_trusted(const char *path, const char *what, unsigned flags, size_t max,
+    char **buf, size_t *len, struct bb_err *e);
+
 #endif

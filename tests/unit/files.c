@@ -696,6 +696,60 @@ durable_at_tmpdir_and_mtime(void **state)
 	assert_int_equal(stat(path_in(t, "deferred/y.json"), &st), -1);
 }
 
+/* Trust: owner and mode checked, what to chmod said, links refused; the running user's
+ * own 0600 secret and 0644 file pass. Run as root, another owner is a chown away. */
+static void
+trust_owner_and_mode(void **state)
+{
+	struct tmp *t = *state;
+	struct bb_err e = { 0, "" };
+	char *buf;
+	size_t len;
+	int fd;
+
+	assert_int_equal(bb_write_durable(path_in(t, "key"), "k", 1, 0600, &e), 0);
+	assert_int_equal(bb_write_durable(path_in(t, "anchor"), "a", 1, 0644, &e), 0);
+	assert_int_equal(bb_read_trusted(path_in(t, "key"), "client_key", BB_TRUST_SECRET,
+	    16, &buf, &len, &e), 0);
+	assert_int_equal(len, 1);
+	free(buf);
+	assert_true((fd = bb_trust_open(path_in(t, "anchor"), "ca_file", 0, 0, &e)) >= 0);
+	close(fd);
+	/* Readable by others: fine for a trust anchor, not for a secret. */
+	assert_int_equal(bb_read_trusted(path_in(t, "anchor"), "client_key", BB_TRUST_SECRET,
+	    16, &buf, &len, &e), 78);
+	assert_non_null(strstr(e.msg, "chmod go-rwx"));
+	assert_int_equal(chmod(path_in(t, "key"), 0640), 0);
+	assert_int_equal(bb_trust_open(path_in(t, "key"), "k", BB_TRUST_SECRET, 0, &e), -1);
+	assert_int_equal(e.status, 78);
+	/* Writable by group or others: never. */
+	assert_int_equal(chmod(path_in(t, "anchor"), 0664), 0);
+	assert_int_equal(bb_trust_open(path_in(t, "anchor"), "ca_file", 0, 0, &e), -1);
+	assert_int_equal(e.status, 78);
+	assert_non_null(strstr(e.msg, "chmod go-w"));
+	assert_int_equal(chmod(path_in(t, "anchor"), 0644), 0);
+	/* A symbolic link is not followed. */
+	assert_int_equal(symlink(path_in(t, "anchor"), path_in(t, "link")), 0);
+	assert_int_equal(bb_trust_open(path_in(t, "link"), "ca_file", 0, 0, &e), -1);
+	assert_int_equal(e.status, 78);
+	assert_int_equal(bb_trust_open(path_in(t, "none"), "ca_file", 0, 0, &e), -1);
+	assert_int_equal(e.status, 66);
+	/* A directory: the same rules, O_DIRECTORY. */
+	assert_true((fd = bb_trust_open(t->dir, "spool", BB_TRUST_MINE, 1, &e)) >= 0);
+	close(fd);
+	assert_int_equal(chmod(t->dir, 0777), 0);
+	assert_int_equal(bb_trust_open(t->dir, "spool", BB_TRUST_MINE, 1, &e), -1);
+	assert_int_equal(chmod(t->dir, 0700), 0);
+	/* Owned by another user: refused; by root: refused only with BB_TRUST_MINE for a
+	 * user other than root. */
+	if (geteuid() == 0) {
+		assert_int_equal(chown(path_in(t, "anchor"), 4242, 4242), 0);
+		assert_int_equal(bb_trust_open(path_in(t, "anchor"), "ca_file", 0, 0, &e), -1);
+		assert_int_equal(e.status, 78);
+		assert_non_null(strstr(e.msg, "chown"));
+	}
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup_tmp, teardown_tmp)
 
 int
@@ -726,6 +780,7 @@ main(void)
 		T(stdout_cut_back_on_error_append),
 		T(stdout_writes_whole),
 		cmocka_unit_test(stdout_closed_pipe),
+		T(trust_owner_and_mode),
 	};
 
 	return cmocka_run_group_tests_name("files", tests, NULL, NULL);
