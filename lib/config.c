@@ -2,12 +2,15 @@
 #include "config.h"
 #include "diag.h"
 #include "exit.h"
+#include "files.h"
+#include "log.h"
 #include "yamltree.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #ifndef BB_SERVICES_DIR
@@ -94,6 +97,36 @@ static const struct schema_key schema[] = {
 };
 
 #define NKEYS (sizeof schema / sizeof schema[0])
+
+/* As for any YAML file bb reads (yamltree.c). */
+#define CONFIG_MAX_SIZE (16u << 20)
+
+/* The keys of each kind of target (bb.yaml(5)): a key of another kind is a mistake (a
+ * url in a dir target does nothing), a required key that is missing would fail only at
+ * delivery, hours later in the queue; both are found when any program loads the file. */
+enum { T_REQ = 1, T_URL = 2, T_UUID = 4 };
+static const struct target_key {
+	const char *key;
+	const char *kinds;	/* space-separated */
+	unsigned flags;
+} target_keys[] = {
+	{ "submission_api", "fitconnect", T_REQ | T_URL },
+	{ "token_url", "fitconnect", T_REQ | T_URL },
+	{ "client_id", "fitconnect", T_REQ },
+	{ "client_secret_file", "fitconnect", T_REQ },
+	{ "destination", "fitconnect", T_REQ | T_UUID },
+	{ "service_identifier", "fitconnect", 0 },
+	{ "service_name", "fitconnect", 0 },
+	{ "schema_uri", "fitconnect", T_REQ },
+	{ "key_trust", "fitconnect", T_REQ },
+	{ "ca_file", "fitconnect https", 0 },
+	{ "url", "https", T_REQ | T_URL },
+	{ "format", "https", 0 },
+	{ "bearer_token_file", "https", 0 },
+	{ "client_cert", "https", 0 },
+	{ "client_key", "https", 0 },
+	{ "path", "dir", T_REQ },
+};
 
 struct bb_config {
 	char *file;
@@ -283,6 +316,103 @@ check_map(const char *file, const char *prefix, const struct bb_ynode *map,
 	return 0;
 }
 
+/* https://HOST..., nothing else: libcurl is limited to https too, but a plain http URL
+ * is better refused when the file is loaded than when the first case is delivered. */
+static int
+is_https_url(const char *s)
+{
+	const char *p;
+
+	if (strncasecmp(s, "https://", 8) != 0 || s[8] == '\0' || s[8] == '/')
+		return 0;
+	for (p = s; *p; p++)
+		if ((unsigned char)*p <= ' ' || *p == 0x7f)
+			return 0;
+	return 1;
+}
+
+static int
+check_target(const char *file, const char *name, int name_line,
+    const struct bb_ynode *t, struct bb_err *e)
+{
+	const struct bb_ynode *kind = bb_yaml_get(t, "kind"), *v;
+	struct bb_case_id id;
+	size_t i;
+
+	if (name[strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789_-")] != '\0')
+		return bb_fail(e, BB_CONFIG, "%s:%d: submit.targets.%s: a target's name is made "
+		    "of a-z, 0-9, '_' and '-'", file, name_line, name);
+	if (kind == NULL)
+		return bb_fail(e, BB_CONFIG, "%s:%d: submit.targets.%s.kind is not set", file,
+		    t->line, name);
+	for (i = 0; i < t->n; i++) {
+		const struct target_key *k = NULL;
+		size_t j;
+
+		if (strcmp(t->keys[i], "kind") == 0)
+			continue;
+		for (j = 0; j < sizeof target_keys / sizeof target_keys[0]; j++)
+			if (strcmp(target_keys[j].key, t->keys[i]) == 0)
+				k = &target_keys[j];
+		if (k == NULL || !enum_has(k->kinds, kind->str))
+			return bb_fail(e, BB_CONFIG, "%s:%d: submit.targets.%s.%s: not a key of "
+			    "a target of kind %s", file, t->key_lines[i], name, t->keys[i],
+			    kind->str);
+		v = t->items[i];
+		if ((k->flags & T_URL) && !is_https_url(v->str))
+			return bb_fail(e, BB_CONFIG, "%s:%d: submit.targets.%s.%s: expected an "
+			    "https URL", file, v->line, name, t->keys[i]);
+		if ((k->flags & T_UUID) && bb_case_id_parse(&id, v->str) != 0)
+			return bb_fail(e, BB_CONFIG, "%s:%d: submit.targets.%s.%s: expected a "
+			    "UUID", file, v->line, name, t->keys[i]);
+	}
+	for (i = 0; i < sizeof target_keys / sizeof target_keys[0]; i++)
+		if ((target_keys[i].flags & T_REQ) && enum_has(target_keys[i].kinds, kind->str) &&
+		    bb_yaml_get(t, target_keys[i].key) == NULL)
+			return bb_fail(e, BB_CONFIG, "%s:%d: submit.targets.%s.%s is not set (a "
+			    "%s target needs it)", file, t->line, name, target_keys[i].key,
+			    kind->str);
+	if ((bb_yaml_get(t, "client_cert") == NULL) != (bb_yaml_get(t, "client_key") == NULL))
+		return bb_fail(e, BB_CONFIG, "%s:%d: submit.targets.%s: client_cert and "
+		    "client_key go together", file, t->line, name);
+	return 0;
+}
+
+/* After the schema: what a target needs beyond the type of each value. */
+static int
+check_targets(const char *file, const struct bb_ynode *root, struct bb_err *e)
+{
+	const struct bb_ynode *targets = bb_yaml_get(bb_yaml_get(root, "submit"), "targets");
+	size_t i;
+	int rc;
+
+	if (targets == NULL)
+		return 0;
+	for (i = 0; i < targets->n; i++)
+		if ((rc = check_target(file, targets->keys[i], targets->key_lines[i],
+		    targets->items[i], e)) != 0)
+			return rc;
+	return 0;
+}
+
+/* bb.yaml can name a shell command (queue.deliver) and where cases go: like ssh with its
+ * configuration, bb reads it only when nobody but its owner, the running user or root,
+ * can have written it. */
+static int
+load_trusted(const char *path, struct bb_ynode **root, struct bb_err *e)
+{
+	char *buf;
+	size_t len;
+	int rc;
+
+	if ((rc = bb_read_trusted(path, "file", 0, CONFIG_MAX_SIZE, &buf, &len,
+	    e)) != 0)
+		return rc;
+	rc = bb_yaml_load_buffer(path, buf, len, root, e);
+	free(buf);
+	return rc;
+}
+
 int
 bb_config_load(const char *path, struct bb_config **out, struct bb_err *e)
 {
@@ -302,7 +432,7 @@ bb_config_load(const char *path, struct bb_config **out, struct bb_err *e)
 		*out = cfg;
 		return 0;
 	}
-	rc = bb_yaml_load_file(path, &cfg->root, e);
+	rc = load_trusted(path, &cfg->root, e);
 	if (rc != 0) {
 		if (rc != BB_CONFIG)
 			e->status = rc = BB_CONFIG;
@@ -313,8 +443,8 @@ bb_config_load(const char *path, struct bb_config **out, struct bb_err *e)
 		if (cfg->root->kind != BB_Y_MAP)
 			rc = bb_fail(e, BB_CONFIG, "%s:%d: expected a mapping of sections", path,
 			    cfg->root->line);
-		else
-			rc = check_map(path, "", cfg->root, e);
+		else if ((rc = check_map(path, "", cfg->root, e)) == 0)
+			rc = check_targets(path, cfg->root, e);
 		if (rc != 0) {
 			bb_config_free(cfg);
 			return rc;
