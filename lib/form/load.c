@@ -202,11 +202,14 @@ get_text(struct ctx *c, const struct bb_ynode *map, const char *key, int require
 		t->en = strdup(en->str);
 }
 
+/* Leaves t empty: a slot that is loaded again (an option without a value) must not
+ * keep pointers to what was freed. */
 static void
 free_text(struct bb_text *t)
 {
 	free(t->de);
 	free(t->en);
+	t->de = t->en = NULL;
 }
 
 static void
