@@ -121,9 +121,10 @@ is_rfc3339(const char *s)
 }
 
 static int
-check_attachment(const json_t *a, size_t idx, const json_t *seen, struct bb_err *e)
+check_attachment(const json_t *a, size_t idx, json_t *seen, struct bb_err *e)
 {
 	const char *name, *type, *sha, *data;
+	const json_t *first;
 	unsigned char *raw;
 	size_t rawlen;
 	char hex[129];
@@ -137,10 +138,13 @@ check_attachment(const json_t *a, size_t idx, const json_t *seen, struct bb_err 
 	data = json_string_value(json_object_get(a, "data"));
 	if (name == NULL || *name == '\0')
 		return bb_fail(e, BB_DATAERR, "case: attachments[%zu].name: missing", idx);
-	for (i = 0; i < idx; i++)
-		if (strcmp(name, json_string_value(json_array_get(seen, i))) == 0)
-			return bb_fail(e, BB_DATAERR,
-			    "case: attachments[%zu].name: the same as attachments[%zu].name", idx, i);
+	/* seen maps each name to its index: one hash lookup, not a scan of the ones before. */
+	if ((first = json_object_get(seen, name)) != NULL)
+		return bb_fail(e, BB_DATAERR,
+		    "case: attachments[%zu].name: the same as attachments[%lld].name", idx,
+		    (long long)json_integer_value(first));
+	if (json_object_set_new(seen, name, json_integer((json_int_t)idx)) != 0)
+		return bb_fail(e, BB_SOFTWARE, "out of memory");
 	if (type == NULL || strchr(type, '/') == NULL)
 		return bb_fail(e, BB_DATAERR,
 		    "case: attachments[%zu].type: missing or not a MIME type", idx);
@@ -205,14 +209,13 @@ bb_case_validate(const json_t *c, struct bb_err *e)
 		return 0;
 	if (!json_is_array(atts))
 		return bb_fail(e, BB_DATAERR, "case: attachments: expected a list");
-	if ((names = json_array()) == NULL)
+	if (json_array_size(atts) > BB_CASE_MAX_ATTACHMENTS)
+		return bb_fail(e, BB_DATAERR, "case: attachments: %zu, more than the %d a case "
+		    "may hold", json_array_size(atts), BB_CASE_MAX_ATTACHMENTS);
+	if ((names = json_object()) == NULL)
 		return bb_fail(e, BB_SOFTWARE, "out of memory");
-	for (i = 0; i < json_array_size(atts) && rc == 0; i++) {
-		const json_t *a = json_array_get(atts, i);
-		rc = check_attachment(a, i, names, e);
-		if (rc == 0)
-			json_array_append(names, json_object_get(a, "name"));
-	}
+	for (i = 0; i < json_array_size(atts) && rc == 0; i++)
+		rc = check_attachment(json_array_get(atts, i), i, names, e);
 	json_decref(names);
 	return rc;
 }
@@ -352,6 +355,11 @@ bb_case_set_attachment(json_t *c, const char *name, const char *type, const void
 		if (n != NULL && strcmp(n, name) == 0)
 			return json_array_set_new(atts, i, a) == 0 ? 0 :
 			    bb_fail(e, BB_SOFTWARE, "out of memory");
+	}
+	if (json_array_size(atts) >= BB_CASE_MAX_ATTACHMENTS) {
+		json_decref(a);
+		return bb_fail(e, BB_DATAERR, "case: attachments: already the %d a case may hold",
+		    BB_CASE_MAX_ATTACHMENTS);
 	}
 	return json_array_append_new(atts, a) == 0 ? 0 : bb_fail(e, BB_SOFTWARE, "out of memory");
 }

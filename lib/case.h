@@ -12,6 +12,10 @@
 struct bb_err;
 
 #define BB_CASE_VERSION 1
+/* A case holds a photo, a signature and its strokes, and some scanned pages: tens of
+ * attachments. The cap leaves room for any service and bounds what every reader and
+ * every delivery does with one case (FIT-Connect uploads each with its own request). */
+#define BB_CASE_MAX_ATTACHMENTS 256
 #define BB_CASE_MAX_SIZE_DEFAULT (64u << 20)
 
 /* Reads and validates a case from path (NULL or "-": stdin) of at most max bytes.

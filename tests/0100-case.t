@@ -103,4 +103,26 @@ printf 'terminal: rathaus-7\n' > term.yaml
 	> fresh3.json 2>/dev/null </dev/null
 ok "$(test "$(jqv .terminal fresh3.json)" = rathaus-7; echo $?)" "a fresh case carries the configured terminal id"
 
+# At most 256 attachments (bb-case(5)), and the names checked in linear time: 40,000
+# attachments took 14 s to validate, in every program and every queue attempt.
+SHA=$(printf a | sha512sum | cut -d' ' -f1)
+atts() {	# atts COUNT FILE: the identity case with COUNT attachments p0, p1, ...
+	jq --arg sha "$SHA" --argjson n "$1" \
+		'.attachments = [range($n) | {name: "p\(.)", type: "text/plain", sha512: $sha, data: "YQ=="}]' \
+		id.json > "$2"
+}
+atts 256 max.json
+expect_code 0 "256 attachments are allowed" "$BB_QUEUE" -d spool add max.json
+atts 257 over.json
+expect_code 65 "257 attachments are too many" "$BB_QUEUE" -d spool add over.json
+check_grep "the cap is named" "case: attachments: 257, more than the 256 a case may hold" err
+jq '.attachments[255].name = "p0"' max.json > dupl.json
+expect_code 65 "the last name the same as the first" "$BB_QUEUE" -d spool add dupl.json
+check_grep "both are named" "attachments\[255\].name: the same as attachments\[0\].name" err
+atts 40000 many.json
+t0=$(date +%s%N)
+expect_code 65 "40,000 attachments are refused" "$BB_QUEUE" -d spool add many.json
+t1=$(date +%s%N)
+ok "$(test $(((t1 - t0) / 1000000)) -lt 3000; echo $?)" "in less than 3 s ($(((t1 - t0) / 1000000)) ms)"
+
 done_testing
