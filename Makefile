@@ -13,11 +13,26 @@ PKG_CONFIG ?= pkg-config
 
 CC      ?= cc
 CFLAGS  ?= -O2 -g
+# Hardening as Debian's dpkg-buildflags gives it with hardening=+all (and, as Debian 13
+# does, -fcf-protection and -fstack-clash-protection where the compiler has them): the
+# programs read ID cards, cases and images from strangers. They come before the user's
+# flags, so CFLAGS=-fno-stack-protector or LDFLAGS=-Wl,-z,lazy still win. -Wformat=2
+# below includes -Wformat (a later plain -Wformat would lower it to level 1).
+# FORTIFY needs the optimiser, and is left out when the user sets it, without -O or at
+# -O0, and with the sanitizers (ASan intercepts the same functions).
+cc_has = $(shell $(CC) -Werror $(1) -x c -c -o /dev/null /dev/null 2>/dev/null && echo $(1))
+HARDEN_CFLAGS := -fstack-protector-strong -fPIE -Werror=format-security \
+	$(call cc_has,-fcf-protection) $(call cc_has,-fstack-clash-protection)
+HARDEN_LDFLAGS = -pie -Wl,-z,relro -Wl,-z,now
+HARDEN_FORTIFY = $(if $(filter 1,$(SANITIZE))$(filter-out -O1 -O2 -O3 -Os -Og -Ofast -Oz,$(or \
+	$(lastword $(filter -O%,$(CFLAGS))),-O0))$(findstring _FORTIFY_SOURCE,$(CPPFLAGS) \
+	$(CFLAGS)),,-D_FORTIFY_SOURCE=2)
 # Warnings stay on whatever the user sets (mblaze's habit).
 override CFLAGS := -std=c11 -Wall -Wextra -Wshadow -Wstrict-prototypes -Wformat=2 \
-	-Wno-format-nonliteral $(CFLAGS)
+	-Wno-format-nonliteral $(HARDEN_CFLAGS) $(CFLAGS)
 override CPPFLAGS := -D_GNU_SOURCE -Ilib -DBB_VERSION='"$(VERSION)"' \
-	-DBB_SERVICES_DIR='"$(DATADIR)/bb/services"' $(CPPFLAGS)
+	-DBB_SERVICES_DIR='"$(DATADIR)/bb/services"' $(HARDEN_FORTIFY) $(CPPFLAGS)
+override LDFLAGS := $(HARDEN_LDFLAGS) $(LDFLAGS)
 
 ifeq ($(SANITIZE),1)
 B = .build-san
@@ -46,7 +61,7 @@ MANS     = $(wildcard man/*.[1-8])
 
 all: $(BINS)
 
-$(B)/%.o: %.c $(wildcard lib/*.h lib/*/*.h tests/rig/card/*.h)
+$(B)/%.o: %.c $(wildcard lib/*.h lib/*/*.h tests/rig/card/*.h) $(B)/flags
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) -c -o $@ $<
 
@@ -55,6 +70,12 @@ $(B)/datadir: FORCE
 	@mkdir -p $(@D)
 	@echo '$(DATADIR)' | cmp -s - $@ || echo '$(DATADIR)' > $@
 $(B)/lib/config.o: $(B)/datadir
+
+# Everything is rebuilt when the flags change (hardening came after the first builds).
+BUILD_FLAGS = $(subst ','\'',$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS))
+$(B)/flags: FORCE
+	@mkdir -p $(@D)
+	@printf '%s\n' '$(BUILD_FLAGS)' | cmp -s - $@ || printf '%s\n' '$(BUILD_FLAGS)' > $@
 
 $(B)/libbb.a: $(LIB_OBJ)
 	@rm -f $@
