@@ -22,6 +22,7 @@
 #include <getopt.h>
 #include <limits.h>
 #include <linux/input.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -240,41 +241,101 @@ next_frame1(struct frames *f, struct bb_image *im)
 	}
 }
 
-/* A file replaced whole by rename, for a screen that reads it at any moment; not synced:
- * the mirror lives for a second and a crash loses nothing (a directory under /run). The
- * temporary name is random and created exclusively, never through a symbolic link, so a
- * planted link cannot redirect the face elsewhere. Mode 0640: the screen's program reads
- * it through the group, nobody else. */
+/* The mirror shows a face, so it lives no longer than bb-capture: its directory is
+ * opened once (renaming the path meanwhile redirects nothing), and its two files are
+ * removed at every exit and on the signals that end a session. A signal ignored when
+ * bb-capture started stays ignored (nohup, a background job of a script): it ends
+ * nothing. A SIGKILL or a crash leaves the files for the kiosk to remove. */
+static int mirror_fd = -1;
+static const int mirror_signals[] = { SIGHUP, SIGINT, SIGQUIT, SIGTERM };
+static sigset_t mirror_sigset;
+
 static void
-replace_file(const char *path, const void *buf, size_t len)
+mirror_remove(void)
 {
-	char tmp[PATH_MAX];
+	int saved = errno;
+
+	if (mirror_fd >= 0) {
+		(void)unlinkat(mirror_fd, "mirror.jpg", 0);
+		(void)unlinkat(mirror_fd, "guidance.json", 0);
+	}
+	errno = saved;
+}
+
+/* Async-signal-safe: unlinkat, signal and raise only. The signal is raised again
+ * unhandled, so whoever waits sees bb-capture ended by it. */
+static void
+mirror_signal(int sig)
+{
+	mirror_remove();
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static void
+mirror_open(const char *dir)
+{
+	struct sigaction sa, old;
+	size_t i;
+
+	if ((mirror_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		bb_die(BB_CANTCREAT, "%s: %s", dir, strerror(errno));
+	if (atexit(mirror_remove) != 0)
+		bb_die(BB_SOFTWARE, "atexit failed");
+	sigemptyset(&mirror_sigset);
+	for (i = 0; i < sizeof mirror_signals / sizeof mirror_signals[0]; i++)
+		sigaddset(&mirror_sigset, mirror_signals[i]);
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = mirror_signal;
+	sa.sa_mask = mirror_sigset;	/* one removal at a time */
+	for (i = 0; i < sizeof mirror_signals / sizeof mirror_signals[0]; i++) {
+		if (sigaction(mirror_signals[i], NULL, &old) == 0 && old.sa_handler == SIG_IGN)
+			continue;
+		sigaction(mirror_signals[i], &sa, NULL);
+	}
+}
+
+/* A file in the mirror directory replaced whole by rename, for a screen that reads it at
+ * any moment; not synced: the mirror lives for a second and a crash loses nothing (a
+ * directory under /run). The temporary name is random and created exclusively, never
+ * through a symbolic link, so a planted link cannot redirect the face elsewhere. The
+ * signals that remove the mirror wait while a temporary file exists, so none is left.
+ * Mode 0640: the screen's program reads it through the group, nobody else. */
+static void
+replace_file(const char *dir, const char *name, const void *buf, size_t len)
+{
+	char tmp[NAME_MAX + 1];
 	unsigned char rnd[8];
+	sigset_t old;
 	int fd, err, i;
 
+	sigprocmask(SIG_BLOCK, &mirror_sigset, &old);
 	for (i = 0; ; i++) {
 		if (bb_random(rnd, sizeof rnd) != 0)
 			bb_die(BB_SOFTWARE, "no random numbers");
-		if ((size_t)snprintf(tmp, sizeof tmp, "%s.%02x%02x%02x%02x%02x%02x%02x%02x", path,
-		    rnd[0], rnd[1], rnd[2], rnd[3], rnd[4], rnd[5], rnd[6], rnd[7]) >= sizeof tmp)
-			bb_die(BB_CANTCREAT, "%s: path too long", path);
-		fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0640);
+		snprintf(tmp, sizeof tmp, "%s.%02x%02x%02x%02x%02x%02x%02x%02x", name,
+		    rnd[0], rnd[1], rnd[2], rnd[3], rnd[4], rnd[5], rnd[6], rnd[7]);
+		fd = openat(mirror_fd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+		    0640);
 		if (fd >= 0 || errno != EEXIST || i == 10)
 			break;
 	}
 	if (fd < 0)
-		bb_die(BB_CANTCREAT, "%s: %s", tmp, strerror(errno));
+		bb_die(BB_CANTCREAT, "%s/%s: %s", dir, tmp, strerror(errno));
 	if (fchmod(fd, 0640) != 0 || (err = bb_write_all(fd, buf, len)) != 0) {
 		err = errno;
 		close(fd);
-		unlink(tmp);
-		bb_die(err == ENOSPC ? BB_IOERR : BB_CANTCREAT, "%s: %s", path, strerror(err));
+		unlinkat(mirror_fd, tmp, 0);
+		bb_die(err == ENOSPC ? BB_IOERR : BB_CANTCREAT, "%s/%s: %s", dir, name,
+		    strerror(err));
 	}
-	if (close(fd) != 0 || rename(tmp, path) != 0) {
+	if (close(fd) != 0 || renameat(mirror_fd, tmp, mirror_fd, name) != 0) {
 		err = errno;
-		unlink(tmp);
-		bb_die(err == ENOSPC ? BB_IOERR : BB_CANTCREAT, "%s: %s", path, strerror(err));
+		unlinkat(mirror_fd, tmp, 0);
+		bb_die(err == ENOSPC ? BB_IOERR : BB_CANTCREAT, "%s/%s: %s", dir, name,
+		    strerror(err));
 	}
+	sigprocmask(SIG_SETMASK, &old, NULL);
 }
 
 /* The mirror for the kiosk screen: DIR/mirror.jpg (the frame with the face box) and
@@ -287,7 +348,7 @@ write_mirror(const char *dir, const struct bb_image *frame, const struct bb_phot
 	struct bb_err e = { 0, "" };
 	struct bb_image m;
 	unsigned char *jpg;
-	char path[PATH_MAX], *js;
+	char *js;
 	size_t len;
 	json_t *g;
 	int mw;
@@ -298,8 +359,7 @@ write_mirror(const char *dir, const struct bb_image *frame, const struct bb_phot
 	    bb_image_jpeg(&m, &jpg, &len, &e) != 0)
 		bb_die_err(&e);
 	bb_image_free(&m);
-	snprintf(path, sizeof path, "%s/mirror.jpg", dir);
-	replace_file(path, jpg, len);
+	replace_file(dir, "mirror.jpg", jpg, len);
 	free(jpg);
 	g = bb_photo_json(r);
 	json_object_set_new(g, "frame", json_integer(frame_no));
@@ -307,8 +367,7 @@ write_mirror(const char *dir, const struct bb_image *frame, const struct bb_phot
 	json_decref(g);
 	if (js == NULL)
 		bb_die(BB_SOFTWARE, "out of memory");
-	snprintf(path, sizeof path, "%s/guidance.json", dir);
-	replace_file(path, js, strlen(js));
+	replace_file(dir, "guidance.json", js, strlen(js));
 	free(js);
 }
 
@@ -363,6 +422,8 @@ cmd_photo(const struct opts *o, const struct bb_config *cfg)
 		bb_die(BB_USAGE, "standard input can carry the image or the case, once");
 	tries = o->tries > 0 ? o->tries : o->ninputs > 0 ? LONG_MAX :
 	    bb_config_int(cfg, "capture.tries");
+	if (o->mirror != NULL)
+		mirror_open(o->mirror);
 	if (!o->check_only)
 		c = read_case(o, cfg, stdin_busy);
 	load_cascades(cfg, &face, &eye);

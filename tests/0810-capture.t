@@ -8,6 +8,30 @@ DATA=$BB_TOP/tests/data
 ASTRONAUT=/usr/lib/python3/dist-packages/skimage/data/astronaut.png
 PORTRAITS=$BB_TOP/../shared/testdata/portraits
 
+# mirror_start DIR INPUT...: photo --check-only --mirror DIR on the INPUTs, then on a FIFO
+# nobody writes, where it waits with the mirror of the last frame in DIR; its pid in $pid.
+# The terminating signals are reset: a script's background job starts with SIGINT and
+# SIGQUIT ignored, and bb-capture leaves an ignored signal ignored.
+mirror_start() {
+	_d=$1
+	shift
+	rm -f "$_d.fifo"
+	mkfifo "$_d.fifo"
+	env --default-signal=HUP,INT,QUIT,TERM "$BB_CAPTURE" photo --check-only --mirror "$_d" \
+	    "$@" --input "$_d.fifo" > /dev/null 2> "$_d.err" &
+	pid=$!
+	_i=0
+	while [ ! -e "$_d/guidance.json" ] && [ $_i -lt 600 ] && kill -0 $pid 2> /dev/null; do
+		sleep 0.1
+		_i=$((_i + 1))
+	done
+}
+# mirror_gone DIR DESCRIPTION: neither file of the mirror, nor a temporary one, is left.
+mirror_gone() {
+	ok "$(test -z "$(ls -A "$1")"; echo $?)" "$2"
+	[ -z "$(ls -A "$1")" ] || ls -lA "$1" | diag
+}
+
 # ---- signature ----
 expect_code 0 "a signature from a tablet recording" \
 	"$BB_CAPTURE" signature --new --replay "$DATA/signature-tablet.evemu"
@@ -91,11 +115,35 @@ head -c 4096 /dev/zero >> flat.pgm
 mkdir linkmirror
 echo precious > victim
 ln -s ../victim linkmirror/mirror.jpg
-"$BB_CAPTURE" photo --check-only --mirror linkmirror --input flat.pgm > /dev/null 2>&1
+mirror_start linkmirror --input flat.pgm
 check_grep "the link's target is untouched" "^precious$" victim
 ok "$(test -f linkmirror/mirror.jpg && ! test -L linkmirror/mirror.jpg; echo $?)" "the link is replaced by the file"
 ok "$(test "$(stat -c %a linkmirror/mirror.jpg)" = 640; echo $?)" "mode 0640, for the screen's group"
 ok "$(ls linkmirror | grep -c -v -e '^mirror.jpg$' -e '^guidance.json$')" "no temporary files left"
+kill -TERM $pid
+{ wait $pid; } 2> /dev/null
+# The mirror shows a face: it goes when bb-capture goes, by a signal too (which still
+# ends it: the status says so).
+for sig in HUP:1 INT:2 QUIT:3 TERM:15; do
+	mkdir "sig${sig%:*}"
+	mirror_start "sig${sig%:*}" --input flat.pgm --input flat.pgm
+	ok "$(test -s "sig${sig%:*}/mirror.jpg" && jq -e '.frame == 2' "sig${sig%:*}/guidance.json" > /dev/null; echo $?)" \
+		"SIG${sig%:*}: the mirror is there while bb-capture runs"
+	kill -s "${sig%:*}" $pid
+	{ wait $pid; } 2> /dev/null
+	ok "$(test "$?" -eq $((128 + ${sig#*:})); echo $?)" "SIG${sig%:*} ends bb-capture"
+	mirror_gone "sig${sig%:*}" "SIG${sig%:*}: and the mirror with it"
+done
+mkdir endmirror
+expect_code 4 "--mirror, a frame that does not meet the rules" \
+	"$BB_CAPTURE" photo --check-only --mirror endmirror --input flat.pgm
+mirror_gone endmirror "the mirror is gone at the end"
+expect_code 65 "--mirror, a frame and then garbage" \
+	"$BB_CAPTURE" photo --check-only --mirror endmirror --input flat.pgm --input junk.png
+mirror_gone endmirror "the mirror is gone after an error"
+expect_code 73 "--mirror into a directory that is not there: before any frame" \
+	"$BB_CAPTURE" photo --check-only --mirror nosuchdir --input flat.pgm
+check_grep "and says which" "nosuchdir" err
 # A zigzag between the pad's corners renders like any signature.
 /usr/bin/python3 - <<'EOF'
 l = ["# EVEMU 1.3", "N: zig", "I: 0003 056a 0000 0001", "A: 00 0 21600 0 0 100",
@@ -124,9 +172,11 @@ if [ -f "$ASTRONAUT" ]; then
 	check_same "and no case" /dev/null out
 	ok "$(test "$(wc -l < err)" -eq 1; echo $?)" "one line of hints on stderr"
 	mkdir mirror
-	"$BB_CAPTURE" photo --check-only --mirror mirror --input "$ASTRONAUT" > /dev/null 2>&1
-	ok "$(test -s mirror/mirror.jpg && jq -e '.frame == 1' mirror/guidance.json >/dev/null; echo $?)" \
+	mirror_start mirror --input "$ASTRONAUT"
+	ok "$(test -s mirror/mirror.jpg && jq -e '.frame == 1 and .faces == 1' mirror/guidance.json >/dev/null; echo $?)" \
 		"--mirror writes the frame and the guidance"
+	kill $pid
+	{ wait $pid; } 2> /dev/null
 fi
 if [ -f "$PORTRAITS/official-portrait-2.jpg" ]; then
 	expect_code 4 "a full-body picture is too far away" "$BB_CAPTURE" photo --check-only \
@@ -140,8 +190,10 @@ COMPOSE=$BB_BIN/rig/compose-photo
 if "$COMPOSE" compliant ok.ppm 2> /dev/null; then
 	expect_code 0 "a compliant photo passes --check-only" "$BB_CAPTURE" photo --check-only --input ok.ppm
 	ok "$(jq -e '.compliant == true and .faces == 1' out >/dev/null; echo $?)" "compliant, one face"
-	expect_code 0 "photo adds it to the case" "$BB_CAPTURE" photo --new --input ok.ppm
+	mkdir okmirror
+	expect_code 0 "photo adds it to the case" "$BB_CAPTURE" photo --new --mirror okmirror --input ok.ppm
 	cp out photo.json
+	mirror_gone okmirror "the mirror is gone when the case is written"
 	ok "$(jq -e '[.attachments[] | select(.name == "photo" and .type == "image/jpeg")] | length == 1' photo.json >/dev/null; echo $?)" \
 		"as attachment photo, image/jpeg"
 	jq -r '.attachments[] | select(.name == "photo") | .data' photo.json | base64 -d > photo.jpg
