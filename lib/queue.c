@@ -129,22 +129,34 @@ read_entry(const struct bb_spool *s, const struct bb_qentry *q, int fd, size_t m
  * whole run. spool.lock: every change of an entry's state, held only for the change
  * itself (never while a delivery command runs), so that one process's scan for a case id
  * never falls between another's writing a new state and removing the old one. Taking
- * an entry's own lock under spool.lock never waits, so the two cannot deadlock. */
+ * an entry's own lock under spool.lock never waits, so the two cannot deadlock.
+ *
+ * run.lock is a POSIX record lock (fcntl), not flock(2): a child created by fork does
+ * not inherit a record lock, while it shares a flock with its parent until it execs. A
+ * runner killed between forking its delivery command and that command's exec left the
+ * lock to the orphan, and the next run found "another run is active". The lock belongs
+ * to the runner alone and ends with it. (No other descriptor of run.lock is ever opened
+ * in a process: closing one would drop a record lock.) */
 static int
 lock_file(const struct bb_spool *s, const char *name, int wait, int *fd, struct bb_err *e)
 {
 	char path[4200];
+	int record = strcmp(name, "run.lock") == 0;
 
 	snprintf(path, sizeof path, "%s/%s", s->dir, name);
-	if ((*fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0)
+	if ((*fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600)) < 0)
 		return bb_fail(e, BB_CANTCREAT, "%s: %s", path, strerror(errno));
-	while (flock(*fd, LOCK_EX | (wait ? 0 : LOCK_NB)) != 0) {
-		int err = errno;
-		if (err == EINTR)
+	for (;;) {
+		struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+		int err;
+		if (record ? fcntl(*fd, wait ? F_SETLKW : F_SETLK, &fl) == 0 :
+		    flock(*fd, LOCK_EX | (wait ? 0 : LOCK_NB)) == 0)
+			break;
+		if ((err = errno) == EINTR)
 			continue;
 		close(*fd);
 		*fd = -1;
-		if (err == EWOULDBLOCK)
+		if (err == EWOULDBLOCK || err == EAGAIN || err == EACCES)
 			return bb_fail(e, BB_TEMPFAIL, "spool %s: another run is active", s->dir);
 		return bb_fail(e, BB_IOERR, "%s: lock: %s", path, strerror(err));
 	}
