@@ -426,3 +426,46 @@ bb_spool_clean_tmp(const struct bb_spool *s, time_t age)
 	}
 	closedir(d);
 }
+
+int
+bb_spool_died(const struct bb_spool *s, const char *name, int add)
+{
+	char path[4200], buf[16];
+	ssize_t len;
+	long n = 0;
+	int fd;
+
+	bb_spool_path(s, BB_Q_ACTIVE, name, path, sizeof path);
+	strncat(path, ".died", sizeof path - strlen(path) - 1);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) >= 0) {
+		len = read(fd, buf, sizeof buf - 1);
+		close(fd);
+		if (len > 0) {
+			char *end;
+			buf[len] = '\0';
+			n = strtol(buf, &end, 10);
+			if (end == buf || (*end != '\n' && *end != '\0') || n < 0 || n > 1000)
+				n = 0;	/* not ours: count anew */
+		}
+	}
+	if (!add)
+		return (int)n;
+	n++;
+	/* Not synced: a power loss that takes the count back only costs one more try. */
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600)) >= 0) {
+		len = snprintf(buf, sizeof buf, "%ld\n", n);
+		(void)!write(fd, buf, (size_t)len);
+		close(fd);
+	}
+	return (int)n;
+}
+
+void
+bb_spool_died_clear(const struct bb_spool *s, const char *name)
+{
+	char path[4200];
+
+	bb_spool_path(s, BB_Q_ACTIVE, name, path, sizeof path);
+	strncat(path, ".died", sizeof path - strlen(path) - 1);
+	unlink(path);
+}
