@@ -8,6 +8,7 @@
 #include "queue.h"
 #include "spool.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -205,6 +206,8 @@ cmd_run(struct ctx *x, int argc, char **argv)
 	struct bb_err e = { 0, "" };
 	struct bb_queue_tally t;
 	char *end;
+	const char *file;
+	char *abs;
 	long long v;
 	int c, rc, wait = 0;
 
@@ -228,6 +231,16 @@ cmd_run(struct ctx *x, int argc, char **argv)
 	}
 	if (optind != argc)
 		usage(BB_USAGE);
+	/* The delivery command (bb-submit) reads the configuration this run was given, by
+	 * its absolute path (the command may change directory), unless the command sets
+	 * BB_CONFIG itself. */
+	if ((file = bb_config_file(x->cfg)) != NULL) {
+		if ((abs = realpath(file, NULL)) == NULL)
+			bb_die(BB_CONFIG, "%s: %s", file, strerror(errno));
+		if (setenv("BB_CONFIG", abs, 1) != 0)
+			bb_die(BB_SOFTWARE, "out of memory");
+		free(abs);
+	}
 	die_if(bb_spool_open(&x->spool, x->dir, 0, &e), &e);
 	/* The tally first: entries that could not be handled did not stop the others. */
 	rc = bb_queue_run(&x->spool, &x->policy, wait, &t, &e);

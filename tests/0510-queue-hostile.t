@@ -179,6 +179,32 @@ for st in 65 77; do
 	Q remove "$ID"
 done
 
+# --- 3. The delivery command gets the run's configuration --------------------------------
+rm -rf inbox && mkdir inbox
+cat > only.yaml <<Y
+submit:
+  default: onlyhere
+  targets:
+    onlyhere:
+      kind: dir
+      path: $scratch/inbox
+Y
+case_with c3.json .
+C3=$ID
+Q add c3.json > /dev/null
+expect_code 0 "bb-queue -c FILE run with bb-submit as the command" \
+	"$BB_QUEUE" -c only.yaml -d "$S" run --deliver "cd / && exec \"$BB_SUBMIT\""
+ok "$(test "$(qv "$C3" .state)" = delivered && test -f "inbox/$C3.json"; echo $?)" \
+	"bb-submit used the target only FILE defines"
+case_with c3b.json .
+Q add c3b.json > /dev/null
+"$BB_QUEUE" -c only.yaml -d "$S" run --deliver 'cat > /dev/null; echo "$BB_CONFIG" > cfg.seen'
+ok "$(test "$(cat cfg.seen)" = "$scratch/only.yaml"; echo $?)" "BB_CONFIG is FILE's absolute path"
+case_with c3c.json .
+Q add c3c.json > /dev/null
+"$BB_QUEUE" -c only.yaml -d "$S" run --deliver 'cat > /dev/null; BB_CONFIG=/nowhere; echo "$BB_CONFIG" > cfg.seen'
+ok "$(test "$(cat cfg.seen)" = /nowhere; echo $?)" "a command can still set its own"
+
 # --- 4. failed/ and corrupt/ kept for their own retention, counted; queue.max ------------
 rm -f "$S"/*/*
 case_with f1.json .
