@@ -480,8 +480,12 @@ main(int argc, char **argv)
 		dir = bb_config_str(x.cfg, "queue.spool");
 	if (dir == NULL && (dir = getenv("BB_SPOOL")) != NULL && *dir == '\0')
 		dir = NULL;
-	if (dir == NULL && (dir = fallback = bb_spool_default_dir()) == NULL)
-		bb_die(BB_SOFTWARE, "out of memory");
+	if (dir == NULL && (dir = fallback = bb_spool_default_dir()) == NULL) {
+		if (errno == ENOMEM)
+			bb_die(BB_SOFTWARE, "out of memory");
+		bb_die(BB_CONFIG, "no spool: HOME is not set; give one with -d, queue.spool "
+		    "in bb.yaml or BB_SPOOL");
+	}
 	x.dir = dir;
 	for (i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
 		if (strcmp(cli.cmd, cmds[i].name) == 0)

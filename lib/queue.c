@@ -152,7 +152,7 @@ read_entry(const struct bb_spool *s, const struct bb_qentry *q, int fd, size_t m
 	int rc, own = fd < 0;
 
 	bb_spool_path(s, q->state, q->name, path, sizeof path);
-	if (own && (fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+	if (own && (fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0)
 		return bb_fail(e, errno == ENOENT ? BB_NOINPUT : BB_IOERR, "%s: %s", path,
 		    strerror(errno));
 	if (lseek(fd, 0, SEEK_SET) != 0) {
@@ -276,8 +276,13 @@ bb_queue_add(struct bb_spool *s, json_t *c, char id[37], struct bb_err *e)
 	if (have_old) {
 		/* An entry of this case is there: the new case replaces it, keeping its name,
 		 * its place in the queue and its count of attempts. */
+		struct bb_err ignore;
+		char path[4200];
 		snprintf(name, sizeof name, "%s", old.name);
-		if (old.state != BB_Q_CORRUPT && read_entry(s, &old, entryfd, SIZE_MAX / 2, &prev,
+		bb_spool_path(s, old.state, old.name, path, sizeof path);
+		/* Not from a file another user owns or could have written. */
+		if (old.state != BB_Q_CORRUPT && bb_trust_fd(entryfd, path, "spool entry",
+		    BB_TRUST_MINE, &ignore) == 0 && read_entry(s, &old, entryfd, SIZE_MAX / 2, &prev,
 		    NULL) == 0 && check_bookkeeping(prev, now, why, sizeof why) == 0) {
 			json_t *pq = json_object_get(json_object_get(prev, "submission"), "queue");
 			q = queue_part(c);
@@ -443,7 +448,7 @@ deliver_one(struct bb_spool *s, const struct bb_queue_policy *p, struct bb_qentr
 	struct bb_case_id cid;
 	json_t *stored, *c, *qp;
 	enum outcome out;
-	char envid[64], why[300];
+	char envid[64], why[300], path[4200];
 	char *env[] = { envid, NULL };
 	time_t now, next = 0, since;
 	int fd, rc, slock;
@@ -464,9 +469,15 @@ deliver_one(struct bb_spool *s, const struct bb_queue_policy *p, struct bb_qentr
 		return rc;
 	}
 	bb_case_id_parse(&cid, q->id);
+	/* Only the user's own files are delivered with the user's credentials: one that
+	 * another user owns, or could have written, is no case of ours. */
+	bb_spool_path(s, q->state, q->name, path, sizeof path);
+	if ((rc = bb_trust_fd(fd, path, "spool entry", BB_TRUST_MINE, &err)) == BB_CONFIG)
+		rc = err.status = BB_DATAERR;
 	/* The stored file is indented and carries the queue's bookkeeping: it may be larger
 	 * than the case that add took within case.max_size. */
-	rc = read_entry(s, q, fd, p->max_size * 2 + (1u << 20), &stored, &err);
+	if (rc == 0)
+		rc = read_entry(s, q, fd, p->max_size * 2 + (1u << 20), &stored, &err);
 	if (rc == 0 && check_bookkeeping(stored, time(NULL), why, sizeof why) != 0) {
 		json_decref(stored);
 		rc = bb_fail(&err, BB_DATAERR, "%s", why);
@@ -570,7 +581,6 @@ deliver_one(struct bb_spool *s, const struct bb_queue_policy *p, struct bb_qentr
 		/* No room for the new state (full disk): the old file moves there as it is.
 		 * A rename needs no space, and the outcome must not be delivered again. */
 		struct bb_err ignore;
-		char path[4200];
 		bb_spool_died_clear(s, q->name);
 		if (bb_spool_move(s, q, to, 1, &ignore) == 0 && to == BB_Q_DEFERRED) {
 			struct timespec ts[2] = { { next, 0 }, { next, 0 } };
@@ -609,7 +619,7 @@ bb_queue_run(struct bb_spool *s, const struct bb_queue_policy *p, int wait,
 	int lockfd, rc = 0, erc, pass, stop = 0;
 
 	memset(t, 0, sizeof *t);
-	if (stat(s->dir, &sb) != 0 && errno == ENOENT)
+	if (lstat(s->dir, &sb) != 0 && errno == ENOENT)
 		return 0;	/* no spool: nothing was ever queued */
 	{
 		/* Make any state directory that is missing (a spool from an older bb). */

@@ -246,4 +246,61 @@ done
 printf 'queue:\n  max: 3\n' > max.yaml
 expect_code 0 "queue.max: 3 is taken" "$BB_QUEUE" -c max.yaml -d "$S" stats
 
+# --- 6. Trust only the spool the user owns -----------------------------------------------
+rm -rf "$S"
+Q add id.json > /dev/null
+chmod 0777 "$S"
+for cmd in "add id.json" "run --deliver ./by-id" "list" "stats"; do
+	expect_code 78 "$cmd on a spool of mode 0777" Q $cmd
+done
+check_grep "the message says what to chmod" "spool $S: mode 0777 is writable by others: chmod go-w $S" err
+chmod 0700 "$S" && chmod 0775 "$S/deferred"
+expect_code 78 "a state directory writable by the group" Q run --deliver ./by-id
+check_grep "is named" "spool $S/deferred: mode 0775" err
+chmod 0700 "$S/deferred"
+chown nobody "$S"
+expect_code 78 "a spool owned by another user" Q list
+check_grep "says chown" "owned by uid $(id -u nobody), not by the running user" err
+chown 0 "$S"
+ln -s "$S" link
+expect_code 78 "a symbolic link as the spool" "$BB_QUEUE" -d "$scratch/link" run --deliver ./by-id
+check_grep "is refused" "a symbolic link, not trusted" err
+mv "$S/failed" "$S/failed.real" && ln -s failed.real "$S/failed"
+expect_code 78 "a symbolic link as a state directory" Q list
+rm "$S/failed" && mv "$S/failed.real" "$S/failed"
+
+# An entry that another user owns is not delivered with ours: corrupt/.
+rm -f "$S"/*/*
+: > delivered.log
+case_with own.json .
+OWN=$ID
+Q add own.json > /dev/null
+case_with theirs.json .
+THEIRS=$ID
+Q add theirs.json > /dev/null
+chown nobody "$S"/deferred/*"$THEIRS".json
+expect_code 0 "a run over an entry owned by nobody" Q run --deliver ./by-id
+ok "$(grep -qx "$OWN" delivered.log && ! grep -q "$THEIRS" delivered.log; echo $?)" "it is not delivered; the user's own is"
+ok "$(test -f "$S"/corrupt/*"$THEIRS".json && grep -q "owned by uid $(id -u nobody)" "$S"/corrupt/*"$THEIRS".json.reason; echo $?)" \
+	"it is in corrupt/, with the reason"
+case_with gw.json .
+GW=$ID
+Q add gw.json > /dev/null
+chmod 0666 "$S"/deferred/*"$GW".json
+Q run --deliver ./by-id 2>/dev/null
+ok "$(test -f "$S"/corrupt/*"$GW".json && ! grep -q "$GW" delivered.log; echo $?)" "an entry writable by others too"
+
+# No spool in /tmp: a user without HOME and no spool configured is told to give one.
+nb() { setpriv --reuid=nobody --regid=nogroup --clear-groups env -u HOME -u XDG_STATE_HOME -u BB_CONFIG -u BB_SPOOL "$@"; }
+nuid=$(id -u nobody)
+if [ ! -e "/tmp/bb-spool-$nuid" ] && (cd / && nb "$BB_QUEUE" --help >/dev/null 2>&1); then
+	( cd / && nb "$BB_QUEUE" stats --format json ) > out 2> err
+	rc=$?
+	ok "$(test $rc -eq 78 && test ! -e "/tmp/bb-spool-$nuid"; echo $?)" "without HOME: 78 and no spool in /tmp (got $rc)"
+	check_grep "saying what to set" "no spool: HOME is not set; give one with -d, queue.spool in bb.yaml or BB_SPOOL" err
+	rm -rf "/tmp/bb-spool-$nuid"
+else
+	ok 0 "# SKIP cannot run as nobody here"
+fi
+
 done_testing
