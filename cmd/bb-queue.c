@@ -8,6 +8,7 @@
 #include "queue.h"
 #include "spool.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -205,8 +206,10 @@ cmd_run(struct ctx *x, int argc, char **argv)
 	struct bb_err e = { 0, "" };
 	struct bb_queue_tally t;
 	char *end;
+	const char *file;
+	char *abs;
 	long long v;
-	int c, wait = 0;
+	int c, rc, wait = 0;
 
 	while ((c = getopt_long(argc, argv, "m:t:D:w", opts, NULL)) != -1) {
 		switch (c) {
@@ -228,8 +231,19 @@ cmd_run(struct ctx *x, int argc, char **argv)
 	}
 	if (optind != argc)
 		usage(BB_USAGE);
+	/* The delivery command (bb-submit) reads the configuration this run was given, by
+	 * its absolute path (the command may change directory), unless the command sets
+	 * BB_CONFIG itself. */
+	if ((file = bb_config_file(x->cfg)) != NULL) {
+		if ((abs = realpath(file, NULL)) == NULL)
+			bb_die(BB_CONFIG, "%s: %s", file, strerror(errno));
+		if (setenv("BB_CONFIG", abs, 1) != 0)
+			bb_die(BB_SOFTWARE, "out of memory");
+		free(abs);
+	}
 	die_if(bb_spool_open(&x->spool, x->dir, 0, &e), &e);
-	die_if(bb_queue_run(&x->spool, &x->policy, wait, &t, &e), &e);
+	/* The tally first: entries that could not be handled did not stop the others. */
+	rc = bb_queue_run(&x->spool, &x->policy, wait, &t, &e);
 	bb_log_n(LOG_INFO, "queue.run.delivered", NULL, "n", t.delivered);
 	if (t.deferred)
 		bb_log_n(LOG_INFO, "queue.run.deferred", NULL, "n", t.deferred);
@@ -237,6 +251,7 @@ cmd_run(struct ctx *x, int argc, char **argv)
 		bb_log_n(LOG_INFO, "queue.run.failed", NULL, "n", t.failed);
 	if (t.recovered)
 		bb_log_n(LOG_NOTICE, "queue.run.recovered", NULL, "n", t.recovered);
+	die_if(rc, &e);
 	return 0;
 }
 
@@ -323,7 +338,7 @@ cmd_purge(struct ctx *x, int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct bb_err e = { 0, "" };
-	time_t age = x->policy.retention;
+	time_t age = -1;	/* each state's own retention */
 	long long v;
 	long n;
 	int c;
@@ -338,7 +353,7 @@ cmd_purge(struct ctx *x, int argc, char **argv)
 	if (optind != argc)
 		usage(BB_USAGE);
 	die_if(bb_spool_open(&x->spool, x->dir, 0, &e), &e);
-	die_if(bb_queue_purge(&x->spool, age, &n, &e), &e);
+	die_if(bb_queue_purge(&x->spool, &x->policy, age, &n, &e), &e);
 	bb_log_n(LOG_INFO, "queue.purged", NULL, "n", n);
 	return 0;
 }
@@ -354,7 +369,7 @@ cmd_stats(struct ctx *x, int argc, char **argv)
 	struct bb_qentry *list;
 	const char *format = default_format();
 	long count[BB_Q_NSTATES] = { 0 };
-	time_t now = time(NULL), oldest = 0, next = 0;
+	time_t now = time(NULL), oldest = 0, next = 0, since[BB_Q_NSTATES] = { 0 };
 	size_t n, i;
 	int c, st;
 	char when[21];
@@ -377,8 +392,16 @@ cmd_stats(struct ctx *x, int argc, char **argv)
 				oldest = list[i].added;
 		if (list[i].state == BB_Q_DEFERRED && (next == 0 || list[i].mtime < next))
 			next = list[i].mtime;
+		/* Failed and corrupt entries need a person: how long the oldest has waited
+		 * for one, so that an alert can fire before the retention purges it. */
+		if (list[i].state == BB_Q_FAILED || list[i].state == BB_Q_CORRUPT) {
+			time_t t = bb_queue_done_time(&x->spool, &list[i]);
+			if (since[list[i].state] == 0 || t < since[list[i].state])
+				since[list[i].state] = t;
+		}
 	}
 	free(list);
+#define AGE(t) ((long long)((t) != 0 && (t) < now ? now - (t) : 0))
 	if (strcmp(format, "prometheus") == 0) {
 		printf("# HELP bb_queue_entries Entries in the spool by state.\n"
 		    "# TYPE bb_queue_entries gauge\n");
@@ -387,8 +410,13 @@ cmd_stats(struct ctx *x, int argc, char **argv)
 			    bb_qstate_name((enum bb_qstate)st), count[st]);
 		printf("# HELP bb_queue_oldest_waiting_seconds Age of the oldest entry not yet "
 		    "delivered.\n# TYPE bb_queue_oldest_waiting_seconds gauge\n"
-		    "bb_queue_oldest_waiting_seconds %lld\n",
-		    (long long)(oldest ? now - oldest : 0));
+		    "bb_queue_oldest_waiting_seconds %lld\n", AGE(oldest));
+		printf("# HELP bb_queue_oldest_unhandled_seconds Time since the oldest failed or "
+		    "corrupt entry got there (0: none).\n"
+		    "# TYPE bb_queue_oldest_unhandled_seconds gauge\n"
+		    "bb_queue_oldest_unhandled_seconds{state=\"failed\"} %lld\n"
+		    "bb_queue_oldest_unhandled_seconds{state=\"corrupt\"} %lld\n",
+		    AGE(since[BB_Q_FAILED]), AGE(since[BB_Q_CORRUPT]));
 		if (next)
 			printf("# HELP bb_queue_next_due_timestamp_seconds When the next deferred "
 			    "entry is due.\n# TYPE bb_queue_next_due_timestamp_seconds gauge\n"
@@ -401,7 +429,10 @@ cmd_stats(struct ctx *x, int argc, char **argv)
 		    json_integer(count[st]));
 	json_object_set_new(o, "spool", json_string(x->dir));
 	json_object_set_new(o, "entries", counts);
-	json_object_set_new(o, "oldest_waiting_seconds", json_integer(oldest ? now - oldest : 0));
+	json_object_set_new(o, "oldest_waiting_seconds", json_integer(AGE(oldest)));
+	json_object_set_new(o, "oldest_failed_seconds", json_integer(AGE(since[BB_Q_FAILED])));
+	json_object_set_new(o, "oldest_corrupt_seconds",
+	    json_integer(AGE(since[BB_Q_CORRUPT])));
 	if (next)
 		bb_time_format(next, when);
 	json_object_set_new(o, "next_due", next ? json_string(when) : json_null());
@@ -411,9 +442,11 @@ cmd_stats(struct ctx *x, int argc, char **argv)
 		printf("spool: %s\n", x->dir);
 		for (st = 0; st < BB_Q_NSTATES; st++)
 			printf("%s: %ld\n", bb_qstate_name((enum bb_qstate)st), count[st]);
-		printf("oldest waiting: %lld s\nnext due: %s\n", (long long)(oldest ? now - oldest :
-		    0), next ? when : "-");
+		printf("oldest waiting: %lld s\noldest failed: %lld s\noldest corrupt: %lld s\n"
+		    "next due: %s\n", AGE(oldest), AGE(since[BB_Q_FAILED]),
+		    AGE(since[BB_Q_CORRUPT]), next ? when : "-");
 	}
+#undef AGE
 	json_decref(o);
 	return 0;
 }
@@ -447,8 +480,12 @@ main(int argc, char **argv)
 		dir = bb_config_str(x.cfg, "queue.spool");
 	if (dir == NULL && (dir = getenv("BB_SPOOL")) != NULL && *dir == '\0')
 		dir = NULL;
-	if (dir == NULL && (dir = fallback = bb_spool_default_dir()) == NULL)
-		bb_die(BB_SOFTWARE, "out of memory");
+	if (dir == NULL && (dir = fallback = bb_spool_default_dir()) == NULL) {
+		if (errno == ENOMEM)
+			bb_die(BB_SOFTWARE, "out of memory");
+		bb_die(BB_CONFIG, "no spool: HOME is not set; give one with -d, queue.spool "
+		    "in bb.yaml or BB_SPOOL");
+	}
 	x.dir = dir;
 	for (i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
 		if (strcmp(cli.cmd, cmds[i].name) == 0)

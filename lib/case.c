@@ -243,16 +243,23 @@ bb_time_parse(const char *s, time_t *t)
 	const char *end;
 	long off = 0;
 
+	/* is_rfc3339 checked every character read below: the fields are taken as they stand
+	 * (strptime() wants an upper-case T, and returned NULL on the lower-case t that RFC
+	 * 3339 allows). */
 	if (s == NULL || !is_rfc3339(s))
 		return -1;
 	memset(&tm, 0, sizeof tm);
-	end = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
-	if (*end == '.')
-		for (end++; *end >= '0' && *end <= '9'; end++)
-			;
+	tm.tm_year = digits(s, 4) - 1900;
+	tm.tm_mon = digits(s + 5, 2) - 1;
+	tm.tm_mday = digits(s + 8, 2);
+	tm.tm_hour = digits(s + 11, 2);
+	tm.tm_min = digits(s + 14, 2);
+	tm.tm_sec = digits(s + 17, 2);
+	for (end = s + 19; *end == '.' || (*end >= '0' && *end <= '9'); end++)
+		;
 	if (*end == '+' || *end == '-')
-		off = (end[0] == '-' ? -1 : 1) * ((end[1] - '0') * 36000L + (end[2] - '0') * 3600L +
-		    (end[4] - '0') * 600L + (end[5] - '0') * 60L);
+		off = (end[0] == '-' ? -1 : 1) * (digits(end + 1, 2) * 3600L +
+		    digits(end + 4, 2) * 60L);
 	*t = timegm(&tm) - off;
 	return 0;
 }

@@ -17,7 +17,7 @@
 #define BB_SERVICES_DIR "/usr/local/share/bb/services"
 #endif
 
-enum ctype { C_SECTION, C_STR, C_BOOL, C_INT, C_SIZE, C_DURATION, C_ENUM };
+enum ctype { C_SECTION, C_STR, C_BOOL, C_INT, C_COUNT, C_SIZE, C_DURATION, C_ENUM };
 
 struct schema_key {
 	const char *key;
@@ -48,7 +48,9 @@ static const struct schema_key schema[] = {
 	{ "queue.backoff_max", C_DURATION, "4h", NULL },
 	{ "queue.lifetime", C_DURATION, "5d", NULL },
 	{ "queue.retention", C_DURATION, "96h", NULL },
-	{ "queue.max", C_INT, "100", NULL },
+	{ "queue.failed_retention", C_DURATION, "14d", NULL },
+	{ "queue.corrupt_retention", C_DURATION, "14d", NULL },
+	{ "queue.max", C_COUNT, "100", NULL },
 	{ "queue.time_limit", C_DURATION, "10m", NULL },
 	{ "submit", C_SECTION, NULL, NULL },
 	{ "submit.default", C_STR, "authority", NULL },
@@ -265,6 +267,11 @@ check_value(const char *file, const struct schema_key *k, const char *key,
 		if (bb_yaml_long(v, &n) != 0)
 			return bb_fail(e, BB_CONFIG, "%s:%d: %s: expected an integer", file,
 			    v->line, key);
+		break;
+	case C_COUNT:
+		if (bb_yaml_long(v, &n) != 0 || n < 1)
+			return bb_fail(e, BB_CONFIG, "%s:%d: %s: expected a positive integer",
+			    file, v->line, key);
 		break;
 	case C_SIZE:
 		if (bb_parse_size(v->str) < 0)

@@ -31,6 +31,8 @@ bb_queue_policy_init(struct bb_queue_policy *p, const struct bb_config *cfg)
 	p->backoff_max = (time_t)bb_config_int(cfg, "queue.backoff_max");
 	p->lifetime = (time_t)bb_config_int(cfg, "queue.lifetime");
 	p->retention = (time_t)bb_config_int(cfg, "queue.retention");
+	p->failed_retention = (time_t)bb_config_int(cfg, "queue.failed_retention");
+	p->corrupt_retention = (time_t)bb_config_int(cfg, "queue.corrupt_retention");
 	p->time_limit = (time_t)bb_config_int(cfg, "queue.time_limit");
 	p->max = (long)bb_config_int(cfg, "queue.max");
 	p->max_size = (size_t)bb_config_int(cfg, "case.max_size");
@@ -93,6 +95,54 @@ set_time(json_t *o, const char *key, time_t t)
 	json_object_set_new(o, key, json_string(buf));
 }
 
+/* A run can die while an entry is in active/ (killed, power lost, or a crash on that
+ * very entry). After this many such deaths in a row the entry goes to corrupt/: a case
+ * that crashes every run must not be retried for ever. Recovered entries are also
+ * tried last in a run, so one cannot keep the entries behind it from delivery. */
+#define DIED_LIMIT 5
+/* A since later than now by more than this is not the terminal's clock going wrong. */
+#define CLOCK_SLACK 86400
+/* More attempts than any lifetime allows; bounds the counter read back. */
+#define ATTEMPTS_MAX 1000000
+
+/* submission.queue as read back from a file: every field bb-queue relies on is checked
+ * before use (the file may have been edited, or planted). 0, or -1 with why. */
+static int
+check_bookkeeping(const json_t *c, time_t now, char *why, size_t len)
+{
+	static const char *times[] = { "added", "since", NULL };
+	const json_t *q = json_object_get(json_object_get(c, "submission"), "queue"), *v;
+	time_t t;
+	int i;
+
+	if (q == NULL)
+		return 0;
+	if (!json_is_object(q)) {
+		snprintf(why, len, "submission.queue: expected an object");
+		return -1;
+	}
+	for (i = 0; times[i] != NULL; i++) {
+		if ((v = json_object_get(q, times[i])) == NULL)
+			continue;
+		if (bb_time_parse(json_string_value(v), &t) != 0) {
+			snprintf(why, len, "submission.queue.%s: not an RFC 3339 time", times[i]);
+			return -1;
+		}
+		if (t > now + CLOCK_SLACK) {
+			snprintf(why, len, "submission.queue.%s: lies in the future", times[i]);
+			return -1;
+		}
+	}
+	v = json_object_get(q, "attempts");
+	if (v != NULL && (!json_is_integer(v) || json_integer_value(v) < 0 ||
+	    json_integer_value(v) > ATTEMPTS_MAX)) {
+		snprintf(why, len, "submission.queue.attempts: expected a count from 0 to %d",
+		    ATTEMPTS_MAX);
+		return -1;
+	}
+	return 0;
+}
+
 static int
 read_entry(const struct bb_spool *s, const struct bb_qentry *q, int fd, size_t max,
     json_t **c, struct bb_err *e)
@@ -102,7 +152,7 @@ read_entry(const struct bb_spool *s, const struct bb_qentry *q, int fd, size_t m
 	int rc, own = fd < 0;
 
 	bb_spool_path(s, q->state, q->name, path, sizeof path);
-	if (own && (fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+	if (own && (fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0)
 		return bb_fail(e, errno == ENOENT ? BB_NOINPUT : BB_IOERR, "%s: %s", path,
 		    strerror(errno));
 	if (lseek(fd, 0, SEEK_SET) != 0) {
@@ -129,22 +179,34 @@ read_entry(const struct bb_spool *s, const struct bb_qentry *q, int fd, size_t m
  * whole run. spool.lock: every change of an entry's state, held only for the change
  * itself (never while a delivery command runs), so that one process's scan for a case id
  * never falls between another's writing a new state and removing the old one. Taking
- * an entry's own lock under spool.lock never waits, so the two cannot deadlock. */
+ * an entry's own lock under spool.lock never waits, so the two cannot deadlock.
+ *
+ * run.lock is a POSIX record lock (fcntl), not flock(2): a child created by fork does
+ * not inherit a record lock, while it shares a flock with its parent until it execs. A
+ * runner killed between forking its delivery command and that command's exec left the
+ * lock to the orphan, and the next run found "another run is active". The lock belongs
+ * to the runner alone and ends with it. (No other descriptor of run.lock is ever opened
+ * in a process: closing one would drop a record lock.) */
 static int
 lock_file(const struct bb_spool *s, const char *name, int wait, int *fd, struct bb_err *e)
 {
 	char path[4200];
+	int record = strcmp(name, "run.lock") == 0;
 
 	snprintf(path, sizeof path, "%s/%s", s->dir, name);
-	if ((*fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0)
+	if ((*fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600)) < 0)
 		return bb_fail(e, BB_CANTCREAT, "%s: %s", path, strerror(errno));
-	while (flock(*fd, LOCK_EX | (wait ? 0 : LOCK_NB)) != 0) {
-		int err = errno;
-		if (err == EINTR)
+	for (;;) {
+		struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+		int err;
+		if (record ? fcntl(*fd, wait ? F_SETLKW : F_SETLK, &fl) == 0 :
+		    flock(*fd, LOCK_EX | (wait ? 0 : LOCK_NB)) == 0)
+			break;
+		if ((err = errno) == EINTR)
 			continue;
 		close(*fd);
 		*fd = -1;
-		if (err == EWOULDBLOCK)
+		if (err == EWOULDBLOCK || err == EAGAIN || err == EACCES)
 			return bb_fail(e, BB_TEMPFAIL, "spool %s: another run is active", s->dir);
 		return bb_fail(e, BB_IOERR, "%s: lock: %s", path, strerror(err));
 	}
@@ -189,8 +251,12 @@ bb_queue_add(struct bb_spool *s, json_t *c, char id[37], struct bb_err *e)
 	time_t now = time(NULL);
 
 	struct bb_case_id cid = bb_case_id(c);
+	char why[200];
 
 	snprintf(id, 37, "%s", cid.s);
+	/* A run reads these back and relies on them: refused here, not found there. */
+	if (check_bookkeeping(c, now, why, sizeof why) != 0)
+		return bb_fail(e, BB_DATAERR, "case: %s", why);
 	if ((rc = lock_file(s, "spool.lock", 1, &lockfd, e)) != 0)
 		return rc;
 	/* A run may move the entry between finding and locking it: look again. */
@@ -210,9 +276,14 @@ bb_queue_add(struct bb_spool *s, json_t *c, char id[37], struct bb_err *e)
 	if (have_old) {
 		/* An entry of this case is there: the new case replaces it, keeping its name,
 		 * its place in the queue and its count of attempts. */
+		struct bb_err ignore;
+		char path[4200];
 		snprintf(name, sizeof name, "%s", old.name);
-		if (old.state != BB_Q_CORRUPT && read_entry(s, &old, entryfd, SIZE_MAX / 2, &prev,
-		    NULL) == 0) {
+		bb_spool_path(s, old.state, old.name, path, sizeof path);
+		/* Not from a file another user owns or could have written. */
+		if (old.state != BB_Q_CORRUPT && bb_trust_fd(entryfd, path, "spool entry",
+		    BB_TRUST_MINE, &ignore) == 0 && read_entry(s, &old, entryfd, SIZE_MAX / 2, &prev,
+		    NULL) == 0 && check_bookkeeping(prev, now, why, sizeof why) == 0) {
 			json_t *pq = json_object_get(json_object_get(prev, "submission"), "queue");
 			q = queue_part(c);
 			if (json_is_object(pq)) {
@@ -254,14 +325,18 @@ out:
 }
 
 /* After a crash: drop the older copy of a doubled entry, and put entries a dead runner
- * left in active/ back to deferred, due now (the one duplicate delivery a crash causes). */
+ * left in active/ back to deferred, due now (the one duplicate delivery a crash causes),
+ * their names into back (room for every entry) so that the run tries them last. An
+ * entry that runs died on DIED_LIMIT times in a row goes to corrupt/ instead. */
 static long
-recover(struct bb_spool *s, struct bb_err *e)
+recover(struct bb_spool *s, struct bb_queue_tally *t, char (*back)[96], size_t *nback,
+    struct bb_err *e)
 {
 	struct bb_qentry *list, *losers;
 	size_t n, i, nl;
 	long count = 0;
 
+	*nback = 0;
 	if (bb_spool_scan(s, BB_Q_ALL, &list, &n, e) != 0)
 		return -1;
 	if ((losers = calloc(n ? n : 1, sizeof *losers)) == NULL) {
@@ -277,15 +352,27 @@ recover(struct bb_spool *s, struct bb_err *e)
 	}
 	for (i = 0; i < n; i++) {
 		struct bb_err ignore;
-		int fd;
+		struct bb_case_id cid;
+		char why[120];
+		int fd, died;
 		/* Locked: its delivery command still runs (the runner died, the command
 		 * lives on holding the file); it stays active until that ends. */
 		if (list[i].state != BB_Q_ACTIVE || bb_spool_lock(s, &list[i], &fd, &ignore) != 0)
 			continue;
-		if (bb_spool_move(s, &list[i], BB_Q_DEFERRED, 1, &ignore) == 0) {
+		bb_case_id_parse(&cid, list[i].id);
+		if ((died = bb_spool_died(s, list[i].name, 1)) >= DIED_LIMIT) {
+			snprintf(why, sizeof why, "%d runs in a row died while delivering it; "
+			    "it may crash bb-queue", died);
+			if (bb_spool_corrupt(s, &list[i], why, &ignore) == 0) {
+				bb_spool_died_clear(s, list[i].name);
+				t->corrupt++;
+				bb_log(LOG_WARNING, "queue.corrupt", &cid);
+			}
+		} else if (bb_spool_move(s, &list[i], BB_Q_DEFERRED, 1, &ignore) == 0) {
 			char path[4200];
 			bb_spool_path(s, BB_Q_DEFERRED, list[i].name, path, sizeof path);
 			utimensat(AT_FDCWD, path, NULL, 0);
+			memcpy(back[(*nback)++], list[i].name, 96);
 			count++;
 		}
 		close(fd);
@@ -318,31 +405,38 @@ updated_case(json_t *stored, const struct bb_child *r, const char *id)
 	return c;
 }
 
-/* Seconds the delivery command asked us to wait (submission.retry_at/retry_after), or -1. */
+/* Seconds the delivery command asked us to wait (submission.retry_at/retry_after), or -1.
+ * The command's output is read back like a file: a retry_at that is no RFC 3339 time is
+ * not obeyed, and why says so. */
 static time_t
-asked_delay(const json_t *c, time_t now)
+asked_delay(const json_t *c, time_t now, char *why, size_t len)
 {
 	const json_t *sub = json_object_get(c, "submission");
 	const json_t *at = json_object_get(sub, "retry_at"), *after =
 	    json_object_get(sub, "retry_after");
 	time_t t;
 
-	if (json_is_string(at) && bb_time_parse(json_string_value(at), &t) == 0)
-		return t > now ? t - now : 0;
+	if (at != NULL) {
+		if (bb_time_parse(json_string_value(at), &t) == 0)
+			return t > now ? t - now : 0;
+		snprintf(why + strlen(why), len - strlen(why), "%ssubmission.retry_at ignored: "
+		    "not an RFC 3339 time", why[0] ? "; " : "");
+	}
 	if (json_is_integer(after) && json_integer_value(after) >= 0)
 		return (time_t)json_integer_value(after);
 	return -1;
 }
 
-/* Exit statuses that say "not now" rather than "never", as Postfix reads them
- * (sys_exits): 75 temporary failure, 71 OS error, 74 I/O error, 78 configuration error;
- * and 126/127 from the shell when the delivery command cannot be run. These are the
- * terminal's problems, not the case's: failing the case for them would lose it. */
+/* Only the authority's verdict fails a case: 65 (it refused the data) and 77 (it
+ * refused us). Every other status is the terminal's trouble or the network's, which a
+ * person can mend while the case waits: 75, 73 (the dir target's directory missing or
+ * read-only), 74, 78, 76 (a peer's protocol error), 126/127 (the command cannot be
+ * run), a crash. Failing the case for them would lose the application; deferring it
+ * costs at most its lifetime. */
 static int
-soft_status(int status)
+verdict_status(int status)
 {
-	return status == BB_TEMPFAIL || status == 71 || status == BB_IOERR ||
-	    status == BB_CONFIG || status == 126 || status == 127;
+	return status == BB_DATAERR || status == BB_NOPERM;
 }
 
 static int
@@ -354,7 +448,7 @@ deliver_one(struct bb_spool *s, const struct bb_queue_policy *p, struct bb_qentr
 	struct bb_case_id cid;
 	json_t *stored, *c, *qp;
 	enum outcome out;
-	char envid[64], why[300];
+	char envid[64], why[300], path[4200];
 	char *env[] = { envid, NULL };
 	time_t now, next = 0, since;
 	int fd, rc, slock;
@@ -375,9 +469,20 @@ deliver_one(struct bb_spool *s, const struct bb_queue_policy *p, struct bb_qentr
 		return rc;
 	}
 	bb_case_id_parse(&cid, q->id);
+	/* Only the user's own files are delivered with the user's credentials: one that
+	 * another user owns, or could have written, is no case of ours. */
+	bb_spool_path(s, q->state, q->name, path, sizeof path);
+	if ((rc = bb_trust_fd(fd, path, "spool entry", BB_TRUST_MINE, &err)) == BB_CONFIG)
+		rc = err.status = BB_DATAERR;
 	/* The stored file is indented and carries the queue's bookkeeping: it may be larger
 	 * than the case that add took within case.max_size. */
-	if ((rc = read_entry(s, q, fd, p->max_size * 2 + (1u << 20), &stored, &err)) != 0) {
+	if (rc == 0)
+		rc = read_entry(s, q, fd, p->max_size * 2 + (1u << 20), &stored, &err);
+	if (rc == 0 && check_bookkeeping(stored, time(NULL), why, sizeof why) != 0) {
+		json_decref(stored);
+		rc = bb_fail(&err, BB_DATAERR, "%s", why);
+	}
+	if (rc != 0) {
 		if ((rc = lock_file(s, "spool.lock", 1, &slock, e)) == 0) {
 			/* Only what cannot be parsed needs a person; a read error is tried again. */
 			if (err.status == BB_DATAERR)
@@ -418,14 +523,12 @@ deliver_one(struct bb_spool *s, const struct bb_queue_policy *p, struct bb_qentr
 		snprintf(why, sizeof why, "killed by signal %d", r.signal);
 	else
 		snprintf(why, sizeof why, "%s", r.last_err);
-	if (r.timed_out || r.status < 0 || soft_status(r.status))
-		out = DEFERRED;
-	else if (r.status == 0)
-		out = DELIVERED;
+	if (r.timed_out || r.status < 0 || !verdict_status(r.status))
+		out = r.status == 0 && !r.timed_out ? DELIVERED : DEFERRED;
 	else
 		out = FAILED;
 	if (out == DEFERRED) {
-		time_t delay = asked_delay(c, now);
+		time_t delay = asked_delay(c, now, why, sizeof why);
 		if (delay < 0)
 			delay = bb_queue_backoff(p, attempts, random_jitter());
 		else if (delay > p->backoff_max)
@@ -473,11 +576,12 @@ deliver_one(struct bb_spool *s, const struct bb_queue_policy *p, struct bb_qentr
 	 * crash bring it back, the next run drops it for the newer copy. */
 	if (rc == 0) {
 		rc = bb_spool_unlink(s, q, 0, e);
+		bb_spool_died_clear(s, q->name);
 	} else {
 		/* No room for the new state (full disk): the old file moves there as it is.
 		 * A rename needs no space, and the outcome must not be delivered again. */
 		struct bb_err ignore;
-		char path[4200];
+		bb_spool_died_clear(s, q->name);
 		if (bb_spool_move(s, q, to, 1, &ignore) == 0 && to == BB_Q_DEFERRED) {
 			struct timespec ts[2] = { { next, 0 }, { next, 0 } };
 			bb_spool_path(s, to, q->name, path, sizeof path);
@@ -506,14 +610,16 @@ bb_queue_run(struct bb_spool *s, const struct bb_queue_policy *p, int wait,
     struct bb_queue_tally *t, struct bb_err *e)
 {
 	struct bb_qentry *list;
+	struct bb_err err = { 0, "" };
 	struct stat sb;
-	size_t n, i;
-	long taken = 0;
+	char (*back)[96];
+	size_t n, i, nback = 0;
+	long taken = 0, nerr = 0;
 	double start = mono();
-	int lockfd, rc = 0;
+	int lockfd, rc = 0, erc, pass, stop = 0;
 
 	memset(t, 0, sizeof *t);
-	if (stat(s->dir, &sb) != 0 && errno == ENOENT)
+	if (lstat(s->dir, &sb) != 0 && errno == ENOENT)
 		return 0;	/* no spool: nothing was ever queued */
 	{
 		/* Make any state directory that is missing (a spool from an older bb). */
@@ -525,39 +631,66 @@ bb_queue_run(struct bb_spool *s, const struct bb_queue_policy *p, int wait,
 	}
 	if ((rc = lock_file(s, "run.lock", wait, &lockfd, e)) != 0)
 		return rc;
+	if ((rc = bb_spool_scan(s, 1u << BB_Q_ACTIVE, &list, &n, e)) != 0 ||
+	    (back = calloc(n ? n : 1, sizeof *back)) == NULL) {
+		if (rc == 0) {
+			free(list);
+			rc = bb_fail(e, BB_SOFTWARE, "out of memory");
+		}
+		close(lockfd);
+		return rc;
+	}
+	free(list);
 	{
 		int slock;
 		if ((rc = lock_file(s, "spool.lock", 1, &slock, e)) != 0) {
+			free(back);
 			close(lockfd);
 			return rc;
 		}
-		t->recovered = recover(s, e);
+		/* Nothing enters active/ without run.lock: n bounds what recovery finds. */
+		t->recovered = recover(s, t, back, &nback, e);
 		close(slock);
 	}
 	if (t->recovered < 0) {
+		free(back);
 		close(lockfd);
 		return e->status;
 	}
-	if ((rc = bb_queue_purge(s, p->retention, &t->purged, e)) != 0) {
+	if ((rc = bb_queue_purge(s, p, -1, &t->purged, e)) != 0 ||
+	    (rc = bb_spool_scan(s, 1u << BB_Q_DEFERRED, &list, &n, e)) != 0) {
+		free(back);
 		close(lockfd);
 		return rc;
 	}
-	if ((rc = bb_spool_scan(s, 1u << BB_Q_DEFERRED, &list, &n, e)) != 0) {
-		close(lockfd);
-		return rc;
-	}
-	for (i = 0; i < n && rc == 0; i++) {
-		if (list[i].mtime > time(NULL))
-			continue;
-		if (p->max > 0 && taken >= p->max)
-			break;
-		if (p->time_limit > 0 && mono() - start >= (double)p->time_limit)
-			break;
-		taken++;
-		rc = deliver_one(s, p, &list[i], t, e);
+	/* Two passes: the entries a dead run left behind come after all the others. */
+	for (pass = 0; pass < 2 && !stop; pass++) {
+		for (i = 0; i < n && !stop; i++) {
+			size_t k;
+			for (k = 0; k < nback && strcmp(back[k], list[i].name) != 0; k++)
+				;
+			if ((k < nback) != pass || list[i].mtime > time(NULL))
+				continue;
+			if ((p->max > 0 && taken >= p->max) ||
+			    (p->time_limit > 0 && mono() - start >= (double)p->time_limit)) {
+				stop = 1;
+				break;
+			}
+			taken++;
+			/* One entry's trouble is that entry's: the run goes on. */
+			if ((erc = deliver_one(s, p, &list[i], t, &err)) != 0) {
+				bb_warn("%s", err.msg);
+				rc = erc;
+				nerr++;
+			}
+		}
 	}
 	free(list);
+	free(back);
 	close(lockfd);
+	if (rc != 0)
+		bb_fail(e, rc, "spool %s: %ld entr%s could not be handled", s->dir, nerr,
+		    nerr == 1 ? "y" : "ies");
 	return rc;
 }
 
@@ -630,6 +763,7 @@ unlink_copies(struct bb_spool *s, const struct bb_qentry *q, struct bb_err *e)
 		if (st == (int)q->state || access(path, F_OK) == 0)
 			rc = bb_spool_unlink(s, &other, 1, e);
 	}
+	bb_spool_died_clear(s, q->name);
 	return rc;
 }
 
@@ -648,12 +782,29 @@ bb_queue_remove(struct bb_spool *s, struct bb_qentry *q, struct bb_err *e)
 	return rc;
 }
 
+/* When an entry of a final state was done: delivered and failed entries carry it in
+ * their mtime; a corrupt one in its reason's (written when it became corrupt), or in its
+ * own when it has none. */
+time_t
+bb_queue_done_time(const struct bb_spool *s, const struct bb_qentry *q)
+{
+	char path[4200];
+	struct stat sb;
+
+	if (q->state != BB_Q_CORRUPT)
+		return q->mtime;
+	bb_spool_path(s, q->state, q->name, path, sizeof path);
+	strncat(path, ".reason", sizeof path - strlen(path) - 1);
+	return lstat(path, &sb) == 0 ? sb.st_mtime : q->mtime;
+}
+
 int
-bb_queue_purge(struct bb_spool *s, time_t older_than, long *n, struct bb_err *e)
+bb_queue_purge(struct bb_spool *s, const struct bb_queue_policy *p, time_t older_than,
+    long *n, struct bb_err *e)
 {
 	struct bb_qentry *list;
 	size_t cnt, i;
-	time_t now = time(NULL);
+	time_t now = time(NULL), keep;
 	int rc, slock;
 
 	*n = 0;
@@ -666,8 +817,15 @@ bb_queue_purge(struct bb_spool *s, time_t older_than, long *n, struct bb_err *e)
 	}
 	cnt = bb_spool_unique(list, cnt, NULL, NULL);
 	for (i = 0; i < cnt && rc == 0; i++) {
-		if ((list[i].state != BB_Q_DELIVERED && list[i].state != BB_Q_FAILED) ||
-		    list[i].mtime + older_than > now)
+		switch (list[i].state) {
+		case BB_Q_DELIVERED: keep = p->retention; break;
+		case BB_Q_FAILED: keep = p->failed_retention; break;
+		case BB_Q_CORRUPT: keep = p->corrupt_retention; break;
+		default: continue;
+		}
+		if (older_than >= 0)
+			keep = older_than;
+		if (bb_queue_done_time(s, &list[i]) > now - keep)
 			continue;
 		if ((rc = unlink_copies(s, &list[i], e)) == 0)
 			(*n)++;

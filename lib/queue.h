@@ -14,7 +14,8 @@ struct bb_err;
 
 struct bb_queue_policy {
 	const char *deliver;	/* shell command */
-	time_t timeout, backoff_min, backoff_max, lifetime, retention, time_limit;
+	time_t timeout, backoff_min, backoff_max, lifetime, time_limit;
+	time_t retention, failed_retention, corrupt_retention;	/* by final state */
 	long max;
 	size_t max_size;	/* largest case read back */
 	int echo_stderr;	/* show the delivery command's stderr */
@@ -35,14 +36,21 @@ struct bb_queue_tally {
 	long delivered, deferred, failed, corrupt, recovered, purged;
 };
 
-/* One run: lock (wait or 75), recover, purge, deliver due entries. */
+/* One run: lock (wait or 75), recover, purge, deliver due entries (those a dead run
+ * left in active/ last). An entry that cannot be handled does not stop the run: the
+ * status is then that of the last such entry, after all were tried. */
 int bb_queue_run(struct bb_spool *s, const struct bb_queue_policy *p, int wait,
     struct bb_queue_tally *t, struct bb_err *e);
 
 int bb_queue_retry(struct bb_spool *s, struct bb_qentry *q, struct bb_err *e);
 int bb_queue_remove(struct bb_spool *s, struct bb_qentry *q, struct bb_err *e);
-/* Removes delivered and failed entries done more than older_than seconds ago. */
-int bb_queue_purge(struct bb_spool *s, time_t older_than, long *n, struct bb_err *e);
+/* Removes delivered, failed and corrupt entries done longer ago than their state's
+ * retention, or, with older_than >= 0, than older_than; and stale files in tmp/. */
+int bb_queue_purge(struct bb_spool *s, const struct bb_queue_policy *p, time_t older_than,
+    long *n, struct bb_err *e);
+/* When an entry of a final state got there (for a corrupt one, when its reason was
+ * written). */
+time_t bb_queue_done_time(const struct bb_spool *s, const struct bb_qentry *q);
 
 /* The entry's bookkeeping (submission.queue) and, for corrupt entries, the reason, as a
  * JSON object for list and show; never any of the case's content. */

@@ -50,8 +50,12 @@ bb_spool_default_dir(void)
 		snprintf(buf, sizeof buf, "%s/bb/spool", x);
 	else if (home != NULL && home[0] == '/')
 		snprintf(buf, sizeof buf, "%s/.local/state/bb/spool", home);
-	else
-		snprintf(buf, sizeof buf, "/tmp/bb-spool-%u", (unsigned)geteuid());
+	else {
+		/* No shared directory such as /tmp: whoever made the spool there first would
+		 * read and plant the user's cases. */
+		errno = ENOENT;
+		return NULL;
+	}
 	return strdup(buf);
 }
 
@@ -87,34 +91,77 @@ make_dirs(const char *path)
 	return 0;
 }
 
+/* Opens dir/name (name NULL: dir itself) as a directory without following a symbolic
+ * link and checks that the running user owns it and no one else can write to it (bb(7)
+ * SECURITY): the cases in it are delivered with the user's credentials. With create,
+ * makes it first (0700). A missing one: 0 and *fd -1 when missing_ok. */
+static int
+open_trusted_dir(int at, const char *dir, const char *name, int create, int missing_ok,
+    int *fd, struct bb_err *e)
+{
+	char path[4200];
+	struct stat sb;
+	int err;
+
+	*fd = -1;
+	if (name != NULL)
+		snprintf(path, sizeof path, "%s/%s", dir, name);
+	else
+		snprintf(path, sizeof path, "%s", dir);
+	if (create && name != NULL && mkdirat(at, name, 0700) != 0 && errno != EEXIST)
+		return bb_fail(e, BB_CANTCREAT, "spool %s: cannot create: %s", path,
+		    strerror(errno));
+	*fd = name != NULL ? openat(at, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) :
+	    open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (*fd < 0) {
+		err = errno;
+		if (err == ENOENT && missing_ok)
+			return 0;
+		/* O_NOFOLLOW with O_DIRECTORY says ENOTDIR for a link to a directory. */
+		if (err == ELOOP || (err == ENOTDIR && (name != NULL ? fstatat(at, name, &sb,
+		    AT_SYMLINK_NOFOLLOW) : lstat(dir, &sb)) == 0 && S_ISLNK(sb.st_mode)))
+			return bb_fail(e, BB_CONFIG, "spool %s: a symbolic link, not trusted: "
+			    "give the real directory", path);
+		return bb_fail(e, err == ENOENT || err == ENOTDIR ? BB_CANTCREAT : BB_IOERR,
+		    "spool %s: %s", path, strerror(err));
+	}
+	if (bb_trust_fd(*fd, path, "spool", BB_TRUST_MINE, e) != 0) {
+		close(*fd);
+		*fd = -1;
+		return e->status;
+	}
+	return 0;
+}
+
 int
 bb_spool_open(struct bb_spool *s, const char *dir, int create, struct bb_err *e)
 {
-	char path[4200];
-	int i, err;
+	int i, err, fd, sfd, rc;
 
 	memset(s, 0, sizeof *s);
 	if ((s->dir = strdup(dir)) == NULL)
 		return bb_fail(e, BB_SOFTWARE, "out of memory");
-	if (!create)
-		return 0;
-	if ((err = make_dirs(dir)) != 0) {
+	if (create && (err = make_dirs(dir)) != 0) {
 		bb_spool_close(s);
 		return bb_fail(e, BB_CANTCREAT, "spool %s: cannot create: %s", dir, strerror(err));
 	}
-	for (i = -1; i < BB_Q_NSTATES; i++) {
-		if (i < 0)
-			snprintf(path, sizeof path, "%s/tmp", dir);
-		else
-			bb_spool_path(s, (enum bb_qstate)i, NULL, path, sizeof path);
-		if (mkdir(path, 0700) != 0 && errno != EEXIST) {
-			err = errno;
+	/* Without create a missing spool is fine: it reads as empty. */
+	if ((rc = open_trusted_dir(AT_FDCWD, dir, NULL, create, !create, &fd, e)) != 0 ||
+	    fd < 0) {
+		if (rc != 0)
 			bb_spool_close(s);
-			return bb_fail(e, BB_CANTCREAT, "spool %s: cannot create: %s", path,
-			    strerror(err));
-		}
+		return rc;
 	}
-	return 0;
+	for (i = -1; i < BB_Q_NSTATES && rc == 0; i++) {
+		rc = open_trusted_dir(fd, dir, i < 0 ? "tmp" : bb_qstate_name((enum bb_qstate)i),
+		    create, !create, &sfd, e);
+		if (sfd >= 0)
+			close(sfd);
+	}
+	close(fd);
+	if (rc != 0)
+		bb_spool_close(s);
+	return rc;
 }
 
 void
@@ -425,4 +472,47 @@ bb_spool_clean_tmp(const struct bb_spool *s, time_t age)
 			unlinkat(dirfd(d), de->d_name, 0);
 	}
 	closedir(d);
+}
+
+int
+bb_spool_died(const struct bb_spool *s, const char *name, int add)
+{
+	char path[4200], buf[16];
+	ssize_t len;
+	long n = 0;
+	int fd;
+
+	bb_spool_path(s, BB_Q_ACTIVE, name, path, sizeof path);
+	strncat(path, ".died", sizeof path - strlen(path) - 1);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) >= 0) {
+		len = read(fd, buf, sizeof buf - 1);
+		close(fd);
+		if (len > 0) {
+			char *end;
+			buf[len] = '\0';
+			n = strtol(buf, &end, 10);
+			if (end == buf || (*end != '\n' && *end != '\0') || n < 0 || n > 1000)
+				n = 0;	/* not ours: count anew */
+		}
+	}
+	if (!add)
+		return (int)n;
+	n++;
+	/* Not synced: a power loss that takes the count back only costs one more try. */
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600)) >= 0) {
+		len = snprintf(buf, sizeof buf, "%ld\n", n);
+		(void)!write(fd, buf, (size_t)len);
+		close(fd);
+	}
+	return (int)n;
+}
+
+void
+bb_spool_died_clear(const struct bb_spool *s, const char *name)
+{
+	char path[4200];
+
+	bb_spool_path(s, BB_Q_ACTIVE, name, path, sizeof path);
+	strncat(path, ".died", sizeof path - strlen(path) - 1);
+	unlink(path);
 }

@@ -33,12 +33,15 @@ struct bb_qentry {
 };
 
 /* The per-user default: root /var/spool/bb, else $XDG_STATE_HOME/bb/spool,
- * $HOME/.local/state/bb/spool, /tmp/bb-spool-UID (malloc'd). */
+ * $HOME/.local/state/bb/spool (malloc'd); NULL with errno ENOENT when neither is set
+ * (never a shared directory such as /tmp), ENOMEM. */
 char *bb_spool_default_dir(void);
 
 /* Opens (with create: makes, 0700) the spool; with create also the state directories of
  * an existing spool that lacks some. Without create a missing spool is fine:
- * it reads as empty. 73 when it cannot be created. */
+ * it reads as empty. 73 when it cannot be created. The spool and its state directories
+ * must be directories, not symbolic links, owned by the running user and not writable
+ * by group or others: 78 otherwise (bb_trust_fd). */
 int bb_spool_open(struct bb_spool *s, const char *dir, int create, struct bb_err *e);
 void bb_spool_close(struct bb_spool *s);
 /* dir/state/name into buf; name NULL: the state's directory. */
@@ -81,6 +84,11 @@ int bb_spool_unlink(const struct bb_spool *s, const struct bb_qentry *q, int syn
 /* Moves an unreadable entry to corrupt/ with a one-line reason beside it. */
 int bb_spool_corrupt(const struct bb_spool *s, struct bb_qentry *q, const char *reason,
     struct bb_err *e);
+/* How many runs in a row died while the entry name was in active/ (a count kept in
+ * active/name.died, which scans skip); with add, one more first. */
+int bb_spool_died(const struct bb_spool *s, const char *name, int add);
+/* Forgets that count: the entry's attempt ended, or the entry is gone. */
+void bb_spool_died_clear(const struct bb_spool *s, const char *name);
 /* Removes files in tmp/ older than age seconds (left by a process that died writing). */
 void bb_spool_clean_tmp(const struct bb_spool *s, time_t age);
 

@@ -191,7 +191,7 @@ race() {
 race add true
 race remove true
 "$BB_QUEUE" -d "$S4" add c1/0.json > /dev/null 2>> race.add.err
-race retry 'cat > /dev/null; exit 1'	# failed at once, so retry always has work
+race retry 'cat > /dev/null; exit 65'	# failed at once, so retry always has work
 ok "$(test ! -e race-run.fail; echo $?)" "the runs all exit 0"
 for cmd in add remove retry; do
 	sort "race.$cmd.codes" | uniq -c |
@@ -250,7 +250,7 @@ lost_race() {
 	cases 1 "lost-$1"
 	_id=$(cat "lost-$1.ids")
 	"$BB_QUEUE" -d "$_s" add "lost-$1/0.json" > /dev/null &&
-		"$BB_QUEUE" -d "$_s" run --deliver 'cat > /dev/null; exit 1' 2> /dev/null
+		"$BB_QUEUE" -d "$_s" run --deliver 'cat > /dev/null; exit 65' 2> /dev/null
 	ok "$(test "$(names "$_s" failed)" = "$_id"; echo $?)" "$1 race: the entry failed first"
 	if [ "$1" = retry ]; then set -- "$1" retry "$_id"; else set -- "$1" add "lost-$1/0.json"; fi
 	BB_TEST_SLOW_RENAME=/deferred/ LD_PRELOAD=$scratch/slow-rename.so \
@@ -261,7 +261,7 @@ lost_race() {
 	ok "$(test "$(names "$_s" deferred)" = "$_id" && none_in "$_s/failed"; echo $?)" \
 		"$1 race: paused with the old file moved to deferred/, nothing left in failed/"
 	expect_code 0 "$1 race: a run meanwhile exits 0" \
-		"$BB_QUEUE" -d "$_s" run --deliver 'cat > /dev/null; exit 1'
+		"$BB_QUEUE" -d "$_s" run --deliver 'cat > /dev/null; exit 65'
 	wait $_pid
 	_rc=$?
 	ok "$(test $_rc -eq 0; echo $?)" "$1 race: $1 ends with 0 (got $_rc)"
