@@ -168,6 +168,7 @@ fault() {	# fault STATUS DESCRIPTION CARDSIM-OPTIONS...
 fault 76 "a wrong MAC" --fault bad-mac@3
 fault 76 "a wrong send sequence counter" --fault bad-ssc@8
 fault 76 "an unexpected status word" --fault sw=6F00@12
+fault 76 "a plain status word that disagrees with the protected one" --fault plain-sw=6A82@1
 fault 76 "a truncated data group" --fault truncated-tlv
 fault 76 "an oversized data group" --fault oversized-tlv
 fault 77 "a forged EF.CardSecurity" --forged-security
