@@ -533,6 +533,10 @@ cmd_read(const struct opts *o, const struct bb_config *cfg)
 		bb_die_err(&e);
 	csca = path_or(cfg, "eid.csca_dir", pki, "csca", b1, sizeof b1);
 	cvca = path_or(cfg, "eid.cvca_dir", pki, "cvca-trust", b2, sizeof b2);
+	/* Checked again where they are used; here so that a refused one costs no PIN. */
+	if (bb_eac_trust_dir(csca, "eid.csca_dir", 1, &e) != 0 ||
+	    bb_eac_trust_dir(cvca, "eid.cvca_dir", 0, &e) != 0)
+		bb_die_err(&e);
 	/* Data groups the terminal may not read are not asked for (the CHAT would be
 	 * refused) and not read. */
 	rights = bb_dg_chat_rights(t.rights);

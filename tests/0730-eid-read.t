@@ -154,6 +154,55 @@ check_grep "says so" "expired" err
 cfg=$BB_CONFIG
 card_remove
 
+# Trust only what the terminal owns: the trust anchors and the terminal's key are
+# refused (78, saying what to chmod) when another user could change them, or read the
+# key, before the card is touched. A copy of the PKI, made as the rig makes it (0700).
+cp -Rp "$EID_PKI" own
+own=$PWD/own
+printf 'eid:\n  pki: %s\n' "$own" > own.yaml
+refused() {	# refused DESCRIPTION PATTERN: a read with own.yaml is 78, err matches
+	cfg=own.yaml
+	rd --pin-fd 3 3< pin
+	ok "$(test "$rc" -eq 78; echo $?)" "$1: 78 ($rc)"
+	check_grep "$1: says why" "$2" err
+	check_same "$1: no case" /dev/null out
+	cfg=$BB_CONFIG
+}
+card_insert erika
+h=$(openssl x509 -hash -noout -in own/csca/csca.pem)
+ln -sf csca.pem "own/csca/$h.0"
+cfg=own.yaml
+rd --pin-fd 3 3< pin
+ok "$rc" "the terminal's own copy reads, a link to a file beside it in csca_dir too"
+chmod g+w own/csca
+refused "a csca_dir writable by group" "mode 0720 is writable by others: chmod go-w $own/csca\$"
+chmod g-w own/csca
+chmod o+w own/csca/csca.pem
+refused "a CSCA certificate writable by others" "chmod go-w $own/csca/csca.pem"
+chmod o-w own/csca/csca.pem
+chmod 0640 own/terminal/terminal.pkcs8
+refused "a terminal key readable by group" \
+	"terminal_key.*mode 0640.*chmod go-rwx $own/terminal/terminal.pkcs8"
+chmod 0600 own/terminal/terminal.pkcs8
+chmod g+w own/terminal
+refused "the terminal key's directory writable by group" "chmod go-w $own/terminal\$"
+chmod g-w own/terminal
+mv own/cvca-trust/DECVCAeID00001 cvca.cvcert
+ln -s "$PWD/cvca.cvcert" own/cvca-trust/DECVCAeID00001
+refused "a symbolic link in cvca_dir" "eid.cvca_dir $own/cvca-trust/DECVCAeID00001: a symbolic link"
+rm own/cvca-trust/DECVCAeID00001
+mv cvca.cvcert own/cvca-trust/DECVCAeID00001
+hf=$(openssl x509 -hash -noout -in own/forged/csca.pem)
+ln -s "$own/forged/csca.pem" "own/csca/$hf.0"
+refused "a symbolic link out of csca_dir" \
+	"eid.csca_dir $own/csca/$hf.0: a symbolic link out of the directory"
+rm "own/csca/$hf.0"
+cfg=own.yaml
+rd --pin-fd 3 3< pin
+ok "$rc" "and reads again when all is the terminal's"
+cfg=$BB_CONFIG
+card_remove
+
 # Card faults: no case, the documented status.
 fault() {	# fault STATUS DESCRIPTION CARDSIM-OPTIONS...
 	_want=$1 _what=$2
