@@ -200,6 +200,20 @@ rm "own/csca/$hf.0"
 cfg=own.yaml
 rd --pin-fd 3 3< pin
 ok "$rc" "and reads again when all is the terminal's"
+# No default PKI: it was /tmp/bb-eid-pki-UID, which any user could create first.
+printf 'eid:\n  reader: bb\n' > nopki.yaml
+cfg=nopki.yaml
+if command -v strace > /dev/null; then
+	BB_CONFIG=nopki.yaml strace -f -e trace=open,openat,stat,newfstatat -o st.log \
+		"$BB_EID" read --new --pin-fd 3 3< pin > out 2> err
+	rc=$?
+	check_grep "the trace sees bb-eid read its configuration" "nopki.yaml" st.log
+	check_nogrep "no /tmp default is looked at" "bb-eid-pki" st.log
+else
+	rd --pin-fd 3 3< pin
+fi
+ok "$(test "$rc" -eq 78; echo $?)" "without eid.pki or the five keys: 78 ($rc)"
+check_grep "says what to configure" "eid.dv_cert: not configured, nor eid.pki" err
 cfg=$BB_CONFIG
 card_remove
 
