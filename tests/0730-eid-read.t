@@ -197,6 +197,11 @@ ln -s "$own/forged/csca.pem" "own/csca/$hf.0"
 refused "a symbolic link out of csca_dir" \
 	"eid.csca_dir $own/csca/$hf.0: a symbolic link out of the directory"
 rm "own/csca/$hf.0"
+ln -s csca own/csca-link
+printf 'eid:\n  pki: %s\n  csca_dir: %s/csca-link/\n' "$own" "$own" > own-link.yaml
+cp own-link.yaml own.yaml
+refused "csca_dir a symbolic link, named with a slash" "eid.csca_dir $own/csca-link/: a symbolic link, not trusted"
+printf 'eid:\n  pki: %s\n' "$own" > own.yaml
 cfg=own.yaml
 rd --pin-fd 3 3< pin
 ok "$rc" "and reads again when all is the terminal's"
