@@ -418,9 +418,11 @@ reader_pace(struct session *s, int pwd_ref, const unsigned char *chat, size_t ch
 
 	if (bb_config_has(cfg, "eid.certificate_description"))
 		snprintf(path, sizeof path, "%s", bb_config_str(cfg, "eid.certificate_description"));
-	else
+	else if (*pki != '\0')
 		snprintf(path, sizeof path, "%s/terminal/terminal.desc", pki);
-	if (bb_read_file(path, 65535, &desc, &desc_len, &e) != 0) {
+	else
+		path[0] = '\0';
+	if (path[0] == '\0' || bb_read_file(path, 65535, &desc, &desc_len, &e) != 0) {
 		desc = NULL;	/* optional: a reader without a display needs none */
 		desc_len = 0;
 	}
@@ -457,6 +459,11 @@ static const struct field fields[] = {
 	{ "academic_title", 7, 1 }, { "date_of_birth", 8, 1 }, { "place_of_birth", 9, 1 },
 	{ "nationality", 10, 1 }, { "birth_name", 13, 1 }, { "address", 17, 0 },
 	{ "community_id", 18, 1 }, { "residence_permit", 19, 0 }, { "residence_permit", 20, 0 },
+};
+
+/* What eid.pki stands for when it is not set. */
+static const char *const pki_keys[] = {
+	"eid.dv_cert", "eid.terminal_cert", "eid.terminal_key", "eid.cvca_dir", "eid.csca_dir",
 };
 
 static const char *
@@ -521,10 +528,19 @@ cmd_read(const struct opts *o, const struct bb_config *cfg)
 	asked = wanted(o, cfg);
 	/* The expiry is always checked: an expired document is refused whatever is asked. */
 	dgs = asked | 1UL << 3;
+	/* No default: the trust anchors decide which documents are genuine, and a default
+	 * path (it was /tmp/bb-eid-pki-UID) is one another user can create first. The
+	 * configuration names them, each file and directory checked as the terminal's. */
 	if (bb_config_has(cfg, "eid.pki"))
 		snprintf(pki, sizeof pki, "%s", bb_config_str(cfg, "eid.pki"));
-	else
-		snprintf(pki, sizeof pki, "%s/bb-eid-pki-%u", "/tmp", (unsigned)getuid());
+	else {
+		for (i = 0; i < sizeof pki_keys / sizeof pki_keys[0]; i++)
+			if (!bb_config_has(cfg, pki_keys[i]))
+				bb_die(BB_CONFIG, "%s: not configured, nor eid.pki: name the "
+				    "terminal's certificates, key and trust anchors (bb.yaml(5))",
+				    pki_keys[i]);
+		pki[0] = '\0';
+	}
 	if (bb_eac_terminal_load(&t,
 	    path_or(cfg, "eid.dv_cert", pki, "terminal/dv.cvcert", b1, sizeof b1),
 	    path_or(cfg, "eid.terminal_cert", pki, "terminal/terminal.cvcert", b2, sizeof b2),
@@ -533,6 +549,10 @@ cmd_read(const struct opts *o, const struct bb_config *cfg)
 		bb_die_err(&e);
 	csca = path_or(cfg, "eid.csca_dir", pki, "csca", b1, sizeof b1);
 	cvca = path_or(cfg, "eid.cvca_dir", pki, "cvca-trust", b2, sizeof b2);
+	/* Checked again where they are used; here so that a refused one costs no PIN. */
+	if (bb_eac_trust_dir(csca, "eid.csca_dir", 1, &e) != 0 ||
+	    bb_eac_trust_dir(cvca, "eid.cvca_dir", 0, &e) != 0)
+		bb_die_err(&e);
 	/* Data groups the terminal may not read are not asked for (the CHAT would be
 	 * refused) and not read. */
 	rights = bb_dg_chat_rights(t.rights);

@@ -252,12 +252,27 @@ bb_trust_fd(int fd, const char *path, const char *what, unsigned flags, struct b
 int
 bb_trust_open(const char *path, const char *what, unsigned flags, int dir, struct bb_err *e)
 {
+	char name[4096];
+	struct stat st;
+	size_t len = strlen(path);
 	int fd, err;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | (dir ? O_DIRECTORY : 0));
+	/* "link/" resolves the link whatever O_NOFOLLOW says: the name without the slash
+	 * is what must not be a link. */
+	while (len > 1 && path[len - 1] == '/')
+		len--;
+	if (len >= sizeof name) {
+		bb_fail(e, BB_CONFIG, "%s %s: path too long", what, path);
+		return -1;
+	}
+	memcpy(name, path, len);
+	name[len] = '\0';
+	fd = open(name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | (dir ? O_DIRECTORY : 0));
 	if (fd < 0) {
 		err = errno;
-		if (err == ELOOP)
+		/* With O_DIRECTORY a link is ENOTDIR, not ELOOP. */
+		if (err == ELOOP || (err == ENOTDIR && lstat(name, &st) == 0 &&
+		    S_ISLNK(st.st_mode)))
 			bb_fail(e, BB_CONFIG, "%s %s: a symbolic link, not trusted", what, path);
 		else
 			bb_fail(e, err == ENOENT || err == ENOTDIR || err == EACCES ? BB_NOINPUT :

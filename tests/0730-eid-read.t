@@ -154,6 +154,76 @@ check_grep "says so" "expired" err
 cfg=$BB_CONFIG
 card_remove
 
+# Trust only what the terminal owns: the trust anchors and the terminal's key are
+# refused (78, saying what to chmod) when another user could change them, or read the
+# key, before the card is touched. A copy of the PKI, made as the rig makes it (0700).
+cp -Rp "$EID_PKI" own
+own=$PWD/own
+printf 'eid:\n  pki: %s\n' "$own" > own.yaml
+refused() {	# refused DESCRIPTION PATTERN: a read with own.yaml is 78, err matches
+	cfg=own.yaml
+	rd --pin-fd 3 3< pin
+	ok "$(test "$rc" -eq 78; echo $?)" "$1: 78 ($rc)"
+	check_grep "$1: says why" "$2" err
+	check_same "$1: no case" /dev/null out
+	cfg=$BB_CONFIG
+}
+card_insert erika
+h=$(openssl x509 -hash -noout -in own/csca/csca.pem)
+ln -sf csca.pem "own/csca/$h.0"
+cfg=own.yaml
+rd --pin-fd 3 3< pin
+ok "$rc" "the terminal's own copy reads, a link to a file beside it in csca_dir too"
+chmod g+w own/csca
+refused "a csca_dir writable by group" "mode 0720 is writable by others: chmod go-w $own/csca\$"
+chmod g-w own/csca
+chmod o+w own/csca/csca.pem
+refused "a CSCA certificate writable by others" "chmod go-w $own/csca/csca.pem"
+chmod o-w own/csca/csca.pem
+chmod 0640 own/terminal/terminal.pkcs8
+refused "a terminal key readable by group" \
+	"terminal_key.*mode 0640.*chmod go-rwx $own/terminal/terminal.pkcs8"
+chmod 0600 own/terminal/terminal.pkcs8
+chmod g+w own/terminal
+refused "the terminal key's directory writable by group" "chmod go-w $own/terminal\$"
+chmod g-w own/terminal
+mv own/cvca-trust/DECVCAeID00001 cvca.cvcert
+ln -s "$PWD/cvca.cvcert" own/cvca-trust/DECVCAeID00001
+refused "a symbolic link in cvca_dir" "eid.cvca_dir $own/cvca-trust/DECVCAeID00001: a symbolic link"
+rm own/cvca-trust/DECVCAeID00001
+mv cvca.cvcert own/cvca-trust/DECVCAeID00001
+hf=$(openssl x509 -hash -noout -in own/forged/csca.pem)
+ln -s "$own/forged/csca.pem" "own/csca/$hf.0"
+refused "a symbolic link out of csca_dir" \
+	"eid.csca_dir $own/csca/$hf.0: a symbolic link out of the directory"
+rm "own/csca/$hf.0"
+ln -s csca own/csca-link
+printf 'eid:\n  pki: %s\n  csca_dir: %s/csca-link/\n' "$own" "$own" > own-link.yaml
+cp own-link.yaml own.yaml
+refused "csca_dir a symbolic link, named with a slash" "eid.csca_dir $own/csca-link/: a symbolic link, not trusted"
+printf 'eid:\n  pki: %s\n' "$own" > own.yaml
+cfg=own.yaml
+rd --pin-fd 3 3< pin
+ok "$rc" "and reads again when all is the terminal's"
+# No default PKI: it was /tmp/bb-eid-pki-UID, which any user could create first.
+printf 'eid:\n  reader: bb\n' > nopki.yaml
+cfg=nopki.yaml
+if command -v strace > /dev/null; then
+	# LeakSanitizer cannot run under ptrace: no leak check for this one run.
+	BB_CONFIG=nopki.yaml ASAN_OPTIONS=abort_on_error=1:detect_leaks=0 \
+		strace -f -e trace=open,openat,stat,newfstatat -o st.log \
+		"$BB_EID" read --new --pin-fd 3 3< pin > out 2> err
+	rc=$?
+	check_grep "the trace sees bb-eid read its configuration" "nopki.yaml" st.log
+	check_nogrep "no /tmp default is looked at" "bb-eid-pki" st.log
+else
+	rd --pin-fd 3 3< pin
+fi
+ok "$(test "$rc" -eq 78; echo $?)" "without eid.pki or the five keys: 78 ($rc)"
+check_grep "says what to configure" "eid.dv_cert: not configured, nor eid.pki" err
+cfg=$BB_CONFIG
+card_remove
+
 # Card faults: no case, the documented status.
 fault() {	# fault STATUS DESCRIPTION CARDSIM-OPTIONS...
 	_want=$1 _what=$2
@@ -168,6 +238,7 @@ fault() {	# fault STATUS DESCRIPTION CARDSIM-OPTIONS...
 fault 76 "a wrong MAC" --fault bad-mac@3
 fault 76 "a wrong send sequence counter" --fault bad-ssc@8
 fault 76 "an unexpected status word" --fault sw=6F00@12
+fault 76 "a plain status word that disagrees with the protected one" --fault plain-sw=6A82@1
 fault 76 "a truncated data group" --fault truncated-tlv
 fault 76 "an oversized data group" --fault oversized-tlv
 fault 77 "a forged EF.CardSecurity" --forged-security

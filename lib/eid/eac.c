@@ -21,12 +21,14 @@
 #include <openssl/evp.h>
 #include <openssl/objects.h>
 #include <openssl/x509.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define CERT_MAX 4096
@@ -99,6 +101,104 @@ cvc_info(const unsigned char *der, size_t len, char chr[32], char car[32], long 
 	return rc;
 }
 
+/* ---- trust: whoever can change a trust anchor or the key decides what is genuine ---- */
+
+/* The directory holding path ("." for a bare name). */
+static void
+parent_dir(const char *path, char *buf, size_t room)
+{
+	size_t n = strlen(path);
+
+	while (n > 1 && path[n - 1] == '/')
+		n--;
+	while (n > 0 && path[n - 1] != '/')
+		n--;
+	while (n > 1 && path[n - 1] == '/')
+		n--;
+	if (n == 0)
+		snprintf(buf, room, ".");
+	else
+		snprintf(buf, room, "%.*s", (int)n, path);
+}
+
+/* The directory holding path is the terminal's: no one else can put another file there
+ * in its stead (bb_trust_fd). */
+static int
+trusted_parent(const char *path, const char *what, struct bb_err *e)
+{
+	char dir[PATH_MAX];
+	int fd;
+
+	parent_dir(path, dir, sizeof dir);
+	if ((fd = bb_trust_open(dir, what, 0, 1, e)) < 0)
+		return e->status;
+	close(fd);
+	return 0;
+}
+
+int
+bb_eac_trust_dir(const char *dir, const char *what, int links, struct bb_err *e)
+{
+	char path[PATH_MAX], link[PATH_MAX];
+	struct dirent *de;
+	struct stat st;
+	DIR *d;
+	ssize_t n;
+	int fd, f, rc;
+
+	if (dir == NULL || *dir == '\0')
+		return bb_fail(e, BB_CONFIG, "%s: not configured", what);
+	if ((rc = trusted_parent(dir, what, e)) != 0)
+		return rc;
+	if ((fd = bb_trust_open(dir, what, 0, 1, e)) < 0)
+		return e->status;
+	if ((d = fdopendir(fd)) == NULL) {
+		close(fd);
+		return bb_fail(e, BB_IOERR, "%s %s: %s", what, dir, strerror(errno));
+	}
+	rc = 0;
+	while (rc == 0 && (errno = 0, de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		if ((size_t)snprintf(path, sizeof path, "%s/%s", dir, de->d_name) >= sizeof path) {
+			rc = bb_fail(e, BB_CONFIG, "%s %s: path too long", what, dir);
+			break;
+		}
+		if (fstatat(fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+			rc = bb_fail(e, BB_IOERR, "%s %s: %s", what, path, strerror(errno));
+			break;
+		}
+		if (S_ISLNK(st.st_mode)) {
+			/* openssl rehash links <hash>.0 to a certificate beside it; a link out of
+			 * the directory would lead where the check does not reach. */
+			if (!links) {
+				rc = bb_fail(e, BB_CONFIG, "%s %s: a symbolic link, not trusted",
+				    what, path);
+				break;
+			}
+			n = readlinkat(fd, de->d_name, link, sizeof link - 1);
+			if (n < 0 || memchr(link, '/', (size_t)n) != NULL)
+				rc = bb_fail(e, BB_CONFIG,
+				    "%s %s: a symbolic link out of the directory, not trusted", what,
+				    path);
+		} else if (S_ISREG(st.st_mode)) {
+			f = openat(fd, de->d_name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+			if (f < 0)
+				rc = bb_fail(e, BB_IOERR, "%s %s: %s", what, path, strerror(errno));
+			else {
+				rc = bb_trust_fd(f, path, what, 0, e);
+				close(f);
+			}
+		}
+		/* Anything else (a subdirectory) is not read as a certificate. */
+	}
+	if (rc == 0 && errno != 0)
+		rc = bb_fail(e, BB_IOERR, "%s %s: %s", what, dir, strerror(errno));
+	closedir(d);
+	return rc;
+}
+
+/* A certificate of the terminal's: the file and its directory must be the terminal's. */
 static int
 load(const char *what, const char *path, size_t max, char **buf, size_t *len,
     struct bb_err *e)
@@ -106,10 +206,12 @@ load(const char *what, const char *path, size_t max, char **buf, size_t *len,
 	int rc;
 
 	if (path == NULL || *path == '\0')
-		return bb_fail(e, BB_CONFIG, "eid: no %s configured", what);
-	if ((rc = bb_read_file(path, max, buf, len, e)) != 0) {
-		bb_err_context(e, "eid: %s", what);
-		return rc == BB_DATAERR ? BB_CONFIG : rc;
+		return bb_fail(e, BB_CONFIG, "%s: not configured", what);
+	if ((rc = trusted_parent(path, what, e)) != 0 ||
+	    (rc = bb_read_trusted(path, what, 0, max, buf, len, e)) != 0) {
+		if (rc == BB_DATAERR)	/* too long: not a certificate */
+			rc = e->status = BB_CONFIG;
+		return rc;
 	}
 	return 0;
 }
@@ -130,11 +232,11 @@ bb_eac_terminal_load(struct bb_eac_terminal *t, const char *dv_path, const char 
 	if (key_path != NULL && strncmp(key_path, "pkcs11:", 7) == 0)
 		return bb_fail(e, BB_CONFIG,
 		    "eid: terminal_key: PKCS#11 tokens are not supported yet; give a file");
-	if ((rc = load("dv_cert", dv_path, CERT_MAX, &buf, &len, e)) != 0)
+	if ((rc = load("eid.dv_cert", dv_path, CERT_MAX, &buf, &len, e)) != 0)
 		return rc;
 	t->dv = (unsigned char *)buf;
 	t->dv_len = len;
-	if ((rc = load("terminal_cert", cert_path, CERT_MAX, &buf, &len, e)) != 0)
+	if ((rc = load("eid.terminal_cert", cert_path, CERT_MAX, &buf, &len, e)) != 0)
 		goto fail;
 	t->cert = (unsigned char *)buf;
 	t->cert_len = len;
@@ -160,14 +262,16 @@ bb_eac_terminal_load(struct bb_eac_terminal *t, const char *dv_path, const char 
 		    today > until ? t->expires : "its effective date");
 		goto fail;
 	}
-	/* The key: straight into locked memory. */
+	/* The key: the terminal's alone, read by no one else, straight into locked
+	 * memory. */
 	if (key_path == NULL || *key_path == '\0') {
-		rc = bb_fail(e, BB_CONFIG, "eid: no terminal_key configured");
+		rc = bb_fail(e, BB_CONFIG, "eid.terminal_key: not configured");
 		goto fail;
 	}
-	if ((fd = open(key_path, O_RDONLY | O_CLOEXEC)) < 0) {
-		rc = bb_fail(e, errno == ENOENT || errno == EACCES ? BB_NOINPUT : BB_IOERR,
-		    "%s: %s", key_path, strerror(errno));
+	if ((rc = trusted_parent(key_path, "eid.terminal_key", e)) != 0)
+		goto fail;
+	if ((fd = bb_trust_open(key_path, "eid.terminal_key", BB_TRUST_SECRET, 0, e)) < 0) {
+		rc = e->status;
 		goto fail;
 	}
 	if (bb_secret_alloc(&sec, KEY_MAX) != 0) {
@@ -473,8 +577,9 @@ bb_eac_passive_auth(struct bb_pace *p, const unsigned char *cs, size_t len,
 	BUF_MEM *pub;
 	int rc;
 
-	if (csca_dir == NULL || *csca_dir == '\0')
-		return bb_fail(e, BB_CONFIG, "eid: no csca_dir configured");
+	/* OpenSSL and OpenPACE read the directory by path: it is checked first. */
+	if ((rc = bb_eac_trust_dir(csca_dir, "eid.csca_dir", 1, e)) != 0)
+		return rc;
 	if ((rc = verify_security_object(cs, len, ca, calen, csca_dir, signer, room, e)) != 0)
 		return rc;
 	if (ctx->ca_ctx == NULL)
@@ -516,13 +621,18 @@ read_cvca(const char *dir, const char *chr, unsigned char **buf, size_t *len,
 	for (i = 0; chr[i] != '\0'; i++)
 		if (chr[i] == '/' || chr[i] == '.')
 			return bb_fail(e, BB_PROTOCOL, "the card names a malformed CVCA");
-	if (dir == NULL || *dir == '\0')
-		return bb_fail(e, BB_CONFIG, "eid: no cvca_dir configured");
+	if ((rc = bb_eac_trust_dir(dir, "eid.cvca_dir", 0, e)) != 0)
+		return rc;
 	if ((size_t)snprintf(path, sizeof path, "%s/%s", dir, chr) >= sizeof path)
-		return bb_fail(e, BB_CONFIG, "eid: cvca_dir: path too long");
-	if ((rc = bb_read_file(path, CERT_MAX, &b, len, e)) != 0)
-		return bb_fail(e, BB_CONFIG,
-		    "eid: the card trusts the CVCA %s, which is not in %s", chr, dir);
+		return bb_fail(e, BB_CONFIG, "eid.cvca_dir: path too long");
+	if ((rc = bb_read_trusted(path, "eid.cvca_dir", 0, CERT_MAX, &b, len, e)) != 0) {
+		if (rc == BB_NOINPUT)
+			return bb_fail(e, BB_CONFIG,
+			    "eid: the card trusts the CVCA %s, which is not in %s", chr, dir);
+		if (rc == BB_DATAERR)
+			rc = e->status = BB_CONFIG;
+		return rc;
+	}
 	*buf = (unsigned char *)b;
 	return 0;
 }

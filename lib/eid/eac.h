@@ -26,11 +26,20 @@ struct bb_eac_terminal {
 };
 
 /* Loads the chain and the key (key_path: a file; "pkcs11:" URIs are refused for now,
- * 78). 66 when a file is missing, 78 when unreadable or malformed, 77 when the terminal
- * certificate has expired or is not yet valid at now. */
+ * 78). Each file and its directory must be the terminal's (bb_trust_fd: owned by the
+ * running user or root, not writable by group or others, no symbolic link), the key
+ * also not readable by them. 66 when a file is missing, 78 when refused, unreadable or
+ * malformed, 77 when the terminal certificate has expired or is not yet valid at now. */
 int bb_eac_terminal_load(struct bb_eac_terminal *t, const char *dv_path,
     const char *cert_path, const char *key_path, time_t now, struct bb_err *e);
 void bb_eac_terminal_free(struct bb_eac_terminal *t);
+
+/* A directory of trust anchors (csca_dir, cvca_dir) as the terminal must own it: the
+ * directory, the one holding it and every file in it are the terminal's (bb_trust_fd).
+ * With links, a symbolic link may name a file beside it (as openssl rehash makes them),
+ * never one elsewhere; without, none is trusted. what names it in the message
+ * ("eid.csca_dir"). 0; 66 when missing; 78 when refused. */
+int bb_eac_trust_dir(const char *dir, const char *what, int links, struct bb_err *e);
 
 /* Reads a whole elementary file by its short file identifier (READ BINARY with SFI, then
  * offsets), at most max bytes, in as few APDUs as the channel allows (extended length:
@@ -40,7 +49,8 @@ int bb_eac_read_sfi(struct bb_sm *s, unsigned sfi, size_t max, unsigned char **b
     size_t *len, struct bb_err *e);
 
 /* Passive authentication: EF.CardSecurity (read under the channel) verified against the
- * CSCA certificates in csca_dir (an OpenSSL hashed directory): the CMS signature, the
+ * CSCA certificates in csca_dir (an OpenSSL hashed directory, checked with
+ * bb_eac_trust_dir first: 78 when refused): the CMS signature, the
  * document signer's chain, the content type, and that every SecurityInfo of EF.CardAccess
  * (ca, calen: as read before PACE) is among the signed ones. Then the context gets the
  * chip's public key for CA. signer: the document signer's subject (RFC 2253). 0; 77 when
@@ -52,9 +62,9 @@ int bb_eac_passive_auth(struct bb_pace *p, const unsigned char *cs, size_t len,
 
 /* Terminal Authentication v2: the chain (MSE:Set DST, PSO:Verify Certificate), MSE:Set
  * AT, GET CHALLENGE, EXTERNAL AUTHENTICATE. The CVCA the card named in PACE (p->car) is
- * looked up in cvca_dir as a file named by its CHR. 77 when the card refuses a
- * certificate or the signature, or the chain does not start at the card's CVCA; 78 when
- * the CVCA is not in cvca_dir. */
+ * looked up in cvca_dir (checked with bb_eac_trust_dir) as a file named by its CHR. 77
+ * when the card refuses a certificate or the signature, or the chain does not start at
+ * the card's CVCA; 78 when the CVCA is not in cvca_dir or cvca_dir is refused. */
 int bb_eac_ta(struct bb_sm *s, struct bb_pace *p, const struct bb_eac_terminal *t,
     const char *cvca_dir, struct bb_err *e);
 

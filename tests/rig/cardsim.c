@@ -9,7 +9,7 @@
  *     --pki DIR (make-eid-pki output: EF.CardSecurity, chip key, CVCA)  --pin-retries N (3)
  *     --blocked  --deactivated  --transport  --pin P  --can C  --puk K  --no-extended
  *     --today YYYYMMDD  --expiry YYYYMMDD  --forged-security  --fault KIND[@N] (bad-mac,
- *     bad-ssc, sw=XXXX, remove, truncated-tlv, oversized-tlv)  --atr HEX
+ *     bad-ssc, sw=XXXX, plain-sw=XXXX, remove, truncated-tlv, oversized-tlv)  --atr HEX
  *     --truncate-response  --garbage  --mute
  *     PROFILE_DIR/options, if present, holds more of these options (before the command
  *     line's, so the command line wins): the place for --pin, --can and --puk, which then

@@ -3,12 +3,13 @@
  * simulated card (tests/rig/card) in one process: no pcscd, no vpcd. The test PKI is made
  * by tests/rig/make-eid-pki (once per build directory). Checked: a full read gives
  * Erika's data and the card's counters agree; every fault of the card (wrong MAC, wrong
- * counter, an unexpected status, removal, a forged EF.CardSecurity, a data group that
- * does not parse) ends the session with the documented status and no data; a terminal
- * without the right to a data group cannot read it; an expired terminal certificate is
- * refused before the card is touched; without extended length the data comes in short
- * pieces and is the same; the other test person's card, with another PACE parameter
- * set, reads too. */
+ * counter, an unexpected status, a plain status word that disagrees with the protected
+ * one, removal, a forged EF.CardSecurity, an EF.CardAccess the card did not sign, a data
+ * group that does not parse) ends the session with the documented status and no data;
+ * a terminal without the right to a data group cannot read it; an expired terminal
+ * certificate is refused before the card is touched; without extended length the data
+ * comes in short pieces and is the same; the other test person's card, with another
+ * PACE parameter set, reads too. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -153,6 +154,38 @@ trim_ca(unsigned char *der, size_t len)
 	return n;
 }
 
+/* EF.CardAccess with one SecurityInfo more than EF.CardSecurity signs (how = 1: an
+ * unsigned one added; 2: the TerminalAuthenticationInfo's version changed). der has room
+ * for 64 bytes more; the new length. */
+static size_t
+alter_ca(unsigned char *der, size_t len, int how)
+{
+	static const unsigned char ta_v1[] = { 0x30, 0x0D, 0x06, 0x08, 0x04, 0x00, 0x7F, 0x00,
+	    0x07, 0x02, 0x02, 0x02, 0x02, 0x01, 0x01 };
+	static const unsigned char ta_v2[] = { 0x30, 0x0D, 0x06, 0x08, 0x04, 0x00, 0x7F, 0x00,
+	    0x07, 0x02, 0x02, 0x02, 0x02, 0x01, 0x02 };
+	unsigned char body[1024];
+	const unsigned char *p = der, *v;
+	size_t vlen, i;
+	unsigned tag;
+
+	assert_int_equal(bb_tlv_next(&p, der + len, &tag, &v, &vlen), 0);
+	assert_int_equal(tag, 0x31);
+	assert_true(vlen + sizeof ta_v1 <= sizeof body);
+	memcpy(body, v, vlen);
+	if (how == 1) {
+		memcpy(body + vlen, ta_v1, sizeof ta_v1);
+		vlen += sizeof ta_v1;
+	} else {
+		for (i = 0; i + sizeof ta_v2 <= vlen; i++)
+			if (memcmp(body + i, ta_v2, sizeof ta_v2) == 0)
+				break;
+		assert_true(i + sizeof ta_v2 <= vlen);
+		body[i + sizeof ta_v2 - 1] = 0x01;
+	}
+	return bb_tlv_put(der, 0x31, body, vlen);
+}
+
 /* Runs the whole read as bb-eid does. Returns the first failing status (0: all read)
  * and the identity in *out. */
 struct run {
@@ -164,6 +197,8 @@ struct run {
 	int ext;
 	int mask;
 	int trim_ca;		/* the terminal sees EF.CardAccess without its CA infos */
+	int alter_ca;		/* ... with an unsigned SecurityInfo (alter_ca) */
+	const char *tpki;	/* the terminal's credentials and anchors (NULL: pki) */
 	int can;		/* PACE with the CAN; 2: and the CHAT asks for "CAN allowed" */
 	struct bb_err e;
 	json_t *identity;
@@ -184,15 +219,29 @@ run(struct run *r)
 	size_t calen, cslen, dglen, chatlen;
 	int rc, n, retries;
 
+	const char *tp = r->tpki ? r->tpki : pki, *name = r->terminal ? r->terminal : "terminal";
+	char dv[PATH_MAX], cert[PATH_MAX], key[PATH_MAX];
+
 	memset(&r->e, 0, sizeof r->e);
 	r->identity = NULL;
 	snprintf(rel, sizeof rel, "tests/rig/cards/%s/011C", r->profile);
 	ca = file(rel, &calen);
 	if (r->trim_ca)
 		calen = trim_ca(ca, calen);
-	snprintf(csca, sizeof csca, "%s/csca", pki);
-	snprintf(cvca, sizeof cvca, "%s/cvca-trust", pki);
-	load_terminal(&t, r->terminal ? r->terminal : "terminal", 0);
+	if (r->alter_ca) {
+		assert_non_null(ca = realloc(ca, calen + 64));
+		calen = alter_ca(ca, calen, r->alter_ca);
+	}
+	snprintf(csca, sizeof csca, "%s/csca", tp);
+	snprintf(cvca, sizeof cvca, "%s/cvca-trust", tp);
+	snprintf(dv, sizeof dv, "%s/terminal/dv.cvcert", tp);
+	snprintf(cert, sizeof cert, "%s/terminal/%s.cvcert", tp, name);
+	snprintf(key, sizeof key, "%s/terminal/%s.pkcs8", tp, name);
+	if ((rc = bb_eac_terminal_load(&t, dv, cert, key, time(NULL), &r->e)) != 0) {
+		free(ca);
+		eidcard_free(k);
+		return rc;
+	}
 	if (r->mask)	/* as bb-eid does: what the certificate may not read is not asked */
 		r->dgs &= bb_dg_chat_rights(t.rights);
 	chatlen = bb_dg_chat(r->dgs, chat, sizeof chat);
@@ -356,30 +405,39 @@ struct fault {
 	const char *name, *value;
 	int status;
 	const char *msg;
+	const char *name2, *value2;	/* a second option, or NULL */
 };
 
 static void
 faults(void **state)
 {
 	static const struct fault f[] = {
-		{ "--fault", "bad-mac@1", BB_PROTOCOL, "MAC" },
-		{ "--fault", "bad-mac@6", BB_PROTOCOL, "MAC" },
-		{ "--fault", "bad-mac@14", BB_PROTOCOL, "MAC" },
-		{ "--fault", "bad-ssc@3", BB_PROTOCOL, "MAC" },
-		{ "--fault", "bad-ssc@12", BB_PROTOCOL, "MAC" },
-		{ "--fault", "sw=6F00@2", BB_PROTOCOL, "6F00" },
-		{ "--fault", "sw=6A80@5", BB_NOPERM, NULL },
-		{ "--fault", "remove@9", BB_CANCELLED, "removed" },
-		{ "--fault", "remove@20", BB_CANCELLED, "removed" },
-		{ "--fault", "truncated-tlv", BB_PROTOCOL, NULL },
-		{ "--fault", "oversized-tlv", BB_PROTOCOL, NULL },
-		{ "--forged-security", NULL, BB_NOPERM, "passive authentication" },
+		{ "--fault", "bad-mac@1", BB_PROTOCOL, "MAC", NULL, NULL },
+		{ "--fault", "bad-mac@6", BB_PROTOCOL, "MAC", NULL, NULL },
+		{ "--fault", "bad-mac@14", BB_PROTOCOL, "MAC", NULL, NULL },
+		{ "--fault", "bad-ssc@3", BB_PROTOCOL, "MAC", NULL, NULL },
+		{ "--fault", "bad-ssc@12", BB_PROTOCOL, "MAC", NULL, NULL },
+		{ "--fault", "sw=6F00@2", BB_PROTOCOL, "6F00", NULL, NULL },
+		{ "--fault", "sw=6A80@5", BB_NOPERM, NULL, NULL, NULL },
+		{ "--fault", "remove@9", BB_CANCELLED, "removed", NULL, NULL },
+		{ "--fault", "remove@20", BB_CANCELLED, "removed", NULL, NULL },
+		{ "--fault", "truncated-tlv", BB_PROTOCOL, NULL, NULL, NULL },
+		{ "--fault", "oversized-tlv", BB_PROTOCOL, NULL, NULL, NULL },
+		{ "--forged-security", NULL, BB_NOPERM, "passive authentication", NULL, NULL },
+		/* The plain status word is outside the MAC: when it disagrees with the
+		 * protected one (DO99), the answer is not believed either way. */
+		{ "--fault", "plain-sw=6A82@1", BB_PROTOCOL, "protected status", NULL, NULL },
+		{ "--fault", "plain-sw=9000@1", BB_PROTOCOL, "protected status", "--fault",
+		    "sw=6A82@1" },
+		{ "--fault", "plain-sw=9000@5", BB_PROTOCOL, "protected status", "--fault",
+		    "sw=6982@5" },
 	};
 	size_t i;
 
 	(void)state;
 	for (i = 0; i < sizeof f / sizeof f[0]; i++) {
-		const char *opts[] = { f[i].name, f[i].value, NULL, NULL };
+		const char *opts[] = { f[i].name, f[i].value, f[i].name2, f[i].value2, NULL,
+		    NULL };
 		struct run r = { .profile = "erika", .dgs = DGS_ALL, .opts = opts };
 		int rc = run(&r);
 
@@ -411,6 +469,27 @@ downgrade(void **state)
 	assert_null(b.identity);
 }
 
+/* EF.CardAccess naming what the signed EF.CardSecurity does not (an info added, or one
+ * changed): passive authentication fails right there, whatever would follow. downgrade
+ * cannot show this: an EF.CardAccess with infos taken out is still among the signed
+ * ones, and without CA the read fails later anyway. */
+static void
+unsigned_card_access(void **state)
+{
+	int how;
+
+	(void)state;
+	for (how = 1; how <= 2; how++) {
+		struct run r = { .profile = "erika", .dgs = DGS_ALL, .alter_ca = how };
+
+		if (run(&r) != BB_NOPERM ||
+		    strstr(r.e.msg, "EF.CardAccess names a protocol") == NULL)
+			fail_msg("EF.CardAccess altered (%d): status %d, %s", how,
+			    r.e.status, r.e.msg);
+		assert_null(r.identity);
+	}
+}
+
 /* With the CAN the card lets an authentication terminal read only with the right "CAN
  * allowed" in the CHAT (which the test terminal certificate has). */
 static void
@@ -440,6 +519,7 @@ main(void)
 		cmocka_unit_test(expired_terminal),
 		cmocka_unit_test(faults),
 		cmocka_unit_test(downgrade),
+		cmocka_unit_test(unsigned_card_access),
 		cmocka_unit_test(can_needs_its_right),
 	};
 

@@ -740,6 +740,19 @@ trust_owner_and_mode(void **state)
 	assert_int_equal(chmod(t->dir, 0777), 0);
 	assert_int_equal(bb_trust_open(t->dir, "spool", BB_TRUST_MINE, 1, &e), -1);
 	assert_int_equal(chmod(t->dir, 0700), 0);
+	/* A link to a directory is a link too: with O_DIRECTORY open says ENOTDIR, and
+	 * with a trailing slash it would follow the link. */
+	assert_int_equal(mkdir(path_in(t, "d"), 0700), 0);
+	assert_int_equal(symlink("d", path_in(t, "dlink")), 0);
+	assert_int_equal(bb_trust_open(path_in(t, "dlink"), "csca_dir", 0, 1, &e), -1);
+	assert_int_equal(e.status, 78);
+	assert_non_null(strstr(e.msg, "symbolic link"));
+	assert_int_equal(bb_trust_open(path_in(t, "dlink/"), "csca_dir", 0, 1, &e), -1);
+	assert_int_equal(e.status, 78);
+	assert_true((fd = bb_trust_open(path_in(t, "d/"), "csca_dir", 0, 1, &e)) >= 0);
+	close(fd);
+	assert_int_equal(bb_trust_open(path_in(t, "link/"), "ca_file", 0, 0, &e), -1);
+	assert_int_equal(e.status, 78);
 	/* Owned by another user: refused; by root: refused only with BB_TRUST_MINE for a
 	 * user other than root. */
 	if (geteuid() == 0) {

@@ -223,7 +223,8 @@ eidcard_unhex(const char *s, unsigned char *out, size_t max)
 	return (long)n;
 }
 
-/* --fault KIND[@N]: bad-mac bad-ssc sw=XXXX remove, truncated-tlv oversized-tlv. */
+/* --fault KIND[@N]: bad-mac bad-ssc sw=XXXX plain-sw=XXXX remove, truncated-tlv
+ * oversized-tlv. */
 static int
 add_fault(struct eidcard_conf *c, const char *v, char *err, size_t errlen)
 {
@@ -272,6 +273,11 @@ add_fault(struct eidcard_conf *c, const char *v, char *err, size_t errlen)
 	    isxdigit((unsigned char)kind[5]) && isxdigit((unsigned char)kind[6])) {
 		c->faults[c->nfaults].kind = EIDCARD_FAULT_SW;
 		c->faults[c->nfaults].sw = (unsigned)strtoul(kind + 3, NULL, 16);
+	} else if (strncmp(kind, "plain-sw=", 9) == 0 && strlen(kind) == 13 &&
+	    isxdigit((unsigned char)kind[9]) && isxdigit((unsigned char)kind[10]) &&
+	    isxdigit((unsigned char)kind[11]) && isxdigit((unsigned char)kind[12])) {
+		c->faults[c->nfaults].kind = EIDCARD_FAULT_PLAIN_SW;
+		c->faults[c->nfaults].sw = (unsigned)strtoul(kind + 9, NULL, 16);
 	} else {
 		msg(err, errlen, "unknown fault: %s", v);
 		return -1;
@@ -1757,6 +1763,8 @@ wrap(struct eidcard *k, const unsigned char *data, size_t dlen, unsigned sw,
 	w[n++] = 0x08;
 	memcpy(w + n, mac->data, 8);
 	n += 8;
+	/* The plain status word travels outside the MAC: one that lies. */
+	(void)fault_at(k, EIDCARD_FAULT_PLAIN_SW, k->nprot_ans, &sw);
 	r = answer(resp, room, w, n, sw);
 	goto done;
 fail:

@@ -29,6 +29,8 @@ enum eidcard_fault_kind {
 	EIDCARD_FAULT_BAD_SSC,		/* the Nth protected answer is MACed with SSC + 1 */
 	EIDCARD_FAULT_SW,		/* the Nth protected command is answered with sw */
 	EIDCARD_FAULT_REMOVE,		/* the card is removed on the Nth APDU */
+	EIDCARD_FAULT_PLAIN_SW,		/* the Nth protected answer's plain status word is
+					 * sw, its DO99 (under the MAC) the true one */
 };
 
 /* The card's configuration; eidcard_conf_init gives the defaults, eidcard_conf_option
