@@ -2,6 +2,7 @@
 #include "http.h"
 #include "diag.h"
 #include "exit.h"
+#include "files.h"
 
 #include <curl/curl.h>
 #include <stdio.h>
@@ -12,11 +13,28 @@
 
 /* Most a response body may hold: an answer this large is not one of ours. */
 #define MAX_BODY (16u << 20)
+/* Most a CA file or a client key may hold. */
+#define MAX_PEM (1u << 20)
 
 struct bb_http {
 	CURL *curl;
 	struct bb_http_opts o;
+	char *ca, *key;			/* ca_file and client_key as read (trusted) */
+	size_t ca_len, key_len;
 };
+
+/* A file the terminal must own, read whole; 78 naming key and path when it cannot be
+ * read or is not trusted (a secret readable by others, an anchor writable by them). */
+static int
+read_conf_file(const char *path, const char *what, unsigned flags, char **buf, size_t *len,
+    struct bb_err *e)
+{
+	int rc;
+
+	if ((rc = bb_read_trusted(path, what, flags, MAX_PEM, buf, len, e)) != 0 && e != NULL)
+		e->status = BB_CONFIG;
+	return rc != 0 ? BB_CONFIG : 0;
+}
 
 int
 bb_http_open(struct bb_http **hp, const struct bb_http_opts *o, struct bb_err *e)
@@ -34,6 +52,12 @@ bb_http_open(struct bb_http **hp, const struct bb_http_opts *o, struct bb_err *e
 		return bb_fail(e, BB_SOFTWARE, "out of memory");
 	}
 	h->o = *o;
+	if ((o->ca_file != NULL && read_conf_file(o->ca_file, "ca_file", 0, &h->ca, &h->ca_len,
+	    e) != 0) || (o->client_key != NULL && read_conf_file(o->client_key, "client_key",
+	    BB_TRUST_SECRET, &h->key, &h->key_len, e) != 0)) {
+		bb_http_close(h);
+		return BB_CONFIG;
+	}
 	if (h->o.timeout <= 0)
 		h->o.timeout = 60;
 	if (h->o.connect_timeout <= 0)
@@ -48,6 +72,10 @@ bb_http_close(struct bb_http *h)
 	if (h == NULL)
 		return;
 	curl_easy_cleanup(h->curl);
+	free(h->ca);
+	if (h->key != NULL)
+		explicit_bzero(h->key, h->key_len);
+	free(h->key);
 	free(h);
 }
 
@@ -170,12 +198,20 @@ perform(struct bb_http *h, const char *url, struct curl_slist *hdrs, struct bb_h
 	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, h->o.connect_timeout);
 	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
 	curl_easy_setopt(c, CURLOPT_USERAGENT, "bb/" BB_VERSION);
-	if (h->o.ca_file != NULL)
-		curl_easy_setopt(c, CURLOPT_CAINFO, h->o.ca_file);
+	if (h->ca != NULL) {
+		/* The configured CA is the only trust: without this libcurl would also believe
+		 * every CA of the system's store (its built-in CApath /etc/ssl/certs). */
+		struct curl_blob ca = { h->ca, h->ca_len, CURL_BLOB_NOCOPY };
+		curl_easy_setopt(c, CURLOPT_CAINFO, NULL);
+		curl_easy_setopt(c, CURLOPT_CAPATH, NULL);
+		curl_easy_setopt(c, CURLOPT_CAINFO_BLOB, &ca);
+	}
 	if (h->o.client_cert != NULL)
 		curl_easy_setopt(c, CURLOPT_SSLCERT, h->o.client_cert);
-	if (h->o.client_key != NULL)
-		curl_easy_setopt(c, CURLOPT_SSLKEY, h->o.client_key);
+	if (h->key != NULL) {
+		struct curl_blob key = { h->key, h->key_len, CURL_BLOB_NOCOPY };
+		curl_easy_setopt(c, CURLOPT_SSLKEY_BLOB, &key);
+	}
 	rc = curl_easy_perform(c);
 	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, NULL);
 	switch (rc) {

@@ -86,6 +86,23 @@ for f in key-no-wrapkey key-2048 key-broken-chain; do
 	ok "$(test "$(jq '.submissions | length' state.json)" -eq "$before"; echo $?)" "$f: nothing was sent"
 	authority_fault none
 done
+# Files the terminal must own: a client secret others can read, trust anchors others can
+# write are refused before anything is sent.
+state
+before=$(jq '.submissions | length' state.json)
+cp "$AUTH_DIR/client_secret" open-secret
+chmod 644 open-secret
+sed "s#client_secret_file: .*#client_secret_file: $scratch/open-secret#" "$AUTH_DIR/bb.yaml" > open.yaml
+expect_code 78 "a client secret readable by others is refused (78)" "$BB_SUBMIT" -c open.yaml a.json
+check_grep "saying what to chmod" "client_secret_file $scratch/open-secret: mode 0644 .*chmod go-rwx" err
+cp "$AUTH_DIR/vpki-root.pem" open-root.pem
+chmod 666 open-root.pem
+sed "s#key_trust: .*#key_trust: $scratch/open-root.pem#" "$AUTH_DIR/bb.yaml" > openroot.yaml
+mkcase o.json
+expect_code 78 "trust anchors writable by others are refused (78)" "$BB_SUBMIT" -c openroot.yaml o.json
+check_grep "saying what to chmod" "key_trust $scratch/open-root.pem: mode 0666 .*chmod go-w" err
+state
+ok "$(test "$(jq '.submissions | length' state.json)" -eq "$before"; echo $?)" "nothing was sent"
 authority_fault token-401
 expect_code 77 "refused client credentials are 77" "$BB_SUBMIT" a.json
 authority_fault none

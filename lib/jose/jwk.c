@@ -7,11 +7,13 @@
 
 #include "crypto.h"
 #include "exit.h"
+#include "files.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
@@ -220,12 +222,20 @@ load_trust(const char *path, X509_STORE *store, struct bb_err *e)
 	FILE *fp;
 	X509 *x;
 	unsigned long err;
-	int count = 0;
+	int count = 0, fd;
 
 	if (path == NULL)
 		return bb_fail(e, BB_CONFIG, WHO ": no trust anchors configured (key_trust)");
-	if ((fp = fopen(path, "r")) == NULL)
+	/* A trust anchor others may write is no anchor (bb(7) SECURITY). */
+	if ((fd = bb_trust_open(path, "key_trust", 0, 0, e)) < 0) {
+		if (e != NULL)
+			e->status = BB_CONFIG;
+		return BB_CONFIG;
+	}
+	if ((fp = fdopen(fd, "r")) == NULL) {
+		close(fd);
 		return bb_fail(e, BB_CONFIG, WHO ": %s: %s", path, strerror(errno));
+	}
 	ERR_clear_error();
 	while ((x = PEM_read_X509(fp, NULL, NULL, NULL)) != NULL) {
 		int added = X509_STORE_add_cert(store, x);

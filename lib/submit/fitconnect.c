@@ -611,7 +611,7 @@ setup(struct fc *f, struct bb_submit *x, struct bb_err *e)
 	o.ca_file = bb_submit_opt(x, "ca_file");
 	o.timeout = x->timeout;
 	if ((rc = bb_http_open(&f->h, &o, e)) != 0)
-		return rc;
+		return bb_err_context(e, "%s", x->target);
 	f->st = json_object_get(x->sub, "fitconnect");
 	if (!json_is_object(f->st)) {
 		f->st = json_object();
