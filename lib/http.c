@@ -5,6 +5,7 @@
 #include "files.h"
 
 #include <curl/curl.h>
+#include <openssl/ssl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,12 +17,47 @@
 /* Most a CA file or a client key may hold. */
 #define MAX_PEM (1u << 20)
 
+/* BSI TR-03116-4 (TLS for federal administration): TLS 1.2 or 1.3; in TLS 1.2 only
+ * ECDHE (forward secrecy) with AES-GCM, in TLS 1.3 only the AES-GCM suites. RSA key
+ * exchange, CBC and ChaCha20 are refused whatever the library would allow. */
+#define TLS12_CIPHERS "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:" \
+	"ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256"
+#define TLS13_CIPHERS "TLS_AES_256_GCM_SHA384:TLS_AES_128_GCM_SHA256"
+
 struct bb_http {
 	CURL *curl;
 	struct bb_http_opts o;
 	char *ca, *key;			/* ca_file and client_key as read (trusted) */
 	size_t ca_len, key_len;
+	int refused_alert;		/* a TLS alert that means "no common protocol" */
 };
+
+static int alert_index = -1;
+
+/* Alerts either side sends when the two have no protocol version or cipher suite in
+ * common (RFC 8446 section 6.2): the peer wants something bb refuses, or the reverse. */
+static void
+on_tls_info(const SSL *ssl, int where, int ret)
+{
+	struct bb_http *h;
+	int desc = ret & 0xff;
+
+	if (!(where & SSL_CB_ALERT) || SSL_is_init_finished(ssl))
+		return;
+	h = SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), alert_index);
+	if (h != NULL && (desc == SSL_AD_HANDSHAKE_FAILURE || desc == SSL_AD_PROTOCOL_VERSION ||
+	    desc == SSL_AD_INSUFFICIENT_SECURITY))
+		h->refused_alert = desc;
+}
+
+static CURLcode
+on_ssl_ctx(CURL *c, void *ctx, void *arg)
+{
+	(void)c;
+	SSL_CTX_set_ex_data(ctx, alert_index, arg);
+	SSL_CTX_set_info_callback(ctx, on_tls_info);
+	return CURLE_OK;
+}
 
 /* A file the terminal must own, read whole; 78 naming key and path when it cannot be
  * read or is not trusted (a secret readable by others, an anchor writable by them). */
@@ -47,6 +83,9 @@ bb_http_open(struct bb_http **hp, const struct bb_http_opts *o, struct bb_err *e
 			return bb_fail(e, BB_SOFTWARE, "libcurl cannot start");
 		global_done = 1;
 	}
+	if (alert_index < 0 &&
+	    (alert_index = SSL_CTX_get_ex_new_index(0, NULL, NULL, NULL, NULL)) < 0)
+		return bb_fail(e, BB_SOFTWARE, "OpenSSL cannot start");
 	if ((h = calloc(1, sizeof *h)) == NULL || (h->curl = curl_easy_init()) == NULL) {
 		free(h);
 		return bb_fail(e, BB_SOFTWARE, "out of memory");
@@ -198,6 +237,11 @@ perform(struct bb_http *h, const char *url, struct curl_slist *hdrs, struct bb_h
 	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, h->o.connect_timeout);
 	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
 	curl_easy_setopt(c, CURLOPT_USERAGENT, "bb/" BB_VERSION);
+	curl_easy_setopt(c, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
+	curl_easy_setopt(c, CURLOPT_SSL_CIPHER_LIST, TLS12_CIPHERS);
+	curl_easy_setopt(c, CURLOPT_TLS13_CIPHERS, TLS13_CIPHERS);
+	curl_easy_setopt(c, CURLOPT_SSL_CTX_FUNCTION, on_ssl_ctx);
+	curl_easy_setopt(c, CURLOPT_SSL_CTX_DATA, h);
 	if (h->ca != NULL) {
 		/* The configured CA is the only trust: without this libcurl would also believe
 		 * every CA of the system's store (its built-in CApath /etc/ssl/certs). */
@@ -212,6 +256,7 @@ perform(struct bb_http *h, const char *url, struct curl_slist *hdrs, struct bb_h
 		struct curl_blob key = { h->key, h->key_len, CURL_BLOB_NOCOPY };
 		curl_easy_setopt(c, CURLOPT_SSLKEY_BLOB, &key);
 	}
+	h->refused_alert = 0;
 	rc = curl_easy_perform(c);
 	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, NULL);
 	switch (rc) {
@@ -226,6 +271,14 @@ perform(struct bb_http *h, const char *url, struct curl_slist *hdrs, struct bb_h
 			return bb_fail(e, BB_CONFIG, "%s: CA file: %s", host, errbuf);
 		return bb_fail(e, BB_NOPERM, "%s: TLS certificate does not verify: %s", host,
 		    errbuf);
+	case CURLE_SSL_CONNECT_ERROR:
+	case CURLE_SSL_CIPHER:
+		if (h->refused_alert != 0 || rc == CURLE_SSL_CIPHER)
+			return bb_fail(e, BB_NOPERM, "%s: TLS: no protocol version or cipher suite in "
+			    "common (bb allows TLS 1.2 with ECDHE and AES-GCM, TLS 1.3 with AES-GCM); "
+			    "nothing was sent", host);
+		return bb_fail(e, BB_TEMPFAIL, "%s: %s", host, errbuf[0] ? errbuf :
+		    curl_easy_strerror(rc));
 	case CURLE_SSL_CERTPROBLEM:
 		return bb_fail(e, BB_CONFIG, "%s: client certificate: %s", host, errbuf);
 	case CURLE_WRITE_ERROR:

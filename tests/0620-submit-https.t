@@ -114,4 +114,43 @@ else
 	ok 0 "# SKIP no private mount namespace (unshare -rm)"
 fi
 
+# TLS after BSI TR-03116-4: 1.2 only with ECDHE and AES-GCM, 1.3 only with AES-GCM. A
+# server that offers nothing else gets nothing.
+for suite in AES128-SHA ECDHE-RSA-AES128-SHA AES256-GCM-SHA384 ECDHE-RSA-AES256-SHA384; do
+	authority_stop
+	authority_start "$scratch/tls-$suite" "tls12-cipher=$suite"
+	expect_code 77 "a server with only TLS 1.2 $suite is refused (77)" "$BB_SUBMIT" -c "$AUTH_DIR/bb.yaml" --target town a.json
+	check_grep "saying why" "no protocol version or cipher suite in common" err
+	ok "$(test "$(authority_state | jq '.requests | length')" -eq 0; echo $?)" "nothing was sent to it"
+done
+authority_stop
+authority_start "$scratch/tls-gcm" "tls12-cipher=ECDHE-RSA-AES128-GCM-SHA256"
+expect_code 0 "TLS 1.2 with ECDHE-RSA-AES128-GCM-SHA256 is used" "$BB_SUBMIT" -c "$AUTH_DIR/bb.yaml" --target town a.json
+# openssl s_server without -www prints what it receives: no POST in s_server.out after the
+# run means nothing was sent. A short timeout, as a bb that did send would wait for an answer.
+# Its stdin is a FIFO held open: at EOF on stdin it would end before the handshake.
+mkfifo s_server.in
+exec 3<> s_server.in
+s_server() {	# s_server ARGS...: openssl s_server with the test certificate; sets SPORT
+	openssl s_server -accept 127.0.0.1:0 -cert "$AUTH_PKI/tls-server.pem" \
+		-key "$AUTH_PKI/tls-server.key" -naccept 1 "$@" < s_server.in > s_server.out 2>&1 &
+	SPID=$!
+	i=0
+	until SPORT=$(sed -n 's/^ACCEPT 127.0.0.1:\([0-9]*\)$/\1/p' s_server.out) && [ -n "$SPORT" ]; do
+		i=$((i + 1)); [ "$i" -lt 50 ] || break; sleep 0.1
+	done
+	sed -e "s#127.0.0.1:[0-9]*/#127.0.0.1:$SPORT/#" -e 's/^submit:$/&\n  timeout: 3s/' "$AUTH_DIR/bb.yaml" > s.yaml
+}
+s_server -tls1_3 -ciphersuites TLS_CHACHA20_POLY1305_SHA256
+expect_code 77 "a server with only TLS 1.3 ChaCha20-Poly1305 is refused (77)" "$BB_SUBMIT" -c s.yaml --target town a.json
+check_grep "saying why" "no protocol version or cipher suite in common" err
+kill "$SPID" 2> /dev/null; wait "$SPID" 2> /dev/null
+check_nogrep "it got no request" "POST" s_server.out
+s_server -tls1_1 -cipher 'ECDHE-RSA-AES128-SHA:@SECLEVEL=0'
+expect_code 77 "a server with only TLS 1.1 is refused (77)" "$BB_SUBMIT" -c s.yaml --target town a.json
+check_grep "saying why" "no protocol version or cipher suite in common" err
+kill "$SPID" 2> /dev/null; wait "$SPID" 2> /dev/null
+check_nogrep "it got no request" "POST" s_server.out
+exec 3>&-
+
 done_testing

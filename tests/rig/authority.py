@@ -972,12 +972,14 @@ def main():
     ap.add_argument("--parent", type=int, help="exit when this process has ended")
     opts = ap.parse_args()
 
-    faults, tls_other = [], False
+    faults, tls_other, tls_cipher = [], False, None
     for f in opts.fault:
         once = f.startswith("once:")
         name = f[5:] if once else f
         if name == "tls-unknown-ca":
             tls_other = True
+        elif name.startswith("tls12-cipher="):
+            tls_cipher = name.partition("=")[2]
         elif name in START_ONLY_FAULTS:
             pass
         elif name.partition("@")[0] in FAULTS:
@@ -996,6 +998,10 @@ def main():
     tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     tls.minimum_version = ssl.TLSVersion.TLSv1_2
     tls.load_cert_chain(*(pki.tls_other if tls_other else pki.tls))
+    if tls_cipher:
+        # A server that offers TLS 1.2 with just this suite (OpenSSL name).
+        tls.maximum_version = ssl.TLSVersion.TLSv1_2
+        tls.set_ciphers(tls_cipher)
     if "client-cert" in opts.fault:
         # Mutual TLS: only clients with a certificate from the test TLS CA get in.
         tls.verify_mode = ssl.CERT_REQUIRED
