@@ -64,6 +64,29 @@ ok "$(jq -e '.submission.state == "rejected" and (.submission.fitconnect.reject_
 check_grep "and said" "rejected the submission" err
 authority_fault none
 
+# Only the authority decides: accept- and reject-submission count only when issued by the
+# destination (iss) and signed with its signature key, which must pass the checks of the
+# encryption key (x5c to key_trust, PS512, "verify", 4096 bits).
+mkcase w.json
+"$BB_SUBMIT" w.json > w.out 2>/dev/null
+authority_fault verdict-by-service
+STDIN=w.out expect_code 75 "an accept issued by the delivery service is no answer (75)" "$BB_SUBMIT" --wait 1
+ok "$(jq -e '.submission.state == "submitted"' out >/dev/null; echo $?)" "the case stays submitted"
+check_grep "saying so" "ignored accept-submission issued by the delivery service" err
+for f in sigkey-no-verify sigkey-broken-chain sigkey-2048; do
+	authority_fault "$f"
+	STDIN=w.out expect_code 76 "$f: the verdict is not believed (76)" "$BB_SUBMIT" --wait 1
+	ok "$(jq -e '.submission.state == "submitted"' out >/dev/null; echo $?)" "$f: the case stays submitted"
+	check_grep "$f: saying why" "destination signature key: " err
+done
+authority_fault tags-wrong
+STDIN=w.out expect_code 76 "an accept with tags other than those sent is 76" "$BB_SUBMIT" --wait 1
+ok "$(jq -e '.submission.state == "submitted"' out >/dev/null; echo $?)" "the case stays submitted"
+check_grep "saying why" "authentication tags are not those of what was sent" err
+authority_fault none
+STDIN=w.out expect_code 0 "the authority's own accept is believed" "$BB_SUBMIT" --wait 1
+ok "$(jq -e '.submission.state == "accepted"' out >/dev/null; echo $?)" "accepted"
+
 mkcase v.json
 authority_fault 422-submit
 expect_code 65 "a submission the delivery service refuses as invalid (422) is 65" "$BB_SUBMIT" v.json

@@ -35,6 +35,9 @@ struct fc {
 	char kid[256];
 	json_t *st;		/* submission.fitconnect (borrowed) */
 	json_t *jwks;		/* the delivery service's signing keys, fetched once a run */
+	EVP_PKEY *sigkey;	/* the destination's signature key of kid sigkid, checked */
+	char sigkid[256];
+	int warned;		/* about a verdict from the delivery service, once a run */
 };
 
 static void
@@ -400,10 +403,12 @@ out:
 
 /* The key that signed a SET. Only two issuers are believed: the delivery service this
  * target talks to (its JWKS at the submission API's /.well-known/jwks.json) and the
- * destination (its key of that kid). A key server named by the event itself would let
- * whoever wrote the event vouch for it. */
+ * destination (its signature key of that kid, checked as the encryption key is: x5c to
+ * key_trust, PS512, "verify", 4096 bits). A key server named by the event itself would
+ * let whoever wrote the event vouch for it. *dest says which one it was. */
 static int
-signer_key(struct fc *f, const char *iss, const char *kid, EVP_PKEY **key, struct bb_err *e)
+signer_key(struct fc *f, const char *iss, const char *kid, EVP_PKEY **key, int *dest,
+    struct bb_err *e)
 {
 	char url[URL_MAX];
 	size_t blen = strlen(f->base);
@@ -412,6 +417,7 @@ signer_key(struct fc *f, const char *iss, const char *kid, EVP_PKEY **key, struc
 	int rc;
 
 	*key = NULL;
+	*dest = 0;
 	if (strncmp(iss, f->base, blen - 1) == 0 && (iss[blen - 1] == '\0' ||
 	    (iss[blen - 1] == '/' && iss[blen] == '\0'))) {
 		if (f->jwks == NULL) {
@@ -432,12 +438,30 @@ signer_key(struct fc *f, const char *iss, const char *kid, EVP_PKEY **key, struc
 	if (strcmp(iss, f->dest) != 0)
 		return bb_fail(e, BB_PROTOCOL, "%s: event from an issuer that is neither the "
 		    "delivery service nor the destination", f->x->target);
-	api_url(f, url, sizeof url, "v1/destinations/%s/keys/%s", f->dest, kid);
-	if ((rc = call(f, "GET", url, NULL, NULL, 0, 0, "event signing key", &j, e)) != 0)
-		return rc;
-	rc = bb_jwk_rsa_public(j, key, e);
-	json_decref(j);
-	return rc;
+	*dest = 1;
+	if (f->sigkey == NULL || strcmp(f->sigkid, kid) != 0) {
+		EVP_PKEY_free(f->sigkey);
+		f->sigkey = NULL;
+		if (strlen(kid) >= sizeof f->sigkid)
+			return bb_fail(e, BB_PROTOCOL, "%s: event: kid too long", f->x->target);
+		api_url(f, url, sizeof url, "v1/destinations/%s/keys/%s", f->dest, kid);
+		if ((rc = call(f, "GET", url, NULL, NULL, 0, 0, "event signing key", &j, e)) != 0)
+			return rc;
+		if (!json_is_string(json_object_get(j, "kid")) ||
+		    strcmp(json_string_value(json_object_get(j, "kid")), kid) != 0)
+			rc = bb_fail(e, BB_NOPERM, "destination signature key: its kid is not the "
+			    "event's");
+		else
+			rc = bb_jwk_check_signature_key(j, f->trust, time(NULL), &f->sigkey, e);
+		json_decref(j);
+		if (rc != 0)
+			return bb_err_context(e, "%s: event", f->x->target);
+		snprintf(f->sigkid, sizeof f->sigkid, "%s", kid);
+	}
+	if (EVP_PKEY_up_ref(f->sigkey) != 1)
+		return bb_fail(e, BB_SOFTWARE, "out of memory");
+	*key = f->sigkey;
+	return 0;
 }
 
 static int
@@ -478,6 +502,7 @@ events(struct fc *f, struct bb_err *e)
 		json_t *hdr = NULL, *claims = NULL, *payload = NULL, *ev;
 		const char *iss, *kid, *ename;
 		EVP_PKEY *key = NULL;
+		int from_dest = 0;
 		if (!json_is_string(set) ||
 		    bb_jws_parse(json_string_value(set), &hdr, &claims, e) != 0) {
 			rc = bb_fail(e, BB_PROTOCOL, "%s: event log: not a signed event token",
@@ -492,7 +517,7 @@ events(struct fc *f, struct bb_err *e)
 		    strcmp(json_string_value(json_object_get(hdr, "typ")), "secevent+jwt") != 0) {
 			rc = bb_fail(e, BB_PROTOCOL, "%s: event: not a security event token (typ)",
 			    f->x->target);
-		} else if ((rc = signer_key(f, iss, kid, &key, e)) == 0 &&
+		} else if ((rc = signer_key(f, iss, kid, &key, &from_dest, e)) == 0 &&
 		    (rc = bb_jws_verify_ps512(json_string_value(set), key, &payload, e)) != 0) {
 			bb_err_context(e, "%s: event", f->x->target);
 		}
@@ -524,6 +549,17 @@ events(struct fc *f, struct bb_err *e)
 			continue;	/* events we do not act on */
 		}
 		ename = json_object_iter_key(json_object_iter(ev)) + strlen(EVENT_PREFIX);
+		if (!from_dest && (strcmp(ename, "accept-submission") == 0 ||
+		    strcmp(ename, "reject-submission") == 0)) {
+			/* Only the authority decides, and only it signs with the destination's
+			 * key: a verdict from the delivery service is no verdict. */
+			if (!f->warned)
+				bb_warn("%s: ignored %s issued by the delivery service, not by "
+				    "the destination", f->x->target, ename);
+			f->warned = 1;
+			json_decref(payload);
+			continue;
+		}
 		json_array_append_new(names, json_string(ename));
 		json_t *body = json_object_iter_value(json_object_iter(ev));
 		if (strcmp(ename, "accept-submission") == 0) {
@@ -631,6 +667,7 @@ teardown(struct fc *f)
 	free(f->token);
 	EVP_PKEY_free(f->key);
 	json_decref(f->jwks);
+	EVP_PKEY_free(f->sigkey);
 	bb_http_close(f->h);
 }
 
