@@ -64,6 +64,18 @@ ok "$(jq -e '.submission.state == "rejected" and (.submission.fitconnect.reject_
 check_grep "and said" "rejected the submission" err
 authority_fault none
 
+# The reason comes from the authority: bounded and printable before it reaches the
+# operator's terminal, cron mail or the case.
+mkcase h.json
+authority_fault reject-hostile
+expect_code 65 "a rejected submission with a hostile reason is 65" "$BB_SUBMIT" --wait 20 h.json
+ok "$(jq -e '.submission.fitconnect.reject_reason | (utf8bytelength <= 203) and (test("[[:cntrl:]]") | not) and startswith("?]0;owned??[2J")' out >/dev/null; echo $?)" \
+	"the recorded reason is at most 200 bytes and has no control character"
+ok "$(! LC_ALL=C grep -q "$(printf '[\033\007]')" err && ! grep -q "$(printf '\302\233')" err && test "$(wc -l < err)" -le 2; echo $?)" \
+	"nor has the message on stderr"
+check_grep "and it is still said" "rejected the submission: ?]0;owned??\[2J?\[31mREJECTED" err
+authority_fault none
+
 # Only the authority decides: accept- and reject-submission count only when issued by the
 # destination (iss) and signed with its signature key, which must pass the checks of the
 # encryption key (x5c to key_trust, PS512, "verify", 4096 bits).

@@ -40,6 +40,9 @@ struct fc {
 	int warned;		/* about a verdict from the delivery service, once a run */
 };
 
+/* Most of a reject reason kept and shown: one line for the operator, not a document. */
+#define REASON_MAX 200
+
 static void
 api_url(const struct fc *f, char *out, size_t len, const char *fmt, ...)
 {
@@ -464,6 +467,35 @@ signer_key(struct fc *f, const char *iss, const char *kid, EVP_PKEY **key, int *
 	return 0;
 }
 
+/* A reject reason as the operator sees it and the case keeps it: at most REASON_MAX
+ * bytes, cut at a character boundary, control characters (C0, DEL, C1: escape sequences
+ * for a terminal) each made '?'. jansson strings are valid UTF-8 already. */
+static json_t *
+reason_string(const char *why)
+{
+	char buf[REASON_MAX + 4];
+	size_t i = 0, o = 0, n;
+	unsigned char c;
+
+	while ((c = (unsigned char)why[i]) != '\0') {
+		n = c < 0x80 ? 1 : c < 0xe0 ? 2 : c < 0xf0 ? 3 : 4;
+		if (o + n > REASON_MAX) {
+			memcpy(buf + o, "...", 3);
+			o += 3;
+			break;
+		}
+		if (c < 0x20 || c == 0x7f || (c == 0xc2 && (unsigned char)why[i + 1] < 0xa0)) {
+			buf[o++] = '?';	/* U+0000-001F, U+007F, U+0080-009F */
+		} else {
+			memcpy(buf + o, why + i, n);
+			o += n;
+		}
+		i += n;
+	}
+	buf[o] = '\0';
+	return json_string(buf);
+}
+
 static int
 tags_match(struct fc *f, const json_t *tags)
 {
@@ -575,7 +607,8 @@ events(struct fc *f, struct bb_err *e)
 			const char *why = json_string_value(json_object_get(p0, "detail"));
 			if (why == NULL)
 				why = json_string_value(json_object_get(p0, "title"));
-			json_object_set_new(f->st, "reject_reason", json_string(why ? why : "rejected"));
+			json_object_set_new(f->st, "reject_reason", reason_string(why ? why :
+			    "rejected"));
 			outcome = BB_DATAERR;
 		}
 		json_decref(payload);

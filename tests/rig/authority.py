@@ -62,8 +62,12 @@ FAULTS = {
     "sigkey-no-verify": "key", "sigkey-broken-chain": "key",
     "sigkey-2048": "any",     # served by the key endpoint and signing the verdicts
     "token-401": "token",
-    "reject": "submit", "422-submit": "submit",
+    "reject": "submit", "reject-hostile": "submit", "422-submit": "submit",
 }
+# A reject reason no operator's terminal should get verbatim: escape sequences, C1
+# controls, a line break, and far too long.
+HOSTILE_REASON = ("\x1b]0;owned\x07\x1b[2J\x1b[31mREJECTED\x1b[0m \u009b31m line\nbreak " +
+                  "Ü" * 3000)
 START_ONLY_FAULTS = {"tls-unknown-ca", "client-cert"}
 METADATA_KEYS = {"$schema", "contentStructure", "publicServiceType", "authenticationInformation",
                  "paymentInformation", "replyChannel", "additionalReferenceInfo"}
@@ -879,6 +883,9 @@ class Handler(BaseHTTPRequestHandler):
         if fault == "reject":
             p.add("technical-error", "Rejected", "the test authority rejects (fault reject)",
                   "submission")
+        elif fault == "reject-hostile":
+            p.insert(0, {"type": PROBLEMS + "technical-error", "title": "Rejected",
+                         "detail": HOSTILE_REASON, "instance": "submission"})
         tags = {"metadata": doc["encryptedMetadata"].strip().rsplit(".", 1)[1],
                 "attachments": {aid: att["tag"] for aid, att in sorted(sub["attachments"].items())}}
         if "encryptedData" in doc:
