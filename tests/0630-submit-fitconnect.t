@@ -142,6 +142,17 @@ authority_fault token-401
 expect_code 77 "refused client credentials are 77" "$BB_SUBMIT" a.json
 authority_fault none
 
+# expires_in near the 64-bit maximum: no overflow of the clock (which made every request
+# fetch a new token), one token for the whole run.
+mkcase ttl.json
+authority_fault token-ttl-max
+state
+before=$(jq .tokens_issued state.json)
+expect_code 0 "a token with expires_in 2^63-1 is used" "$BB_SUBMIT" ttl.json
+state
+ok "$(test "$(jq .tokens_issued state.json)" -eq $((before + 1)); echo $?)" "one token for the run"
+authority_fault none
+
 # Temporary trouble is 75; 429 tells bb-queue how long to wait.
 authority_fault 503
 expect_code 75 "503 is 75" "$BB_SUBMIT" a.json

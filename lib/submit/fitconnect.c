@@ -22,6 +22,8 @@
 #define METADATA_SCHEMA \
 	"https://schema.fitko.de/fit-connect/metadata/1.2.0/metadata.schema.json"
 #define URL_MAX 1600
+/* Longest an access token is kept, whatever its expires_in says (seconds). */
+#define TOKEN_TTL_MAX 86400
 #define EVENT_PREFIX "https://schema.fitko.de/fit-connect/events/"
 
 struct fc {
@@ -95,6 +97,10 @@ token(struct fc *f, struct bb_err *e)
 		} else {
 			free(f->token);
 			f->token = strdup(t);
+			/* expires_in is the server's number: bounded before it is added to the
+			 * clock (near INT64_MAX the sum overflowed). No run needs a day. */
+			if (ttl > TOKEN_TTL_MAX)
+				ttl = TOKEN_TTL_MAX;
 			f->token_until = time(NULL) + (ttl > 60 ? ttl - 30 : 30);
 		}
 	}

@@ -61,7 +61,7 @@ FAULTS = {
     "set-bad-signature": "events", "verdict-by-service": "events", "tags-wrong": "events",
     "sigkey-no-verify": "key", "sigkey-broken-chain": "key",
     "sigkey-2048": "any",     # served by the key endpoint and signing the verdicts
-    "token-401": "token",
+    "token-401": "token", "token-ttl-max": "token",
     "reject": "submit", "reject-hostile": "submit", "422-submit": "submit",
 }
 # A reject reason no operator's terminal should get verbatim: escape sequences, C1
@@ -720,8 +720,11 @@ class Handler(BaseHTTPRequestHandler):
                                     "error": "invalid_client",
                                     "detail": "unknown client or wrong secret"},
                               "application/problem+json")
+        # token-ttl-max: a lifetime near the 64-bit maximum (the token itself lives as long
+        # as any).
         return self.reply(200, {"access_token": a.issue_token(), "token_type": "Bearer",
-                                "expires_in": TOKEN_LIFETIME},
+                                "expires_in": (1 << 63) - 1 if fault == "token-ttl-max"
+                                else TOKEN_LIFETIME},
                           headers=(("Cache-Control", "no-store"),))
 
     def do_destination(self, body, fault, dest):
