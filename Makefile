@@ -8,7 +8,7 @@ DATADIR ?= $(PREFIX)/share
 MANDIR  ?= $(DATADIR)/man
 DESTDIR ?=
 
-PKGS     = jansson yaml-0.1 libcrypto libcurl libpcsclite libeac libpng libjpeg expat
+PKGS     = jansson yaml-0.1 libssl libcrypto libcurl libpcsclite libeac libpng libjpeg expat
 PKG_CONFIG ?= pkg-config
 
 CC      ?= cc

@@ -2,8 +2,10 @@
 #include "http.h"
 #include "diag.h"
 #include "exit.h"
+#include "files.h"
 
 #include <curl/curl.h>
+#include <openssl/ssl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,11 +14,63 @@
 
 /* Most a response body may hold: an answer this large is not one of ours. */
 #define MAX_BODY (16u << 20)
+/* Most a CA file or a client key may hold. */
+#define MAX_PEM (1u << 20)
+
+/* BSI TR-03116-4 (TLS for federal administration): TLS 1.2 or 1.3; in TLS 1.2 only
+ * ECDHE (forward secrecy) with AES-GCM, in TLS 1.3 only the AES-GCM suites. RSA key
+ * exchange, CBC and ChaCha20 are refused whatever the library would allow. */
+#define TLS12_CIPHERS "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:" \
+	"ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256"
+#define TLS13_CIPHERS "TLS_AES_256_GCM_SHA384:TLS_AES_128_GCM_SHA256"
 
 struct bb_http {
 	CURL *curl;
 	struct bb_http_opts o;
+	char *ca, *key;			/* ca_file and client_key as read (trusted) */
+	size_t ca_len, key_len;
+	int refused_alert;		/* a TLS alert that means "no common protocol" */
 };
+
+static int alert_index = -1;
+
+/* Alerts either side sends when the two have no protocol version or cipher suite in
+ * common (RFC 8446 section 6.2): the peer wants something bb refuses, or the reverse. */
+static void
+on_tls_info(const SSL *ssl, int where, int ret)
+{
+	struct bb_http *h;
+	int desc = ret & 0xff;
+
+	if (!(where & SSL_CB_ALERT) || SSL_is_init_finished(ssl))
+		return;
+	h = SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), alert_index);
+	if (h != NULL && (desc == SSL_AD_HANDSHAKE_FAILURE || desc == SSL_AD_PROTOCOL_VERSION ||
+	    desc == SSL_AD_INSUFFICIENT_SECURITY))
+		h->refused_alert = desc;
+}
+
+static CURLcode
+on_ssl_ctx(CURL *c, void *ctx, void *arg)
+{
+	(void)c;
+	SSL_CTX_set_ex_data(ctx, alert_index, arg);
+	SSL_CTX_set_info_callback(ctx, on_tls_info);
+	return CURLE_OK;
+}
+
+/* A file the terminal must own, read whole; 78 naming key and path when it cannot be
+ * read or is not trusted (a secret readable by others, an anchor writable by them). */
+static int
+read_conf_file(const char *path, const char *what, unsigned flags, char **buf, size_t *len,
+    struct bb_err *e)
+{
+	int rc;
+
+	if ((rc = bb_read_trusted(path, what, flags, MAX_PEM, buf, len, e)) != 0 && e != NULL)
+		e->status = BB_CONFIG;
+	return rc != 0 ? BB_CONFIG : 0;
+}
 
 int
 bb_http_open(struct bb_http **hp, const struct bb_http_opts *o, struct bb_err *e)
@@ -29,11 +83,20 @@ bb_http_open(struct bb_http **hp, const struct bb_http_opts *o, struct bb_err *e
 			return bb_fail(e, BB_SOFTWARE, "libcurl cannot start");
 		global_done = 1;
 	}
+	if (alert_index < 0 &&
+	    (alert_index = SSL_CTX_get_ex_new_index(0, NULL, NULL, NULL, NULL)) < 0)
+		return bb_fail(e, BB_SOFTWARE, "OpenSSL cannot start");
 	if ((h = calloc(1, sizeof *h)) == NULL || (h->curl = curl_easy_init()) == NULL) {
 		free(h);
 		return bb_fail(e, BB_SOFTWARE, "out of memory");
 	}
 	h->o = *o;
+	if ((o->ca_file != NULL && read_conf_file(o->ca_file, "ca_file", 0, &h->ca, &h->ca_len,
+	    e) != 0) || (o->client_key != NULL && read_conf_file(o->client_key, "client_key",
+	    BB_TRUST_SECRET, &h->key, &h->key_len, e) != 0)) {
+		bb_http_close(h);
+		return BB_CONFIG;
+	}
 	if (h->o.timeout <= 0)
 		h->o.timeout = 60;
 	if (h->o.connect_timeout <= 0)
@@ -48,6 +111,10 @@ bb_http_close(struct bb_http *h)
 	if (h == NULL)
 		return;
 	curl_easy_cleanup(h->curl);
+	free(h->ca);
+	if (h->key != NULL)
+		explicit_bzero(h->key, h->key_len);
+	free(h->key);
 	free(h);
 }
 
@@ -170,12 +237,26 @@ perform(struct bb_http *h, const char *url, struct curl_slist *hdrs, struct bb_h
 	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, h->o.connect_timeout);
 	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
 	curl_easy_setopt(c, CURLOPT_USERAGENT, "bb/" BB_VERSION);
-	if (h->o.ca_file != NULL)
-		curl_easy_setopt(c, CURLOPT_CAINFO, h->o.ca_file);
+	curl_easy_setopt(c, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
+	curl_easy_setopt(c, CURLOPT_SSL_CIPHER_LIST, TLS12_CIPHERS);
+	curl_easy_setopt(c, CURLOPT_TLS13_CIPHERS, TLS13_CIPHERS);
+	curl_easy_setopt(c, CURLOPT_SSL_CTX_FUNCTION, on_ssl_ctx);
+	curl_easy_setopt(c, CURLOPT_SSL_CTX_DATA, h);
+	if (h->ca != NULL) {
+		/* The configured CA is the only trust: without this libcurl would also believe
+		 * every CA of the system's store (its built-in CApath /etc/ssl/certs). */
+		struct curl_blob ca = { h->ca, h->ca_len, CURL_BLOB_NOCOPY };
+		curl_easy_setopt(c, CURLOPT_CAINFO, NULL);
+		curl_easy_setopt(c, CURLOPT_CAPATH, NULL);
+		curl_easy_setopt(c, CURLOPT_CAINFO_BLOB, &ca);
+	}
 	if (h->o.client_cert != NULL)
 		curl_easy_setopt(c, CURLOPT_SSLCERT, h->o.client_cert);
-	if (h->o.client_key != NULL)
-		curl_easy_setopt(c, CURLOPT_SSLKEY, h->o.client_key);
+	if (h->key != NULL) {
+		struct curl_blob key = { h->key, h->key_len, CURL_BLOB_NOCOPY };
+		curl_easy_setopt(c, CURLOPT_SSLKEY_BLOB, &key);
+	}
+	h->refused_alert = 0;
 	rc = curl_easy_perform(c);
 	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, NULL);
 	switch (rc) {
@@ -190,6 +271,14 @@ perform(struct bb_http *h, const char *url, struct curl_slist *hdrs, struct bb_h
 			return bb_fail(e, BB_CONFIG, "%s: CA file: %s", host, errbuf);
 		return bb_fail(e, BB_NOPERM, "%s: TLS certificate does not verify: %s", host,
 		    errbuf);
+	case CURLE_SSL_CONNECT_ERROR:
+	case CURLE_SSL_CIPHER:
+		if (h->refused_alert != 0 || rc == CURLE_SSL_CIPHER)
+			return bb_fail(e, BB_NOPERM, "%s: TLS: no protocol version or cipher suite in "
+			    "common (bb allows TLS 1.2 with ECDHE and AES-GCM, TLS 1.3 with AES-GCM); "
+			    "nothing was sent", host);
+		return bb_fail(e, BB_TEMPFAIL, "%s: %s", host, errbuf[0] ? errbuf :
+		    curl_easy_strerror(rc));
 	case CURLE_SSL_CERTPROBLEM:
 		return bb_fail(e, BB_CONFIG, "%s: client certificate: %s", host, errbuf);
 	case CURLE_WRITE_ERROR:

@@ -73,7 +73,13 @@ def events(case, token):
         t = jws.JWS()
         t.deserialize(s)
         hdr = t.jose_header
-        key = [k for k in keys["keys"] if k["kid"] == hdr.get("kid")]
+        iss = json.loads(t.objects["payload"]).get("iss")
+        if iss == DEST:     # the authority's: its signature key, next to the encryption key
+            st, k = call("GET", "v1/destinations/%s/keys/%s" % (DEST, hdr.get("kid")))
+            key = [k] if st == 200 and k.get("alg") == "PS512" and \
+                k.get("key_ops") == ["verify"] and len(k.get("x5c", [])) == 3 else []
+        else:
+            key = [k for k in keys["keys"] if k["kid"] == hdr.get("kid")]
         try:
             assert hdr.get("typ") == "secevent+jwt" and hdr.get("alg") == "PS512" and key
             t.verify(jwk.JWK(**key[0]), alg="PS512")
@@ -223,11 +229,12 @@ ok "$(is "$(authority_state | jq ".connections - $conns")" 2; echo $?)" \
 	"the client's eight requests went over one kept-alive connection"
 ok "$(is "$(cv '.events.names | join(" ")' submit)" "create-submission submit-submission accept-submission"; echo $?)" \
 	"the events: create, submit, accept"
-ok "$(is "$(cv .events.verified submit)" true; echo $?)" "every SET verifies with the JWKS (PS512)"
+ok "$(is "$(cv .events.verified submit)" true; echo $?)" "every SET verifies with the JWKS or the destination's signature key (PS512)"
 sid=$(cv .sid submit) case=$(cv .case submit) aid=$(cv .aid submit)
-ok "$(jq -e --arg u "$AUTH_URL" --arg s "submission:$sid" --arg c "case:$case" \
-	'.events.claims | all(.iss == $u and .sub == $s and .txn == $c and (.jti | length == 36)
-	and (.iat | type == "number"))' submit.json > /dev/null; echo $?)" "SET claims iss, sub, txn, jti, iat"
+ok "$(jq -e --arg u "$AUTH_URL" --arg d "$AUTH_DESTINATION" --arg s "submission:$sid" --arg c "case:$case" \
+	'.events.claims | (map(.iss) == [$u, $u, $d]) and all(.sub == $s and .txn == $c and (.jti | length == 36)
+	and (.iat | type == "number"))' submit.json > /dev/null; echo $?)" \
+	"SET claims iss (the delivery service; the destination for the verdict), sub, txn, jti, iat"
 ok "$(jq -e '.events.claims[2].events["https://schema.fitko.de/fit-connect/events/accept-submission"]
 	.authenticationTags == .sent_tags' submit.json > /dev/null; echo $?)" \
 	"accept-submission carries the authentication tags that were sent"

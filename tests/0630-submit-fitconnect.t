@@ -64,6 +64,41 @@ ok "$(jq -e '.submission.state == "rejected" and (.submission.fitconnect.reject_
 check_grep "and said" "rejected the submission" err
 authority_fault none
 
+# The reason comes from the authority: bounded and printable before it reaches the
+# operator's terminal, cron mail or the case.
+mkcase h.json
+authority_fault reject-hostile
+expect_code 65 "a rejected submission with a hostile reason is 65" "$BB_SUBMIT" --wait 20 h.json
+ok "$(jq -e '.submission.fitconnect.reject_reason | (utf8bytelength <= 203) and (test("[[:cntrl:]]") | not) and startswith("?]0;owned??[2J")' out >/dev/null; echo $?)" \
+	"the recorded reason is at most 200 bytes and has no control character"
+ok "$(! LC_ALL=C grep -q "$(printf '[\033\007]')" err && ! grep -q "$(printf '\302\233')" err && test "$(wc -l < err)" -le 2; echo $?)" \
+	"nor has the message on stderr"
+check_grep "and it is still said" "rejected the submission: ?]0;owned??\[2J?\[31mREJECTED" err
+authority_fault none
+
+# Only the authority decides: accept- and reject-submission count only when issued by the
+# destination (iss) and signed with its signature key, which must pass the checks of the
+# encryption key (x5c to key_trust, PS512, "verify", 4096 bits).
+mkcase w.json
+"$BB_SUBMIT" w.json > w.out 2>/dev/null
+authority_fault verdict-by-service
+STDIN=w.out expect_code 75 "an accept issued by the delivery service is no answer (75)" "$BB_SUBMIT" --wait 1
+ok "$(jq -e '.submission.state == "submitted"' out >/dev/null; echo $?)" "the case stays submitted"
+check_grep "saying so" "ignored accept-submission issued by the delivery service" err
+for f in sigkey-no-verify sigkey-broken-chain sigkey-2048; do
+	authority_fault "$f"
+	STDIN=w.out expect_code 76 "$f: the verdict is not believed (76)" "$BB_SUBMIT" --wait 1
+	ok "$(jq -e '.submission.state == "submitted"' out >/dev/null; echo $?)" "$f: the case stays submitted"
+	check_grep "$f: saying why" "destination signature key: " err
+done
+authority_fault tags-wrong
+STDIN=w.out expect_code 76 "an accept with tags other than those sent is 76" "$BB_SUBMIT" --wait 1
+ok "$(jq -e '.submission.state == "submitted"' out >/dev/null; echo $?)" "the case stays submitted"
+check_grep "saying why" "authentication tags are not those of what was sent" err
+authority_fault none
+STDIN=w.out expect_code 0 "the authority's own accept is believed" "$BB_SUBMIT" --wait 1
+ok "$(jq -e '.submission.state == "accepted"' out >/dev/null; echo $?)" "accepted"
+
 mkcase v.json
 authority_fault 422-submit
 expect_code 65 "a submission the delivery service refuses as invalid (422) is 65" "$BB_SUBMIT" v.json
@@ -86,8 +121,36 @@ for f in key-no-wrapkey key-2048 key-broken-chain; do
 	ok "$(test "$(jq '.submissions | length' state.json)" -eq "$before"; echo $?)" "$f: nothing was sent"
 	authority_fault none
 done
+# Files the terminal must own: a client secret others can read, trust anchors others can
+# write are refused before anything is sent.
+state
+before=$(jq '.submissions | length' state.json)
+cp "$AUTH_DIR/client_secret" open-secret
+chmod 644 open-secret
+sed "s#client_secret_file: .*#client_secret_file: $scratch/open-secret#" "$AUTH_DIR/bb.yaml" > open.yaml
+expect_code 78 "a client secret readable by others is refused (78)" "$BB_SUBMIT" -c open.yaml a.json
+check_grep "saying what to chmod" "client_secret_file $scratch/open-secret: mode 0644 .*chmod go-rwx" err
+cp "$AUTH_DIR/vpki-root.pem" open-root.pem
+chmod 666 open-root.pem
+sed "s#key_trust: .*#key_trust: $scratch/open-root.pem#" "$AUTH_DIR/bb.yaml" > openroot.yaml
+mkcase o.json
+expect_code 78 "trust anchors writable by others are refused (78)" "$BB_SUBMIT" -c openroot.yaml o.json
+check_grep "saying what to chmod" "key_trust $scratch/open-root.pem: mode 0666 .*chmod go-w" err
+state
+ok "$(test "$(jq '.submissions | length' state.json)" -eq "$before"; echo $?)" "nothing was sent"
 authority_fault token-401
 expect_code 77 "refused client credentials are 77" "$BB_SUBMIT" a.json
+authority_fault none
+
+# expires_in near the 64-bit maximum: no overflow of the clock (which made every request
+# fetch a new token), one token for the whole run.
+mkcase ttl.json
+authority_fault token-ttl-max
+state
+before=$(jq .tokens_issued state.json)
+expect_code 0 "a token with expires_in 2^63-1 is used" "$BB_SUBMIT" ttl.json
+state
+ok "$(test "$(jq .tokens_issued state.json)" -eq $((before + 1)); echo $?)" "one token for the run"
 authority_fault none
 
 # Temporary trouble is 75; 429 tells bb-queue how long to wait.

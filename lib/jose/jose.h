@@ -42,6 +42,11 @@ int bb_jwk_rsa_public(const json_t *jwk, EVP_PKEY **out, struct bb_err *e);
  * Revocation (OCSP, CRL) is not checked here. */
 int bb_jwk_check_encryption_key(const json_t *jwk, const char *trust_pem, time_t now,
     EVP_PKEY **out, struct bb_err *e);
+/* The same rules for the destination's signature key, the key of the events only the
+ * authority issues (accept-submission, reject-submission): alg PS512, key_ops contains
+ * "verify"; messages start "destination signature key". */
+int bb_jwk_check_signature_key(const json_t *jwk, const char *trust_pem, time_t now,
+    EVP_PKEY **out, struct bb_err *e);
 
 /* JWE compact serialization, alg RSA-OAEP-256, enc A256GCM, protected header
  * {"alg","enc","kid"[,"cty"]} (cty omitted when NULL; kid too). Returns a malloc'd string

@@ -7,11 +7,13 @@
 
 #include "crypto.h"
 #include "exit.h"
+#include "files.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
@@ -151,17 +153,16 @@ bb_jwk_rsa_public(const json_t *jwk, EVP_PKEY **out, struct bb_err *e)
 }
 
 /* From here on every refusal is 77 and names the rule. */
-#define WHO "destination key"
 
 static int
-has_wrapkey(const json_t *ops)
+has_op(const json_t *ops, const char *want)
 {
 	size_t i;
 	json_t *op;
 
 	json_array_foreach(ops, i, op) {
 		const char *s = json_string_value(op);
-		if (s != NULL && strcmp(s, "wrapKey") == 0)
+		if (s != NULL && strcmp(s, want) == 0)
 			return 1;
 	}
 	return 0;
@@ -170,7 +171,8 @@ has_wrapkey(const json_t *ops)
 /* x5c (RFC 7517 section 4.7: standard base64 of DER, not base64url) as certificates:
  * the leaf and a stack of the rest, which are only candidates for the chain. */
 static int
-parse_x5c(const json_t *x5c, X509 **leaf, STACK_OF(X509) **rest, struct bb_err *e)
+parse_x5c(const char *who, const json_t *x5c, X509 **leaf, STACK_OF(X509) **rest,
+    struct bb_err *e)
 {
 	size_t i, n = json_array_size(x5c);
 	json_t *item;
@@ -178,12 +180,12 @@ parse_x5c(const json_t *x5c, X509 **leaf, STACK_OF(X509) **rest, struct bb_err *
 	*leaf = NULL;
 	if (!json_is_array(x5c) || n == 0)
 		return bb_fail(e, BB_NOPERM,
-		    WHO ": x5c is missing or empty, need the certificate chain");
+		    "%s: x5c is missing or empty, need the certificate chain", who);
 	if (n > MAX_CHAIN)
-		return bb_fail(e, BB_NOPERM, WHO ": x5c has %zu certificates, at most %d",
+		return bb_fail(e, BB_NOPERM, "%s: x5c has %zu certificates, at most %d", who,
 		    n, MAX_CHAIN);
 	if ((*rest = sk_X509_new_null()) == NULL)
-		return bb_fail(e, BB_SOFTWARE, WHO ": out of memory");
+		return bb_fail(e, BB_SOFTWARE, "%s: out of memory", who);
 	json_array_foreach(x5c, i, item) {
 		const char *s = json_string_value(item);
 		const unsigned char *p;
@@ -192,7 +194,7 @@ parse_x5c(const json_t *x5c, X509 **leaf, STACK_OF(X509) **rest, struct bb_err *
 		X509 *x;
 
 		if (s == NULL || (der = bb_base64_decode(s, strlen(s), &len)) == NULL)
-			return bb_fail(e, BB_NOPERM, WHO ": x5c[%zu] is not base64", i);
+			return bb_fail(e, BB_NOPERM, "%s: x5c[%zu] is not base64", who, i);
 		p = der;
 		x = d2i_X509(NULL, &p, (long)len);
 		/* Trailing bytes after the certificate mean it is not one DER certificate. */
@@ -200,14 +202,14 @@ parse_x5c(const json_t *x5c, X509 **leaf, STACK_OF(X509) **rest, struct bb_err *
 			X509_free(x);
 			free(der);
 			ERR_clear_error();
-			return bb_fail(e, BB_NOPERM, WHO ": x5c[%zu] is not a DER certificate", i);
+			return bb_fail(e, BB_NOPERM, "%s: x5c[%zu] is not a DER certificate", who, i);
 		}
 		free(der);
 		if (i == 0) {
 			*leaf = x;
 		} else if (!sk_X509_push(*rest, x)) {
 			X509_free(x);
-			return bb_fail(e, BB_SOFTWARE, WHO ": out of memory");
+			return bb_fail(e, BB_SOFTWARE, "%s: out of memory", who);
 		}
 	}
 	return 0;
@@ -215,17 +217,25 @@ parse_x5c(const json_t *x5c, X509 **leaf, STACK_OF(X509) **rest, struct bb_err *
 
 /* The trust anchors: every certificate in a PEM file. Configuration, so 78. */
 static int
-load_trust(const char *path, X509_STORE *store, struct bb_err *e)
+load_trust(const char *who, const char *path, X509_STORE *store, struct bb_err *e)
 {
 	FILE *fp;
 	X509 *x;
 	unsigned long err;
-	int count = 0;
+	int count = 0, fd;
 
 	if (path == NULL)
-		return bb_fail(e, BB_CONFIG, WHO ": no trust anchors configured (key_trust)");
-	if ((fp = fopen(path, "r")) == NULL)
-		return bb_fail(e, BB_CONFIG, WHO ": %s: %s", path, strerror(errno));
+		return bb_fail(e, BB_CONFIG, "%s: no trust anchors configured (key_trust)", who);
+	/* A trust anchor others may write is no anchor (bb(7) SECURITY). */
+	if ((fd = bb_trust_open(path, "key_trust", 0, 0, e)) < 0) {
+		if (e != NULL)
+			e->status = BB_CONFIG;
+		return BB_CONFIG;
+	}
+	if ((fp = fdopen(fd, "r")) == NULL) {
+		close(fd);
+		return bb_fail(e, BB_CONFIG, "%s: %s: %s", who, path, strerror(errno));
+	}
 	ERR_clear_error();
 	while ((x = PEM_read_X509(fp, NULL, NULL, NULL)) != NULL) {
 		int added = X509_STORE_add_cert(store, x);
@@ -233,7 +243,7 @@ load_trust(const char *path, X509_STORE *store, struct bb_err *e)
 		if (!added) {
 			fclose(fp);
 			ERR_clear_error();
-			return bb_fail(e, BB_SOFTWARE, WHO ": %s: cannot add a certificate", path);
+			return bb_fail(e, BB_SOFTWARE, "%s: %s: cannot add a certificate", who, path);
 		}
 		count++;
 	}
@@ -244,28 +254,28 @@ load_trust(const char *path, X509_STORE *store, struct bb_err *e)
 	ERR_clear_error();
 	if (err != 0 && !(ERR_GET_LIB(err) == ERR_LIB_PEM &&
 	    ERR_GET_REASON(err) == PEM_R_NO_START_LINE))
-		return bb_fail(e, BB_CONFIG, WHO ": %s: a certificate is not readable PEM",
+		return bb_fail(e, BB_CONFIG, "%s: %s: a certificate is not readable PEM", who,
 		    path);
 	if (count == 0)
-		return bb_fail(e, BB_CONFIG, WHO ": %s: holds no certificate", path);
+		return bb_fail(e, BB_CONFIG, "%s: %s: holds no certificate", who, path);
 	return 0;
 }
 
 static int
-verify_chain(X509 *leaf, STACK_OF(X509) *rest, const char *trust_pem, time_t now,
-    struct bb_err *e)
+verify_chain(const char *who, X509 *leaf, STACK_OF(X509) *rest, const char *trust_pem,
+    time_t now, struct bb_err *e)
 {
 	X509_STORE *store;
 	X509_STORE_CTX *ctx = NULL;
 	int rc;
 
 	if ((store = X509_STORE_new()) == NULL)
-		return bb_fail(e, BB_SOFTWARE, WHO ": out of memory");
-	if ((rc = load_trust(trust_pem, store, e)) != 0)
+		return bb_fail(e, BB_SOFTWARE, "%s: out of memory", who);
+	if ((rc = load_trust(who, trust_pem, store, e)) != 0)
 		goto done;
 	if ((ctx = X509_STORE_CTX_new()) == NULL ||
 	    !X509_STORE_CTX_init(ctx, store, leaf, rest)) {
-		rc = bb_fail(e, BB_SOFTWARE, WHO ": cannot set up chain verification");
+		rc = bb_fail(e, BB_SOFTWARE, "%s: cannot set up chain verification", who);
 		goto done;
 	}
 	/* Validity of every certificate, the root included, at the caller's time. */
@@ -275,11 +285,11 @@ verify_chain(X509 *leaf, STACK_OF(X509) *rest, const char *trust_pem, time_t now
 		int depth = X509_STORE_CTX_get_error_depth(ctx);
 
 		if (depth == 0)
-			rc = bb_fail(e, BB_NOPERM, WHO ": x5c chain does not verify: %s (leaf)",
+			rc = bb_fail(e, BB_NOPERM, "%s: x5c chain does not verify: %s (leaf)", who,
 			    X509_verify_cert_error_string(err));
 		else
 			rc = bb_fail(e, BB_NOPERM,
-			    WHO ": x5c chain does not verify: %s (certificate at depth %d)",
+			    "%s: x5c chain does not verify: %s (certificate at depth %d)", who,
 			    X509_verify_cert_error_string(err), depth);
 		goto done;
 	}
@@ -291,9 +301,11 @@ done:
 	return rc;
 }
 
-int
-bb_jwk_check_encryption_key(const json_t *jwk, const char *trust_pem, time_t now,
-    EVP_PKEY **out, struct bb_err *e)
+/* The rules FIT-Connect sets for a destination's key, the encryption key and the
+ * signature key alike but for alg and key_ops. */
+static int
+check_dest_key(const json_t *jwk, const char *who, const char *alg, const char *op,
+    const char *trust_pem, time_t now, EVP_PKEY **out, struct bb_err *e)
 {
 	const char *s;
 	char buf[48];
@@ -305,38 +317,38 @@ bb_jwk_check_encryption_key(const json_t *jwk, const char *trust_pem, time_t now
 
 	*out = NULL;
 	if (!json_is_object(jwk))
-		return bb_fail(e, BB_NOPERM, WHO ": not a JSON object");
+		return bb_fail(e, BB_NOPERM, "%s: not a JSON object", who);
 	s = json_string_value(json_object_get(jwk, "kty"));
 	if (s == NULL || strcmp(s, "RSA") != 0)
-		return bb_fail(e, BB_NOPERM, WHO ": kty is %s, need \"RSA\"", shown(s, buf));
+		return bb_fail(e, BB_NOPERM, "%s: kty is %s, need \"RSA\"", who, shown(s, buf));
 	s = json_string_value(json_object_get(jwk, "alg"));
-	if (s == NULL || strcmp(s, "RSA-OAEP-256") != 0)
-		return bb_fail(e, BB_NOPERM, WHO ": alg is %s, need \"RSA-OAEP-256\"",
-		    shown(s, buf));
-	if (!has_wrapkey(json_object_get(jwk, "key_ops")))
-		return bb_fail(e, BB_NOPERM, WHO ": key_ops does not contain \"wrapKey\"");
+	if (s == NULL || strcmp(s, alg) != 0)
+		return bb_fail(e, BB_NOPERM, "%s: alg is %s, need \"%s\"", who, shown(s, buf),
+		    alg);
+	if (!has_op(json_object_get(jwk, "key_ops"), op))
+		return bb_fail(e, BB_NOPERM, "%s: key_ops does not contain \"%s\"", who, op);
 	s = json_string_value(json_object_get(jwk, "e"));
 	if (s == NULL || strcmp(s, "AQAB") != 0)
-		return bb_fail(e, BB_NOPERM, WHO ": e is %s, need \"AQAB\" (65537)",
+		return bb_fail(e, BB_NOPERM, "%s: e is %s, need \"AQAB\" (65537)", who,
 		    shown(s, buf));
-	if ((n = member_bn(jwk, "n", BB_NOPERM, WHO, e)) == NULL)
+	if ((n = member_bn(jwk, "n", BB_NOPERM, who, e)) == NULL)
 		return e != NULL ? e->status : BB_NOPERM;
 	bits = BN_num_bits(n);
 	BN_free(n);
 	if (bits < DEST_BITS)
-		return bb_fail(e, BB_NOPERM, WHO ": modulus has %d bits, need %d", bits,
+		return bb_fail(e, BB_NOPERM, "%s: modulus has %d bits, need %d", who, bits,
 		    DEST_BITS);
-	if ((rc = rsa_from_ne(jwk, BB_NOPERM, WHO, &key, e)) != 0)
+	if ((rc = rsa_from_ne(jwk, BB_NOPERM, who, &key, e)) != 0)
 		return rc;
-	if ((rc = parse_x5c(json_object_get(jwk, "x5c"), &leaf, &rest, e)) != 0)
+	if ((rc = parse_x5c(who, json_object_get(jwk, "x5c"), &leaf, &rest, e)) != 0)
 		goto done;
 	/* The certificate vouches for a key; it must be this key. */
 	if (EVP_PKEY_eq(X509_get0_pubkey(leaf), key) != 1) {
-		rc = bb_fail(e, BB_NOPERM, WHO ": the leaf certificate (x5c[0]) is for another "
-		    "key than n/e");
+		rc = bb_fail(e, BB_NOPERM, "%s: the leaf certificate (x5c[0]) is for another "
+		    "key than n/e", who);
 		goto done;
 	}
-	if ((rc = verify_chain(leaf, rest, trust_pem, now, e)) != 0)
+	if ((rc = verify_chain(who, leaf, rest, trust_pem, now, e)) != 0)
 		goto done;
 	*out = key;
 	key = NULL;
@@ -346,4 +358,20 @@ done:
 	X509_free(leaf);
 	sk_X509_pop_free(rest, X509_free);
 	return rc;
+}
+
+int
+bb_jwk_check_encryption_key(const json_t *jwk, const char *trust_pem, time_t now,
+    EVP_PKEY **out, struct bb_err *e)
+{
+	return check_dest_key(jwk, "destination key", "RSA-OAEP-256", "wrapKey", trust_pem,
+	    now, out, e);
+}
+
+int
+bb_jwk_check_signature_key(const json_t *jwk, const char *trust_pem, time_t now,
+    EVP_PKEY **out, struct bb_err *e)
+{
+	return check_dest_key(jwk, "destination signature key", "PS512", "verify", trust_pem,
+	    now, out, e);
 }

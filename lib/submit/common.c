@@ -40,8 +40,11 @@ bb_submit_secret(const struct bb_submit *x, const char *key, char **out, struct 
 
 	if ((rc = bb_submit_need(x, key, &path, e)) != 0)
 		return rc;
-	if (bb_read_file(path, 64 * 1024, &buf, &len, e) != 0)
-		return bb_fail(e, BB_CONFIG, "%s: %s: cannot read %s", x->target, key, path);
+	/* As ssh with a private key: a secret others can read is no longer one. */
+	if (bb_read_trusted(path, key, BB_TRUST_SECRET, 64 * 1024, &buf, &len, e) != 0) {
+		e->status = BB_CONFIG;
+		return bb_err_context(e, "%s", x->target);
+	}
 	buf[strcspn(buf, "\r\n")] = '\0';
 	if (buf[0] == '\0') {
 		free(buf);

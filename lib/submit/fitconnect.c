@@ -22,6 +22,8 @@
 #define METADATA_SCHEMA \
 	"https://schema.fitko.de/fit-connect/metadata/1.2.0/metadata.schema.json"
 #define URL_MAX 1600
+/* Longest an access token is kept, whatever its expires_in says (seconds). */
+#define TOKEN_TTL_MAX 86400
 #define EVENT_PREFIX "https://schema.fitko.de/fit-connect/events/"
 
 struct fc {
@@ -35,7 +37,13 @@ struct fc {
 	char kid[256];
 	json_t *st;		/* submission.fitconnect (borrowed) */
 	json_t *jwks;		/* the delivery service's signing keys, fetched once a run */
+	EVP_PKEY *sigkey;	/* the destination's signature key of kid sigkid, checked */
+	char sigkid[256];
+	int warned;		/* about a verdict from the delivery service, once a run */
 };
+
+/* Most of a reject reason kept and shown: one line for the operator, not a document. */
+#define REASON_MAX 200
 
 static void
 api_url(const struct fc *f, char *out, size_t len, const char *fmt, ...)
@@ -89,6 +97,10 @@ token(struct fc *f, struct bb_err *e)
 		} else {
 			free(f->token);
 			f->token = strdup(t);
+			/* expires_in is the server's number: bounded before it is added to the
+			 * clock (near INT64_MAX the sum overflowed). No run needs a day. */
+			if (ttl > TOKEN_TTL_MAX)
+				ttl = TOKEN_TTL_MAX;
 			f->token_until = time(NULL) + (ttl > 60 ? ttl - 30 : 30);
 		}
 	}
@@ -400,10 +412,12 @@ out:
 
 /* The key that signed a SET. Only two issuers are believed: the delivery service this
  * target talks to (its JWKS at the submission API's /.well-known/jwks.json) and the
- * destination (its key of that kid). A key server named by the event itself would let
- * whoever wrote the event vouch for it. */
+ * destination (its signature key of that kid, checked as the encryption key is: x5c to
+ * key_trust, PS512, "verify", 4096 bits). A key server named by the event itself would
+ * let whoever wrote the event vouch for it. *dest says which one it was. */
 static int
-signer_key(struct fc *f, const char *iss, const char *kid, EVP_PKEY **key, struct bb_err *e)
+signer_key(struct fc *f, const char *iss, const char *kid, EVP_PKEY **key, int *dest,
+    struct bb_err *e)
 {
 	char url[URL_MAX];
 	size_t blen = strlen(f->base);
@@ -412,6 +426,7 @@ signer_key(struct fc *f, const char *iss, const char *kid, EVP_PKEY **key, struc
 	int rc;
 
 	*key = NULL;
+	*dest = 0;
 	if (strncmp(iss, f->base, blen - 1) == 0 && (iss[blen - 1] == '\0' ||
 	    (iss[blen - 1] == '/' && iss[blen] == '\0'))) {
 		if (f->jwks == NULL) {
@@ -432,12 +447,59 @@ signer_key(struct fc *f, const char *iss, const char *kid, EVP_PKEY **key, struc
 	if (strcmp(iss, f->dest) != 0)
 		return bb_fail(e, BB_PROTOCOL, "%s: event from an issuer that is neither the "
 		    "delivery service nor the destination", f->x->target);
-	api_url(f, url, sizeof url, "v1/destinations/%s/keys/%s", f->dest, kid);
-	if ((rc = call(f, "GET", url, NULL, NULL, 0, 0, "event signing key", &j, e)) != 0)
-		return rc;
-	rc = bb_jwk_rsa_public(j, key, e);
-	json_decref(j);
-	return rc;
+	*dest = 1;
+	if (f->sigkey == NULL || strcmp(f->sigkid, kid) != 0) {
+		EVP_PKEY_free(f->sigkey);
+		f->sigkey = NULL;
+		if (strlen(kid) >= sizeof f->sigkid)
+			return bb_fail(e, BB_PROTOCOL, "%s: event: kid too long", f->x->target);
+		api_url(f, url, sizeof url, "v1/destinations/%s/keys/%s", f->dest, kid);
+		if ((rc = call(f, "GET", url, NULL, NULL, 0, 0, "event signing key", &j, e)) != 0)
+			return rc;
+		if (!json_is_string(json_object_get(j, "kid")) ||
+		    strcmp(json_string_value(json_object_get(j, "kid")), kid) != 0)
+			rc = bb_fail(e, BB_NOPERM, "destination signature key: its kid is not the "
+			    "event's");
+		else
+			rc = bb_jwk_check_signature_key(j, f->trust, time(NULL), &f->sigkey, e);
+		json_decref(j);
+		if (rc != 0)
+			return bb_err_context(e, "%s: event", f->x->target);
+		snprintf(f->sigkid, sizeof f->sigkid, "%s", kid);
+	}
+	if (EVP_PKEY_up_ref(f->sigkey) != 1)
+		return bb_fail(e, BB_SOFTWARE, "out of memory");
+	*key = f->sigkey;
+	return 0;
+}
+
+/* A reject reason as the operator sees it and the case keeps it: at most REASON_MAX
+ * bytes, cut at a character boundary, control characters (C0, DEL, C1: escape sequences
+ * for a terminal) each made '?'. jansson strings are valid UTF-8 already. */
+static json_t *
+reason_string(const char *why)
+{
+	char buf[REASON_MAX + 4];
+	size_t i = 0, o = 0, n;
+	unsigned char c;
+
+	while ((c = (unsigned char)why[i]) != '\0') {
+		n = c < 0x80 ? 1 : c < 0xe0 ? 2 : c < 0xf0 ? 3 : 4;
+		if (o + n > REASON_MAX) {
+			memcpy(buf + o, "...", 3);
+			o += 3;
+			break;
+		}
+		if (c < 0x20 || c == 0x7f || (c == 0xc2 && (unsigned char)why[i + 1] < 0xa0)) {
+			buf[o++] = '?';	/* U+0000-001F, U+007F, U+0080-009F */
+		} else {
+			memcpy(buf + o, why + i, n);
+			o += n;
+		}
+		i += n;
+	}
+	buf[o] = '\0';
+	return json_string(buf);
 }
 
 static int
@@ -478,6 +540,7 @@ events(struct fc *f, struct bb_err *e)
 		json_t *hdr = NULL, *claims = NULL, *payload = NULL, *ev;
 		const char *iss, *kid, *ename;
 		EVP_PKEY *key = NULL;
+		int from_dest = 0;
 		if (!json_is_string(set) ||
 		    bb_jws_parse(json_string_value(set), &hdr, &claims, e) != 0) {
 			rc = bb_fail(e, BB_PROTOCOL, "%s: event log: not a signed event token",
@@ -492,7 +555,7 @@ events(struct fc *f, struct bb_err *e)
 		    strcmp(json_string_value(json_object_get(hdr, "typ")), "secevent+jwt") != 0) {
 			rc = bb_fail(e, BB_PROTOCOL, "%s: event: not a security event token (typ)",
 			    f->x->target);
-		} else if ((rc = signer_key(f, iss, kid, &key, e)) == 0 &&
+		} else if ((rc = signer_key(f, iss, kid, &key, &from_dest, e)) == 0 &&
 		    (rc = bb_jws_verify_ps512(json_string_value(set), key, &payload, e)) != 0) {
 			bb_err_context(e, "%s: event", f->x->target);
 		}
@@ -524,6 +587,17 @@ events(struct fc *f, struct bb_err *e)
 			continue;	/* events we do not act on */
 		}
 		ename = json_object_iter_key(json_object_iter(ev)) + strlen(EVENT_PREFIX);
+		if (!from_dest && (strcmp(ename, "accept-submission") == 0 ||
+		    strcmp(ename, "reject-submission") == 0)) {
+			/* Only the authority decides, and only it signs with the destination's
+			 * key: a verdict from the delivery service is no verdict. */
+			if (!f->warned)
+				bb_warn("%s: ignored %s issued by the delivery service, not by "
+				    "the destination", f->x->target, ename);
+			f->warned = 1;
+			json_decref(payload);
+			continue;
+		}
 		json_array_append_new(names, json_string(ename));
 		json_t *body = json_object_iter_value(json_object_iter(ev));
 		if (strcmp(ename, "accept-submission") == 0) {
@@ -539,7 +613,8 @@ events(struct fc *f, struct bb_err *e)
 			const char *why = json_string_value(json_object_get(p0, "detail"));
 			if (why == NULL)
 				why = json_string_value(json_object_get(p0, "title"));
-			json_object_set_new(f->st, "reject_reason", json_string(why ? why : "rejected"));
+			json_object_set_new(f->st, "reject_reason", reason_string(why ? why :
+			    "rejected"));
 			outcome = BB_DATAERR;
 		}
 		json_decref(payload);
@@ -611,7 +686,7 @@ setup(struct fc *f, struct bb_submit *x, struct bb_err *e)
 	o.ca_file = bb_submit_opt(x, "ca_file");
 	o.timeout = x->timeout;
 	if ((rc = bb_http_open(&f->h, &o, e)) != 0)
-		return rc;
+		return bb_err_context(e, "%s", x->target);
 	f->st = json_object_get(x->sub, "fitconnect");
 	if (!json_is_object(f->st)) {
 		f->st = json_object();
@@ -631,6 +706,7 @@ teardown(struct fc *f)
 	free(f->token);
 	EVP_PKEY_free(f->key);
 	json_decref(f->jwks);
+	EVP_PKEY_free(f->sigkey);
 	bb_http_close(f->h);
 }
 

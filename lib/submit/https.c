@@ -73,8 +73,10 @@ bb_submit_https(struct bb_submit *x, struct bb_err *e)
 	o.client_cert = bb_submit_opt(x, "client_cert");
 	o.client_key = bb_submit_opt(x, "client_key");
 	o.timeout = x->timeout;
-	if ((rc = bb_http_open(&h, &o, e)) != 0)
+	if ((rc = bb_http_open(&h, &o, e)) != 0) {
+		bb_err_context(e, "%s", x->target);
 		goto out;
+	}
 	snprintf(idem, sizeof idem, "Idempotency-Key: %s", x->id.s);
 	headers[nh++] = idem;
 	if (token != NULL) {

@@ -58,10 +58,16 @@ FAULTS = {
     "500": "any", "503": "any", "429": "any", "hang": "any",
     "drop": "attachment",
     "key-no-wrapkey": "key", "key-2048": "key", "key-broken-chain": "key",
-    "set-bad-signature": "events",
-    "token-401": "token",
-    "reject": "submit", "422-submit": "submit",
+    "set-bad-signature": "events", "verdict-by-service": "events", "tags-wrong": "events",
+    "sigkey-no-verify": "key", "sigkey-broken-chain": "key",
+    "sigkey-2048": "any",     # served by the key endpoint and signing the verdicts
+    "token-401": "token", "token-ttl-max": "token",
+    "reject": "submit", "reject-hostile": "submit", "422-submit": "submit",
 }
+# A reject reason no operator's terminal should get verbatim: escape sequences, C1
+# controls, a line break, and far too long.
+HOSTILE_REASON = ("\x1b]0;owned\x07\x1b[2J\x1b[31mREJECTED\x1b[0m \u009b31m line\nbreak " +
+                  "Ü" * 3000)
 START_ONLY_FAULTS = {"tls-unknown-ca", "client-cert"}
 METADATA_KEYS = {"$schema", "contentStructure", "publicServiceType", "authenticationInformation",
                  "paymentInformation", "replyChannel", "additionalReferenceInfo"}
@@ -125,6 +131,21 @@ class Pki:
             "key-broken-chain": self.encryption_jwk(self.enc,
                                                     read_pem_certs(p("enc-broken.pem")) + chain),
         }
+        # The destination's signature key: accept- and reject-submission are the authority's
+        # (iss = the destination id), signed with it, served next to the encryption key.
+        self.key_2048 = load_key(p("enc-2048.key"))
+        self.dest_sig = load_key(p("sig-dest.key"))
+        self.dest_sig_kid = self.dest_sig.thumbprint()
+        self.dest_sig_jwk = self.signature_jwk(self.dest_sig, read_pem_certs(p("sig-dest.pem")) +
+                                               chain)
+        self.jwk_faults.update({
+            "sigkey-no-verify": dict(self.dest_sig_jwk, key_ops=["sign"]),
+            "sigkey-broken-chain": self.signature_jwk(
+                self.dest_sig, read_pem_certs(p("sig-dest-broken.pem")) + chain),
+            # enc-2048.key is certified too: only its size is wrong.
+            "sigkey-2048": self.signature_jwk(self.key_2048,
+                                              read_pem_certs(p("enc-2048.pem")) + chain),
+        })
         self.sig = load_key(p("sig.key"))
         self.sig_kid = self.sig.thumbprint()
         self.sig_other = load_key(p("sig-other.key"))
@@ -139,6 +160,11 @@ class Pki:
         # The served kid is the destination's one whatever the fault, as a rotated or
         # tampered key would look.
         return {"kty": "RSA", "kid": self.enc_kid, "alg": "RSA-OAEP-256", "key_ops": ["wrapKey"],
+                "x5c": x5c, "e": pub["e"], "n": pub["n"]}
+
+    def signature_jwk(self, key, x5c):
+        pub = key.export_public(as_dict=True)
+        return {"kty": "RSA", "kid": self.dest_sig_kid, "alg": "PS512", "key_ops": ["verify"],
                 "x5c": x5c, "e": pub["e"], "n": pub["n"]}
 
 
@@ -198,16 +224,36 @@ class Authority:
         sub["events"].append({"jti": str(uuid.uuid4()), "iat": int(time.time()),
                               "name": name, "payload": payload})
 
-    def signed_events(self, sub, bad):
-        key = self.pki.sig_other if bad else self.pki.sig
+    def signed_events(self, sub, fault):
+        """The event log as SETs. accept- and reject-submission are the authority's (iss the
+        destination id, its signature key), the others the delivery service's (iss its URL,
+        sig.key). Faults: set-bad-signature signs with sig-other.key under the right kid;
+        verdict-by-service issues the verdict as the delivery service; sigkey-2048 signs it
+        with the 2048-bit key the key endpoint then serves; tags-wrong changes the data tag
+        in accept-submission."""
         out = []
         for ev in sub["events"]:
-            claims = {"jti": ev["jti"], "iss": self.url, "iat": ev["iat"],
+            payload = ev["payload"]
+            verdict = ev["name"] in ("accept-submission", "reject-submission")
+            if verdict and fault != "verdict-by-service":
+                iss, key, kid = self.pki.destination, self.pki.dest_sig, self.pki.dest_sig_kid
+                if fault == "sigkey-2048":
+                    key = self.pki.key_2048
+            else:
+                iss, key, kid = self.url, self.pki.sig, self.pki.sig_kid
+            if fault == "set-bad-signature":
+                key = self.pki.sig_other
+            if fault == "tags-wrong" and ev["name"] == "accept-submission":
+                payload = json.loads(json.dumps(payload))
+                tags = payload["authenticationTags"]
+                tags["data"] = ("A" if tags.get("data", "")[:1] != "A" else "B") + \
+                    tags.get("data", "")[1:]
+            claims = {"jti": ev["jti"], "iss": iss, "iat": ev["iat"],
                       "sub": "submission:" + sub["submissionId"], "txn": "case:" + sub["caseId"],
-                      "events": {EVENTS + ev["name"]: ev["payload"]}}
+                      "events": {EVENTS + ev["name"]: payload}}
             token = jws.JWS(json.dumps(claims).encode())
             token.add_signature(key, alg="PS512", protected=json.dumps(
-                {"typ": "secevent+jwt", "alg": "PS512", "kid": self.pki.sig_kid}))
+                {"typ": "secevent+jwt", "alg": "PS512", "kid": kid}))
             out.append(token.serialize(compact=True))
         return out
 
@@ -674,8 +720,11 @@ class Handler(BaseHTTPRequestHandler):
                                     "error": "invalid_client",
                                     "detail": "unknown client or wrong secret"},
                               "application/problem+json")
+        # token-ttl-max: a lifetime near the 64-bit maximum (the token itself lives as long
+        # as any).
         return self.reply(200, {"access_token": a.issue_token(), "token_type": "Bearer",
-                                "expires_in": TOKEN_LIFETIME},
+                                "expires_in": (1 << 63) - 1 if fault == "token-ttl-max"
+                                else TOKEN_LIFETIME},
                           headers=(("Cache-Control", "no-store"),))
 
     def do_destination(self, body, fault, dest):
@@ -693,9 +742,14 @@ class Handler(BaseHTTPRequestHandler):
 
     def do_key(self, body, fault, dest, kid):
         a = self.server.authority
-        if dest.lower() != a.pki.destination or kid != a.pki.enc_kid:
+        if dest.lower() != a.pki.destination or kid not in (a.pki.enc_kid, a.pki.dest_sig_kid):
             return self.problem(404, "Not found", "no such destination or key")
-        return self.reply(200, a.pki.jwk_faults.get(fault, a.pki.enc_jwk))
+        # key-* faults change the encryption key, sigkey-* the signature key.
+        if kid == a.pki.dest_sig_kid:
+            good, mine = a.pki.dest_sig_jwk, (fault or "").startswith("sigkey-")
+        else:
+            good, mine = a.pki.enc_jwk, (fault or "").startswith("key-")
+        return self.reply(200, a.pki.jwk_faults[fault] if mine else good)
 
     def do_jwks(self, body, fault):
         return self.reply(200, self.server.authority.pki.jwks)
@@ -796,11 +850,11 @@ class Handler(BaseHTTPRequestHandler):
                                 "announced attachments missing: %s" % ", ".join(missing))
         if fault == "422-submit":
             return self.problem(422, "Unprocessable entity", "refused (fault 422-submit)")
-        self.accept(sub, doc, fault == "reject")
+        self.accept(sub, doc, fault)
         return self.reply(202, {"destinationId": sub["destinationId"],
                                 "submissionId": sub["submissionId"], "caseId": sub["caseId"]})
 
-    def accept(self, sub, doc, reject):
+    def accept(self, sub, doc, fault):
         """Decrypt, check, store; then the events submit-submission and accept or reject."""
         a = self.server.authority
         sid = sub["submissionId"]
@@ -829,9 +883,12 @@ class Handler(BaseHTTPRequestHandler):
             a.write(os.path.join("received", sid, "data.json"), data_plain)
         if meta is not None:
             p.extend(check_metadata(meta, data_plain, "encryptedData" in doc, uploads))
-        if reject:
+        if fault == "reject":
             p.add("technical-error", "Rejected", "the test authority rejects (fault reject)",
                   "submission")
+        elif fault == "reject-hostile":
+            p.insert(0, {"type": PROBLEMS + "technical-error", "title": "Rejected",
+                         "detail": HOSTILE_REASON, "instance": "submission"})
         tags = {"metadata": doc["encryptedMetadata"].strip().rsplit(".", 1)[1],
                 "attachments": {aid: att["tag"] for aid, att in sorted(sub["attachments"].items())}}
         if "encryptedData" in doc:
@@ -855,7 +912,7 @@ class Handler(BaseHTTPRequestHandler):
             sub = a.submissions.get(a.cases.get(case.lower(), ""))
         if sub is None:
             return self.problem(404, "Not found", "no such case")
-        log = a.signed_events(sub, fault == "set-bad-signature")
+        log = a.signed_events(sub, fault)
         return self.reply(200, {"count": len(log), "offset": 0, "totalCount": len(log),
                                 "eventLog": log})
 
@@ -972,12 +1029,14 @@ def main():
     ap.add_argument("--parent", type=int, help="exit when this process has ended")
     opts = ap.parse_args()
 
-    faults, tls_other = [], False
+    faults, tls_other, tls_cipher = [], False, None
     for f in opts.fault:
         once = f.startswith("once:")
         name = f[5:] if once else f
         if name == "tls-unknown-ca":
             tls_other = True
+        elif name.startswith("tls12-cipher="):
+            tls_cipher = name.partition("=")[2]
         elif name in START_ONLY_FAULTS:
             pass
         elif name.partition("@")[0] in FAULTS:
@@ -996,6 +1055,10 @@ def main():
     tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     tls.minimum_version = ssl.TLSVersion.TLSv1_2
     tls.load_cert_chain(*(pki.tls_other if tls_other else pki.tls))
+    if tls_cipher:
+        # A server that offers TLS 1.2 with just this suite (OpenSSL name).
+        tls.maximum_version = ssl.TLSVersion.TLSv1_2
+        tls.set_ciphers(tls_cipher)
     if "client-cert" in opts.fault:
         # Mutual TLS: only clients with a certificate from the test TLS CA get in.
         tls.verify_mode = ssl.CERT_REQUIRED

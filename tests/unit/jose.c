@@ -938,6 +938,49 @@ check_trust_file(void **state)
 	json_decref(jwk);
 }
 
+/* The destination's signature key: the same rules but for alg and key_ops, and the
+ * messages say which key. */
+static void
+check_signature_key(void **state)
+{
+	struct bb_err e = { 0, "" };
+	EVP_PKEY *k;
+	json_t *sig;
+
+	(void)state;
+	sig = with(with(good_jwk(), "alg", json_string("PS512")), "key_ops",
+	    json_pack("[s]", "verify"));
+	assert_int_equal(bb_jwk_check_signature_key(sig, fx.trust, fx.now, &k, &e), 0);
+	assert_int_equal(EVP_PKEY_eq(k, fx.rsa4096), 1);
+	EVP_PKEY_free(k);
+	/* The encryption key is no signature key, nor the reverse. */
+	assert_int_equal(bb_jwk_check_encryption_key(sig, fx.trust, fx.now, &k, &e), BB_NOPERM);
+	assert_null(k);
+	json_decref(sig);
+	sig = good_jwk();
+	assert_int_equal(bb_jwk_check_signature_key(sig, fx.trust, fx.now, &k, &e), BB_NOPERM);
+	assert_null(k);
+	assert_string_equal(e.msg,
+	    "destination signature key: alg is \"RSA-OAEP-256\", need \"PS512\"");
+	json_object_set_new(sig, "alg", json_string("PS512"));
+	assert_int_equal(bb_jwk_check_signature_key(sig, fx.trust, fx.now, &k, &e), BB_NOPERM);
+	assert_string_equal(e.msg,
+	    "destination signature key: key_ops does not contain \"verify\"");
+	json_decref(sig);
+	sig = with(with(destination_jwk(fx.rsa2048, fx.rsa2048, fx.now - DAY, fx.now + DAY),
+	    "alg", json_string("PS512")), "key_ops", json_pack("[s]", "verify"));
+	assert_int_equal(bb_jwk_check_signature_key(sig, fx.trust, fx.now, &k, &e), BB_NOPERM);
+	assert_string_equal(e.msg, "destination signature key: modulus has 2048 bits, need 4096");
+	json_decref(sig);
+	sig = with(with(good_jwk(), "alg", json_string("PS512")), "key_ops",
+	    json_pack("[s]", "verify"));
+	json_array_remove(json_object_get(sig, "x5c"), 1);
+	json_array_remove(json_object_get(sig, "x5c"), 1);
+	assert_int_equal(bb_jwk_check_signature_key(sig, fx.trust, fx.now, &k, &e), BB_NOPERM);
+	assert_non_null(strstr(e.msg, "destination signature key: x5c chain does not verify"));
+	json_decref(sig);
+}
+
 /* ---- JWS ---- */
 
 /* A compact JWS of header and payload, RSASSA-PSS with md, MGF1 md and salt bytes. */
@@ -1095,6 +1138,7 @@ main(void)
 		cmocka_unit_test(check_refuses_broken_chains),
 		cmocka_unit_test(check_refuses_times),
 		cmocka_unit_test(check_trust_file),
+		cmocka_unit_test(check_signature_key),
 		cmocka_unit_test(jws_verifies),
 		cmocka_unit_test(jws_refuses),
 	};
