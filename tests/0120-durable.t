@@ -108,14 +108,7 @@ durable t.queue "${entry:-$scratch/spool/deferred/none}" "the spool entry is dur
 
 # A case delivered to a directory target.
 mkdir inbox
-cat > s.yaml <<Y
-submit:
-  default: inbox
-  targets:
-    inbox:
-      kind: dir
-      path: $scratch/inbox
-Y
+dir_target s.yaml inbox "$scratch/inbox"
 traced t.submit "$BB_SUBMIT" -c s.yaml case.json
 ok $rc "bb-submit to a directory"
 durable t.submit "inbox/$id.json" "the delivered file is durable"

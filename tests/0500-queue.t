@@ -3,12 +3,7 @@
 # Retry-After, lifetime, timeouts, corrupt entries, retry, remove, purge, list, show, stats.
 . "${0%/*}/lib.sh"
 
-S=$scratch/spool
-Q() { "$BB_QUEUE" -d "$S" "$@"; }
-qv() { Q show "$1" --format json | jq -r "$2"; }	# qv ID FILTER
-now() { date +%s; }
-epoch() { date -d "$1" +%s; }
-empty() { for d; do [ -z "$(ls -A "$d")" ] || return 1; done; }
+. "$BB_TOP/tests/queue.sh"
 
 write_identity_case a.json
 A=0b6c1d2e-3f40-4a5b-8c6d-7e8f90a1b2c3

@@ -6,12 +6,7 @@
 # running user alone owns it.
 . "${0%/*}/lib.sh"
 
-S=$scratch/spool
-Q() { "$BB_QUEUE" -d "$S" "$@"; }
-qv() { Q show "$1" --format json | jq -r "$2"; }	# qv ID FILTER
-now() { date +%s; }
-epoch() { date -d "$1" +%s; }
-empty() { for d; do [ -z "$(ls -A "$d" 2>/dev/null)" ] || return 1; done; }
+. "$BB_TOP/tests/queue.sh"
 write_identity_case id.json
 # case_with FILE JQ: a fresh case changed by the jq filter JQ; its id in $ID.
 case_with() {
@@ -142,14 +137,7 @@ expect_code 0 "and the runs go on" Q run --deliver "$kill_it"
 
 # --- 2. The terminal's faults defer; only the authority's verdict fails ------------------
 rm -f "$S"/*/*
-cat > sub.yaml <<Y
-submit:
-  default: inbox
-  targets:
-    inbox:
-      kind: dir
-      path: $scratch/inbox
-Y
+dir_target sub.yaml inbox "$scratch/inbox"
 case_with d.json .
 D=$ID
 Q add d.json > /dev/null
@@ -181,14 +169,7 @@ done
 
 # --- 3. The delivery command gets the run's configuration --------------------------------
 rm -rf inbox && mkdir inbox
-cat > only.yaml <<Y
-submit:
-  default: onlyhere
-  targets:
-    onlyhere:
-      kind: dir
-      path: $scratch/inbox
-Y
+dir_target only.yaml onlyhere "$scratch/inbox"
 case_with c3.json .
 C3=$ID
 Q add c3.json > /dev/null

@@ -120,6 +120,12 @@ write_identity_case() {
 JSON
 }
 
+# dir_target FILE NAME DIR: a bb.yaml whose one (default) target NAME is a directory.
+dir_target() {
+	printf 'submit:\n  default: %s\n  targets:\n    %s:\n      kind: dir\n      path: %s\n' \
+		"$2" "$2" "$3" > "$1"
+}
+
 # The plan comes last (TAP allows it), so tests need no count kept by hand.
 # new_case FILE: the identity case with a fresh id.
 new_case() {
