@@ -122,6 +122,17 @@ fuzz_skip_known(void)
 }
 
 int
+fuzz_verbose(void)
+{
+	static int v = -1;
+
+	if (v < 0)
+		v = getenv("BB_FUZZ_VERBOSE") != NULL &&
+		    strcmp(getenv("BB_FUZZ_VERBOSE"), "1") == 0;
+	return v;
+}
+
+int
 fuzz_lowercase_t(const uint8_t *data, size_t size)
 {
 	size_t i;

@@ -25,6 +25,10 @@ void fuzz_file(const char *name, const void *p, size_t len, char *out, size_t ro
 /* Removes everything below the private directory (not the directory itself). */
 void fuzz_clean(void);
 
+/* BB_FUZZ_VERBOSE=1: a target may say on stderr what became of an input (for checking
+ * that seeds reach what they are meant to). */
+int fuzz_verbose(void);
+
 /* Known crashes whose fixes are not merged yet (tests/fuzz/pending): make fuzz sets
  * BB_FUZZ_SKIP_KNOWN=1 so that the fuzzer looks past them; the replay never skips. */
 int fuzz_skip_known(void);
