@@ -1,5 +1,6 @@
 # bb — self-service terminal toolkit. GNU make.
-# make [all] | check [SANITIZE=1] | demo | bench | install | uninstall | deps | clean
+# make [all] | check [SANITIZE=1] | fuzz [FUZZ_TIME=60] | demo | bench | install | uninstall |
+# deps | clean
 
 VERSION  = 0.1.0
 PREFIX  ?= /usr/local
@@ -58,10 +59,23 @@ RIGS     = $(RIG_SRC:tests/rig/%.c=$(B)/rig/%)
 CARD_SRC = $(wildcard tests/rig/card/*.c)
 CARD_OBJ = $(CARD_SRC:%.c=$(B)/%.o)
 MANS     = $(wildcard man/*.[1-8])
+# Fuzz targets (tests/fuzz/README): each with libFuzzer (clang) in .build-fuzz for make fuzz,
+# and with the replay driver under the normal compiler in $(B)/fuzz for make check.
+FUZZ_SRC  = $(filter-out tests/fuzz/driver.c tests/fuzz/common.c tests/fuzz/keys.c, \
+	$(wildcard tests/fuzz/*.c))
+FUZZ_ALL  = $(FUZZ_SRC:tests/fuzz/%.c=%)
+REPLAYS   = $(FUZZ_ALL:%=$(B)/fuzz/%)
+FUZZ_TARGETS ?= $(FUZZ_ALL)
+FUZZ_TIME ?= 60
+FUZZ_TIMEOUT ?= 1
+FUZZ_CC   ?= clang
+FB        = .build-fuzz
+FUZZ_SAN  = -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+FUZZ_CFLAGS = -std=c11 -O1 -g -Wall -Wextra $(FUZZ_SAN)
 
 all: $(BINS)
 
-$(B)/%.o: %.c $(wildcard lib/*.h lib/*/*.h tests/rig/card/*.h) $(B)/flags
+$(B)/%.o: %.c $(wildcard lib/*.h lib/*/*.h tests/rig/card/*.h tests/fuzz/*.h) $(B)/flags
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) -c -o $@ $<
 
@@ -97,12 +111,57 @@ $(B)/rig/%: $(B)/tests/rig/%.o $(B)/librig.a $(B)/libbb.a
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
+# The replay of the fuzz corpora and crashes: driver.c's main() instead of libFuzzer's.
+# Some targets include a lib/ source to reach its static parsers.
+$(B)/fuzz/%: $(B)/tests/fuzz/%.o $(B)/tests/fuzz/driver.o $(B)/tests/fuzz/common.o \
+    $(B)/tests/fuzz/keys.o $(B)/libbb.a
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+$(FUZZ_SRC:%.c=$(B)/%.o) $(FUZZ_SRC:%.c=$(FB)/%.o): $(LIB_SRC)
+
+replays: $(REPLAYS)
+
+# libFuzzer builds: libbb instrumented (fuzzer-no-link), never mixed with .build*.
+$(FB)/%.o: %.c $(wildcard lib/*.h lib/*/*.h tests/fuzz/*.h)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(CPPFLAGS) $(PKG_CFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+
+$(FB)/libbb.a: $(LIB_SRC:%.c=$(FB)/%.o)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(FB)/fuzz/%: $(FB)/tests/fuzz/%.o $(FB)/tests/fuzz/common.o $(FB)/tests/fuzz/keys.o \
+    $(FB)/libbb.a
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $^ $(PKG_LIBS)
+
+# Each target in turn for FUZZ_TIME seconds, niced, on a working corpus in .build-fuzz
+# seeded from tests/fuzz/corpus and crashes; findings go to .build-fuzz/artifacts/TARGET.
+# An input slower than FUZZ_TIMEOUT seconds is a finding. The targets' stderr is closed
+# (OpenPACE logs every refused input there); libFuzzer's report still comes.
+fuzz: deps
+	$(MAKE) --no-print-directory $(FUZZ_TARGETS:%=$(FB)/fuzz/%)
+	@fail=""; for t in $(FUZZ_TARGETS); do \
+		mkdir -p $(FB)/corpus/$$t $(FB)/artifacts/$$t; \
+		dirs=""; for d in tests/fuzz/corpus/$$t tests/fuzz/crashes/$$t; do \
+			[ -d $$d ] && dirs="$$dirs $$d"; done; \
+		echo "fuzz: $$t for $(FUZZ_TIME) s (log $(FB)/$$t.log)"; \
+		nice -n 19 $(FB)/fuzz/$$t -max_total_time=$(FUZZ_TIME) \
+			-timeout=$(FUZZ_TIMEOUT) -rss_limit_mb=2048 -close_fd_mask=2 \
+			-print_final_stats=1 $(FUZZ_ARGS) \
+			-artifact_prefix=$(FB)/artifacts/$$t/ $(FB)/corpus/$$t $$dirs \
+			> $(FB)/$$t.log 2>&1 || fail="$$fail $$t"; \
+		grep -E '^(stat::(number_of_executed_units|slowest_unit_time_sec|peak_rss_mb)|SUMMARY)|DONE' \
+			$(FB)/$$t.log; \
+	done; \
+	if [ -n "$$fail" ]; then echo "fuzz: failed:$$fail (see $(FB)/artifacts)"; exit 1; fi
+
 deps:
 	scripts/install-deps
 
 # Every test: command tests (tests/*.t) and unit tests, run by prove; man pages lint.
 check: deps
-	$(MAKE) --no-print-directory all units rigs SANITIZE=$(SANITIZE)
+	$(MAKE) --no-print-directory all units rigs replays SANITIZE=$(SANITIZE)
 	BB_BIN=$(abspath $(B)) BB_TOP=$(CURDIR) CMOCKA_MESSAGE_OUTPUT=TAP \
 		prove $(PROVEFLAGS) tests/*.t $(UNITS)
 
@@ -134,8 +193,8 @@ uninstall:
 	rm -rf $(DESTDIR)$(DATADIR)/bb/services
 
 clean:
-	rm -rf .build .build-san
+	rm -rf .build .build-san .build-fuzz
 
 FORCE:
-.PHONY: all check units rigs bench demo deps install uninstall clean FORCE
+.PHONY: all check units rigs replays fuzz bench demo deps install uninstall clean FORCE
 .SECONDARY:

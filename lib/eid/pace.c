@@ -271,6 +271,54 @@ bb_pace_establish(bb_apdu_fn fn, void *arg, const unsigned char *ef_cardaccess, 
 	    chat_len, 0, out, retries, e);
 }
 
+/* Domain parameters in EF.CardAccess only as standardized ones (TR-03110 part 3, A.2.1.1:
+ * 0-2 MODP groups, 8-18 curves; ID cards use them): when OpenPACE (libeac 1.1.2,
+ * aid2evp_pkey) cannot use the parameters of a PACEDomainParameterInfo,
+ * ChipAuthenticationDomainParameterInfo or ChipAuthenticationPublicKeyInfo it frees the
+ * context's key and leaves the pointer behind, and freeing the context then touches freed
+ * memory: bb-eid hung for good on such a card (found by fuzzing,
+ * tests/fuzz/crashes/eid_cardsec). The card sends EF.CardAccess unprotected, so it is
+ * checked before OpenPACE sees it. 1 when usable. */
+static int
+cardaccess_usable(const unsigned char *ca, size_t len)
+{
+	/* 0.4.0.127.0.7.2.2 (BSI protocols), then 1 (id-PK), 3 (id-CA) or 4 (id-PACE) and one
+	 * arc 1-4 (DH, ECDH, GM, IM): the infos that carry domain parameters. */
+	static const unsigned char bsi[] = { 0x04, 0x00, 0x7F, 0x00, 0x07, 0x02, 0x02 };
+	/* 0.4.0.127.0.7.1.2: standardizedDomainParameters. */
+	static const unsigned char std[] = { 0x04, 0x00, 0x7F, 0x00, 0x07, 0x01, 0x02 };
+	const unsigned char *p = ca, *set, *q, *info, *r, *v;
+	size_t setlen, infolen, n, vlen;
+	unsigned tag;
+
+	if (bb_tlv_next(&p, ca + len, &tag, &set, &setlen) != 0 || tag != 0x31)
+		return 0;
+	for (q = set; q < set + setlen; ) {
+		if (bb_tlv_next(&q, set + setlen, &tag, &info, &infolen) != 0)
+			return 0;
+		r = info;
+		if (tag != 0x30 || bb_tlv_next(&r, info + infolen, &tag, &v, &vlen) != 0 ||
+		    tag != 0x06)
+			continue;	/* not a SecurityInfo: OpenPACE stops there */
+		if (vlen != sizeof bsi + 2 || memcmp(v, bsi, sizeof bsi) != 0 ||
+		    (v[7] != 1 && v[7] != 3 && v[7] != 4) || v[8] < 1 || v[8] > 4)
+			continue;
+		/* The AlgorithmIdentifier; for id-PK inside the SubjectPublicKeyInfo. */
+		for (n = v[7] == 1 ? 2 : 1; n > 0; n--) {
+			if (bb_tlv_next(&r, info + infolen, &tag, &v, &vlen) != 0 || tag != 0x30)
+				return 0;
+			info = r = v;
+			infolen = vlen;
+		}
+		if (bb_tlv_next(&r, info + infolen, &tag, &v, &vlen) != 0 || tag != 0x06 ||
+		    vlen != sizeof std || memcmp(v, std, sizeof std) != 0 ||
+		    bb_tlv_next(&r, info + infolen, &tag, &v, &vlen) != 0 || tag != 0x02 ||
+		    vlen != 1 || v[0] > 18 || (v[0] > 2 && v[0] < 8))
+			return 0;
+	}
+	return 1;
+}
+
 int
 bb_pace_run(bb_apdu_fn fn, void *arg, const unsigned char *ef_cardaccess, size_t len,
     int pwd_ref, const char *secret, size_t secret_len, const unsigned char *chat,
@@ -298,6 +346,11 @@ bb_pace_run(bb_apdu_fn fn, void *arg, const unsigned char *ef_cardaccess, size_t
 	EAC_init();
 	if ((ctx = EAC_CTX_new()) == NULL)
 		return bb_fail(e, BB_SOFTWARE, "out of memory");
+	if (!cardaccess_usable(ef_cardaccess, len)) {
+		rc = bb_fail(e, BB_PROTOCOL,
+		    "PACE: EF.CardAccess is malformed or has domain parameters that are not standardized");
+		goto done;
+	}
 	if (!EAC_CTX_init_ef_cardaccess(ef_cardaccess, len, ctx) || ctx->pace_ctx == NULL) {
 		rc = bb_fail(e, BB_PROTOCOL, "PACE: EF.CardAccess names no PACE protocol OpenPACE supports");
 		goto done;
@@ -441,7 +494,8 @@ bb_pace_from_reader(const unsigned char *ef_cardaccess, size_t len, const unsign
 		bb_pace_free(p);
 		return bb_fail(e, BB_SOFTWARE, "out of memory");
 	}
-	if (!EAC_CTX_init_ef_cardaccess(ef_cardaccess, len, p->ctx)) {
+	if (!cardaccess_usable(ef_cardaccess, len) ||
+	    !EAC_CTX_init_ef_cardaccess(ef_cardaccess, len, p->ctx)) {
 		ERR_clear_error();
 		bb_pace_free(p);
 		return bb_fail(e, BB_PROTOCOL, "PACE in the reader: the reader's EF.CardAccess is unusable");

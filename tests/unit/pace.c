@@ -636,6 +636,45 @@ transport_and_arguments(void **state)
 	card_free(&c);
 }
 
+/* EF.CardAccess with domain parameters that are not standardized (a parameter that is
+ * not an INTEGER, an unknown parameter id) in the Chip Authentication domain parameter
+ * info: refused with 76 before OpenPACE sees it and before any APDU. OpenPACE 1.1.2 frees a
+ * key it leaves in the context on such infos; freeing the context then hung (found by
+ * fuzzing, tests/fuzz/crashes/eid_cardsec). The last info of erika's EF.CardAccess is that
+ * info; its parameter is the INTEGER 13 at the end (02 01 0D 02 01 41). */
+static void
+nonstandard_domain_parameters(void **state)
+{
+	static const unsigned char param[][3] = { { 0x0D, 0x01, 0x02 }, { 0x02, 0x01, 99 },
+		{ 0x02, 0x01, 5 } };
+	unsigned char bad[sizeof ef];
+	struct card c;
+	struct bb_err e;
+	struct bb_pace *p;
+	int rc, retries;
+	size_t i;
+
+	(void)state;
+	assert_memory_equal(ef + eflen - 6, "\x02\x01\x0D\x02\x01\x41", 6);
+	for (i = 0; i < NELEM(param); i++) {
+		memcpy(bad, ef, eflen);
+		memcpy(bad + eflen - 6, param[i], 3);
+		card_init(&c);
+		memset(&e, 0, sizeof e);
+		p = NULL;
+		rc = bb_pace_establish(card_apdu, &c, bad, eflen, BB_PACE_PIN, "123456", 6, NULL,
+		    0, &p, &retries, &e);
+		assert_int_equal(rc, BB_PROTOCOL);
+		assert_int_equal(c.napdu, 0);
+		assert_null(p);
+		rc = bb_pace_from_reader(bad, eflen, (const unsigned char *)"\x04", 1, "", "", &p,
+		    &e);
+		assert_int_equal(rc, BB_PROTOCOL);
+		assert_null(p);
+		card_free(&c);
+	}
+}
+
 int
 main(void)
 {
@@ -648,6 +687,7 @@ main(void)
 		cmocka_unit_test(malformed_answers),
 		cmocka_unit_test(malformed_car),
 		cmocka_unit_test(transport_and_arguments),
+		cmocka_unit_test(nonstandard_domain_parameters),
 	};
 
 	return cmocka_run_group_tests_name("pace", tests, setup, NULL);
