@@ -196,17 +196,21 @@ class Browser:
 
 	def wait(self, target, timeout=None):
 		"""Waits until TARGET (CSS selector, or text=TEXT) is there; returns the element."""
+		from selenium.common.exceptions import WebDriverException
 		timeout = self.timeout if timeout is None else timeout
 		end = time.monotonic() + timeout
 		while True:
-			if target.startswith("text="):
-				if self.d.execute_script("return document.body !== null && "
-				    "document.body.innerText.indexOf(arguments[0]) >= 0", target[5:]):
-					return None
-			else:
-				e = self._find(target)
-				if e is not None:
-					return e
+			try:
+				if target.startswith("text="):
+					if self.d.execute_script("return document.body !== null && "
+					    "document.body.innerText.indexOf(arguments[0]) >= 0", target[5:]):
+						return None
+				else:
+					e = self._find(target)
+					if e is not None:
+						return e
+			except WebDriverException:	# the page is being replaced (kiosk.js reloads)
+				pass
 			if time.monotonic() > end:
 				raise StepError("%s: not there after %g s" % (target, timeout))
 			time.sleep(0.01)
@@ -226,10 +230,13 @@ class Browser:
 			time.sleep(0.01)
 
 	def click(self, sel):
-		e = self.wait(sel)
-		if e is None:
+		from selenium.common.exceptions import StaleElementReferenceException
+		if sel.startswith("text="):
 			raise StepError("click wants a CSS selector")
-		e.click()
+		try:
+			self.wait(sel).click()
+		except StaleElementReferenceException:	# replaced between finding and clicking
+			self.wait(sel).click()
 
 	def type(self, text):
 		"""TEXT as key presses to the focused element (a physical keyboard)."""
