@@ -139,8 +139,9 @@ js 'document.getElementById("name").value = ""'
 tap 'Erika Mä'
 text '#name'
 dom dom.html
+js 'return navigator.languages'
 EOF
-browser "$U" --steps clean.steps
+browser "$U" --lang de,en --steps clean.steps
 [ "$rc" -eq 0 ] && [ ! -s err ]
 ok $? "a clean page: every step runs, exit 0"
 diag err
@@ -160,6 +161,8 @@ ok $? "typing through keys (umlauts too) reaches the focused input"
 ok $? "tapping the on-screen keyboard's keys (shift, space, ä) types too"
 grep -q '<p id="out" class="done">nachher</p>' dom.html
 ok $? "the DOM dump shows the page after the click"
+[ "$(sed -n 8p out)" = '["de", "en"]' ]
+ok $? "--lang sets the browser's languages (navigator.languages)"
 
 cat > time.steps <<'EOF'
 time '#out.done' click '#go'

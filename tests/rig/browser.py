@@ -9,10 +9,10 @@ python3-selenium, for the tests of the citizen's screen (issue 11). See tests/ri
 A step is a line split like a shell word list (shlex): `click '#go'`. Run it with
 /usr/bin/python3: selenium is Debian's package, not pyenv's.
 Exit: 0 done, 1 axe found violations (every step still ran), 2 usage, 3 a step failed
-(the rest are not run), 69 no browser (chromium, chromedriver or selenium missing).
+(the rest are not run), 69 no browser (chromium, chromedriver or selenium missing; with
+--install-axe: axe-core did not install).
 """
 
-import base64
 import fcntl
 import json
 import os
@@ -47,7 +47,7 @@ def axe_dir():
 def install_axe(dest=None):
 	"""Installs the axe-core that tests/rig/axe/package-lock.json pins (version and sha512)
 	into DEST with npm ci, unless the same lock file is installed there already. Parallel
-	tests wait for each other on DEST.lock. Returns the path of axe.min.js."""
+	tests wait for each other on DEST/.lock. Returns the path of axe.min.js."""
 	dest = dest or axe_dir()
 	os.makedirs(dest, exist_ok=True)
 	js = os.path.join(dest, "node_modules", "axe-core", "axe.min.js")
@@ -159,8 +159,9 @@ class Browser:
 		    "--no-default-browser-check", "--disable-dev-shm-usage", "--disable-gpu",
 		    "--disable-extensions", "--disable-background-networking", "--disable-sync",
 		    "--disable-translate", "--hide-scrollbars", "--mute-audio",
-		    "--lang=" + lang, "--window-size=%d,%d" % size):
+		    "--lang=" + lang, "--accept-lang=" + lang, "--window-size=%d,%d" % size):
 			o.add_argument(a)
+		o.add_experimental_option("prefs", {"intl.accept_languages": lang})
 		if os.geteuid() == 0:
 			o.add_argument("--no-sandbox")	# tests only: the kiosk runs unprivileged
 		svc = Service(executable_path=CHROMEDRIVER, log_path=log or os.devnull)
@@ -511,7 +512,8 @@ def main(argv):
 	p.add_argument("--steps", dest="file", help="a file of steps, one a line")
 	p.add_argument("--size", default="1080x1920", help="viewport, WxH (default 1080x1920)")
 	p.add_argument("--timeout", type=float, default=10, help="per wait, s (default 10)")
-	p.add_argument("--lang", default="de", help="the browser's language (default de)")
+	p.add_argument("--lang", default="de",
+	    help="the browser's languages, comma-separated (navigator.languages; default de)")
 	p.add_argument("--log", help="chromedriver's log file")
 	p.add_argument("--timing", action="store_true",
 	    help="on stderr: ms to start the browser, and per step")
