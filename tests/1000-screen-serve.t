@@ -304,6 +304,8 @@ expect_code 78 "tell a broken screen: 78" "$BB_FORM" tell ask --screen "$sock"
 check_grep "the mistake's FILE:LINE" 'ask.yaml:3: unknown key' err
 kill "$pid"
 wait "$pid"
+cat *.log > all.log
+check_nogrep "no sanitizer report from any server" 'Sanitizer\|runtime error' all.log
 rm screens/catalog/en.yaml
 expect_code 78 "serve without the en catalogue: 78" "$BB_FORM" serve --control "$sock"
 

@@ -97,7 +97,15 @@ s.sendall(b"{\"end\":true}\n"); s.makefile().readline()' "$sock"
 until_dom "$SCREEN" welcome; ok $? "end: the browser is back at welcome ($got)"
 until_dom "document.documentElement.lang" de; ok $? "end: the language is the default"
 check_nogrep "the browser's requests carry no token in the log" "${url#*token=}" a.log
+# SIGTERM with the browser's event stream open: the stream ends, serve exits 0.
 kill "$pid"
+i=0
+while kill -0 "$pid" 2>/dev/null && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+ok "$(! kill -0 "$pid" 2>/dev/null; echo $?)" "SIGTERM with a stream open: serve stops ($((i * 100)) ms)"
+wait "$pid"
+rc=$?
+ok "$(test $rc -eq 0; echo $?)" "... and exits 0 ($rc)"
+check_nogrep "no sanitizer report" 'Sanitizer\|runtime error' a.log
 
 # Screenshots of the welcome screen, one browser (and one token) each.
 shots=${BB_SHOTS:-$scratch}

@@ -732,21 +732,8 @@ control_loop(struct srv *s, int lfd, int wake_r)
 			send_line(w.fd, json_pack("{s:b}", "timeout", 1));
 			w.fd = -1;
 		}
-		if (pf[1].revents & POLLIN) {
-			int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
-			if (fd >= 0) {
-				cl[n].fd = fd;
-				cl[n].len = 0;
-				if ((cl[n].buf = malloc(MAX_LINE)) == NULL)
-					close(fd);
-				else
-					n++;
-			}
-		}
 		for (i = n; i-- > 0;) {
-			if (i + 2 >= (size_t)(sizeof pf / sizeof pf[0]) ||
-			    !(pf[i + 2].revents & (POLLIN | POLLHUP | POLLERR)) ||
-			    pf[i + 2].fd != cl[i].fd)
+			if (!(pf[i + 2].revents & (POLLIN | POLLHUP | POLLERR)))
 				continue;
 			if (client_read(s, &cl[i], &w) != 0) {
 				if (w.fd == cl[i].fd) {
@@ -758,6 +745,18 @@ control_loop(struct srv *s, int lfd, int wake_r)
 				close(cl[i].fd);
 				free(cl[i].buf);
 				cl[i] = cl[--n];
+			}
+		}
+		/* After the clients: a new one has no poll entry yet. */
+		if (pf[1].revents & POLLIN) {
+			int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+			if (fd >= 0) {
+				cl[n].fd = fd;
+				cl[n].len = 0;
+				if ((cl[n].buf = malloc(MAX_LINE)) == NULL)
+					close(fd);
+				else
+					n++;
 			}
 		}
 	}
