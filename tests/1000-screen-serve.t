@@ -299,7 +299,12 @@ unset XDG_RUNTIME_DIR
 
 # A screen definition with a mistake is named with its line.
 printf 'id: ask\ntitle: ask.title\ncolour: red\n' > screens/ask.yaml
+rm screens/welcome.yaml
 start_serve b --control "$sock"
+get "/?token=$token"
+get / -b "bb=$token"
+check_grep "no welcome screen: the blank idle page" '<main id="bb-screen" data-version="0" data-screen="" tabindex="-1">' b
+check_grep "the idle page's title" '<title>bb</title>' b
 expect_code 78 "tell a broken screen: 78" "$BB_FORM" tell ask --screen "$sock"
 check_grep "the mistake's FILE:LINE" 'ask.yaml:3: unknown key' err
 kill "$pid"
