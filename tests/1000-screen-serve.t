@@ -182,6 +182,12 @@ get /act -b "$C" -H "Origin: http://localhost:$port" -d size=150
 ok "$(test "$code" = 303; echo $?)" "own Origin: 303 ($code)"
 get / -b "$C"
 check_grep "the size setting applies" 'class="bb size-150 contrast-normal"' b
+get /act -b "$C" -H "Content-Type: text/plain" -d size=200
+ok "$(test "$code" = 415; echo $?)" "POST /act takes form data only ($code)"
+get / -b "$C" -I
+ok "$(test "$code" = 405; echo $?)" "HEAD: 405 ($code)"
+get / -b "$C"
+check_grep "neither changed the size" 'class="bb size-150 contrast-normal"' b
 
 # A screen with placeholders: every text escaped.
 expect_code 0 "tell wait: exit 0" "$BB_FORM" tell wait --screen "$sock" \

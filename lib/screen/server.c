@@ -374,7 +374,7 @@ handle(void *cls, struct MHD_Connection *c, const char *url, const char *method,
 	struct srv *s = cls;
 	struct req *rq = *con_cls;
 	const char *token, *cookie;
-	int get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
+	int get = strcmp(method, "GET") == 0;
 	int ok;
 
 	(void)version;
@@ -422,8 +422,14 @@ handle(void *cls, struct MHD_Connection *c, const char *url, const char *method,
 	if (!ok)
 		return answer_text(c, MHD_HTTP_FORBIDDEN, "forbidden\n");
 	if (strcmp(method, "POST") == 0) {
+		const char *type = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+		    "Content-Type");
 		if (strcmp(url, "/act") != 0)
 			return answer_text(c, MHD_HTTP_NOT_FOUND, "not found\n");
+		/* What a form sends: text/plain or multipart would be a script's making. */
+		if (type == NULL || strncmp(type, "application/x-www-form-urlencoded", 33) != 0)
+			return answer_text(c, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE,
+			    "expected a form\n");
 		if ((rq = calloc(1, sizeof *rq)) == NULL)
 			return MHD_NO;
 		*con_cls = rq;
