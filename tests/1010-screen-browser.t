@@ -13,8 +13,22 @@ if [ ! -x "$CHROMIUM" ]; then
 fi
 CDP="python3 $BB_TOP/tests/rig/cdp.py"
 
+# The browser runs in a session of its own (setsid), so its whole process group (zygote,
+# renderers) is ended with it and nothing writes into the scratch dir after it is gone.
 pids=""
-trap 'for p in $pids; do kill "$p" 2>/dev/null; done; sleep 0.2; cd /; rm -rf "$scratch"' EXIT
+browser_group=""
+stop_browser() {
+	[ -n "$browser_group" ] || return 0
+	kill -- -"$browser_group" 2>/dev/null
+	_i=0
+	while kill -0 -- -"$browser_group" 2>/dev/null && [ $_i -lt 50 ]; do
+		sleep 0.1
+		_i=$((_i + 1))
+	done
+	kill -KILL -- -"$browser_group" 2>/dev/null
+	browser_group=""
+}
+trap 'stop_browser; for p in $pids; do kill "$p" 2>/dev/null; done; cd /; rm -rf "$scratch"' EXIT
 
 printf 'form:\n  screens: %s\n  services: %s\n' "$BB_TOP/scripts/screens" "$SERVICES" > bb.yaml
 BB_CONFIG=$scratch/bb.yaml
@@ -38,7 +52,7 @@ start_serve() {	# start_serve NAME ARGS...: as in 1000-screen-serve.t
 chromium() {	# chromium PROFILE ARGS...: headless, the profile in the scratch dir
 	_prof=$1
 	shift
-	"$CHROMIUM" --headless=new --no-sandbox --disable-gpu --no-first-run \
+	exec setsid "$CHROMIUM" --headless=new --no-sandbox --disable-gpu --no-first-run \
 		--no-default-browser-check --disable-extensions --disable-sync \
 		--user-data-dir="$scratch/$_prof" --window-size=1280,800 "$@"
 }
@@ -56,8 +70,8 @@ until_dom() {
 }
 
 start_serve a --control "$sock"
-chromium prof --remote-debugging-port=0 "$url" > chromium.out 2> chromium.err &
-pids="$pids $!"
+(chromium prof --remote-debugging-port=0 "$url") > chromium.out 2> chromium.err &
+browser_group=$!
 i=0
 while [ ! -s prof/DevToolsActivePort ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
 dport=$(head -n 1 prof/DevToolsActivePort 2>/dev/null)
@@ -108,6 +122,7 @@ wait "$pid"
 rc=$?
 ok "$(test $rc -eq 0; echo $?)" "... and exits 0 ($rc)"
 check_nogrep "no sanitizer report" 'Sanitizer\|runtime error' a.log
+stop_browser
 
 # Screenshots of the welcome screen, one browser (and one token) each.
 shots=${BB_SHOTS:-$scratch}
@@ -117,7 +132,7 @@ for lang in de en; do
 		"$SERVICES" "$lang" > bb.yaml
 	start_serve "s$lang" --control "$sock"
 	rm -f "$shots/welcome-$lang.png"
-	chromium "p$lang" --screenshot="$shots/welcome-$lang.png" "$url" \
+	(chromium "p$lang" --screenshot="$shots/welcome-$lang.png" "$url") \
 		> shot.out 2> shot.err
 	ok "$(test -s "$shots/welcome-$lang.png"; echo $?)" "screenshot of welcome in $lang"
 	check_grep "the $lang browser got the page" '^bb-form: GET /s/kiosk.css$' "s$lang.log"
