@@ -167,6 +167,20 @@ ok "$(test "$code" = 200 && headers_ok; echo $?)" "/events: 200 and the four hea
 check_grep "/events: text/event-stream" '^Content-Type: text/event-stream' h
 check_grep "/events: the version at once" '^data: [0-9]' b
 
+# At most 4 event streams: a fifth ends the oldest (a replaced page's), not itself.
+spids=""
+for i in 1 2 3 4 5; do
+	curl -s -N -m 20 -b "$C" "http://127.0.0.1:$port/events" > "ev$i" 2>/dev/null &
+	spids="$spids $!"
+	sleep 0.3
+done
+sleep 0.5
+set -- $spids
+ok "$(! kill -0 "$1" 2>/dev/null && kill -0 "$5" 2>/dev/null; echo $?)" \
+	"a fifth event stream ends the first, and stays"
+kill $spids 2>/dev/null
+wait $spids 2>/dev/null
+
 get / -b "$C" -H "Host: evil.example:$port"
 ok "$(test "$code" = 403; echo $?)" "foreign Host: 403 ($code)"
 ok "$(headers_ok; echo $?)" "foreign Host: the four headers"
