@@ -10,7 +10,7 @@ trap 'for p in $srv_pids; do kill "$p" 2>/dev/null; done; cd /; rm -rf "$scratch
 
 # Screens of the test's own, so the shipped texts may change without breaking it.
 mkdir -p screens/catalog screens/pictures services
-cp -r "$SERVICES/sperrmuell" services/
+cp -r "$SERVICES/sperrmuell" "$SERVICES/meldebescheinigung" services/
 cat > screens/catalog/de.yaml <<'YAML'
 lang.name: Deutsch
 lang.dir: ltr
@@ -149,7 +149,9 @@ check_grep "page: the welcome screen first" 'data-screen="welcome"' b
 check_grep "page: html element of the contract" \
 	'^<html lang="de" dir="ltr" class="bb size-100 contrast-normal">$' b
 check_grep "welcome: the service by its catalogue title" \
-	'<button type="submit" name="choice" value="service sperrmuell" class="bb-service">Sperrmüll</button>' b
+	'<button type="submit" name="choice" value="service sperrmuell" class="bb-primary bb-service">Sperrmüll</button>' b
+check_grep "welcome: a service no catalogue names, by its definition's title" \
+	'value="service meldebescheinigung" class="bb-primary bb-service">Meldebescheinigung beantragen<' b
 check_grep "welcome: each language in its own" \
 	'name="lang" value="ar" class="bb-secondary bb-lang" lang="ar" dir="rtl" aria-pressed="false">العربية<' b
 for p in /s/kiosk.css /s/kiosk.js /p/dot.svg /nowhere /p/nothing.svg; do
@@ -260,7 +262,9 @@ get / -b "$C"
 check_grep "ar: html lang and dir" '^<html lang="ar" dir="rtl" class="bb size-150 contrast-high">$' b
 check_grep "ar: its own title" '<h1>أهلا وسهلا</h1>' b
 check_grep "ar: a missing key from en, marked" '<p lang="en" dir="ltr">Please choose.</p>' b
-check_grep "ar: a service text from de, marked" 'value="service sperrmuell" class="bb-service" lang="de" dir="ltr">Sperrmüll<' b
+check_grep "ar: a definition's title in de, marked" \
+	'value="service meldebescheinigung" class="bb-primary bb-service" lang="de" dir="ltr">Meldebescheinigung beantragen<' b
+check_grep "ar: a service text from de, marked" 'value="service sperrmuell" class="bb-primary bb-service" lang="de" dir="ltr">Sperrmüll<' b
 
 # The end of a session: settings back, the welcome screen.
 printf '{"end":true}\n' > end.json

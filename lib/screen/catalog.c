@@ -594,16 +594,21 @@ put_services(FILE *f, const struct bb_page *p)
 				bb_problems_free(&pr);
 				continue;
 			}
+			/* A definition has de and en; any other language reads de. */
+			t.lang = strcmp(p->lang, "en") == 0 || strcmp(p->lang, "de") == 0 ? NULL :
+			    "de";
+			t.dir = t.lang != NULL && strcmp(find_cat(p->cat, p->lang)->dir,
+			    find_cat(p->cat, "de")->dir) != 0 ? find_cat(p->cat, "de")->dir : NULL;
 			fprintf(f, "<button type=\"submit\" name=\"choice\" value=\"%s\" "
-			    "class=\"bb-service\"%s>", value,
-			    strcmp(p->lang, "en") == 0 ? "" : strcmp(p->lang, "de") == 0 ? "" :
-			    " lang=\"de\"");
+			    "class=\"bb-primary bb-service\"", value);
+			put_lang(f, &t);
+			fputc('>', f);
 			esc_str(f, strcmp(p->lang, "en") == 0 ? form->title.en : form->title.de);
 			fputs("</button>\n", f);
 			bb_form_free(form);
 			continue;
 		}
-		put_button(f, p, "choice", value, "bb-service", key, -1);
+		put_button(f, p, "choice", value, "bb-primary bb-service", key, -1);
 	}
 }
 
