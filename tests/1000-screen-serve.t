@@ -335,6 +335,22 @@ kill "$pid"
 wait "$pid"
 cat *.log > all.log
 check_nogrep "no sanitizer report from any server" 'Sanitizer\|runtime error' all.log
+printf 'lang.name: Português\nlang.dir: ltr\n' > screens/catalog/pt-BR.yaml
+start_serve p --control "$sock"
+ok "$(test -n "$url"; echo $?)" "a town's catalogue pt-BR.yaml is taken"
+kill "$pid"
+wait "$pid"
+cp screens/catalog/pt-BR.yaml screens/catalog/Portugues.yaml
+expect_code 78 "a catalogue whose name is no language tag: 78" "$BB_FORM" serve --control "$sock"
+check_grep "... named" 'Portugues.yaml: the name is not a language tag' err
+rm screens/catalog/Portugues.yaml
+printf 'lang.name: Polski\nlang.dir: up\n' > screens/catalog/pl.yaml
+expect_code 78 "a catalogue with a bad lang.dir: 78" "$BB_FORM" serve --control "$sock"
+check_grep "... with its line" 'pl.yaml:2: .lang.dir. must be ltr or rtl' err
+printf 'lang.name: Polski\nlang.dir: ltr\nWelcome: x\n' > screens/catalog/pl.yaml
+expect_code 78 "a catalogue key that is not [a-z0-9_.-]+: 78" "$BB_FORM" serve --control "$sock"
+check_grep "... with its line" 'pl.yaml:3: Welcome: not a catalogue key' err
+rm screens/catalog/pl.yaml
 rm screens/catalog/en.yaml
 expect_code 78 "serve without the en catalogue: 78" "$BB_FORM" serve --control "$sock"
 
