@@ -308,6 +308,8 @@ expect_code 78 "serve refuses a control directory others can write" \
 	"$BB_FORM" serve --control "$scratch/open/screen"
 check_grep "the message says what to chmod" 'chmod go-w' err
 expect_code 78 "tell refuses it too" "$BB_FORM" tell wait --screen "$scratch/open/screen"
+expect_code 64 "serve: a relative control path is a usage error" "$BB_FORM" serve --control run/screen
+expect_code 64 "tell: a relative control path is a usage error" "$BB_FORM" tell wait --screen run/screen
 expect_code 64 "serve listens on loopback only" "$BB_FORM" serve --listen 0.0.0.0:0 \
 	--control "$sock"
 XDG_RUNTIME_DIR=$scratch/xdg

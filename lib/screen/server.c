@@ -647,7 +647,8 @@ control_listen(const char *path, struct bb_err *e)
 	mode_t old;
 	int fd, dfd;
 
-	if (strlen(path) >= sizeof sa.sun_path || (slash = strrchr(path, '/')) == NULL)
+	if (path[0] != '/' || strlen(path) >= sizeof sa.sun_path ||
+	    (slash = strrchr(path, '/')) == NULL)
 		return bb_fail(e, BB_USAGE, "control socket %s: not an absolute path of at most "
 		    "%zu bytes", path, sizeof sa.sun_path - 1), -1;
 	snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);

@@ -34,7 +34,8 @@ bb_screen_tell(const char *control, const char *screen, const json_t *set, long 
 	int fd, dfd, status;
 
 	*choice = NULL;
-	if (strlen(control) >= sizeof sa.sun_path || (slash = strrchr(control, '/')) == NULL)
+	if (control[0] != '/' || strlen(control) >= sizeof sa.sun_path ||
+	    (slash = strrchr(control, '/')) == NULL)
 		return bb_fail(e, BB_USAGE, "control socket %s: not an absolute path of at most "
 		    "%zu bytes", control, sizeof sa.sun_path - 1);
 	/* Whoever could put a socket there could answer in the server's place. */
