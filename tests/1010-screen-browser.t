@@ -30,7 +30,12 @@ stop_browser() {
 }
 trap 'stop_browser; for p in $pids; do kill "$p" 2>/dev/null; done; cd /; rm -rf "$scratch"' EXIT
 
-printf 'form:\n  screens: %s\n  services: %s\n' "$BB_TOP/scripts/screens" "$SERVICES" > bb.yaml
+# The shipped screens and catalogues, and one screen of the test's own whose button it
+# can count on (chrome.cancel is in every catalogue).
+cp -R "$BB_TOP/scripts/screens" screens
+printf 'id: t-ask\ntitle: chrome.cancel\nbuttons:\n  - {value: cancel, label: chrome.cancel}\n' \
+	> screens/t-ask.yaml
+printf 'form:\n  screens: %s\n  services: %s\n' "$scratch/screens" "$SERVICES" > bb.yaml
 BB_CONFIG=$scratch/bb.yaml
 mkdir -m 700 run
 sock=$scratch/run/screen
@@ -95,9 +100,9 @@ until_dom "document.querySelector('h1') !== null && document.querySelector('h1')
 	"the screen's title is in the DOM"
 
 # A tap in the page: the button's own form post, no script needed.
-"$BB_FORM" tell wait --screen "$sock" --until tap > choice.out 2> choice.err &
+"$BB_FORM" tell t-ask --screen "$sock" --until tap > choice.out 2> choice.err &
 tell_pid=$!
-until_dom "$SCREEN + ' ' + document.getElementById('bb-screen').dataset.version" "wait $((v + 1))"
+until_dom "$SCREEN + ' ' + document.getElementById('bb-screen').dataset.version" "t-ask $((v + 1))"
 $CDP "$dport" "document.querySelector('#bb-screen button[name=choice][value=cancel]').click(); 1" > /dev/null
 i=0
 while kill -0 $tell_pid 2>/dev/null && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
@@ -128,7 +133,7 @@ stop_browser
 shots=${BB_SHOTS:-$scratch}
 mkdir -p "$shots"
 for lang in de en; do
-	printf 'form:\n  screens: %s\n  services: %s\n  lang: %s\n' "$BB_TOP/scripts/screens" \
+	printf 'form:\n  screens: %s\n  services: %s\n  lang: %s\n' "$scratch/screens" \
 		"$SERVICES" "$lang" > bb.yaml
 	start_serve "s$lang" --control "$sock"
 	rm -f "$shots/welcome-$lang.png"
