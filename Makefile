@@ -9,7 +9,8 @@ DATADIR ?= $(PREFIX)/share
 MANDIR  ?= $(DATADIR)/man
 DESTDIR ?=
 
-PKGS     = jansson yaml-0.1 libssl libcrypto libcurl libpcsclite libeac libpng libjpeg expat
+PKGS     = jansson yaml-0.1 libssl libcrypto libcurl libpcsclite libeac libpng libjpeg expat \
+	libmicrohttpd
 PKG_CONFIG ?= pkg-config
 
 CC      ?= cc
@@ -32,7 +33,8 @@ HARDEN_FORTIFY = $(if $(filter 1,$(SANITIZE))$(filter-out -O1 -O2 -O3 -Os -Og -O
 override CFLAGS := -std=c11 -Wall -Wextra -Wshadow -Wstrict-prototypes -Wformat=2 \
 	-Wno-format-nonliteral $(HARDEN_CFLAGS) $(CFLAGS)
 override CPPFLAGS := -D_GNU_SOURCE -Ilib -DBB_VERSION='"$(VERSION)"' \
-	-DBB_SERVICES_DIR='"$(DATADIR)/bb/services"' $(HARDEN_FORTIFY) $(CPPFLAGS)
+	-DBB_SERVICES_DIR='"$(DATADIR)/bb/services"' \
+	-DBB_SCREENS_DIR='"$(DATADIR)/bb/screens"' $(HARDEN_FORTIFY) $(CPPFLAGS)
 override LDFLAGS := $(HARDEN_LDFLAGS) $(LDFLAGS)
 
 ifeq ($(SANITIZE),1)
@@ -48,7 +50,10 @@ PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) -lm
 
 LIB_SRC = $(wildcard lib/*.c lib/*/*.c)
-LIB_OBJ = $(LIB_SRC:%.c=$(B)/%.o)
+LIB_OBJ = $(LIB_SRC:%.c=$(B)/%.o) $(B)/gen/assets.o
+# The kiosk page's style and script, compiled in (bb-form serve needs no files but its
+# screens): each becomes a byte array with a NUL after it, the length without.
+ASSETS  = lib/screen/assets/kiosk.css lib/screen/assets/kiosk.js
 PROGS   = bb-form bb-queue bb-submit bb-eid bb-capture
 BINS    = $(PROGS:%=$(B)/%)
 UNIT_SRC = $(wildcard tests/unit/*.c)
@@ -90,6 +95,20 @@ BUILD_FLAGS = $(subst ','\'',$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS))
 $(B)/flags: FORCE
 	@mkdir -p $(@D)
 	@printf '%s\n' '$(BUILD_FLAGS)' | cmp -s - $@ || printf '%s\n' '$(BUILD_FLAGS)' > $@
+
+$(B)/gen/assets.c: $(ASSETS) Makefile
+	@mkdir -p $(@D)
+	@{ echo '#include <stddef.h>'; \
+	for f in $(ASSETS); do \
+		n=bb_asset_$$(basename $$f | tr . _); \
+		echo "const unsigned char $$n[] = {"; \
+		od -An -v -tx1 $$f | sed 's/ *\([0-9a-f][0-9a-f]\)/0x\1,/g'; \
+		echo '0 };'; \
+		echo "const size_t $${n}_len = sizeof $$n - 1;"; \
+	done; } > $@.tmp && mv $@.tmp $@
+
+$(B)/gen/assets.o: $(B)/gen/assets.c $(B)/flags
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
 $(B)/libbb.a: $(LIB_OBJ)
 	@rm -f $@
@@ -179,18 +198,24 @@ demo: deps
 
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
-		$(DESTDIR)$(MANDIR)/man7 $(DESTDIR)$(DATADIR)/bb/services
+		$(DESTDIR)$(MANDIR)/man7 $(DESTDIR)$(DATADIR)/bb/services \
+		$(DESTDIR)$(DATADIR)/bb/screens/catalog $(DESTDIR)$(DATADIR)/bb/screens/pictures
 	install -m 755 $(BINS) $(DESTDIR)$(BINDIR)/
 	for m in $(MANS); do install -m 644 $$m $(DESTDIR)$(MANDIR)/man$${m##*.}/; done
 	for d in scripts/services/*/; do \
 		install -d $(DESTDIR)$(DATADIR)/bb/services/$$(basename $$d) && \
 		install -m 644 $$d/form.yaml $(DESTDIR)$(DATADIR)/bb/services/$$(basename $$d)/; \
 	done
+	install -m 644 scripts/screens/*.yaml $(DESTDIR)$(DATADIR)/bb/screens/
+	install -m 644 scripts/screens/catalog/*.yaml $(DESTDIR)$(DATADIR)/bb/screens/catalog/
+	for p in scripts/screens/pictures/*.svg; do \
+		[ ! -e "$$p" ] || install -m 644 $$p $(DESTDIR)$(DATADIR)/bb/screens/pictures/; \
+	done
 
 uninstall:
 	for p in $(PROGS); do rm -f $(DESTDIR)$(BINDIR)/$$p; done
 	for m in $(MANS); do rm -f $(DESTDIR)$(MANDIR)/man$${m##*.}/$${m##*/}; done
-	rm -rf $(DESTDIR)$(DATADIR)/bb/services
+	rm -rf $(DESTDIR)$(DATADIR)/bb/services $(DESTDIR)$(DATADIR)/bb/screens
 
 clean:
 	rm -rf .build .build-san .build-fuzz

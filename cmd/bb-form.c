@@ -1,5 +1,6 @@
 /* bb-form: the application forms of a service — lint definitions, fill a case's form part
- * without a screen, show a form as a person reads it. */
+ * without a screen, show a form as a person reads it — and the citizen's screen: serve it
+ * to the kiosk browser, tell it what to show between steps. */
 #include "case.h"
 #include "cli.h"
 #include "config.h"
@@ -8,7 +9,9 @@
 #include "files.h"
 #include "form/form.h"
 #include "log.h"
+#include "screen/server.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <locale.h>
 #include <stdio.h>
@@ -21,6 +24,8 @@ static const char usage_text[] =
     "       bb-form [-c CONFIG] [-v|-q] fill FORM [--set NAME=VALUE]... [--answers FILE]\n"
     "               [--new] [-o OUT] [CASE]\n"
     "       bb-form [-c CONFIG] show FORM [--format text|json] [--lang de|en]\n"
+    "       bb-form [-c CONFIG] [-v|-q] serve [--listen 127.0.0.1:PORT] [--control PATH]\n"
+    "       bb-form [-c CONFIG] tell SCREEN [--screen PATH] [--set K=V]... [--until tap|S]\n"
     "       bb-form --help | --version\n"
     "FORM is a form.yaml path or a service id (looked up in form.services).\n";
 
@@ -265,6 +270,109 @@ cmd_show(int argc, char **argv, const struct bb_config *cfg)
 	return 0;
 }
 
+static int
+cmd_serve(int argc, char **argv, const struct bb_config *cfg, int verbosity)
+{
+	static const struct option opts[] = {
+		{ "listen", required_argument, NULL, 'l' },
+		{ "control", required_argument, NULL, 'C' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct bb_serve_opts o = { 0 };
+	struct bb_err e = { 0, "" };
+	char control[256];
+	int c;
+
+	bb_screen_control_default(control, sizeof control);
+	o.listen = "127.0.0.1:0";
+	o.control = control;
+	o.screens = bb_config_str(cfg, "form.screens");
+	o.services = bb_config_str(cfg, "form.services");
+	o.lang = bb_config_str(cfg, "form.lang");
+	o.verbosity = verbosity;
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "l:C:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'l': o.listen = optarg; break;
+		case 'C': o.control = optarg; break;
+		case 'h': usage(0);
+		default: usage(BB_USAGE);
+		}
+	}
+	if (optind != argc)
+		usage(BB_USAGE);
+	if (bb_screen_serve(&o, &e) != 0)
+		bb_die_err(&e);
+	return 0;
+}
+
+static int
+cmd_tell(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "screen", required_argument, NULL, 'S' },
+		{ "set", required_argument, NULL, 's' },
+		{ "until", required_argument, NULL, 'u' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct bb_err e = { 0, "" };
+	char control[256], *choice = NULL, *end;
+	const char *path = NULL;
+	json_t *set = json_object();
+	long until = -1;
+	int c, rc;
+
+	if (set == NULL)
+		bb_die(BB_SOFTWARE, "out of memory");
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "S:s:u:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'S': path = optarg; break;
+		case 's': {
+			char *eq = strchr(optarg, '=');
+			if (eq == NULL || eq == optarg)
+				bb_die(BB_USAGE, "--set: expected NAME=VALUE");
+			*eq = '\0';
+			json_object_set_new(set, optarg, json_string(eq + 1));
+			*eq = '=';
+			break;
+		}
+		case 'u':
+			if (strcmp(optarg, "tap") == 0) {
+				until = 0;
+				break;
+			}
+			errno = 0;
+			until = strtol(optarg, &end, 10);
+			if (errno != 0 || *end != '\0' || until < 1 || until > 86400)
+				bb_die(BB_USAGE, "--until: expected tap or seconds (1 to 86400)");
+			break;
+		case 'h': usage(0);
+		default: usage(BB_USAGE);
+		}
+	}
+	if (argc - optind != 1)
+		usage(BB_USAGE);
+	if (path == NULL) {
+		bb_screen_control_default(control, sizeof control);
+		path = control;
+	}
+	rc = bb_screen_tell(path, argv[optind], json_object_size(set) ? set : NULL, until,
+	    &choice, &e);
+	json_decref(set);
+	if (rc == BB_CANCELLED && e.msg[0] == '\0')
+		return BB_CANCELLED;	/* the time ran out: no message, as a cancel */
+	if (rc != 0)
+		bb_die_err(&e);
+	if (choice != NULL) {
+		printf("%s\n", choice);
+		free(choice);
+	}
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -283,8 +391,12 @@ main(int argc, char **argv)
 		rc = cmd_fill(argc, argv, cli.cfg);
 	else if (strcmp(cli.cmd, "show") == 0)
 		rc = cmd_show(argc, argv, cli.cfg);
+	else if (strcmp(cli.cmd, "serve") == 0)
+		rc = cmd_serve(argc, argv, cli.cfg, cli.verbosity);
+	else if (strcmp(cli.cmd, "tell") == 0)
+		rc = cmd_tell(argc, argv);
 	else {
-		bb_warn("%s: unknown command (check, fill, show)", cli.cmd);
+		bb_warn("%s: unknown command (check, fill, show, serve, tell)", cli.cmd);
 		usage(BB_USAGE);
 	}
 	bb_config_free(cli.cfg);

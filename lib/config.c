@@ -16,6 +16,9 @@
 #ifndef BB_SERVICES_DIR
 #define BB_SERVICES_DIR "/usr/local/share/bb/services"
 #endif
+#ifndef BB_SCREENS_DIR
+#define BB_SCREENS_DIR "/usr/local/share/bb/screens"
+#endif
 
 enum ctype { C_SECTION, C_STR, C_BOOL, C_INT, C_COUNT, C_SIZE, C_DURATION, C_ENUM };
 
@@ -39,6 +42,7 @@ static const struct schema_key schema[] = {
 	{ "case.max_size", C_SIZE, "64M", NULL },
 	{ "form", C_SECTION, NULL, NULL },
 	{ "form.services", C_STR, BB_SERVICES_DIR, NULL },
+	{ "form.screens", C_STR, BB_SCREENS_DIR, NULL },
 	{ "form.lang", C_ENUM, "de", "de en" },
 	{ "queue", C_SECTION, NULL, NULL },
 	{ "queue.spool", C_STR, NULL, NULL },

@@ -1,0 +1,709 @@
+/* Message catalogues, screen definitions and the kiosk page (bb-form(5) SCREENS). */
+#include "screen/screen.h"
+#include "diag.h"
+#include "exit.h"
+#include "form/form.h"
+#include "yamltree.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+struct catalog {
+	char *lang;		/* BCP 47 tag, from the file name */
+	const char *name, *dir;	/* lang.name, lang.dir */
+	struct bb_ynode *root;
+};
+
+struct bb_catalogs {
+	struct catalog *c;
+	size_t n;
+};
+
+/* ll or lll, then subtags of letters and digits (pt-BR, sr-Latn, es-419): what a town
+ * names its file. */
+static int
+lang_tag_ok(const char *s, size_t len)
+{
+	size_t i, start = 0;
+	int first = 1;
+
+	if (len == 0 || len > 35)
+		return 0;
+	for (i = 0; i <= len; i++) {
+		if (i == len || s[i] == '-') {
+			size_t part = i - start;
+			if (first ? (part < 2 || part > 3) : (part < 1 || part > 8))
+				return 0;
+			first = 0;
+			start = i + 1;
+		} else if (first ? !(s[i] >= 'a' && s[i] <= 'z') : !isalnum((unsigned char)s[i])) {
+			return 0;
+		}
+	}
+	return 1;
+}
+
+static int
+key_ok(const char *k)
+{
+	return *k && strspn(k, "abcdefghijklmnopqrstuvwxyz0123456789_.-") == strlen(k);
+}
+
+static const struct catalog *
+find_cat(const struct bb_catalogs *c, const char *lang)
+{
+	size_t i;
+
+	for (i = 0; c != NULL && lang != NULL && i < c->n; i++)
+		if (strcmp(c->c[i].lang, lang) == 0)
+			return &c->c[i];
+	return NULL;
+}
+
+static int
+load_one(struct catalog *cat, const char *path, struct bb_err *e)
+{
+	const struct bb_ynode *r;
+	size_t i;
+	int rc;
+
+	if ((rc = bb_yaml_load_file(path, &cat->root, e)) != 0)
+		return rc;
+	r = cat->root;
+	if (r->kind != BB_Y_MAP)
+		return bb_fail(e, BB_CONFIG, "%s:%d: expected a mapping of keys to texts", path,
+		    r->line);
+	for (i = 0; i < r->n; i++) {
+		if (!key_ok(r->keys[i]))
+			return bb_fail(e, BB_CONFIG, "%s:%d: %s: not a catalogue key "
+			    "([a-z0-9_.-]+)", path, r->key_lines[i], r->keys[i]);
+		if (r->items[i]->kind != BB_Y_SCALAR)
+			return bb_fail(e, BB_CONFIG, "%s:%d: %s: expected a text, not a %s",
+			    path, r->items[i]->line, r->keys[i], bb_yaml_kind_name(r->items[i]));
+	}
+	r = bb_yaml_get(cat->root, "lang.name");
+	if (r == NULL || r->str[0] == '\0')
+		return bb_fail(e, BB_CONFIG, "%s: missing 'lang.name'", path);
+	cat->name = r->str;
+	r = bb_yaml_get(cat->root, "lang.dir");
+	if (r == NULL || (strcmp(r->str, "ltr") != 0 && strcmp(r->str, "rtl") != 0))
+		return bb_fail(e, BB_CONFIG, "%s:%d: 'lang.dir' must be ltr or rtl", path,
+		    r != NULL ? r->line : 1);
+	cat->dir = r->str;
+	return 0;
+}
+
+/* de and en first (the fallbacks, and the terminal's own languages), then by tag. */
+static int
+cat_order(const void *a, const void *b)
+{
+	const struct catalog *x = a, *y = b;
+	int rx = strcmp(x->lang, "de") == 0 ? 0 : strcmp(x->lang, "en") == 0 ? 1 : 2;
+	int ry = strcmp(y->lang, "de") == 0 ? 0 : strcmp(y->lang, "en") == 0 ? 1 : 2;
+
+	return rx != ry ? rx - ry : strcmp(x->lang, y->lang);
+}
+
+void
+bb_catalogs_free(struct bb_catalogs *c)
+{
+	size_t i;
+
+	if (c == NULL)
+		return;
+	for (i = 0; i < c->n; i++) {
+		free(c->c[i].lang);
+		bb_yaml_free(c->c[i].root);
+	}
+	free(c->c);
+	free(c);
+}
+
+int
+bb_catalogs_load(const char *dir, struct bb_catalogs **out, struct bb_err *e)
+{
+	struct bb_catalogs *c;
+	struct dirent *d;
+	char path[4096];
+	DIR *dp;
+	int rc = 0;
+
+	*out = NULL;
+	snprintf(path, sizeof path, "%s/catalog", dir);
+	if ((dp = opendir(path)) == NULL)
+		return bb_fail(e, BB_CONFIG, "catalogues %s: cannot open", path);
+	if ((c = calloc(1, sizeof *c)) == NULL) {
+		closedir(dp);
+		return bb_fail(e, BB_SOFTWARE, "out of memory");
+	}
+	while (rc == 0 && (d = readdir(dp)) != NULL) {
+		size_t len = strlen(d->d_name);
+		struct catalog *grown;
+
+		if (d->d_name[0] == '.' || len < 6 || strcmp(d->d_name + len - 5, ".yaml") != 0)
+			continue;
+		if (!lang_tag_ok(d->d_name, len - 5)) {
+			rc = bb_fail(e, BB_CONFIG, "%s/%s: the name is not a language tag "
+			    "(de.yaml, pt-BR.yaml)", path, d->d_name);
+			break;
+		}
+		if ((grown = realloc(c->c, (c->n + 1) * sizeof *grown)) == NULL) {
+			rc = bb_fail(e, BB_SOFTWARE, "out of memory");
+			break;
+		}
+		c->c = grown;
+		memset(&c->c[c->n], 0, sizeof c->c[c->n]);
+		if ((c->c[c->n].lang = strndup(d->d_name, len - 5)) == NULL) {
+			rc = bb_fail(e, BB_SOFTWARE, "out of memory");
+			break;
+		}
+		c->n++;
+		snprintf(path, sizeof path, "%s/catalog/%s", dir, d->d_name);
+		rc = load_one(&c->c[c->n - 1], path, e);
+		snprintf(path, sizeof path, "%s/catalog", dir);
+	}
+	closedir(dp);
+	if (rc == 0 && (find_cat(c, "de") == NULL || find_cat(c, "en") == NULL))
+		rc = bb_fail(e, BB_CONFIG, "catalogues %s: de.yaml and en.yaml are required "
+		    "(the fallbacks of every other language)", path);
+	if (rc != 0) {
+		bb_catalogs_free(c);
+		return rc;
+	}
+	qsort(c->c, c->n, sizeof *c->c, cat_order);
+	*out = c;
+	return 0;
+}
+
+int
+bb_catalogs_has(const struct bb_catalogs *c, const char *lang)
+{
+	return find_cat(c, lang) != NULL;
+}
+
+const char *
+bb_catalog_text(const struct bb_catalogs *c, const char *lang, const char *key,
+    const char **got)
+{
+	/* Service texts are written by the town in German first; other keys fall back to
+	 * English, which more people read than German among those who chose neither. */
+	const char *order[3] = { lang, strncmp(key, "svc.", 4) == 0 ? "de" : "en", "de" };
+	const struct bb_ynode *n;
+	const struct catalog *cat;
+	size_t i;
+
+	for (i = 0; i < 3; i++) {
+		if ((cat = find_cat(c, order[i])) == NULL)
+			continue;
+		if ((n = bb_yaml_get(cat->root, key)) != NULL) {
+			if (got != NULL)
+				*got = cat->lang;
+			return n->str;
+		}
+	}
+	return NULL;
+}
+
+/* --- screens --- */
+
+int
+bb_screen_name_ok(const char *name)
+{
+	size_t len = strlen(name);
+
+	return len > 0 && len <= 64 &&
+	    strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789-") == len;
+}
+
+static int
+value_ok(const char *v)
+{
+	size_t len = strlen(v);
+
+	return len > 0 && len <= 64 &&
+	    strspn(v, "abcdefghijklmnopqrstuvwxyz0123456789_-") == len;
+}
+
+void
+bb_screen_free(struct bb_screen *s)
+{
+	size_t i;
+
+	if (s == NULL)
+		return;
+	free(s->id);
+	free(s->title);
+	free(s->picture);
+	for (i = 0; i < s->ntext; i++)
+		free(s->text[i]);
+	free(s->text);
+	for (i = 0; i < s->nbuttons; i++) {
+		free(s->buttons[i].value);
+		free(s->buttons[i].label);
+	}
+	free(s->buttons);
+	free(s);
+}
+
+static int
+scalar(const char *path, const struct bb_ynode *n, const char *what, char **out,
+    struct bb_err *e)
+{
+	if (n->kind != BB_Y_SCALAR || n->str[0] == '\0')
+		return bb_fail(e, BB_CONFIG, "%s:%d: %s: expected a non-empty string", path,
+		    n->line, what);
+	if ((*out = strdup(n->str)) == NULL)
+		return bb_fail(e, BB_SOFTWARE, "out of memory");
+	return 0;
+}
+
+static int
+parse_screen(const char *path, const char *name, const struct bb_ynode *r,
+    struct bb_screen *s, struct bb_err *e)
+{
+	static const char *const known[] = { "id", "title", "text", "picture", "buttons",
+		"languages", "services", "busy" };
+	const struct bb_ynode *n;
+	size_t i, k;
+	int rc, *flag;
+
+	if (r->kind != BB_Y_MAP)
+		return bb_fail(e, BB_CONFIG, "%s:%d: expected a mapping", path, r->line);
+	for (i = 0; i < r->n; i++) {
+		for (k = 0; k < sizeof known / sizeof known[0]; k++)
+			if (strcmp(r->keys[i], known[k]) == 0)
+				break;
+		if (k == sizeof known / sizeof known[0])
+			return bb_fail(e, BB_CONFIG, "%s:%d: unknown key '%s'", path,
+			    r->key_lines[i], r->keys[i]);
+	}
+	if ((n = bb_yaml_get(r, "id")) == NULL)
+		return bb_fail(e, BB_CONFIG, "%s: missing 'id'", path);
+	if ((rc = scalar(path, n, "id", &s->id, e)) != 0)
+		return rc;
+	if (strcmp(s->id, name) != 0)
+		return bb_fail(e, BB_CONFIG, "%s:%d: id '%s' is not the file's name", path,
+		    n->line, s->id);
+	if ((n = bb_yaml_get(r, "title")) == NULL)
+		return bb_fail(e, BB_CONFIG, "%s: missing 'title'", path);
+	if ((rc = scalar(path, n, "title", &s->title, e)) != 0)
+		return rc;
+	if ((n = bb_yaml_get(r, "text")) != NULL) {
+		if (n->kind != BB_Y_SEQ)
+			return bb_fail(e, BB_CONFIG, "%s:%d: text: expected a list of keys", path,
+			    n->line);
+		if ((s->text = calloc(n->n + 1, sizeof *s->text)) == NULL)
+			return bb_fail(e, BB_SOFTWARE, "out of memory");
+		for (i = 0; i < n->n; i++, s->ntext++)
+			if ((rc = scalar(path, n->items[i], "text", &s->text[i], e)) != 0)
+				return rc;
+	}
+	if ((n = bb_yaml_get(r, "picture")) != NULL) {
+		size_t len;
+		if ((rc = scalar(path, n, "picture", &s->picture, e)) != 0)
+			return rc;
+		len = strlen(s->picture);
+		if (len < 5 || strcmp(s->picture + len - 4, ".svg") != 0 ||
+		    (s->picture[len - 4] = '\0', !bb_screen_name_ok(s->picture)))
+			return bb_fail(e, BB_CONFIG, "%s:%d: picture: expected NAME.svg", path,
+			    n->line);
+	}
+	if ((n = bb_yaml_get(r, "buttons")) != NULL) {
+		if (n->kind != BB_Y_SEQ)
+			return bb_fail(e, BB_CONFIG, "%s:%d: buttons: expected a list", path,
+			    n->line);
+		if ((s->buttons = calloc(n->n + 1, sizeof *s->buttons)) == NULL)
+			return bb_fail(e, BB_SOFTWARE, "out of memory");
+		for (i = 0; i < n->n; i++, s->nbuttons++) {
+			const struct bb_ynode *b = n->items[i], *v, *l;
+			if (b->kind != BB_Y_MAP || b->n != 2 ||
+			    (v = bb_yaml_get(b, "value")) == NULL ||
+			    (l = bb_yaml_get(b, "label")) == NULL)
+				return bb_fail(e, BB_CONFIG, "%s:%d: a button is "
+				    "{value: VALUE, label: KEY}", path, b->line);
+			if ((rc = scalar(path, v, "value", &s->buttons[i].value, e)) != 0 ||
+			    (rc = scalar(path, l, "label", &s->buttons[i].label, e)) != 0)
+				return rc;
+			if (!value_ok(s->buttons[i].value))
+				return bb_fail(e, BB_CONFIG, "%s:%d: value: expected [a-z0-9_-]+",
+				    path, v->line);
+		}
+	}
+	for (k = 5; k < 8; k++) {
+		flag = k == 5 ? &s->languages : k == 6 ? &s->services : &s->busy;
+		if ((n = bb_yaml_get(r, known[k])) != NULL && bb_yaml_bool(n, flag) != 0)
+			return bb_fail(e, BB_CONFIG, "%s:%d: %s: expected true or false", path,
+			    n->line, known[k]);
+	}
+	return 0;
+}
+
+int
+bb_screen_load(const char *dir, const char *name, struct bb_screen **out, struct bb_err *e)
+{
+	struct bb_ynode *root;
+	struct bb_screen *s;
+	char path[4096];
+	int rc;
+
+	*out = NULL;
+	if (!bb_screen_name_ok(name))
+		return bb_fail(e, BB_USAGE, "%.64s: not a screen name ([a-z0-9-]+)", name);
+	snprintf(path, sizeof path, "%s/%s.yaml", dir, name);
+	if ((rc = bb_yaml_load_file(path, &root, e)) != 0)
+		return rc;
+	if ((s = calloc(1, sizeof *s)) == NULL) {
+		bb_yaml_free(root);
+		return bb_fail(e, BB_SOFTWARE, "out of memory");
+	}
+	rc = parse_screen(path, name, root, s, e);
+	bb_yaml_free(root);
+	if (rc != 0) {
+		bb_screen_free(s);
+		return rc;
+	}
+	*out = s;
+	return 0;
+}
+
+/* --- services on the welcome screen --- */
+
+struct service {
+	char id[65];
+};
+
+static int
+svc_order(const void *a, const void *b)
+{
+	return strcmp(((const struct service *)a)->id, ((const struct service *)b)->id);
+}
+
+/* The services of dir (subdirectories with a form.yaml), sorted; at most max. */
+static size_t
+list_services(const char *dir, struct service *out, size_t max)
+{
+	struct dirent *d;
+	struct stat st;
+	char path[4096];
+	size_t n = 0;
+	DIR *dp;
+
+	if (dir == NULL || (dp = opendir(dir)) == NULL)
+		return 0;
+	while (n < max && (d = readdir(dp)) != NULL) {
+		if (!bb_screen_name_ok(d->d_name))
+			continue;
+		snprintf(path, sizeof path, "%s/%s/form.yaml", dir, d->d_name);
+		if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
+			continue;
+		snprintf(out[n++].id, sizeof out->id, "%s", d->d_name);
+	}
+	closedir(dp);
+	qsort(out, n, sizeof *out, svc_order);
+	return n;
+}
+
+#define MAX_SERVICES 64
+
+int
+bb_screen_offers(const struct bb_screen *s, const char *services_dir, const char *v)
+{
+	struct service svc[MAX_SERVICES];
+	size_t i, n;
+
+	for (i = 0; i < s->nbuttons; i++)
+		if (strcmp(s->buttons[i].value, v) == 0)
+			return 1;
+	if (!s->services || strncmp(v, "service ", 8) != 0)
+		return 0;
+	n = list_services(services_dir, svc, MAX_SERVICES);
+	for (i = 0; i < n; i++)
+		if (strcmp(svc[i].id, v + 8) == 0)
+			return 1;
+	return 0;
+}
+
+/* --- the page --- */
+
+static void
+esc(FILE *f, const char *s, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		switch (s[i]) {
+		case '&': fputs("&amp;", f); break;
+		case '<': fputs("&lt;", f); break;
+		case '>': fputs("&gt;", f); break;
+		case '"': fputs("&quot;", f); break;
+		case '\'': fputs("&#39;", f); break;
+		default: fputc(s[i], f);
+		}
+	}
+}
+
+static void
+esc_str(FILE *f, const char *s)
+{
+	esc(f, s, strlen(s));
+}
+
+/* A catalogue text with its {placeholders} filled from set: both escaped. A placeholder
+ * with no value stays as written, so a missing --set shows rather than vanishes. */
+static void
+put_filled(FILE *f, const char *t, const json_t *set)
+{
+	const char *open, *close;
+
+	while ((open = strchr(t, '{')) != NULL) {
+		char name[65];
+		size_t len;
+		const char *v;
+
+		esc(f, t, (size_t)(open - t));
+		close = strchr(open, '}');
+		len = close != NULL ? (size_t)(close - open - 1) : 0;
+		if (close == NULL || len == 0 || len >= sizeof name) {
+			esc(f, open, 1);
+			t = open + 1;
+			continue;
+		}
+		memcpy(name, open + 1, len);
+		name[len] = '\0';
+		if ((v = json_string_value(json_object_get(set, name))) != NULL)
+			esc_str(f, v);
+		else
+			esc(f, open, len + 2);
+		t = close + 1;
+	}
+	esc_str(f, t);
+}
+
+struct text {
+	const char *s, *lang, *dir;	/* lang/dir NULL: the page's own */
+};
+
+static struct text
+text_of(const struct bb_page *p, const char *key)
+{
+	struct text t = { NULL, NULL, NULL };
+	const struct catalog *cat;
+	const char *got = NULL;
+
+	if ((t.s = bb_catalog_text(p->cat, p->lang, key, &got)) == NULL) {
+		t.s = key;	/* visible, so the missing key is found in review */
+		return t;
+	}
+	if (strcmp(got, p->lang) != 0) {
+		const struct catalog *mine = find_cat(p->cat, p->lang);
+		cat = find_cat(p->cat, got);
+		t.lang = got;
+		if (mine == NULL || strcmp(mine->dir, cat->dir) != 0)
+			t.dir = cat->dir;
+	}
+	return t;
+}
+
+/* lang="…" dir="…" when a text came from another catalogue than the page's. */
+static void
+put_lang(FILE *f, const struct text *t)
+{
+	if (t->lang != NULL) {
+		fputs(" lang=\"", f);
+		esc_str(f, t->lang);
+		fputc('"', f);
+	}
+	if (t->dir != NULL)
+		fprintf(f, " dir=\"%s\"", t->dir);
+}
+
+static void
+put_elem(FILE *f, const struct bb_page *p, const char *tag, const char *key)
+{
+	struct text t = text_of(p, key);
+
+	fprintf(f, "<%s", tag);
+	put_lang(f, &t);
+	fputc('>', f);
+	put_filled(f, t.s, p->set);
+	fprintf(f, "</%s>\n", tag);
+}
+
+static void
+put_button(FILE *f, const struct bb_page *p, const char *name, const char *value,
+    const char *cls, const char *key, int pressed)
+{
+	struct text t = text_of(p, key);
+
+	fprintf(f, "<button type=\"submit\" name=\"%s\" value=\"", name);
+	esc_str(f, value);
+	fputc('"', f);
+	if (cls != NULL)
+		fprintf(f, " class=\"%s\"", cls);
+	if (pressed >= 0)
+		fprintf(f, " aria-pressed=\"%s\"", pressed ? "true" : "false");
+	put_lang(f, &t);
+	fputc('>', f);
+	put_filled(f, t.s, p->set);
+	fputs("</button>\n", f);
+}
+
+/* One button per language, each named in its own language. */
+static void
+put_languages(FILE *f, const struct bb_page *p, const char *cls)
+{
+	size_t i;
+
+	for (i = 0; i < p->cat->n; i++) {
+		const struct catalog *c = &p->cat->c[i];
+		fputs("<button type=\"submit\" name=\"lang\" value=\"", f);
+		esc_str(f, c->lang);
+		fprintf(f, "\" class=\"%s\" lang=\"", cls);
+		esc_str(f, c->lang);
+		fprintf(f, "\" dir=\"%s\" aria-pressed=\"%s\">", c->dir,
+		    strcmp(c->lang, p->lang) == 0 ? "true" : "false");
+		esc_str(f, c->name);
+		fputs("</button>\n", f);
+	}
+}
+
+static void
+put_services(FILE *f, const struct bb_page *p)
+{
+	struct service svc[MAX_SERVICES];
+	size_t i, n = list_services(p->services_dir, svc, MAX_SERVICES);
+
+	for (i = 0; i < n; i++) {
+		char key[96], value[80];
+		struct text t;
+
+		snprintf(key, sizeof key, "svc.%.64s.title", svc[i].id);
+		snprintf(value, sizeof value, "service %.64s", svc[i].id);
+		t = text_of(p, key);
+		if (t.s == key) {
+			/* No catalogue names it: the definition's own title. */
+			struct bb_problems pr = { 0 };
+			struct bb_form *form;
+			char path[4200];
+			snprintf(path, sizeof path, "%s/%s/form.yaml", p->services_dir, svc[i].id);
+			if (bb_form_load(path, &form, &pr) != 0) {
+				bb_problems_free(&pr);
+				continue;
+			}
+			/* A definition has de and en; any other language reads de. */
+			t.lang = strcmp(p->lang, "en") == 0 || strcmp(p->lang, "de") == 0 ? NULL :
+			    "de";
+			t.dir = t.lang != NULL && strcmp(find_cat(p->cat, p->lang)->dir,
+			    find_cat(p->cat, "de")->dir) != 0 ? find_cat(p->cat, "de")->dir : NULL;
+			fprintf(f, "<button type=\"submit\" name=\"choice\" value=\"%s\" "
+			    "class=\"bb-primary bb-service\"", value);
+			put_lang(f, &t);
+			fputc('>', f);
+			esc_str(f, strcmp(p->lang, "en") == 0 ? form->title.en : form->title.de);
+			fputs("</button>\n", f);
+			bb_form_free(form);
+			continue;
+		}
+		put_button(f, p, "choice", value, "bb-primary bb-service", key, -1);
+	}
+}
+
+static void
+put_chrome(FILE *f, const struct bb_page *p)
+{
+	char v[16];
+
+	fprintf(f, "<header class=\"bb-chrome\"><form method=\"post\" action=\"/act\">\n"
+	    "<input type=\"hidden\" name=\"v\" value=\"%lu\">\n", p->version);
+	snprintf(v, sizeof v, "%d", p->size >= 200 ? 100 : p->size + 50);
+	put_button(f, p, "size", v, NULL, "chrome.size", -1);
+	put_button(f, p, "contrast", p->contrast_high ? "normal" : "high", NULL,
+	    "chrome.contrast", p->contrast_high);
+	put_button(f, p, "speech", p->speech ? "off" : "on", NULL,
+	    p->speech ? "chrome.speech_off" : "chrome.speech_on", p->speech);
+	put_languages(f, p, "bb-lang");
+	fputs("</form></header>\n", f);
+}
+
+static int
+is_secondary(const char *value)
+{
+	return strcmp(value, "cancel") == 0 || strcmp(value, "back") == 0;
+}
+
+char *
+bb_page_render(const struct bb_page *p, size_t *len)
+{
+	const struct catalog *cat = find_cat(p->cat, p->lang);
+	const struct bb_screen *s = p->screen;
+	char *buf = NULL;
+	size_t i;
+	FILE *f;
+
+	if ((f = open_memstream(&buf, len)) == NULL)
+		return NULL;
+	fputs("<!doctype html>\n<html lang=\"", f);
+	esc_str(f, p->lang);
+	fprintf(f, "\" dir=\"%s\" class=\"bb size-%d contrast-%s\">\n", cat->dir, p->size,
+	    p->contrast_high ? "high" : "normal");
+	fputs("<head><meta charset=\"utf-8\"><meta name=\"viewport\" "
+	    "content=\"width=device-width\">\n<title>", f);
+	if (s != NULL)
+		put_filled(f, text_of(p, s->title).s, p->set);
+	fputs(s != NULL ? " – bb" : "bb", f);
+	fputs("</title><link rel=\"stylesheet\" href=\"/s/kiosk.css\">\n"
+	    "<script src=\"/s/kiosk.js\" defer></script></head>\n<body>\n", f);
+	put_chrome(f, p);
+	fprintf(f, "<main id=\"bb-screen\" data-version=\"%lu\" data-screen=\"%s\" "
+	    "tabindex=\"-1\">\n", p->version, s != NULL ? s->id : "");
+	if (s != NULL) {
+		put_elem(f, p, "h1", s->title);
+		for (i = 0; i < s->ntext; i++)
+			put_elem(f, p, "p", s->text[i]);
+		if (s->picture != NULL) {
+			char key[96];
+			const char *alt;
+			/* SCREEN.picture describes it; without one it is decoration (the
+			 * texts say everything) and gets an empty alt. */
+			snprintf(key, sizeof key, "%s.picture", s->id);
+			alt = bb_catalog_text(p->cat, p->lang, key, NULL);
+			fputs("<img class=\"bb-picture\" alt=\"", f);
+			if (alt != NULL)
+				put_filled(f, alt, p->set);
+			fprintf(f, "\" src=\"/p/%s.svg\">\n", s->picture);
+		}
+		if (s->nbuttons > 0 || s->languages || s->services) {
+			fprintf(f, "<form method=\"post\" action=\"/act\">"
+			    "<input type=\"hidden\" name=\"v\" value=\"%lu\">\n", p->version);
+			if (s->languages)
+				put_languages(f, p, "bb-secondary bb-lang");
+			if (s->services)
+				put_services(f, p);
+			for (i = 0; i < s->nbuttons; i++)
+				put_button(f, p, "choice", s->buttons[i].value,
+				    is_secondary(s->buttons[i].value) ? "bb-secondary" :
+				    "bb-primary", s->buttons[i].label, -1);
+			fputs("</form>\n", f);
+		}
+		if (s->busy) {
+			fputs("<div class=\"bb-busy\" role=\"status\">", f);
+			put_filled(f, text_of(p, s->title).s, p->set);
+			fputs("</div>\n", f);
+		}
+	}
+	fputs("</main>\n<div id=\"bb-keyboard\" hidden></div>\n</body></html>\n", f);
+	if (ferror(f)) {
+		fclose(f);
+		free(buf);
+		return NULL;
+	}
+	if (fclose(f) != 0) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}

@@ -1,0 +1,66 @@
+/* The citizen's screen (bb-form(5) SCREENS): message catalogues, screen definitions and
+ * the page rendered from them. The server (server.h) holds the state; this part only
+ * reads files and writes HTML. */
+#ifndef BB_SCREEN_H
+#define BB_SCREEN_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+struct bb_err;
+struct bb_catalogs;
+
+/* Loads every DIR/catalog/LANG.yaml. de and en must be there (they are the fallbacks);
+ * each needs lang.name and lang.dir. 78 with FILE:LINE in e on a mistake. */
+int bb_catalogs_load(const char *dir, struct bb_catalogs **out, struct bb_err *e);
+void bb_catalogs_free(struct bb_catalogs *c);
+/* Whether lang has a catalogue. */
+int bb_catalogs_has(const struct bb_catalogs *c, const char *lang);
+/* The text of key in lang: missing there, from en then de (svc.* keys straight from de);
+ * *got says which language it came from. NULL when no catalogue has the key. */
+const char *bb_catalog_text(const struct bb_catalogs *c, const char *lang, const char *key,
+    const char **got);
+
+struct bb_screen_button {
+	char *value, *label;
+};
+
+struct bb_screen {
+	char *id, *title, *picture;
+	char **text;
+	size_t ntext;
+	struct bb_screen_button *buttons;
+	size_t nbuttons;
+	int languages, services, busy;
+};
+
+/* Loads DIR/NAME.yaml (NAME: [a-z0-9-]+). 66 when missing, 78 on a mistake. */
+int bb_screen_load(const char *dir, const char *name, struct bb_screen **out,
+    struct bb_err *e);
+void bb_screen_free(struct bb_screen *s);
+/* Whether v is a choice the screen offers: a button's value, or "service ID" for a
+ * service of services_dir when the screen lists services. */
+int bb_screen_offers(const struct bb_screen *s, const char *services_dir, const char *v);
+/* Whether name is a screen or picture name ([a-z0-9-]+, at most 64 bytes). */
+int bb_screen_name_ok(const char *name);
+
+struct bb_page {
+	const struct bb_catalogs *cat;
+	const struct bb_screen *screen;	/* NULL: the blank idle page */
+	const json_t *set;		/* placeholder values, or NULL */
+	const char *lang;
+	int size;			/* 100, 150, 200 */
+	int contrast_high, speech;
+	unsigned long version;
+	const char *services_dir;
+};
+
+/* The page as the contract in bb-form(5) describes it, every text escaped. NULL when out
+ * of memory. */
+char *bb_page_render(const struct bb_page *p, size_t *len);
+
+/* The page's style and script, embedded at build time (Makefile). */
+extern const unsigned char bb_asset_kiosk_css[], bb_asset_kiosk_js[];
+extern const size_t bb_asset_kiosk_css_len, bb_asset_kiosk_js_len;
+
+#endif

@@ -1,0 +1,901 @@
+/* The screen server: libmicrohttpd serves the page to one kiosk browser (its own threads,
+ * one per connection, so an event stream may block), the main thread serves the control
+ * socket. Both meet in struct srv under its mutex. */
+#include "screen/server.h"
+#include "screen/screen.h"
+#include "diag.h"
+#include "exit.h"
+#include "files.h"
+
+#include <microhttpd.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAX_CLIENTS 8		/* control connections at once */
+#define MAX_LINE 65536		/* one control request */
+#define MAX_STREAMS 4		/* event streams: one page, and a reload's overlap */
+#define MAX_BODY 8192		/* a POST /act */
+#define MAX_PICTURE (200u << 10)
+#define KEEPALIVE_S 10		/* an event-stream comment finds a gone browser */
+
+struct srv {
+	pthread_mutex_t mu;
+	pthread_cond_t cond;
+	const struct bb_serve_opts *o;
+	struct bb_catalogs *cat;
+	char token[65];
+	int token_used;
+	char host[2][40], origin[2][48];
+	unsigned long version;
+	struct bb_screen *screen;	/* NULL: the idle page */
+	json_t *set;
+	char lang[40];
+	int size, contrast_high, speech;
+	int waiting;			/* a tell waits for this screen's choice */
+	int have_choice;
+	char choice[80];
+	unsigned long stream_next, stream_min;
+	int streams, stopping;
+	int wake_w;
+};
+
+static volatile sig_atomic_t stop_signal;
+static int sig_wake_fd = -1;
+
+static void
+on_signal(int sig)
+{
+	int saved = errno;
+
+	(void)sig;
+	stop_signal = 1;
+	/* A full pipe already holds a wake-up. */
+	if (sig_wake_fd >= 0)
+		(void)!write(sig_wake_fd, "s", 1);
+	errno = saved;
+}
+
+void
+bb_screen_control_default(char *buf, size_t len)
+{
+	const char *x = getenv("XDG_RUNTIME_DIR");
+
+	if (x != NULL && x[0] == '/')
+		snprintf(buf, len, "%s/bb/screen", x);
+	else
+		snprintf(buf, len, "/run/bb/screen");
+}
+
+static int
+consttime_eq(const char *a, const char *b, size_t len)
+{
+	unsigned char d = 0;
+	size_t i;
+
+	if (strlen(b) != len)
+		return 0;
+	for (i = 0; i < len; i++)
+		d |= (unsigned char)(a[i] ^ b[i]);
+	return d == 0;
+}
+
+/* --- HTTP --- */
+
+struct req {
+	char body[MAX_BODY + 1];
+	size_t len;
+	int too_big;
+};
+
+struct stream {
+	struct srv *s;
+	unsigned long serial, sent;
+};
+
+static enum MHD_Result
+answer(struct MHD_Connection *c, unsigned status, struct MHD_Response *r, const char *type)
+{
+	enum MHD_Result ret;
+
+	if (r == NULL)
+		return MHD_NO;
+	MHD_add_response_header(r, "Cache-Control", "no-store");
+	MHD_add_response_header(r, "Content-Security-Policy",
+	    "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'");
+	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+	MHD_add_response_header(r, "Referrer-Policy", "same-origin");
+	if (type != NULL)
+		MHD_add_response_header(r, "Content-Type", type);
+	ret = MHD_queue_response(c, status, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+static enum MHD_Result
+answer_text(struct MHD_Connection *c, unsigned status, const char *text)
+{
+	return answer(c, status, MHD_create_response_from_buffer(strlen(text), (void *)text,
+	    MHD_RESPMEM_PERSISTENT), "text/plain; charset=utf-8");
+}
+
+static enum MHD_Result
+see_root(struct MHD_Connection *c, const char *cookie)
+{
+	struct MHD_Response *r = MHD_create_response_from_buffer(0, (void *)"",
+	    MHD_RESPMEM_PERSISTENT);
+
+	if (r == NULL)
+		return MHD_NO;
+	MHD_add_response_header(r, "Location", "/");
+	if (cookie != NULL)
+		MHD_add_response_header(r, "Set-Cookie", cookie);
+	return answer(c, MHD_HTTP_SEE_OTHER, r, NULL);
+}
+
+static ssize_t
+stream_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	struct stream *st = cls;
+	struct srv *s = st->s;
+	struct timespec ts;
+	int n;
+
+	pthread_mutex_lock(&s->mu);
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	ts.tv_sec += KEEPALIVE_S;
+	while (!s->stopping && st->serial >= s->stream_min && s->version == st->sent)
+		if (pthread_cond_timedwait(&s->cond, &s->mu, &ts) == ETIMEDOUT)
+			break;
+	if (s->stopping || st->serial < s->stream_min) {
+		pthread_mutex_unlock(&s->mu);
+		return MHD_CONTENT_READER_END_OF_STREAM;
+	}
+	if (s->version == st->sent) {
+		pthread_mutex_unlock(&s->mu);
+		return snprintf(buf, max, ": alive\n\n");
+	}
+	st->sent = s->version;
+	pthread_mutex_unlock(&s->mu);
+	n = snprintf(buf, max, "%sdata: %lu\n\n", pos == 0 ? "retry: 1000\n" : "", st->sent);
+	return n > 0 && (size_t)n < max ? n : MHD_CONTENT_READER_END_WITH_ERROR;
+}
+
+static void
+stream_free(void *cls)
+{
+	struct stream *st = cls;
+
+	pthread_mutex_lock(&st->s->mu);
+	st->s->streams--;
+	pthread_mutex_unlock(&st->s->mu);
+	free(st);
+}
+
+static enum MHD_Result
+serve_events(struct srv *s, struct MHD_Connection *c)
+{
+	struct stream *st = calloc(1, sizeof *st);
+	struct MHD_Response *r;
+
+	if (st == NULL)
+		return MHD_NO;
+	st->s = s;
+	st->sent = ULONG_MAX;
+	pthread_mutex_lock(&s->mu);
+	st->serial = ++s->stream_next;
+	/* The newest stream wins: the page that opened it is the one on the screen, an
+	 * older one belongs to a page that was replaced and may not have closed yet. */
+	if (s->streams >= MAX_STREAMS) {
+		s->stream_min = st->serial - MAX_STREAMS + 1;
+		pthread_cond_broadcast(&s->cond);
+	}
+	s->streams++;
+	pthread_mutex_unlock(&s->mu);
+	r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 256, stream_read, st,
+	    stream_free);
+	if (r == NULL) {
+		stream_free(st);
+		return MHD_NO;
+	}
+	return answer(c, MHD_HTTP_OK, r, "text/event-stream");
+}
+
+static enum MHD_Result
+serve_page(struct srv *s, struct MHD_Connection *c)
+{
+	struct bb_page p;
+	char *html;
+	size_t len;
+
+	pthread_mutex_lock(&s->mu);
+	p.cat = s->cat;
+	p.screen = s->screen;
+	p.set = s->set;
+	p.lang = s->lang;
+	p.size = s->size;
+	p.contrast_high = s->contrast_high;
+	p.speech = s->speech;
+	p.version = s->version;
+	p.services_dir = s->o->services;
+	html = bb_page_render(&p, &len);
+	pthread_mutex_unlock(&s->mu);
+	if (html == NULL)
+		return answer_text(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory\n");
+	return answer(c, MHD_HTTP_OK, MHD_create_response_from_buffer(len, html,
+	    MHD_RESPMEM_MUST_FREE), "text/html; charset=utf-8");
+}
+
+static enum MHD_Result
+serve_picture(struct srv *s, struct MHD_Connection *c, const char *url)
+{
+	char name[80], path[4200], *buf;
+	size_t len = strlen(url);
+
+	if (len < 8 || len - 7 >= sizeof name || strcmp(url + len - 4, ".svg") != 0)
+		return answer_text(c, MHD_HTTP_NOT_FOUND, "not found\n");
+	memcpy(name, url + 3, len - 7);
+	name[len - 7] = '\0';
+	if (!bb_screen_name_ok(name))
+		return answer_text(c, MHD_HTTP_NOT_FOUND, "not found\n");
+	snprintf(path, sizeof path, "%s/pictures/%s.svg", s->o->screens, name);
+	if (bb_read_file(path, MAX_PICTURE, &buf, &len, NULL) != 0)
+		return answer_text(c, MHD_HTTP_NOT_FOUND, "not found\n");
+	return answer(c, MHD_HTTP_OK, MHD_create_response_from_buffer(len, buf,
+	    MHD_RESPMEM_MUST_FREE), "image/svg+xml");
+}
+
+static int
+hexval(int ch)
+{
+	if (ch >= '0' && ch <= '9')
+		return ch - '0';
+	if (ch >= 'a' && ch <= 'f')
+		return ch - 'a' + 10;
+	if (ch >= 'A' && ch <= 'F')
+		return ch - 'A' + 10;
+	return -1;
+}
+
+/* application/x-www-form-urlencoded, decoded in place: '+' and %XX. */
+static void
+form_decode(char *s)
+{
+	char *w = s;
+
+	for (; *s; s++) {
+		if (*s == '+')
+			*w++ = ' ';
+		else if (*s == '%' && hexval(s[1]) >= 0 && hexval(s[2]) >= 0) {
+			*w++ = (char)(hexval(s[1]) * 16 + hexval(s[2]));
+			s += 2;
+		} else
+			*w++ = *s;
+	}
+	*w = '\0';
+}
+
+/* A tap: settings apply whatever page they came from; a choice only from the page of the
+ * current screen (v), once, and only a value the screen offers. */
+static void
+act(struct srv *s, char *body)
+{
+	char *pair, *save = NULL, *choice = NULL;
+	unsigned long v = ULONG_MAX;
+	int chosen = 0;
+
+	pthread_mutex_lock(&s->mu);
+	for (pair = strtok_r(body, "&", &save); pair != NULL; pair = strtok_r(NULL, "&", &save)) {
+		char *val = strchr(pair, '=');
+		if (val == NULL)
+			continue;
+		*val++ = '\0';
+		form_decode(pair);
+		form_decode(val);
+		if (strcmp(pair, "v") == 0) {
+			char *end;
+			v = strtoul(val, &end, 10);
+			if (*end != '\0' || end == val)
+				v = ULONG_MAX;
+		} else if (strcmp(pair, "choice") == 0) {
+			choice = val;
+		} else if (strcmp(pair, "size") == 0) {
+			if (strcmp(val, "100") == 0 || strcmp(val, "150") == 0 ||
+			    strcmp(val, "200") == 0)
+				s->size = atoi(val);
+		} else if (strcmp(pair, "contrast") == 0) {
+			if (strcmp(val, "high") == 0 || strcmp(val, "normal") == 0)
+				s->contrast_high = val[0] == 'h';
+		} else if (strcmp(pair, "speech") == 0) {
+			if (strcmp(val, "on") == 0 || strcmp(val, "off") == 0)
+				s->speech = val[1] == 'n';
+		} else if (strcmp(pair, "lang") == 0) {
+			if (strlen(val) < sizeof s->lang && bb_catalogs_has(s->cat, val))
+				snprintf(s->lang, sizeof s->lang, "%s", val);
+		}
+	}
+	if (choice != NULL && v == s->version && s->screen != NULL && !s->have_choice &&
+	    strlen(choice) < sizeof s->choice &&
+	    bb_screen_offers(s->screen, s->o->services, choice)) {
+		snprintf(s->choice, sizeof s->choice, "%s", choice);
+		s->have_choice = 1;
+		chosen = s->waiting;
+	}
+	pthread_mutex_unlock(&s->mu);
+	if (chosen)
+		(void)!write(s->wake_w, "c", 1);	/* full: a wake-up is pending already */
+}
+
+static const char *
+route_name(const char *url)
+{
+	static const char *const known[] = { "/", "/events", "/act", "/s/kiosk.css",
+		"/s/kiosk.js" };
+	size_t i;
+
+	for (i = 0; i < sizeof known / sizeof known[0]; i++)
+		if (strcmp(url, known[i]) == 0)
+			return known[i];
+	return strncmp(url, "/p/", 3) == 0 ? "/p/…" : "(other)";
+}
+
+/* DNS rebinding: a page from elsewhere that resolves its name to 127.0.0.1 sends its own
+ * Host, and its Origin on a POST or fetch. */
+static int
+origin_ok(struct srv *s, struct MHD_Connection *c)
+{
+	const char *host = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Host");
+	const char *origin = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Origin");
+
+	if (host == NULL || (strcmp(host, s->host[0]) != 0 && strcmp(host, s->host[1]) != 0))
+		return 0;
+	return origin == NULL || strcmp(origin, s->origin[0]) == 0 ||
+	    strcmp(origin, s->origin[1]) == 0;
+}
+
+static enum MHD_Result
+handle(void *cls, struct MHD_Connection *c, const char *url, const char *method,
+    const char *version, const char *upload, size_t *upload_size, void **con_cls)
+{
+	struct srv *s = cls;
+	struct req *rq = *con_cls;
+	const char *token, *cookie;
+	int get = strcmp(method, "GET") == 0;
+	int ok;
+
+	(void)version;
+	if (rq != NULL) {	/* the body of POST /act, then its end */
+		if (*upload_size > 0) {
+			if (rq->len + *upload_size > MAX_BODY)
+				rq->too_big = 1;
+			else {
+				memcpy(rq->body + rq->len, upload, *upload_size);
+				rq->len += *upload_size;
+			}
+			*upload_size = 0;
+			return MHD_YES;
+		}
+		if (rq->too_big)
+			return answer_text(c, MHD_HTTP_CONTENT_TOO_LARGE, "too large\n");
+		rq->body[rq->len] = '\0';
+		act(s, rq->body);
+		return see_root(c, NULL);
+	}
+	/* Method and path only: never the query (the token) or a body (a person's taps). */
+	if (s->o->verbosity >= 2)
+		fprintf(stderr, "%s: %s %s\n", bb_progname, get || strcmp(method, "POST") == 0 ?
+		    method : "(other)", route_name(url));
+	if (!origin_ok(s, c))
+		return answer_text(c, MHD_HTTP_FORBIDDEN, "forbidden\n");
+	if (get && strcmp(url, "/") == 0 &&
+	    (token = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "token")) != NULL) {
+		char set_cookie[128];
+		pthread_mutex_lock(&s->mu);
+		ok = !s->token_used && consttime_eq(s->token, token, 64);
+		if (ok)
+			s->token_used = 1;
+		pthread_mutex_unlock(&s->mu);
+		if (!ok)
+			return answer_text(c, MHD_HTTP_FORBIDDEN, "forbidden\n");
+		snprintf(set_cookie, sizeof set_cookie, "bb=%s; HttpOnly; SameSite=Strict; Path=/",
+		    s->token);
+		return see_root(c, set_cookie);
+	}
+	cookie = MHD_lookup_connection_value(c, MHD_COOKIE_KIND, "bb");
+	pthread_mutex_lock(&s->mu);
+	ok = s->token_used && cookie != NULL && consttime_eq(s->token, cookie, 64);
+	pthread_mutex_unlock(&s->mu);
+	if (!ok)
+		return answer_text(c, MHD_HTTP_FORBIDDEN, "forbidden\n");
+	if (strcmp(method, "POST") == 0) {
+		const char *type = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+		    "Content-Type");
+		if (strcmp(url, "/act") != 0)
+			return answer_text(c, MHD_HTTP_NOT_FOUND, "not found\n");
+		/* What a form sends: text/plain or multipart would be a script's making. */
+		if (type == NULL || strncmp(type, "application/x-www-form-urlencoded", 33) != 0)
+			return answer_text(c, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE,
+			    "expected a form\n");
+		if ((rq = calloc(1, sizeof *rq)) == NULL)
+			return MHD_NO;
+		*con_cls = rq;
+		return MHD_YES;
+	}
+	if (!get)
+		return answer_text(c, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed\n");
+	if (strcmp(url, "/") == 0)
+		return serve_page(s, c);
+	if (strcmp(url, "/events") == 0)
+		return serve_events(s, c);
+	if (strcmp(url, "/s/kiosk.css") == 0)
+		return answer(c, MHD_HTTP_OK, MHD_create_response_from_buffer(
+		    bb_asset_kiosk_css_len, (void *)bb_asset_kiosk_css, MHD_RESPMEM_PERSISTENT),
+		    "text/css; charset=utf-8");
+	if (strcmp(url, "/s/kiosk.js") == 0)
+		return answer(c, MHD_HTTP_OK, MHD_create_response_from_buffer(
+		    bb_asset_kiosk_js_len, (void *)bb_asset_kiosk_js, MHD_RESPMEM_PERSISTENT),
+		    "text/javascript; charset=utf-8");
+	if (strncmp(url, "/p/", 3) == 0)
+		return serve_picture(s, c, url);
+	return answer_text(c, MHD_HTTP_NOT_FOUND, "not found\n");
+}
+
+static void
+completed(void *cls, struct MHD_Connection *c, void **con_cls,
+    enum MHD_RequestTerminationCode toe)
+{
+	(void)cls;
+	(void)c;
+	(void)toe;
+	free(*con_cls);
+	*con_cls = NULL;
+}
+
+/* --- the control socket --- */
+
+struct client {
+	int fd;
+	char *buf;
+	size_t len;
+};
+
+static void
+send_line(int fd, json_t *j)
+{
+	char *s = j != NULL ? json_dumps(j, JSON_COMPACT) : NULL, *line = NULL;
+
+	/* A client that went away is seen closing by poll. */
+	if (s != NULL && asprintf(&line, "%s\n", s) > 0)
+		(void)!send(fd, line, strlen(line), MSG_NOSIGNAL);
+	free(line);
+	free(s);
+	json_decref(j);
+}
+
+static void
+send_error(int fd, int status, const char *msg)
+{
+	send_line(fd, json_pack("{s:s, s:i}", "error", msg, "status", status));
+}
+
+/* The welcome screen after a session, or the idle page when there is none. */
+static int
+load_idle(const char *dir, struct bb_screen **out, struct bb_err *e)
+{
+	int rc = bb_screen_load(dir, "welcome", out, e);
+
+	if (rc == BB_NOINPUT) {
+		*out = NULL;
+		return 0;
+	}
+	return rc;
+}
+
+static void
+show(struct srv *s, struct bb_screen *scr, json_t *set, int waiting)
+{
+	pthread_mutex_lock(&s->mu);
+	bb_screen_free(s->screen);
+	json_decref(s->set);
+	s->screen = scr;
+	s->set = set;
+	s->version++;
+	s->waiting = waiting;
+	s->have_choice = 0;
+	explicit_bzero(s->choice, sizeof s->choice);
+	pthread_cond_broadcast(&s->cond);
+	pthread_mutex_unlock(&s->mu);
+}
+
+static int
+set_ok(const json_t *set)
+{
+	const char *k;
+	json_t *v;
+
+	if (set == NULL)
+		return 1;
+	if (!json_is_object(set) || json_object_size(set) > 32)
+		return 0;
+	json_object_foreach((json_t *)set, k, v) {
+		if (!*k || strlen(k) > 64 ||
+		    strspn(k, "abcdefghijklmnopqrstuvwxyz0123456789_") != strlen(k) ||
+		    !json_is_string(v) || json_string_length(v) > 1024)
+			return 0;
+	}
+	return 1;
+}
+
+struct waiter {
+	int fd;			/* -1: none */
+	struct timespec deadline;	/* tv_sec 0: until a tap */
+};
+
+static void
+end_waiter(struct waiter *w, int status, const char *msg)
+{
+	if (w->fd >= 0)
+		send_error(w->fd, status, msg);
+	w->fd = -1;
+}
+
+static void
+request(struct srv *s, struct client *cl, const char *line, struct waiter *w)
+{
+	struct bb_err e = { 0, "" };
+	struct bb_screen *scr;
+	json_error_t jerr;
+	json_t *j = json_loads(line, JSON_REJECT_DUPLICATES, &jerr), *t, *u, *set;
+	long until = -1;
+	int rc;
+
+	if (j == NULL || !json_is_object(j)) {
+		send_error(cl->fd, BB_PROTOCOL, "not a JSON object");
+	} else if (json_is_true(json_object_get(j, "end"))) {
+		if ((rc = load_idle(s->o->screens, &scr, &e)) != 0) {
+			bb_warn("%s", e.msg);
+			scr = NULL;
+		}
+		end_waiter(w, BB_CANCELLED, "the session ended");
+		pthread_mutex_lock(&s->mu);
+		snprintf(s->lang, sizeof s->lang, "%s", s->o->lang);
+		s->size = 100;
+		s->contrast_high = s->speech = 0;
+		pthread_mutex_unlock(&s->mu);
+		show(s, scr, NULL, 0);
+		send_line(cl->fd, json_pack("{s:b}", "ok", 1));
+	} else if ((t = json_object_get(j, "tell")) != NULL && json_is_object(t)) {
+		const char *name = json_string_value(json_object_get(t, "screen"));
+		set = json_object_get(t, "set");
+		u = json_object_get(t, "until");
+		if (json_is_string(u) && strcmp(json_string_value(u), "tap") == 0)
+			until = 0;
+		else if (json_is_integer(u) && json_integer_value(u) > 0 &&
+		    json_integer_value(u) <= 86400)
+			until = (long)json_integer_value(u);
+		else if (u != NULL)
+			until = -2;
+		if (name == NULL || until == -2 || !set_ok(set)) {
+			send_error(cl->fd, BB_PROTOCOL, "tell: expected screen, set of strings, "
+			    "until tap or seconds");
+		} else if ((rc = bb_screen_load(s->o->screens, name, &scr, &e)) != 0) {
+			send_error(cl->fd, rc, e.msg);
+		} else {
+			end_waiter(w, BB_TEMPFAIL, "another screen replaced this one");
+			show(s, scr, set != NULL ? json_deep_copy(set) : NULL, until >= 0);
+			if (until < 0) {
+				send_line(cl->fd, json_pack("{s:b}", "ok", 1));
+			} else {
+				w->fd = cl->fd;
+				w->deadline.tv_sec = 0;
+				if (until > 0) {
+					clock_gettime(CLOCK_MONOTONIC, &w->deadline);
+					w->deadline.tv_sec += until;
+				}
+			}
+		}
+	} else {
+		send_error(cl->fd, BB_PROTOCOL, "expected tell or end");
+	}
+	json_decref(j);
+}
+
+/* Reads what a client sent and answers each whole line; -1 when it is gone. */
+static int
+client_read(struct srv *s, struct client *cl, struct waiter *w)
+{
+	char *nl;
+	ssize_t n;
+
+	if (cl->len >= MAX_LINE) {
+		send_error(cl->fd, BB_PROTOCOL, "request too long");
+		return -1;
+	}
+	n = read(cl->fd, cl->buf + cl->len, MAX_LINE - cl->len);
+	if (n <= 0)
+		return n < 0 && errno == EINTR ? 0 : -1;
+	cl->len += (size_t)n;
+	while ((nl = memchr(cl->buf, '\n', cl->len)) != NULL) {
+		*nl = '\0';
+		request(s, cl, cl->buf, w);
+		cl->len -= (size_t)(nl + 1 - cl->buf);
+		memmove(cl->buf, nl + 1, cl->len);
+	}
+	return 0;
+}
+
+static int
+control_listen(const char *path, struct bb_err *e)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	char dir[sizeof sa.sun_path], *slash;
+	struct stat st;
+	mode_t old;
+	int fd, dfd;
+
+	if (path[0] != '/' || strlen(path) >= sizeof sa.sun_path ||
+	    (slash = strrchr(path, '/')) == NULL)
+		return bb_fail(e, BB_USAGE, "control socket %s: not an absolute path of at most "
+		    "%zu bytes", path, sizeof sa.sun_path - 1), -1;
+	snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
+	if (dir[0] != '\0' && mkdir(dir, 0700) != 0 && errno != EEXIST)
+		return bb_fail(e, BB_CANTCREAT, "control directory %s: %s", dir,
+		    strerror(errno)), -1;
+	if ((dfd = bb_trust_open(dir[0] ? dir : "/", "control directory", 0, 1, e)) < 0)
+		return -1;
+	close(dfd);
+	snprintf(sa.sun_path, sizeof sa.sun_path, "%s", path);
+	if (lstat(path, &st) == 0) {
+		if (!S_ISSOCK(st.st_mode))
+			return bb_fail(e, BB_CANTCREAT, "control socket %s: exists and is not a "
+			    "socket", path), -1;
+		if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) >= 0 &&
+		    connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0) {
+			close(fd);
+			return bb_fail(e, BB_TEMPFAIL, "control socket %s: another screen "
+			    "server listens there", path), -1;
+		}
+		if (fd >= 0)
+			close(fd);
+		unlink(path);	/* left by a server that died */
+	}
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+		return bb_fail(e, BB_CANTCREAT, "socket: %s", strerror(errno)), -1;
+	old = umask(0177);
+	if (bind(fd, (struct sockaddr *)&sa, sizeof sa) != 0 || listen(fd, 8) != 0) {
+		int err = errno;
+		umask(old);
+		close(fd);
+		return bb_fail(e, BB_CANTCREAT, "control socket %s: %s", path, strerror(err)), -1;
+	}
+	umask(old);
+	return fd;
+}
+
+static long
+ms_until(const struct timespec *d)
+{
+	struct timespec now;
+	long long ms;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	ms = (long long)(d->tv_sec - now.tv_sec) * 1000 + (d->tv_nsec - now.tv_nsec) / 1000000;
+	return ms < 0 ? 0 : ms > INT_MAX ? INT_MAX : (long)ms;
+}
+
+static void
+control_loop(struct srv *s, int lfd, int wake_r)
+{
+	struct client cl[MAX_CLIENTS];
+	struct pollfd pf[MAX_CLIENTS + 2];
+	struct waiter w = { -1, { 0, 0 } };
+	size_t n = 0, i;
+	char junk[64];
+
+	while (!stop_signal) {
+		int timeout = w.fd >= 0 && w.deadline.tv_sec != 0 ? (int)ms_until(&w.deadline) : -1;
+
+		pf[0] = (struct pollfd){ .fd = wake_r, .events = POLLIN };
+		pf[1] = (struct pollfd){ .fd = n < MAX_CLIENTS ? lfd : -1, .events = POLLIN };
+		for (i = 0; i < n; i++)
+			pf[i + 2] = (struct pollfd){ .fd = cl[i].fd, .events = POLLIN };
+		if (poll(pf, n + 2, timeout) < 0) {
+			if (errno == EINTR)
+				continue;
+			bb_warn("poll: %s", strerror(errno));
+			break;
+		}
+		if (pf[0].revents & POLLIN) {
+			(void)!read(wake_r, junk, sizeof junk);	/* nonblocking */
+			pthread_mutex_lock(&s->mu);
+			if (s->have_choice && s->waiting && w.fd >= 0) {
+				json_t *j = json_pack("{s:s}", "choice", s->choice);
+				s->waiting = 0;
+				pthread_mutex_unlock(&s->mu);
+				send_line(w.fd, j);
+				w.fd = -1;
+			} else {
+				pthread_mutex_unlock(&s->mu);
+			}
+		}
+		if (w.fd >= 0 && w.deadline.tv_sec != 0 && ms_until(&w.deadline) == 0) {
+			pthread_mutex_lock(&s->mu);
+			s->waiting = 0;
+			pthread_mutex_unlock(&s->mu);
+			send_line(w.fd, json_pack("{s:b}", "timeout", 1));
+			w.fd = -1;
+		}
+		for (i = n; i-- > 0;) {
+			if (!(pf[i + 2].revents & (POLLIN | POLLHUP | POLLERR)))
+				continue;
+			if (client_read(s, &cl[i], &w) != 0) {
+				if (w.fd == cl[i].fd) {
+					w.fd = -1;
+					pthread_mutex_lock(&s->mu);
+					s->waiting = 0;
+					pthread_mutex_unlock(&s->mu);
+				}
+				close(cl[i].fd);
+				free(cl[i].buf);
+				cl[i] = cl[--n];
+			}
+		}
+		/* After the clients: a new one has no poll entry yet. */
+		if (pf[1].revents & POLLIN) {
+			int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+			if (fd >= 0) {
+				cl[n].fd = fd;
+				cl[n].len = 0;
+				if ((cl[n].buf = malloc(MAX_LINE)) == NULL)
+					close(fd);
+				else
+					n++;
+			}
+		}
+	}
+	for (i = 0; i < n; i++) {
+		close(cl[i].fd);
+		free(cl[i].buf);
+	}
+}
+
+static int
+parse_listen(const char *spec, struct sockaddr_in *sa, struct bb_err *e)
+{
+	const char *colon = strrchr(spec, ':');
+	char *end;
+	long port;
+
+	memset(sa, 0, sizeof *sa);
+	sa->sin_family = AF_INET;
+	/* Loopback only: the kiosk's browser runs on the terminal itself. */
+	if (colon == NULL || (size_t)(colon - spec) != 9 || strncmp(spec, "127.0.0.1", 9) != 0)
+		return bb_fail(e, BB_USAGE, "--listen %s: expected 127.0.0.1:PORT", spec);
+	errno = 0;
+	port = strtol(colon + 1, &end, 10);
+	if (errno != 0 || *end != '\0' || end == colon + 1 || port < 0 || port > 65535)
+		return bb_fail(e, BB_USAGE, "--listen %s: bad port", spec);
+	sa->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	sa->sin_port = htons((uint16_t)port);
+	return 0;
+}
+
+int
+bb_screen_serve(const struct bb_serve_opts *o, struct bb_err *e)
+{
+	static struct srv s;
+	struct sockaddr_in sa;
+	struct MHD_Daemon *d = NULL;
+	const union MHD_DaemonInfo *info;
+	struct sigaction act;
+	sigset_t block, old;
+	unsigned char rnd[32];
+	int pipefd[2], lfd = -1, rc, port;
+	size_t i;
+
+	if ((rc = parse_listen(o->listen, &sa, e)) != 0)
+		return rc;
+	memset(&s, 0, sizeof s);
+	s.o = o;
+	s.size = 100;
+	snprintf(s.lang, sizeof s.lang, "%s", o->lang);
+	if ((rc = bb_catalogs_load(o->screens, &s.cat, e)) != 0)
+		return rc;
+	if (!bb_catalogs_has(s.cat, s.lang))
+		snprintf(s.lang, sizeof s.lang, "de");
+	if ((rc = load_idle(o->screens, &s.screen, e)) != 0)
+		goto out;
+	if (getrandom(rnd, sizeof rnd, 0) != (ssize_t)sizeof rnd) {
+		rc = bb_fail(e, BB_SOFTWARE, "getrandom: %s", strerror(errno));
+		goto out;
+	}
+	for (i = 0; i < sizeof rnd; i++)
+		snprintf(s.token + 2 * i, 3, "%02x", rnd[i]);
+	explicit_bzero(rnd, sizeof rnd);
+	pthread_mutex_init(&s.mu, NULL);
+	{
+		pthread_condattr_t ca;
+		pthread_condattr_init(&ca);
+		pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+		pthread_cond_init(&s.cond, &ca);
+		pthread_condattr_destroy(&ca);
+	}
+	if (pipe2(pipefd, O_CLOEXEC | O_NONBLOCK) != 0) {
+		rc = bb_fail(e, BB_SOFTWARE, "pipe: %s", strerror(errno));
+		goto out;
+	}
+	s.wake_w = sig_wake_fd = pipefd[1];
+	memset(&act, 0, sizeof act);
+	act.sa_handler = on_signal;
+	sigaction(SIGTERM, &act, NULL);
+	sigaction(SIGINT, &act, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	if ((lfd = control_listen(o->control, e)) < 0) {
+		rc = e->status;
+		goto out_pipe;
+	}
+	/* The HTTP threads take no signals: the control thread sees them in poll. */
+	sigemptyset(&block);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &block, &old);
+	d = MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
+	    MHD_USE_ERROR_LOG, 0, NULL, NULL, handle, &s,
+	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
+	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)16,
+	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)16,
+	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60,
+	    MHD_OPTION_NOTIFY_COMPLETED, completed, NULL,
+	    MHD_OPTION_END);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (d == NULL) {
+		rc = bb_fail(e, BB_UNAVAILABLE, "cannot listen on %s (port in use?)", o->listen);
+		goto out_sock;
+	}
+	info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
+	port = info != NULL ? info->port : ntohs(sa.sin_port);
+	snprintf(s.host[0], sizeof s.host[0], "127.0.0.1:%d", port);
+	snprintf(s.host[1], sizeof s.host[1], "localhost:%d", port);
+	snprintf(s.origin[0], sizeof s.origin[0], "http://127.0.0.1:%d", port);
+	snprintf(s.origin[1], sizeof s.origin[1], "http://localhost:%d", port);
+	printf("http://127.0.0.1:%d/?token=%s\n", port, s.token);
+	if (fflush(stdout) != 0) {
+		rc = bb_fail(e, BB_IOERR, "standard output: %s", strerror(errno));
+		goto out_http;
+	}
+	control_loop(&s, lfd, pipefd[0]);
+	rc = 0;
+out_http:
+	pthread_mutex_lock(&s.mu);
+	s.stopping = 1;
+	pthread_cond_broadcast(&s.cond);
+	pthread_mutex_unlock(&s.mu);
+	MHD_stop_daemon(d);
+out_sock:
+	close(lfd);
+	unlink(o->control);
+out_pipe:
+	sig_wake_fd = -1;
+	close(pipefd[0]);
+	close(pipefd[1]);
+out:
+	bb_screen_free(s.screen);
+	json_decref(s.set);
+	bb_catalogs_free(s.cat);
+	explicit_bzero(s.token, sizeof s.token);
+	return rc;
+}

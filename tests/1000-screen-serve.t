@@ -1,0 +1,359 @@
+#!/bin/sh
+# bb-form serve and tell (issue 11): the kiosk URL and its one-time token, the cookie,
+# Host and Origin checks, the headers on every answer, the control socket, a screen
+# shown and a choice taken, time-outs, the end of a session; then a real headless
+# Chromium that follows the screens by server-sent events.
+. "${0%/*}/lib.sh"
+
+srv_pids=""
+trap 'for p in $srv_pids; do kill "$p" 2>/dev/null; done; cd /; rm -rf "$scratch"' EXIT
+
+# Screens of the test's own, so the shipped texts may change without breaking it.
+mkdir -p screens/catalog screens/pictures services
+cp -r "$SERVICES/sperrmuell" "$SERVICES/meldebescheinigung" services/
+cat > screens/catalog/de.yaml <<'YAML'
+lang.name: Deutsch
+lang.dir: ltr
+chrome.size: Schriftgröße
+chrome.contrast: Kontrast
+chrome.speech_on: Vorlesen an
+chrome.speech_off: Vorlesen aus
+chrome.cancel: Abbrechen
+welcome.title: Willkommen
+welcome.text: Bitte wählen Sie.
+wait.title: Bitte warten
+wait.text: "Einen Moment, {name}."
+ask.title: Weiter?
+ask.yes: Ja
+ask.picture: Ein Punkt
+svc.sperrmuell.title: Sperrmüll
+YAML
+cat > screens/catalog/en.yaml <<'YAML'
+lang.name: English
+lang.dir: ltr
+chrome.size: Text size
+chrome.contrast: Contrast
+chrome.speech_on: Read aloud on
+chrome.speech_off: Read aloud off
+chrome.cancel: Cancel
+welcome.title: Welcome
+welcome.text: Please choose.
+wait.title: Please wait
+wait.text: "One moment, {name}."
+ask.title: Go on?
+ask.yes: "Yes"
+ask.picture: A dot
+svc.sperrmuell.title: Bulky waste
+YAML
+cat > screens/catalog/ar.yaml <<'YAML'
+lang.name: العربية
+lang.dir: rtl
+welcome.title: أهلا وسهلا
+YAML
+cat > screens/welcome.yaml <<'YAML'
+id: welcome
+title: welcome.title
+text: [welcome.text]
+languages: true
+services: true
+YAML
+cat > screens/wait.yaml <<'YAML'
+id: wait
+title: wait.title
+text: [wait.text]
+busy: true
+YAML
+cat > screens/ask.yaml <<'YAML'
+id: ask
+title: ask.title
+picture: dot.svg
+buttons:
+  - {value: yes, label: ask.yes}
+  - {value: cancel, label: chrome.cancel}
+YAML
+echo '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 2 2"><circle cx="1" cy="1" r="1"/></svg>' \
+	> screens/pictures/dot.svg
+printf 'form:\n  screens: %s\n  services: %s\n' "$scratch/screens" "$scratch/services" > bb.yaml
+BB_CONFIG=$scratch/bb.yaml
+mkdir -m 700 run
+sock=$scratch/run/screen
+
+# start_serve NAME ARGS...: bb-form -vv serve in the background, its stdout in NAME.url,
+# stderr in NAME.log; waits for the URL line and sets url, port, token, pid.
+start_serve() {
+	_name=$1
+	shift
+	"$BB_FORM" -vv serve "$@" > "$_name.url" 2> "$_name.log" &
+	pid=$!
+	srv_pids="$srv_pids $pid"
+	_i=0
+	while [ ! -s "$_name.url" ] && [ $_i -lt 100 ] && kill -0 "$pid" 2>/dev/null; do
+		sleep 0.1
+		_i=$((_i + 1))
+	done
+	url=$(head -n 1 "$_name.url")
+	port=${url#http://127.0.0.1:}
+	port=${port%%/*}
+	token=${url#*token=}
+}
+
+# get PATH [CURL ARGS...]: headers in h, body in b, status in code.
+get() {
+	_p=$1
+	shift
+	code=$(curl -s -o b -D h -w '%{http_code}' "$@" "http://127.0.0.1:$port$_p")
+}
+
+# The four headers every answer carries (issue 11, the contract's HTTP section).
+headers_ok() {
+	grep -qi '^Cache-Control: no-store' h &&
+	grep -qi "^Content-Security-Policy: default-src 'self'; img-src 'self' data:; frame-ancestors 'none'" h &&
+	grep -qi '^X-Content-Type-Options: nosniff' h &&
+	grep -qi '^Referrer-Policy: same-origin' h
+}
+
+start_serve a --control "$sock"
+echo "$url" > url.txt
+check_grep "serve prints the kiosk URL with a 64-hex token" \
+	'^http://127\.0\.0\.1:[0-9][0-9]*/?token=[0-9a-f]\{64\}$' url.txt
+ok "$(test "$(wc -l < a.url)" -eq 1; echo $?)" "serve prints one line"
+ok "$(test "$(stat -c %a "$sock")" = 600 && test -S "$sock"; echo $?)" \
+	"the control socket is a socket with mode 0600"
+
+get /
+ok "$(test "$code" = 403; echo $?)" "no cookie: 403 ($code)"
+ok "$(headers_ok; echo $?)" "403: the four headers"
+get /events
+ok "$(test "$code" = 403; echo $?)" "no cookie: /events 403 ($code)"
+get /s/kiosk.css -b "bb=$token"
+ok "$(test "$code" = 403; echo $?)" "the token as cookie before the token was used: 403 ($code)"
+
+get "/?token=$token" -H "Host: evil.example:$port"
+ok "$(test "$code" = 403; echo $?)" "token with a foreign Host: 403 ($code)"
+get "/?token=0$token"
+ok "$(test "$code" = 403; echo $?)" "a wrong token: 403 ($code)"
+get "/?token=$token"
+ok "$(test "$code" = 303; echo $?)" "token: 303 ($code)"
+check_grep "303 to /" '^Location: /.$' h
+check_grep "the cookie" "^Set-Cookie: bb=$token; HttpOnly; SameSite=Strict; Path=/.$" h
+ok "$(headers_ok; echo $?)" "303: the four headers"
+get "/?token=$token"
+ok "$(test "$code" = 403; echo $?)" "a second use of the token: 403 ($code)"
+
+C="bb=$token"
+get / -b "$C"
+ok "$(test "$code" = 200; echo $?)" "with the cookie: the page ($code)"
+ok "$(headers_ok; echo $?)" "page: the four headers"
+check_grep "page: text/html" '^Content-Type: text/html; charset=utf-8' h
+check_grep "page: the welcome screen first" 'data-screen="welcome"' b
+check_grep "page: html element of the contract" \
+	'^<html lang="de" dir="ltr" class="bb size-100 contrast-normal">$' b
+check_grep "welcome: the service by its catalogue title" \
+	'<button type="submit" name="choice" value="service sperrmuell" class="bb-primary bb-service">Sperrmüll</button>' b
+check_grep "welcome: a service no catalogue names, by its definition's title" \
+	'value="service meldebescheinigung" class="bb-primary bb-service">Meldebescheinigung beantragen<' b
+check_grep "welcome: each language in its own" \
+	'name="lang" value="ar" class="bb-secondary bb-lang" lang="ar" dir="rtl" aria-pressed="false">العربية<' b
+for p in /s/kiosk.css /s/kiosk.js /p/dot.svg /nowhere /p/nothing.svg; do
+	get "$p" -b "$C"
+	ok "$(headers_ok; echo $?)" "$p: the four headers ($code)"
+done
+get /s/kiosk.js -b "$C"
+check_grep "kiosk.js is the embedded file" "EventSource('/events')" b
+get /p/dot.svg -b "$C"
+ok "$(test "$code" = 200 && cmp -s b screens/pictures/dot.svg; echo $?)" "/p/dot.svg: the picture"
+get /p/..%2fwelcome.yaml -b "$C"
+ok "$(test "$code" = 404; echo $?)" "/p/ takes names only ($code)"
+code=$(curl -s -o b -D h -m 1 -w '%{http_code}' -b "$C" "http://127.0.0.1:$port/events")
+ok "$(test "$code" = 200 && headers_ok; echo $?)" "/events: 200 and the four headers"
+check_grep "/events: text/event-stream" '^Content-Type: text/event-stream' h
+check_grep "/events: the version at once" '^data: [0-9]' b
+
+# At most 4 event streams: a fifth ends the oldest (a replaced page's), not itself.
+spids=""
+for i in 1 2 3 4 5; do
+	curl -s -N -m 20 -b "$C" "http://127.0.0.1:$port/events" > "ev$i" 2>/dev/null &
+	spids="$spids $!"
+	sleep 0.3
+done
+sleep 0.5
+set -- $spids
+ok "$(! kill -0 "$1" 2>/dev/null && kill -0 "$5" 2>/dev/null; echo $?)" \
+	"a fifth event stream ends the first, and stays"
+kill $spids 2>/dev/null
+wait $spids 2>/dev/null
+
+get / -b "$C" -H "Host: evil.example:$port"
+ok "$(test "$code" = 403; echo $?)" "foreign Host: 403 ($code)"
+ok "$(headers_ok; echo $?)" "foreign Host: the four headers"
+get / -b "$C" -H "Host: 127.0.0.1:1"
+ok "$(test "$code" = 403; echo $?)" "another port in Host: 403 ($code)"
+get / -b "$C" -H "Host: localhost:$port"
+ok "$(test "$code" = 200; echo $?)" "Host localhost:PORT: 200 ($code)"
+get /act -b "$C" -H "Origin: http://evil.example" -d size=150
+ok "$(test "$code" = 403; echo $?)" "foreign Origin: 403 ($code)"
+get / -b "$C"
+check_grep "foreign Origin changed nothing" 'class="bb size-100 ' b
+get /act -b "$C" -H "Origin: http://localhost:$port" -d size=150
+ok "$(test "$code" = 303; echo $?)" "own Origin: 303 ($code)"
+get / -b "$C"
+check_grep "the size setting applies" 'class="bb size-150 contrast-normal"' b
+get /act -b "$C" -H "Content-Type: text/plain" -d size=200
+ok "$(test "$code" = 415; echo $?)" "POST /act takes form data only ($code)"
+get / -b "$C" -I
+ok "$(test "$code" = 405; echo $?)" "HEAD: 405 ($code)"
+get / -b "$C"
+check_grep "neither changed the size" 'class="bb size-150 contrast-normal"' b
+
+# A screen with placeholders: every text escaped.
+expect_code 0 "tell wait: exit 0" "$BB_FORM" tell wait --screen "$sock" \
+	--set 'name=<b>Erika & "Max"</b>'
+ok "$(test ! -s out; echo $?)" "tell without --until prints nothing"
+get / -b "$C"
+check_grep "tell: the page shows the screen" '<main id="bb-screen" data-version="[0-9]*" data-screen="wait" tabindex="-1">' b
+check_grep "tell: its title" '<h1>Bitte warten</h1>' b
+check_grep "tell: the placeholder, escaped" \
+	'<p>Einen Moment, &lt;b&gt;Erika &amp; &quot;Max&quot;&lt;/b&gt;.</p>' b
+check_nogrep "tell: nothing unescaped" '<b>Erika' b
+check_grep "busy screen: the indicator" '<div class="bb-busy" role="status">' b
+check_grep "<title> of the screen" '<title>Bitte warten – bb</title>' b
+
+# A choice: tell waits for it and prints it.
+"$BB_FORM" tell ask --screen "$sock" --until tap > choice.out 2> choice.err &
+tell_pid=$!
+i=0
+until get / -b "$C" && grep -q 'data-screen="ask"' b || [ $i -ge 50 ]; do sleep 0.1; i=$((i + 1)); done
+v=$(sed -n 's/.*data-version="\([0-9]*\)".*/\1/p' b)
+check_grep "ask: the picture with its text" '<img class="bb-picture" alt="Ein Punkt" src="/p/dot.svg">' b
+check_grep "ask: a primary button" '<button type="submit" name="choice" value="yes" class="bb-primary">Ja</button>' b
+check_grep "ask: cancel is secondary" 'value="cancel" class="bb-secondary">Abbrechen<' b
+get /act -b "$C" -d "v=$((v - 1))&choice=yes"
+get /act -b "$C" -d "v=$v&choice=evil"
+sleep 0.3
+ok "$(kill -0 $tell_pid 2>/dev/null; echo $?)" "a stale page's choice and an unoffered one are not taken"
+get /act -b "$C" -d "v=$v&choice=yes"
+ok "$(test "$code" = 303 && grep -q '^Location: /.$' h; echo $?)" "POST /act: 303 to / ($code)"
+wait $tell_pid
+rc=$?
+ok "$(test $rc -eq 0 && test "$(cat choice.out)" = yes; echo $?)" \
+	"tell --until tap prints the choice and exits 0 (exit $rc, '$(cat choice.out)')"
+
+# The welcome screen's services are choices too.
+"$BB_FORM" tell welcome --screen "$sock" --until tap > choice.out 2> choice.err &
+tell_pid=$!
+sleep 0.3
+get / -b "$C"
+v=$(sed -n 's/.*data-version="\([0-9]*\)".*/\1/p' b)
+get /act -b "$C" --data-urlencode "v=$v" --data-urlencode "choice=service sperrmuell"
+wait $tell_pid
+ok "$(test "$(cat choice.out)" = "service sperrmuell"; echo $?)" "welcome: 'service ID' chosen"
+
+# Time-outs.
+start=$(date +%s)
+expect_code 1 "tell --until 1 with no tap: exit 1" "$BB_FORM" tell ask --screen "$sock" --until 1
+ok "$(test ! -s out && test ! -s err; echo $?)" "a time-out prints nothing"
+ok "$(test $(($(date +%s) - start)) -le 5; echo $?)" "the time-out came in time"
+expect_code 64 "tell --until 0: usage" "$BB_FORM" tell ask --screen "$sock" --until 0
+
+# Language: ar has only a title; the rest falls back to en with the element marked.
+get /act -b "$C" -d lang=ar -d contrast=high
+"$BB_FORM" tell welcome --screen "$sock"
+get / -b "$C"
+check_grep "ar: html lang and dir" '^<html lang="ar" dir="rtl" class="bb size-150 contrast-high">$' b
+check_grep "ar: its own title" '<h1>أهلا وسهلا</h1>' b
+check_grep "ar: a missing key from en, marked" '<p lang="en" dir="ltr">Please choose.</p>' b
+check_grep "ar: a definition's title in de, marked" \
+	'value="service meldebescheinigung" class="bb-primary bb-service" lang="de" dir="ltr">Meldebescheinigung beantragen<' b
+check_grep "ar: a service text from de, marked" 'value="service sperrmuell" class="bb-primary bb-service" lang="de" dir="ltr">Sperrmüll<' b
+
+# The end of a session: settings back, the welcome screen.
+printf '{"end":true}\n' > end.json
+"$BB_FORM" tell wait --screen "$sock" --until tap > /dev/null 2> ended.err &
+tell_pid=$!
+sleep 0.3
+ans=$(python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])
+s.sendall(b"{\"end\":true}\n"); print(s.makefile().readline().strip())' "$sock")
+ok "$(test "$ans" = '{"ok":true}'; echo $?)" "end: answered ok ($ans)"
+wait $tell_pid
+rc=$?
+ok "$(test $rc -eq 1; echo $?)" "a tell waiting when the session ends: exit 1 ($rc)"
+get / -b "$C"
+check_grep "end: language, size and contrast reset" '^<html lang="de" dir="ltr" class="bb size-100 contrast-normal">$' b
+check_grep "end: the welcome screen" 'data-screen="welcome"' b
+
+expect_code 66 "tell an unknown screen: 66" "$BB_FORM" tell nosuch --screen "$sock"
+expect_code 64 "tell a bad screen name: 64" "$BB_FORM" tell ../etc --screen "$sock"
+expect_code 75 "a second server on the same socket: 75" "$BB_FORM" serve --control "$sock"
+
+# The log at -vv: method and path, never the token, a placeholder value or a choice.
+check_grep "-vv logs the requests" '^bb-form: GET /$' a.log
+check_grep "-vv logs POST /act" '^bb-form: POST /act$' a.log
+check_nogrep "no token in the log" "$token" a.log
+check_nogrep "no placeholder value in the log" 'Erika' a.log
+check_nogrep "no choice in the log" 'sperrmuell\|choice' a.log
+
+kill -TERM "$pid"
+wait "$pid"
+rc=$?
+ok "$(test $rc -eq 0; echo $?)" "SIGTERM: serve exits 0 ($rc)"
+ok "$(test ! -e "$sock"; echo $?)" "the control socket is gone"
+expect_code 69 "tell with no server: 69" "$BB_FORM" tell wait --screen "$sock"
+expect_code 69 "tell with no directory: 69" "$BB_FORM" tell wait --screen "$scratch/none/screen"
+
+mkdir open
+chmod 777 open
+expect_code 78 "serve refuses a control directory others can write" \
+	"$BB_FORM" serve --control "$scratch/open/screen"
+check_grep "the message says what to chmod" 'chmod go-w' err
+expect_code 78 "tell refuses it too" "$BB_FORM" tell wait --screen "$scratch/open/screen"
+expect_code 64 "serve: a relative control path is a usage error" "$BB_FORM" serve --control run/screen
+expect_code 64 "tell: a relative control path is a usage error" "$BB_FORM" tell wait --screen run/screen
+expect_code 64 "serve listens on loopback only" "$BB_FORM" serve --listen 0.0.0.0:0 \
+	--control "$sock"
+XDG_RUNTIME_DIR=$scratch/xdg
+mkdir -m 700 "$XDG_RUNTIME_DIR"
+export XDG_RUNTIME_DIR
+start_serve x
+ok "$(test "$(stat -c %a "$XDG_RUNTIME_DIR/bb")" = 700 && test -S "$XDG_RUNTIME_DIR/bb/screen"; echo $?)" \
+	"default socket \$XDG_RUNTIME_DIR/bb/screen, its directory created 0700"
+expect_code 0 "tell finds the default socket" "$BB_FORM" tell wait
+kill "$pid"
+wait "$pid"
+unset XDG_RUNTIME_DIR
+
+# A screen definition with a mistake is named with its line.
+printf 'id: ask\ntitle: ask.title\ncolour: red\n' > screens/ask.yaml
+rm screens/welcome.yaml
+start_serve b --control "$sock"
+get "/?token=$token"
+get / -b "bb=$token"
+check_grep "no welcome screen: the blank idle page" '<main id="bb-screen" data-version="0" data-screen="" tabindex="-1">' b
+check_grep "the idle page's title" '<title>bb</title>' b
+expect_code 78 "tell a broken screen: 78" "$BB_FORM" tell ask --screen "$sock"
+check_grep "the mistake's FILE:LINE" 'ask.yaml:3: unknown key' err
+kill "$pid"
+wait "$pid"
+cat *.log > all.log
+check_nogrep "no sanitizer report from any server" 'Sanitizer\|runtime error' all.log
+printf 'lang.name: Português\nlang.dir: ltr\n' > screens/catalog/pt-BR.yaml
+start_serve p --control "$sock"
+ok "$(test -n "$url"; echo $?)" "a town's catalogue pt-BR.yaml is taken"
+kill "$pid"
+wait "$pid"
+cp screens/catalog/pt-BR.yaml screens/catalog/Portugues.yaml
+expect_code 78 "a catalogue whose name is no language tag: 78" "$BB_FORM" serve --control "$sock"
+check_grep "... named" 'Portugues.yaml: the name is not a language tag' err
+rm screens/catalog/Portugues.yaml
+printf 'lang.name: Polski\nlang.dir: up\n' > screens/catalog/pl.yaml
+expect_code 78 "a catalogue with a bad lang.dir: 78" "$BB_FORM" serve --control "$sock"
+check_grep "... with its line" 'pl.yaml:2: .lang.dir. must be ltr or rtl' err
+printf 'lang.name: Polski\nlang.dir: ltr\nWelcome: x\n' > screens/catalog/pl.yaml
+expect_code 78 "a catalogue key that is not [a-z0-9_.-]+: 78" "$BB_FORM" serve --control "$sock"
+check_grep "... with its line" 'pl.yaml:3: Welcome: not a catalogue key' err
+rm screens/catalog/pl.yaml
+rm screens/catalog/en.yaml
+expect_code 78 "serve without the en catalogue: 78" "$BB_FORM" serve --control "$sock"
+
+done_testing
