@@ -4,7 +4,8 @@
 # Debian's chromium through chromium-driver and python3-selenium. The on-screen keyboard
 # types, long-presses to accented letters, submits with Enter, offers the right pad for
 # each data-kbd; a PIN's digits appear nowhere in the page but the input's value; the page
-# follows /events; every screen reflows at 200 % with targets of at least 64 px.
+# follows /events; every screen reflows at 200 % with targets of at least 64 px; axe-core
+# finds no WCAG 2.1 A/AA violation on any screen in any language.
 . "${0%/*}/lib.sh"
 
 PY=/usr/bin/python3
@@ -37,6 +38,24 @@ for l in de ar; do
 			--out "www/big-$l-$s" "$s" || exit 1
 	done
 done
+
+# axe-core (npm, installed here) on every screen in every language, normal and high
+# contrast, and on the field pages; skipped when npm cannot fetch it (no network).
+for l in de en tr ar uk ru pl ro; do
+	for s in welcome card-place card-remove camera sign wait thanks cancelled timeout-warning; do
+		for c in normal high; do
+			$PREVIEW --lang "$l" --contrast "$c" --set reference=BB-2026-000042 \
+				--out "www/axe-$l-$s-$c" "$s" || exit 1
+		done
+	done
+	$PREVIEW --lang "$l" --contrast high --input pin --label pin.title --error pin.wrong \
+		--set tries=2 --out "www/axe-$l-pin-high" field.yaml || exit 1
+done
+mkdir axe
+if (cd axe && timeout 120 npm install --prefer-offline --no-audit --no-fund --silent \
+    axe-core@4.14 > /dev/null 2>&1); then
+	cp axe/node_modules/axe-core/axe.min.js axe.min.js
+fi
 
 # A server as strict as the contract's: CSP on every answer, /events from the file ver,
 # POST /act recorded in posted and answered 303 to /.
@@ -80,7 +99,7 @@ open(os.path.join(root, "..", "port"), "w").write(str(srv.server_address[1]))
 srv.serve_forever()
 EOF
 echo 1 > ver
-$PY serve.py www &
+$PY serve.py www 2> serve.err &
 server=$!
 trap 'kill $server 2>/dev/null; cd /; rm -rf "$scratch"' EXIT
 i=0
@@ -103,6 +122,7 @@ for a in ("--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1080
 o.set_capability("goog:loggingPrefs", {"browser": "ALL"})
 d = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=o)
 d.set_page_load_timeout(30)
+d.set_script_timeout(60)
 
 def ok(cond, desc, detail=""):
     print("%d %s" % (0 if cond else 1, desc), flush=True)
@@ -278,6 +298,25 @@ try:
             if "Content Security Policy" in e["message"] or e["level"] == "SEVERE"
             and "/events" not in e["message"] and "favicon" not in e["message"]]
     ok(not logs, "no CSP violation, no script error", logs[:3])
+
+    # axe-core, WCAG 2.1 A/AA rules, on every page it was given.
+    if os.path.exists("axe.min.js"):
+        axe = open("axe.min.js").read()
+        pages = sorted(p for p in os.listdir("www") if p.startswith("axe-") or
+                       p in ("text", "pin", "date", "postal", "numeric", "text-ar"))
+        found = []
+        for p in pages:
+            d.get(base + "/" + p + "/index.html")
+            d.execute_script(axe)
+            r = d.execute_async_script(
+                "var cb = arguments[arguments.length - 1]; axe.run(document, {runOnly:"
+                "{type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}})"
+                ".then(r => cb(r.violations.map(v => v.id + ' ' + v.nodes.length)))")
+            found += ["%s: %s" % (p, v) for v in r]
+        ok(not found, "axe-core: no WCAG 2.1 A/AA violation on %d pages" % len(pages),
+           found[:10])
+    else:
+        print("0 axe-core # SKIP npm could not install axe-core", flush=True)
 finally:
     d.quit()
 EOF
