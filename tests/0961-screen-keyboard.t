@@ -32,6 +32,8 @@ for k in text pin date postal numeric; do
 	$PREVIEW --lang de --input "$k" --label kbd.title --out "www/$k" field.yaml || exit 1
 done
 $PREVIEW --lang ar --input text --label kbd.title --out www/text-ar field.yaml || exit 1
+$PREVIEW --lang ar --size 200 --contrast high --input pin --label pin.title --error pin.wrong \
+	--set tries=2 --out www/pin-big-ar field.yaml || exit 1
 for l in de ar; do
 	for s in welcome card-place card-remove camera sign wait thanks cancelled timeout-warning; do
 		$PREVIEW --lang "$l" --size 200 --set reference=BB-2026-000042 \
@@ -278,6 +280,19 @@ try:
     r = js("return [getComputedStyle(document.documentElement).direction,"
            "document.getElementById('bb-keyboard').dir]")
     ok(r == ["rtl", "ltr"], "ar: page rtl, keyboard ltr", r)
+
+    # At 200 % the open keyboard leaves the label, the field and its error in sight, on
+    # a portrait screen and on a landscape one.
+    for w, h in ((1080, 1920), (1920, 1080)):
+        d.set_window_size(w, h)
+        opened("pin-big-ar")
+        time.sleep(1)
+        r = js("var k = document.getElementById('bb-keyboard').getBoundingClientRect().top;"
+               "return [document.querySelector('label[for=f1]').getBoundingClientRect().top,"
+               "document.getElementById('f1-err').getBoundingClientRect().bottom, k]")
+        ok(r[0] >= 0 and r[1] <= r[2],
+           "pin-big-ar %dx%d: label, field and error above the keyboard" % (w, h), r)
+    d.set_window_size(1080, 1920)
 
     # Every screen at 200 %, de and ar: no sideways scrolling, targets >= 64 px.
     for l in ("de", "ar"):

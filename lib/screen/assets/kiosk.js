@@ -215,12 +215,34 @@
 		render();
 		kbd.hidden = false;
 		document.body.classList.add('bb-kbd-open');
-		try {
-			input.scrollIntoView({ block: 'center',
-			    behavior: reducedMotion() ? 'auto' : 'smooth' });
-		} catch (e) {
-			input.scrollIntoView();
+		reveal(input);
+	}
+
+	/*
+	 * Scroll so that the field, its label and its error (aria-describedby) stand between
+	 * the top of the screen and the keyboard; the label wins when all do not fit.
+	 */
+	function reveal(input) {
+		var top = input, bottom = input, lab, desc, kt, t, b, by;
+
+		if (input.id) {
+			lab = document.querySelector('label[for="' + input.id + '"]');
+			if (lab)
+				top = lab;
 		}
+		desc = input.getAttribute('aria-describedby');
+		if (desc && document.getElementById(desc.split(/\s+/)[0]))
+			bottom = document.getElementById(desc.split(/\s+/)[0]);
+		kt = kbd.getBoundingClientRect().top;
+		t = top.getBoundingClientRect().top;
+		b = bottom.getBoundingClientRect().bottom;
+		by = 0;
+		if (b + 16 > kt)
+			by = b + 16 - kt;
+		if (t - by < 16)
+			by = t - 16;
+		if (by !== 0)
+			window.scrollBy({ top: by, behavior: reducedMotion() ? 'auto' : 'smooth' });
 	}
 
 	function close() {
