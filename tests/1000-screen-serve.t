@@ -27,6 +27,10 @@ ask.title: Weiter?
 ask.yes: Ja
 ask.picture: Ein Punkt
 svc.sperrmuell.title: Sperrmüll
+svc.sperrmuell.text: Abholung bestellen
+welcome.services: Dienste
+wait.busy: Wird bearbeitet
+kbd.space: Leerzeichen
 YAML
 cat > screens/catalog/en.yaml <<'YAML'
 lang.name: English
@@ -149,11 +153,18 @@ check_grep "page: the welcome screen first" 'data-screen="welcome"' b
 check_grep "page: html element of the contract" \
 	'^<html lang="de" dir="ltr" class="bb size-100 contrast-normal">$' b
 check_grep "welcome: the service by its catalogue title" \
-	'<button type="submit" name="choice" value="service sperrmuell" class="bb-primary bb-service">Sperrmüll</button>' b
+	'<button type="submit" name="choice" value="service sperrmuell" class="bb-secondary">Sperrmüll<span class="bb-sub">Abholung bestellen</span></button>' b
+check_grep "welcome: a heading over the services" '^<h2>Dienste</h2>$' b
 check_grep "welcome: a service no catalogue names, by its definition's title" \
-	'value="service meldebescheinigung" class="bb-primary bb-service">Meldebescheinigung beantragen<' b
+	'value="service meldebescheinigung" class="bb-secondary">Meldebescheinigung beantragen<' b
 check_grep "welcome: each language in its own" \
-	'name="lang" value="ar" class="bb-secondary bb-lang" lang="ar" dir="rtl" aria-pressed="false">العربية<' b
+	'name="lang" value="ar" class="bb-secondary" lang="ar" dir="rtl">العربية<' b
+check_grep "welcome: the current language, not by colour alone" \
+	'name="lang" value="de" class="bb-secondary" lang="de" dir="ltr" aria-current="true">Deutsch<' b
+check_grep "welcome: the services in their own group" '^<div class="bb-services">$' b
+check_grep "welcome: the languages in their own group" '^<div class="bb-languages">$' b
+check_grep "page: the keyboard's labels for kiosk.js" \
+	'^<div id="bb-keyboard" data-labels="{&quot;kbd.space&quot;:&quot;Leerzeichen&quot;}" hidden></div>$' b
 for p in /s/kiosk.css /s/kiosk.js /p/dot.svg /nowhere /p/nothing.svg; do
 	get "$p" -b "$C"
 	ok "$(headers_ok; echo $?)" "$p: the four headers ($code)"
@@ -213,9 +224,10 @@ get / -b "$C"
 check_grep "tell: the page shows the screen" '<main id="bb-screen" data-version="[0-9]*" data-screen="wait" tabindex="-1">' b
 check_grep "tell: its title" '<h1>Bitte warten</h1>' b
 check_grep "tell: the placeholder, escaped" \
-	'<p>Einen Moment, &lt;b&gt;Erika &amp; &quot;Max&quot;&lt;/b&gt;.</p>' b
+	'<p>Einen Moment, <bdi>&lt;b&gt;Erika &amp; &quot;Max&quot;&lt;/b&gt;</bdi>.</p>' b
 check_nogrep "tell: nothing unescaped" '<b>Erika' b
-check_grep "busy screen: the indicator" '<div class="bb-busy" role="status">' b
+check_grep "busy screen: the indicator with its text" \
+	'^<div class="bb-busy" role="status">Wird bearbeitet</div>$' b
 check_grep "<title> of the screen" '<title>Bitte warten – bb</title>' b
 
 # A choice: tell waits for it and prints it.
@@ -263,8 +275,8 @@ check_grep "ar: html lang and dir" '^<html lang="ar" dir="rtl" class="bb size-15
 check_grep "ar: its own title" '<h1>أهلا وسهلا</h1>' b
 check_grep "ar: a missing key from en, marked" '<p lang="en" dir="ltr">Please choose.</p>' b
 check_grep "ar: a definition's title in de, marked" \
-	'value="service meldebescheinigung" class="bb-primary bb-service" lang="de" dir="ltr">Meldebescheinigung beantragen<' b
-check_grep "ar: a service text from de, marked" 'value="service sperrmuell" class="bb-primary bb-service" lang="de" dir="ltr">Sperrmüll<' b
+	'value="service meldebescheinigung" class="bb-secondary" lang="de" dir="ltr">Meldebescheinigung beantragen<' b
+check_grep "ar: a service text from de, marked" 'value="service sperrmuell" class="bb-secondary" lang="de" dir="ltr">Sperrmüll<span class="bb-sub">Abholung bestellen</span><' b
 
 # The end of a session: settings back, the welcome screen.
 printf '{"end":true}\n' > end.json

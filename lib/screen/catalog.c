@@ -452,10 +452,11 @@ esc_str(FILE *f, const char *s)
 	esc(f, s, strlen(s));
 }
 
-/* A catalogue text with its {placeholders} filled from set: both escaped. A placeholder
- * with no value stays as written, so a missing --set shows rather than vanishes. */
+/* A catalogue text with its {placeholders} filled from set: both escaped, each value in
+ * <bdi> when bdi (not in an attribute or the title). A placeholder with no value stays
+ * as written, so a missing --set shows rather than vanishes. */
 static void
-put_filled(FILE *f, const char *t, const json_t *set)
+fill(FILE *f, const char *t, const json_t *set, int bdi)
 {
 	const char *open, *close;
 
@@ -474,13 +475,22 @@ put_filled(FILE *f, const char *t, const json_t *set)
 		}
 		memcpy(name, open + 1, len);
 		name[len] = '\0';
-		if ((v = json_string_value(json_object_get(set, name))) != NULL)
+		if ((v = json_string_value(json_object_get(set, name))) != NULL) {
+			/* bdi: a reference keeps its own direction inside Arabic text. */
+			fputs(bdi ? "<bdi>" : "", f);
 			esc_str(f, v);
-		else
+			fputs(bdi ? "</bdi>" : "", f);
+		} else
 			esc(f, open, len + 2);
 		t = close + 1;
 	}
 	esc_str(f, t);
+}
+
+static void
+put_filled(FILE *f, const char *t, const json_t *set)
+{
+	fill(f, t, set, 1);
 }
 
 struct text {
@@ -522,6 +532,19 @@ put_lang(FILE *f, const struct text *t)
 }
 
 static void
+put_elem_attrs(FILE *f, const struct bb_page *p, const char *tag, const char *attrs,
+    const char *key)
+{
+	struct text t = text_of(p, key);
+
+	fprintf(f, "<%s%s", tag, attrs);
+	put_lang(f, &t);
+	fputc('>', f);
+	put_filled(f, t.s, p->set);
+	fprintf(f, "</%s>\n", tag);
+}
+
+static void
 put_elem(FILE *f, const struct bb_page *p, const char *tag, const char *key)
 {
 	struct text t = text_of(p, key);
@@ -552,7 +575,63 @@ put_button(FILE *f, const struct bb_page *p, const char *name, const char *value
 	fputs("</button>\n", f);
 }
 
-/* One button per language, each named in its own language. */
+/* A service tile: svc.ID.title with svc.ID.text under it (when a catalogue has it). */
+static void
+put_button_sub(FILE *f, const struct bb_page *p, const char *value, const char *key,
+    const char *id)
+{
+	struct text t = text_of(p, key), sub;
+	char subkey[96];
+
+	snprintf(subkey, sizeof subkey, "svc.%.64s.text", id);
+	sub = text_of(p, subkey);
+	fputs("<button type=\"submit\" name=\"choice\" value=\"", f);
+	esc_str(f, value);
+	fputs("\" class=\"bb-secondary\"", f);
+	put_lang(f, &t);
+	fputc('>', f);
+	put_filled(f, t.s, p->set);
+	if (sub.s != subkey) {
+		fputs("<span class=\"bb-sub\"", f);
+		if (sub.lang != t.lang || sub.dir != t.dir)
+			put_lang(f, &sub);
+		fputc('>', f);
+		put_filled(f, sub.s, p->set);
+		fputs("</span>", f);
+	}
+	fputs("</button>\n", f);
+}
+
+/* The keyboard's place: kiosk.js builds the keys; their labels (every kbd.* key of de,
+ * which holds them all, and pin.digits, raw) come in data-labels as JSON. */
+static void
+put_keyboard(FILE *f, const struct bb_page *p)
+{
+	const struct catalog *de = find_cat(p->cat, "de");
+	json_t *o = json_object();
+	char *js = NULL;
+	size_t i;
+
+	for (i = 0; o != NULL && de != NULL && de->root != NULL && i < de->root->n; i++) {
+		const char *k = de->root->keys[i], *v;
+		if (strncmp(k, "kbd.", 4) != 0 && strcmp(k, "pin.digits") != 0)
+			continue;
+		if ((v = bb_catalog_text(p->cat, p->lang, k, NULL)) != NULL)
+			json_object_set_new(o, k, json_string(v));
+	}
+	fputs("<div id=\"bb-keyboard\"", f);
+	if (o != NULL && (js = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS)) != NULL) {
+		fputs(" data-labels=\"", f);
+		esc_str(f, js);
+		fputc('"', f);
+	}
+	fputs(" hidden></div>\n", f);
+	free(js);
+	json_decref(o);
+}
+
+/* One button per language, each named in its own language; the current one
+ * aria-current (kiosk.css underlines it: not colour alone). */
 static void
 put_languages(FILE *f, const struct bb_page *p, const char *cls)
 {
@@ -562,10 +641,13 @@ put_languages(FILE *f, const struct bb_page *p, const char *cls)
 		const struct catalog *c = &p->cat->c[i];
 		fputs("<button type=\"submit\" name=\"lang\" value=\"", f);
 		esc_str(f, c->lang);
-		fprintf(f, "\" class=\"%s\" lang=\"", cls);
+		fputc('"', f);
+		if (cls != NULL)
+			fprintf(f, " class=\"%s\"", cls);
+		fputs(" lang=\"", f);
 		esc_str(f, c->lang);
-		fprintf(f, "\" dir=\"%s\" aria-pressed=\"%s\">", c->dir,
-		    strcmp(c->lang, p->lang) == 0 ? "true" : "false");
+		fprintf(f, "\" dir=\"%s\"%s>", c->dir,
+		    strcmp(c->lang, p->lang) == 0 ? " aria-current=\"true\"" : "");
 		esc_str(f, c->name);
 		fputs("</button>\n", f);
 	}
@@ -600,7 +682,7 @@ put_services(FILE *f, const struct bb_page *p)
 			t.dir = t.lang != NULL && strcmp(find_cat(p->cat, p->lang)->dir,
 			    find_cat(p->cat, "de")->dir) != 0 ? find_cat(p->cat, "de")->dir : NULL;
 			fprintf(f, "<button type=\"submit\" name=\"choice\" value=\"%s\" "
-			    "class=\"bb-primary bb-service\"", value);
+			    "class=\"bb-secondary\"", value);
 			put_lang(f, &t);
 			fputc('>', f);
 			esc_str(f, strcmp(p->lang, "en") == 0 ? form->title.en : form->title.de);
@@ -608,7 +690,7 @@ put_services(FILE *f, const struct bb_page *p)
 			bb_form_free(form);
 			continue;
 		}
-		put_button(f, p, "choice", value, "bb-primary bb-service", key, -1);
+		put_button_sub(f, p, value, key, svc[i].id);
 	}
 }
 
@@ -625,14 +707,15 @@ put_chrome(FILE *f, const struct bb_page *p)
 	    "chrome.contrast", p->contrast_high);
 	put_button(f, p, "speech", p->speech ? "off" : "on", NULL,
 	    p->speech ? "chrome.speech_off" : "chrome.speech_on", p->speech);
-	put_languages(f, p, "bb-lang");
+	put_languages(f, p, NULL);
 	fputs("</form></header>\n", f);
 }
 
 static int
 is_secondary(const char *value)
 {
-	return strcmp(value, "cancel") == 0 || strcmp(value, "back") == 0;
+	return strcmp(value, "cancel") == 0 || strcmp(value, "back") == 0 ||
+	    strcmp(value, "end") == 0;
 }
 
 char *
@@ -653,7 +736,7 @@ bb_page_render(const struct bb_page *p, size_t *len)
 	fputs("<head><meta charset=\"utf-8\"><meta name=\"viewport\" "
 	    "content=\"width=device-width\">\n<title>", f);
 	if (s != NULL)
-		put_filled(f, text_of(p, s->title).s, p->set);
+		fill(f, text_of(p, s->title).s, p->set, 0);
 	fputs(s != NULL ? " – bb" : "bb", f);
 	fputs("</title><link rel=\"stylesheet\" href=\"/s/kiosk.css\">\n"
 	    "<script src=\"/s/kiosk.js\" defer></script></head>\n<body>\n", f);
@@ -673,16 +756,24 @@ bb_page_render(const struct bb_page *p, size_t *len)
 			alt = bb_catalog_text(p->cat, p->lang, key, NULL);
 			fputs("<img class=\"bb-picture\" alt=\"", f);
 			if (alt != NULL)
-				put_filled(f, alt, p->set);
+				fill(f, alt, p->set, 0);
 			fprintf(f, "\" src=\"/p/%s.svg\">\n", s->picture);
 		}
 		if (s->nbuttons > 0 || s->languages || s->services) {
 			fprintf(f, "<form method=\"post\" action=\"/act\">"
 			    "<input type=\"hidden\" name=\"v\" value=\"%lu\">\n", p->version);
-			if (s->languages)
-				put_languages(f, p, "bb-secondary bb-lang");
-			if (s->services)
+			if (s->services) {
+				put_elem(f, p, "h2", "welcome.services");
+				fputs("<div class=\"bb-services\">\n", f);
 				put_services(f, p);
+				fputs("</div>\n", f);
+			}
+			if (s->languages) {
+				put_elem(f, p, "h2", "welcome.languages");
+				fputs("<div class=\"bb-languages\">\n", f);
+				put_languages(f, p, "bb-secondary");
+				fputs("</div>\n", f);
+			}
 			for (i = 0; i < s->nbuttons; i++)
 				put_button(f, p, "choice", s->buttons[i].value,
 				    is_secondary(s->buttons[i].value) ? "bb-secondary" :
@@ -690,12 +781,22 @@ bb_page_render(const struct bb_page *p, size_t *len)
 			fputs("</form>\n", f);
 		}
 		if (s->busy) {
-			fputs("<div class=\"bb-busy\" role=\"status\">", f);
-			put_filled(f, text_of(p, s->title).s, p->set);
-			fputs("</div>\n", f);
+			/* SCREEN.busy, else the title: a status has a text. */
+			char key[96];
+			snprintf(key, sizeof key, "%s.busy", s->id);
+			if (bb_catalog_text(p->cat, p->lang, key, NULL) != NULL) {
+				put_elem_attrs(f, p, "div", " class=\"bb-busy\" role=\"status\"",
+				    key);
+			} else {
+				fputs("<div class=\"bb-busy\" role=\"status\">", f);
+				put_filled(f, text_of(p, s->title).s, p->set);
+				fputs("</div>\n", f);
+			}
 		}
 	}
-	fputs("</main>\n<div id=\"bb-keyboard\" hidden></div>\n</body></html>\n", f);
+	fputs("</main>\n", f);
+	put_keyboard(f, p);
+	fputs("</body></html>\n", f);
 	if (ferror(f)) {
 		fclose(f);
 		free(buf);
