@@ -1,148 +1,109 @@
 #!/bin/sh
-# The kiosk page in a real browser (Debian's chromium, headless): the token URL leads to
-# the page, a tell changes the screen in the browser by server-sent events, a tap in the
-# page is the choice tell prints, and the end of a session goes back to welcome. The
-# shipped screens (scripts/screens) are the ones shown. Screenshots of the welcome
-# screen in de and en go to $BB_SHOTS when set (for review).
+# The kiosk page in a real browser (Debian's chromium through tests/rig/browser.py): the
+# token URL leads to the page, a tell changes the screen in the browser by server-sent
+# events, a tap in the page is the choice tell prints, and the end of a session goes back
+# to welcome in the default language. The shipped screens (scripts/screens) are the ones
+# shown. Screenshots of the welcome screen in de and en go to $BB_SHOTS when set.
 . "${0%/*}/lib.sh"
-
-CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
-if [ ! -x "$CHROMIUM" ]; then
-	echo "1..0 # SKIP no chromium ($CHROMIUM)"
-	exit 0
-fi
-CDP="python3 $BB_TOP/tests/rig/cdp.py"
-
-# The browser runs in a session of its own (setsid), so its whole process group (zygote,
-# renderers) is ended with it and nothing writes into the scratch dir after it is gone.
-pids=""
-browser_group=""
-stop_browser() {
-	[ -n "$browser_group" ] || return 0
-	kill -- -"$browser_group" 2>/dev/null
-	_i=0
-	while kill -0 -- -"$browser_group" 2>/dev/null && [ $_i -lt 50 ]; do
-		sleep 0.1
-		_i=$((_i + 1))
-	done
-	kill -KILL -- -"$browser_group" 2>/dev/null
-	browser_group=""
-}
-trap 'stop_browser; for p in $pids; do kill "$p" 2>/dev/null; done; cd /; rm -rf "$scratch"' EXIT
+. "$BB_TOP/tests/rig/browser.sh"
+browser_or_skip
 
 # The shipped screens and catalogues, and one screen of the test's own whose button it
 # can count on (chrome.cancel is in every catalogue).
 cp -R "$BB_TOP/scripts/screens" screens
 printf 'id: t-ask\ntitle: chrome.cancel\nbuttons:\n  - {value: cancel, label: chrome.cancel}\n' \
 	> screens/t-ask.yaml
-printf 'form:\n  screens: %s\n  services: %s\n' "$scratch/screens" "$SERVICES" > bb.yaml
-BB_CONFIG=$scratch/bb.yaml
-mkdir -m 700 run
-sock=$scratch/run/screen
+mkdir -p "${BB_SHOTS:-$scratch/shots}"
 
-start_serve() {	# start_serve NAME ARGS...: as in 1000-screen-serve.t
-	_name=$1
-	shift
-	"$BB_FORM" -vv serve "$@" > "$_name.url" 2> "$_name.log" &
-	pid=$!
-	pids="$pids $pid"
-	_i=0
-	while [ ! -s "$_name.url" ] && [ $_i -lt 100 ] && kill -0 "$pid" 2>/dev/null; do
-		sleep 0.1
-		_i=$((_i + 1))
-	done
-	url=$(head -n 1 "$_name.url")
-}
+cat > drive.py <<'PY'
+import os, signal, subprocess, sys, time
+sys.path.insert(0, os.path.join(os.environ["BB_TOP"], "tests", "rig"))
+from browser import Browser
+from screen_serve import Serve
 
-chromium() {	# chromium PROFILE ARGS...: headless, the profile in the scratch dir
-	_prof=$1
-	shift
-	exec setsid "$CHROMIUM" --headless=new --no-sandbox --disable-gpu --no-first-run \
-		--no-default-browser-check --disable-extensions --disable-sync \
-		--user-data-dir="$scratch/$_prof" --window-size=1280,800 "$@"
-}
+scratch, shots = os.getcwd(), sys.argv[1]
 
-# until_dom EXPR WANT: polls the page until EXPR evaluates to WANT (20 s at most).
-until_dom() {
-	_i=0
-	while [ $_i -lt 200 ]; do
-		got=$($CDP "$dport" "$1" 2>/dev/null)
-		[ "$got" = "$2" ] && return 0
-		sleep 0.1
-		_i=$((_i + 1))
-	done
-	return 1
-}
+def ok(cond, desc, detail=""):
+	print("%d %s" % (0 if cond else 1, desc), flush=True)
+	if not cond and detail != "":
+		print("# %s" % (detail,), file=sys.stderr)
 
-start_serve a --control "$sock"
-(chromium prof --remote-debugging-port=0 "$url") > chromium.out 2> chromium.err &
-browser_group=$!
-i=0
-while [ ! -s prof/DevToolsActivePort ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
-dport=$(head -n 1 prof/DevToolsActivePort 2>/dev/null)
-ok "$(test -n "$dport"; echo $?)" "chromium started with DevTools on port ${dport:-?}"
+def js(s, *a):
+	return b.d.execute_script(s, *a)
 
-SCREEN="document.getElementById('bb-screen').dataset.screen"
-until_dom "$SCREEN" welcome; ok $? "the token URL leads to the page: welcome ($got)"
-until_dom "document.cookie" ""; ok $? "the cookie is HttpOnly: not in document.cookie"
-until_dom "location.search" ""; ok $? "the token has left the URL"
+s = Serve(os.environ["BB_FORM"], scratch, os.path.join(scratch, "screens"),
+    os.environ["SERVICES"], verbose="-vv")
+b = Browser(size=(1080, 1920))
+try:
+	b.open(s.url)
+	m = s.wait_page(b, lambda m: True)
+	ok(m[0] == "welcome", "the token URL leads to the page: welcome", m)
+	ok(js("return document.cookie") == "", "the cookie is HttpOnly: not in document.cookie")
+	ok(js("return location.search") == "", "the token has left the URL")
 
-t0=$(date +%s%3N)
-"$BB_FORM" tell wait --screen "$sock" --set name=Erika
-until_dom "$SCREEN" wait; ok $? "after tell the browser shows the screen ($got)"
-# Measured by the page itself: when its new document was loaded, against the start
-# of the tell (both wall clock, ms).
-t1=$($CDP "$dport" "Math.round(performance.timeOrigin + performance.getEntriesByType('navigation')[0].domContentLoadedEventEnd)")
-echo "# from tell to the new screen's DOM loaded in the browser: $((t1 - t0)) ms"
-v=$($CDP "$dport" "document.getElementById('bb-screen').dataset.version")
-ok "$(test -n "$v" && test "$v" != 0; echo $?)" "the page holds the new version ($v)"
-until_dom "document.querySelector('h1') !== null && document.querySelector('h1').textContent.length > 0" true; ok $? \
-	"the screen's title is in the DOM"
+	# From tell to the new screen, seen by the page (a MutationObserver, also in the
+	# document kiosk.js loads).
+	ms, _ = b.time_until("main[data-screen=wait]", lambda: s.tell("wait", name="Erika"))
+	print("# from tell to the new screen shown in the browser: %.0f ms" % ms)
+	m = s.wait_page(b, lambda m: m[0] == "wait")
+	ok(m[0] == "wait", "after tell the browser shows the screen", m)
+	ok(m[1] not in ("", "0"), "the page holds the new version", m)
+	ok(js("return document.querySelector('h1').textContent.length") > 0,
+	    "the screen's title is in the DOM")
 
-# A tap in the page: the button's own form post, no script needed.
-"$BB_FORM" tell t-ask --screen "$sock" --until tap > choice.out 2> choice.err &
-tell_pid=$!
-until_dom "$SCREEN + ' ' + document.getElementById('bb-screen').dataset.version" "t-ask $((v + 1))"
-$CDP "$dport" "document.querySelector('#bb-screen button[name=choice][value=cancel]').click(); 1" > /dev/null
-i=0
-while kill -0 $tell_pid 2>/dev/null && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
-wait $tell_pid
+	# A tap in the page: the button's own form post, no script needed.
+	p = subprocess.Popen(s.tell_argv("t-ask", "--until", "tap"), env=s.env,
+	    stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+	s.wait_page(b, lambda m: m[0] == "t-ask")
+	b.click("#bb-screen button[name=choice][value=cancel]")
+	out, err = p.communicate(timeout=10)
+	ok(p.returncode == 0 and out == b"cancel\n",
+	    "a tap in the browser: tell prints it", (p.returncode, out, err))
+
+	# Screenshots of welcome, and the page's own language button.
+	s.show(b, "welcome")
+	b.screenshot(os.path.join(shots, "welcome-de.png"))
+	m = s.lang(b, "en")
+	ok(m[2] == "en" and js("return document.querySelector('h1').textContent") == "Welcome",
+	    "the page's language button: the page in en", m)
+	b.screenshot(os.path.join(shots, "welcome-en.png"))
+	ok(all(os.path.getsize(os.path.join(shots, "welcome-%s.png" % l)) > 1000
+	    for l in ("de", "en")), "screenshots of welcome in de and en")
+
+	s.tell("wait")
+	s.wait_page(b, lambda m: m[0] == "wait")
+	r = s.end()
+	ok(r == {"ok": True}, "end: answered ok", r)
+	m = s.wait_page(b, lambda m: m[0] == "welcome")
+	ok(m[0] == "welcome", "end: the browser is back at welcome", m)
+	ok(m[2] == "de", "end: the language is the default", m)
+
+	# SIGTERM with the browser's event stream open: the stream ends, serve exits 0.
+	t = time.monotonic()
+	rc = s.stop()
+	ok(rc == 0, "SIGTERM with a stream open: serve exits 0 (%d ms)" %
+	    ((time.monotonic() - t) * 1000), rc)
+	with open(os.path.join(scratch, "serve.log")) as f:
+		log = f.read()
+	tok = s.url.split("token=", 1)[1]
+	ok(tok not in log, "the browser's requests carry no token in the log")
+	ok("GET /s/kiosk.css" in log, "the browser got the page's style")
+	ok("Sanitizer" not in log and "runtime error" not in log, "no sanitizer report")
+finally:
+	if s.p.poll() is None:
+		s.p.kill()
+	b.close()
+PY
+BB_FORM=$BB_FORM SERVICES=$SERVICES BB_TOP=$BB_TOP "$BROWSER_PYTHON" drive.py \
+	"${BB_SHOTS:-$scratch/shots}" > results 2> drive.err
 rc=$?
-ok "$(test $rc -eq 0 && test "$(cat choice.out)" = cancel; echo $?)" \
-	"a tap in the browser: tell prints it (exit $rc, '$(cat choice.out)')"
-
-python3 -c '
-import socket, sys
-s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])
-s.sendall(b"{\"end\":true}\n"); s.makefile().readline()' "$sock"
-until_dom "$SCREEN" welcome; ok $? "end: the browser is back at welcome ($got)"
-until_dom "document.documentElement.lang" de; ok $? "end: the language is the default"
-check_nogrep "the browser's requests carry no token in the log" "${url#*token=}" a.log
-# SIGTERM with the browser's event stream open: the stream ends, serve exits 0.
-kill "$pid"
-i=0
-while kill -0 "$pid" 2>/dev/null && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
-ok "$(! kill -0 "$pid" 2>/dev/null; echo $?)" "SIGTERM with a stream open: serve stops ($((i * 100)) ms)"
-wait "$pid"
-rc=$?
-ok "$(test $rc -eq 0; echo $?)" "... and exits 0 ($rc)"
-check_nogrep "no sanitizer report" 'Sanitizer\|runtime error' a.log
-stop_browser
-
-# Screenshots of the welcome screen, one browser (and one token) each.
-shots=${BB_SHOTS:-$scratch}
-mkdir -p "$shots"
-for lang in de en; do
-	printf 'form:\n  screens: %s\n  services: %s\n  lang: %s\n' "$scratch/screens" \
-		"$SERVICES" "$lang" > bb.yaml
-	start_serve "s$lang" --control "$sock"
-	rm -f "$shots/welcome-$lang.png"
-	(chromium "p$lang" --screenshot="$shots/welcome-$lang.png" "$url") \
-		> shot.out 2> shot.err
-	ok "$(test -s "$shots/welcome-$lang.png"; echo $?)" "screenshot of welcome in $lang"
-	check_grep "the $lang browser got the page" '^bb-form: GET /s/kiosk.css$' "s$lang.log"
-	kill "$pid"
-	wait "$pid"
-done
+while read -r st desc; do
+	case $st in
+	'#') echo "$st $desc" ;;
+	*) ok "$st" "$desc" ;;
+	esac
+done < results
+[ -s drive.err ] && diag drive.err
+ok "$rc" "the browser run ended cleanly"
 
 done_testing
