@@ -1,23 +1,24 @@
 #!/bin/sh
-# The citizen's screen in a real browser (issue 11): kiosk.js and kiosk.css on preview pages
-# (tests/rig/preview-screen) served from 127.0.0.1 with the contract's CSP, driven by
-# Debian's chromium through chromium-driver and python3-selenium. The on-screen keyboard
-# types, long-presses to accented letters, submits with Enter, offers the right pad for
-# each data-kbd; a PIN's digits appear nowhere in the page but the input's value; the page
-# follows /events; every screen reflows at 200 % with targets of at least 64 px; axe-core
-# finds no WCAG 2.1 A/AA violation on any screen in any language.
+# The citizen's screen in a real browser (issue 11), Debian's chromium through
+# tests/rig/browser.py, one browser for the whole file. On the real server (bb-form serve,
+# each screen by bb-form tell, each language, size and contrast by the page's own
+# buttons): axe-core finds no WCAG 2.1 A/AA violation on any screen in any language in
+# either contrast; every screen reflows at 200 % with targets of at least 64 px in de and
+# ar; ar is right to left; the page follows /events; no CSP violation.
+# The keyboard checks run on preview pages (tests/rig/preview-screen) served from
+# 127.0.0.1 with the contract's CSP, because the server cannot show an input yet (that is
+# bb-form ask, next): the on-screen keyboard types, long-presses to accented letters,
+# submits with Enter, offers the right pad for each data-kbd; a PIN's digits appear
+# nowhere in the page but the input's value; at 200 % the open keyboard leaves the field
+# in sight; axe-core on those field pages too.
 . "${0%/*}/lib.sh"
+. "$BB_TOP/tests/rig/browser.sh"
+browser_or_skip
 
-PY=/usr/bin/python3
+PY=$BROWSER_PYTHON
 PREVIEW="$PY $BB_TOP/tests/rig/preview-screen"
 
-if ! [ -x /usr/bin/chromium ] || ! [ -x /usr/bin/chromedriver ] ||
-    ! $PY -c 'import selenium' 2>/dev/null; then
-	echo "1..0 # SKIP chromium, chromium-driver or python3-selenium missing"
-	exit 0
-fi
-
-# The pages: one field of each kind on a two-button screen, every screen at 200 %.
+# The preview pages: one field of each kind on a two-button screen.
 cat > field.yaml <<'EOF'
 id: field
 title: chrome.next
@@ -34,30 +35,10 @@ done
 $PREVIEW --lang ar --input text --label kbd.title --out www/text-ar field.yaml || exit 1
 $PREVIEW --lang ar --size 200 --contrast high --input pin --label pin.title --error pin.wrong \
 	--set tries=2 --out www/pin-big-ar field.yaml || exit 1
-for l in de ar; do
-	for s in welcome card-place card-remove camera sign wait thanks cancelled timeout-warning; do
-		$PREVIEW --lang "$l" --size 200 --set reference=BB-2026-000042 \
-			--out "www/big-$l-$s" "$s" || exit 1
-	done
-done
-
-# axe-core (npm, installed here) on every screen in every language, normal and high
-# contrast, and on the field pages; skipped when npm cannot fetch it (no network).
 for l in de en tr ar uk ru pl ro; do
-	for s in welcome card-place card-remove camera sign wait thanks cancelled timeout-warning; do
-		for c in normal high; do
-			$PREVIEW --lang "$l" --contrast "$c" --set reference=BB-2026-000042 \
-				--out "www/axe-$l-$s-$c" "$s" || exit 1
-		done
-	done
 	$PREVIEW --lang "$l" --contrast high --input pin --label pin.title --error pin.wrong \
 		--set tries=2 --out "www/axe-$l-pin-high" field.yaml || exit 1
 done
-mkdir axe
-if (cd axe && timeout 120 npm install --prefer-offline --no-audit --no-fund --silent \
-    axe-core@4.14 > /dev/null 2>&1); then
-	cp axe/node_modules/axe-core/axe.min.js axe.min.js
-fi
 
 # A server as strict as the contract's: CSP on every answer, /events from the file ver,
 # POST /act recorded in posted and answered 303 to /.
@@ -109,22 +90,23 @@ while [ ! -s port ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
 
 cat > drive.py <<'EOF'
 import json, os, sys, time
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
+sys.path.insert(0, os.path.join(os.environ["BB_TOP"], "tests", "rig"))
+from browser import Browser
+from screen_serve import Serve
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.keys import Keys
 
 base = "http://127.0.0.1:%s" % open("port").read().strip()
-o = webdriver.ChromeOptions()
-o.binary_location = "/usr/bin/chromium"
-for a in ("--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1080,1920",
-          "--disable-dev-shm-usage", "--user-data-dir=" + os.path.abspath("profile")):
-    o.add_argument(a)
-o.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-d = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=o)
+SCREENS = ("welcome", "card-place", "card-remove", "camera", "sign", "wait", "thanks",
+    "cancelled", "timeout-warning")
+LANGS = ("de", "en", "tr", "ar", "uk", "ru", "pl", "ro")
+os.mkdir("real")
+srv = Serve(os.environ["BB_FORM"], os.path.abspath("real"),
+    os.path.join(os.environ["BB_TOP"], "scripts", "screens"), os.environ["SERVICES"])
+b = Browser(size=(1080, 1920))
+d = b.d
 d.set_page_load_timeout(30)
-d.set_script_timeout(60)
 
 def ok(cond, desc, detail=""):
     print("%d %s" % (0 if cond else 1, desc), flush=True)
@@ -260,31 +242,16 @@ try:
     ok(st == "Eingegeben: 6 von 6 Ziffern", "pin: the live region says the count only", st)
     ok(js("return document.getElementById('f1').type") == "password", "pin: masked")
 
-    # The page follows /events: same version stays, another reloads /.
-    open("gets", "w").close()
-    d.get(base + "/")
-    time.sleep(1.5)
-    n1 = len(open("gets").read().split())
-    open("ver", "w").write("2\n")
-    for _ in range(50):
-        if len(open("gets").read().split()) > n1:
-            break
-        time.sleep(0.1)
-    n2 = len(open("gets").read().split())
-    ok(n1 == 1, "events: the same version does not reload", n1)
-    ok(n2 > n1, "events: a new version loads / again", (n1, n2))
-    open("ver", "w").write("1\n")
-
     # Right to left: the page mirrors, the keyboard does not.
     opened("text-ar")
     r = js("return [getComputedStyle(document.documentElement).direction,"
            "document.getElementById('bb-keyboard').dir]")
-    ok(r == ["rtl", "ltr"], "ar: page rtl, keyboard ltr", r)
+    ok(r == ["rtl", "ltr"], "ar (preview): page rtl, keyboard ltr", r)
 
     # At 200 % the open keyboard leaves the label, the field and its error in sight, on
     # a portrait screen and on a landscape one.
     for w, h in ((1080, 1920), (1920, 1080)):
-        d.set_window_size(w, h)
+        b.set_size((w, h))
         opened("pin-big-ar")
         time.sleep(1)
         r = js("var k = document.getElementById('bb-keyboard').getBoundingClientRect().top;"
@@ -292,13 +259,69 @@ try:
                "document.getElementById('f1-err').getBoundingClientRect().bottom, k]")
         ok(r[0] >= 0 and r[1] <= r[2],
            "pin-big-ar %dx%d: label, field and error above the keyboard" % (w, h), r)
-    d.set_window_size(1080, 1920)
+    b.set_size((1080, 1920))
 
-    # Every screen at 200 %, de and ar: no sideways scrolling, targets >= 64 px.
+    # axe-core on the field pages (preview: the server shows no input yet).
+    found = []
+    pages = sorted(p for p in os.listdir("www") if p.startswith("axe-") or
+                   p in ("text", "pin", "date", "postal", "numeric", "text-ar"))
+    for p in pages:
+        d.get(base + "/" + p + "/index.html")
+        found += ["%s: %s %s" % (p, v["id"], v["nodes"][0]["target"]) for v in b.axe()]
+    ok(not found, "axe-core: no WCAG 2.1 A/AA violation on %d field pages" % len(pages),
+       found[:10])
+    prelogs = [e["message"] for e in d.get_log("browser")
+               if "Content Security Policy" in e["message"] or e["level"] == "SEVERE"
+               and "/events" not in e["message"] and "favicon" not in e["message"]]
+    ok(not prelogs, "preview pages: no CSP violation, no script error", prelogs[:3])
+
+    # --- the real server from here on ---
+    b.open(srv.url)
+    m = srv.wait_page(b, lambda m: True)
+    ok(m[0] == "welcome" and m[2] == "de", "real server: welcome in de first", m)
+
+    # The page follows /events: with no tell it stays, a tell loads / again.
+    t0 = js("return performance.timeOrigin")
+    time.sleep(1.5)
+    ok(js("return performance.timeOrigin") == t0, "events: the same version does not reload")
+    srv.show(b, "wait")
+    ok(js("return performance.timeOrigin") != t0, "events: a tell loads / again")
+
+    # axe-core on every screen in every language, normal and high contrast, each
+    # language and contrast set with the page's own buttons.
+    found, n = [], 0
+    for l in LANGS:
+        if js("return document.documentElement.lang") != l:
+            srv.lang(b, l)
+        for c in ("normal", "high"):
+            if ("contrast-" + c) not in js("return document.documentElement.className"):
+                srv.contrast(b, c)
+            for s in SCREENS:
+                m = srv.show(b, s, reference="BB-2026-000042") or []
+                n += 1
+                found += ["%s %s %s: %s %s" % (l, c, s, v["id"], v["nodes"][0]["target"])
+                          for v in b.axe()]
+    ok(n == len(LANGS) * 2 * len(SCREENS) and not found,
+       "axe-core: no WCAG 2.1 A/AA violation on the server's %d pages (%d languages x "
+       "2 contrasts x %d screens)" % (n, len(LANGS), len(SCREENS)), found[:10])
+
+    # Right to left on the server's page; the reference keeps its direction.
+    srv.lang(b, "ar")
+    srv.contrast(b, "normal")
+    srv.show(b, "thanks", reference="BB-2026-000042")
+    r = js("return [getComputedStyle(document.documentElement).direction,"
+           "getComputedStyle(document.querySelector('main bdi')).direction,"
+           "document.querySelector('main bdi').textContent]")
+    ok(r == ["rtl", "ltr", "BB-2026-000042"], "ar: page rtl, the reference ltr in a bdi", r)
+
+    # Every screen at 200 % (the size button, twice), de and ar: no sideways scrolling,
+    # targets >= 64 px.
+    srv.size(b, 150)
+    srv.size(b, 200)
     for l in ("de", "ar"):
-        for s in ("welcome", "card-place", "card-remove", "camera", "sign", "wait",
-                  "thanks", "cancelled", "timeout-warning"):
-            d.get(base + "/big-%s-%s/index.html" % (l, s))
+        srv.lang(b, l)
+        for s in SCREENS:
+            srv.show(b, s, reference="BB-2026-000042")
             w = js("return [document.documentElement.scrollWidth,"
                    "document.documentElement.clientWidth]")
             small = js("return [...document.querySelectorAll('button,input:not([type=hidden])')]"
@@ -312,31 +335,15 @@ try:
     logs = [e["message"] for e in d.get_log("browser")
             if "Content Security Policy" in e["message"] or e["level"] == "SEVERE"
             and "/events" not in e["message"] and "favicon" not in e["message"]]
-    ok(not logs, "no CSP violation, no script error", logs[:3])
-
-    # axe-core, WCAG 2.1 A/AA rules, on every page it was given.
-    if os.path.exists("axe.min.js"):
-        axe = open("axe.min.js").read()
-        pages = sorted(p for p in os.listdir("www") if p.startswith("axe-") or
-                       p in ("text", "pin", "date", "postal", "numeric", "text-ar"))
-        found = []
-        for p in pages:
-            d.get(base + "/" + p + "/index.html")
-            d.execute_script(axe)
-            r = d.execute_async_script(
-                "var cb = arguments[arguments.length - 1]; axe.run(document, {runOnly:"
-                "{type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}})"
-                ".then(r => cb(r.violations.map(v => v.id + ' ' + v.nodes.length)))")
-            found += ["%s: %s" % (p, v) for v in r]
-        ok(not found, "axe-core: no WCAG 2.1 A/AA violation on %d pages" % len(pages),
-           found[:10])
-    else:
-        print("0 axe-core # SKIP npm could not install axe-core", flush=True)
+    ok(not logs, "the server's pages: no CSP violation, no script error", logs[:3])
+    ok(srv.stop() == 0, "the server stops cleanly")
 finally:
-    d.quit()
+    if srv.p.poll() is None:
+        srv.p.kill()
+    b.close()
 EOF
 
-$PY drive.py > results 2> drive.err
+BB_FORM=$BB_FORM SERVICES=$SERVICES BB_TOP=$BB_TOP $PY drive.py > results 2> drive.err
 rc=$?
 while read -r st desc; do
 	ok "$st" "$desc"

@@ -164,6 +164,8 @@ class Browser:
 		o.add_experimental_option("prefs", {"intl.accept_languages": lang})
 		if os.geteuid() == 0:
 			o.add_argument("--no-sandbox")	# tests only: the kiosk runs unprivileged
+		# The console (CSP violations, script errors): self.d.get_log("browser").
+		o.set_capability("goog:loggingPrefs", {"browser": "ALL"})
 		svc = Service(executable_path=CHROMEDRIVER, log_path=log or os.devnull)
 		try:
 			self.d = webdriver.Chrome(service=svc, options=o)

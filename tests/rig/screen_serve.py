@@ -81,7 +81,7 @@ class Serve:
 	def setting(self, b, name, value, check):
 		"""Taps the chrome's button NAME=VALUE (the page's own form post, 303 to /) and
 		waits until the reloaded page passes check([screen, version, lang, class])."""
-		b.click("header.bb-chrome button[name=%s][value=%s]" % (name, value))
+		b.click("header.bb-chrome button[name=%s][value=\"%s\"]" % (name, value))
 		return self.wait_page(b, check)
 
 	def lang(self, b, lang):
