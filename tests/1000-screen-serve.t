@@ -295,6 +295,28 @@ get / -b "$C"
 check_grep "end: language, size and contrast reset" '^<html lang="de" dir="ltr" class="bb size-100 contrast-normal">$' b
 check_grep "end: the welcome screen" 'data-screen="welcome"' b
 
+# A control client that sends and never reads its answers may not stop the server: its
+# socket fills, and a blocking send would hang the control thread for every other step.
+python3 -c '
+import socket, sys, time
+s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.setblocking(False)
+line = b"{}\n" * 20000
+try:
+    for _ in range(50):
+        s.send(line)
+        time.sleep(0.02)
+except OSError:
+    pass
+open("flood.ready", "w").close()
+time.sleep(15)' "$sock" &
+flood_pid=$!
+i=0
+while [ ! -e flood.ready ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+expect_code 0 "a client that never reads does not block another's tell" \
+	timeout 5 "$BB_FORM" tell wait --screen "$sock"
+kill "$flood_pid" 2>/dev/null
+wait "$flood_pid" 2>/dev/null
+
 expect_code 66 "tell an unknown screen: 66" "$BB_FORM" tell nosuch --screen "$sock"
 expect_code 64 "tell a bad screen name: 64" "$BB_FORM" tell ../etc --screen "$sock"
 expect_code 75 "a second server on the same socket: 75" "$BB_FORM" serve --control "$sock"

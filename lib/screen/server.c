@@ -478,9 +478,12 @@ send_line(int fd, json_t *j)
 {
 	char *s = j != NULL ? json_dumps(j, JSON_COMPACT) : NULL, *line = NULL;
 
-	/* A client that went away is seen closing by poll. */
-	if (s != NULL && asprintf(&line, "%s\n", s) > 0)
-		(void)!send(fd, line, strlen(line), MSG_NOSIGNAL);
+	/* A client that went away is seen closing by poll. One that does not read its
+	 * answers (the socket is nonblocking, a full buffer would block the control thread
+	 * for every other step) is shut down: poll then sees it close, and it goes. */
+	if (s != NULL && asprintf(&line, "%s\n", s) > 0 &&
+	    send(fd, line, strlen(line), MSG_NOSIGNAL) != (ssize_t)strlen(line))
+		shutdown(fd, SHUT_RDWR);
 	free(line);
 	free(s);
 	json_decref(j);
@@ -627,7 +630,7 @@ client_read(struct srv *s, struct client *cl, struct waiter *w)
 	}
 	n = read(cl->fd, cl->buf + cl->len, MAX_LINE - cl->len);
 	if (n <= 0)
-		return n < 0 && errno == EINTR ? 0 : -1;
+		return n < 0 && (errno == EINTR || errno == EAGAIN) ? 0 : -1;
 	cl->len += (size_t)n;
 	while ((nl = memchr(cl->buf, '\n', cl->len)) != NULL) {
 		*nl = '\0';
@@ -756,7 +759,7 @@ control_loop(struct srv *s, int lfd, int wake_r)
 		}
 		/* After the clients: a new one has no poll entry yet. */
 		if (pf[1].revents & POLLIN) {
-			int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+			int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 			if (fd >= 0) {
 				cl[n].fd = fd;
 				cl[n].len = 0;
