@@ -139,12 +139,18 @@ ok "$(test "$code" = 403; echo $?)" "a wrong token: 403 ($code)"
 get "/?token=$token"
 ok "$(test "$code" = 303; echo $?)" "token: 303 ($code)"
 check_grep "303 to /" '^Location: /.$' h
-check_grep "the cookie" "^Set-Cookie: bb=$token; HttpOnly; SameSite=Strict; Path=/.$" h
+check_grep "the cookie" '^Set-Cookie: bb=[0-9a-f]\{64\}; HttpOnly; SameSite=Strict; Path=/.$' h
+session=$(sed -n 's/^Set-Cookie: bb=\([0-9a-f]*\);.*/\1/p' h)
+# The URL is in the kiosk browser's argv, which every local user can read for as long
+# as it runs: the cookie must be a secret of its own, not the token again.
+ok "$(test -n "$session" && test "$session" != "$token"; echo $?)" "the cookie is not the token"
+get / -b "bb=$token"
+ok "$(test "$code" = 403; echo $?)" "the used token as a cookie: 403 ($code)"
 ok "$(headers_ok; echo $?)" "303: the four headers"
 get "/?token=$token"
 ok "$(test "$code" = 403; echo $?)" "a second use of the token: 403 ($code)"
 
-C="bb=$token"
+C="bb=$session"
 get / -b "$C"
 ok "$(test "$code" = 200; echo $?)" "with the cookie: the page ($code)"
 ok "$(headers_ok; echo $?)" "page: the four headers"
@@ -325,6 +331,7 @@ expect_code 75 "a second server on the same socket: 75" "$BB_FORM" serve --contr
 check_grep "-vv logs the requests" '^bb-form: GET /$' a.log
 check_grep "-vv logs POST /act" '^bb-form: POST /act$' a.log
 check_nogrep "no token in the log" "$token" a.log
+check_nogrep "no cookie in the log" "$session" a.log
 check_nogrep "no placeholder value in the log" 'Erika' a.log
 check_nogrep "no choice in the log" 'sperrmuell\|choice' a.log
 
@@ -362,7 +369,7 @@ printf 'id: ask\ntitle: ask.title\ncolour: red\n' > screens/ask.yaml
 rm screens/welcome.yaml
 start_serve b --control "$sock"
 get "/?token=$token"
-get / -b "bb=$token"
+get / -b "bb=$(sed -n 's/^Set-Cookie: bb=\([0-9a-f]*\);.*/\1/p' h)"
 check_grep "no welcome screen: the blank idle page" '<main id="bb-screen" data-version="0" data-screen="" tabindex="-1">' b
 check_grep "the idle page's title" '<title>bb</title>' b
 expect_code 78 "tell a broken screen: 78" "$BB_FORM" tell ask --screen "$sock"

@@ -39,6 +39,7 @@ struct srv {
 	const struct bb_serve_opts *o;
 	struct bb_catalogs *cat;
 	char token[65];
+	char session[65];		/* the cookie: the token is in the browser's argv */
 	int token_used;
 	char host[2][40], origin[2][48];
 	unsigned long version;
@@ -412,12 +413,12 @@ handle(void *cls, struct MHD_Connection *c, const char *url, const char *method,
 		if (!ok)
 			return answer_text(c, MHD_HTTP_FORBIDDEN, "forbidden\n");
 		snprintf(set_cookie, sizeof set_cookie, "bb=%s; HttpOnly; SameSite=Strict; Path=/",
-		    s->token);
+		    s->session);
 		return see_root(c, set_cookie);
 	}
 	cookie = MHD_lookup_connection_value(c, MHD_COOKIE_KIND, "bb");
 	pthread_mutex_lock(&s->mu);
-	ok = s->token_used && cookie != NULL && consttime_eq(s->token, cookie, 64);
+	ok = s->token_used && cookie != NULL && consttime_eq(s->session, cookie, 64);
 	pthread_mutex_unlock(&s->mu);
 	if (!ok)
 		return answer_text(c, MHD_HTTP_FORBIDDEN, "forbidden\n");
@@ -806,7 +807,7 @@ bb_screen_serve(const struct bb_serve_opts *o, struct bb_err *e)
 	const union MHD_DaemonInfo *info;
 	struct sigaction act;
 	sigset_t block, old;
-	unsigned char rnd[32];
+	unsigned char rnd[64];
 	int pipefd[2], lfd = -1, rc, port;
 	size_t i;
 
@@ -826,8 +827,12 @@ bb_screen_serve(const struct bb_serve_opts *o, struct bb_err *e)
 		rc = bb_fail(e, BB_SOFTWARE, "getrandom: %s", strerror(errno));
 		goto out;
 	}
-	for (i = 0; i < sizeof rnd; i++)
+	/* The token (the URL, in the browser's argv for every local user to read while it
+	 * runs) is used once; the cookie it buys is another secret. */
+	for (i = 0; i < 32; i++) {
 		snprintf(s.token + 2 * i, 3, "%02x", rnd[i]);
+		snprintf(s.session + 2 * i, 3, "%02x", rnd[32 + i]);
+	}
 	explicit_bzero(rnd, sizeof rnd);
 	pthread_mutex_init(&s.mu, NULL);
 	{
@@ -900,5 +905,6 @@ out:
 	json_decref(s.set);
 	bb_catalogs_free(s.cat);
 	explicit_bzero(s.token, sizeof s.token);
+	explicit_bzero(s.session, sizeof s.session);
 	return rc;
 }
