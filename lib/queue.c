@@ -95,11 +95,6 @@ set_time(json_t *o, const char *key, time_t t)
 	json_object_set_new(o, key, json_string(buf));
 }
 
-/* A run can die while an entry is in active/ (killed, power lost, or a crash on that
- * very entry). After this many such deaths in a row the entry goes to corrupt/: a case
- * that crashes every run must not be retried for ever. Recovered entries are also
- * tried last in a run, so one cannot keep the entries behind it from delivery. */
-#define DIED_LIMIT 5
 /* A since later than now by more than this is not the terminal's clock going wrong. */
 #define CLOCK_SLACK 86400
 /* More attempts than any lifetime allows; bounds the counter read back. */
@@ -326,11 +321,12 @@ out:
 
 /* After a crash: drop the older copy of a doubled entry, and put entries a dead runner
  * left in active/ back to deferred, due now (the one duplicate delivery a crash causes),
- * their names into back (room for every entry) so that the run tries them last. An
- * entry that runs died on DIED_LIMIT times in a row goes to corrupt/ instead. */
+ * their names into back (room for every entry) so that the run tries them last: an entry
+ * that kills every run delivering it cannot keep the entries behind it from delivery. It
+ * is not put aside for that: a kill from outside (the OOM killer, power) looks the same,
+ * and a case must not be lost to it. */
 static long
-recover(struct bb_spool *s, struct bb_queue_tally *t, char (*back)[96], size_t *nback,
-    struct bb_err *e)
+recover(struct bb_spool *s, char (*back)[96], size_t *nback, struct bb_err *e)
 {
 	struct bb_qentry *list, *losers;
 	size_t n, i, nl;
@@ -352,23 +348,12 @@ recover(struct bb_spool *s, struct bb_queue_tally *t, char (*back)[96], size_t *
 	}
 	for (i = 0; i < n; i++) {
 		struct bb_err ignore;
-		struct bb_case_id cid;
-		char why[120];
-		int fd, died;
+		int fd;
 		/* Locked: its delivery command still runs (the runner died, the command
 		 * lives on holding the file); it stays active until that ends. */
 		if (list[i].state != BB_Q_ACTIVE || bb_spool_lock(s, &list[i], &fd, &ignore) != 0)
 			continue;
-		bb_case_id_parse(&cid, list[i].id);
-		if ((died = bb_spool_died(s, list[i].name, 1)) >= DIED_LIMIT) {
-			snprintf(why, sizeof why, "%d runs in a row died while delivering it; "
-			    "it may crash bb-queue", died);
-			if (bb_spool_corrupt(s, &list[i], why, &ignore) == 0) {
-				bb_spool_died_clear(s, list[i].name);
-				t->corrupt++;
-				bb_log(LOG_WARNING, "queue.corrupt", &cid);
-			}
-		} else if (bb_spool_move(s, &list[i], BB_Q_DEFERRED, 1, &ignore) == 0) {
+		if (bb_spool_move(s, &list[i], BB_Q_DEFERRED, 1, &ignore) == 0) {
 			char path[4200];
 			bb_spool_path(s, BB_Q_DEFERRED, list[i].name, path, sizeof path);
 			utimensat(AT_FDCWD, path, NULL, 0);
@@ -576,12 +561,10 @@ deliver_one(struct bb_spool *s, const struct bb_queue_policy *p, struct bb_qentr
 	 * crash bring it back, the next run drops it for the newer copy. */
 	if (rc == 0) {
 		rc = bb_spool_unlink(s, q, 0, e);
-		bb_spool_died_clear(s, q->name);
 	} else {
 		/* No room for the new state (full disk): the old file moves there as it is.
 		 * A rename needs no space, and the outcome must not be delivered again. */
 		struct bb_err ignore;
-		bb_spool_died_clear(s, q->name);
 		if (bb_spool_move(s, q, to, 1, &ignore) == 0 && to == BB_Q_DEFERRED) {
 			struct timespec ts[2] = { { next, 0 }, { next, 0 } };
 			bb_spool_path(s, to, q->name, path, sizeof path);
@@ -649,7 +632,7 @@ bb_queue_run(struct bb_spool *s, const struct bb_queue_policy *p, int wait,
 			return rc;
 		}
 		/* Nothing enters active/ without run.lock: n bounds what recovery finds. */
-		t->recovered = recover(s, t, back, &nback, e);
+		t->recovered = recover(s, back, &nback, e);
 		close(slock);
 	}
 	if (t->recovered < 0) {
@@ -763,7 +746,6 @@ unlink_copies(struct bb_spool *s, const struct bb_qentry *q, struct bb_err *e)
 		if (st == (int)q->state || access(path, F_OK) == 0)
 			rc = bb_spool_unlink(s, &other, 1, e);
 	}
-	bb_spool_died_clear(s, q->name);
 	return rc;
 }
 

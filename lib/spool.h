@@ -84,11 +84,6 @@ int bb_spool_unlink(const struct bb_spool *s, const struct bb_qentry *q, int syn
 /* Moves an unreadable entry to corrupt/ with a one-line reason beside it. */
 int bb_spool_corrupt(const struct bb_spool *s, struct bb_qentry *q, const char *reason,
     struct bb_err *e);
-/* How many runs in a row died while the entry name was in active/ (a count kept in
- * active/name.died, which scans skip); with add, one more first. */
-int bb_spool_died(const struct bb_spool *s, const char *name, int add);
-/* Forgets that count: the entry's attempt ended, or the entry is gone. */
-void bb_spool_died_clear(const struct bb_spool *s, const char *name);
 /* Removes files in tmp/ older than age seconds (left by a process that died writing). */
 void bb_spool_clean_tmp(const struct bb_spool *s, time_t age);
 
