@@ -320,8 +320,9 @@ parse_screen(const char *path, const char *name, const struct bb_ynode *r,
 			    n->line);
 		if ((s->buttons = calloc(n->n + 1, sizeof *s->buttons)) == NULL)
 			return bb_fail(e, BB_SOFTWARE, "out of memory");
-		for (i = 0; i < n->n; i++, s->nbuttons++) {
+		for (i = 0; i < n->n; i++) {
 			const struct bb_ynode *b = n->items[i], *v, *l;
+			s->nbuttons++;	/* bb_screen_free frees what a mistake leaves */
 			if (b->kind != BB_Y_MAP || b->n != 2 ||
 			    (v = bb_yaml_get(b, "value")) == NULL ||
 			    (l = bb_yaml_get(b, "label")) == NULL)
