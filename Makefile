@@ -96,7 +96,7 @@ $(B)/flags: FORCE
 	@mkdir -p $(@D)
 	@printf '%s\n' '$(BUILD_FLAGS)' | cmp -s - $@ || printf '%s\n' '$(BUILD_FLAGS)' > $@
 
-$(B)/gen/assets.c: $(ASSETS) Makefile
+$(B)/gen/assets.c $(FB)/gen/assets.c: $(ASSETS) Makefile
 	@mkdir -p $(@D)
 	@{ echo '#include <stddef.h>'; \
 	for f in $(ASSETS); do \
@@ -145,7 +145,11 @@ $(FB)/%.o: %.c $(wildcard lib/*.h lib/*/*.h tests/fuzz/*.h)
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(CPPFLAGS) $(PKG_CFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
 
-$(FB)/libbb.a: $(LIB_SRC:%.c=$(FB)/%.o)
+# The screen's assets too (server.c, which the screen target includes, serves them).
+$(FB)/gen/assets.o: $(FB)/gen/assets.c
+	$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_CFLAGS) -c -o $@ $<
+
+$(FB)/libbb.a: $(LIB_SRC:%.c=$(FB)/%.o) $(FB)/gen/assets.o
 	@rm -f $@
 	$(AR) rcs $@ $^
 

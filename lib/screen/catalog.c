@@ -74,9 +74,10 @@ load_one(struct catalog *cat, const char *path, struct bb_err *e)
 	if ((rc = bb_yaml_load_file(path, &cat->root, e)) != 0)
 		return rc;
 	r = cat->root;
-	if (r->kind != BB_Y_MAP)
+	/* An empty file is no document: no root. */
+	if (r == NULL || r->kind != BB_Y_MAP)
 		return bb_fail(e, BB_CONFIG, "%s:%d: expected a mapping of keys to texts", path,
-		    r->line);
+		    r != NULL ? r->line : 1);
 	for (i = 0; i < r->n; i++) {
 		if (!key_ok(r->keys[i]))
 			return bb_fail(e, BB_CONFIG, "%s:%d: %s: not a catalogue key "
@@ -271,8 +272,9 @@ parse_screen(const char *path, const char *name, const struct bb_ynode *r,
 	size_t i, k;
 	int rc, *flag;
 
-	if (r->kind != BB_Y_MAP)
-		return bb_fail(e, BB_CONFIG, "%s:%d: expected a mapping", path, r->line);
+	if (r == NULL || r->kind != BB_Y_MAP)	/* NULL: an empty file */
+		return bb_fail(e, BB_CONFIG, "%s:%d: expected a mapping", path,
+		    r != NULL ? r->line : 1);
 	for (i = 0; i < r->n; i++) {
 		for (k = 0; k < sizeof known / sizeof known[0]; k++)
 			if (strcmp(r->keys[i], known[k]) == 0)
@@ -318,8 +320,9 @@ parse_screen(const char *path, const char *name, const struct bb_ynode *r,
 			    n->line);
 		if ((s->buttons = calloc(n->n + 1, sizeof *s->buttons)) == NULL)
 			return bb_fail(e, BB_SOFTWARE, "out of memory");
-		for (i = 0; i < n->n; i++, s->nbuttons++) {
+		for (i = 0; i < n->n; i++) {
 			const struct bb_ynode *b = n->items[i], *v, *l;
+			s->nbuttons++;	/* bb_screen_free frees what a mistake leaves */
 			if (b->kind != BB_Y_MAP || b->n != 2 ||
 			    (v = bb_yaml_get(b, "value")) == NULL ||
 			    (l = bb_yaml_get(b, "label")) == NULL)
