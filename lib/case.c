@@ -370,3 +370,39 @@ bb_case_set_attachment(json_t *c, const char *name, const char *type, const void
 	}
 	return json_array_append_new(atts, a) == 0 ? 0 : bb_fail(e, BB_SOFTWARE, "out of memory");
 }
+
+/* Zeros the strings of j and of what only j holds. */
+static void
+json_zero(json_t *j)
+{
+	const char *k;
+	json_t *v;
+	size_t i;
+
+	if (json_is_string(j)) {
+		/* jansson owns the bytes, an allocation of at least this length. */
+		explicit_bzero((char *)json_string_value(j), json_string_length(j));
+	} else if (json_is_array(j)) {
+		json_array_foreach(j, i, v)
+			if (v->refcount == 1)
+				json_zero(v);
+	} else if (json_is_object(j)) {
+		/* Keys are zeroed too (a repeated group's index is no secret, a key a delivery
+		 * command wrote might be); the object is freed next, never looked up again. */
+		json_object_foreach(j, k, v) {
+			if (v->refcount == 1)
+				json_zero(v);
+			explicit_bzero((char *)k, strlen(k));
+		}
+	}
+}
+
+void
+bb_json_wipe(json_t *j)
+{
+	if (j == NULL)
+		return;
+	if (j->refcount == 1)
+		json_zero(j);
+	json_decref(j);
+}

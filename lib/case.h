@@ -47,6 +47,11 @@ int bb_case_merge_part(json_t *c, const char *name, json_t *part);
 int bb_case_set_attachment(json_t *c, const char *name, const char *type,
     const void *data, size_t len, struct bb_err *e);
 
+/* Overwrites every string in j (keys too) with zeros, then drops the reference: for the
+ * answers a person gave and the values a screen showed, which must not outlive the
+ * session in freed memory. Safe on NULL. Only for j nobody else holds. */
+void bb_json_wipe(json_t *j);
+
 /* Serialises the whole case (malloc'd, newline-terminated). */
 char *bb_case_dump(const json_t *c, size_t *len);
 /* Writes the case whole to stdout (path NULL or "-") or durably to path, mode 0600.

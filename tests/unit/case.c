@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include <ftw.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -685,6 +686,51 @@ write_into_missing_directory(void **state)
 
 #define T(f) cmocka_unit_test_setup_teardown(f, setup_tmp, teardown_tmp)
 
+/* --- bb_json_wipe --- */
+
+static int wipe_hits;		/* freed blocks that still held the secret */
+
+static void *
+wipe_malloc(size_t n)
+{
+	return malloc(n);
+}
+
+static void
+wipe_free(void *p)
+{
+	if (p != NULL && malloc_usable_size(p) >= 5 &&
+	    memmem(p, malloc_usable_size(p), "Erika", 5) != NULL)
+		wipe_hits++;
+	free(p);
+}
+
+/* Every string a wiped document held is zero before jansson frees it, keys too; what
+ * someone else still holds is left alone. */
+static void
+test_json_wipe(void **state)
+{
+	json_t *kept, *doc;
+
+	(void)state;
+	json_set_alloc_funcs(wipe_malloc, wipe_free);
+	kept = json_string("Erika kept");
+	doc = json_pack("{s:s, s:[s, {s:s}], s:O, s:i}", "given", "Erika",
+	    "persons", "Erika M.", "name", "Erika", "held", kept, "Erika", 1);
+	assert_non_null(doc);
+	wipe_hits = 0;
+	bb_json_wipe(doc);
+	assert_int_equal(wipe_hits, 0);
+	assert_string_equal(json_string_value(kept), "Erika kept");
+	/* The control: a plain decref leaves the bytes in freed memory. */
+	doc = json_pack("{s:s}", "given", "Erika");
+	json_decref(doc);
+	assert_true(wipe_hits > 0);
+	json_decref(kept);
+	bb_json_wipe(NULL);
+	json_set_alloc_funcs(malloc, free);
+}
+
 int
 main(void)
 {
@@ -709,6 +755,7 @@ main(void)
 		cmocka_unit_test(case_id_of_case),
 		cmocka_unit_test(merge_part_keeps_unknown_keys),
 		cmocka_unit_test(merge_part_new),
+		cmocka_unit_test(test_json_wipe),
 		T(write_and_read_file),
 		T(read_missing_file),
 		T(write_into_missing_directory),
