@@ -255,4 +255,28 @@ jq 'del(.form.completed)' ok.json > a.json
 jq 'del(.form.completed)' case.json > b.json
 check_same "-o writes what stdout would" a.json b.json
 
+# A part of a prefilled address changed by an answer: the address no longer counts as
+# prefilled (the record of what the card said was the same object as the answer, so
+# it changed with it), and a locked one is refused as changed.
+cat > addr.yaml <<'YAML'
+id: addr
+version: 1
+title: {de: "A", en: "A"}
+leika: "urn:de:fim:leika:leistung:99000000000000"
+target: authority
+sections:
+  - id: s
+    title: {de: "S", en: "S"}
+    fields:
+      - {name: home, type: address, label: {de: "W", en: "H"}, prefill: identity.address}
+      - {name: fixed, type: address, label: {de: "F", en: "F"}, prefill: identity.address, locked: true}
+YAML
+STDIN=id.json expect_code 0 "an unchanged address is prefilled" "$BB_FORM" fill addr.yaml
+ok "$(jq -e '.form.prefilled == ["home", "fixed"]' out >/dev/null; echo $?)" "both addresses named prefilled"
+STDIN=id.json expect_code 0 "a changed part of an address" "$BB_FORM" fill addr.yaml --set home.street="Am Markt 1"
+ok "$(jq -e '.form.prefilled == ["fixed"] and .form.fields.home.street == "Am Markt 1"' out >/dev/null; echo $?)" \
+	"the changed address is not named prefilled"
+STDIN=id.json expect_code 65 "a changed part of a locked address" "$BB_FORM" fill addr.yaml --set fixed.city=Bonn
+check_grep "the locked address is named" "fixed: prefilled from the ID card; may not be changed" err
+
 done_testing
