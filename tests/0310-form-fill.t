@@ -155,6 +155,9 @@ fill_ok "a leap day" --set born=2024-02-29
 fill_bad "a value that is no option" "kind: not one of the options" --set kind=c
 fill_ok "multi-select from a comma list" --set items=sofa,desk
 ok "$(jq -e '.form.fields.items == ["sofa","desk"]' out >/dev/null; echo $?)" "multi-select is a list"
+fill_ok "multi-select in another order" --set items=desk,sofa
+ok "$(jq -e '.form.fields.items == ["sofa","desk"]' out >/dev/null; echo $?)" \
+	"multi-select in the definition's order, whatever order it was given or ticked in"
 fill_bad "multi-select over max" "items: choose at most 2" --set items=sofa,bed,desk
 fill_bad "multi-select under min" "items: choose at least 1" --set items=
 fill_bad "an option chosen twice" "items: an option is chosen twice" --set items=sofa,sofa
