@@ -7,6 +7,7 @@
 #include "diag.h"
 #include "exit.h"
 #include "files.h"
+#include "form/ask.h"
 #include "form/form.h"
 #include "log.h"
 #include "screen/server.h"
@@ -25,6 +26,8 @@ static const char usage_text[] =
     "               [--new] [-o OUT] [CASE]\n"
     "       bb-form [-c CONFIG] show FORM [--format text|json] [--lang de|en]\n"
     "       bb-form [-c CONFIG] [-v|-q] serve [--listen 127.0.0.1:PORT] [--control PATH]\n"
+    "       bb-form [-c CONFIG] [-v|-q] ask FORM [--screen PATH] [--timeout S] [--new]\n"
+    "               [-o OUT] [CASE]\n"
     "       bb-form [-c CONFIG] tell SCREEN [--screen PATH] [--set K=V]... [--until tap|S]\n"
     "       bb-form --help | --version\n"
     "FORM is a form.yaml path or a service id (looked up in form.services).\n";
@@ -373,6 +376,165 @@ cmd_tell(int argc, char **argv)
 	return 0;
 }
 
+/* Reads the case for fill and ask: CASE, stdin, or a new one (--new, or stdin a terminal
+ * and no CASE). 65/66 as bb_case_read says. */
+static json_t *
+open_case(int fresh, const char *path, size_t max, const struct bb_config *cfg)
+{
+	struct bb_err e = { 0, "" };
+	json_t *cs;
+
+	if (fresh || (path == NULL && isatty(0))) {
+		if (path != NULL)
+			bb_die(BB_USAGE, "--new and a CASE file exclude each other");
+		if ((cs = bb_case_new(bb_config_str(cfg, "terminal"))) == NULL)
+			bb_die(BB_SOFTWARE, "cannot create a case");
+	} else if (bb_case_read(path, max, &cs, &e) != 0) {
+		bb_die_err(&e);
+	}
+	return cs;
+}
+
+/* The values of a form page's inputs as the server sent them back with a time-out (what
+ * was typed and not yet sent), so that more time loses nothing. */
+static int
+ask_wait(const char *control, struct bb_ask *a, long idle, long warning, int *timed_out,
+    char **choice, json_t **answers, struct bb_err *e)
+{
+	json_t *page;
+	char *more = NULL;
+	int rc;
+
+	for (;;) {
+		if ((page = bb_ask_page(a)) == NULL)
+			return bb_fail(e, BB_SOFTWARE, "out of memory");
+		rc = bb_screen_ask(control, page, idle, choice, answers, e);
+		bb_json_wipe(page);
+		if (rc != BB_CANCELLED || e->msg[0] != '\0')
+			return rc;
+		if (*answers != NULL) {
+			(void)bb_ask_answer(a, "refresh", *answers);
+			bb_json_wipe(*answers);
+			*answers = NULL;
+		}
+		/* WCAG 2.2.1: before the time ends, offer more. */
+		rc = bb_screen_tell(control, "timeout-warning", NULL, warning, &more, e);
+		if (rc == 0 && more != NULL && strcmp(more, "more") == 0) {
+			free(more);
+			continue;
+		}
+		free(more);
+		if (rc != 0 && rc != BB_CANCELLED)
+			return rc;
+		*timed_out = 1;
+		return BB_CANCELLED;
+	}
+}
+
+static int
+cmd_ask(int argc, char **argv, const struct bb_config *cfg)
+{
+	static const struct option opts[] = {
+		{ "screen", required_argument, NULL, 'S' },
+		{ "timeout", required_argument, NULL, 't' },
+		{ "new", no_argument, NULL, 'n' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct bb_problems p = { 0 };
+	struct bb_err e = { 0, "" };
+	struct bb_ask a;
+	struct bb_form *form;
+	struct bb_case_id id;
+	const char *out = NULL, *control = NULL, *service;
+	char defctl[256], *end, *choice;
+	size_t max = (size_t)bb_config_int(cfg, "case.max_size");
+	long idle = (long)bb_config_int(cfg, "form.idle");
+	long warning = (long)bb_config_int(cfg, "form.warning");
+	int c, fresh = 0, rc, r = BB_ASK_SHOW, timed_out = 0;
+	json_t *cs, *answers, *part;
+
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "S:t:no:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'S': control = optarg; break;
+		case 't':
+			errno = 0;
+			idle = strtol(optarg, &end, 10);
+			if (errno != 0 || *end != '\0' || idle < 1 || idle > 86400)
+				bb_die(BB_USAGE, "--timeout: expected seconds (1 to 86400)");
+			break;
+		case 'n': fresh = 1; break;
+		case 'o': out = optarg; break;
+		case 'h': usage(0);
+		default: usage(BB_USAGE);
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc < 1 || argc > 2)
+		usage(BB_USAGE);
+	if (control == NULL) {
+		bb_screen_control_default(defctl, sizeof defctl);
+		control = defctl;
+	}
+	form = load_form(argv[0], cfg);
+	cs = open_case(fresh, argc == 2 ? argv[1] : NULL, max, cfg);
+	id = bb_case_id(cs);
+	service = json_string_value(json_object_get(cs, "service"));
+	if (service != NULL && strcmp(service, form->id) != 0)
+		bb_die(BB_DATAERR, "case is for service '%s', not '%s'", service, form->id);
+	if (bb_ask_begin(&a, form, cs) != 0)
+		bb_die(BB_SOFTWARE, "out of memory");
+	while (r == BB_ASK_SHOW) {
+		rc = ask_wait(control, &a, idle, warning, &timed_out, &choice, &answers, &e);
+		if (rc == BB_CANCELLED) {
+			bb_ask_end(&a);
+			if (e.msg[0] != '\0')
+				bb_warn("%s", e.msg);
+			if (timed_out)
+				bb_log(LOG_NOTICE, "form.timeout", &id);
+			else
+				bb_log(LOG_NOTICE, "form.ended", &id);
+			return BB_CANCELLED;
+		}
+		if (rc != 0) {
+			bb_ask_end(&a);
+			bb_die_err(&e);
+		}
+		r = bb_ask_answer(&a, choice, answers);
+		free(choice);
+		bb_json_wipe(answers);
+	}
+	if (r == BB_ASK_CANCEL) {
+		bb_ask_end(&a);
+		bb_log(LOG_NOTICE, "form.cancelled", &id);
+		return BB_CANCELLED;
+	}
+	if ((part = bb_ask_part(&a, &p)) == NULL) {
+		/* Cannot be the person's: every page was judged before the summary. */
+		print_problems(&p);
+		bb_ask_end(&a);
+		exit(BB_SOFTWARE);
+	}
+	bb_ask_end(&a);
+	if (service == NULL)
+		json_object_set_new(cs, "service", json_string(form->id));
+	if (bb_case_merge_part(cs, "form", part) != 0)
+		bb_die(BB_SOFTWARE, "out of memory");
+	if (bb_case_write(cs, out, &e) != 0)
+		bb_die_err(&e);
+	/* The screen shows "please wait" until the flow's next step says otherwise. */
+	free(choice = NULL);
+	(void)bb_screen_tell(control, "wait", NULL, -1, &choice, &e);
+	free(choice);
+	bb_log(LOG_INFO, "form.asked", &id);
+	bb_json_wipe(cs);
+	bb_form_free(form);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -395,8 +557,10 @@ main(int argc, char **argv)
 		rc = cmd_serve(argc, argv, cli.cfg, cli.verbosity);
 	else if (strcmp(cli.cmd, "tell") == 0)
 		rc = cmd_tell(argc, argv);
+	else if (strcmp(cli.cmd, "ask") == 0)
+		rc = cmd_ask(argc, argv, cli.cfg);
 	else {
-		bb_warn("%s: unknown command (check, fill, show, serve, tell)", cli.cmd);
+		bb_warn("%s: unknown command (check, fill, show, ask, serve, tell)", cli.cmd);
 		usage(BB_USAGE);
 	}
 	bb_config_free(cli.cfg);

@@ -30,4 +30,13 @@ void bb_screen_control_default(char *buf, size_t len);
 int bb_screen_tell(const char *control, const char *screen, const json_t *set, long until,
     char **choice, struct bb_err *e);
 
+/* Shows a page of bb-form ask (form/ask.h) and waits for what the person does on it, as
+ * tell does: 0 with *choice and *answers (input path -> string or list), 1 on time-out
+ * (with *answers what was typed and not sent) or a session that ended, else an exit
+ * status with e set. */
+int bb_screen_ask(const char *control, const json_t *page, long until, char **choice,
+    json_t **answers, struct bb_err *e);
+/* Ends the session: the server forgets it and shows the welcome screen. */
+int bb_screen_end(const char *control, struct bb_err *e);
+
 #endif
