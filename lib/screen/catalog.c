@@ -788,17 +788,21 @@ bb_page_render(const struct bb_page *p, size_t *len)
 	    p->contrast_high ? "high" : "normal");
 	fputs("<head><meta charset=\"utf-8\"><meta name=\"viewport\" "
 	    "content=\"width=device-width\">\n<title>", f);
-	if (p->form != NULL)
+	if (p->pin != NULL)
+		put_filled(f, text_of(p, "pin.title").s, NULL);
+	else if (p->form != NULL)
 		bb_form_page_title(f, p);
 	else if (s != NULL)
 		fill(f, text_of(p, s->title).s, p->set, 0);
-	fputs(s != NULL || p->form != NULL ? " – bb" : "bb", f);
+	fputs(s != NULL || p->form != NULL || p->pin != NULL ? " – bb" : "bb", f);
 	fputs("</title><link rel=\"stylesheet\" href=\"/s/kiosk.css\">\n"
 	    "<script src=\"/s/kiosk.js\" defer></script></head>\n<body>\n", f);
 	put_chrome(f, p);
 	fprintf(f, "<main id=\"bb-screen\" data-version=\"%lu\" data-screen=\"%s\" "
-	    "tabindex=\"-1\">\n", p->version, p->form != NULL ? "ask" : s != NULL ? s->id : "");
-	if (p->form != NULL)
+	    "tabindex=\"-1\">\n", p->version, p->pin != NULL ? "pin" : p->form != NULL ? "ask" : s != NULL ? s->id : "");
+	if (p->pin != NULL)
+		bb_pin_page_render(f, p);
+	else if (p->form != NULL)
 		bb_form_page_render(f, p);
 	else if (s != NULL) {
 		put_elem(f, p, "h1", s->title);

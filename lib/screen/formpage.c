@@ -482,3 +482,58 @@ bb_form_page_render(FILE *f, const struct bb_page *p)
 		bb_page_put_button(f, p, "next", "bb-primary", "chrome.next");
 	fputs("</div>\n</form>\n", f);
 }
+
+/* The PIN pad (bb-form pin): the digits are never in the page, not even after a
+ * mistake; kiosk.js gives the input its number pad and announces only the count. */
+void
+bb_pin_page_render(FILE *f, const struct bb_page *p)
+{
+	const json_t *pin = p->pin;
+	const char *kind = json_string_value(json_object_get(pin, "kind"));
+	long digits = (long)json_integer_value(json_object_get(pin, "digits"));
+	long tries = (long)json_integer_value(json_object_get(pin, "tries"));
+	const char *title = "pin.title", *text = "pin.text";
+	int err = json_is_true(json_object_get(pin, "error"));
+	json_t *args = json_object();
+	char n[24];
+
+	if (kind != NULL && strcmp(kind, "can") == 0) {
+		title = "pin.can.title";
+		text = "pin.can.text";
+	} else if (kind != NULL && strcmp(kind, "puk") == 0) {
+		title = "pin.puk.title";
+		text = "pin.puk.text";
+	} else if (digits == 5) {
+		title = "pin.transport.title";
+		text = "pin.transport.text";
+	}
+	snprintf(n, sizeof n, "%ld", digits);
+	json_object_set_new(args, "digits", json_string(n));
+	snprintf(n, sizeof n, "%ld", tries);
+	json_object_set_new(args, "tries", json_string(n));
+	bb_page_put(f, p, "h1", " id=\"bb-pin-title\"", title, NULL);
+	bb_page_put(f, p, "p", " id=\"bb-pin-text\"", text, NULL);
+	if (tries > 0)
+		bb_page_put(f, p, "p", " class=\"bb-error\" role=\"alert\"", "pin.wrong", args);
+	fprintf(f, "<form id=\"bb-ask\" method=\"post\" action=\"/act\" novalidate "
+	    "autocomplete=\"off\"><input type=\"hidden\" name=\"v\" value=\"%lu\">\n",
+	    p->version);
+	fputs("<button type=\"submit\" name=\"choice\" value=\"ok\" class=\"bb-default\" "
+	    "tabindex=\"-1\" aria-hidden=\"true\"></button>\n", f);
+	fprintf(f, "<input type=\"password\" id=\"f-pin\" name=\"f:pin\" data-kbd=\"pin\" "
+	    "inputmode=\"numeric\" autocomplete=\"off\" maxlength=\"%ld\" "
+	    "aria-labelledby=\"bb-pin-title\" aria-describedby=\"bb-pin-text%s\"%s autofocus>\n",
+	    digits, err ? " f-pin-err" : "", err ? " aria-invalid=\"true\"" : "");
+	if (err) {
+		fputs("<p class=\"bb-error\" id=\"f-pin-err\">", f);
+		bb_page_put(f, p, "span", " class=\"bb-error-prefix\"", "err.prefix", NULL);
+		fputc(' ', f);
+		bb_page_put(f, p, NULL, NULL, "pin.length", args);
+		fputs("</p>\n", f);
+	}
+	fputs("<div class=\"bb-nav\">\n", f);
+	bb_page_put_button(f, p, "cancel", "bb-secondary", "chrome.cancel");
+	bb_page_put_button(f, p, "ok", "bb-primary", "chrome.next");
+	fputs("</div>\n</form>\n", f);
+	json_decref(args);
+}

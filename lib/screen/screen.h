@@ -55,6 +55,7 @@ struct bb_page {
 	unsigned long version;
 	const char *services_dir;
 	const json_t *form;		/* a page of bb-form ask, or NULL */
+	const json_t *pin;		/* the PIN pad of bb-form pin, or NULL */
 };
 
 /* The page as the contract in bb-form(5) describes it, every text escaped. NULL when out
@@ -73,6 +74,8 @@ void bb_page_put_button(FILE *f, const struct bb_page *p, const char *value, con
 /* The title and the main part of a form page (p->form). */
 void bb_form_page_title(FILE *f, const struct bb_page *p);
 void bb_form_page_render(FILE *f, const struct bb_page *p);
+/* The PIN pad (p->pin: kind pin|can|puk, digits, tries, error). */
+void bb_pin_page_render(FILE *f, const struct bb_page *p);
 /* Whether choice is one the form page offers. */
 int bb_form_page_offers(const json_t *page, const char *choice);
 

@@ -7,6 +7,7 @@
 #include "diag.h"
 #include "exit.h"
 #include "files.h"
+#include "secmem.h"
 
 #include <microhttpd.h>
 
@@ -47,6 +48,8 @@ struct srv {
 	struct bb_screen *screen;	/* NULL: the idle page */
 	json_t *form;			/* a page of bb-form ask (then screen is NULL) */
 	json_t *answers;		/* what came with the choice on a form page */
+	json_t *pin;			/* the PIN pad shown: kind, digits, tries, error */
+	struct bb_secret secret;	/* the digits, from their POST until sent */
 	json_t *set;
 	char lang[40];
 	int size, contrast_high, speech;
@@ -237,6 +240,7 @@ serve_page(struct srv *s, struct MHD_Connection *c)
 	p.version = s->version;
 	p.services_dir = s->o->services;
 	p.form = s->form;
+	p.pin = s->pin;
 	html = bb_page_render(&p, &len);
 	pthread_mutex_unlock(&s->mu);
 	if (html == NULL)
@@ -392,7 +396,29 @@ act(struct srv *s, char *body)
 				snprintf(s->lang, sizeof s->lang, "%s", val);
 		}
 	}
-	if (s->form != NULL && v == s->version && !s->have_choice) {
+	if (s->pin != NULL && v == s->version && !s->have_choice) {
+		/* The digits go to locked memory and nowhere else; a wrong count is said on
+		 * the page, without them. */
+		const char *digits = json_string_value(json_object_get(answers, "pin"));
+		long want = (long)json_integer_value(json_object_get(s->pin, "digits"));
+		if (choice != NULL && strcmp(choice, "cancel") == 0) {
+			snprintf(s->choice, sizeof s->choice, "cancel");
+			s->have_choice = 1;
+			chosen = s->waiting;
+		} else if (choice != NULL && strcmp(choice, "ok") == 0) {
+			if (digits != NULL && (long)strlen(digits) == want &&
+			    strspn(digits, "0123456789") == strlen(digits) &&
+			    (size_t)want < s->secret.cap) {
+				memcpy(s->secret.buf, digits, (size_t)want + 1);
+				s->secret.len = (size_t)want;
+				snprintf(s->choice, sizeof s->choice, "ok");
+				s->have_choice = 1;
+				chosen = s->waiting;
+			} else {
+				json_object_set_new(s->pin, "error", json_true());
+			}
+		}
+	} else if (s->form != NULL && v == s->version && !s->have_choice) {
 		/* Whatever was tapped, what was typed stays on the page. */
 		form_drafts(json_object_get(s->form, "items"), answers);
 		if (choice != NULL && strlen(choice) < sizeof s->choice &&
@@ -592,7 +618,8 @@ load_idle(const char *dir, struct bb_screen **out, struct bb_err *e)
 }
 
 static void
-show_page(struct srv *s, struct bb_screen *scr, json_t *form, json_t *set, int waiting)
+show_page(struct srv *s, struct bb_screen *scr, json_t *form, json_t *pin, json_t *set,
+    int waiting)
 {
 	pthread_mutex_lock(&s->mu);
 	bb_screen_free(s->screen);
@@ -600,6 +627,11 @@ show_page(struct srv *s, struct bb_screen *scr, json_t *form, json_t *set, int w
 	bb_json_wipe(s->form);
 	bb_json_wipe(s->answers);
 	s->answers = NULL;
+	json_decref(s->pin);
+	s->pin = pin;
+	if (s->secret.buf != NULL)
+		explicit_bzero(s->secret.buf, s->secret.cap);
+	s->secret.len = 0;
 	s->form = form;
 	s->screen = scr;
 	s->set = set;
@@ -614,7 +646,7 @@ show_page(struct srv *s, struct bb_screen *scr, json_t *form, json_t *set, int w
 static void
 show(struct srv *s, struct bb_screen *scr, json_t *set, int waiting)
 {
-	show_page(s, scr, NULL, set, waiting);
+	show_page(s, scr, NULL, NULL, set, waiting);
 }
 
 /* What the renderer relies on in a form page; the rest it reads defensively. */
@@ -693,6 +725,36 @@ request(struct srv *s, struct client *cl, const char *line, struct waiter *w)
 		pthread_mutex_unlock(&s->mu);
 		show(s, scr, NULL, 0);
 		send_line(cl->fd, json_pack("{s:b}", "ok", 1));
+	} else if ((t = json_object_get(j, "pin")) != NULL && json_is_object(t)) {
+		const char *kind = json_string_value(json_object_get(t, "kind"));
+		json_int_t digits = json_integer_value(json_object_get(t, "digits"));
+		json_int_t tries = json_integer_value(json_object_get(t, "tries"));
+		u = json_object_get(t, "until");
+		if (json_is_string(u) && strcmp(json_string_value(u), "tap") == 0)
+			until = 0;
+		else if (json_is_integer(u) && json_integer_value(u) > 0 &&
+		    json_integer_value(u) <= 86400)
+			until = (long)json_integer_value(u);
+		else
+			until = -2;
+		if (kind == NULL || (strcmp(kind, "pin") != 0 && strcmp(kind, "can") != 0 &&
+		    strcmp(kind, "puk") != 0) || digits < 4 || digits > 12 || tries < 0 ||
+		    tries > 9 || until == -2) {
+			send_error(cl->fd, BB_PROTOCOL, "pin: expected kind pin, can or puk, digits, "
+			    "tries and until tap or seconds");
+		} else {
+			end_waiter(w, BB_TEMPFAIL, "another screen replaced this one");
+			/* With the version it comes in: a page fetched in between would
+			 * show no pad, and no change would follow. */
+			show_page(s, NULL, NULL, json_pack("{s:s, s:I, s:I}", "kind", kind,
+			    "digits", digits, "tries", tries), NULL, 1);
+			w->fd = cl->fd;
+			w->deadline.tv_sec = 0;
+			if (until > 0) {
+				clock_gettime(CLOCK_MONOTONIC, &w->deadline);
+				w->deadline.tv_sec += until;
+			}
+		}
 	} else if ((t = json_object_get(j, "ask")) != NULL && json_is_object(t)) {
 		json_t *page = json_object_get(t, "page");
 		u = json_object_get(t, "until");
@@ -708,7 +770,7 @@ request(struct srv *s, struct client *cl, const char *line, struct waiter *w)
 			    "seconds");
 		} else {
 			end_waiter(w, BB_TEMPFAIL, "another screen replaced this one");
-			show_page(s, NULL, json_deep_copy(page), NULL, 1);
+			show_page(s, NULL, json_deep_copy(page), NULL, NULL, 1);
 			w->fd = cl->fd;
 			w->deadline.tv_sec = 0;
 			if (until > 0) {
@@ -868,8 +930,22 @@ control_loop(struct srv *s, int lfd, int wake_r)
 					s->answers = NULL;
 				}
 				s->waiting = 0;
+				if (s->pin != NULL && s->secret.len > 0) {
+					/* The digits follow on a line of their own, straight from
+					 * locked memory, so the client reads them into its own. */
+					json_object_set_new(j, "secret", json_true());
+					send_line(w.fd, j);
+					s->secret.buf[s->secret.len] = '\n';
+					if (send(w.fd, s->secret.buf, s->secret.len + 1, MSG_NOSIGNAL) !=
+					    (ssize_t)s->secret.len + 1)
+						shutdown(w.fd, SHUT_RDWR);
+					explicit_bzero(s->secret.buf, s->secret.cap);
+					s->secret.len = 0;
+					j = NULL;
+				}
 				pthread_mutex_unlock(&s->mu);
-				send_line(w.fd, j);
+				if (j != NULL)
+					send_line(w.fd, j);
 				w.fd = -1;
 			} else {
 				pthread_mutex_unlock(&s->mu);
@@ -971,6 +1047,11 @@ bb_screen_serve(const struct bb_serve_opts *o, struct bb_err *e)
 		snprintf(s.lang, sizeof s.lang, "de");
 	if ((rc = load_idle(o->screens, &s.screen, e)) != 0)
 		goto out;
+	/* Locked, never swapped, not in a core: the PIN passes through here. */
+	if (bb_secret_alloc(&s.secret, 32) != 0) {
+		rc = bb_fail(e, BB_SOFTWARE, "locked memory: %s", strerror(errno));
+		goto out;
+	}
 	if (getrandom(rnd, sizeof rnd, 0) != (ssize_t)sizeof rnd) {
 		rc = bb_fail(e, BB_SOFTWARE, "getrandom: %s", strerror(errno));
 		goto out;
@@ -1053,6 +1134,8 @@ out:
 	json_decref(s.set);
 	bb_json_wipe(s.form);
 	bb_json_wipe(s.answers);
+	json_decref(s.pin);
+	bb_secret_free(&s.secret);
 	bb_catalogs_free(s.cat);
 	explicit_bzero(s.token, sizeof s.token);
 	explicit_bzero(s.session, sizeof s.session);

@@ -4,6 +4,7 @@
 #include "exit.h"
 #include "files.h"
 #include "case.h"
+#include "secmem.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -25,7 +26,7 @@ unavailable(struct bb_err *e, const char *path, const char *why)
 /* Sends req (one line) and reads the one-line answer (wiped when done: it may hold a
  * person's answers). 0 with *ans, or an exit status with e set. */
 static int
-exchange(const char *control, const json_t *req, json_t **ans, struct bb_err *e)
+exchange_fd(const char *control, const json_t *req, json_t **ans, int *keep, struct bb_err *e)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	char dir[sizeof sa.sun_path], *line, *slash, *buf;
@@ -71,14 +72,18 @@ exchange(const char *control, const json_t *req, json_t **ans, struct bb_err *e)
 		return unavailable(e, control, strerror(err));
 	}
 	while (len < MAX_ANSWER - 1 && memchr(buf, '\n', len) == NULL) {
-		n = read(fd, buf + len, MAX_ANSWER - 1 - len);
+		/* keep: what follows the line is the caller's, so not a byte more. */
+		n = read(fd, buf + len, keep != NULL ? 1 : MAX_ANSWER - 1 - len);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
 			break;
 		len += (size_t)n;
 	}
-	close(fd);
+	if (keep != NULL)
+		*keep = fd;
+	else
+		close(fd);
 	if (len == 0 || memchr(buf, '\n', len) == NULL) {
 		explicit_bzero(buf, len);
 		free(buf);
@@ -94,6 +99,12 @@ exchange(const char *control, const json_t *req, json_t **ans, struct bb_err *e)
 		return bb_fail(e, BB_PROTOCOL, "control socket %s: not a JSON answer", control);
 	}
 	return 0;
+}
+
+static int
+exchange(const char *control, const json_t *req, json_t **ans, struct bb_err *e)
+{
+	return exchange_fd(control, req, ans, NULL, e);
 }
 
 /* The server's answer: a choice (0), a time-out (1), an error with its status. */
@@ -195,5 +206,43 @@ bb_screen_end(const char *control, struct bb_err *e)
 		json_decref(ans);
 		free(choice);
 	}
+	return status;
+}
+
+int
+bb_screen_pin(const char *control, const char *kind, int digits, int tries, long until,
+    struct bb_secret *out, int *cancelled, struct bb_err *e)
+{
+	json_t *j, *ans = NULL;
+	char *choice = NULL;
+	int status, fd = -1;
+
+	if ((j = json_pack("{s:{s:s, s:i, s:i}}", "pin", "kind", kind, "digits", digits,
+	    "tries", tries)) == NULL)
+		return bb_fail(e, BB_SOFTWARE, "out of memory");
+	set_until(json_object_get(j, "pin"), until);
+	status = exchange_fd(control, j, &ans, &fd, e);
+	json_decref(j);
+	if (status == 0)
+		status = answer_status(control, ans, &choice, e);
+	*cancelled = 0;
+	if (status == 0 && (choice == NULL || strcmp(choice, "ok") != 0)) {
+		*cancelled = 1;		/* the person, not the time */
+		status = BB_CANCELLED;
+	}
+	else if (status == 0 && !json_is_true(json_object_get(ans, "secret")))
+		status = bb_fail(e, BB_PROTOCOL, "control socket %s: no digits came", control);
+	else if (status == 0 && bb_secret_read_fd(out, fd, "the screen's digits", e) != 0)
+		status = e->status;
+	else if (status == 0 && (out->len != (size_t)digits ||
+	    strspn((char *)out->buf, "0123456789") != out->len)) {
+		explicit_bzero(out->buf, out->cap);
+		status = bb_fail(e, BB_PROTOCOL, "control socket %s: not %d digits", control,
+		    digits);
+	}
+	if (fd >= 0)
+		close(fd);
+	free(choice);
+	json_decref(ans);
 	return status;
 }
