@@ -56,7 +56,13 @@ def ok(cond, desc, detail=""):
 def page():
 	return b.d.execute_script("return document.documentElement.outerHTML")
 
+def version():
+	return b.d.execute_script("var m = document.getElementById('bb-screen');"
+	    "return m ? m.dataset.version : null")
+
 def pin(*args):
+	global shown
+	shown = version()
 	r, w = os.pipe()
 	p = subprocess.Popen([os.environ["BB_FORM"], "pin", "--screen", s.sock, "--to-fd",
 	    str(w)] + list(args), env=s.env, pass_fds=(w,), stdin=subprocess.DEVNULL,
@@ -76,7 +82,7 @@ try:
 	b.open(s.url)
 	s.wait_page(b, lambda m: True)
 	p, r = pin("--tries", "2")
-	m = s.wait_page(b, lambda m: m[0] == "pin")
+	m = s.wait_page(b, lambda m: m[0] == "pin" and m[1] != shown)
 	el = b.d.find_element(By.ID, "f-pin")
 	ok(el.get_attribute("type") == "password" and el.get_attribute("maxlength") == "6" and
 	    el.get_attribute("autocomplete") == "off", "the pad: a masked field of 6 digits")
@@ -84,8 +90,10 @@ try:
 	    "the tries left are said")
 	tap("1234")
 	b.click(".bb-nav button[value=ok]")
-	time.sleep(0.3)
-	s.wait_page(b, lambda m: m[0] == "pin")
+	try:
+		b.wait("#f-pin-err")
+	except Exception:
+		pass
 	ok(b.d.find_elements(By.ID, "f-pin-err") != [] and "1234" not in page(),
 	    "too few digits: said on the page, the digits not in it")
 	ok(p.poll() is None, "too few digits: the step still waits")
@@ -105,7 +113,7 @@ try:
 
 	# Cancel: exit 1, nothing written.
 	p, r = pin()
-	s.wait_page(b, lambda m: m[0] == "pin")
+	s.wait_page(b, lambda m: m[0] == "pin" and m[1] != shown)
 	tap("55")
 	b.click(".bb-nav button[value=cancel]")
 	p.communicate(timeout=10)
@@ -116,7 +124,7 @@ try:
 	# CAN and PUK pads, in English.
 	s.lang(b, "en")
 	p, r = pin("--can")
-	s.wait_page(b, lambda m: m[0] == "pin")
+	s.wait_page(b, lambda m: m[0] == "pin" and m[1] != shown)
 	ok("access number" in b.d.find_element(By.TAG_NAME, "h1").text.lower(), "--can: the CAN pad")
 	tap(CAN)
 	b.click(".bb-nav button[value=ok]")
@@ -124,7 +132,7 @@ try:
 	ok(os.read(r, 64) == (CAN + "\n").encode(), "--can: its 6 digits to the descriptor")
 	os.close(r)
 	p, r = pin("--puk")
-	s.wait_page(b, lambda m: m[0] == "pin")
+	s.wait_page(b, lambda m: m[0] == "pin" and m[1] != shown)
 	ok(b.d.find_element(By.ID, "f-pin").get_attribute("maxlength") == "10" and
 	    "PUK" in b.d.find_element(By.TAG_NAME, "h1").text, "--puk: a pad of 10")
 	b.click(".bb-nav button[value=cancel]")
