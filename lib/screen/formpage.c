@@ -218,7 +218,9 @@ put_input(FILE *f, const struct bb_page *p, const json_t *it, int *first)
 			bb_page_put(f, p, "span", " class=\"bb-hint\"", "ask.date_hint", NULL);
 		fputs("</label>\n", f);
 		put_help(f, p, path, help);
-		fputs("<input type=\"text\" autocomplete=\"off\" spellcheck=\"false\" name=\"f:", f);
+		/* dir=auto: a German street name stays left to right on an Arabic page. */
+		fputs("<input type=\"text\" dir=\"auto\" autocomplete=\"off\" spellcheck=\"false\" "
+		    "name=\"f:", f);
 		bb_html_esc(f, path);
 		fputs("\" id=\"", f);
 		put_id(f, path);
