@@ -6,7 +6,7 @@
 . "${0%/*}/lib.sh"
 
 srv_pids=""
-trap 'for p in $srv_pids; do kill "$p" 2>/dev/null; done; cd /; rm -rf "$scratch"' EXIT
+trap 'kill_own $srv_pids; cd /; rm -rf "$scratch"' EXIT
 
 mkdir -p screens/catalog services
 for l in de en; do
