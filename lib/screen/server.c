@@ -1169,7 +1169,10 @@ bb_screen_serve(const struct bb_serve_opts *o, struct bb_err *e)
 	    MHD_OPTION_END);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (d == NULL) {
-		close(hfd);	/* the daemon closes it only once it started */
+		/* Ours again, unless the daemon closed it on its way out (no other thread
+		 * runs yet to have reused the number). */
+		if (fcntl(hfd, F_GETFD) != -1)
+			close(hfd);
 		rc = bb_fail(e, BB_SOFTWARE, "cannot start the HTTP server on %s", o->listen);
 		goto out_sock;
 	}
