@@ -114,9 +114,10 @@ try:
 	ok(p.returncode == 1 and got == b"", "cancel: exit 1, nothing written", (p.returncode, got))
 
 	# CAN and PUK pads, in English.
-	s.lang(b, "en")
+	# The cancelled pad is still shown: wait for the new one's version, not the name.
+	v = s.lang(b, "en")[1]
 	p, r = pin("--can")
-	s.wait_page(b, lambda m: m[0] == "pin")
+	s.wait_page(b, lambda m: m[0] == "pin" and m[1] != v)
 	ok("access number" in b.d.find_element(By.TAG_NAME, "h1").text.lower(), "--can: the CAN pad")
 	tap(CAN)
 	b.click(".bb-nav button[value=ok]")
