@@ -34,7 +34,8 @@ static const char usage_text[] =
     "               [-o OUT] [CASE]\n"
     "       bb-form [-c CONFIG] pin [--can | --puk] [--digits N] [--tries N] [--timeout S]\n"
     "               [--screen PATH | --tty] --to-fd N\n"
-    "       bb-form [-c CONFIG] tell SCREEN [--screen PATH] [--set K=V]... [--until tap|S]\n"
+    "       bb-form [-c CONFIG] tell SCREEN [--screen PATH] [--set K=V]... [--set-from FILE]\n"
+    "               [--until tap|S]\n"
     "       bb-form --help | --version\n"
     "FORM is a form.yaml path or a service id (looked up in form.services).\n";
 
@@ -322,6 +323,7 @@ cmd_tell(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "screen", required_argument, NULL, 'S' },
 		{ "set", required_argument, NULL, 's' },
+		{ "set-from", required_argument, NULL, 'F' },
 		{ "until", required_argument, NULL, 'u' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -343,11 +345,15 @@ cmd_tell(int argc, char **argv)
 			char *eq = strchr(optarg, '=');
 			if (eq == NULL || eq == optarg)
 				bb_die(BB_USAGE, "--set: expected NAME=VALUE");
-			*eq = '\0';
-			json_object_set_new(set, optarg, json_string(eq + 1));
-			*eq = '=';
+			if (bb_screen_set_add(set, "--set", optarg, (size_t)(eq - optarg), eq + 1,
+			    strlen(eq + 1), &e) != 0)
+				bb_die_err(&e);
 			break;
 		}
+		case 'F':
+			if (bb_screen_set_read(set, optarg, &e) != 0)
+				bb_die_err(&e);
+			break;
 		case 'u':
 			if (strcmp(optarg, "tap") == 0) {
 				until = 0;
@@ -370,13 +376,14 @@ cmd_tell(int argc, char **argv)
 	}
 	rc = bb_screen_tell(path, argv[optind], json_object_size(set) ? set : NULL, until,
 	    &choice, &e);
-	json_decref(set);
+	bb_json_wipe(set);
 	if (rc == BB_CANCELLED && e.msg[0] == '\0')
 		return BB_CANCELLED;	/* the time ran out: no message, as a cancel */
 	if (rc != 0)
 		bb_die_err(&e);
 	if (choice != NULL) {
 		printf("%s\n", choice);
+		explicit_bzero(choice, strlen(choice));
 		free(choice);
 	}
 	return 0;

@@ -6,7 +6,7 @@
 . "${0%/*}/lib.sh"
 
 srv_pids=""
-trap 'for p in $srv_pids; do kill "$p" 2>/dev/null; done; cd /; rm -rf "$scratch"' EXIT
+trap 'kill_own $srv_pids; cd /; rm -rf "$scratch"' EXIT
 
 # Screens of the test's own, so the shipped texts may change without breaking it.
 mkdir -p screens/catalog screens/pictures services
@@ -14,6 +14,7 @@ cp -r "$SERVICES/sperrmuell" "$SERVICES/meldebescheinigung" services/
 cat > screens/catalog/de.yaml <<'YAML'
 lang.name: Deutsch
 lang.dir: ltr
+chrome.language: Sprache
 chrome.size: Schriftgröße
 chrome.contrast: Kontrast
 chrome.speech_on: Vorlesen an
@@ -35,6 +36,7 @@ YAML
 cat > screens/catalog/en.yaml <<'YAML'
 lang.name: English
 lang.dir: ltr
+chrome.language: Language
 chrome.size: Text size
 chrome.contrast: Contrast
 chrome.speech_on: Read aloud on
@@ -168,6 +170,17 @@ check_grep "welcome: each language in its own" \
 check_grep "welcome: the current language, not by colour alone" \
 	'name="lang" value="de" class="bb-secondary" lang="de" dir="ltr" aria-current="true">Deutsch<' b
 check_grep "welcome: the services in their own group" '^<div class="bb-services">$' b
+# The chrome has one language control, a menu that is closed at first: the welcome
+# screen lists the languages once, as its tiles.
+check_grep "chrome: one language menu, named in English too" \
+	'^<details class="bb-lang"><summary><svg class="bb-globe" aria-hidden="true" [^>]*>.*</svg>Sprache <span lang="en" dir="ltr">Language</span></summary><div class="bb-lang-list">$' b
+sed -n '/<header/,/<\/header>/p' b > header
+check_grep "chrome: the menu holds each language, named in its own" \
+	'^<button type="submit" name="lang" value="ar" lang="ar" dir="rtl">العربية</button>$' header
+ok "$(test "$(grep -c '<details' header)" -eq 1 &&
+	test "$(sed '/<details/,/<\/details>/d' header | grep -c 'name="lang"')" -eq 0; echo $?)" \
+	"chrome: no language button outside the menu"
+ok "$(test "$(grep -o '<details' b | wc -l)" -eq 1; echo $?)" "the page has no other details element"
 check_grep "welcome: the languages in their own group" '^<div class="bb-languages">$' b
 check_grep "page: the keyboard's labels for kiosk.js" \
 	'^<div id="bb-keyboard" data-labels="{&quot;kbd.space&quot;:&quot;Leerzeichen&quot;}" hidden></div>$' b
@@ -282,6 +295,8 @@ check_grep "ar: its own title" '<h1>أهلا وسهلا</h1>' b
 check_grep "ar: a missing key from en, marked" '<p lang="en" dir="ltr">Please choose.</p>' b
 check_grep "ar: a definition's title in de, marked" \
 	'value="service meldebescheinigung" class="bb-secondary" lang="de" dir="ltr">Meldebescheinigung beantragen<' b
+check_grep "ar: the language menu in ar, named in English too" \
+	'^<details class="bb-lang"><summary lang="en" dir="ltr"><svg [^>]*>.*</svg>Language</summary>' b
 check_grep "ar: a service text from de, marked" 'value="service sperrmuell" class="bb-secondary" lang="de" dir="ltr">Sperrmüll<span class="bb-sub">Abholung bestellen</span><' b
 
 # The end of a session: settings back, the welcome screen.

@@ -60,9 +60,37 @@ try:
 	ok(p.returncode == 0 and out == b"cancel\n",
 	    "a tap in the browser: tell prints it", (p.returncode, out, err))
 
-	# Screenshots of welcome, and the page's own language button.
+	# Screenshots of welcome, and the page's own language menu.
 	s.show(b, "welcome")
 	b.screenshot(os.path.join(shots, "welcome-de.png"))
+
+	# The welcome screen shows each language once, as its tiles: the chrome's one
+	# language control is a menu, closed at first.
+	SHOWN = ("return [...document.querySelectorAll('button[name=lang]')]"
+	    ".filter(e => e.checkVisibility())"
+	    ".map(e => e.closest('header') ? 'chrome' : 'tile')")
+	shown = js(SHOWN)
+	n = js("return document.querySelectorAll('header button[name=lang]').length")
+	ok(n >= 8 and shown.count("tile") == n and shown.count("chrome") == 0,
+	    "welcome: each of the %d languages shown once, as a tile" % n, shown)
+	# The menu by keyboard alone: Tab reaches it, Enter opens it, Tab goes on to the
+	# languages in it.
+	js("document.querySelector('header button').focus()")
+	for _ in range(5):
+		if js("return document.activeElement.tagName") == "SUMMARY":
+			break
+		b.press("Tab")
+	ok(js("return document.activeElement.tagName") == "SUMMARY",
+	    "the language menu is reached by Tab")
+	b.press("Enter")
+	shown = js(SHOWN)
+	ok(js("return document.querySelector('header details').open") and
+	    shown.count("chrome") == n, "Enter opens it: the languages in the bar", shown)
+	b.press("Tab")
+	ok(js("return document.activeElement.name === 'lang' && "
+	    "document.activeElement.closest('header') !== null"),
+	    "Tab goes on to a language in the menu")
+	b.screenshot(os.path.join(shots, "menu-de.png"))
 	m = s.lang(b, "en")
 	ok(m[2] == "en" and js("return document.querySelector('h1').textContent") == "Welcome",
 	    "the page's language button: the page in en", m)

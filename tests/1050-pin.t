@@ -122,6 +122,7 @@ try:
 	ok(p.returncode == 1 and got == b"", "cancel: exit 1, nothing written", (p.returncode, got))
 
 	# CAN and PUK pads, in English.
+	# The cancelled pad is still shown: pin() waits for the new one's version.
 	s.lang(b, "en")
 	p, r = pin("--can")
 	s.wait_page(b, lambda m: m[0] == "pin" and m[1] != shown)

@@ -44,6 +44,17 @@ ok() {	# ok STATUS DESCRIPTION
 
 diag() { sed 's/^/# /' "$@" >&2; }
 
+# kill_own PID...: SIGTERM to each PID that is still a child of this shell. A PID that
+# was waited for may belong to another process by now (pid_max 32768 wraps within
+# minutes when several test runs share the machine): an EXIT trap that kills a list of
+# old PIDs can kill another run's server.
+kill_own() {
+	for _p; do
+		[ "$(ps -o ppid= -p "$_p" 2>/dev/null)" -eq $$ ] 2>/dev/null && kill "$_p" 2>/dev/null
+	done
+	return 0
+}
+
 # run CMD...: runs it with stdin from $STDIN (default /dev/null), stdout to out,
 # stderr to err; the status is in $rc.
 run() {

@@ -747,6 +747,37 @@ put_services(FILE *f, const struct bb_page *p)
 	}
 }
 
+/* The chrome's one language control: a disclosure whose summary names it (in English
+ * too, for a person who does not read the page's language) and opens the languages.
+ * A details element needs no script, is reached and opened by keyboard, and is read as
+ * a collapsed or expanded button; closed, it keeps the welcome screen from listing
+ * every language twice. */
+static void
+put_language_menu(FILE *f, const struct bb_page *p)
+{
+	struct text t = text_of(p, "chrome.language");
+	const char *en;
+
+	fputs("<details class=\"bb-lang\"><summary", f);
+	put_lang(f, &t);
+	/* A globe, the sign of a language choice that needs no language; in the text's
+	 * colour, so it follows the contrast mode. */
+	fputs("><svg class=\"bb-globe\" aria-hidden=\"true\" viewBox=\"0 0 24 24\" "
+	    "fill=\"none\" stroke=\"currentColor\" stroke-width=\"2\"><circle cx=\"12\" "
+	    "cy=\"12\" r=\"10\"/><path d=\"M2 12h20M12 2c3 3 4.5 6.5 4.5 10S15 19 12 22M12 "
+	    "2C9 5 7.5 8.5 7.5 12S9 19 12 22\"/></svg>", f);
+	put_filled(f, t.s, p->set);
+	if (t.lang == NULL && (en = bb_catalog_text(p->cat, "en", "chrome.language", NULL)) !=
+	    NULL && strcmp(en, t.s) != 0) {
+		fputs(" <span lang=\"en\" dir=\"ltr\">", f);
+		esc_str(f, en);
+		fputs("</span>", f);
+	}
+	fputs("</summary><div class=\"bb-lang-list\">\n", f);
+	put_languages(f, p, NULL);
+	fputs("</div></details>\n", f);
+}
+
 static void
 put_chrome(FILE *f, const struct bb_page *p)
 {
@@ -760,7 +791,7 @@ put_chrome(FILE *f, const struct bb_page *p)
 	    "chrome.contrast", p->contrast_high);
 	put_button(f, p, "speech", p->speech ? "off" : "on", NULL,
 	    p->speech ? "chrome.speech_off" : "chrome.speech_on", p->speech);
-	put_languages(f, p, NULL);
+	put_language_menu(f, p);
 	fputs("</form></header>\n", f);
 }
 

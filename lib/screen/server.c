@@ -575,26 +575,30 @@ struct client {
 	int fd;
 	char *buf;
 	size_t len;
+	unsigned long active;	/* control_loop's tick when it last connected or sent */
 };
 
 static void
 send_line(int fd, json_t *j)
 {
-	char *s = j != NULL ? json_dumps(j, JSON_COMPACT) : NULL, *line = NULL;
+	size_t n = j != NULL ? json_dumpb(j, NULL, 0, JSON_COMPACT) : 0;
+	char *line = n > 0 ? malloc(n + 1) : NULL;
 
 	/* A client that went away is seen closing by poll. One that does not read its
 	 * answers (the socket is nonblocking, a full buffer would block the control thread
-	 * for every other step) is shut down: poll then sees it close, and it goes. */
-	if (s != NULL && asprintf(&line, "%s\n", s) > 0 &&
-	    send(fd, line, strlen(line), MSG_NOSIGNAL) != (ssize_t)strlen(line))
+	 * for every other step) is shut down: poll then sees it close, and it goes.
+	 * Straight into a buffer of our own (json_dumps leaves a copy in freed memory),
+	 * wiped after: the line may hold a person's choice or answers. */
+	if (line == NULL || json_dumpb(j, line, n, JSON_COMPACT) != n) {
 		shutdown(fd, SHUT_RDWR);
-	/* The line may hold a person's answers. */
+	} else {
+		line[n] = '\n';
+		if (send(fd, line, n + 1, MSG_NOSIGNAL) != (ssize_t)(n + 1))
+			shutdown(fd, SHUT_RDWR);
+	}
 	if (line != NULL)
-		explicit_bzero(line, strlen(line));
-	if (s != NULL)
-		explicit_bzero(s, strlen(s));
+		explicit_bzero(line, n + 1);
 	free(line);
-	free(s);
 	bb_json_wipe(j);
 }
 
@@ -617,13 +621,15 @@ load_idle(const char *dir, struct bb_screen **out, struct bb_err *e)
 	return rc;
 }
 
+/* The placeholder values replaced (a name, a reference) are wiped, not only freed: they
+ * must not outlive the session in freed memory. */
 static void
 show_page(struct srv *s, struct bb_screen *scr, json_t *form, json_t *pin, json_t *set,
     int waiting)
 {
 	pthread_mutex_lock(&s->mu);
 	bb_screen_free(s->screen);
-	json_decref(s->set);
+	bb_json_wipe(s->set);
 	bb_json_wipe(s->form);
 	bb_json_wipe(s->answers);
 	s->answers = NULL;
@@ -676,12 +682,12 @@ set_ok(const json_t *set)
 
 	if (set == NULL)
 		return 1;
-	if (!json_is_object(set) || json_object_size(set) > 32)
+	if (!json_is_object(set) || json_object_size(set) > BB_SCREEN_SET_MAX)
 		return 0;
 	json_object_foreach((json_t *)set, k, v) {
-		if (!*k || strlen(k) > 64 ||
+		if (!*k || strlen(k) > BB_SCREEN_SET_NAME ||
 		    strspn(k, "abcdefghijklmnopqrstuvwxyz0123456789_") != strlen(k) ||
-		    !json_is_string(v) || json_string_length(v) > 1024)
+		    !json_is_string(v) || json_string_length(v) > BB_SCREEN_SET_VALUE)
 			return 0;
 	}
 	return 1;
@@ -811,7 +817,7 @@ request(struct srv *s, struct client *cl, const char *line, struct waiter *w)
 	} else {
 		send_error(cl->fd, BB_PROTOCOL, "expected tell, ask or end");
 	}
-	bb_json_wipe(j);
+	bb_json_wipe(j);	/* the placeholder values it carried */
 }
 
 /* Reads what a client sent and answers each whole line; -1 when it is gone. */
@@ -830,11 +836,12 @@ client_read(struct srv *s, struct client *cl, struct waiter *w)
 		return n < 0 && (errno == EINTR || errno == EAGAIN) ? 0 : -1;
 	cl->len += (size_t)n;
 	while ((nl = memchr(cl->buf, '\n', cl->len)) != NULL) {
+		size_t used = (size_t)(nl + 1 - cl->buf);
 		*nl = '\0';
 		request(s, cl, cl->buf, w);
-		cl->len -= (size_t)(nl + 1 - cl->buf);
+		cl->len -= used;
 		memmove(cl->buf, nl + 1, cl->len);
-		explicit_bzero(cl->buf + cl->len, (size_t)(nl + 1 - cl->buf));
+		explicit_bzero(cl->buf + cl->len, used);
 	}
 	return 0;
 }
@@ -899,11 +906,40 @@ ms_until(const struct timespec *d)
 }
 
 static void
+drop_client(struct client *cl, size_t *n, size_t i)
+{
+	close(cl[i].fd);
+	explicit_bzero(cl[i].buf, MAX_LINE);	/* what it sent: placeholder values */
+	free(cl[i].buf);
+	cl[i] = cl[--*n];
+}
+
+/* A full table must not lock a flow out: clients that connect and send nothing (a
+ * script that hangs, a stuck step) would otherwise hold every place, and the next
+ * step's tell would wait for ever. The one idle longest goes, never the one waiting
+ * for a tap. */
+static void
+make_room(struct client *cl, size_t *n, const struct waiter *w)
+{
+	size_t i, old = *n;
+
+	for (i = 0; i < *n; i++)
+		if (cl[i].fd != w->fd && (old == *n || cl[i].active < cl[old].active))
+			old = i;
+	if (old == *n)
+		return;
+	send_error(cl[old].fd, BB_TEMPFAIL, "too many control connections: this idle one "
+	    "is closed");
+	drop_client(cl, n, old);
+}
+
+static void
 control_loop(struct srv *s, int lfd, int wake_r)
 {
 	struct client cl[MAX_CLIENTS];
 	struct pollfd pf[MAX_CLIENTS + 2];
 	struct waiter w = { -1, { 0, 0 } };
+	unsigned long tick = 0;
 	size_t n = 0, i;
 	char junk[64];
 
@@ -911,7 +947,7 @@ control_loop(struct srv *s, int lfd, int wake_r)
 		int timeout = w.fd >= 0 && w.deadline.tv_sec != 0 ? (int)ms_until(&w.deadline) : -1;
 
 		pf[0] = (struct pollfd){ .fd = wake_r, .events = POLLIN };
-		pf[1] = (struct pollfd){ .fd = n < MAX_CLIENTS ? lfd : -1, .events = POLLIN };
+		pf[1] = (struct pollfd){ .fd = lfd, .events = POLLIN };
 		for (i = 0; i < n; i++)
 			pf[i + 2] = (struct pollfd){ .fd = cl[i].fd, .events = POLLIN };
 		if (poll(pf, n + 2, timeout) < 0) {
@@ -920,6 +956,7 @@ control_loop(struct srv *s, int lfd, int wake_r)
 			bb_warn("poll: %s", strerror(errno));
 			break;
 		}
+		tick++;
 		if (pf[0].revents & POLLIN) {
 			(void)!read(wake_r, junk, sizeof junk);	/* nonblocking */
 			pthread_mutex_lock(&s->mu);
@@ -968,6 +1005,7 @@ control_loop(struct srv *s, int lfd, int wake_r)
 		for (i = n; i-- > 0;) {
 			if (!(pf[i + 2].revents & (POLLIN | POLLHUP | POLLERR)))
 				continue;
+			cl[i].active = tick;
 			if (client_read(s, &cl[i], &w) != 0) {
 				if (w.fd == cl[i].fd) {
 					w.fd = -1;
@@ -975,18 +1013,20 @@ control_loop(struct srv *s, int lfd, int wake_r)
 					s->waiting = 0;
 					pthread_mutex_unlock(&s->mu);
 				}
-				close(cl[i].fd);
-				explicit_bzero(cl[i].buf, MAX_LINE);
-				free(cl[i].buf);
-				cl[i] = cl[--n];
+				drop_client(cl, &n, i);
 			}
 		}
 		/* After the clients: a new one has no poll entry yet. */
 		if (pf[1].revents & POLLIN) {
 			int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
-			if (fd >= 0) {
+			if (fd >= 0 && n == MAX_CLIENTS)
+				make_room(cl, &n, &w);
+			if (fd >= 0 && n == MAX_CLIENTS) {
+				close(fd);	/* cannot happen: the waiter is one */
+			} else if (fd >= 0) {
 				cl[n].fd = fd;
 				cl[n].len = 0;
+				cl[n].active = tick;
 				if ((cl[n].buf = malloc(MAX_LINE)) == NULL)
 					close(fd);
 				else
@@ -994,11 +1034,8 @@ control_loop(struct srv *s, int lfd, int wake_r)
 			}
 		}
 	}
-	for (i = 0; i < n; i++) {
-		close(cl[i].fd);
-		explicit_bzero(cl[i].buf, MAX_LINE);
-		free(cl[i].buf);
-	}
+	while (n > 0)
+		drop_client(cl, &n, 0);
 }
 
 static int
@@ -1022,17 +1059,41 @@ parse_listen(const char *spec, struct sockaddr_in *sa, struct bb_err *e)
 	return 0;
 }
 
+/* The HTTP socket, bound and listening before the daemon starts: the port (a free one
+ * for port 0) is known, and the Host and Origin that origin_ok compares with are set,
+ * before the first request can come in. */
+static int
+http_listen(const char *spec, struct sockaddr_in *sa, int *port, struct bb_err *e)
+{
+	socklen_t len = sizeof *sa;
+	int fd, one = 1, err;
+
+	if ((fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0)) < 0)
+		return bb_fail(e, BB_UNAVAILABLE, "socket: %s", strerror(errno)), -1;
+	/* As libmicrohttpd does: a restart need not wait for the last one's TIME_WAIT. A
+	 * port another socket listens on still fails. */
+	(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+	if (bind(fd, (struct sockaddr *)sa, sizeof *sa) != 0 || listen(fd, 32) != 0 ||
+	    getsockname(fd, (struct sockaddr *)sa, &len) != 0) {
+		err = errno;
+		close(fd);
+		return bb_fail(e, BB_UNAVAILABLE, "cannot listen on %s: %s", spec,
+		    err == EADDRINUSE ? "the port is in use" : strerror(err)), -1;
+	}
+	*port = ntohs(sa->sin_port);
+	return fd;
+}
+
 int
 bb_screen_serve(const struct bb_serve_opts *o, struct bb_err *e)
 {
 	static struct srv s;
 	struct sockaddr_in sa;
 	struct MHD_Daemon *d = NULL;
-	const union MHD_DaemonInfo *info;
 	struct sigaction act;
 	sigset_t block, old;
 	unsigned char rnd[64];
-	int pipefd[2], lfd = -1, rc, port;
+	int pipefd[2], lfd = -1, hfd, rc, port;
 	size_t i;
 
 	if ((rc = parse_listen(o->listen, &sa, e)) != 0)
@@ -1085,6 +1146,14 @@ bb_screen_serve(const struct bb_serve_opts *o, struct bb_err *e)
 		rc = e->status;
 		goto out_pipe;
 	}
+	if ((hfd = http_listen(o->listen, &sa, &port, e)) < 0) {
+		rc = e->status;
+		goto out_sock;
+	}
+	snprintf(s.host[0], sizeof s.host[0], "127.0.0.1:%d", port);
+	snprintf(s.host[1], sizeof s.host[1], "localhost:%d", port);
+	snprintf(s.origin[0], sizeof s.origin[0], "http://127.0.0.1:%d", port);
+	snprintf(s.origin[1], sizeof s.origin[1], "http://localhost:%d", port);
 	/* The HTTP threads take no signals: the control thread sees them in poll. */
 	sigemptyset(&block);
 	sigaddset(&block, SIGTERM);
@@ -1092,7 +1161,7 @@ bb_screen_serve(const struct bb_serve_opts *o, struct bb_err *e)
 	pthread_sigmask(SIG_BLOCK, &block, &old);
 	d = MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
 	    MHD_USE_ERROR_LOG, 0, NULL, NULL, handle, &s,
-	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
+	    MHD_OPTION_LISTEN_SOCKET, (MHD_socket)hfd,
 	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)16,
 	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)16,
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60,
@@ -1100,15 +1169,13 @@ bb_screen_serve(const struct bb_serve_opts *o, struct bb_err *e)
 	    MHD_OPTION_END);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (d == NULL) {
-		rc = bb_fail(e, BB_UNAVAILABLE, "cannot listen on %s (port in use?)", o->listen);
+		/* Ours again, unless the daemon closed it on its way out (no other thread
+		 * runs yet to have reused the number). */
+		if (fcntl(hfd, F_GETFD) != -1)
+			close(hfd);
+		rc = bb_fail(e, BB_SOFTWARE, "cannot start the HTTP server on %s", o->listen);
 		goto out_sock;
 	}
-	info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
-	port = info != NULL ? info->port : ntohs(sa.sin_port);
-	snprintf(s.host[0], sizeof s.host[0], "127.0.0.1:%d", port);
-	snprintf(s.host[1], sizeof s.host[1], "localhost:%d", port);
-	snprintf(s.origin[0], sizeof s.origin[0], "http://127.0.0.1:%d", port);
-	snprintf(s.origin[1], sizeof s.origin[1], "http://localhost:%d", port);
 	printf("http://127.0.0.1:%d/?token=%s\n", port, s.token);
 	if (fflush(stdout) != 0) {
 		rc = bb_fail(e, BB_IOERR, "standard output: %s", strerror(errno));
@@ -1131,7 +1198,8 @@ out_pipe:
 	close(pipefd[1]);
 out:
 	bb_screen_free(s.screen);
-	json_decref(s.set);
+	bb_json_wipe(s.set);
+	explicit_bzero(s.choice, sizeof s.choice);
 	bb_json_wipe(s.form);
 	bb_json_wipe(s.answers);
 	json_decref(s.pin);

@@ -24,6 +24,19 @@ int bb_screen_serve(const struct bb_serve_opts *o, struct bb_err *e);
 /* $XDG_RUNTIME_DIR/bb/screen, else /run/bb/screen. */
 void bb_screen_control_default(char *buf, size_t len);
 
+/* The placeholder values a tell may carry (the server refuses more). */
+#define BB_SCREEN_SET_MAX	32	/* values */
+#define BB_SCREEN_SET_NAME	64	/* bytes of a name, [a-z0-9_] */
+#define BB_SCREEN_SET_VALUE	1024	/* bytes of a value, UTF-8 */
+
+/* Adds name=value to set, checked as the server checks it; from names the source in the
+ * message ("--set", "FILE:LINE"), which never holds the value. 0, or 65. */
+int bb_screen_set_add(json_t *set, const char *from, const char *name, size_t nlen,
+    const char *value, size_t vlen, struct bb_err *e);
+/* Adds the values of path ("-": stdin): NAME=VALUE lines (blank lines and lines
+ * starting with # are skipped), or one JSON object of strings. 0, or 65, 66, 74. */
+int bb_screen_set_read(json_t *set, const char *path, struct bb_err *e);
+
 /* Shows screen with set's placeholders. until: -1 return at once, 0 wait for a tap,
  * S > 0 wait at most S seconds. Returns 0 (*choice the tapped value, or NULL), 1 on
  * time-out or a session that ended, else an exit status with e set (69 no server). */

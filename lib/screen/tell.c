@@ -23,6 +23,145 @@ unavailable(struct bb_err *e, const char *path, const char *why)
 	    path, why);
 }
 
+/* Strict UTF-8, as jansson takes it: no overlong forms, no surrogates, at most
+ * U+10FFFF. */
+static int
+utf8_ok(const unsigned char *s, size_t len)
+{
+	size_t i = 0, n, k;
+	unsigned long c;
+
+	while (i < len) {
+		if (s[i] < 0x80) {
+			i++;
+			continue;
+		}
+		if (s[i] >= 0xc2 && s[i] <= 0xdf)
+			n = 1, c = s[i] & 0x1f;
+		else if (s[i] >= 0xe0 && s[i] <= 0xef)
+			n = 2, c = s[i] & 0x0f;
+		else if (s[i] >= 0xf0 && s[i] <= 0xf4)
+			n = 3, c = s[i] & 0x07;
+		else
+			return 0;
+		if (len - i <= n)
+			return 0;
+		for (k = 1; k <= n; k++) {
+			if ((s[i + k] & 0xc0) != 0x80)
+				return 0;
+			c = c << 6 | (s[i + k] & 0x3f);
+		}
+		if ((n == 2 && c < 0x800) || (n == 3 && (c < 0x10000 || c > 0x10ffff)) ||
+		    (c >= 0xd800 && c <= 0xdfff))
+			return 0;
+		i += n + 1;
+	}
+	return 1;
+}
+
+int
+bb_screen_set_add(json_t *set, const char *from, const char *name, size_t nlen,
+    const char *value, size_t vlen, struct bb_err *e)
+{
+	char key[BB_SCREEN_SET_NAME + 1];
+	json_t *v;
+
+	if (nlen == 0 || nlen > BB_SCREEN_SET_NAME ||
+	    strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789_") < nlen)
+		return bb_fail(e, BB_DATAERR, "%s: a name is 1 to %d of a-z, 0-9 and _", from,
+		    BB_SCREEN_SET_NAME);
+	memcpy(key, name, nlen);
+	key[nlen] = '\0';
+	/* The value is the person's: the message names the placeholder, never the value. */
+	if (!utf8_ok((const unsigned char *)value, vlen) || memchr(value, '\0', vlen) != NULL)
+		return bb_fail(e, BB_DATAERR, "%s: %s: the value is not UTF-8 text", from, key);
+	if (vlen > BB_SCREEN_SET_VALUE)
+		return bb_fail(e, BB_DATAERR, "%s: %s: the value is longer than %d bytes", from,
+		    key, BB_SCREEN_SET_VALUE);
+	if (json_object_get(set, key) == NULL && json_object_size(set) >= BB_SCREEN_SET_MAX)
+		return bb_fail(e, BB_DATAERR, "%s: more than %d values", from, BB_SCREEN_SET_MAX);
+	if ((v = json_stringn(value, vlen)) == NULL || json_object_set_new(set, key, v) != 0)
+		return bb_fail(e, BB_SOFTWARE, "out of memory");
+	return 0;
+}
+
+static int
+set_from_json(json_t *set, const char *path, const char *buf, size_t len, struct bb_err *e)
+{
+	json_error_t jerr;
+	json_t *o = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr), *v;
+	const char *k;
+	char from[300];
+	int rc = 0;
+
+	if (o == NULL)
+		return bb_fail(e, BB_DATAERR, "--set-from %s:%d:%d: invalid JSON: %s", path,
+		    jerr.line, jerr.column, bb_json_error_reason(&jerr));
+	snprintf(from, sizeof from, "--set-from %s", path);
+	if (!json_is_object(o))
+		rc = bb_fail(e, BB_DATAERR, "%s: expected an object of strings", from);
+	json_object_foreach(o, k, v) {
+		if (rc != 0)
+			break;
+		if (!json_is_string(v))
+			rc = bb_fail(e, BB_DATAERR, "%s: expected an object of strings", from);
+		else
+			rc = bb_screen_set_add(set, from, k, strlen(k), json_string_value(v),
+			    json_string_length(v), e);
+	}
+	bb_json_wipe(o);
+	return rc;
+}
+
+static int
+set_from_lines(json_t *set, const char *path, const char *buf, size_t len,
+    struct bb_err *e)
+{
+	const char *p = buf, *end = buf + len, *nl, *eq;
+	char from[300];
+	int line = 0, rc = 0;
+
+	for (; rc == 0 && p < end; p = nl + 1) {
+		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
+			nl = end;
+		line++;
+		snprintf(from, sizeof from, "--set-from %s:%d", path, line);
+		if (nl == p || *p == '#')
+			continue;
+		if ((eq = memchr(p, '=', (size_t)(nl - p))) == NULL)
+			rc = bb_fail(e, BB_DATAERR, "%s: expected NAME=VALUE", from);
+		else
+			rc = bb_screen_set_add(set, from, p, (size_t)(eq - p), eq + 1,
+			    (size_t)(nl - eq - 1), e);
+	}
+	return rc;
+}
+
+int
+bb_screen_set_read(json_t *set, const char *path, struct bb_err *e)
+{
+	char *buf;
+	size_t len, i;
+	int rc;
+
+	/* The values of 32 placeholders, written out as JSON escapes at worst. */
+	if ((rc = bb_read_file(path, 256 << 10, &buf, &len, e)) != 0) {
+		bb_err_context(e, "--set-from");
+		return rc;
+	}
+	if (strcmp(path, "-") == 0)
+		path = "<stdin>";
+	for (i = 0; i < len && strchr(" \t\r\n", buf[i]) != NULL; i++)
+		;
+	if (i < len && buf[i] == '{')
+		rc = set_from_json(set, path, buf, len, e);
+	else
+		rc = set_from_lines(set, path, buf, len, e);
+	explicit_bzero(buf, len);
+	free(buf);
+	return rc;
+}
+
 /* Sends req (one line) and reads the one-line answer (wiped when done: it may hold a
  * person's answers). 0 with *ans, or an exit status with e set. */
 static int
@@ -54,16 +193,21 @@ exchange_fd(const char *control, const json_t *req, json_t **ans, int *keep, str
 		close(fd);
 		return unavailable(e, control, strerror(err));
 	}
-	if ((line = json_dumps(req, JSON_COMPACT)) == NULL || (buf = malloc(MAX_ANSWER)) == NULL) {
+	/* Straight into a buffer of our own (json_dumps leaves a copy in freed memory),
+	 * wiped after: it holds placeholder values, or a person's answers. */
+	llen = json_dumpb(req, NULL, 0, JSON_COMPACT);
+	line = llen > 0 ? malloc(llen + 1) : NULL;
+	if (line == NULL || json_dumpb(req, line, llen, JSON_COMPACT) != llen ||
+	    (buf = malloc(MAX_ANSWER)) == NULL) {
+		if (line != NULL)
+			explicit_bzero(line, llen);
 		free(line);
 		close(fd);
 		return bb_fail(e, BB_SOFTWARE, "out of memory");
 	}
-	llen = strlen(line);
-	n = send(fd, line, llen, MSG_NOSIGNAL);
-	if (n >= 0)
-		n = send(fd, "\n", 1, MSG_NOSIGNAL);
-	explicit_bzero(line, llen);
+	line[llen] = '\n';
+	n = send(fd, line, llen + 1, MSG_NOSIGNAL);
+	explicit_bzero(line, llen + 1);
 	free(line);
 	if (n < 0) {
 		int err = errno;

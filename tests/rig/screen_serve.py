@@ -85,6 +85,10 @@ class Serve:
 		return self.wait_page(b, check)
 
 	def lang(self, b, lang):
+		"""Opens the chrome's language menu (a details element) and taps LANG in it."""
+		if b.d.execute_script("var d = document.querySelector('header.bb-chrome details');"
+		    "return d !== null && !d.open"):
+			b.click("header.bb-chrome details > summary")
 		return self.setting(b, "lang", lang, lambda m: m[2] == lang)
 
 	def size(self, b, size):
