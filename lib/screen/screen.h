@@ -51,6 +51,7 @@ struct bb_page {
 	const char *lang;
 	int size;			/* 100, 150, 200 */
 	int contrast_high, speech;
+	int volume;			/* speech volume: 25, 50, 75, 100 (%) */
 	unsigned long version;
 	const char *services_dir;
 };
