@@ -44,6 +44,7 @@ static const struct schema_key schema[] = {
 	{ "form.services", C_STR, BB_SERVICES_DIR, NULL },
 	{ "form.screens", C_STR, BB_SCREENS_DIR, NULL },
 	{ "form.lang", C_ENUM, "de", "de en" },
+	{ "form.headset", C_STR, NULL, NULL },
 	{ "queue", C_SECTION, NULL, NULL },
 	{ "queue.spool", C_STR, NULL, NULL },
 	{ "queue.deliver", C_STR, "bb-submit", NULL },

@@ -191,6 +191,62 @@ ok "$(test -s spy/hang.pid && ! kill -0 "$(cat spy/hang.pid)" 2> /dev/null; echo
 check_grep "... the log says so" 'speech: espeak-ng did not finish' d.log
 kill "$pid"
 
+# The headset jack (form.headset): a FIFO of struct input_event records stands for the
+# evdev device. Plugged in: speech on, a new version (the page reloads and speaks);
+# pulled out: off again, but not the speech the person turned on.
+mkfifo jack
+printf 'form:\n  screens: %s\n  services: %s\n  headset: %s\n' "$BB_TOP/scripts/screens" \
+	"$SERVICES" "$scratch/jack" > jack.yaml
+BB_CONFIG=$scratch/jack.yaml start_serve e spybin
+jack() {	# jack 1|0: SW_HEADPHONE_INSERT, then SYN_REPORT
+	timeout 10 python3 -c '
+import struct, sys
+with open(sys.argv[1], "wb") as f:
+	f.write(struct.pack("llHHi", 0, 0, 5, 2, int(sys.argv[2])) + struct.pack("llHHi", 0, 0, 0, 0, 0))
+' "$scratch/jack" "$1"
+}
+# wait_page PATTERN: until the page matches (5 s)
+wait_page() {
+	_i=0
+	while [ $_i -lt 50 ]; do
+		page
+		grep -q -e "$1" page.html && return 0
+		sleep 0.1
+		_i=$((_i + 1))
+	done
+	return 1
+}
+page
+v0=$(sed -n 's/.*data-version="\([0-9]*\)".*/\1/p' page.html)
+jack 1
+ok "$(wait_page 'data-speech="on"'; echo $?)" "headset in: speech on"
+v1=$(sed -n 's/.*data-version="\([0-9]*\)".*/\1/p' page.html)
+ok "$(test "$v1" -gt "$v0"; echo $?)" "... and a new version, so the page reloads ($v0 -> $v1)"
+jack 0
+ok "$(wait_page '<html [^>]*data-volume="50">$'; echo $?)" "headset out: speech off again"
+curl -s -o /dev/null -b "$C" -d speech=on "http://127.0.0.1:$port/act"
+jack 1
+jack 0
+sleep 1.5
+page
+check_grep "speech the person turned on stays on when the headset goes" 'data-speech="on"' page.html
+jack 1
+python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])
+s.sendall(b"{\"end\":true}\n"); s.makefile().readline()' "$scratch/run/e"
+page
+check_nogrep "end: speech off, headset or not" 'data-speech' page.html
+kill "$pid"
+wait "$pid" 2> /dev/null
+rc=$?
+ok "$(test "$rc" -eq 0; echo $?)" "serve with a headset: SIGTERM, exit 0 ($rc)"
+printf 'form:\n  screens: %s\n  headset: %s\n' "$BB_TOP/scripts/screens" "$scratch/bb.yaml" \
+	> jack2.yaml
+BB_CONFIG=$scratch/jack2.yaml expect_code 78 "form.headset not a device: 78" \
+	"$BB_FORM" serve --control "$scratch/run/f"
+check_grep "... saying so" 'form.headset .*: not an input device' err
+
 # --- in the browser ---
 . "$BB_TOP/tests/rig/browser.sh"
 if ! [ -x "${BB_CHROMIUM:-/usr/bin/chromium}" ] || ! "$BROWSER_PYTHON" -c 'import selenium' 2> /dev/null ||
@@ -227,7 +283,7 @@ static_start www || { ok 1 "the static server starts"; done_testing; }
 srv_pids="$srv_pids $STATIC_PID"
 
 cat > drive.py <<'PY'
-import glob, json, os, sys, time
+import glob, json, os, struct, sys, time
 sys.path.insert(0, os.path.join(os.environ["BB_TOP"], "tests", "rig"))
 from browser import Browser
 from screen_serve import Serve
@@ -286,14 +342,32 @@ RECORD = """
 """
 
 os.environ["PATH"] = os.path.join(scratch, "spybin") + ":" + os.environ["PATH"]
+os.mkfifo(os.path.join(scratch, "jack-w"))
 s = Serve(os.environ["BB_FORM"], os.path.join(scratch, "w"), os.path.join(os.environ["BB_TOP"],
-    "scripts", "screens"), os.environ["SERVICES"], verbose="-vv")
+    "scripts", "screens"), os.environ["SERVICES"], verbose="-vv",
+    headset=os.path.join(scratch, "jack-w"))
+
+def jack(v):
+	with open(os.path.join(scratch, "jack-w"), "wb") as f:
+		f.write(struct.pack("llHHi", 0, 0, 5, 2, v) + struct.pack("llHHi", 0, 0, 0, 0, 0))
+
 b = Browser(size=(1080, 1920))
 try:
 	b.open(s.url)
 	s.wait_page(b, lambda m: m[0] == "welcome")
 	time.sleep(0.5)
 	ok(spoken() == [] and not speaking(), "speech off: nothing spoken", spoken())
+	# A headset plugged in before any tap: the page reloads and speaks, one text after
+	# another (the third is asked for only when the first has been heard to its end).
+	jack(1)
+	ok(until(lambda: attr("data-speech") == "on" and len(spoken()) >= 3),
+	    "headset in, no tap: the page speaks on", spoken())
+	jack(0)
+	ok(until(lambda: attr("data-speech") is None and not speaking()),
+	    "headset out: silent, speech off")
+	time.sleep(0.5)
+	for f in glob.glob(os.path.join(scratch, "spy", "say.*")):
+		os.unlink(f)
 	tap("header.bb-chrome button[name=speech][value=on]", lambda: attr("data-speech") == "on")
 	h1 = js("return document.querySelector('h1').textContent")
 	ok(until(lambda: h1 in spoken()), "speech on: the page asks for its title", spoken())
@@ -338,7 +412,8 @@ try:
 			argv = lambda: [open(f).read().strip()[-5:] for f in
 			    glob.glob(os.path.join(scratch, "spy", "say.*.argv"))]
 			ok(until(lambda: "-v ar" in argv() and "-v de" in argv(), 30),
-			    "ar: the Arabic voice, and a German service title in its own", argv())
+			    "ar: the Arabic voice, and a German service title in its own",
+			    (argv(), s.p.poll(), open(os.path.join(scratch, "w", "serve.log")).read()[-600:]))
 		b.screenshot(os.path.join(shots, "speech-welcome-%s.png" % name))
 		js("document.querySelector('[data-say=stop]').click()")
 		v = b.axe()
@@ -360,6 +435,7 @@ try:
 	b.open(static)
 	ok(until(lambda: "Fehler: Die PIN ist zu kurz." in js("return window.__said")),
 	    "PIN page: its error spoken after err.prefix", js("return window.__said"))
+	ok(until(lambda: "Weiter" in js("return window.__said")), "... and the rest, to the button")
 	js("window.__said.length = 0")
 	b.type("1")
 	b.type("2")

@@ -51,6 +51,7 @@ struct srv {
 	char lang[40];
 	int size, contrast_high, speech, volume;
 	int speakers;			/* espeak-ng running for POST /say */
+	int headset_in, speech_by_headset;	/* form.headset */
 	int waiting;			/* a tell waits for this screen's choice */
 	int have_choice;
 	char choice[80];
@@ -560,6 +561,31 @@ completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	*con_cls = NULL;
 }
 
+/* A headset plugged in turns speech on (private listening, EN 301 549 5.1.3.11); pulled
+ * out, it turns off the speech it turned on, which would go on from the loudspeaker.
+ * The page is sent again (a new version) so that it starts or stops speaking. */
+static void
+headset(void *arg, int in)
+{
+	struct srv *s = arg;
+
+	pthread_mutex_lock(&s->mu);
+	if (in != s->headset_in) {
+		s->headset_in = in;
+		if (in && !s->speech)
+			s->speech = s->speech_by_headset = 1;
+		else if (!in && s->speech_by_headset)
+			s->speech = s->speech_by_headset = 0;
+		else
+			in = -1;
+		if (in >= 0) {
+			s->version++;
+			pthread_cond_broadcast(&s->cond);
+		}
+	}
+	pthread_mutex_unlock(&s->mu);
+}
+
 /* --- the control socket --- */
 
 struct client {
@@ -672,7 +698,7 @@ request(struct srv *s, struct client *cl, const char *line, struct waiter *w)
 		pthread_mutex_lock(&s->mu);
 		snprintf(s->lang, sizeof s->lang, "%s", s->o->lang);
 		s->size = 100;
-		s->contrast_high = s->speech = 0;
+		s->contrast_high = s->speech = s->speech_by_headset = 0;
 		s->volume = VOLUME_DEFAULT;
 		pthread_mutex_unlock(&s->mu);
 		show(s, scr, NULL, 0);
@@ -897,6 +923,7 @@ int
 bb_screen_serve(const struct bb_serve_opts *o, struct bb_err *e)
 {
 	static struct srv s;
+	struct bb_headset *hs = NULL;
 	struct sockaddr_in sa;
 	struct MHD_Daemon *d = NULL;
 	const union MHD_DaemonInfo *info;
@@ -965,6 +992,11 @@ bb_screen_serve(const struct bb_serve_opts *o, struct bb_err *e)
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60,
 	    MHD_OPTION_NOTIFY_COMPLETED, completed, NULL,
 	    MHD_OPTION_END);
+	if (d != NULL && o->headset != NULL && o->headset[0] != '\0' &&
+	    (rc = bb_headset_start(o->headset, headset, &s, &hs, e)) != 0) {
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
+		goto out_http;
+	}
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (d == NULL) {
 		rc = bb_fail(e, BB_UNAVAILABLE, "cannot listen on %s (port in use?)", o->listen);
@@ -984,6 +1016,7 @@ bb_screen_serve(const struct bb_serve_opts *o, struct bb_err *e)
 	control_loop(&s, lfd, pipefd[0]);
 	rc = 0;
 out_http:
+	bb_headset_stop(hs);
 	pthread_mutex_lock(&s.mu);
 	s.stopping = 1;
 	pthread_cond_broadcast(&s.cond);

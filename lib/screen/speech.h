@@ -18,4 +18,14 @@ struct bb_err;
 int bb_speech_render(const char *text, const char *lang, unsigned char **wav, size_t *len,
     struct bb_err *e);
 
+/* The headset jack (form.headset): an evdev device, or a FIFO of struct input_event
+ * records (tests). A thread of its own calls cb(arg, 1) when SW_HEADPHONE_INSERT says
+ * a headset is plugged in, cb(arg, 0) when it is pulled out, and at the start with the
+ * state a device reports. cb must not block for long. 78 when path is no character
+ * device or FIFO. */
+struct bb_headset;
+int bb_headset_start(const char *path, void (*cb)(void *, int), void *arg,
+    struct bb_headset **out, struct bb_err *e);
+void bb_headset_stop(struct bb_headset *h);
+
 #endif

@@ -619,7 +619,9 @@
 				}
 			};
 			sp.src = src;
-			speaking(true);
+			/* A browser that waits for a tap before sound holds the context
+			 * suspended: nothing is heard, so nothing is said to be. */
+			speaking(sp.ctx.state === 'running');
 			src.start();
 		}, function () {
 			if (gen === sp.gen)
@@ -797,6 +799,10 @@
 					sp.ctx.resume();
 				hush();
 			}, true);
+		});
+		sp.ctx.addEventListener('statechange', function () {
+			if (sp.src)
+				speaking(sp.ctx.state === 'running');
 		});
 		document.addEventListener('focusin', function (ev) {
 			if (ev.target && ev.target.hasAttribute && ev.target.hasAttribute('data-say'))
