@@ -7,11 +7,16 @@
 #include "diag.h"
 #include "exit.h"
 #include "files.h"
+#include "form/ask.h"
 #include "form/form.h"
 #include "log.h"
 #include "screen/server.h"
+#include "secmem.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <getopt.h>
 #include <locale.h>
 #include <stdio.h>
@@ -25,6 +30,10 @@ static const char usage_text[] =
     "               [--new] [-o OUT] [CASE]\n"
     "       bb-form [-c CONFIG] show FORM [--format text|json] [--lang de|en]\n"
     "       bb-form [-c CONFIG] [-v|-q] serve [--listen 127.0.0.1:PORT] [--control PATH]\n"
+    "       bb-form [-c CONFIG] [-v|-q] ask FORM [--screen PATH] [--timeout S] [--new]\n"
+    "               [-o OUT] [CASE]\n"
+    "       bb-form [-c CONFIG] pin [--can | --puk] [--digits N] [--tries N] [--timeout S]\n"
+    "               [--screen PATH | --tty] --to-fd N\n"
     "       bb-form [-c CONFIG] tell SCREEN [--screen PATH] [--set K=V]... [--until tap|S]\n"
     "       bb-form --help | --version\n"
     "FORM is a form.yaml path or a service id (looked up in form.services).\n";
@@ -374,6 +383,311 @@ cmd_tell(int argc, char **argv)
 	return 0;
 }
 
+/* Reads the case for fill and ask: CASE, stdin, or a new one (--new, or stdin a terminal
+ * and no CASE). 65/66 as bb_case_read says. */
+static json_t *
+open_case(int fresh, const char *path, size_t max, const struct bb_config *cfg)
+{
+	struct bb_err e = { 0, "" };
+	json_t *cs;
+
+	if (fresh || (path == NULL && isatty(0))) {
+		if (path != NULL)
+			bb_die(BB_USAGE, "--new and a CASE file exclude each other");
+		if ((cs = bb_case_new(bb_config_str(cfg, "terminal"))) == NULL)
+			bb_die(BB_SOFTWARE, "cannot create a case");
+	} else if (bb_case_read(path, max, &cs, &e) != 0) {
+		bb_die_err(&e);
+	}
+	return cs;
+}
+
+/* The values of a form page's inputs as the server sent them back with a time-out (what
+ * was typed and not yet sent), so that more time loses nothing. */
+static int
+ask_wait(const char *control, struct bb_ask *a, long idle, long warning, int *timed_out,
+    char **choice, json_t **answers, struct bb_err *e)
+{
+	json_t *page;
+	char *more = NULL;
+	int rc;
+
+	for (;;) {
+		if ((page = bb_ask_page(a)) == NULL)
+			return bb_fail(e, BB_SOFTWARE, "out of memory");
+		rc = bb_screen_ask(control, page, idle, choice, answers, e);
+		bb_json_wipe(page);
+		if (rc != BB_CANCELLED || e->msg[0] != '\0')
+			return rc;
+		if (*answers != NULL) {
+			(void)bb_ask_answer(a, "refresh", *answers);
+			bb_json_wipe(*answers);
+			*answers = NULL;
+		}
+		/* WCAG 2.2.1: before the time ends, offer more. */
+		rc = bb_screen_tell(control, "timeout-warning", NULL, warning, &more, e);
+		if (rc == 0 && more != NULL && strcmp(more, "more") == 0) {
+			free(more);
+			continue;
+		}
+		free(more);
+		if (rc != 0 && rc != BB_CANCELLED)
+			return rc;
+		*timed_out = 1;
+		return BB_CANCELLED;
+	}
+}
+
+static int
+cmd_ask(int argc, char **argv, const struct bb_config *cfg)
+{
+	static const struct option opts[] = {
+		{ "screen", required_argument, NULL, 'S' },
+		{ "timeout", required_argument, NULL, 't' },
+		{ "new", no_argument, NULL, 'n' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct bb_problems p = { 0 };
+	struct bb_err e = { 0, "" };
+	struct bb_ask a;
+	struct bb_form *form;
+	struct bb_case_id id;
+	const char *out = NULL, *control = NULL, *service;
+	char defctl[256], *end, *choice;
+	size_t max = (size_t)bb_config_int(cfg, "case.max_size");
+	long idle = (long)bb_config_int(cfg, "form.idle");
+	long warning = (long)bb_config_int(cfg, "form.warning");
+	int c, fresh = 0, rc, r = BB_ASK_SHOW, timed_out = 0;
+	json_t *cs, *answers, *part;
+
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "S:t:no:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'S': control = optarg; break;
+		case 't':
+			errno = 0;
+			idle = strtol(optarg, &end, 10);
+			if (errno != 0 || *end != '\0' || idle < 1 || idle > 86400)
+				bb_die(BB_USAGE, "--timeout: expected seconds (1 to 86400)");
+			break;
+		case 'n': fresh = 1; break;
+		case 'o': out = optarg; break;
+		case 'h': usage(0);
+		default: usage(BB_USAGE);
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc < 1 || argc > 2)
+		usage(BB_USAGE);
+	if (control == NULL) {
+		bb_screen_control_default(defctl, sizeof defctl);
+		control = defctl;
+	}
+	form = load_form(argv[0], cfg);
+	cs = open_case(fresh, argc == 2 ? argv[1] : NULL, max, cfg);
+	id = bb_case_id(cs);
+	service = json_string_value(json_object_get(cs, "service"));
+	if (service != NULL && strcmp(service, form->id) != 0)
+		bb_die(BB_DATAERR, "case is for service '%s', not '%s'", service, form->id);
+	if (bb_ask_begin(&a, form, cs) != 0)
+		bb_die(BB_SOFTWARE, "out of memory");
+	while (r == BB_ASK_SHOW) {
+		rc = ask_wait(control, &a, idle, warning, &timed_out, &choice, &answers, &e);
+		if (rc == BB_CANCELLED) {
+			bb_ask_end(&a);
+			if (e.msg[0] != '\0')
+				bb_warn("%s", e.msg);
+			if (timed_out)
+				bb_log(LOG_NOTICE, "form.timeout", &id);
+			else
+				bb_log(LOG_NOTICE, "form.ended", &id);
+			return BB_CANCELLED;
+		}
+		if (rc != 0) {
+			bb_ask_end(&a);
+			bb_die_err(&e);
+		}
+		r = bb_ask_answer(&a, choice, answers);
+		free(choice);
+		bb_json_wipe(answers);
+	}
+	if (r == BB_ASK_CANCEL) {
+		bb_ask_end(&a);
+		bb_log(LOG_NOTICE, "form.cancelled", &id);
+		return BB_CANCELLED;
+	}
+	if ((part = bb_ask_part(&a, &p)) == NULL) {
+		/* Cannot be the person's: every page was judged before the summary. */
+		print_problems(&p);
+		bb_ask_end(&a);
+		exit(BB_SOFTWARE);
+	}
+	bb_ask_end(&a);
+	if (service == NULL)
+		json_object_set_new(cs, "service", json_string(form->id));
+	if (bb_case_merge_part(cs, "form", part) != 0)
+		bb_die(BB_SOFTWARE, "out of memory");
+	if (bb_case_write(cs, out, &e) != 0)
+		bb_die_err(&e);
+	/* The screen shows "please wait" until the flow's next step says otherwise. */
+	free(choice = NULL);
+	(void)bb_screen_tell(control, "wait", NULL, -1, &choice, &e);
+	free(choice);
+	bb_log(LOG_INFO, "form.asked", &id);
+	bb_json_wipe(cs);
+	bb_form_free(form);
+	return 0;
+}
+
+/* Whether a screen server answers on path (a connect, nothing sent). */
+static int
+pin_screen_present(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd, ok;
+
+	if (strlen(path) >= sizeof sa.sun_path)
+		return 0;
+	snprintf(sa.sun_path, sizeof sa.sun_path, "%s", path);
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+		return 0;
+	ok = connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0;
+	close(fd);
+	return ok;
+}
+
+static int
+cmd_pin(int argc, char **argv, const struct bb_config *cfg)
+{
+	static const struct option opts[] = {
+		{ "can", no_argument, NULL, 'C' },
+		{ "puk", no_argument, NULL, 'P' },
+		{ "digits", required_argument, NULL, 'd' },
+		{ "tries", required_argument, NULL, 'r' },
+		{ "timeout", required_argument, NULL, 't' },
+		{ "screen", required_argument, NULL, 'S' },
+		{ "tty", no_argument, NULL, 'T' },
+		{ "to-fd", required_argument, NULL, 'f' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct bb_secret sec = { 0 };
+	struct bb_err e = { 0, "" };
+	const char *kind = "pin", *control = NULL;
+	char defctl[256], *end, *more;
+	long idle = (long)bb_config_int(cfg, "form.idle");
+	long warning = (long)bb_config_int(cfg, "form.warning");
+	long digits = 0, tries = 0, fd = -1, v;
+	int c, tty = 0, rc, cancelled = 0;
+
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "CPd:r:t:S:Tf:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'C': kind = "can"; break;
+		case 'P': kind = "puk"; break;
+		case 'S': control = optarg; break;
+		case 'T': tty = 1; break;
+		case 'd': case 'r': case 't': case 'f':
+			errno = 0;
+			v = strtol(optarg, &end, 10);
+			if (errno != 0 || *end != '\0' || end == optarg || v < 0 || v > 86400)
+				bb_die(BB_USAGE, "--%s: expected a number", c == 'd' ? "digits" :
+				    c == 'r' ? "tries" : c == 't' ? "timeout" : "to-fd");
+			if (c == 'd')
+				digits = v;
+			else if (c == 'r')
+				tries = v;
+			else if (c == 't')
+				idle = v;
+			else
+				fd = v;
+			break;
+		case 'h': usage(0);
+		default: usage(BB_USAGE);
+		}
+	}
+	if (optind != argc)
+		usage(BB_USAGE);
+	/* The card's rules: PIN 6 (the transport PIN 5), CAN 6, PUK 10. */
+	if (digits == 0)
+		digits = strcmp(kind, "puk") == 0 ? 10 : 6;
+	if ((strcmp(kind, "pin") == 0 && digits != 5 && digits != 6) ||
+	    (strcmp(kind, "can") == 0 && digits != 6) || (strcmp(kind, "puk") == 0 && digits != 10))
+		bb_die(BB_USAGE, "--digits %ld: a PIN has 6 digits (a transport PIN 5), a CAN 6, "
+		    "a PUK 10", digits);
+	if (tries > 9 || idle < 1)
+		bb_die(BB_USAGE, "--tries: 0 to 9; --timeout: at least 1 second");
+	/* 0 to 2 are a terminal's or a log's: the digits go to a pipe of their own. */
+	if (fd < 3 || fcntl((int)fd, F_GETFL) < 0 || (fcntl((int)fd, F_GETFL) & O_ACCMODE) ==
+	    O_RDONLY)
+		bb_die(BB_USAGE, "--to-fd: expected an open, writable descriptor from 3 up "
+		    "(the reading end of bb-eid's --pin-fd)");
+	if (tty && control != NULL)
+		bb_die(BB_USAGE, "--screen and --tty exclude each other");
+	if (control == NULL) {
+		bb_screen_control_default(defctl, sizeof defctl);
+		control = defctl;
+		if (!tty && !pin_screen_present(control) && isatty(2))
+			tty = 1;	/* a developer in a shell */
+	}
+	if (bb_secret_alloc(&sec, 16) != 0)
+		bb_die(BB_SOFTWARE, "locked memory: %s", strerror(errno));
+	for (;;) {
+		if (tty) {
+			rc = bb_secret_read_tty(&sec, strcmp(kind, "can") == 0 ? "CAN" :
+			    strcmp(kind, "puk") == 0 ? "PUK" : "PIN", &e);
+			if (rc == 0 && (sec.len != (size_t)digits ||
+			    strspn((char *)sec.buf, "0123456789") != sec.len)) {
+				fprintf(stderr, "%s: %ld digits, please\n", bb_progname, digits);
+				continue;
+			}
+		} else {
+			rc = bb_screen_pin(control, kind, (int)digits, (int)tries, idle, &sec,
+			    &cancelled, &e);
+		}
+		if (rc != BB_CANCELLED || tty || cancelled || e.msg[0] != '\0')
+			break;
+		/* The time ran out: WCAG 2.2.1, offer more. */
+		more = NULL;
+		rc = bb_screen_tell(control, "timeout-warning", NULL, warning, &more, &e);
+		if (rc == 0 && more != NULL && strcmp(more, "more") == 0) {
+			free(more);
+			continue;
+		}
+		free(more);
+		if (rc == 0 || rc == BB_CANCELLED)
+			rc = BB_CANCELLED;
+		break;
+	}
+	if (rc == BB_CANCELLED) {
+		bb_secret_free(&sec);
+		if (e.msg[0] != '\0')
+			bb_warn("%s", e.msg);
+		return BB_CANCELLED;
+	}
+	if (rc != 0) {
+		bb_secret_free(&sec);
+		bb_die_err(&e);
+	}
+	sec.buf[sec.len] = '\n';
+	if (write((int)fd, sec.buf, sec.len + 1) != (ssize_t)sec.len + 1) {
+		int err = errno;
+		bb_secret_free(&sec);
+		bb_die(BB_IOERR, "--to-fd %ld: %s", fd, strerror(err));
+	}
+	bb_secret_free(&sec);
+	close((int)fd);
+	if (!tty) {
+		char *choice = NULL;
+		(void)bb_screen_tell(control, "wait", NULL, -1, &choice, &e);
+		free(choice);
+	}
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -396,8 +710,12 @@ main(int argc, char **argv)
 		rc = cmd_serve(argc, argv, cli.cfg, cli.verbosity);
 	else if (strcmp(cli.cmd, "tell") == 0)
 		rc = cmd_tell(argc, argv);
+	else if (strcmp(cli.cmd, "ask") == 0)
+		rc = cmd_ask(argc, argv, cli.cfg);
+	else if (strcmp(cli.cmd, "pin") == 0)
+		rc = cmd_pin(argc, argv, cli.cfg);
 	else {
-		bb_warn("%s: unknown command (check, fill, show, serve, tell)", cli.cmd);
+		bb_warn("%s: unknown command (check, fill, show, ask, pin, serve, tell)", cli.cmd);
 		usage(BB_USAGE);
 	}
 	bb_config_free(cli.cfg);

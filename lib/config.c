@@ -44,6 +44,8 @@ static const struct schema_key schema[] = {
 	{ "form.services", C_STR, BB_SERVICES_DIR, NULL },
 	{ "form.screens", C_STR, BB_SCREENS_DIR, NULL },
 	{ "form.lang", C_ENUM, "de", "de en" },
+	{ "form.idle", C_DURATION, "2m", NULL },
+	{ "form.warning", C_DURATION, "30s", NULL },
 	{ "form.headset", C_STR, NULL, NULL },
 	{ "queue", C_SECTION, NULL, NULL },
 	{ "queue.spool", C_STR, NULL, NULL },

@@ -426,7 +426,7 @@ verdict_status(int status)
 
 static int
 deliver_one(struct bb_spool *s, const struct bb_queue_policy *p, struct bb_qentry *q,
-    struct bb_queue_tally *t, struct bb_err *e)
+    int orphan, struct bb_queue_tally *t, struct bb_err *e)
 {
 	struct bb_child r;
 	struct bb_err err = { 0, "" };
@@ -436,7 +436,7 @@ deliver_one(struct bb_spool *s, const struct bb_queue_policy *p, struct bb_qentr
 	char envid[64], why[300], path[4200];
 	char *env[] = { envid, NULL };
 	time_t now, next = 0, since;
-	int fd, rc, slock;
+	int fd, rc, slock, lost;
 	enum bb_qstate to;
 
 	if ((rc = lock_file(s, "spool.lock", 1, &slock, e)) != 0)
@@ -484,31 +484,51 @@ deliver_one(struct bb_spool *s, const struct bb_queue_policy *p, struct bb_qentr
 		return rc;
 	}
 	lseek(fd, 0, SEEK_SET);
-	snprintf(envid, sizeof envid, "BB_QUEUE_ID=%s", q->id);
-	rc = bb_child_run(p->deliver, fd, env, p->timeout, p->max_size, p->echo_stderr, &r, e);
-	if (rc != 0) {
-		/* Could not even start it: leave the entry to the next run. */
-		json_decref(stored);
-		bb_spool_move(s, q, BB_Q_DEFERRED, 1, &err);
-		close(fd);
-		return rc;
-	}
+	memset(&r, 0, sizeof r);
 	now = time(NULL);
-	c = updated_case(stored, &r, q->id);
+	if (bb_time_parse(json_string_value(json_object_get(queue_part(stored), "since")),
+	    &since) != 0)
+		since = q->added;
+	/* An entry the last run died on is not tried again once its lifetime is over: a
+	 * case that kills every run delivering it would be tried forever. Within its
+	 * lifetime it is, last (a kill from outside looks the same). */
+	lost = orphan && now > since + p->lifetime;
+	r.status = -1;
+	if (!lost) {
+		snprintf(envid, sizeof envid, "BB_QUEUE_ID=%s", q->id);
+		rc = bb_child_run(p->deliver, fd, env, p->timeout, p->max_size, p->echo_stderr,
+		    &r, e);
+		if (rc != 0) {
+			/* Could not even start it: leave the entry to the next run. */
+			json_decref(stored);
+			bb_spool_move(s, q, BB_Q_DEFERRED, 1, &err);
+			close(fd);
+			return rc;
+		}
+		now = time(NULL);
+	}
+	c = lost ? json_incref(stored) : updated_case(stored, &r, q->id);
 	json_decref(stored);
 	qp = queue_part(c);
-	int attempts = (int)json_integer_value(json_object_get(qp, "attempts")) + 1;
-	json_object_set_new(qp, "attempts", json_integer(attempts));
-	set_time(qp, "last_try", now);
-	json_object_set_new(qp, "last_exit", r.status >= 0 ? json_integer(r.status) :
-	    json_null());
-	if (r.timed_out)
+	int attempts = (int)json_integer_value(json_object_get(qp, "attempts")) + !lost;
+	if (!lost) {
+		json_object_set_new(qp, "attempts", json_integer(attempts));
+		set_time(qp, "last_try", now);
+		json_object_set_new(qp, "last_exit", r.status >= 0 ? json_integer(r.status) :
+		    json_null());
+	}
+	if (lost)
+		snprintf(why, sizeof why, "its last attempt never returned (the run died); "
+		    "lifetime exceeded");
+	else if (r.timed_out)
 		snprintf(why, sizeof why, "timed out after %lld s", (long long)p->timeout);
 	else if (r.status < 0)
 		snprintf(why, sizeof why, "killed by signal %d", r.signal);
 	else
 		snprintf(why, sizeof why, "%s", r.last_err);
-	if (r.timed_out || r.status < 0 || !verdict_status(r.status))
+	if (lost)
+		out = FAILED;
+	else if (r.timed_out || r.status < 0 || !verdict_status(r.status))
 		out = r.status == 0 && !r.timed_out ? DELIVERED : DEFERRED;
 	else
 		out = FAILED;
@@ -519,8 +539,6 @@ deliver_one(struct bb_spool *s, const struct bb_queue_policy *p, struct bb_qentr
 		else if (delay > p->backoff_max)
 			delay = p->backoff_max;
 		next = now + delay;
-		if (bb_time_parse(json_string_value(json_object_get(qp, "since")), &since) != 0)
-			since = q->added;
 		if (next > since + p->lifetime) {
 			out = FAILED;
 			snprintf(why + strlen(why), sizeof why - strlen(why), "%slifetime exceeded",
@@ -661,7 +679,7 @@ bb_queue_run(struct bb_spool *s, const struct bb_queue_policy *p, int wait,
 			}
 			taken++;
 			/* One entry's trouble is that entry's: the run goes on. */
-			if ((erc = deliver_one(s, p, &list[i], t, &err)) != 0) {
+			if ((erc = deliver_one(s, p, &list[i], pass, t, &err)) != 0) {
 				bb_warn("%s", err.msg);
 				rc = erc;
 				nerr++;

@@ -155,6 +155,9 @@ fill_ok "a leap day" --set born=2024-02-29
 fill_bad "a value that is no option" "kind: not one of the options" --set kind=c
 fill_ok "multi-select from a comma list" --set items=sofa,desk
 ok "$(jq -e '.form.fields.items == ["sofa","desk"]' out >/dev/null; echo $?)" "multi-select is a list"
+fill_ok "multi-select in another order" --set items=desk,sofa
+ok "$(jq -e '.form.fields.items == ["sofa","desk"]' out >/dev/null; echo $?)" \
+	"multi-select in the definition's order, whatever order it was given or ticked in"
 fill_bad "multi-select over max" "items: choose at most 2" --set items=sofa,bed,desk
 fill_bad "multi-select under min" "items: choose at least 1" --set items=
 fill_bad "an option chosen twice" "items: an option is chosen twice" --set items=sofa,sofa
@@ -254,5 +257,29 @@ ok "$(test ! -s out && test "$(stat -c %a case.json)" = 600; echo $?)" "-o: noth
 jq 'del(.form.completed)' ok.json > a.json
 jq 'del(.form.completed)' case.json > b.json
 check_same "-o writes what stdout would" a.json b.json
+
+# A part of a prefilled address changed by an answer: the address no longer counts as
+# prefilled (the record of what the card said was the same object as the answer, so
+# it changed with it), and a locked one is refused as changed.
+cat > addr.yaml <<'YAML'
+id: addr
+version: 1
+title: {de: "A", en: "A"}
+leika: "urn:de:fim:leika:leistung:99000000000000"
+target: authority
+sections:
+  - id: s
+    title: {de: "S", en: "S"}
+    fields:
+      - {name: home, type: address, label: {de: "W", en: "H"}, prefill: identity.address}
+      - {name: fixed, type: address, label: {de: "F", en: "F"}, prefill: identity.address, locked: true}
+YAML
+STDIN=id.json expect_code 0 "an unchanged address is prefilled" "$BB_FORM" fill addr.yaml
+ok "$(jq -e '.form.prefilled == ["home", "fixed"]' out >/dev/null; echo $?)" "both addresses named prefilled"
+STDIN=id.json expect_code 0 "a changed part of an address" "$BB_FORM" fill addr.yaml --set home.street="Am Markt 1"
+ok "$(jq -e '.form.prefilled == ["fixed"] and .form.fields.home.street == "Am Markt 1"' out >/dev/null; echo $?)" \
+	"the changed address is not named prefilled"
+STDIN=id.json expect_code 65 "a changed part of a locked address" "$BB_FORM" fill addr.yaml --set fixed.city=Bonn
+check_grep "the locked address is named" "fixed: prefilled from the ID card; may not be changed" err
 
 done_testing

@@ -137,6 +137,30 @@ sleep 0.3
 expect_code 0 "once the runs stop dying on it" Q run --deliver "cat > /dev/null; echo \"\$BB_QUEUE_ID\" >> delivered.log"
 ok "$(grep -qx "$KILL" delivered.log; echo $?)" "it is delivered"
 
+# ... but not past its lifetime: an entry the last run died on, whose lifetime is over, is
+# put aside without another attempt (else a case that kills every run is tried forever).
+rm -f "$S"/deferred/* "$S"/failed/* "$S"/delivered/*
+case_with kill.json .
+KILL=$ID
+Q add kill.json > /dev/null
+case_with after.json .
+AFTER=$ID
+Q add after.json > /dev/null
+: > delivered.log
+kill_it="cat > /dev/null; [ \"\$BB_QUEUE_ID\" = $KILL ] && kill -9 \$PPID && exit 75; echo \"\$BB_QUEUE_ID\" >> delivered.log"
+Q run --deliver "$kill_it" 2>/dev/null
+sleep 0.3
+f=$(ls "$S"/active/*"$KILL".json)
+old=$(date -u -d '-6 days' +%Y-%m-%dT%H:%M:%SZ)
+jq --arg t "$old" '.submission.queue.since = $t' "$f" > since.json && cat since.json > "$f"
+expect_code 0 "a run after its lifetime" Q run --deliver "$kill_it"
+ok "$(test -f "$S"/failed/*"$KILL".json && empty "$S/active"; echo $?)" \
+	"the entry a run died on is failed once its lifetime is over"
+ok "$(! grep -q "$KILL" delivered.log && grep -qx "$AFTER" delivered.log; echo $?)" \
+	"without another attempt; the case behind it is delivered"
+ok "$(jq -e '.submission.queue.last_error | test("never returned")' "$S"/failed/*"$KILL".json >/dev/null; echo $?)" \
+	"last_error says why"
+
 # --- 2. The terminal's faults defer; only the authority's verdict fails ------------------
 rm -f "$S"/*/*
 dir_target sub.yaml inbox "$scratch/inbox"

@@ -102,8 +102,11 @@ prefill_field(struct bb_fill *fl, const struct bb_field *f, json_t *container,
 	}
 	if (v == NULL)
 		return;
+	/* A copy: an answer that changes a part of the address must not change the record
+	 * of what the card said (it would still count as prefilled, and a locked one as
+	 * unchanged). */
 	if (f->locked || is_empty(json_object_get(container, f->name)))
-		json_object_set(container, f->name, v);
+		json_object_set_new(container, f->name, json_deep_copy(v));
 	json_object_set_new(fl->prefilled, path, v);
 }
 
@@ -331,6 +334,22 @@ visible(struct vctx *v, const struct bb_field *f, const struct scope *s, int dep
 	}
 	json_decref(norm);
 	return shown;
+}
+
+int
+bb_fill_shown(const struct bb_fill *fl, const struct bb_form *f, const struct bb_field *fld,
+    const struct bb_field *siblings, size_t nsiblings, json_t *container)
+{
+	struct vctx v = { f, fl->fields, NULL };
+	struct scope s = { siblings, nsiblings, container };
+
+	return visible(&v, fld, siblings != NULL ? &s : &(struct scope){ NULL, 0, fl->fields }, 0);
+}
+
+int
+bb_fill_is_empty(const json_t *v)
+{
+	return is_empty(v);
 }
 
 static void validate_field(struct vctx *v, const struct bb_field *f,

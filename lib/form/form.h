@@ -119,6 +119,10 @@ int bb_datebound_resolve(const struct bb_datebound *b, char out[11]);
 /* Parses "2026-11-30" or "30.11.2026" into "2026-11-30" (a real calendar day). */
 int bb_date_parse(const char *s, char out[11]);
 int bb_iban_valid(const char *iban);
+/* The message catalogue key (bb-form(5): err.*) for a reason bb_field_convert,
+ * bb_field_check or bb_fill_validate gave, with its placeholders ({min}, {max}) set in args
+ * when args is not NULL. Every reason has one; an unknown one is err.pattern. */
+const char *bb_reason_key(const char *why, json_t *args);
 int bb_country_valid(const char *code);
 
 /* --- filling (fill.c) --- */
@@ -141,6 +145,12 @@ int bb_fill_set(struct bb_fill *fl, const struct bb_form *f, const char *path,
 /* Validates everything, normalises values and drops hidden fields. Problems are
  * "PATH: reason" and never hold a value. */
 void bb_fill_validate(struct bb_fill *fl, const struct bb_form *f, struct bb_problems *p);
+/* Whether fld is shown now, by its show_if on the answers so far: siblings are the parts
+ * of the group whose item container is (NULL, 0, NULL for a top-level field). */
+int bb_fill_shown(const struct bb_fill *fl, const struct bb_form *f, const struct bb_field *fld,
+    const struct bb_field *siblings, size_t nsiblings, json_t *container);
+/* Whether v counts as not given (absent, null, blank, or only such parts). */
+int bb_fill_is_empty(const json_t *v);
 /* The case's form part from a validated fill (new reference). */
 json_t *bb_fill_part(const struct bb_fill *fl, const struct bb_form *f);
 

@@ -313,6 +313,17 @@ convert_multi(const struct bb_field *f, const json_t *in, char *why, size_t len)
 				return NULL;
 			}
 	}
+	/* The normal form lists them in the definition's order: the order they were
+	 * ticked in on a screen, or written in, says nothing. */
+	{
+		json_t *sorted = json_array();
+		for (j = 0; j < f->noptions; j++)
+			json_array_foreach(out, i, v)
+				if (strcmp(json_string_value(v), f->options[j].value) == 0)
+					json_array_append(sorted, v);
+		json_decref(out);
+		out = sorted;
+	}
 	return out;
 }
 
@@ -554,4 +565,61 @@ bb_field_check(const struct bb_field *f, const json_t *v, char *why, size_t len)
 		break;
 	}
 	return 0;
+}
+
+/* The reasons above and bb_fill_validate's, as the screen says them in every language.
+ * A reason with a number or date carries it after a fixed prefix. */
+static const struct {
+	const char *prefix, *key, *arg;
+} reasons[] = {
+	{ "required", "err.required", NULL },
+	{ "must be accepted", "err.consent", NULL },
+	{ "expected yes or no", "err.choice", NULL },
+	{ "expected a list of options", "err.choice", NULL },
+	{ "not one of the options", "err.choice", NULL },
+	{ "an option is chosen twice", "err.choice", NULL },
+	{ "expected a number", "err.number", NULL },
+	{ "expected a whole number", "err.number", NULL },
+	{ "expected a date", "err.date", NULL },
+	{ "not an e-mail address", "err.email", NULL },
+	{ "not a telephone number", "err.phone", NULL },
+	{ "expected a German postal code", "err.postal", NULL },
+	{ "not a valid IBAN", "err.iban", NULL },
+	{ "expected an ISO 3166 country code", "err.country", NULL },
+	{ "shorter than ", "err.too_short", "min" },
+	{ "longer than ", "err.too_long", "max" },
+	{ "does not have the required form", "err.pattern", NULL },
+	{ "less than ", "err.min", "min" },
+	{ "more than ", "err.max", "max" },
+	{ "earlier than ", "err.date_min", "min" },
+	{ "later than ", "err.date_max", "max" },
+	{ "choose at least ", "err.choose_min", "min" },
+	{ "choose at most ", "err.choose_max", "max" },
+	{ "at least ", "err.entries_min", "min" },
+	{ "at most ", "err.entries_max", "max" },
+};
+
+const char *
+bb_reason_key(const char *why, json_t *args)
+{
+	size_t i, n;
+
+	for (i = 0; i < sizeof reasons / sizeof reasons[0]; i++) {
+		n = strlen(reasons[i].prefix);
+		if (strncmp(why, reasons[i].prefix, n) != 0)
+			continue;
+		if (reasons[i].arg != NULL && args != NULL) {
+			const char *a = why + n;
+			size_t alen = strcspn(a, " ");
+			char d[11];
+			char buf[32];
+			snprintf(buf, sizeof buf, "%.*s", (int)(alen < 31 ? alen : 31), a);
+			/* A date as people write it here (the catalogues' example: 31.12.2026). */
+			if (alen == 10 && bb_date_parse(buf, d) == 0)
+				snprintf(buf, sizeof buf, "%.2s.%.2s.%.4s", d + 8, d + 5, d);
+			json_object_set_new(args, reasons[i].arg, json_string(buf));
+		}
+		return reasons[i].key;
+	}
+	return "err.pattern";
 }

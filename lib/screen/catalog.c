@@ -432,6 +432,25 @@ bb_screen_offers(const struct bb_screen *s, const char *services_dir, const char
 
 /* --- the page --- */
 
+/* What the form pages (formpage.c) share with the screens. */
+static void esc_str(FILE *f, const char *s);
+static void fill(FILE *f, const char *t, const json_t *set, int bdi);
+struct text;
+
+void
+bb_html_esc(FILE *f, const char *s)
+{
+	esc_str(f, s);
+}
+
+const char *
+bb_page_dir(const struct bb_page *p, const char *lang)
+{
+	const struct catalog *c = find_cat(p->cat, lang);
+
+	return c != NULL ? c->dir : "ltr";
+}
+
 static void
 esc(FILE *f, const char *s, size_t len)
 {
@@ -547,6 +566,32 @@ put_elem_attrs(FILE *f, const struct bb_page *p, const char *tag, const char *at
 	fprintf(f, "</%s>\n", tag);
 }
 
+void
+bb_page_put(FILE *f, const struct bb_page *p, const char *tag, const char *attrs,
+    const char *key, const json_t *args)
+{
+	struct text t = text_of(p, key);
+
+	if (tag != NULL) {
+		fprintf(f, "<%s%s", tag, attrs != NULL ? attrs : "");
+		put_lang(f, &t);
+		fputc('>', f);
+	}
+	fill(f, t.s, args, tag != NULL);
+	if (tag != NULL)
+		fprintf(f, "</%s>\n", tag);
+}
+
+static void put_button(FILE *f, const struct bb_page *p, const char *name, const char *value,
+    const char *cls, const char *key, int pressed);
+
+void
+bb_page_put_button(FILE *f, const struct bb_page *p, const char *value, const char *cls,
+    const char *key)
+{
+	put_button(f, p, "choice", value, cls, key, -1);
+}
+
 static void
 put_elem(FILE *f, const struct bb_page *p, const char *tag, const char *key)
 {
@@ -568,6 +613,9 @@ put_button(FILE *f, const struct bb_page *p, const char *name, const char *value
 	fprintf(f, "<button type=\"submit\" name=\"%s\" value=\"", name);
 	esc_str(f, value);
 	fputc('"', f);
+	/* On a form page a setting takes the answers typed so far along (drafts). */
+	if (p->form != NULL && strcmp(name, "choice") != 0)
+		fputs(" form=\"bb-ask\"", f);
 	if (cls != NULL)
 		fprintf(f, " class=\"%s\"", cls);
 	if (pressed >= 0)
@@ -649,6 +697,8 @@ put_languages(FILE *f, const struct bb_page *p, const char *cls)
 		fputs("<button type=\"submit\" name=\"lang\" value=\"", f);
 		esc_str(f, c->lang);
 		fputc('"', f);
+		if (p->form != NULL)
+			fputs(" form=\"bb-ask\"", f);
 		if (cls != NULL)
 			fprintf(f, " class=\"%s\"", cls);
 		fputs(" lang=\"", f);
@@ -782,15 +832,23 @@ bb_page_render(const struct bb_page *p, size_t *len)
 	    p->speech ? " data-speech=\"on\"" : "");
 	fputs("<head><meta charset=\"utf-8\"><meta name=\"viewport\" "
 	    "content=\"width=device-width\">\n<title>", f);
-	if (s != NULL)
+	if (p->pin != NULL)
+		put_filled(f, text_of(p, "pin.title").s, NULL);
+	else if (p->form != NULL)
+		bb_form_page_title(f, p);
+	else if (s != NULL)
 		fill(f, text_of(p, s->title).s, p->set, 0);
-	fputs(s != NULL ? " – bb" : "bb", f);
+	fputs(s != NULL || p->form != NULL || p->pin != NULL ? " – bb" : "bb", f);
 	fputs("</title><link rel=\"stylesheet\" href=\"/s/kiosk.css\">\n"
 	    "<script src=\"/s/kiosk.js\" defer></script></head>\n<body>\n", f);
 	put_chrome(f, p);
 	fprintf(f, "<main id=\"bb-screen\" data-version=\"%lu\" data-screen=\"%s\" "
-	    "tabindex=\"-1\">\n", p->version, s != NULL ? s->id : "");
-	if (s != NULL) {
+	    "tabindex=\"-1\">\n", p->version, p->pin != NULL ? "pin" : p->form != NULL ? "ask" : s != NULL ? s->id : "");
+	if (p->pin != NULL)
+		bb_pin_page_render(f, p);
+	else if (p->form != NULL)
+		bb_form_page_render(f, p);
+	else if (s != NULL) {
 		put_elem(f, p, "h1", s->title);
 		for (i = 0; i < s->ntext; i++)
 			put_elem(f, p, "p", s->text[i]);

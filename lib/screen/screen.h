@@ -6,6 +6,7 @@
 
 #include <jansson.h>
 #include <stddef.h>
+#include <stdio.h>
 
 struct bb_err;
 struct bb_catalogs;
@@ -54,11 +55,30 @@ struct bb_page {
 	int volume;			/* speech volume: 25, 50, 75, 100 (%) */
 	unsigned long version;
 	const char *services_dir;
+	const json_t *form;		/* a page of bb-form ask, or NULL */
+	const json_t *pin;		/* the PIN pad of bb-form pin, or NULL */
 };
 
 /* The page as the contract in bb-form(5) describes it, every text escaped. NULL when out
  * of memory. */
 char *bb_page_render(const struct bb_page *p, size_t *len);
+
+/* For the form pages (formpage.c): HTML-escapes s; the direction of a catalogue's
+ * language; a catalogue text (placeholders from args) in an element tag with attrs, its
+ * lang when it is another catalogue's (tag NULL: the text alone); a choice button. */
+void bb_html_esc(FILE *f, const char *s);
+const char *bb_page_dir(const struct bb_page *p, const char *lang);
+void bb_page_put(FILE *f, const struct bb_page *p, const char *tag, const char *attrs,
+    const char *key, const json_t *args);
+void bb_page_put_button(FILE *f, const struct bb_page *p, const char *value, const char *cls,
+    const char *key);
+/* The title and the main part of a form page (p->form). */
+void bb_form_page_title(FILE *f, const struct bb_page *p);
+void bb_form_page_render(FILE *f, const struct bb_page *p);
+/* The PIN pad (p->pin: kind pin|can|puk, digits, tries, error). */
+void bb_pin_page_render(FILE *f, const struct bb_page *p);
+/* Whether choice is one the form page offers. */
+int bb_form_page_offers(const json_t *page, const char *choice);
 
 /* The page's style and script, embedded at build time (Makefile). */
 extern const unsigned char bb_asset_kiosk_css[], bb_asset_kiosk_js[];

@@ -4,9 +4,11 @@
 #include "screen/server.h"
 #include "screen/screen.h"
 #include "screen/speech.h"
+#include "case.h"
 #include "diag.h"
 #include "exit.h"
 #include "files.h"
+#include "secmem.h"
 
 #include <microhttpd.h>
 
@@ -30,7 +32,7 @@
 #define MAX_CLIENTS 8		/* control connections at once */
 #define MAX_LINE 65536		/* one control request */
 #define MAX_STREAMS 4		/* event streams: one page, and a reload's overlap */
-#define MAX_BODY 8192		/* a POST /act */
+#define MAX_BODY 32768		/* a POST /act: a form page's answers */
 #define MAX_PICTURE (200u << 10)
 #define KEEPALIVE_S 10		/* an event-stream comment finds a gone browser */
 #define VOLUME_DEFAULT 50	/* speech volume, %: a session starts and ends with it */
@@ -47,6 +49,10 @@ struct srv {
 	char host[2][40], origin[2][48];
 	unsigned long version;
 	struct bb_screen *screen;	/* NULL: the idle page */
+	json_t *form;			/* a page of bb-form ask (then screen is NULL) */
+	json_t *answers;		/* what came with the choice on a form page */
+	json_t *pin;			/* the PIN pad shown: kind, digits, tries, error */
+	struct bb_secret secret;	/* the digits, from their POST until sent */
 	json_t *set;
 	char lang[40];
 	int size, contrast_high, speech, volume;
@@ -240,6 +246,8 @@ serve_page(struct srv *s, struct MHD_Connection *c)
 	p.volume = s->volume;
 	p.version = s->version;
 	p.services_dir = s->o->services;
+	p.form = s->form;
+	p.pin = s->pin;
 	html = bb_page_render(&p, &len);
 	pthread_mutex_unlock(&s->mu);
 	if (html == NULL)
@@ -299,12 +307,69 @@ form_decode(char *s)
 
 /* A tap: settings apply whatever page they came from; a choice only from the page of the
  * current screen (v), once, and only a value the screen offers. */
+/* Sets every input of a form page's items to what the POST gave (drafts: the page
+ * shows them again after a setting changed or a reason was given). */
+static void
+form_drafts(json_t *items, const json_t *answers)
+{
+	json_t *it;
+	size_t i;
+
+	json_array_foreach(items, i, it) {
+		const char *kind = json_string_value(json_object_get(it, "kind"));
+		const char *path = json_string_value(json_object_get(it, "path"));
+		json_t *v;
+		if (kind != NULL && strcmp(kind, "input") == 0 && path != NULL) {
+			v = json_object_get(answers, path);
+			json_object_set_new(it, "value", v != NULL ? json_deep_copy(v) :
+			    json_string(""));
+		}
+		form_drafts(json_object_get(it, "items"), answers);
+	}
+}
+
+/* The drafts of a form page's inputs, path -> value. */
+static void
+form_values(const json_t *items, json_t *out)
+{
+	json_t *it;
+	size_t i;
+
+	json_array_foreach(items, i, it) {
+		const char *kind = json_string_value(json_object_get(it, "kind"));
+		const char *path = json_string_value(json_object_get(it, "path"));
+		json_t *v = json_object_get(it, "value");
+		if (kind != NULL && strcmp(kind, "input") == 0 && path != NULL && v != NULL)
+			json_object_set_new(out, path, json_deep_copy(v));
+		form_values(json_object_get(it, "items"), out);
+	}
+}
+
+/* An input's value on a form page: a name twice (a multi-select) makes a list. */
+static void
+form_answer(json_t *answers, const char *path, const char *val)
+{
+	json_t *old = json_object_get(answers, path), *v = json_string(val);
+
+	if (v == NULL)		/* not UTF-8: as if nothing was typed */
+		v = json_string("");
+	if (old == NULL) {
+		json_object_set_new(answers, path, v);
+	} else if (json_is_array(old)) {
+		json_array_append_new(old, v);
+	} else {
+		json_t *list = json_pack("[O, o]", old, v);
+		json_object_set_new(answers, path, list);
+	}
+}
+
 static void
 act(struct srv *s, char *body)
 {
 	char *pair, *save = NULL, *choice = NULL;
 	unsigned long v = ULONG_MAX;
 	int chosen = 0;
+	json_t *answers = json_object();
 
 	pthread_mutex_lock(&s->mu);
 	for (pair = strtok_r(body, "&", &save); pair != NULL; pair = strtok_r(NULL, "&", &save)) {
@@ -321,6 +386,8 @@ act(struct srv *s, char *body)
 				v = ULONG_MAX;
 		} else if (strcmp(pair, "choice") == 0) {
 			choice = val;
+		} else if (strncmp(pair, "f:", 2) == 0 && pair[2] != '\0' && strlen(pair) < 300) {
+			form_answer(answers, pair + 2, val);
 		} else if (strcmp(pair, "size") == 0) {
 			if (strcmp(val, "100") == 0 || strcmp(val, "150") == 0 ||
 			    strcmp(val, "200") == 0)
@@ -340,7 +407,41 @@ act(struct srv *s, char *body)
 				s->volume = atoi(val);
 		}
 	}
-	if (choice != NULL && v == s->version && s->screen != NULL && !s->have_choice &&
+	if (s->pin != NULL && v == s->version && !s->have_choice) {
+		/* The digits go to locked memory and nowhere else; a wrong count is said on
+		 * the page, without them. */
+		const char *digits = json_string_value(json_object_get(answers, "pin"));
+		long want = (long)json_integer_value(json_object_get(s->pin, "digits"));
+		if (choice != NULL && strcmp(choice, "cancel") == 0) {
+			snprintf(s->choice, sizeof s->choice, "cancel");
+			s->have_choice = 1;
+			chosen = s->waiting;
+		} else if (choice != NULL && strcmp(choice, "ok") == 0) {
+			if (digits != NULL && (long)strlen(digits) == want &&
+			    strspn(digits, "0123456789") == strlen(digits) &&
+			    (size_t)want < s->secret.cap) {
+				memcpy(s->secret.buf, digits, (size_t)want + 1);
+				s->secret.len = (size_t)want;
+				snprintf(s->choice, sizeof s->choice, "ok");
+				s->have_choice = 1;
+				chosen = s->waiting;
+			} else {
+				json_object_set_new(s->pin, "error", json_true());
+			}
+		}
+	} else if (s->form != NULL && v == s->version && !s->have_choice) {
+		/* Whatever was tapped, what was typed stays on the page. */
+		form_drafts(json_object_get(s->form, "items"), answers);
+		if (choice != NULL && strlen(choice) < sizeof s->choice &&
+		    bb_form_page_offers(s->form, choice)) {
+			snprintf(s->choice, sizeof s->choice, "%s", choice);
+			s->have_choice = 1;
+			bb_json_wipe(s->answers);
+			s->answers = answers;
+			answers = NULL;
+			chosen = s->waiting;
+		}
+	} else if (choice != NULL && v == s->version && s->screen != NULL && !s->have_choice &&
 	    strlen(choice) < sizeof s->choice &&
 	    bb_screen_offers(s->screen, s->o->services, choice)) {
 		snprintf(s->choice, sizeof s->choice, "%s", choice);
@@ -348,6 +449,7 @@ act(struct srv *s, char *body)
 		chosen = s->waiting;
 	}
 	pthread_mutex_unlock(&s->mu);
+	bb_json_wipe(answers);
 	if (chosen)
 		(void)!write(s->wake_w, "c", 1);	/* full: a wake-up is pending already */
 }
@@ -484,6 +586,7 @@ handle(void *cls, struct MHD_Connection *c, const char *url, const char *method,
 		if (rq->say)
 			return serve_say(s, c, rq->body);
 		act(s, rq->body);
+		explicit_bzero(rq->body, rq->len);	/* a person's answers */
 		return see_root(c, NULL);
 	}
 	/* Method and path only: never the query (the token) or a body (a person's taps). */
@@ -605,9 +708,14 @@ send_line(int fd, json_t *j)
 	if (s != NULL && asprintf(&line, "%s\n", s) > 0 &&
 	    send(fd, line, strlen(line), MSG_NOSIGNAL) != (ssize_t)strlen(line))
 		shutdown(fd, SHUT_RDWR);
+	/* The line may hold a person's answers. */
+	if (line != NULL)
+		explicit_bzero(line, strlen(line));
+	if (s != NULL)
+		explicit_bzero(s, strlen(s));
 	free(line);
 	free(s);
-	json_decref(j);
+	bb_json_wipe(j);
 }
 
 static void
@@ -630,11 +738,21 @@ load_idle(const char *dir, struct bb_screen **out, struct bb_err *e)
 }
 
 static void
-show(struct srv *s, struct bb_screen *scr, json_t *set, int waiting)
+show_page(struct srv *s, struct bb_screen *scr, json_t *form, json_t *pin, json_t *set,
+    int waiting)
 {
 	pthread_mutex_lock(&s->mu);
 	bb_screen_free(s->screen);
 	json_decref(s->set);
+	bb_json_wipe(s->form);
+	bb_json_wipe(s->answers);
+	s->answers = NULL;
+	json_decref(s->pin);
+	s->pin = pin;
+	if (s->secret.buf != NULL)
+		explicit_bzero(s->secret.buf, s->secret.cap);
+	s->secret.len = 0;
+	s->form = form;
 	s->screen = scr;
 	s->set = set;
 	s->version++;
@@ -643,6 +761,31 @@ show(struct srv *s, struct bb_screen *scr, json_t *set, int waiting)
 	explicit_bzero(s->choice, sizeof s->choice);
 	pthread_cond_broadcast(&s->cond);
 	pthread_mutex_unlock(&s->mu);
+}
+
+static void
+show(struct srv *s, struct bb_screen *scr, json_t *set, int waiting)
+{
+	show_page(s, scr, NULL, NULL, set, waiting);
+}
+
+/* What the renderer relies on in a form page; the rest it reads defensively. */
+static int
+form_page_ok(const json_t *page)
+{
+	const char *kind = json_string_value(json_object_get(page, "kind"));
+	json_t *c;
+	size_t i;
+
+	if (!json_is_object(page) || kind == NULL ||
+	    (strcmp(kind, "page") != 0 && strcmp(kind, "summary") != 0) ||
+	    !json_is_array(json_object_get(page, "items")) ||
+	    !json_is_array(json_object_get(page, "choices")))
+		return 0;
+	json_array_foreach(json_object_get(page, "choices"), i, c)
+		if (!json_is_string(c) || json_string_length(c) >= 80)
+			return 0;
+	return 1;
 }
 
 static int
@@ -703,6 +846,59 @@ request(struct srv *s, struct client *cl, const char *line, struct waiter *w)
 		pthread_mutex_unlock(&s->mu);
 		show(s, scr, NULL, 0);
 		send_line(cl->fd, json_pack("{s:b}", "ok", 1));
+	} else if ((t = json_object_get(j, "pin")) != NULL && json_is_object(t)) {
+		const char *kind = json_string_value(json_object_get(t, "kind"));
+		json_int_t digits = json_integer_value(json_object_get(t, "digits"));
+		json_int_t tries = json_integer_value(json_object_get(t, "tries"));
+		u = json_object_get(t, "until");
+		if (json_is_string(u) && strcmp(json_string_value(u), "tap") == 0)
+			until = 0;
+		else if (json_is_integer(u) && json_integer_value(u) > 0 &&
+		    json_integer_value(u) <= 86400)
+			until = (long)json_integer_value(u);
+		else
+			until = -2;
+		if (kind == NULL || (strcmp(kind, "pin") != 0 && strcmp(kind, "can") != 0 &&
+		    strcmp(kind, "puk") != 0) || digits < 4 || digits > 12 || tries < 0 ||
+		    tries > 9 || until == -2) {
+			send_error(cl->fd, BB_PROTOCOL, "pin: expected kind pin, can or puk, digits, "
+			    "tries and until tap or seconds");
+		} else {
+			end_waiter(w, BB_TEMPFAIL, "another screen replaced this one");
+			/* With the version it comes in: a page fetched in between would
+			 * show no pad, and no change would follow. */
+			show_page(s, NULL, NULL, json_pack("{s:s, s:I, s:I}", "kind", kind,
+			    "digits", digits, "tries", tries), NULL, 1);
+			w->fd = cl->fd;
+			w->deadline.tv_sec = 0;
+			if (until > 0) {
+				clock_gettime(CLOCK_MONOTONIC, &w->deadline);
+				w->deadline.tv_sec += until;
+			}
+		}
+	} else if ((t = json_object_get(j, "ask")) != NULL && json_is_object(t)) {
+		json_t *page = json_object_get(t, "page");
+		u = json_object_get(t, "until");
+		if (json_is_string(u) && strcmp(json_string_value(u), "tap") == 0)
+			until = 0;
+		else if (json_is_integer(u) && json_integer_value(u) > 0 &&
+		    json_integer_value(u) <= 86400)
+			until = (long)json_integer_value(u);
+		else
+			until = -2;
+		if (!form_page_ok(page) || until == -2) {
+			send_error(cl->fd, BB_PROTOCOL, "ask: expected a form page and until tap or "
+			    "seconds");
+		} else {
+			end_waiter(w, BB_TEMPFAIL, "another screen replaced this one");
+			show_page(s, NULL, json_deep_copy(page), NULL, NULL, 1);
+			w->fd = cl->fd;
+			w->deadline.tv_sec = 0;
+			if (until > 0) {
+				clock_gettime(CLOCK_MONOTONIC, &w->deadline);
+				w->deadline.tv_sec += until;
+			}
+		}
 	} else if ((t = json_object_get(j, "tell")) != NULL && json_is_object(t)) {
 		const char *name = json_string_value(json_object_get(t, "screen"));
 		set = json_object_get(t, "set");
@@ -734,9 +930,9 @@ request(struct srv *s, struct client *cl, const char *line, struct waiter *w)
 			}
 		}
 	} else {
-		send_error(cl->fd, BB_PROTOCOL, "expected tell or end");
+		send_error(cl->fd, BB_PROTOCOL, "expected tell, ask or end");
 	}
-	json_decref(j);
+	bb_json_wipe(j);
 }
 
 /* Reads what a client sent and answers each whole line; -1 when it is gone. */
@@ -759,6 +955,7 @@ client_read(struct srv *s, struct client *cl, struct waiter *w)
 		request(s, cl, cl->buf, w);
 		cl->len -= (size_t)(nl + 1 - cl->buf);
 		memmove(cl->buf, nl + 1, cl->len);
+		explicit_bzero(cl->buf + cl->len, (size_t)(nl + 1 - cl->buf));
 	}
 	return 0;
 }
@@ -849,19 +1046,44 @@ control_loop(struct srv *s, int lfd, int wake_r)
 			pthread_mutex_lock(&s->mu);
 			if (s->have_choice && s->waiting && w.fd >= 0) {
 				json_t *j = json_pack("{s:s}", "choice", s->choice);
+				if (s->answers != NULL) {
+					json_object_set_new(j, "answers", s->answers);
+					s->answers = NULL;
+				}
 				s->waiting = 0;
+				if (s->pin != NULL && s->secret.len > 0) {
+					/* The digits follow on a line of their own, straight from
+					 * locked memory, so the client reads them into its own. */
+					json_object_set_new(j, "secret", json_true());
+					send_line(w.fd, j);
+					s->secret.buf[s->secret.len] = '\n';
+					if (send(w.fd, s->secret.buf, s->secret.len + 1, MSG_NOSIGNAL) !=
+					    (ssize_t)s->secret.len + 1)
+						shutdown(w.fd, SHUT_RDWR);
+					explicit_bzero(s->secret.buf, s->secret.cap);
+					s->secret.len = 0;
+					j = NULL;
+				}
 				pthread_mutex_unlock(&s->mu);
-				send_line(w.fd, j);
+				if (j != NULL)
+					send_line(w.fd, j);
 				w.fd = -1;
 			} else {
 				pthread_mutex_unlock(&s->mu);
 			}
 		}
 		if (w.fd >= 0 && w.deadline.tv_sec != 0 && ms_until(&w.deadline) == 0) {
+			json_t *j = json_pack("{s:b}", "timeout", 1);
 			pthread_mutex_lock(&s->mu);
 			s->waiting = 0;
+			/* What was typed and not sent: more time must not lose it. */
+			if (s->form != NULL) {
+				json_t *drafts = json_object();
+				form_values(json_object_get(s->form, "items"), drafts);
+				json_object_set_new(j, "answers", drafts);
+			}
 			pthread_mutex_unlock(&s->mu);
-			send_line(w.fd, json_pack("{s:b}", "timeout", 1));
+			send_line(w.fd, j);
 			w.fd = -1;
 		}
 		for (i = n; i-- > 0;) {
@@ -875,6 +1097,7 @@ control_loop(struct srv *s, int lfd, int wake_r)
 					pthread_mutex_unlock(&s->mu);
 				}
 				close(cl[i].fd);
+				explicit_bzero(cl[i].buf, MAX_LINE);
 				free(cl[i].buf);
 				cl[i] = cl[--n];
 			}
@@ -894,6 +1117,7 @@ control_loop(struct srv *s, int lfd, int wake_r)
 	}
 	for (i = 0; i < n; i++) {
 		close(cl[i].fd);
+		explicit_bzero(cl[i].buf, MAX_LINE);
 		free(cl[i].buf);
 	}
 }
@@ -946,6 +1170,11 @@ bb_screen_serve(const struct bb_serve_opts *o, struct bb_err *e)
 		snprintf(s.lang, sizeof s.lang, "de");
 	if ((rc = load_idle(o->screens, &s.screen, e)) != 0)
 		goto out;
+	/* Locked, never swapped, not in a core: the PIN passes through here. */
+	if (bb_secret_alloc(&s.secret, 32) != 0) {
+		rc = bb_fail(e, BB_SOFTWARE, "locked memory: %s", strerror(errno));
+		goto out;
+	}
 	if (getrandom(rnd, sizeof rnd, 0) != (ssize_t)sizeof rnd) {
 		rc = bb_fail(e, BB_SOFTWARE, "getrandom: %s", strerror(errno));
 		goto out;
@@ -1032,6 +1261,10 @@ out_pipe:
 out:
 	bb_screen_free(s.screen);
 	json_decref(s.set);
+	bb_json_wipe(s.form);
+	bb_json_wipe(s.answers);
+	json_decref(s.pin);
+	bb_secret_free(&s.secret);
 	bb_catalogs_free(s.cat);
 	explicit_bzero(s.token, sizeof s.token);
 	explicit_bzero(s.session, sizeof s.session);

@@ -31,4 +31,20 @@ void bb_screen_control_default(char *buf, size_t len);
 int bb_screen_tell(const char *control, const char *screen, const json_t *set, long until,
     char **choice, struct bb_err *e);
 
+/* Shows a page of bb-form ask (form/ask.h) and waits for what the person does on it, as
+ * tell does: 0 with *choice and *answers (input path -> string or list), 1 on time-out
+ * (with *answers what was typed and not sent) or a session that ended, else an exit
+ * status with e set. */
+int bb_screen_ask(const char *control, const json_t *page, long until, char **choice,
+    json_t **answers, struct bb_err *e);
+struct bb_secret;
+/* Shows the PIN pad (kind "pin", "can" or "puk"; digits 4 to 12; tries > 0: the last
+ * try was wrong, so many are left) and reads the digits into out (locked memory). 0, 1
+ * when the person cancelled (*cancelled set) or the time ran out, else an exit status
+ * with e set. */
+int bb_screen_pin(const char *control, const char *kind, int digits, int tries, long until,
+    struct bb_secret *out, int *cancelled, struct bb_err *e);
+/* Ends the session: the server forgets it and shows the welcome screen. */
+int bb_screen_end(const char *control, struct bb_err *e);
+
 #endif

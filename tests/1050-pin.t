@@ -1,0 +1,150 @@
+#!/bin/sh
+# bb-form pin: the PIN pad on the screen (Chromium) and on a terminal (tmux). The digits
+# reach the descriptor --to-fd names and nothing else: not the page after the step, not
+# the server's log, not the server's memory, not the step's output; a wrong count is said
+# on the page without them; cancel exits 1 with nothing written; CAN and PUK pads.
+. "${0%/*}/lib.sh"
+. "$BB_TOP/tests/rig/browser.sh"
+
+# Usage: the card's rules and a descriptor of its own.
+expect_code 64 "--to-fd 1 is refused (a terminal's, a log's)" "$BB_FORM" pin --to-fd 1
+expect_code 64 "--to-fd of a closed descriptor" "$BB_FORM" pin --to-fd 9
+expect_code 64 "a CAN has 6 digits" "$BB_FORM" pin --can --digits 5 --to-fd 2
+expect_code 64 "a PUK has 10 digits" "$BB_FORM" pin --puk --digits 6 --to-fd 2
+expect_code 64 "--screen and --tty exclude each other" "$BB_FORM" pin --tty --screen /x/y --to-fd 2 3>&-
+expect_code 69 "no screen server, no terminal: 69" "$BB_FORM" pin --screen "$scratch/none/s" --to-fd 3 3>fd.out
+
+# The terminal: echo off, the digits to the descriptor.
+if command -v tmux >/dev/null; then
+	sock=$scratch/tmux
+	tmux -S "$sock" new-session -d -x 80 -y 10 \
+		"'$BB_FORM' pin --tty --to-fd 3 3>'$scratch/tty.out'; echo exit=\$? > '$scratch/tty.rc'; sleep 30"
+	i=0
+	until tmux -S "$sock" capture-pane -p | grep -q PIN || [ $i -ge 50 ]; do sleep 0.1; i=$((i + 1)); done
+	tmux -S "$sock" send-keys 12 Enter
+	sleep 0.3
+	tmux -S "$sock" send-keys 503172 Enter
+	i=0
+	until [ -f tty.rc ] || [ $i -ge 50 ]; do sleep 0.1; i=$((i + 1)); done
+	tmux -S "$sock" capture-pane -p > pane
+	tmux -S "$sock" kill-server 2>/dev/null
+	ok "$(grep -qx 'exit=0' tty.rc; echo $?)" "terminal: exit 0"
+	ok "$(test "$(cat tty.out)" = 503172; echo $?)" "terminal: the digits reach the descriptor"
+	ok "$(! grep -q 503172 pane; echo $?)" "terminal: no digit echoed on the screen"
+	check_grep "terminal: a wrong count is said" "6 digits, please" pane
+else
+	skip "tmux is missing" 4
+fi
+
+browser_or_skip
+cat > drive.py <<'PY'
+import os, subprocess, sys, time
+sys.path.insert(0, os.path.join(os.environ["BB_TOP"], "tests", "rig"))
+from browser import Browser
+from screen_serve import Serve
+from memscan import scan
+from selenium.webdriver.common.by import By
+
+scratch = os.getcwd()
+PIN, CAN = "918273", "402719"
+
+def ok(cond, desc, detail=""):
+	print("%d %s" % (0 if cond else 1, desc), flush=True)
+	if not cond and detail != "":
+		print("# %s" % (detail,), file=sys.stderr)
+
+def page():
+	return b.d.execute_script("return document.documentElement.outerHTML")
+
+def pin(*args):
+	r, w = os.pipe()
+	p = subprocess.Popen([os.environ["BB_FORM"], "pin", "--screen", s.sock, "--to-fd",
+	    str(w)] + list(args), env=s.env, pass_fds=(w,), stdin=subprocess.DEVNULL,
+	    stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+	os.close(w)
+	return p, r
+
+def tap(keys):
+	kb = b.d.find_element(By.ID, "bb-keyboard")
+	for ch in keys:
+		kb.find_element(By.CSS_SELECTOR, 'button[data-key="%s"]' % ch).click()
+
+s = Serve(os.environ["BB_FORM"], scratch, os.path.join(os.environ["BB_TOP"], "scripts",
+    "screens"), os.environ["SERVICES"], verbose="-vv")
+b = Browser(size=(1080, 1920))
+try:
+	b.open(s.url)
+	s.wait_page(b, lambda m: True)
+	p, r = pin("--tries", "2")
+	m = s.wait_page(b, lambda m: m[0] == "pin")
+	el = b.d.find_element(By.ID, "f-pin")
+	ok(el.get_attribute("type") == "password" and el.get_attribute("maxlength") == "6" and
+	    el.get_attribute("autocomplete") == "off", "the pad: a masked field of 6 digits")
+	ok("2" in b.d.find_element(By.CSS_SELECTOR, "main p.bb-error").text,
+	    "the tries left are said")
+	tap("1234")
+	b.click(".bb-nav button[value=ok]")
+	time.sleep(0.3)
+	s.wait_page(b, lambda m: m[0] == "pin")
+	ok(b.d.find_elements(By.ID, "f-pin-err") != [] and "1234" not in page(),
+	    "too few digits: said on the page, the digits not in it")
+	ok(p.poll() is None, "too few digits: the step still waits")
+	tap(PIN)
+	b.click(".bb-nav button[value=ok]")
+	out, err = p.communicate(timeout=10)
+	got = os.read(r, 64)
+	os.close(r)
+	ok(p.returncode == 0, "ok: pin exits 0", (p.returncode, err))
+	ok(got == (PIN + "\n").encode(), "the digits reach the descriptor, one line", got)
+	ok(PIN.encode() not in out + err, "nothing of them on the step's output")
+	s.wait_page(b, lambda m: m[0] == "wait")
+	ok(PIN not in page(), "after the step the page holds no digit of it")
+	time.sleep(0.5)
+	hits = scan(s.p.pid, PIN.encode())
+	ok(hits == [], "the server's memory holds no copy after use", hits)
+
+	# Cancel: exit 1, nothing written.
+	p, r = pin()
+	s.wait_page(b, lambda m: m[0] == "pin")
+	tap("55")
+	b.click(".bb-nav button[value=cancel]")
+	p.communicate(timeout=10)
+	got = os.read(r, 64)
+	os.close(r)
+	ok(p.returncode == 1 and got == b"", "cancel: exit 1, nothing written", (p.returncode, got))
+
+	# CAN and PUK pads, in English.
+	s.lang(b, "en")
+	p, r = pin("--can")
+	s.wait_page(b, lambda m: m[0] == "pin")
+	ok("access number" in b.d.find_element(By.TAG_NAME, "h1").text.lower(), "--can: the CAN pad")
+	tap(CAN)
+	b.click(".bb-nav button[value=ok]")
+	p.communicate(timeout=10)
+	ok(os.read(r, 64) == (CAN + "\n").encode(), "--can: its 6 digits to the descriptor")
+	os.close(r)
+	p, r = pin("--puk")
+	s.wait_page(b, lambda m: m[0] == "pin")
+	ok(b.d.find_element(By.ID, "f-pin").get_attribute("maxlength") == "10" and
+	    "PUK" in b.d.find_element(By.TAG_NAME, "h1").text, "--puk: a pad of 10")
+	b.click(".bb-nav button[value=cancel]")
+	p.communicate(timeout=10)
+	os.close(r)
+finally:
+	rc = s.stop()
+	b.close()
+with open(os.path.join(scratch, "serve.log")) as f:
+	log = f.read()
+ok(PIN not in log and CAN not in log, "the server's log holds no digits")
+PY
+BB_FORM=$BB_FORM SERVICES=$SERVICES BB_TOP=$BB_TOP "$BROWSER_PYTHON" drive.py > results 2> drive.err
+rc=$?
+while read -r st desc; do
+	case $st in
+	'#') echo "$st $desc" ;;
+	*) ok "$st" "$desc" ;;
+	esac
+done < results
+[ -s drive.err ] && diag drive.err
+ok "$rc" "the browser run ended cleanly"
+done_testing
