@@ -5,10 +5,11 @@
 # volume setting and its reset when the session ends. Then in a real browser: with speech
 # on the page asks /say for what the screen shows (seen by a spy around the real
 # espeak-ng: a script first in PATH that copies its stdin to a file and execs
-# /usr/bin/espeak-ng) and plays it; stop; a PIN field typed into speaks only pin.masked,
-# never a digit (a page with the real kiosk.js on the static rig server: bb-form serve
-# has no input screens yet); axe on the chrome with speech on, and screenshots of it in
-# de, en and ar to $BB_SHOTS when set.
+# /usr/bin/espeak-ng) and plays it; stop; again; a headset jack (a FIFO of input_event
+# records); the PIN pad of bb-form pin speaks each digit only as pin.masked, never a
+# digit; a page with the real kiosk.js on the static rig server checks a PIN field typed
+# into by keys and pad, its keys focused, and an error without a prefix of its own; axe
+# on the chrome with speech on, and screenshots of it in de, en and ar to $BB_SHOTS.
 . "${0%/*}/lib.sh"
 
 if [ ! -x /usr/bin/espeak-ng ]; then
@@ -283,7 +284,7 @@ static_start www || { ok 1 "the static server starts"; done_testing; }
 srv_pids="$srv_pids $STATIC_PID"
 
 cat > drive.py <<'PY'
-import glob, json, os, struct, sys, time
+import glob, json, os, struct, subprocess, sys, time
 sys.path.insert(0, os.path.join(os.environ["BB_TOP"], "tests", "rig"))
 from browser import Browser
 from screen_serve import Serve
@@ -419,6 +420,40 @@ try:
 		v = b.axe()
 		ok(v == [], "axe: the chrome with speech on in %s, 0 violations" % l,
 		    json.dumps(v, ensure_ascii=False)[:2000])
+	# The real PIN pad (bb-form pin): each digit tapped is asked for as pin.masked, and
+	# no digit of the PIN ever reaches espeak-ng.
+	PIN = "918273"
+	b.d.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": RECORD})
+	s.lang(b, "de")
+	r, w = os.pipe()
+	p = subprocess.Popen([os.environ["BB_FORM"], "pin", "--screen", s.sock, "--to-fd",
+	    str(w)], env=s.env, pass_fds=(w,), stdin=subprocess.DEVNULL,
+	    stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+	os.close(w)
+	s.wait_page(b, lambda m: m[0] == "pin")
+	title = js("return document.querySelector('h1').textContent")
+	ok(until(lambda: title in js("return window.__said || []") and
+	    "Abbrechen" in js("return window.__said || []")),
+	    "the PIN pad: its title and buttons spoken", js("return window.__said"))
+	until(lambda: not speaking())
+	time.sleep(0.5)
+	js("window.__said.length = 0")
+	n = len(spoken())
+	for ch in PIN:
+		b.tap_key(ch)
+	ok(until(lambda: js("return window.__said") == ["Ziffer eingegeben"] * 6),
+	    "the PIN pad: each digit tapped as pin.masked", js("return window.__said"))
+	b.click(".bb-nav button[value=ok]")
+	out, err = p.communicate(timeout=10)
+	ok(p.returncode == 0 and os.read(r, 64) == (PIN + "\n").encode(),
+	    "... and the PIN reaches bb-form pin", (p.returncode, err))
+	os.close(r)
+	# Each tap cut the one before, but its /say had gone: six runs, maybe still going.
+	until(lambda: sum(1 for t in spoken()[n:] if t) >= 6)
+	said = [t for t in spoken()[n:] if t]
+	ok(said[:6] == ["Ziffer eingegeben"] * 6 and
+	    not any(PIN in t or t.strip().isdigit() for t in spoken()),
+	    "espeak-ng got pin.masked, never a digit typed", said)
 	s.end()
 	m = s.wait_page(b, lambda m: m[0] == "welcome" and m[2] == "de")
 	ok(js("return [document.documentElement.dataset.volume, "
@@ -430,8 +465,7 @@ try:
 	log = open(os.path.join(scratch, "w", "serve.log")).read()
 	ok("BB-2026-000042" not in log and h1 not in log, "nothing spoken is in the log")
 
-	# The PIN field: only pin.masked, never a digit; its error after err.prefix.
-	b.d.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": RECORD})
+	# A field with an error and no prefix of its own: kiosk.js adds err.prefix.
 	b.open(static)
 	ok(until(lambda: "Fehler: Die PIN ist zu kurz." in js("return window.__said")),
 	    "PIN page: its error spoken after err.prefix", js("return window.__said"))

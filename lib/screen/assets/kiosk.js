@@ -656,10 +656,24 @@
 		return el.getAttribute && el.getAttribute('data-kbd') === 'pin';
 	}
 
-	/* What a control is called: aria-label, its label, its text. */
+	/* The elements an attribute names by id (aria-labelledby, aria-describedby). */
+	function named(el, attr) {
+		var ids = (el.getAttribute(attr) || '').split(/\s+/), out = [], i, e;
+
+		for (i = 0; i < ids.length; i++)
+			if (ids[i] && (e = document.getElementById(ids[i])))
+				out.push(e);
+		return out;
+	}
+
+	/* What a control is called: aria-label, aria-labelledby, its label, its text. */
 	function nameOf(el) {
 		var n = el.getAttribute('aria-label');
 
+		if (!n)
+			n = named(el, 'aria-labelledby').map(function (e) {
+				return e.textContent;
+			}).join(' ');
 		if (!n && el.labels && el.labels.length)
 			n = el.labels[0].textContent;
 		if (!n && el.tagName !== 'INPUT')
@@ -669,17 +683,20 @@
 		return clean(n);
 	}
 
-	function errorOf(el) {
-		var id = el.getAttribute('aria-describedby'), e;
+	/* An error's text after err.prefix, unless the page wrote the prefix already. */
+	function textOf(e) {
+		var t = clean(e.textContent);
 
-		e = id ? document.getElementById(id.split(/\s+/)[0]) : null;
-		return e && e.classList.contains('bb-error') ?
-		    label('err.prefix') + ' ' + clean(e.textContent) : '';
+		if (e.classList.contains('bb-error') && !e.querySelector('.bb-error-prefix'))
+			t = label('err.prefix') + ' ' + t;
+		return t;
 	}
 
-	/* An input's value as it may be spoken: never a PIN's, nor a password's. */
+	/* An input's value as it may be spoken: never a PIN's, nor a password's; a box
+	 * ticked is said by its label. */
 	function valueOf(el) {
-		if (isPin(el) || el.type === 'password' || el.type === 'hidden')
+		if (!/^(INPUT|SELECT|TEXTAREA)$/.test(el.tagName) || isPin(el) ||
+		    /^(password|hidden|checkbox|radio)$/.test(el.type))
 			return '';
 		return el.value || '';
 	}
@@ -688,27 +705,28 @@
 		return { text: text, lang: langOf(el) };
 	}
 
-	/* Everything main shows, in order. */
+	/* Everything main shows, in order: what these match, not inside another. */
+	var SAY_PAGE = 'h1, h2, h3, p, legend, img[alt], .bb-busy, .bb-locked, label, ' +
+	    'input:not([type="hidden"]), select, textarea, button';
+
 	function speakPage() {
 		var main = document.getElementById('bb-screen'), list = [], els, i, el, t;
 
 		if (!sp || !main || !main.getAttribute('data-screen'))
 			return;
-		els = main.querySelectorAll('h1, h2, h3, p, img[alt], .bb-busy, label, ' +
-		    'input:not([type="hidden"]), select, textarea, button');
+		els = main.querySelectorAll(SAY_PAGE);
 		for (i = 0; i < els.length; i++) {
 			el = els[i];
-			if (!visible(el) || (el.tagName !== 'BUTTON' && el.closest('button')))
-				continue;
-			if (el.classList.contains('bb-error'))
-				t = label('err.prefix') + ' ' + el.textContent;
-			else if (el.tagName === 'INPUT' || el.tagName === 'SELECT' ||
+			if (!visible(el) || (el.tagName !== 'INPUT' && el.parentElement &&
+			    main.contains(el.parentElement.closest(SAY_PAGE))))
+				continue;	/* a part of a text already said */
+			if (el.tagName === 'INPUT' || el.tagName === 'SELECT' ||
 			    el.tagName === 'TEXTAREA')
 				t = valueOf(el);
 			else if (el.tagName === 'IMG')
 				t = el.getAttribute('alt');
 			else
-				t = el.textContent;
+				t = textOf(el);
 			if (clean(t))
 				list.push(item(t, el));
 		}
@@ -718,7 +736,8 @@
 	function speakFocus(el) {
 		var k, list;
 
-		if (!el || el === document.body || el.id === 'bb-screen')
+		if (!el || el === document.body || el.id === 'bb-screen' ||
+		    el.closest('[aria-hidden="true"]'))
 			return;
 		if (kbd && kbd.contains(el)) {
 			k = el.getAttribute('data-key');
@@ -728,13 +747,12 @@
 			return say([item(nameOf(el), el)], el, true);
 		}
 		list = [item(nameOf(el), el)];
-		if (el.tagName === 'INPUT' || el.tagName === 'SELECT' || el.tagName === 'TEXTAREA') {
-			if (valueOf(el))
-				list.push(item(valueOf(el), el));
-			if (errorOf(el))
-				list.push(item(errorOf(el), document.getElementById(
-				    el.getAttribute('aria-describedby').split(/\s+/)[0])));
-		}
+		if (valueOf(el))
+			list.push(item(valueOf(el), el));
+		/* Its help and its error (aria-describedby), each in its own language. */
+		named(el, 'aria-describedby').forEach(function (e) {
+			list.push(item(textOf(e), e));
+		});
 		say(list, el, true);
 	}
 
