@@ -300,6 +300,7 @@ cmd_serve(int argc, char **argv, const struct bb_config *cfg, int verbosity)
 	o.screens = bb_config_str(cfg, "form.screens");
 	o.services = bb_config_str(cfg, "form.services");
 	o.lang = bb_config_str(cfg, "form.lang");
+	o.headset = bb_config_str(cfg, "form.headset");
 	o.verbosity = verbosity;
 	optind = 0;
 	while ((c = getopt_long(argc, argv, "l:C:h", opts, NULL)) != -1) {

@@ -28,11 +28,16 @@ now_mono(void)
 static void __attribute__((noreturn))
 exec_child(const char *command, int in_fd, int out_fd, int err_fd, char *const *env)
 {
+	sigset_t none;
 	size_t i;
 
 	setpgid(0, 0);
 	signal(SIGPIPE, SIG_DFL);
 	signal(SIGXFSZ, SIG_DFL);
+	/* exec keeps the signal mask: a caller's thread that blocks SIGTERM (bb-form
+	 * serve's HTTP threads do) would hand down a command the timeout cannot stop. */
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
 	if (dup2(in_fd, 0) < 0 || dup2(out_fd, 1) < 0 || dup2(err_fd, 2) < 0)
 		_exit(126);
 	for (i = 0; env != NULL && env[i] != NULL; i++)

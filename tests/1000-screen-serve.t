@@ -159,7 +159,7 @@ ok "$(headers_ok; echo $?)" "page: the four headers"
 check_grep "page: text/html" '^Content-Type: text/html; charset=utf-8' h
 check_grep "page: the welcome screen first" 'data-screen="welcome"' b
 check_grep "page: html element of the contract" \
-	'^<html lang="de" dir="ltr" class="bb size-100 contrast-normal">$' b
+	'^<html lang="de" dir="ltr" class="bb size-100 contrast-normal" data-volume="50">$' b
 check_grep "welcome: the service by its catalogue title" \
 	'<button type="submit" name="choice" value="service sperrmuell" class="bb-secondary">Sperrmüll<span class="bb-sub">Abholung bestellen</span></button>' b
 check_grep "welcome: a heading over the services" '^<h2>Dienste</h2>$' b
@@ -290,7 +290,7 @@ expect_code 64 "tell --until 0: usage" "$BB_FORM" tell ask --screen "$sock" --un
 get /act -b "$C" -d lang=ar -d contrast=high
 "$BB_FORM" tell welcome --screen "$sock"
 get / -b "$C"
-check_grep "ar: html lang and dir" '^<html lang="ar" dir="rtl" class="bb size-150 contrast-high">$' b
+check_grep "ar: html lang and dir" '^<html lang="ar" dir="rtl" class="bb size-150 contrast-high" data-volume="50">$' b
 check_grep "ar: its own title" '<h1>أهلا وسهلا</h1>' b
 check_grep "ar: a missing key from en, marked" '<p lang="en" dir="ltr">Please choose.</p>' b
 check_grep "ar: a definition's title in de, marked" \
@@ -313,7 +313,7 @@ wait $tell_pid
 rc=$?
 ok "$(test $rc -eq 1; echo $?)" "a tell waiting when the session ends: exit 1 ($rc)"
 get / -b "$C"
-check_grep "end: language, size and contrast reset" '^<html lang="de" dir="ltr" class="bb size-100 contrast-normal">$' b
+check_grep "end: language, size and contrast reset" '^<html lang="de" dir="ltr" class="bb size-100 contrast-normal" data-volume="50">$' b
 check_grep "end: the welcome screen" 'data-screen="welcome"' b
 
 # A control client that sends and never reads its answers may not stop the server: its

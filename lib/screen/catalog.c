@@ -654,7 +654,8 @@ put_button_sub(FILE *f, const struct bb_page *p, const char *value, const char *
 }
 
 /* The keyboard's place: kiosk.js builds the keys; their labels (every kbd.* key of de,
- * which holds them all, and pin.digits, raw) come in data-labels as JSON. */
+ * which holds them all, pin.digits, raw, and the two texts speech needs) come in
+ * data-labels as JSON. */
 static void
 put_keyboard(FILE *f, const struct bb_page *p)
 {
@@ -665,7 +666,10 @@ put_keyboard(FILE *f, const struct bb_page *p)
 
 	for (i = 0; o != NULL && de != NULL && de->root != NULL && i < de->root->n; i++) {
 		const char *k = de->root->keys[i], *v;
-		if (strncmp(k, "kbd.", 4) != 0 && strcmp(k, "pin.digits") != 0)
+		/* pin.masked and err.prefix: what speech says for a PIN's digit and
+		 * before an error (kiosk.js). */
+		if (strncmp(k, "kbd.", 4) != 0 && strcmp(k, "pin.digits") != 0 &&
+		    strcmp(k, "pin.masked") != 0 && strcmp(k, "err.prefix") != 0)
 			continue;
 		if ((v = bb_catalog_text(p->cat, p->lang, k, NULL)) != NULL)
 			json_object_set_new(o, k, json_string(v));
@@ -778,6 +782,42 @@ put_language_menu(FILE *f, const struct bb_page *p)
 	fputs("</div></details>\n", f);
 }
 
+/* With speech on: stop and repeat (EN 301 549 5.1.3.4), hidden until kiosk.js, which
+ * speaks, shows them; the volume (5.1.3.11) and a step down and up, plain form posts. */
+static void
+put_speech(FILE *f, const struct bb_page *p)
+{
+	static const char *const say[][2] = { { "stop", "chrome.speech_stop" },
+		{ "again", "chrome.speech_again" } };
+	json_t *set;
+	struct text t;
+	char v[16];
+	size_t i;
+
+	for (i = 0; i < 2; i++) {
+		t = text_of(p, say[i][1]);
+		fprintf(f, "<button type=\"button\" class=\"bb-say\" data-say=\"%s\"",
+		    say[i][0]);
+		put_lang(f, &t);
+		fputs(" hidden>", f);
+		put_filled(f, t.s, p->set);
+		fputs("</button>\n", f);
+	}
+	t = text_of(p, "chrome.volume");
+	fputs("<span class=\"bb-volume\"", f);
+	put_lang(f, &t);
+	fputc('>', f);
+	snprintf(v, sizeof v, "%d", p->volume);
+	set = json_pack("{s:s}", "volume", v);
+	put_filled(f, t.s, set);
+	json_decref(set);
+	fputs("</span>\n", f);
+	snprintf(v, sizeof v, "%d", p->volume <= 25 ? 25 : p->volume - 25);
+	put_button(f, p, "volume", v, NULL, "chrome.volume_down", -1);
+	snprintf(v, sizeof v, "%d", p->volume >= 100 ? 100 : p->volume + 25);
+	put_button(f, p, "volume", v, NULL, "chrome.volume_up", -1);
+}
+
 static void
 put_chrome(FILE *f, const struct bb_page *p)
 {
@@ -791,6 +831,8 @@ put_chrome(FILE *f, const struct bb_page *p)
 	    "chrome.contrast", p->contrast_high);
 	put_button(f, p, "speech", p->speech ? "off" : "on", NULL,
 	    p->speech ? "chrome.speech_off" : "chrome.speech_on", p->speech);
+	if (p->speech)
+		put_speech(f, p);
 	put_language_menu(f, p);
 	fputs("</form></header>\n", f);
 }
@@ -815,8 +857,10 @@ bb_page_render(const struct bb_page *p, size_t *len)
 		return NULL;
 	fputs("<!doctype html>\n<html lang=\"", f);
 	esc_str(f, p->lang);
-	fprintf(f, "\" dir=\"%s\" class=\"bb size-%d contrast-%s\">\n", cat->dir, p->size,
-	    p->contrast_high ? "high" : "normal");
+	/* data-speech, data-volume: kiosk.js speaks, at that volume. */
+	fprintf(f, "\" dir=\"%s\" class=\"bb size-%d contrast-%s\" data-volume=\"%d\"%s>\n",
+	    cat->dir, p->size, p->contrast_high ? "high" : "normal", p->volume,
+	    p->speech ? " data-speech=\"on\"" : "");
 	fputs("<head><meta charset=\"utf-8\"><meta name=\"viewport\" "
 	    "content=\"width=device-width\">\n<title>", f);
 	if (p->pin != NULL)

@@ -52,6 +52,7 @@ struct bb_page {
 	const char *lang;
 	int size;			/* 100, 150, 200 */
 	int contrast_high, speech;
+	int volume;			/* speech volume: 25, 50, 75, 100 (%) */
 	unsigned long version;
 	const char *services_dir;
 	const json_t *form;		/* a page of bb-form ask, or NULL */

@@ -3,6 +3,7 @@
  * socket. Both meet in struct srv under its mutex. */
 #include "screen/server.h"
 #include "screen/screen.h"
+#include "screen/speech.h"
 #include "case.h"
 #include "diag.h"
 #include "exit.h"
@@ -34,6 +35,8 @@
 #define MAX_BODY 32768		/* a POST /act: a form page's answers */
 #define MAX_PICTURE (200u << 10)
 #define KEEPALIVE_S 10		/* an event-stream comment finds a gone browser */
+#define VOLUME_DEFAULT 50	/* speech volume, %: a session starts and ends with it */
+#define MAX_SPEAKERS 4		/* espeak-ng runs at once: the page asks one ahead */
 
 struct srv {
 	pthread_mutex_t mu;
@@ -52,7 +55,9 @@ struct srv {
 	struct bb_secret secret;	/* the digits, from their POST until sent */
 	json_t *set;
 	char lang[40];
-	int size, contrast_high, speech;
+	int size, contrast_high, speech, volume;
+	int speakers;			/* espeak-ng running for POST /say */
+	int headset_in, speech_by_headset;	/* form.headset */
 	int waiting;			/* a tell waits for this screen's choice */
 	int have_choice;
 	char choice[80];
@@ -107,6 +112,7 @@ struct req {
 	char body[MAX_BODY + 1];
 	size_t len;
 	int too_big;
+	int say;		/* POST /say, else /act */
 };
 
 struct stream {
@@ -237,6 +243,7 @@ serve_page(struct srv *s, struct MHD_Connection *c)
 	p.size = s->size;
 	p.contrast_high = s->contrast_high;
 	p.speech = s->speech;
+	p.volume = s->volume;
 	p.version = s->version;
 	p.services_dir = s->o->services;
 	p.form = s->form;
@@ -394,6 +401,10 @@ act(struct srv *s, char *body)
 		} else if (strcmp(pair, "lang") == 0) {
 			if (strlen(val) < sizeof s->lang && bb_catalogs_has(s->cat, val))
 				snprintf(s->lang, sizeof s->lang, "%s", val);
+		} else if (strcmp(pair, "volume") == 0) {
+			if (strcmp(val, "25") == 0 || strcmp(val, "50") == 0 ||
+			    strcmp(val, "75") == 0 || strcmp(val, "100") == 0)
+				s->volume = atoi(val);
 		}
 	}
 	if (s->pin != NULL && v == s->version && !s->have_choice) {
@@ -443,10 +454,87 @@ act(struct srv *s, char *body)
 		(void)!write(s->wake_w, "c", 1);	/* full: a wake-up is pending already */
 }
 
+struct wav {
+	unsigned char *buf;
+	size_t len;
+};
+
+/* Sound of a person's answers is theirs too: wiped before it is freed. */
+static void
+wav_free(void *cls)
+{
+	struct wav *w = cls;
+
+	explicit_bzero(w->buf, w->len);
+	free(w->buf);
+	free(w);
+}
+
+/* POST /say: text=... (and lang=..., a language with a catalogue: a part of the page in
+ * another language, the session's by default) spoken into audio/wav. Only while speech
+ * is on, and a few at once. The text is never logged, nor espeak-ng's stderr. */
+static enum MHD_Result
+serve_say(struct srv *s, struct MHD_Connection *c, char *body)
+{
+	struct bb_err e = { 0, "" };
+	struct MHD_Response *r;
+	char *pair, *save = NULL, *text = NULL, lang[40];
+	const char *want = NULL;
+	struct wav *w;
+	int on, off, rc;
+
+	for (pair = strtok_r(body, "&", &save); pair != NULL; pair = strtok_r(NULL, "&", &save)) {
+		char *val = strchr(pair, '=');
+		if (val == NULL)
+			continue;
+		*val++ = '\0';
+		form_decode(pair);
+		form_decode(val);
+		if (strcmp(pair, "text") == 0)
+			text = val;
+		else if (strcmp(pair, "lang") == 0)
+			want = val;
+	}
+	if (text == NULL || text[strspn(text, " \t\r\n")] == '\0')
+		return answer_text(c, MHD_HTTP_BAD_REQUEST, "no text\n");
+	if (strlen(text) > BB_SPEECH_MAX)
+		return answer_text(c, MHD_HTTP_CONTENT_TOO_LARGE, "text too long\n");
+	pthread_mutex_lock(&s->mu);
+	off = !s->speech;
+	on = !off && s->speakers < MAX_SPEAKERS;
+	if (on)
+		s->speakers++;
+	snprintf(lang, sizeof lang, "%s", want != NULL && strlen(want) < sizeof lang &&
+	    bb_catalogs_has(s->cat, want) ? want : s->lang);
+	pthread_mutex_unlock(&s->mu);
+	if (!on)
+		return answer_text(c, off ? MHD_HTTP_CONFLICT : MHD_HTTP_SERVICE_UNAVAILABLE,
+		    off ? "speech is off\n" : "busy\n");
+	if ((w = calloc(1, sizeof *w)) == NULL)
+		rc = bb_fail(&e, BB_SOFTWARE, "out of memory");
+	else
+		rc = bb_speech_render(text, lang, &w->buf, &w->len, &e);
+	pthread_mutex_lock(&s->mu);
+	s->speakers--;
+	pthread_mutex_unlock(&s->mu);
+	if (rc != 0) {
+		free(w);
+		bb_warn("%s", e.msg);	/* what failed, never the text */
+		return answer_text(c, rc == BB_DATAERR ? MHD_HTTP_CONTENT_TOO_LARGE :
+		    MHD_HTTP_SERVICE_UNAVAILABLE, "no speech\n");
+	}
+	r = MHD_create_response_from_buffer_with_free_callback_cls(w->len, w->buf, wav_free, w);
+	if (r == NULL) {
+		wav_free(w);
+		return MHD_NO;
+	}
+	return answer(c, MHD_HTTP_OK, r, "audio/wav");
+}
+
 static const char *
 route_name(const char *url)
 {
-	static const char *const known[] = { "/", "/events", "/act", "/s/kiosk.css",
+	static const char *const known[] = { "/", "/events", "/act", "/say", "/s/kiosk.css",
 		"/s/kiosk.js" };
 	size_t i;
 
@@ -481,7 +569,7 @@ handle(void *cls, struct MHD_Connection *c, const char *url, const char *method,
 	int ok;
 
 	(void)version;
-	if (rq != NULL) {	/* the body of POST /act, then its end */
+	if (rq != NULL) {	/* the body of POST /act or /say, then its end */
 		if (*upload_size > 0) {
 			if (rq->len + *upload_size > MAX_BODY)
 				rq->too_big = 1;
@@ -495,6 +583,8 @@ handle(void *cls, struct MHD_Connection *c, const char *url, const char *method,
 		if (rq->too_big)
 			return answer_text(c, MHD_HTTP_CONTENT_TOO_LARGE, "too large\n");
 		rq->body[rq->len] = '\0';
+		if (rq->say)
+			return serve_say(s, c, rq->body);
 		act(s, rq->body);
 		explicit_bzero(rq->body, rq->len);	/* a person's answers */
 		return see_root(c, NULL);
@@ -528,7 +618,7 @@ handle(void *cls, struct MHD_Connection *c, const char *url, const char *method,
 	if (strcmp(method, "POST") == 0) {
 		const char *type = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
 		    "Content-Type");
-		if (strcmp(url, "/act") != 0)
+		if (strcmp(url, "/act") != 0 && strcmp(url, "/say") != 0)
 			return answer_text(c, MHD_HTTP_NOT_FOUND, "not found\n");
 		/* What a form sends: text/plain or multipart would be a script's making. */
 		if (type == NULL || strncmp(type, "application/x-www-form-urlencoded", 33) != 0)
@@ -536,6 +626,7 @@ handle(void *cls, struct MHD_Connection *c, const char *url, const char *method,
 			    "expected a form\n");
 		if ((rq = calloc(1, sizeof *rq)) == NULL)
 			return MHD_NO;
+		rq->say = url[1] == 's';
 		*con_cls = rq;
 		return MHD_YES;
 	}
@@ -565,8 +656,37 @@ completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	(void)cls;
 	(void)c;
 	(void)toe;
+	/* A body is a person's taps, or a text of the page to speak: not left in freed
+	 * memory. */
+	if (*con_cls != NULL)
+		explicit_bzero(*con_cls, sizeof(struct req));
 	free(*con_cls);
 	*con_cls = NULL;
+}
+
+/* A headset plugged in turns speech on (private listening, EN 301 549 5.1.3.11); pulled
+ * out, it turns off the speech it turned on, which would go on from the loudspeaker.
+ * The page is sent again (a new version) so that it starts or stops speaking. */
+static void
+headset(void *arg, int in)
+{
+	struct srv *s = arg;
+
+	pthread_mutex_lock(&s->mu);
+	if (in != s->headset_in) {
+		s->headset_in = in;
+		if (in && !s->speech)
+			s->speech = s->speech_by_headset = 1;
+		else if (!in && s->speech_by_headset)
+			s->speech = s->speech_by_headset = 0;
+		else
+			in = -1;
+		if (in >= 0) {
+			s->version++;
+			pthread_cond_broadcast(&s->cond);
+		}
+	}
+	pthread_mutex_unlock(&s->mu);
 }
 
 /* --- the control socket --- */
@@ -727,7 +847,8 @@ request(struct srv *s, struct client *cl, const char *line, struct waiter *w)
 		pthread_mutex_lock(&s->mu);
 		snprintf(s->lang, sizeof s->lang, "%s", s->o->lang);
 		s->size = 100;
-		s->contrast_high = s->speech = 0;
+		s->contrast_high = s->speech = s->speech_by_headset = 0;
+		s->volume = VOLUME_DEFAULT;
 		pthread_mutex_unlock(&s->mu);
 		show(s, scr, NULL, 0);
 		send_line(cl->fd, json_pack("{s:b}", "ok", 1));
@@ -1088,6 +1209,7 @@ int
 bb_screen_serve(const struct bb_serve_opts *o, struct bb_err *e)
 {
 	static struct srv s;
+	struct bb_headset *hs = NULL;
 	struct sockaddr_in sa;
 	struct MHD_Daemon *d = NULL;
 	struct sigaction act;
@@ -1101,6 +1223,7 @@ bb_screen_serve(const struct bb_serve_opts *o, struct bb_err *e)
 	memset(&s, 0, sizeof s);
 	s.o = o;
 	s.size = 100;
+	s.volume = VOLUME_DEFAULT;
 	snprintf(s.lang, sizeof s.lang, "%s", o->lang);
 	if ((rc = bb_catalogs_load(o->screens, &s.cat, e)) != 0)
 		return rc;
@@ -1167,6 +1290,11 @@ bb_screen_serve(const struct bb_serve_opts *o, struct bb_err *e)
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60,
 	    MHD_OPTION_NOTIFY_COMPLETED, completed, NULL,
 	    MHD_OPTION_END);
+	if (d != NULL && o->headset != NULL && o->headset[0] != '\0' &&
+	    (rc = bb_headset_start(o->headset, headset, &s, &hs, e)) != 0) {
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
+		goto out_http;
+	}
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (d == NULL) {
 		/* Ours again, unless the daemon closed it on its way out (no other thread
@@ -1184,6 +1312,7 @@ bb_screen_serve(const struct bb_serve_opts *o, struct bb_err *e)
 	control_loop(&s, lfd, pipefd[0]);
 	rc = 0;
 out_http:
+	bb_headset_stop(hs);
 	pthread_mutex_lock(&s.mu);
 	s.stopping = 1;
 	pthread_cond_broadcast(&s.cond);

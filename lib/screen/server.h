@@ -14,6 +14,7 @@ struct bb_serve_opts {
 	const char *screens;	/* form.screens */
 	const char *services;	/* form.services, for the welcome screen */
 	const char *lang;	/* the session's language until the person picks one */
+	const char *headset;	/* form.headset: the jack's input device, or NULL */
 	int verbosity;		/* 2 (-vv): each request's method and path on stderr */
 };
 

@@ -86,6 +86,7 @@ render(struct srv *s, const char *lang)
 	pg.size = s->size;
 	pg.contrast_high = s->contrast_high;
 	pg.speech = s->speech;
+	pg.volume = s->volume;
 	pg.version = s->version;
 	pg.services_dir = s->o->services;
 	if ((html = bb_page_render(&pg, &len)) == NULL)
@@ -132,6 +133,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	o.services = services;
 	s.o = &o;
 	s.size = 100;
+	s.volume = 50;
 	s.version = 7;
 	snprintf(s.lang, sizeof s.lang, "de");
 	if (pthread_mutex_init(&s.mu, NULL) != 0)
@@ -143,6 +145,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		act(&s, body);
 		free(body);
 		if ((s.size != 100 && s.size != 150 && s.size != 200) ||
+		    s.volume % 25 != 0 || s.volume < 25 || s.volume > 100 ||
 		    !bb_catalogs_has(s.cat, s.lang))
 			__builtin_trap();
 		if (s.have_choice && (s.screen == NULL ||

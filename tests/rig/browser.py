@@ -159,6 +159,8 @@ class Browser:
 		    "--no-default-browser-check", "--disable-dev-shm-usage", "--disable-gpu",
 		    "--disable-extensions", "--disable-background-networking", "--disable-sync",
 		    "--disable-translate", "--hide-scrollbars", "--mute-audio",
+		    # The kiosk's own: speech starts without a tap (a headset plugged in).
+		    "--autoplay-policy=no-user-gesture-required",
 		    "--lang=" + lang, "--accept-lang=" + lang, "--window-size=%d,%d" % size):
 			o.add_argument(a)
 		o.add_experimental_option("prefs", {"intl.accept_languages": lang})

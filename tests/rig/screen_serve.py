@@ -24,7 +24,8 @@ browser = __import__("browser")
 
 
 class Serve:
-	def __init__(self, bb_form, workdir, screens, services, lang="de", verbose="-v"):
+	def __init__(self, bb_form, workdir, screens, services, lang="de", verbose="-v",
+	    headset=None):
 		self.bb_form = bb_form
 		self.dir = workdir
 		self.sock = os.path.join(workdir, "run", "screen")
@@ -33,6 +34,8 @@ class Serve:
 		with open(self.config, "w") as f:
 			f.write("form:\n  screens: %s\n  services: %s\n  lang: %s\n" %
 			    (screens, services, lang))
+			if headset:
+				f.write("  headset: %s\n" % headset)
 		self.env = dict(os.environ, BB_CONFIG=self.config)
 		self.log = open(os.path.join(workdir, "serve.log"), "w")
 		self.p = subprocess.Popen([bb_form, verbose, "serve", "--control", self.sock],

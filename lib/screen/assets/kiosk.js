@@ -15,6 +15,15 @@
  *    keyboard keeps working: nothing here listens to its keys but Escape.
  * PIN inputs (data-kbd="pin"): the digits go into the input's value and nowhere else —
  * never into an attribute, a text node or a live region; only their count is announced.
+ * 3. Speech (EN 301 549 5.1.3), when <html data-speech="on">: the server speaks each text
+ *    (POST /say, espeak-ng, a WAV) and the page plays it (Web Audio, so the CSP needs no
+ *    media source) at <html data-volume> %. On load main's content in order: headings,
+ *    texts, picture descriptions, errors after err.prefix, the busy status, the fields and
+ *    buttons; on focus a control's name (an input's value and error too); a character
+ *    typed is echoed, a PIN's digit only as pin.masked, never the digit, and a PIN pad's
+ *    digit keys are not named. A new utterance, a key, a tap and the chrome's stop button
+ *    cut the one playing (5.1.3.5); "again" speaks the page again (5.1.3.4). While sound
+ *    plays <html> has data-speaking.
  */
 (function () {
 	'use strict';
@@ -42,7 +51,8 @@
 		'kbd.backspace': 'Delete character', 'kbd.enter': 'Confirm entry',
 		'kbd.shift': 'Capital letters', 'kbd.close': 'Close keyboard',
 		'kbd.accents': 'Press and hold for accented letters', 'kbd.dot': 'Full stop',
-		'kbd.letters': 'Letters', 'pin.digits': '{count} / {digits}'
+		'kbd.letters': 'Letters', 'pin.digits': '{count} / {digits}',
+		'pin.masked': 'Digit entered', 'err.prefix': 'Error:'
 	};
 
 	var kbd = null;		/* #bb-keyboard */
@@ -499,6 +509,338 @@
 		});
 	}
 
+	/* --- speech ------------------------------------------------------------------- */
+
+	var SAY_MAX = 400;	/* characters an utterance: the server takes 2048 bytes */
+	var sp = null;		/* { ctx, gain, gen, queue, src, busy }, when speech is on */
+	var typed = null;	/* WeakMap input -> the value (a PIN: its length) last seen */
+
+	function langOf(el) {
+		var l = el && el.closest ? el.closest('[lang]') : null;
+
+		return l ? l.getAttribute('lang') : '';
+	}
+
+	function clean(t) {
+		return (t || '').replace(/\s+/g, ' ').trim();
+	}
+
+	/* Texts longer than an utterance, cut after a sentence, else at a blank. */
+	function pieces(t) {
+		var out = [], cut, m;
+
+		while (t.length > SAY_MAX) {
+			m = t.slice(0, SAY_MAX).match(/^[\s\S]*[.!?;:\u061f\u06d4]\s/);
+			cut = m ? m[0].length : t.lastIndexOf(' ', SAY_MAX);
+			if (cut <= 0)
+				cut = SAY_MAX;
+			out.push(t.slice(0, cut));
+			t = t.slice(cut).trim();
+		}
+		if (t)
+			out.push(t);
+		return out;
+	}
+
+	function speaking(on) {
+		if (on)
+			document.documentElement.setAttribute('data-speaking', '');
+		else
+			document.documentElement.removeAttribute('data-speaking');
+	}
+
+	/* Cuts what plays and drops what waits; late answers of /say are then ignored. */
+	function hush() {
+		var src;
+
+		if (!sp)
+			return;
+		sp.gen++;
+		sp.queue = [];
+		src = sp.src;
+		sp.src = null;
+		sp.busy = false;
+		if (src) {
+			src.onended = null;
+			try {
+				src.stop();
+			} catch (e) {
+				/* not started yet */
+			}
+		}
+		speaking(false);
+	}
+
+	function fetchSound(item) {
+		var body = new URLSearchParams();
+
+		body.set('text', item.text);
+		if (item.lang)
+			body.set('lang', item.lang);
+		return fetch('/say', { method: 'POST', body: body, cache: 'no-store',
+		    credentials: 'same-origin' }).then(function (r) {
+			if (!r.ok)
+				throw new Error('/say ' + r.status);
+			return r.arrayBuffer();
+		}).then(function (buf) {
+			return sp.ctx.decodeAudioData(buf);
+		});
+	}
+
+	/* Plays the queue in order. */
+	function pump() {
+		var item, gen = sp.gen;
+
+		item = sp.queue.shift();
+		if (!item) {
+			sp.busy = false;
+			speaking(false);
+			return;
+		}
+		sp.busy = true;
+		if (!item.sound)
+			item.sound = fetchSound(item);
+		item.sound.then(function (audio) {
+			var src;
+
+			if (gen !== sp.gen)
+				return;
+			/* The next one is made while this one plays: no gap, and the one
+			 * heard first is made first. */
+			if (sp.queue[0] && !sp.queue[0].sound)
+				sp.queue[0].sound = fetchSound(sp.queue[0]);
+			src = sp.ctx.createBufferSource();
+			src.buffer = audio;
+			src.connect(sp.gain);
+			src.onended = function () {
+				if (gen === sp.gen && sp.src === src) {
+					sp.src = null;
+					pump();
+				}
+			};
+			sp.src = src;
+			/* A browser that waits for a tap before sound holds the context
+			 * suspended: nothing is heard, so nothing is said to be. */
+			speaking(sp.ctx.state === 'running');
+			src.start();
+		}, function () {
+			if (gen === sp.gen)
+				pump();		/* a text the server refused: the next one */
+		});
+	}
+
+	/* say(texts, el): speaks each text in el's language, after what is queued, or
+	 * instead of it when cut. */
+	function say(list, el, cut) {
+		var i, j, lang = langOf(el), p;
+
+		if (!sp)
+			return;
+		if (cut)
+			hush();
+		for (i = 0; i < list.length; i++) {
+			p = pieces(clean(list[i].text !== undefined ? list[i].text : list[i]));
+			for (j = 0; j < p.length; j++)
+				sp.queue.push({ text: p[j], lang: list[i].lang || lang });
+		}
+		if (!sp.busy)
+			pump();
+	}
+
+	function visible(el) {
+		return !el.closest('[hidden], [aria-hidden="true"], .bb-sr') &&
+		    el.getClientRects().length > 0;
+	}
+
+	function isPin(el) {
+		return el.getAttribute && el.getAttribute('data-kbd') === 'pin';
+	}
+
+	/* The elements an attribute names by id (aria-labelledby, aria-describedby). */
+	function named(el, attr) {
+		var ids = (el.getAttribute(attr) || '').split(/\s+/), out = [], i, e;
+
+		for (i = 0; i < ids.length; i++)
+			if (ids[i] && (e = document.getElementById(ids[i])))
+				out.push(e);
+		return out;
+	}
+
+	/* What a control is called: aria-label, aria-labelledby, its label, its text. */
+	function nameOf(el) {
+		var n = el.getAttribute('aria-label');
+
+		if (!n)
+			n = named(el, 'aria-labelledby').map(function (e) {
+				return e.textContent;
+			}).join(' ');
+		if (!n && el.labels && el.labels.length)
+			n = el.labels[0].textContent;
+		if (!n && el.tagName !== 'INPUT')
+			n = el.textContent;
+		if (!n && el.tagName === 'IMG')
+			n = el.getAttribute('alt');
+		return clean(n);
+	}
+
+	/* An error's text after err.prefix, unless the page wrote the prefix already. */
+	function textOf(e) {
+		var t = clean(e.textContent);
+
+		if (e.classList.contains('bb-error') && !e.querySelector('.bb-error-prefix'))
+			t = label('err.prefix') + ' ' + t;
+		return t;
+	}
+
+	/* An input's value as it may be spoken: never a PIN's, nor a password's; a box
+	 * ticked is said by its label. */
+	function valueOf(el) {
+		if (!/^(INPUT|SELECT|TEXTAREA)$/.test(el.tagName) || isPin(el) ||
+		    /^(password|hidden|checkbox|radio)$/.test(el.type))
+			return '';
+		return el.value || '';
+	}
+
+	function item(text, el) {
+		return { text: text, lang: langOf(el) };
+	}
+
+	/* Everything main shows, in order: what these match, not inside another. */
+	var SAY_PAGE = 'h1, h2, h3, p, legend, img[alt], .bb-busy, .bb-locked, label, ' +
+	    'input:not([type="hidden"]), select, textarea, button';
+
+	function speakPage() {
+		var main = document.getElementById('bb-screen'), list = [], els, i, el, t;
+
+		if (!sp || !main || !main.getAttribute('data-screen'))
+			return;
+		els = main.querySelectorAll(SAY_PAGE);
+		for (i = 0; i < els.length; i++) {
+			el = els[i];
+			if (!visible(el) || (el.tagName !== 'INPUT' && el.parentElement &&
+			    main.contains(el.parentElement.closest(SAY_PAGE))))
+				continue;	/* a part of a text already said */
+			if (el.tagName === 'INPUT' || el.tagName === 'SELECT' ||
+			    el.tagName === 'TEXTAREA')
+				t = valueOf(el);
+			else if (el.tagName === 'IMG')
+				t = el.getAttribute('alt');
+			else
+				t = textOf(el);
+			if (clean(t))
+				list.push(item(t, el));
+		}
+		say(list, main, true);
+	}
+
+	function speakFocus(el) {
+		var k, list;
+
+		if (!el || el === document.body || el.id === 'bb-screen' ||
+		    el.closest('[aria-hidden="true"]'))
+			return;
+		if (kbd && kbd.contains(el)) {
+			k = el.getAttribute('data-key');
+			/* The PIN pad names no digit: the next one typed would be heard. */
+			if (layout === 'pin' && /^[0-9]$/.test(k))
+				return hush();
+			return say([item(nameOf(el), el)], el, true);
+		}
+		list = [item(nameOf(el), el)];
+		if (valueOf(el))
+			list.push(item(valueOf(el), el));
+		/* Its help and its error (aria-describedby), each in its own language. */
+		named(el, 'aria-describedby').forEach(function (e) {
+			list.push(item(textOf(e), e));
+		});
+		say(list, el, true);
+	}
+
+	/* What typing changed: a PIN's digit as pin.masked, never the digit; else the
+	 * characters added; a deletion as the backspace key's name. */
+	function speakTyped(el) {
+		var before = typed.get(el), now, a, n;
+
+		if (isPin(el) || el.type === 'password') {
+			now = el.value.length;
+			typed.set(el, now);
+			if (before === undefined || now === before)
+				return;
+			say([now > before ? label('pin.masked') : label('kbd.backspace')], el, true);
+			return;
+		}
+		now = el.value;
+		typed.set(el, now);
+		before = typeof before === 'string' ? before : '';
+		if (now.length < before.length)
+			return say([label('kbd.backspace')], el, true);
+		for (a = 0; a < before.length && before[a] === now[a]; a++)
+			;
+		for (n = 0; n < before.length - a &&
+		    before[before.length - 1 - n] === now[now.length - 1 - n]; n++)
+			;
+		if (now.slice(a, now.length - n))
+			say([now.slice(a, now.length - n)], el, true);
+	}
+
+	function setupSpeech() {
+		var html = document.documentElement, AC = window.AudioContext ||
+		    window.webkitAudioContext, vol, i, b;
+
+		if (html.getAttribute('data-speech') !== 'on' || !AC || !window.fetch)
+			return;
+		vol = parseInt(html.getAttribute('data-volume'), 10);
+		sp = { ctx: new AC(), gen: 0, queue: [], src: null, busy: false };
+		sp.gain = sp.ctx.createGain();
+		sp.gain.gain.value = (vol >= 0 && vol <= 100 ? vol : 50) / 100;
+		sp.gain.connect(sp.ctx.destination);
+		typed = new WeakMap();
+		b = document.querySelectorAll('.bb-chrome [data-say]');
+		for (i = 0; i < b.length; i++)
+			b[i].hidden = false;
+		document.addEventListener('click', function (ev) {
+			var t = ev.target && ev.target.closest ?
+			    ev.target.closest('[data-say]') : null;
+
+			if (!t)
+				return;
+			if (t.getAttribute('data-say') === 'stop')
+				hush();
+			else
+				speakPage();
+		});
+		/* Any key or tap cuts the speech (5.1.3.5); what it leads to speaks anew. It
+		 * also wakes the sound where the browser waits for a gesture. */
+		['keydown', 'pointerdown'].forEach(function (t) {
+			document.addEventListener(t, function () {
+				if (sp.ctx.state === 'suspended')
+					sp.ctx.resume();
+				hush();
+			}, true);
+		});
+		sp.ctx.addEventListener('statechange', function () {
+			if (sp.src)
+				speaking(sp.ctx.state === 'running');
+		});
+		document.addEventListener('focusin', function (ev) {
+			if (ev.target && ev.target.hasAttribute && ev.target.hasAttribute('data-say'))
+				return hush();	/* its click says what it does */
+			speakFocus(ev.target);
+		});
+		document.addEventListener('input', function (ev) {
+			var t = ev.target;
+
+			if (t && (t.tagName === 'INPUT' || t.tagName === 'TEXTAREA'))
+				speakTyped(t);
+		});
+		/* What the fields hold now: typing is told from here on. */
+		b = document.querySelectorAll('input, textarea');
+		for (i = 0; i < b.length; i++)
+			typed.set(b[i], isPin(b[i]) || b[i].type === 'password' ? b[i].value.length :
+			    b[i].value);
+		speakPage();
+	}
+
 	function start() {
 		var main = document.getElementById('bb-screen');
 		var first = document.querySelector('[data-kbd][autofocus], [aria-invalid="true"]');
@@ -513,6 +855,8 @@
 		if (document.activeElement && document.activeElement.hasAttribute &&
 		    document.activeElement.hasAttribute('data-kbd'))
 			open(document.activeElement);
+		/* After the focus is set: the page is spoken first, not the field. */
+		setupSpeech();
 	}
 
 	if (document.readyState === 'loading')
