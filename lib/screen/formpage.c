@@ -202,6 +202,8 @@ put_input(FILE *f, const struct bb_page *p, const json_t *it, int *first)
 		put_help(f, p, path, help);
 		json_array_foreach(opts, i, o) {
 			const char *v = json_string_value(json_object_get(o, "value"));
+			if (v == NULL)
+				continue;	/* nothing to choose */
 			fprintf(f, "<label class=\"bb-choice\"><input type=\"%s\" name=\"f:",
 			    multi ? "checkbox" : "radio");
 			bb_html_esc(f, path);
