@@ -72,13 +72,33 @@ put_value(FILE *f, const struct bb_page *p, const json_t *v)
 	}
 }
 
-/* The element id of an input: paths are [a-z0-9_.]. */
+/* The element id of an input. Paths bb-form ask sends are [a-z0-9_.]; whatever else a
+ * control line carries must not leave the attribute: _XX, hex. */
 static void
 put_id(FILE *f, const char *path)
 {
 	fputs("f-", f);
 	for (; *path; path++)
-		fputc(*path == '.' ? '-' : *path, f);
+		if (*path == '.')
+			fputc('-', f);
+		else if (strchr("abcdefghijklmnopqrstuvwxyz0123456789_", *path) != NULL)
+			fputc(*path, f);
+		else
+			fprintf(f, "_%02x", (unsigned char)*path);
+}
+
+/* The keyboard kiosk.js shows for an input: one of its layouts, else text. */
+static const char *
+kbd_name(const json_t *kbd)
+{
+	static const char *const known[] = { "text", "numeric", "postal", "date" };
+	const char *k = json_string_value(kbd);
+	size_t i;
+
+	for (i = 0; k != NULL && i < sizeof known / sizeof known[0]; i++)
+		if (strcmp(k, known[i]) == 0)
+			return known[i];
+	return "text";
 }
 
 static void
@@ -157,14 +177,18 @@ put_input(FILE *f, const struct bb_page *p, const json_t *it, int *first)
 {
 	const char *path = json_string_value(json_object_get(it, "path"));
 	const char *type = json_string_value(json_object_get(it, "type"));
-	const char *kbd = json_string_value(json_object_get(it, "kbd"));
+	const char *kbd = kbd_name(json_object_get(it, "kbd"));
 	const json_t *value = json_object_get(it, "value"), *help = json_object_get(it, "help");
 	const json_t *err = json_object_get(it, "error"), *opts = json_object_get(it, "options");
-	int multi = strcmp(type, "multi-select") == 0, one = strcmp(type, "select") == 0;
-	int check = strcmp(type, "checkbox") == 0 || strcmp(type, "consent") == 0;
+	int multi, one, check;
 	json_t *o;
 	size_t i;
 
+	if (type == NULL)
+		type = "text";
+	multi = strcmp(type, "multi-select") == 0;
+	one = strcmp(type, "select") == 0;
+	check = strcmp(type, "checkbox") == 0 || strcmp(type, "consent") == 0;
 	if (one || multi) {
 		/* Options as radio buttons or check boxes: large targets, no drop-down. */
 		fputs("<fieldset class=\"bb-field bb-choices\" id=\"", f);
@@ -178,6 +202,8 @@ put_input(FILE *f, const struct bb_page *p, const json_t *it, int *first)
 		put_help(f, p, path, help);
 		json_array_foreach(opts, i, o) {
 			const char *v = json_string_value(json_object_get(o, "value"));
+			if (v == NULL)
+				continue;	/* nothing to choose */
 			fprintf(f, "<label class=\"bb-choice\"><input type=\"%s\" name=\"f:",
 			    multi ? "checkbox" : "radio");
 			bb_html_esc(f, path);
@@ -224,7 +250,7 @@ put_input(FILE *f, const struct bb_page *p, const json_t *it, int *first)
 		bb_html_esc(f, path);
 		fputs("\" id=\"", f);
 		put_id(f, path);
-		fprintf(f, "\" data-kbd=\"%s\"", kbd != NULL ? kbd : "text");
+		fprintf(f, "\" data-kbd=\"%s\"", kbd);
 		if (strcmp(kbd, "numeric") == 0 || strcmp(kbd, "postal") == 0)
 			fputs(" inputmode=\"numeric\"", f);
 		if (json_is_integer(json_object_get(it, "maxlength")))

@@ -89,6 +89,7 @@ render(struct srv *s, const char *lang)
 	pg.volume = s->volume;
 	pg.version = s->version;
 	pg.services_dir = s->o->services;
+	pg.form = s->form;	/* NULL: act() here takes no form page */
 	if ((html = bb_page_render(&pg, &len)) == NULL)
 		abort();
 	/* Escaped everywhere: no "<x" from any input reaches the page as a tag. */
