@@ -58,6 +58,8 @@ render(struct srv *s, const char *lang)
 	char *html;
 	size_t len;
 
+	/* Zeroed first: a field bb_page grows must not be stack garbage here. */
+	memset(&pg, 0, sizeof pg);
 	pg.cat = s->cat;
 	pg.screen = s->screen;
 	pg.set = s->set;
@@ -68,6 +70,8 @@ render(struct srv *s, const char *lang)
 	pg.version = s->version;
 	pg.services_dir = s->o->services;
 	pg.form = s->form;
+	pg.pin = s->pin;
+	pg.volume = s->volume;
 	if ((html = bb_page_render(&pg, &len)) == NULL)
 		abort();
 	if (strlen(html) != len || strstr(html, "<x") != NULL || strstr(html, "<X") != NULL)
@@ -90,7 +94,7 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct srv s;
-	struct client cl = { devnull, NULL, 0 };
+	struct client cl = { devnull, NULL, 0, 0 };
 	struct waiter w = { -1, { 0, 0 } };
 	const uint8_t *part[2];
 	size_t len[2], n;
@@ -151,7 +155,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		send_line(devnull, j);
 	}
-	show_page(&s, NULL, NULL, NULL, 0);
+	show_page(&s, NULL, NULL, NULL, NULL, 0);
 	close(wake[0]);
 	close(wake[1]);
 	pthread_cond_destroy(&s.cond);
