@@ -36,6 +36,7 @@ static const char usage_text[] =
     "               [--screen PATH | --tty] --to-fd N\n"
     "       bb-form [-c CONFIG] tell SCREEN [--screen PATH] [--set K=V]... [--set-from FILE]\n"
     "               [--until tap|S]\n"
+    "       bb-form [-c CONFIG] end [--screen PATH]\n"
     "       bb-form --help | --version\n"
     "FORM is a form.yaml path or a service id (looked up in form.services).\n";
 
@@ -445,6 +446,18 @@ ask_wait(const char *control, struct bb_ask *a, long idle, long warning, int *ti
 	}
 }
 
+/* What was typed must not stay on the screen, nor in the server, after a cancel or a
+ * time-out: the page gives way to "please wait" until the flow's next step. */
+static void
+ask_leave(const char *control)
+{
+	struct bb_err e = { 0, "" };
+	char *choice = NULL;
+
+	(void)bb_screen_tell(control, "wait", NULL, -1, &choice, &e);
+	free(choice);
+}
+
 static int
 cmd_ask(int argc, char **argv, const struct bb_config *cfg)
 {
@@ -507,6 +520,8 @@ cmd_ask(int argc, char **argv, const struct bb_config *cfg)
 			bb_ask_end(&a);
 			if (e.msg[0] != '\0')
 				bb_warn("%s", e.msg);
+			else
+				ask_leave(control);
 			if (timed_out)
 				bb_log(LOG_NOTICE, "form.timeout", &id);
 			else
@@ -523,6 +538,7 @@ cmd_ask(int argc, char **argv, const struct bb_config *cfg)
 	}
 	if (r == BB_ASK_CANCEL) {
 		bb_ask_end(&a);
+		ask_leave(control);
 		bb_log(LOG_NOTICE, "form.cancelled", &id);
 		return BB_CANCELLED;
 	}
@@ -673,6 +689,8 @@ cmd_pin(int argc, char **argv, const struct bb_config *cfg)
 		bb_secret_free(&sec);
 		if (e.msg[0] != '\0')
 			bb_warn("%s", e.msg);
+		else if (!tty)
+			ask_leave(control);	/* the pad gives way, as ask's page does */
 		return BB_CANCELLED;
 	}
 	if (rc != 0) {
@@ -692,6 +710,39 @@ cmd_pin(int argc, char **argv, const struct bb_config *cfg)
 		(void)bb_screen_tell(control, "wait", NULL, -1, &choice, &e);
 		free(choice);
 	}
+	return 0;
+}
+
+/* bb-form end: the session is over; the server forgets it. */
+static int
+cmd_end(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "screen", required_argument, NULL, 'S' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct bb_err e = { 0, "" };
+	char control[256];
+	const char *path = NULL;
+	int c;
+
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "S:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'S': path = optarg; break;
+		case 'h': usage(0);
+		default: usage(BB_USAGE);
+		}
+	}
+	if (optind != argc)
+		usage(BB_USAGE);
+	if (path == NULL) {
+		bb_screen_control_default(control, sizeof control);
+		path = control;
+	}
+	if (bb_screen_end(path, &e) != 0)
+		bb_die_err(&e);
 	return 0;
 }
 
@@ -721,8 +772,10 @@ main(int argc, char **argv)
 		rc = cmd_ask(argc, argv, cli.cfg);
 	else if (strcmp(cli.cmd, "pin") == 0)
 		rc = cmd_pin(argc, argv, cli.cfg);
+	else if (strcmp(cli.cmd, "end") == 0)
+		rc = cmd_end(argc, argv);
 	else {
-		bb_warn("%s: unknown command (check, fill, show, ask, pin, serve, tell)", cli.cmd);
+		bb_warn("%s: unknown command (check, fill, show, ask, pin, serve, tell, end)", cli.cmd);
 		usage(BB_USAGE);
 	}
 	bb_config_free(cli.cfg);

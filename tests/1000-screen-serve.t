@@ -316,6 +316,15 @@ get / -b "$C"
 check_grep "end: language, size and contrast reset" '^<html lang="de" dir="ltr" class="bb size-100 contrast-normal" data-volume="50">$' b
 check_grep "end: the welcome screen" 'data-screen="welcome"' b
 
+# bb-form end: the same from a flow's shell.
+get /act -b "$C" -X POST -H 'Content-Type: application/x-www-form-urlencoded' --data 'lang=en&v=0'
+"$BB_FORM" tell wait --screen "$sock" --set reference=BB-7 > /dev/null
+expect_code 0 "bb-form end" "$BB_FORM" end --screen "$sock"
+get / -b "$C"
+check_grep "bb-form end: the language reset, welcome shown" '^<html lang="de" ' b
+check_grep "bb-form end: the welcome screen" 'data-screen="welcome"' b
+expect_code 69 "bb-form end without a server: 69" "$BB_FORM" end --screen "$scratch/none/screen"
+
 # A control client that sends and never reads its answers may not stop the server: its
 # socket fills, and a blocking send would hang the control thread for every other step.
 python3 -c '

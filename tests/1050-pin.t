@@ -120,6 +120,8 @@ try:
 	got = os.read(r, 64)
 	os.close(r)
 	ok(p.returncode == 1 and got == b"", "cancel: exit 1, nothing written", (p.returncode, got))
+	m = s.wait_page(b, lambda m: m[0] == "wait")
+	ok(m[0] == "wait", "cancel: the pad gives way to the wait screen", m)
 
 	# CAN and PUK pads, in English.
 	# The cancelled pad is still shown: pin() waits for the new one's version.
