@@ -35,6 +35,7 @@ static const char usage_text[] =
     "       bb-form [-c CONFIG] pin [--can | --puk] [--digits N] [--tries N] [--timeout S]\n"
     "               [--screen PATH | --tty] --to-fd N\n"
     "       bb-form [-c CONFIG] tell SCREEN [--screen PATH] [--set K=V]... [--until tap|S]\n"
+    "               [--mirror DIR]\n"
     "       bb-form --help | --version\n"
     "FORM is a form.yaml path or a service id (looked up in form.services).\n";
 
@@ -323,12 +324,13 @@ cmd_tell(int argc, char **argv)
 		{ "screen", required_argument, NULL, 'S' },
 		{ "set", required_argument, NULL, 's' },
 		{ "until", required_argument, NULL, 'u' },
+		{ "mirror", required_argument, NULL, 'm' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct bb_err e = { 0, "" };
 	char control[256], *choice = NULL, *end;
-	const char *path = NULL;
+	const char *path = NULL, *mirror = NULL;
 	json_t *set = json_object();
 	long until = -1;
 	int c, rc;
@@ -336,9 +338,10 @@ cmd_tell(int argc, char **argv)
 	if (set == NULL)
 		bb_die(BB_SOFTWARE, "out of memory");
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "S:s:u:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "S:s:u:m:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'S': path = optarg; break;
+		case 'm': mirror = optarg; break;
 		case 's': {
 			char *eq = strchr(optarg, '=');
 			if (eq == NULL || eq == optarg)
@@ -368,8 +371,8 @@ cmd_tell(int argc, char **argv)
 		bb_screen_control_default(control, sizeof control);
 		path = control;
 	}
-	rc = bb_screen_tell(path, argv[optind], json_object_size(set) ? set : NULL, until,
-	    &choice, &e);
+	rc = bb_screen_tell_mirror(path, argv[optind], json_object_size(set) ? set : NULL,
+	    mirror, until, &choice, &e);
 	json_decref(set);
 	if (rc == BB_CANCELLED && e.msg[0] == '\0')
 		return BB_CANCELLED;	/* the time ran out: no message, as a cancel */
