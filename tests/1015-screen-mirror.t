@@ -26,6 +26,7 @@ import json, os, signal, subprocess, sys, time, urllib.request, urllib.error
 sys.path.insert(0, os.path.join(os.environ["BB_TOP"], "tests", "rig"))
 from browser import Browser
 from screen_serve import Serve
+from memscan import scan
 
 scratch, shots = os.getcwd(), sys.argv[1]
 capture = os.path.join(os.environ["BB_BIN"], "bb-capture")
@@ -195,6 +196,7 @@ try:
 	t = js("return getComputedStyle(document.getElementById('bb-mirror-frame')).transform")
 	ok(t == "matrix(-1, 0, 0, 1, 0, 0)", "the frame is shown flipped, as a mirror", t)
 	code, hdr, body = http("/m/mirror.jpg")
+	sent = [body]
 	with open(os.path.join(scratch, "mirror", "mirror.jpg"), "rb") as f:
 		ok(code == 200 and hdr["Content-Type"] == "image/jpeg" and
 		    hdr["Cache-Control"] == "no-store" and body == f.read(),
@@ -262,7 +264,9 @@ try:
 
 	# Another screen forgets the directory, though bb-capture still writes there.
 	capture_start("small")
-	ok(http("/m/mirror.jpg")[0] == 200, "the mirror is served while camera shows it")
+	code, hdr, body = http("/m/mirror.jpg")
+	sent.append(body)
+	ok(code == 200, "the mirror is served while camera shows it")
 	s.show(b, "wait")
 	ok(http("/m/mirror.jpg")[0] == 404 and http("/m/state")[0] == 404,
 	    "another screen: /m/mirror.jpg and /m/state are 404, the files still there")
@@ -272,6 +276,15 @@ try:
 	ok(r == {"ok": True} and http("/m/mirror.jpg")[0] == 404 and http("/m/state")[0] == 404,
 	    "after {\"end\":true}: /m/mirror.jpg is 404", r)
 	capture_stop()
+
+	# The frames sent are gone from the server's memory (wiped when sent, not only
+	# freed): a piece from the middle of each, where the picture's own bytes are.
+	if os.geteuid() == 0:
+		hits = [h for f in sent for h in scan(s.p.pid, f[len(f) // 2:len(f) // 2 + 64])]
+		ok(len(sent) == 2 and all(len(f) > 1000 for f in sent) and hits == [],
+		    "the frames sent are not in the server's memory", hits)
+	else:
+		ok(True, "the frames sent are not in the server's memory # SKIP not root")
 
 	rc = s.stop()
 	ok(rc == 0, "serve exits 0", rc)
