@@ -111,10 +111,27 @@ def shown(text, timeout=10):
 		if st is not None and st[0] == text and not st[1] and st[2]:
 			return st
 		if time.monotonic() > end:
+			why(text, st)
 			return st
 		time.sleep(0.05)
 
-def http(path, cookie=True):
+def why(text, st):
+	"""What the server and the browser say when the page did not show TEXT."""
+	print("# waited for %r, the page has %r" % (text, st), file=sys.stderr)
+	try:
+		print("# /m/state now: %r" % (http("/m/state", timeout=3),), file=sys.stderr)
+	except Exception as e:
+		print("# /m/state now: %s" % e, file=sys.stderr)
+	try:
+		for l in b.d.get_log("browser")[-10:]:
+			print("# browser: %s" % l.get("message"), file=sys.stderr)
+	except Exception as e:
+		print("# browser log: %s" % e, file=sys.stderr)
+	with open(os.path.join(scratch, "serve.log")) as f:
+		for l in f.read().splitlines()[-15:]:
+			print("# serve: %s" % l, file=sys.stderr)
+
+def http(path, cookie=True, timeout=10):
 	"""GET PATH with the browser's session cookie (HttpOnly: from the driver): status,
 	headers, body."""
 	port = s.url.split(":")[2].split("/")[0]
@@ -122,7 +139,7 @@ def http(path, cookie=True):
 	if cookie:
 		rq.add_header("Cookie", "bb=" + b.d.get_cookie("bb")["value"])
 	try:
-		with urllib.request.urlopen(rq, timeout=10) as r:
+		with urllib.request.urlopen(rq, timeout=timeout) as r:
 			return r.status, r.headers, r.read()
 	except urllib.error.HTTPError as e:
 		return e.code, e.headers, e.read()
@@ -218,7 +235,10 @@ try:
 
 	# Tilted: look straight; a new frame under a new URL, still the same document.
 	capture_start("tilted")
+	written = os.stat(os.path.join(scratch, "mirror", "guidance.json")).st_mtime
 	st = shown(cats["de"]["guide.straight"])
+	print("# from bb-capture's guidance written to the page showing frame and hint: %.0f ms"
+	    % ((time.time() - written) * 1000), flush=True)
 	ok(st is not None and st[0] == cats["de"]["guide.straight"] and st[3] != first,
 	    "tilted: \"%s\", the new frame loaded" % cats["de"]["guide.straight"], (st, first))
 	ok(js("return window.__bbSamePage") == 1, "still no reload")
@@ -245,6 +265,14 @@ try:
 	    "ar: \"%s\", right to left" % cats["ar"]["guide.closer"], st)
 	b.screenshot(os.path.join(shots, "camera-mirror-ar.png"))
 	axe("ar")
+	# Text at 200 % and high contrast: still no violation, the hint still there.
+	s.size(b, 150)
+	s.size(b, 200)
+	s.contrast(b, "high")
+	st = shown(cats["ar"]["guide.closer"])
+	ok(st is not None and st[0] == cats["ar"]["guide.closer"], "ar at 200 %, high contrast", st)
+	b.screenshot(os.path.join(shots, "camera-mirror-ar-200-high.png"))
+	axe("ar at 200 %, high contrast")
 	capture_start("blank")
 	st = shown(cats["ar"]["guide.no_face"])
 	ok(st is not None and st[0] == cats["ar"]["guide.no_face"],

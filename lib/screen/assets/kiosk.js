@@ -97,20 +97,22 @@
 	function mirror() {
 		var img = document.getElementById('bb-mirror-frame');
 		var guide = document.getElementById('bb-guide');
-		var busy = false, loading = false;
+		var busy = false, loading = 0;	/* when the frame being loaded was asked for */
 
 		if (!img || !guide || typeof fetch !== 'function')
 			return;
-		img.addEventListener('load', function () { loading = false; });
-		img.addEventListener('error', function () { loading = false; });
+		img.addEventListener('load', function () { loading = 0; });
+		img.addEventListener('error', function () { loading = 0; });
 		function apply(st) {
+			/* One frame at a time; one that takes over 2 s is given up. */
 			if (typeof st.n === 'string' && st.n !== img.getAttribute('data-n') &&
-			    !loading) {
+			    (!loading || Date.now() - loading > 2000)) {
 				img.setAttribute('data-n', st.n);
 				if (st.n === '') {
+					loading = 0;
 					img.hidden = true;
 				} else {
-					loading = true;
+					loading = Date.now();
 					img.src = '/m/mirror.jpg?n=' + encodeURIComponent(st.n);
 					img.hidden = false;
 				}
@@ -128,13 +130,20 @@
 			guide.classList.toggle('bb-guide-good', st.good === true);
 		}
 		function poll() {
+			var ctl = typeof AbortController === 'function' ? new AbortController() : null;
+			var timer;
+
 			if (busy || document.hidden)
 				return;
 			busy = true;
-			fetch('/m/state', { cache: 'no-store', credentials: 'same-origin' })
+			/* A request that hangs must not stop the mirror: given up after 2 s. */
+			if (ctl)
+				timer = setTimeout(function () { ctl.abort(); }, 2000);
+			fetch('/m/state', { cache: 'no-store', credentials: 'same-origin',
+			    signal: ctl ? ctl.signal : undefined })
 			    .then(function (r) { return r.ok ? r.json() : null; })
-			    .then(function (st) { busy = false; if (st) apply(st); },
-			        function () { busy = false; });
+			    .then(function (st) { clearTimeout(timer); busy = false; if (st) apply(st); },
+			        function () { clearTimeout(timer); busy = false; });
 		}
 		setInterval(poll, 250);
 	}
