@@ -35,7 +35,7 @@ static const char usage_text[] =
     "       bb-form [-c CONFIG] pin [--can | --puk] [--digits N] [--tries N] [--timeout S]\n"
     "               [--screen PATH | --tty] --to-fd N\n"
     "       bb-form [-c CONFIG] tell SCREEN [--screen PATH] [--set K=V]... [--set-from FILE]\n"
-    "               [--until tap|S]\n"
+    "               [--until tap|S] [--mirror DIR]\n"
     "       bb-form [-c CONFIG] end [--screen PATH]\n"
     "       bb-form --help | --version\n"
     "FORM is a form.yaml path or a service id (looked up in form.services).\n";
@@ -327,12 +327,13 @@ cmd_tell(int argc, char **argv)
 		{ "set", required_argument, NULL, 's' },
 		{ "set-from", required_argument, NULL, 'F' },
 		{ "until", required_argument, NULL, 'u' },
+		{ "mirror", required_argument, NULL, 'm' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct bb_err e = { 0, "" };
 	char control[256], *choice = NULL, *end;
-	const char *path = NULL;
+	const char *path = NULL, *mirror = NULL;
 	json_t *set = json_object();
 	long until = -1;
 	int c, rc;
@@ -340,9 +341,10 @@ cmd_tell(int argc, char **argv)
 	if (set == NULL)
 		bb_die(BB_SOFTWARE, "out of memory");
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "S:s:u:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "S:s:u:m:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'S': path = optarg; break;
+		case 'm': mirror = optarg; break;
 		case 's': {
 			char *eq = strchr(optarg, '=');
 			if (eq == NULL || eq == optarg)
@@ -376,8 +378,8 @@ cmd_tell(int argc, char **argv)
 		bb_screen_control_default(control, sizeof control);
 		path = control;
 	}
-	rc = bb_screen_tell(path, argv[optind], json_object_size(set) ? set : NULL, until,
-	    &choice, &e);
+	rc = bb_screen_tell_mirror(path, argv[optind], json_object_size(set) ? set : NULL,
+	    mirror, until, &choice, &e);
 	bb_json_wipe(set);
 	if (rc == BB_CANCELLED && e.msg[0] == '\0')
 		return BB_CANCELLED;	/* the time ran out: no message, as a cancel */

@@ -107,6 +107,17 @@ elif only == "pictures":
             if ref is not None and ref.startswith("#"):
                 continue
             bad.append("%s: external reference or forbidden element %r" % (n, m.group(0)))
+elif only == "guides":
+    # Every hint bb-capture gives the mirror (lib/capture/photo.c: its name after the
+    # German and English texts) has its text guide.NAME; and the screen's own ones.
+    src = open(os.path.join(os.environ["BB_TOP"], "lib", "capture", "photo.c"),
+               encoding="utf-8").read()
+    names = re.findall(r'static const struct hint H_\w+ = \{\s*"[^"]*",\s*"[^"]*",\s*"([a-z_]+)"\s*\}', src)
+    if len(names) < 13:
+        bad.append("photo.c: found %d hints, not the 13 or more there are" % len(names))
+    for n in names + ["frame", "wait", "good"]:
+        if "guide." + n not in de:
+            bad.append("de: lacks guide.%s" % n)
 elif only == "assets":
     for f in ("kiosk.css", "kiosk.js"):
         p = os.path.join(assets, f)
@@ -125,10 +136,10 @@ for b in bad:
 sys.exit(1 if bad else 0)
 EOF
 
-CHECKS="langs shape contract complete unknown placeholders screens pictures assets"
+CHECKS="langs shape contract complete unknown placeholders screens pictures guides assets"
 
 # check NAME DIR ASSETS: the checker's verdict on one part.
-check() { /usr/bin/python3 check.py "$2" "$3" "$1" > why 2>&1; }
+check() { BB_TOP=$BB_TOP /usr/bin/python3 check.py "$2" "$3" "$1" > why 2>&1; }
 
 for c in $CHECKS; do
 	check "$c" "$SCREENS" "$ASSETS"
@@ -167,6 +178,8 @@ copy; sed -i 's/^chrome.next: .*/chrome.next: yes/' b/screens/catalog/ro.yaml
 broken shape "a text YAML reads as a boolean"
 copy; sed -i 's/^title: .*/title: card-place.titel/' b/screens/card-place.yaml
 broken screens "a screen naming a missing key"
+copy; sed -i '/^guide.left:/d' b/screens/catalog/de.yaml
+broken guides "a hint of bb-capture without its guide text"
 copy; sed -i 's/^picture: .*/picture: nowhere.svg/' b/screens/sign.yaml
 broken screens "a screen naming a missing picture"
 copy; rm b/screens/wait.yaml

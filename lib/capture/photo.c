@@ -134,26 +134,44 @@
 
 /* ---- guidance ---- */
 
-struct hint { const char *de, *en; };
-static const struct hint H_CLOSER = { "Bitte näher kommen", "Please come closer" };
-static const struct hint H_BACK = { "Bitte etwas zurücktreten", "Please step back a little" };
+/* key: the hint's name for a screen that says it in other languages: the catalogue key
+ * guide.KEY (bb-form(5)); bb_photo_hint_key finds it from the English text of
+ * guidance.json. A new hint needs a key here and a text in every catalogue. */
+struct hint { const char *de, *en, *key; };
+static const struct hint H_CLOSER = { "Bitte näher kommen", "Please come closer", "closer" };
+static const struct hint H_BACK = { "Bitte etwas zurücktreten", "Please step back a little",
+    "back" };
 /* Directions are the person's own: a face on the image's left stands too far to the
  * person's right (the camera sees the person's right on its left). A mirror display
  * (flipped) shows it on the screen's right, so "to the left" reads naturally there too. */
-static const struct hint H_LEFT = { "Bitte nach links", "Please move to the left" };
-static const struct hint H_RIGHT = { "Bitte nach rechts", "Please move to the right" };
-static const struct hint H_UP = { "Bitte höher", "Please move up" };
-static const struct hint H_DOWN = { "Bitte tiefer", "Please move down" };
-static const struct hint H_STILL = { "Bitte stillhalten", "Please hold still" };
+static const struct hint H_LEFT = { "Bitte nach links", "Please move to the left", "left" };
+static const struct hint H_RIGHT = { "Bitte nach rechts", "Please move to the right", "right" };
+static const struct hint H_UP = { "Bitte höher", "Please move up", "up" };
+static const struct hint H_DOWN = { "Bitte tiefer", "Please move down", "down" };
+static const struct hint H_STILL = { "Bitte stillhalten", "Please hold still", "still" };
 static const struct hint H_STRAIGHT = { "Bitte gerade in die Kamera schauen",
-    "Please look straight into the camera" };
+    "Please look straight into the camera", "straight" };
 static const struct hint H_SEVERAL = { "Mehrere Gesichter erkannt: bitte allein vor die Kamera",
-    "Several faces found: please stand alone in front of the camera" };
-static const struct hint H_NOFACE = { "Kein Gesicht erkannt", "No face found" };
-static const struct hint H_LIGHT = { "Mehr Licht nötig", "More light needed" };
-static const struct hint H_BRIGHT = { "Zu hell", "Too bright" };
+    "Several faces found: please stand alone in front of the camera", "several" };
+static const struct hint H_NOFACE = { "Kein Gesicht erkannt", "No face found", "no_face" };
+static const struct hint H_LIGHT = { "Mehr Licht nötig", "More light needed", "light" };
+static const struct hint H_BRIGHT = { "Zu hell", "Too bright", "bright" };
 static const struct hint H_BACKGROUND = { "Bitte vor den einfarbigen Hintergrund stellen",
-    "Please stand in front of the plain background" };
+    "Please stand in front of the plain background", "background" };
+static const struct hint *const hints[] = { &H_CLOSER, &H_BACK, &H_LEFT, &H_RIGHT, &H_UP,
+	&H_DOWN, &H_STILL, &H_STRAIGHT, &H_SEVERAL, &H_NOFACE, &H_LIGHT, &H_BRIGHT,
+	&H_BACKGROUND };
+
+const char *
+bb_photo_hint_key(const char *hint_en)
+{
+	size_t i;
+
+	for (i = 0; hint_en != NULL && i < sizeof hints / sizeof hints[0]; i++)
+		if (strcmp(hints[i]->en, hint_en) == 0)
+			return hints[i]->key;
+	return NULL;
+}
 
 /* The measures in the order the mirror should speak about them: first whether there is
  * one face, then distance, pose, size and position, light, focus; background last

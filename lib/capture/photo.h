@@ -74,6 +74,9 @@ int bb_photo_measure(const struct bb_image *frame, int faces, const struct bb_re
 /* The first failing measure with a hint (mandatory ones first), NULL when none: what the
  * mirror says. */
 const struct bb_measure *bb_photo_advice(const struct bb_photo_result *r);
+/* The name of a hint from its English text (hint_en): "closer", "left", "no_face", ...;
+ * NULL for a text that is no hint. The screen says it as catalogue key guide.NAME. */
+const char *bb_photo_hint_key(const char *hint_en);
 /* The measure called name, NULL if there is none. */
 const struct bb_measure *bb_photo_find(const struct bb_photo_result *r, const char *name);
 

@@ -209,6 +209,32 @@ bb_catalog_text(const struct bb_catalogs *c, const char *lang, const char *key,
 	return NULL;
 }
 
+const char *
+bb_catalog_dir(const struct bb_catalogs *c, const char *lang)
+{
+	const struct catalog *cat = find_cat(c, lang);
+
+	return cat != NULL ? cat->dir : "ltr";
+}
+
+const char *
+bb_guide_text(const struct bb_catalogs *c, const char *lang, const struct bb_guide *g,
+    const char **tlang)
+{
+	const char *s = bb_catalog_text(c, lang, g->key, tlang);
+
+	if (s != NULL)
+		return s;
+	/* A hint newer than the catalogues: bb-capture's own words, German for a German
+	 * page, else English. */
+	if (strcmp(lang, "de") == 0 && g->de[0] != '\0') {
+		*tlang = "de";
+		return g->de;
+	}
+	*tlang = "en";
+	return g->en[0] != '\0' ? g->en : g->key;
+}
+
 /* --- screens --- */
 
 int
@@ -267,7 +293,7 @@ parse_screen(const char *path, const char *name, const struct bb_ynode *r,
     struct bb_screen *s, struct bb_err *e)
 {
 	static const char *const known[] = { "id", "title", "text", "picture", "buttons",
-		"languages", "services", "busy" };
+		"languages", "services", "busy", "mirror" };
 	const struct bb_ynode *n;
 	size_t i, k;
 	int rc, *flag;
@@ -336,8 +362,9 @@ parse_screen(const char *path, const char *name, const struct bb_ynode *r,
 				    path, v->line);
 		}
 	}
-	for (k = 5; k < 8; k++) {
-		flag = k == 5 ? &s->languages : k == 6 ? &s->services : &s->busy;
+	for (k = 5; k < 9; k++) {
+		flag = k == 5 ? &s->languages : k == 6 ? &s->services : k == 7 ? &s->busy :
+		    &s->mirror;
 		if ((n = bb_yaml_get(r, known[k])) != NULL && bb_yaml_bool(n, flag) != 0)
 			return bb_fail(e, BB_CONFIG, "%s:%d: %s: expected true or false", path,
 			    n->line, known[k]);
@@ -818,6 +845,39 @@ put_speech(FILE *f, const struct bb_page *p)
 	put_button(f, p, "volume", v, NULL, "chrome.volume_up", -1);
 }
 
+/* The live mirror in place of the picture: the newest frame (kiosk.css shows it flipped,
+ * as a mirror; kiosk.js follows /m/state) and what to change, in a polite live region
+ * that speaks a hint once, when it changes. No frame yet: the image waits, hidden. */
+static void
+put_mirror(FILE *f, const struct bb_page *p)
+{
+	const struct bb_guide *g = p->guide;
+	const char *alt, *tlang = p->lang;
+	const char *text = bb_guide_text(p->cat, p->lang, g, &tlang);
+
+	fputs("<div class=\"bb-mirror\">\n<img class=\"bb-mirror-frame\" id=\"bb-mirror-frame\" "
+	    "alt=\"", f);
+	if ((alt = bb_catalog_text(p->cat, p->lang, "guide.frame", NULL)) != NULL)
+		esc_str(f, alt);
+	if (g->stamp[0] != '\0') {
+		fputs("\" data-n=\"", f);
+		esc_str(f, g->stamp);
+		fputs("\" src=\"/m/mirror.jpg?n=", f);
+		esc_str(f, g->stamp);
+		fputs("\">\n", f);
+	} else
+		fputs("\" data-n=\"\" hidden>\n", f);
+	fputs("<p class=\"bb-guide\" id=\"bb-guide\" role=\"status\" aria-live=\"polite\"", f);
+	if (strcmp(tlang, p->lang) != 0) {
+		fputs(" lang=\"", f);
+		esc_str(f, tlang);
+		fprintf(f, "\" dir=\"%s\"", bb_catalog_dir(p->cat, tlang));
+	}
+	fputc('>', f);
+	esc_str(f, text);
+	fputs("</p>\n</div>\n", f);
+}
+
 static void
 put_chrome(FILE *f, const struct bb_page *p)
 {
@@ -883,7 +943,9 @@ bb_page_render(const struct bb_page *p, size_t *len)
 		put_elem(f, p, "h1", s->title);
 		for (i = 0; i < s->ntext; i++)
 			put_elem(f, p, "p", s->text[i]);
-		if (s->picture != NULL) {
+		if (s->mirror && p->guide != NULL) {
+			put_mirror(f, p);
+		} else if (s->picture != NULL) {
 			char key[96];
 			const char *alt;
 			/* SCREEN.picture describes it; without one it is decoration (the

@@ -33,6 +33,7 @@ struct bb_screen {
 	struct bb_screen_button *buttons;
 	size_t nbuttons;
 	int languages, services, busy;
+	int mirror;		/* mirror: true: the frames of bb-capture photo --mirror */
 };
 
 /* Loads DIR/NAME.yaml (NAME: [a-z0-9-]+). 66 when missing, 78 on a mistake. */
@@ -44,6 +45,30 @@ void bb_screen_free(struct bb_screen *s);
 int bb_screen_offers(const struct bb_screen *s, const char *services_dir, const char *v);
 /* Whether name is a screen or picture name ([a-z0-9-]+, at most 64 bytes). */
 int bb_screen_name_ok(const char *name);
+
+/* The live photo mirror (bb-form(1) tell --mirror): what bb-capture photo --mirror DIR
+ * left in DIR, read through a descriptor of DIR opened when the screen was told. */
+struct bb_guide {
+	char key[48];		/* "guide.closer", ...; "guide.good" when compliant,
+				 * "guide.wait" when there is no guidance (yet) */
+	char de[160], en[160];	/* bb-capture's own hint: for a key no catalogue has */
+	char stamp[48];		/* changes with every frame; "" when there is none */
+};
+
+/* Opens DIR (absolute; owned by the running user or root, not writable by group or
+ * others, not a symbolic link): its descriptor, or -1 with e set (64, 66, 78). */
+int bb_mirror_open(const char *dir, struct bb_err *e);
+/* The newest frame, DIR/mirror.jpg, read whole into *buf (malloc'd; the caller wipes
+ * it): 0, or -1 when there is none (or it is no regular file, or too big). */
+int bb_mirror_frame(int dfd, char **buf, size_t *len);
+/* What the screen says now, from DIR/guidance.json; never fails (guide.wait). */
+void bb_mirror_guide(int dfd, struct bb_guide *g);
+/* The guide's text in lang (fallbacks as bb_catalog_text, then bb-capture's own de or
+ * en text); *tlang the language it is in. */
+const char *bb_guide_text(const struct bb_catalogs *c, const char *lang,
+    const struct bb_guide *g, const char **tlang);
+/* lang.dir of lang's catalogue, "ltr" when there is none. */
+const char *bb_catalog_dir(const struct bb_catalogs *c, const char *lang);
 
 struct bb_page {
 	const struct bb_catalogs *cat;
@@ -57,6 +82,7 @@ struct bb_page {
 	const char *services_dir;
 	const json_t *form;		/* a page of bb-form ask, or NULL */
 	const json_t *pin;		/* the PIN pad of bb-form pin, or NULL */
+	const struct bb_guide *guide;	/* the mirror when the screen shows one, or NULL */
 };
 
 /* The page as the contract in bb-form(5) describes it, every text escaped. NULL when out

@@ -64,6 +64,8 @@ struct srv {
 	unsigned long stream_next, stream_min;
 	int streams, stopping;
 	int wake_w;
+	int mirror_fd;			/* tell --mirror DIR: DIR open, else -1 */
+	int mirror_next;		/* the next screen's (control thread only) */
 };
 
 static volatile sig_atomic_t stop_signal;
@@ -232,6 +234,7 @@ static enum MHD_Result
 serve_page(struct srv *s, struct MHD_Connection *c)
 {
 	struct bb_page p;
+	struct bb_guide g;
 	char *html;
 	size_t len;
 
@@ -248,6 +251,13 @@ serve_page(struct srv *s, struct MHD_Connection *c)
 	p.services_dir = s->o->services;
 	p.form = s->form;
 	p.pin = s->pin;
+	/* Read under the lock, so the page and its mirror are one screen's: two small
+	 * files, never blocking (bb_mirror_guide refuses all but regular files). */
+	p.guide = NULL;
+	if (s->mirror_fd >= 0 && s->screen != NULL && s->screen->mirror) {
+		bb_mirror_guide(s->mirror_fd, &g);
+		p.guide = &g;
+	}
 	html = bb_page_render(&p, &len);
 	pthread_mutex_unlock(&s->mu);
 	if (html == NULL)
@@ -273,6 +283,92 @@ serve_picture(struct srv *s, struct MHD_Connection *c, const char *url)
 		return answer_text(c, MHD_HTTP_NOT_FOUND, "not found\n");
 	return answer(c, MHD_HTTP_OK, MHD_create_response_from_buffer(len, buf,
 	    MHD_RESPMEM_MUST_FREE), "image/svg+xml");
+}
+
+/* The mirror's descriptor, or -1 when no mirror is on (the caller closes it): a copy, so
+ * the files are read without the lock while a tell may close the original. */
+static int
+mirror_dup(struct srv *s)
+{
+	int fd = -1;
+
+	pthread_mutex_lock(&s->mu);
+	if (s->mirror_fd >= 0)
+		fd = fcntl(s->mirror_fd, F_DUPFD_CLOEXEC, 0);
+	pthread_mutex_unlock(&s->mu);
+	return fd;
+}
+
+static void
+wipe_free(void *cls)
+{
+	struct { char *buf; size_t len; } *w = cls;
+
+	explicit_bzero(w->buf, w->len);
+	free(w->buf);
+	free(w);
+}
+
+/* GET /m/mirror.jpg: the newest frame (any query: the page changes it to load the next).
+ * It shows a face: read for this answer only, wiped when sent, never cached (no-store
+ * as every answer). */
+static enum MHD_Result
+serve_frame(struct srv *s, struct MHD_Connection *c)
+{
+	struct { char *buf; size_t len; } *w;
+	struct MHD_Response *r;
+	int fd = mirror_dup(s);
+	char *buf;
+	size_t len;
+
+	if (fd < 0)
+		return answer_text(c, MHD_HTTP_NOT_FOUND, "not found\n");
+	if (bb_mirror_frame(fd, &buf, &len) != 0) {
+		close(fd);
+		return answer_text(c, MHD_HTTP_NOT_FOUND, "not found\n");
+	}
+	close(fd);
+	if ((w = malloc(sizeof *w)) == NULL) {
+		explicit_bzero(buf, len);
+		free(buf);
+		return MHD_NO;
+	}
+	w->buf = buf;
+	w->len = len;
+	r = MHD_create_response_from_buffer_with_free_callback_cls(len, buf, wipe_free, w);
+	if (r == NULL) {
+		wipe_free(w);
+		return MHD_NO;
+	}
+	return answer(c, MHD_HTTP_OK, r, "image/jpeg");
+}
+
+/* GET /m/state: what kiosk.js needs to follow the mirror without a reload: the frame's
+ * stamp (its image URL changes with it) and the guidance in the session's language. */
+static enum MHD_Result
+serve_state(struct srv *s, struct MHD_Connection *c)
+{
+	const char *text, *tlang = NULL;
+	struct bb_guide g;
+	json_t *j;
+	char *js;
+	int fd = mirror_dup(s);
+
+	if (fd < 0)
+		return answer_text(c, MHD_HTTP_NOT_FOUND, "not found\n");
+	bb_mirror_guide(fd, &g);
+	close(fd);
+	pthread_mutex_lock(&s->mu);
+	text = bb_guide_text(s->cat, s->lang, &g, &tlang);
+	j = json_pack("{s:s, s:s, s:s, s:s, s:b}", "n", g.stamp, "text", text, "lang", tlang,
+	    "dir", bb_catalog_dir(s->cat, tlang), "good", strcmp(g.key, "guide.good") == 0);
+	pthread_mutex_unlock(&s->mu);
+	js = j != NULL ? json_dumps(j, JSON_COMPACT) : NULL;
+	json_decref(j);
+	if (js == NULL)
+		return answer_text(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory\n");
+	return answer(c, MHD_HTTP_OK, MHD_create_response_from_buffer(strlen(js), js,
+	    MHD_RESPMEM_MUST_FREE), "application/json");
 }
 
 static int
@@ -541,6 +637,8 @@ route_name(const char *url)
 	for (i = 0; i < sizeof known / sizeof known[0]; i++)
 		if (strcmp(url, known[i]) == 0)
 			return known[i];
+	if (strcmp(url, "/m/state") == 0 || strcmp(url, "/m/mirror.jpg") == 0)
+		return url;
 	return strncmp(url, "/p/", 3) == 0 ? "/p/…" : "(other)";
 }
 
@@ -646,6 +744,10 @@ handle(void *cls, struct MHD_Connection *c, const char *url, const char *method,
 		    "text/javascript; charset=utf-8");
 	if (strncmp(url, "/p/", 3) == 0)
 		return serve_picture(s, c, url);
+	if (strcmp(url, "/m/mirror.jpg") == 0)
+		return serve_frame(s, c);
+	if (strcmp(url, "/m/state") == 0)
+		return serve_state(s, c);
 	return answer_text(c, MHD_HTTP_NOT_FOUND, "not found\n");
 }
 
@@ -748,6 +850,11 @@ show_page(struct srv *s, struct bb_screen *scr, json_t *form, json_t *pin, json_
     int waiting)
 {
 	pthread_mutex_lock(&s->mu);
+	/* Only the screen a tell --mirror showed shows the mirror. */
+	if (s->mirror_fd >= 0)
+		close(s->mirror_fd);
+	s->mirror_fd = s->mirror_next;
+	s->mirror_next = -1;
 	bb_screen_free(s->screen);
 	bb_json_wipe(s->set);
 	bb_json_wipe(s->form);
@@ -769,9 +876,11 @@ show_page(struct srv *s, struct bb_screen *scr, json_t *form, json_t *pin, json_
 	pthread_mutex_unlock(&s->mu);
 }
 
+/* mirror_fd: the mirror directory the screen shows (tell --mirror), or -1. */
 static void
-show(struct srv *s, struct bb_screen *scr, json_t *set, int waiting)
+show(struct srv *s, struct bb_screen *scr, json_t *set, int waiting, int mirror_fd)
 {
+	s->mirror_next = mirror_fd;
 	show_page(s, scr, NULL, NULL, set, waiting);
 }
 
@@ -832,9 +941,9 @@ request(struct srv *s, struct client *cl, const char *line, struct waiter *w)
 	struct bb_err e = { 0, "" };
 	struct bb_screen *scr;
 	json_error_t jerr;
-	json_t *j = json_loads(line, JSON_REJECT_DUPLICATES, &jerr), *t, *u, *set;
+	json_t *j = json_loads(line, JSON_REJECT_DUPLICATES, &jerr), *t, *u, *set, *mir;
 	long until = -1;
-	int rc;
+	int rc, mfd = -1;
 
 	if (j == NULL || !json_is_object(j)) {
 		send_error(cl->fd, BB_PROTOCOL, "not a JSON object");
@@ -850,7 +959,7 @@ request(struct srv *s, struct client *cl, const char *line, struct waiter *w)
 		s->contrast_high = s->speech = s->speech_by_headset = 0;
 		s->volume = VOLUME_DEFAULT;
 		pthread_mutex_unlock(&s->mu);
-		show(s, scr, NULL, 0);
+		show(s, scr, NULL, 0, -1);
 		send_line(cl->fd, json_pack("{s:b}", "ok", 1));
 	} else if ((t = json_object_get(j, "pin")) != NULL && json_is_object(t)) {
 		const char *kind = json_string_value(json_object_get(t, "kind"));
@@ -909,6 +1018,7 @@ request(struct srv *s, struct client *cl, const char *line, struct waiter *w)
 		const char *name = json_string_value(json_object_get(t, "screen"));
 		set = json_object_get(t, "set");
 		u = json_object_get(t, "until");
+		mir = json_object_get(t, "mirror");
 		if (json_is_string(u) && strcmp(json_string_value(u), "tap") == 0)
 			until = 0;
 		else if (json_is_integer(u) && json_integer_value(u) > 0 &&
@@ -916,14 +1026,23 @@ request(struct srv *s, struct client *cl, const char *line, struct waiter *w)
 			until = (long)json_integer_value(u);
 		else if (u != NULL)
 			until = -2;
-		if (name == NULL || until == -2 || !set_ok(set)) {
+		if (name == NULL || until == -2 || !set_ok(set) ||
+		    (mir != NULL && !json_is_string(mir))) {
 			send_error(cl->fd, BB_PROTOCOL, "tell: expected screen, set of strings, "
-			    "until tap or seconds");
+			    "until tap or seconds, mirror a path");
 		} else if ((rc = bb_screen_load(s->o->screens, name, &scr, &e)) != 0) {
 			send_error(cl->fd, rc, e.msg);
+		} else if (mir != NULL && !scr->mirror) {
+			send_error(cl->fd, BB_USAGE, "tell: this screen shows no mirror "
+			    "(mirror: true)");
+			bb_screen_free(scr);
+		} else if (mir != NULL &&
+		    (mfd = bb_mirror_open(json_string_value(mir), &e)) < 0) {
+			send_error(cl->fd, e.status, e.msg);
+			bb_screen_free(scr);
 		} else {
 			end_waiter(w, BB_TEMPFAIL, "another screen replaced this one");
-			show(s, scr, set != NULL ? json_deep_copy(set) : NULL, until >= 0);
+			show(s, scr, set != NULL ? json_deep_copy(set) : NULL, until >= 0, mfd);
 			if (until < 0) {
 				send_line(cl->fd, json_pack("{s:b}", "ok", 1));
 			} else {
@@ -1221,6 +1340,7 @@ bb_screen_serve(const struct bb_serve_opts *o, struct bb_err *e)
 	if ((rc = parse_listen(o->listen, &sa, e)) != 0)
 		return rc;
 	memset(&s, 0, sizeof s);
+	s.mirror_fd = s.mirror_next = -1;
 	s.o = o;
 	s.size = 100;
 	s.volume = VOLUME_DEFAULT;
@@ -1326,6 +1446,8 @@ out_pipe:
 	close(pipefd[0]);
 	close(pipefd[1]);
 out:
+	if (s.mirror_fd >= 0)
+		close(s.mirror_fd);
 	bb_screen_free(s.screen);
 	bb_json_wipe(s.set);
 	explicit_bzero(s.choice, sizeof s.choice);

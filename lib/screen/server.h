@@ -43,6 +43,10 @@ int bb_screen_set_read(json_t *set, const char *path, struct bb_err *e);
  * time-out or a session that ended, else an exit status with e set (69 no server). */
 int bb_screen_tell(const char *control, const char *screen, const json_t *set, long until,
     char **choice, struct bb_err *e);
+/* bb_screen_tell with the live photo mirror of directory mirror (bb-form tell --mirror;
+ * relative to the working directory), NULL for none. */
+int bb_screen_tell_mirror(const char *control, const char *screen, const json_t *set,
+    const char *mirror, long until, char **choice, struct bb_err *e);
 
 /* Shows a page of bb-form ask (form/ask.h) and waits for what the person does on it, as
  * tell does: 0 with *choice and *answers (input path -> string or list), 1 on time-out

@@ -287,14 +287,32 @@ int
 bb_screen_tell(const char *control, const char *screen, const json_t *set, long until,
     char **choice, struct bb_err *e)
 {
+	return bb_screen_tell_mirror(control, screen, set, NULL, until, choice, e);
+}
+
+int
+bb_screen_tell_mirror(const char *control, const char *screen, const json_t *set,
+    const char *mirror, long until, char **choice, struct bb_err *e)
+{
 	json_t *j, *ans;
+	char cwd[4096], *abs = NULL;
 	int status;
 
 	*choice = NULL;
-	if ((j = json_pack("{s:{s:s}}", "tell", "screen", screen)) == NULL)
+	/* The server runs elsewhere: it gets the directory by its absolute name. */
+	if (mirror != NULL && mirror[0] != '/' && (getcwd(cwd, sizeof cwd) == NULL ||
+	    asprintf(&abs, "%s/%s", cwd, mirror) < 0))
+		return bb_fail(e, BB_USAGE, "--mirror %s: cannot make it absolute", mirror);
+	if ((j = json_pack("{s:{s:s}}", "tell", "screen", screen)) == NULL) {
+		free(abs);
 		return bb_fail(e, BB_SOFTWARE, "out of memory");
+	}
 	if (set != NULL)
 		json_object_set(json_object_get(j, "tell"), "set", (json_t *)set);
+	if (mirror != NULL)
+		json_object_set_new(json_object_get(j, "tell"), "mirror",
+		    json_string(abs != NULL ? abs : mirror));
+	free(abs);
 	set_until(json_object_get(j, "tell"), until);
 	status = exchange(control, j, &ans, e);
 	json_decref(j);

@@ -1,7 +1,7 @@
 /*
  * kiosk.js — the citizen's screen (issue 11; /work/screen-contract.md "The page").
  *
- * Two jobs, no framework, no inline code (CSP default-src 'self'):
+ * Three jobs, no framework, no inline code (CSP default-src 'self'):
  * 1. Follow the server: /events sends the screen's version; when it is not the one this
  *    page shows, load the new page. Without script the page still works: plain form
  *    posts, 303 back to /.
@@ -13,6 +13,8 @@
  *    <button type="button" data-key="X"> labelled from the catalogue (the server puts the
  *    kbd.* texts, and pin.digits, as JSON into #bb-keyboard's data-labels). A physical
  *    keyboard keeps working: nothing here listens to its keys but Escape.
+ * 3. The live photo mirror (camera with tell --mirror): polls /m/state, loads each new
+ *    frame, and puts a changed hint into its polite live region.
  * PIN inputs (data-kbd="pin"): the digits go into the input's value and nowhere else —
  * never into an attribute, a text node or a live region; only their count is announced.
  * 3. Speech (EN 301 549 5.1.3), when <html data-speech="on">: the server speaks each text
@@ -94,6 +96,66 @@
 				location.replace('/');
 			}
 		};
+	}
+
+	/* --- the live photo mirror ------------------------------------------------------ */
+
+	/* The camera screen with tell --mirror: /m/state says which frame is the newest and
+	 * what to change; the frame is loaded under a new URL when it changes (one load at
+	 * a time), the guidance replaced only when its text changes, so the live region
+	 * speaks each hint once. No reload: that would be a new screen version. */
+	function mirror() {
+		var img = document.getElementById('bb-mirror-frame');
+		var guide = document.getElementById('bb-guide');
+		var busy = false, loading = 0;	/* when the frame being loaded was asked for */
+
+		if (!img || !guide || typeof fetch !== 'function')
+			return;
+		img.addEventListener('load', function () { loading = 0; });
+		img.addEventListener('error', function () { loading = 0; });
+		function apply(st) {
+			/* One frame at a time; one that takes over 2 s is given up. */
+			if (typeof st.n === 'string' && st.n !== img.getAttribute('data-n') &&
+			    (!loading || Date.now() - loading > 2000)) {
+				img.setAttribute('data-n', st.n);
+				if (st.n === '') {
+					loading = 0;
+					img.hidden = true;
+				} else {
+					loading = Date.now();
+					img.src = '/m/mirror.jpg?n=' + encodeURIComponent(st.n);
+					img.hidden = false;
+				}
+			}
+			if (typeof st.text === 'string' && st.text !== guide.textContent) {
+				if (st.lang === document.documentElement.lang) {
+					guide.removeAttribute('lang');
+					guide.removeAttribute('dir');
+				} else {
+					guide.setAttribute('lang', st.lang);
+					guide.setAttribute('dir', st.dir);
+				}
+				guide.textContent = st.text;
+			}
+			guide.classList.toggle('bb-guide-good', st.good === true);
+		}
+		function poll() {
+			var ctl = typeof AbortController === 'function' ? new AbortController() : null;
+			var timer;
+
+			if (busy || document.hidden)
+				return;
+			busy = true;
+			/* A request that hangs must not stop the mirror: given up after 2 s. */
+			if (ctl)
+				timer = setTimeout(function () { ctl.abort(); }, 2000);
+			fetch('/m/state', { cache: 'no-store', credentials: 'same-origin',
+			    signal: ctl ? ctl.signal : undefined })
+			    .then(function (r) { return r.ok ? r.json() : null; })
+			    .then(function (st) { clearTimeout(timer); busy = false; if (st) apply(st); },
+			        function () { clearTimeout(timer); busy = false; });
+		}
+		setInterval(poll, 250);
 	}
 
 	/* --- the keyboard ------------------------------------------------------------ */
@@ -847,6 +909,7 @@
 
 		setupKeyboard();
 		follow(main);
+		mirror();
 		/* The page after a change: focus the field to correct, else the screen itself. */
 		if (first)
 			first.focus();
