@@ -103,6 +103,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	n = fuzz_split(data, size, 0, part, len, 2);
 	memset(&s, 0, sizeof s);
+	s.mirror_fd = s.mirror_next = -1;	/* as serve starts: no mirror (0 is a descriptor) */
 	s.o = &opts;
 	s.cat = cat;
 	s.size = 100;
@@ -156,6 +157,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		send_line(devnull, j);
 	}
 	show_page(&s, NULL, NULL, NULL, NULL, 0);
+	if (s.mirror_fd >= 0)
+		close(s.mirror_fd);
 	close(wake[0]);
 	close(wake[1]);
 	pthread_cond_destroy(&s.cond);
