@@ -16,8 +16,10 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <eac/eac.h>
 #include <jansson.h>
 #include <limits.h>
+#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -507,6 +509,142 @@ can_needs_its_right(void **state)
 	json_decref(b.identity);
 }
 
+/* The 8-byte AES-CMAC of in under key, by OpenSSL's EVP_MAC directly: the MAC input as
+ * ICAO 9303-11 and AusweisApp write it, not as lib/eid/sm.c builds it. */
+static void
+cmac8(const unsigned char *key, size_t klen, const unsigned char *in, size_t len,
+    unsigned char out[8])
+{
+	EVP_MAC *m = EVP_MAC_fetch(NULL, "CMAC", NULL);
+	EVP_MAC_CTX *c = m ? EVP_MAC_CTX_new(m) : NULL;
+	OSSL_PARAM params[] = {
+		OSSL_PARAM_utf8_string("cipher", klen == 32 ? "AES-256-CBC" : klen == 24 ?
+		    "AES-192-CBC" : "AES-128-CBC", 0),
+		OSSL_PARAM_END
+	};
+	unsigned char full[16];
+	size_t n = 0;
+
+	assert_non_null(c);
+	assert_int_equal(EVP_MAC_init(c, key, klen, params), 1);
+	assert_int_equal(EVP_MAC_update(c, in, len), 1);
+	assert_int_equal(EVP_MAC_final(c, full, &n, sizeof full), 1);
+	assert_int_equal(n, 16);
+	memcpy(out, full, 8);
+	EVP_MAC_CTX_free(c);
+	EVP_MAC_free(m);
+}
+
+/* The APDUs lib/eid/sm.c puts on the wire, on their way to the card. */
+struct capture {
+	struct wire *w;
+	unsigned char apdu[512];
+	size_t len;
+};
+
+static int
+capture_apdu(void *arg, const unsigned char *apdu, size_t len, unsigned char *resp,
+    size_t *rlen, struct bb_err *e)
+{
+	struct capture *c = arg;
+
+	assert_true(len <= sizeof c->apdu);
+	memcpy(c->apdu, apdu, len);
+	c->len = len;
+	return wire_apdu(c->w, apdu, len, resp, rlen, e);
+}
+
+static void
+hex(const char *h, unsigned char *out, size_t *n)
+{
+	for (*n = 0; h[0] != '\0'; h += 2) {
+		unsigned v;
+
+		assert_int_equal(sscanf(h, "%2x", &v), 1);
+		out[(*n)++] = (unsigned char)v;
+	}
+}
+
+/* The command MAC of secure messaging (issue 13, item 1). ICAO 9303-11 9.8.6 / TR-03110
+ * part 3 F: MAC over SSC || pad(header) || DO87 || DO97, padded again, but a command
+ * with neither (RESET RETRY COUNTER to unblock the PIN: 0C 2C 03 03) MACs SSC ||
+ * pad(header) alone, as AusweisApp (SecureMessaging::createMac) and OpenSC send it and
+ * real cards check it. First with the session's key against the card; then two fixed
+ * vectors: key 00 01 .. 0F, SSC 1; the MACs computed apart from this code with
+ *   openssl mac -cipher AES-128-CBC -macopt hexkey:000102030405060708090A0B0C0D0E0F CMAC
+ * over 00..01 0C2C0303 80 00..00 (BF4ECBB465DFEA12) and over
+ * 00..01 0CB09C00 80 00..00 970100 80 00..00 (D0B526DFF4F4C23A). */
+static void
+unblock_mac_vector(void **state)
+{
+	static const char *const blocked[] = { "--blocked", "", NULL, NULL };
+	static const unsigned char unblock[4] = { 0x00, 0x2C, 0x03, 0x03 };
+	static const unsigned char rb[4] = { 0x00, 0xB0, 0x9C, 0x00 };
+	struct eidcard *k = card("erika", blocked);
+	struct wire w = { k, 0, 0 };
+	struct capture cap = { &w, { 0 }, 0 };
+	struct bb_pace *p = NULL;
+	struct bb_sm sm;
+	struct bb_err e = { 0, "" };
+	unsigned char *ca, *out = NULL, in[32], mac[8], want[64], chat[32];
+	size_t calen, outlen, n, chatlen;
+	unsigned sw;
+	int retries;
+	EAC_CTX *ctx;
+	BUF_MEM *kmac;
+
+	(void)state;
+	ca = file("tests/rig/cards/erika/011C", &calen);
+	chatlen = bb_dg_chat(1UL << 1, chat, sizeof chat);
+	assert_int_equal(eidcard_pin_retries(k), 0);
+	if (bb_pace_establish(wire_apdu, &w, ca, calen, BB_PACE_PUK, "9876543210", 10, chat,
+	    chatlen, &p, &retries, &e) != 0)
+		fail_msg("PACE with the PUK: %s", e.msg);
+	ctx = p->ctx;
+	kmac = ctx->key_ctx->k_mac;
+	assert_true(kmac != NULL && kmac->length == 16);
+
+	/* The session: the card takes it and unblocks the PIN; the MAC is the documented one. */
+	bb_sm_init(&sm, ctx, capture_apdu, &cap, 1);
+	if (bb_sm_transmit(&sm, unblock, NULL, 0, 0, &out, &outlen, &sw, &e) != 0)
+		fail_msg("unblock: %s", e.msg);
+	assert_int_equal(sw, 0x9000);
+	assert_int_equal(eidcard_pin_retries(k), 3);
+	memset(in, 0, sizeof in);
+	in[15] = 1;				/* SSC 1 */
+	memcpy(in + 16, "\x0C\x2C\x03\x03\x80", 5);	/* pad(header) */
+	cmac8((unsigned char *)kmac->data, kmac->length, in, 32, mac);
+	assert_int_equal(cap.len, 4 + 1 + 10 + 1);
+	assert_memory_equal(cap.apdu, "\x0C\x2C\x03\x03\x0A\x8E\x08", 7);
+	assert_memory_equal(cap.apdu + 7, mac, 8);
+	assert_int_equal(cap.apdu[15], 0x00);
+
+	/* The fixed vectors, with our key in the context (OpenSSL is given k_mac anew for
+	 * each MAC); the card, with the session's key, answers 6988 and the channel ends. */
+	memcpy(kmac->data, "\x00\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0A\x0B\x0C\x0D\x0E\x0F",
+	    16);
+	cmac8((unsigned char *)kmac->data, 16, in, 32, mac);
+	hex("BF4ECBB465DFEA12", want, &n);
+	assert_memory_equal(mac, want, 8);	/* the helper agrees with openssl mac */
+	assert_int_equal(EAC_set_ssc(ctx, 0), 1);
+	bb_sm_init(&sm, ctx, capture_apdu, &cap, 1);
+	assert_int_equal(bb_sm_transmit(&sm, unblock, NULL, 0, 0, &out, &outlen, &sw, &e),
+	    BB_PROTOCOL);
+	hex("0C2C03030A8E08BF4ECBB465DFEA1200", want, &n);
+	assert_int_equal(cap.len, n);
+	assert_memory_equal(cap.apdu, want, n);
+	assert_int_equal(EAC_set_ssc(ctx, 0), 1);
+	bb_sm_init(&sm, ctx, capture_apdu, &cap, 0);
+	assert_int_equal(bb_sm_transmit(&sm, rb, NULL, 0, 256, &out, &outlen, &sw, &e),
+	    BB_PROTOCOL);
+	hex("0CB09C000D9701008E08D0B526DFF4F4C23A00", want, &n);
+	assert_int_equal(cap.len, n);
+	assert_memory_equal(cap.apdu, want, n);
+	free(ca);
+	bb_pace_free(p);
+	eidcard_free(k);
+}
+
 int
 main(void)
 {
@@ -521,6 +659,7 @@ main(void)
 		cmocka_unit_test(downgrade),
 		cmocka_unit_test(unsigned_card_access),
 		cmocka_unit_test(can_needs_its_right),
+		cmocka_unit_test(unblock_mac_vector),
 	};
 
 	return cmocka_run_group_tests(tests, setup, NULL);

@@ -1819,7 +1819,8 @@ protected(struct eidcard *k, const struct cmd *o, unsigned char *resp, size_t ro
 		return sm_broken(k, do8e == NULL || l8e != 8 ? 0x6988 : 0x6987, resp, room);
 	EAC_increment_ssc(k->sm);
 	k->ssc++;
-	/* MAC over pad(pad(header) || DO87 || DO97) */
+	/* MAC over pad(pad(header) || DO87 || DO97), or pad(header) alone when neither is
+	 * there (AusweisApp and OpenSC send RESET RETRY COUNTER so; real cards check it so). */
 	if ((b = bufmem(hdr, 4)) == NULL || (pt = EAC_add_iso_pad(k->sm, b)) == NULL ||
 	    !BUF_MEM_grow(pt, pt->length + (size_t)(macend - o->data))) {
 		r = sm_broken(k, 0x6F00, resp, room);
@@ -1827,7 +1828,9 @@ protected(struct eidcard *k, const struct cmd *o, unsigned char *resp, size_t ro
 	}
 	memcpy(pt->data + pt->length - (size_t)(macend - o->data), o->data,
 	    (size_t)(macend - o->data));
-	if ((macin = EAC_add_iso_pad(k->sm, pt)) == NULL || (mac = bufmem(do8e, 8)) == NULL) {
+	if ((macin = macend == o->data ?
+	    bufmem((const unsigned char *)pt->data, pt->length) :
+	    EAC_add_iso_pad(k->sm, pt)) == NULL || (mac = bufmem(do8e, 8)) == NULL) {
 		r = sm_broken(k, 0x6F00, resp, room);
 		goto done;
 	}
