@@ -509,6 +509,23 @@ can_needs_its_right(void **state)
 	json_decref(b.identity);
 }
 
+/* PACE over DH (the profile erika-dh: id-PACE-DH-GM-AES-CBC-CMAC-128, the 2048-bit MODP
+ * group). Issue 13, item 2: Terminal Authentication signs ID_PICC = Comp(the card's
+ * ephemeral PACE key), which for DH is the SHA-1 of the key (TR-03110 part 3, A.2.2.3),
+ * not the key itself: the card checks the signature over that and refuses another
+ * (6300, exit status 77). */
+static void
+dh_parameters(void **state)
+{
+	struct run r = { .profile = "erika-dh", .dgs = DGS_ALL };
+
+	(void)state;
+	if (run(&r) != 0)
+		fail_msg("erika-dh: status %d: %s", r.e.status, r.e.msg);
+	assert_string_equal(str(r.identity, "given_names"), "ERIKA");
+	json_decref(r.identity);
+}
+
 /* The 8-byte AES-CMAC of in under key, by OpenSSL's EVP_MAC directly: the MAC input as
  * ICAO 9303-11 and AusweisApp write it, not as lib/eid/sm.c builds it. */
 static void
@@ -660,6 +677,7 @@ main(void)
 		cmocka_unit_test(unsigned_card_access),
 		cmocka_unit_test(can_needs_its_right),
 		cmocka_unit_test(unblock_mac_vector),
+		cmocka_unit_test(dh_parameters),
 	};
 
 	return cmocka_run_group_tests(tests, setup, NULL);

@@ -474,6 +474,26 @@ fail:
 	return sw;
 }
 
+/* ID_PICC as TR-03110 part 3 A.2.2.3 defines Comp(), computed here apart from OpenPACE:
+ * the x coordinate of an uncompressed EC point (04 x y), the SHA-1 of a DH key. raw: the
+ * key itself, what bb-eid signed for DH before (issue 13, item 2). */
+static int id_picc_raw;
+
+static BUF_MEM *
+comp_of(const unsigned char *pub, size_t len)
+{
+	unsigned char md[20];
+	unsigned mdlen = 0;
+
+	if (id_picc_raw)
+		return bufmem(pub, len);
+	if (len % 2 == 1 && pub[0] == 0x04)
+		return bufmem(pub + 1, len / 2);
+	assert_int_equal(EVP_Digest(pub, len, md, &mdlen, EVP_sha1(), NULL), 1);
+	assert_int_equal(mdlen, 20);
+	return bufmem(md, mdlen);
+}
+
 /* Terminal Authentication with terminal/NAME, then Chip Authentication. 0, or the first
  * status word that was not 9000 (and which step: *at). */
 static unsigned
@@ -575,8 +595,7 @@ eac(struct term *t, const char *name, const char *profile, int *at)
 	assert_int_equal(TA_STEP4_set_nonce(ctx, nonce), 1);
 	BUF_MEM_free(nonce);
 	picc = bufmem(t->pace->picc_pub, t->pace->picc_pub_len);
-	id_picc = EAC_Comp(ctx, EAC_ID_PACE, picc);
-	assert_non_null(id_picc);
+	id_picc = comp_of(t->pace->picc_pub, t->pace->picc_pub_len);
 	sig = TA_STEP5_sign(ctx, comp, id_picc, NULL);
 	assert_non_null(sig);
 	BUF_MEM_free(picc);
@@ -1278,6 +1297,38 @@ hostile_commands(void **state)
 	term_free(&t);
 }
 
+/* PACE over DH (erika-dh, the 2048-bit MODP group): the card checks the TA signature over
+ * ID_PICC = SHA-1 of its ephemeral PACE key (TR-03110 part 3 A.2.2.3, OpenPACE's Comp)
+ * and refuses one over the raw key with 6300 at EXTERNAL AUTHENTICATE. */
+static void
+dh_terminal_authentication(void **state)
+{
+	struct term t;
+	unsigned char out[70000];
+	size_t olen;
+	int retries, at;
+
+	(void)state;
+	need_pki();
+	term_init(&t, card("erika-dh", NULL, NULL, NULL, NULL));
+	assert_int_equal(pace(&t, BB_PACE_PIN, "123456", 1, &retries), 0);
+	assert_true(t.pace->picc_pub_len == 256);	/* a DH key, not a point */
+	assert_int_equal(eac(&t, "terminal", "erika-dh", &at), 0);
+	assert_int_equal(select_app(&t), 0x9000);
+	t.ext = 1;
+	assert_int_equal(read_dg(&t, 1, 65536, out, &olen), 0x9000);
+	file_is("tests/rig/cards/erika/app/0101", out, olen);
+	term_free(&t);
+
+	id_picc_raw = 1;
+	term_init(&t, card("erika-dh", NULL, NULL, NULL, NULL));
+	assert_int_equal(pace(&t, BB_PACE_PIN, "123456", 1, &retries), 0);
+	assert_int_equal(eac(&t, "terminal", "erika-dh", &at), 0x6300);
+	assert_int_equal(at, 7);
+	id_picc_raw = 0;
+	term_free(&t);
+}
+
 int
 main(void)
 {
@@ -1286,6 +1337,7 @@ main(void)
 		cmocka_unit_test(pin_counter_suspend_block_unblock),
 		cmocka_unit_test(pin_change_and_transport),
 		cmocka_unit_test(ta_ca_read),
+		cmocka_unit_test(dh_terminal_authentication),
 		cmocka_unit_test(residence_permit),
 		cmocka_unit_test(broken_secure_messaging),
 		cmocka_unit_test(chaining_and_lengths),
