@@ -526,6 +526,84 @@ dh_parameters(void **state)
 	json_decref(r.identity);
 }
 
+/* Ne of a command APDU (ISO/IEC 7816-3 12.1: the four cases, short and extended). */
+static size_t
+apdu_ne(const unsigned char *a, size_t n)
+{
+	size_t lc;
+
+	if (n == 4)
+		return 0;
+	if (n == 5)
+		return a[4] ? a[4] : 256;
+	if (a[4] != 0) {
+		lc = a[4];
+		return n == 5 + lc ? 0 : a[n - 1] ? a[n - 1] : 256;
+	}
+	if (n == 7)
+		return ((size_t)a[5] << 8 | a[6]) ? ((size_t)a[5] << 8 | a[6]) : 65536;
+	lc = (size_t)a[5] << 8 | a[6];
+	if (n == 7 + lc)
+		return 0;
+	return ((size_t)a[n - 2] << 8 | a[n - 1]) ? ((size_t)a[n - 2] << 8 | a[n - 1]) : 65536;
+}
+
+/* A transport that asks for 256 bytes where pace.c asks for all (extended Le 00 00 becomes
+ * 01 00, as AusweisApp sends General Authenticate with Le 256 whatever the length), and
+ * checks that no answer is longer than its command's Ne. */
+struct ne256 {
+	struct wire *w;
+	int over, get_response;
+};
+
+static int
+ne256_apdu(void *arg, const unsigned char *apdu, size_t len, unsigned char *resp,
+    size_t *rlen, struct bb_err *e)
+{
+	struct ne256 *c = arg;
+	unsigned char a[70000];
+	int rc;
+
+	assert_true(len <= sizeof a);
+	memcpy(a, apdu, len);
+	if (len > 7 && a[4] == 0 && len == 7 + ((size_t)a[5] << 8 | a[6]) + 2 &&
+	    a[len - 2] == 0 && a[len - 1] == 0)
+		a[len - 2] = 0x01;
+	if (a[1] == 0xC0)
+		c->get_response++;
+	if ((rc = wire_apdu(c->w, a, len, resp, rlen, e)) == 0 && *rlen - 2 > apdu_ne(a, len))
+		c->over++;
+	return rc;
+}
+
+/* Issue 13, item 3: the card's answer to General Authenticate never exceeds Ne (with
+ * erika-dh its keys are 264 bytes in 7C, asked for with Ne 256): 256 bytes and 6108, the
+ * rest by GET RESPONSE (ISO/IEC 7816-4:2013 5.3.4), which bb-eid's PACE sends. */
+static void
+answers_within_ne(void **state)
+{
+	struct eidcard *k = card("erika-dh", NULL);
+	struct wire w = { k, 0, 0 };
+	struct ne256 c = { &w, 0, 0 };
+	struct bb_pace *p = NULL;
+	struct bb_err e = { 0, "" };
+	unsigned char *ca, chat[32];
+	size_t calen, chatlen;
+	int retries;
+
+	(void)state;
+	ca = file("tests/rig/cards/erika-dh/011C", &calen);
+	chatlen = bb_dg_chat(DGS_ALL, chat, sizeof chat);
+	if (bb_pace_establish(ne256_apdu, &c, ca, calen, BB_PACE_PIN, "123456", 6, chat, chatlen,
+	    &p, &retries, &e) != 0)
+		fail_msg("PACE with answers within Ne: %s", e.msg);
+	assert_int_equal(c.over, 0);
+	assert_int_equal(c.get_response, 2);	/* the mapping and the ephemeral key */
+	free(ca);
+	bb_pace_free(p);
+	eidcard_free(k);
+}
+
 /* The 8-byte AES-CMAC of in under key, by OpenSSL's EVP_MAC directly: the MAC input as
  * ICAO 9303-11 and AusweisApp write it, not as lib/eid/sm.c builds it. */
 static void
@@ -678,6 +756,7 @@ main(void)
 		cmocka_unit_test(can_needs_its_right),
 		cmocka_unit_test(unblock_mac_vector),
 		cmocka_unit_test(dh_parameters),
+		cmocka_unit_test(answers_within_ne),
 	};
 
 	return cmocka_run_group_tests(tests, setup, NULL);

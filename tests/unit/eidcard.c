@@ -1297,9 +1297,10 @@ hostile_commands(void **state)
 	term_free(&t);
 }
 
-/* PACE over DH (erika-dh, the 2048-bit MODP group): the card checks the TA signature over
- * ID_PICC = SHA-1 of its ephemeral PACE key (TR-03110 part 3 A.2.2.3, OpenPACE's Comp)
- * and refuses one over the raw key with 6300 at EXTERNAL AUTHENTICATE. */
+/* PACE over DH (erika-dh, the 2048-bit MODP group): answers longer than Ne are chained,
+ * and the card checks the TA signature over ID_PICC = SHA-1 of its ephemeral PACE key
+ * (TR-03110 part 3 A.2.2.3, OpenPACE's Comp) and refuses one over the raw key with 6300
+ * at EXTERNAL AUTHENTICATE. */
 static void
 dh_terminal_authentication(void **state)
 {
@@ -1310,6 +1311,20 @@ dh_terminal_authentication(void **state)
 
 	(void)state;
 	need_pki();
+	/* Response chaining (ISO/IEC 7816-4:2013 5.3.4): the encrypted nonce, 7C 12 80 10 ...,
+	 * asked for with Ne 16, comes as 16 bytes and 6104, the rest by GET RESPONSE;
+	 * nothing waits then, nor after another command. */
+	term_init(&t, card("erika-dh", NULL, NULL, NULL, NULL));
+	assert_int_equal(plain(&t, "00C0000000"), 0x6985);
+	assert_int_equal(plain(&t, "0022C1A40F800A04007F00070202040102830103"), 0x9000);
+	assert_int_equal(plain(&t, "10860000027C0010"), 0x6104);
+	assert_int_equal(t.rlen, 18);
+	assert_memory_equal(t.resp, "\x7C\x12\x80\x10", 4);
+	assert_int_equal(plain(&t, "00C0000004"), 0x9000);
+	assert_int_equal(t.rlen, 6);
+	assert_int_equal(plain(&t, "00C0000004"), 0x6985);
+	term_free(&t);
+
 	term_init(&t, card("erika-dh", NULL, NULL, NULL, NULL));
 	assert_int_equal(pace(&t, BB_PACE_PIN, "123456", 1, &retries), 0);
 	assert_true(t.pace->picc_pub_len == 256);	/* a DH key, not a point */
