@@ -1096,6 +1096,36 @@ chaining_and_lengths(void **state)
 	assert_int_equal(olen, 0xDF);
 	assert_true(t.rlen <= 258);
 	assert_int_equal(sm_sw(&t, 0xB0, 0x00, 0xDF, NULL, 0, 0xDF, out, &olen), 0x9000);
+	/* Issue 13, item 4: a short protected READ BINARY with Le 00 gets what fits, 0xDF
+	 * bytes, and 9000; the terminal goes on at the new offset (AusweisApp's
+	 * CardConnectionWorker::readFile: "the length of the response is less than the
+	 * expected length because the maximum length is reduced by secure messaging";
+	 * OpenSC fa01235c6 made npa-tool do the same for eMRTDs) until the end of the file,
+	 * which the card says with 6B00 past it. So EF.CardSecurity reads whole. */
+	{
+		unsigned char whole[8192], want[8192];
+		size_t have = 0, wlen;
+		int n = 0;
+
+		snprintf(path, sizeof path, "%s/card/erika/011D", pki);
+		wlen = slurp(path, want, sizeof want);
+		assert_true(wlen > 2 * 0xDF);
+		for (;;) {
+			sw = n++ == 0 ? sm_sw(&t, 0xB0, 0x9D, 0x00, NULL, 0, 256, out, &olen) :
+			    sm_sw(&t, 0xB0, (unsigned char)(have >> 8), (unsigned char)have, NULL,
+			    0, 256, out, &olen);
+			if (sw == 0x6B00)
+				break;
+			assert_int_equal(sw, 0x9000);
+			assert_true(olen == 0xDF || (olen > 0 && have + olen == wlen));
+			assert_true(t.rlen <= 258);
+			memcpy(whole + have, out, olen);
+			have += olen;
+		}
+		assert_int_equal(have, wlen);
+		assert_memory_equal(whole, want, wlen);
+		assert_int_equal(n, (int)(wlen + 0xDE) / 0xDF + 1);
+	}
 
 	/* Chaining: the DV certificate in two protected pieces. */
 	snprintf(path, sizeof path, "%s/terminal/dv.cvcert", pki);
