@@ -1679,7 +1679,7 @@ get_response(struct eidcard *k, const struct cmd *a, unsigned char *out, size_t 
  * waits for GET RESPONSE, announced by 61XX (5.3.4, response chaining; 5.6: XX the bytes
  * still available, 00 for 256 or more). Not 6CXX (wrong Le, XX the exact length): that
  * has the terminal send the same command again, and a step of General Authenticate
- * cannot be run twice. Any other command drops what was left. */
+ * cannot be run twice. */
 static unsigned
 run(struct eidcard *k, const struct cmd *a, unsigned char *out, size_t *olen)
 {
@@ -1688,10 +1688,8 @@ run(struct eidcard *k, const struct cmd *a, unsigned char *out, size_t *olen)
 
 	if (a->ins == 0xC0)
 		sw = get_response(k, a, out, olen);
-	else {
-		k->rest_len = 0;
+	else
 		sw = dispatch(k, a, out, olen);
-	}
 	if (*olen <= lim)
 		return sw;
 	left = *olen - lim;
@@ -1988,6 +1986,7 @@ eidcard_apdu(struct eidcard *k, const unsigned char *apdu, size_t n, unsigned ch
 {
 	struct cmd a;
 	long r;
+	int bad;
 
 	if (k->removed)
 		return EIDCARD_REMOVED;
@@ -2014,7 +2013,11 @@ eidcard_apdu(struct eidcard *k, const unsigned char *apdu, size_t n, unsigned ch
 			resp[m - 1] = 0x01;
 		return (long)m;
 	}
-	if (parse_apdu(apdu, n, &a) != 0)
+	bad = parse_apdu(apdu, n, &a) != 0;
+	/* Response chaining: a command other than GET RESPONSE drops what was left. */
+	if (bad || a.ins != 0xC0)
+		k->rest_len = 0;
+	if (bad)
 		r = answer(resp, room, NULL, 0, 0x6700);
 	else if ((a.cla & 0x0C) == 0x0C && (a.cla & ~0x1C) == 0)
 		r = protected(k, &a, resp, room);
