@@ -299,6 +299,34 @@ kill "$second"
 wait "$second" 2>/dev/null
 cardsim --client --reader "$PCSC_READER_NAME 00 01" --wait-removal --timeout 10
 
+# APDUs on the wire for a read of every field (the demo's): EF.CardAccess in one READ
+# BINARY by short file identifier, as AusweisApp and npa-tool read it, not SELECT MF,
+# SELECT EF and READ BINARY: 32 where it was 34 (npa-tool: 32). cardsim -v logs each.
+card_remove
+card_insert erika -v
+printf 'eid:\n  pki: %s\n  services:\n    all:\n      fields: all\n' "$EID_PKI" > all.yaml
+before=$(grep -c '^cardsim: > ' "$PCSC_DIR/cardsim.log")
+cfg=all.yaml rd --service all --pin-fd 3 3< pin
+ok "$rc" "a read of every field"
+grep '^cardsim: > ' "$PCSC_DIR/cardsim.log" | tail -n +$((before + 1)) > apdus
+ok "$(head -n 1 apdus | grep -qx 'cardsim: > 00B09C0000'; echo $?)" \
+	"EF.CardAccess comes first, by its short file identifier"
+n=$(wc -l < apdus)
+ok "$(test "$n" -le 32; echo $?)" "at most 32 APDUs for it ($n)"
+ok "$(jq -e '.identity | .given_names == "ERIKA" and .address.city == "KÖLN"' out > /dev/null; echo $?)" \
+	"and the data is Erika's"
+# Another client left the eID application selected (cardsim --client leaves the card as it
+# is): the short file identifier finds nothing there (6A82), and SELECT MF, SELECT EF and
+# READ BINARY read EF.CardAccess as before.
+cardsim --client --reader "$PCSC_READER" 00A4040C09E80704007F00070302 > sel
+check_grep "another client selects the eID application" '^9000$' sel
+before=$(grep -c '^cardsim: > ' "$PCSC_DIR/cardsim.log")
+rd --pin-fd 3 3< pin
+ok "$rc" "a read after it"
+grep '^cardsim: > ' "$PCSC_DIR/cardsim.log" | tail -n +$((before + 1)) | head -n 4 > apdus
+printf 'cardsim: > %s\n' 00B09C0000 00A4000C023F00 00A4020C02011C 00B0000000 > want
+check_same "EF.CardAccess the long way then" want apdus
+
 # Privacy: the trace shows the protocol, never the PIN or the data.
 card_remove
 card_insert erika

@@ -40,37 +40,35 @@ sw_error(unsigned sw, unsigned fid, struct bb_err *e)
 	return bb_fail(e, BB_PROTOCOL, "file %04X: the card answered %04X", fid, sw);
 }
 
-int
-bb_card_read_file(struct bb_pcsc *p, unsigned fid, size_t max, unsigned char **bufp,
-    size_t *lenp, struct bb_err *e)
+/* The short file identifiers of the master file's EFs (BSI TR-03110 part 3, A.1.2); -1
+ * for another FID. */
+static int
+sfi_of(unsigned fid)
 {
-	unsigned char select[] = { 0x00, 0xA4, 0x02, 0x0C, 0x02, fid >> 8, fid & 0xFF };
-	unsigned char resp[258], *buf;
-	size_t rlen = sizeof resp, len = 0;
-	unsigned sw;
+	switch (fid) {
+	case 0x011B: return 0x1B;
+	case 0x011C: return 0x1C;
+	case 0x011D: return 0x1D;
+	case 0x2F00: return 0x1E;
+	default: return -1;
+	}
+}
+
+/* READ BINARY from the first answer on: short, Le 00 (256 bytes), at the next offset
+ * until the card says the file has ended (6B00, 6282, less than 256 bytes or none). The
+ * first answer, r of rlen bytes with sw, is already there. */
+static int
+read_rest(struct bb_pcsc *p, unsigned fid, size_t max, unsigned char *resp, size_t rlen,
+    unsigned sw, unsigned char **bufp, size_t *lenp, struct bb_err *e)
+{
+	unsigned char *buf;
+	size_t len = 0;
 	int rc;
 
-	/* The master file first: a card keeps its selection between connections, and an
-	 * earlier step may have left the eID application selected. */
-	static const unsigned char mf[] = { 0x00, 0xA4, 0x00, 0x0C, 0x02, 0x3F, 0x00 };
-	if ((rc = bb_card_exchange(p, mf, sizeof mf, resp, &rlen, &sw, e)) != 0)
-		return rc;
-	rlen = sizeof resp;
-	if ((rc = bb_card_exchange(p, select, sizeof select, resp, &rlen, &sw, e)) != 0)
-		return rc;
-	if (sw != 0x9000)
-		return sw_error(sw, fid, e);
 	if ((buf = malloc(max ? max : 1)) == NULL)
 		return bb_fail(e, BB_SOFTWARE, "out of memory");
-	/* Short READ BINARY with Le 00 (256 bytes) until the card has no more. */
-	while (len < max && len <= 0x7FFF) {
-		unsigned char rb[] = { 0x00, 0xB0, (len >> 8) & 0x7F, len & 0xFF, 0x00 };
-		rlen = sizeof resp;
-		if ((rc = bb_card_exchange(p, rb, sizeof rb, resp, &rlen, &sw, e)) != 0) {
-			free(buf);
-			return rc;
-		}
-		if (sw == 0x6B00 || sw == 0x6282 || (sw == 0x9000 && rlen == 0))
+	for (;;) {
+		if (sw == 0x6B00 || (sw == 0x9000 && rlen == 0))
 			break;
 		if (sw != 0x9000 && sw != 0x6282) {
 			free(buf);
@@ -82,12 +80,64 @@ bb_card_read_file(struct bb_pcsc *p, unsigned fid, size_t max, unsigned char **b
 		}
 		memcpy(buf + len, resp, rlen);
 		len += rlen;
-		if (rlen < 256)
+		if (rlen < 256 || sw == 0x6282 || len >= max || len > 0x7FFF)
 			break;
+		{
+			unsigned char rb[] = { 0x00, 0xB0, (len >> 8) & 0x7F, len & 0xFF, 0x00 };
+
+			rlen = 258;
+			if ((rc = bb_card_exchange(p, rb, sizeof rb, resp, &rlen, &sw, e)) != 0) {
+				free(buf);
+				return rc;
+			}
+		}
 	}
 	*bufp = buf;
 	*lenp = len;
 	return 0;
+}
+
+int
+bb_card_read_file(struct bb_pcsc *p, unsigned fid, size_t max, unsigned char **bufp,
+    size_t *lenp, struct bb_err *e)
+{
+	unsigned char select[] = { 0x00, 0xA4, 0x02, 0x0C, 0x02, fid >> 8, fid & 0xFF };
+	unsigned char resp[258];
+	size_t rlen = sizeof resp;
+	unsigned sw;
+	int rc, sfi = sfi_of(fid);
+	/* The master file: a card keeps its selection between connections, and an earlier
+	 * step may have left the eID application selected. */
+	static const unsigned char mf[] = { 0x00, 0xA4, 0x00, 0x0C, 0x02, 0x3F, 0x00 };
+
+	/* One READ BINARY by short file identifier first, as AusweisApp and OpenSC's
+	 * npa-tool read EF.CardAccess: it names the file in the current DF, the MF after a
+	 * reset. A card that answers anything but data (another DF selected, no SFI) gets
+	 * the long way: SELECT MF, SELECT EF, READ BINARY. */
+	if (sfi >= 0) {
+		unsigned char rb[] = { 0x00, 0xB0, (unsigned char)(0x80 | sfi), 0x00, 0x00 };
+
+		if ((rc = bb_card_exchange(p, rb, sizeof rb, resp, &rlen, &sw, e)) != 0)
+			return rc;
+		if ((sw == 0x9000 || sw == 0x6282) && rlen > 0)
+			return read_rest(p, fid, max, resp, rlen, sw, bufp, lenp, e);
+	}
+	rlen = sizeof resp;
+	if ((rc = bb_card_exchange(p, mf, sizeof mf, resp, &rlen, &sw, e)) != 0)
+		return rc;
+	rlen = sizeof resp;
+	if ((rc = bb_card_exchange(p, select, sizeof select, resp, &rlen, &sw, e)) != 0)
+		return rc;
+	if (sw != 0x9000)
+		return sw_error(sw, fid, e);
+	{
+		unsigned char rb[] = { 0x00, 0xB0, 0x00, 0x00, 0x00 };
+
+		rlen = sizeof resp;
+		if ((rc = bb_card_exchange(p, rb, sizeof rb, resp, &rlen, &sw, e)) != 0)
+			return rc;
+	}
+	return read_rest(p, fid, max, resp, rlen, sw, bufp, lenp, e);
 }
 
 /* An OID's name as OpenPACE registers it (id-PACE-…), else the dotted form. */

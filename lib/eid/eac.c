@@ -765,11 +765,13 @@ bb_eac_ta(struct bb_sm *s, struct bb_pace *p, const struct bb_eac_terminal *t,
 		    sw, nlen);
 		goto done;
 	}
-	/* Signed: ID_PICC (the card's PACE key, compressed), the nonce, our compressed key. */
+	/* Signed: ID_PICC, the card's ephemeral PACE key compressed, the nonce, our
+	 * compressed key. Comp() of TR-03110 part 3 A.2.2.3 is the x coordinate of an EC
+	 * point and the SHA-1 of a DH key, never the DH key itself (OpenPACE's EAC_Comp does
+	 * both, as the card does). */
 	if ((nb = bb_bufmem(nonce, nlen)) == NULL || !TA_STEP4_set_nonce(ctx, nb) ||
 	    (picc = bb_bufmem(p->picc_pub, p->picc_pub_len)) == NULL ||
-	    (idpicc = p->picc_pub[0] == 0x04 && p->picc_pub_len % 2 == 1 ?
-	    EAC_Comp(ctx, EAC_ID_PACE, picc) : bb_bufmem(p->picc_pub, p->picc_pub_len)) == NULL ||
+	    (idpicc = EAC_Comp(ctx, EAC_ID_PACE, picc)) == NULL ||
 	    (sig = TA_STEP5_sign(ctx, eph, idpicc, NULL)) == NULL) {
 		rc = bb_fail(e, BB_SOFTWARE, "terminal authentication: cannot sign");
 		goto done;

@@ -70,6 +70,31 @@ transmit(struct link *l, unsigned char cla, unsigned char ins, unsigned char p1,
 		return bb_fail(l->e, BB_SOFTWARE, "out of memory");
 	}
 	memcpy(*rdata, resp, *rdlen);
+	/* 61XX: the answer was longer than Ne and XX more bytes (00: 256 or more) wait for
+	 * GET RESPONSE (ISO/IEC 7816-4:2013 5.3.4, response chaining). */
+	while ((*sw & 0xFF00) == 0x6100) {
+		static const unsigned char gr[4] = { 0x00, 0xC0, 0x00, 0x00 };
+		unsigned char cmd[5], *more;
+
+		n = bb_apdu_encode(cmd, gr, NULL, 0, (*sw & 0xFF) ? (*sw & 0xFF) : 256, 0);
+		rlen = RESP_ROOM;
+		if ((rc = l->fn(l->arg, cmd, n, resp, &rlen, l->e)) == 0 &&
+		    (rlen < 2 || rlen - 2 > 256 || *rdlen + rlen - 2 > DATA_MAX))
+			rc = bb_fail(l->e, BB_PROTOCOL, "PACE: the card's GET RESPONSE is malformed");
+		if (rc == 0 && (more = realloc(*rdata, *rdlen + rlen - 2 + 1)) == NULL)
+			rc = bb_fail(l->e, BB_SOFTWARE, "out of memory");
+		if (rc != 0) {
+			free(resp);
+			free(*rdata);
+			*rdata = NULL;
+			*rdlen = 0;
+			return rc;
+		}
+		*sw = (unsigned)resp[rlen - 2] << 8 | resp[rlen - 1];
+		*rdata = more;
+		memcpy(*rdata + *rdlen, resp, rlen - 2);
+		*rdlen += rlen - 2;
+	}
 	free(resp);
 	return 0;
 }

@@ -35,19 +35,20 @@ broken(struct bb_sm *s, struct bb_err *e, const char *why)
 	return bb_fail(e, BB_PROTOCOL, "secure messaging: %s: session ended", why);
 }
 
-/* The MAC of the padded input (OpenPACE puts the counter in front). */
+/* The MAC of the input, padded when pad is set (OpenPACE puts the counter in front). */
 static BUF_MEM *
-mac_of(struct bb_sm *s, const unsigned char *in, size_t len)
+mac_of(struct bb_sm *s, const unsigned char *in, size_t len, int pad)
 {
 	BUF_MEM *raw = bb_bufmem(in, len), *padded, *mac = NULL;
 
 	if (raw == NULL)
 		return NULL;
-	padded = EAC_add_iso_pad(s->ctx, raw);
+	padded = pad ? EAC_add_iso_pad(s->ctx, raw) : raw;
 	if (padded != NULL)
 		mac = EAC_authenticate(s->ctx, padded);
+	if (padded != raw)
+		BUF_MEM_free(padded);
 	BUF_MEM_free(raw);
-	BUF_MEM_free(padded);
 	return mac;
 }
 
@@ -97,15 +98,19 @@ protect(struct bb_sm *s, const unsigned char hdr[4], const unsigned char *data, 
 			body[blen++] = (unsigned char)(ne == 65536 ? 0 : ne);
 		}
 	}
-	/* MAC input: the header padded to a block, then the data objects (mac_of pads the
-	 * whole). The block is 16 bytes for AES: the padding of 4 bytes is 80 00 ... */
+	/* MAC input: the header padded to a block, then the data objects, padded again only
+	 * when there are any: a command with neither DO 87 nor DO 97 (RESET RETRY COUNTER to
+	 * unblock) MACs the padded header alone, as real cards check it (AusweisApp's
+	 * SecureMessaging::createMac, OpenSC). The block is 16 bytes for AES: the padding of
+	 * 4 bytes is 80 00 ... */
 	memcpy(macin, h, 4);
 	macin[4] = 0x80;
 	memset(macin + 5, 0, 11);
 	mlen = 16;
 	memcpy(macin + mlen, body, blen);
 	mlen += blen;
-	if ((mac = mac_of(s, macin, mlen)) == NULL || mac->length == 0 || mac->length > 16) {
+	if ((mac = mac_of(s, macin, mlen, blen > 0)) == NULL || mac->length == 0 ||
+	    mac->length > 16) {
 		rc = bb_fail(e, BB_SOFTWARE, "secure messaging: cannot compute the MAC");
 		goto done;
 	}

@@ -16,8 +16,10 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <eac/eac.h>
 #include <jansson.h>
 #include <limits.h>
+#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -507,6 +509,237 @@ can_needs_its_right(void **state)
 	json_decref(b.identity);
 }
 
+/* PACE over DH (the profile erika-dh: id-PACE-DH-GM-AES-CBC-CMAC-128, the 2048-bit MODP
+ * group). Issue 13, item 2: Terminal Authentication signs ID_PICC = Comp(the card's
+ * ephemeral PACE key), which for DH is the SHA-1 of the key (TR-03110 part 3, A.2.2.3),
+ * not the key itself: the card checks the signature over that and refuses another
+ * (6300, exit status 77). */
+static void
+dh_parameters(void **state)
+{
+	struct run r = { .profile = "erika-dh", .dgs = DGS_ALL };
+
+	(void)state;
+	if (run(&r) != 0)
+		fail_msg("erika-dh: status %d: %s", r.e.status, r.e.msg);
+	assert_string_equal(str(r.identity, "given_names"), "ERIKA");
+	json_decref(r.identity);
+}
+
+/* Ne of a command APDU (ISO/IEC 7816-3 12.1: the four cases, short and extended). */
+static size_t
+apdu_ne(const unsigned char *a, size_t n)
+{
+	size_t lc;
+
+	if (n == 4)
+		return 0;
+	if (n == 5)
+		return a[4] ? a[4] : 256;
+	if (a[4] != 0) {
+		lc = a[4];
+		return n == 5 + lc ? 0 : a[n - 1] ? a[n - 1] : 256;
+	}
+	if (n == 7)
+		return ((size_t)a[5] << 8 | a[6]) ? ((size_t)a[5] << 8 | a[6]) : 65536;
+	lc = (size_t)a[5] << 8 | a[6];
+	if (n == 7 + lc)
+		return 0;
+	return ((size_t)a[n - 2] << 8 | a[n - 1]) ? ((size_t)a[n - 2] << 8 | a[n - 1]) : 65536;
+}
+
+/* A transport that asks for 256 bytes where pace.c asks for all (extended Le 00 00 becomes
+ * 01 00, as AusweisApp sends General Authenticate with Le 256 whatever the length), and
+ * checks that no answer is longer than its command's Ne. */
+struct ne256 {
+	struct wire *w;
+	int over, get_response;
+};
+
+static int
+ne256_apdu(void *arg, const unsigned char *apdu, size_t len, unsigned char *resp,
+    size_t *rlen, struct bb_err *e)
+{
+	struct ne256 *c = arg;
+	unsigned char a[70000];
+	int rc;
+
+	assert_true(len <= sizeof a);
+	memcpy(a, apdu, len);
+	if (len > 7 && a[4] == 0 && len == 7 + ((size_t)a[5] << 8 | a[6]) + 2 &&
+	    a[len - 2] == 0 && a[len - 1] == 0)
+		a[len - 2] = 0x01;
+	if (a[1] == 0xC0)
+		c->get_response++;
+	if ((rc = wire_apdu(c->w, a, len, resp, rlen, e)) == 0 && *rlen - 2 > apdu_ne(a, len))
+		c->over++;
+	return rc;
+}
+
+/* Issue 13, item 3: the card's answer to General Authenticate never exceeds Ne (with
+ * erika-dh its keys are 264 bytes in 7C, asked for with Ne 256): 256 bytes and 6108, the
+ * rest by GET RESPONSE (ISO/IEC 7816-4:2013 5.3.4), which bb-eid's PACE sends. */
+static void
+answers_within_ne(void **state)
+{
+	struct eidcard *k = card("erika-dh", NULL);
+	struct wire w = { k, 0, 0 };
+	struct ne256 c = { &w, 0, 0 };
+	struct bb_pace *p = NULL;
+	struct bb_err e = { 0, "" };
+	unsigned char *ca, chat[32];
+	size_t calen, chatlen;
+	int retries;
+
+	(void)state;
+	ca = file("tests/rig/cards/erika-dh/011C", &calen);
+	chatlen = bb_dg_chat(DGS_ALL, chat, sizeof chat);
+	if (bb_pace_establish(ne256_apdu, &c, ca, calen, BB_PACE_PIN, "123456", 6, chat, chatlen,
+	    &p, &retries, &e) != 0)
+		fail_msg("PACE with answers within Ne: %s", e.msg);
+	assert_int_equal(c.over, 0);
+	assert_int_equal(c.get_response, 2);	/* the mapping and the ephemeral key */
+	free(ca);
+	bb_pace_free(p);
+	eidcard_free(k);
+}
+
+/* The 8-byte AES-CMAC of in under key, by OpenSSL's EVP_MAC directly: the MAC input as
+ * ICAO 9303-11 and AusweisApp write it, not as lib/eid/sm.c builds it. */
+static void
+cmac8(const unsigned char *key, size_t klen, const unsigned char *in, size_t len,
+    unsigned char out[8])
+{
+	EVP_MAC *m = EVP_MAC_fetch(NULL, "CMAC", NULL);
+	EVP_MAC_CTX *c = m ? EVP_MAC_CTX_new(m) : NULL;
+	OSSL_PARAM params[] = {
+		OSSL_PARAM_utf8_string("cipher", klen == 32 ? "AES-256-CBC" : klen == 24 ?
+		    "AES-192-CBC" : "AES-128-CBC", 0),
+		OSSL_PARAM_END
+	};
+	unsigned char full[16];
+	size_t n = 0;
+
+	assert_non_null(c);
+	assert_int_equal(EVP_MAC_init(c, key, klen, params), 1);
+	assert_int_equal(EVP_MAC_update(c, in, len), 1);
+	assert_int_equal(EVP_MAC_final(c, full, &n, sizeof full), 1);
+	assert_int_equal(n, 16);
+	memcpy(out, full, 8);
+	EVP_MAC_CTX_free(c);
+	EVP_MAC_free(m);
+}
+
+/* The APDUs lib/eid/sm.c puts on the wire, on their way to the card. */
+struct capture {
+	struct wire *w;
+	unsigned char apdu[512];
+	size_t len;
+};
+
+static int
+capture_apdu(void *arg, const unsigned char *apdu, size_t len, unsigned char *resp,
+    size_t *rlen, struct bb_err *e)
+{
+	struct capture *c = arg;
+
+	assert_true(len <= sizeof c->apdu);
+	memcpy(c->apdu, apdu, len);
+	c->len = len;
+	return wire_apdu(c->w, apdu, len, resp, rlen, e);
+}
+
+static void
+hex(const char *h, unsigned char *out, size_t *n)
+{
+	for (*n = 0; h[0] != '\0'; h += 2) {
+		unsigned v;
+
+		assert_int_equal(sscanf(h, "%2x", &v), 1);
+		out[(*n)++] = (unsigned char)v;
+	}
+}
+
+/* The command MAC of secure messaging (issue 13, item 1). ICAO 9303-11 9.8.6 / TR-03110
+ * part 3 F: MAC over SSC || pad(header) || DO87 || DO97, padded again, but a command
+ * with neither (RESET RETRY COUNTER to unblock the PIN: 0C 2C 03 03) MACs SSC ||
+ * pad(header) alone, as AusweisApp (SecureMessaging::createMac) and OpenSC send it and
+ * real cards check it. First with the session's key against the card; then two fixed
+ * vectors: key 00 01 .. 0F, SSC 1; the MACs computed apart from this code with
+ *   openssl mac -cipher AES-128-CBC -macopt hexkey:000102030405060708090A0B0C0D0E0F CMAC
+ * over 00..01 0C2C0303 80 00..00 (BF4ECBB465DFEA12) and over
+ * 00..01 0CB09C00 80 00..00 970100 80 00..00 (D0B526DFF4F4C23A). */
+static void
+unblock_mac_vector(void **state)
+{
+	static const char *const blocked[] = { "--blocked", "", NULL, NULL };
+	static const unsigned char unblock[4] = { 0x00, 0x2C, 0x03, 0x03 };
+	static const unsigned char rb[4] = { 0x00, 0xB0, 0x9C, 0x00 };
+	struct eidcard *k = card("erika", blocked);
+	struct wire w = { k, 0, 0 };
+	struct capture cap = { &w, { 0 }, 0 };
+	struct bb_pace *p = NULL;
+	struct bb_sm sm;
+	struct bb_err e = { 0, "" };
+	unsigned char *ca, *out = NULL, in[32], mac[8], want[64], chat[32];
+	size_t calen, outlen, n, chatlen;
+	unsigned sw;
+	int retries;
+	EAC_CTX *ctx;
+	BUF_MEM *kmac;
+
+	(void)state;
+	ca = file("tests/rig/cards/erika/011C", &calen);
+	chatlen = bb_dg_chat(1UL << 1, chat, sizeof chat);
+	assert_int_equal(eidcard_pin_retries(k), 0);
+	if (bb_pace_establish(wire_apdu, &w, ca, calen, BB_PACE_PUK, "9876543210", 10, chat,
+	    chatlen, &p, &retries, &e) != 0)
+		fail_msg("PACE with the PUK: %s", e.msg);
+	ctx = p->ctx;
+	kmac = ctx->key_ctx->k_mac;
+	assert_true(kmac != NULL && kmac->length == 16);
+
+	/* The session: the card takes it and unblocks the PIN; the MAC is the documented one. */
+	bb_sm_init(&sm, ctx, capture_apdu, &cap, 1);
+	if (bb_sm_transmit(&sm, unblock, NULL, 0, 0, &out, &outlen, &sw, &e) != 0)
+		fail_msg("unblock: %s", e.msg);
+	assert_int_equal(sw, 0x9000);
+	assert_int_equal(eidcard_pin_retries(k), 3);
+	memset(in, 0, sizeof in);
+	in[15] = 1;				/* SSC 1 */
+	memcpy(in + 16, "\x0C\x2C\x03\x03\x80", 5);	/* pad(header) */
+	cmac8((unsigned char *)kmac->data, kmac->length, in, 32, mac);
+	assert_int_equal(cap.len, 4 + 1 + 10 + 1);
+	assert_memory_equal(cap.apdu, "\x0C\x2C\x03\x03\x0A\x8E\x08", 7);
+	assert_memory_equal(cap.apdu + 7, mac, 8);
+	assert_int_equal(cap.apdu[15], 0x00);
+
+	/* The fixed vectors, with our key in the context (OpenSSL is given k_mac anew for
+	 * each MAC); the card, with the session's key, answers 6988 and the channel ends. */
+	memcpy(kmac->data, "\x00\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0A\x0B\x0C\x0D\x0E\x0F",
+	    16);
+	cmac8((unsigned char *)kmac->data, 16, in, 32, mac);
+	hex("BF4ECBB465DFEA12", want, &n);
+	assert_memory_equal(mac, want, 8);	/* the helper agrees with openssl mac */
+	assert_int_equal(EAC_set_ssc(ctx, 0), 1);
+	bb_sm_init(&sm, ctx, capture_apdu, &cap, 1);
+	assert_int_equal(bb_sm_transmit(&sm, unblock, NULL, 0, 0, &out, &outlen, &sw, &e),
+	    BB_PROTOCOL);
+	hex("0C2C03030A8E08BF4ECBB465DFEA1200", want, &n);
+	assert_int_equal(cap.len, n);
+	assert_memory_equal(cap.apdu, want, n);
+	assert_int_equal(EAC_set_ssc(ctx, 0), 1);
+	bb_sm_init(&sm, ctx, capture_apdu, &cap, 0);
+	assert_int_equal(bb_sm_transmit(&sm, rb, NULL, 0, 256, &out, &outlen, &sw, &e),
+	    BB_PROTOCOL);
+	hex("0CB09C000D9701008E08D0B526DFF4F4C23A00", want, &n);
+	assert_int_equal(cap.len, n);
+	assert_memory_equal(cap.apdu, want, n);
+	free(ca);
+	bb_pace_free(p);
+	eidcard_free(k);
+}
+
 int
 main(void)
 {
@@ -521,6 +754,9 @@ main(void)
 		cmocka_unit_test(downgrade),
 		cmocka_unit_test(unsigned_card_access),
 		cmocka_unit_test(can_needs_its_right),
+		cmocka_unit_test(unblock_mac_vector),
+		cmocka_unit_test(dh_parameters),
+		cmocka_unit_test(answers_within_ne),
 	};
 
 	return cmocka_run_group_tests(tests, setup, NULL);

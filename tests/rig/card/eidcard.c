@@ -119,6 +119,10 @@ struct eidcard {
 	size_t chain_len;
 	unsigned char chain[FILE_MAX];
 
+	/* Response chaining: what did not fit Ne, for GET RESPONSE. */
+	size_t rest_len;
+	unsigned char rest[OUT_MAX];
+
 	unsigned char out[OUT_MAX];
 	unsigned char resp_tmp[OUT_MAX + 64];
 };
@@ -651,6 +655,7 @@ sm_end(struct eidcard *k)
 	clear_auth(k);
 	k->chaining = 0;
 	k->chain_len = 0;
+	k->rest_len = 0;
 }
 
 struct eidcard *
@@ -1653,6 +1658,47 @@ dispatch(struct eidcard *k, const struct cmd *a, unsigned char *out, size_t *ole
 	}
 }
 
+/* GET RESPONSE: the next piece of an answer that did not fit its Ne. */
+static unsigned
+get_response(struct eidcard *k, const struct cmd *a, unsigned char *out, size_t *olen)
+{
+	if (a->p1 != 0 || a->p2 != 0)
+		return 0x6A86;
+	if (a->nc != 0)
+		return 0x6700;
+	if (k->rest_len == 0)
+		return 0x6985;
+	memcpy(out, k->rest, k->rest_len);
+	*olen = k->rest_len;
+	k->rest_len = 0;
+	return 0x9000;
+}
+
+/* A command and its answer, which never exceeds Ne (ISO/IEC 7816-4:2013 5.1: Le 00 is
+ * 256, 00 00 65536, no Le no data; and what the wire carries, a->cap). What does not fit
+ * waits for GET RESPONSE, announced by 61XX (5.3.4, response chaining; 5.6: XX the bytes
+ * still available, 00 for 256 or more). Not 6CXX (wrong Le, XX the exact length): that
+ * has the terminal send the same command again, and a step of General Authenticate
+ * cannot be run twice. */
+static unsigned
+run(struct eidcard *k, const struct cmd *a, unsigned char *out, size_t *olen)
+{
+	size_t lim = a->ne < a->cap ? a->ne : a->cap, left;
+	unsigned sw;
+
+	if (a->ins == 0xC0)
+		sw = get_response(k, a, out, olen);
+	else
+		sw = dispatch(k, a, out, olen);
+	if (*olen <= lim)
+		return sw;
+	left = *olen - lim;
+	memcpy(k->rest, out + lim, left);
+	k->rest_len = left;
+	*olen = lim;
+	return 0x6100 | (left > 255 ? 0 : (unsigned)left);
+}
+
 static long
 answer(unsigned char *resp, size_t room, const unsigned char *data, size_t n, unsigned sw)
 {
@@ -1709,7 +1755,7 @@ plain(struct eidcard *k, struct cmd *a, unsigned char *resp, size_t room)
 	if ((a->cla & 0x10) && a->ins != 0x86)
 		return answer(resp, room, NULL, 0, 0x6884);	/* chaining only for PACE */
 	a->cap = a->ext ? 65536 : 256;
-	sw = dispatch(k, a, k->out, &olen);
+	sw = run(k, a, k->out, &olen);
 	if (k->pace_switch)
 		pace_finish(k);
 	return answer(resp, room, k->out, olen, sw);
@@ -1819,7 +1865,8 @@ protected(struct eidcard *k, const struct cmd *o, unsigned char *resp, size_t ro
 		return sm_broken(k, do8e == NULL || l8e != 8 ? 0x6988 : 0x6987, resp, room);
 	EAC_increment_ssc(k->sm);
 	k->ssc++;
-	/* MAC over pad(pad(header) || DO87 || DO97) */
+	/* MAC over pad(pad(header) || DO87 || DO97), or pad(header) alone when neither is
+	 * there (AusweisApp and OpenSC send RESET RETRY COUNTER so; real cards check it so). */
 	if ((b = bufmem(hdr, 4)) == NULL || (pt = EAC_add_iso_pad(k->sm, b)) == NULL ||
 	    !BUF_MEM_grow(pt, pt->length + (size_t)(macend - o->data))) {
 		r = sm_broken(k, 0x6F00, resp, room);
@@ -1827,7 +1874,9 @@ protected(struct eidcard *k, const struct cmd *o, unsigned char *resp, size_t ro
 	}
 	memcpy(pt->data + pt->length - (size_t)(macend - o->data), o->data,
 	    (size_t)(macend - o->data));
-	if ((macin = EAC_add_iso_pad(k->sm, pt)) == NULL || (mac = bufmem(do8e, 8)) == NULL) {
+	if ((macin = macend == o->data ?
+	    bufmem((const unsigned char *)pt->data, pt->length) :
+	    EAC_add_iso_pad(k->sm, pt)) == NULL || (mac = bufmem(do8e, 8)) == NULL) {
 		r = sm_broken(k, 0x6F00, resp, room);
 		goto done;
 	}
@@ -1906,7 +1955,7 @@ protected(struct eidcard *k, const struct cmd *o, unsigned char *resp, size_t ro
 		r = wrap(k, NULL, 0, 0x6982, resp, room);
 		goto done;
 	}
-	fsw = dispatch(k, &a, k->out, &olen);
+	fsw = run(k, &a, k->out, &olen);
 	r = wrap(k, k->out, olen, fsw, resp, room);
 	if (k->sm != NULL && k->ca_switch) {
 		k->ca_switch = 0;
@@ -1937,6 +1986,7 @@ eidcard_apdu(struct eidcard *k, const unsigned char *apdu, size_t n, unsigned ch
 {
 	struct cmd a;
 	long r;
+	int bad;
 
 	if (k->removed)
 		return EIDCARD_REMOVED;
@@ -1963,7 +2013,11 @@ eidcard_apdu(struct eidcard *k, const unsigned char *apdu, size_t n, unsigned ch
 			resp[m - 1] = 0x01;
 		return (long)m;
 	}
-	if (parse_apdu(apdu, n, &a) != 0)
+	bad = parse_apdu(apdu, n, &a) != 0;
+	/* Response chaining: a command other than GET RESPONSE drops what was left. */
+	if (bad || a.ins != 0xC0)
+		k->rest_len = 0;
+	if (bad)
 		r = answer(resp, room, NULL, 0, 0x6700);
 	else if ((a.cla & 0x0C) == 0x0C && (a.cla & ~0x1C) == 0)
 		r = protected(k, &a, resp, room);

@@ -13,7 +13,8 @@
  * directory; Chip Authentication v2 with that directory's chip key; access rights on
  * the data groups from the effective CHAT; RESET RETRY COUNTER (change, unblock); the
  * faults of eidspec.md. Every length from the terminal is checked against what is
- * there. */
+ * there; no answer exceeds Ne: the rest waits for GET RESPONSE, announced by 61XX
+ * (ISO/IEC 7816-4 response chaining). */
 #ifndef BB_RIG_EIDCARD_H
 #define BB_RIG_EIDCARD_H
 
