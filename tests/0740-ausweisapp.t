@@ -5,6 +5,7 @@
 # simulator and bb-eid were built together and could agree on a mistake; each workflow
 # here must end as AusweisApp reports it for a real card (its SDK documentation,
 # docs/sdk/messages.rst), and the PIN it set must then open the card for bb-eid (issue 13).
+# Skipped only without ausweisapp2 or python3-websocket (scripts/install-deps installs both).
 # The time of each workflow is printed as a TAP comment.
 . "${0%/*}/lib.sh"
 . "$BB_TOP/tests/rig/pcsc.sh"
@@ -82,6 +83,14 @@ ok "$?" "bb-eid reads with the PIN AusweisApp set"
 "$BB_EID" read --new --pin-fd 3 3< pin > out 2> err
 ok "$(test "$?" -eq 2; echo $?)" "and the old PIN is wrong for it"
 
+# The same on the residence permit (brainpoolP384r1, AES-256 PACE: long-form lengths).
+card_insert jeanne
+sed '/INFO/d' change.aa > jeanne.aa
+aa jeanne
+ok "$rc" "AusweisApp changes the PIN of the residence permit (PACE on brainpoolP384r1)"
+"$BB_EID" read --new --pin-fd 3 3< newpin > out 2> err
+ok "$?" "bb-eid reads it with that PIN"
+
 # (b) The transport PIN (5 digits) to a PIN: cardsim --transport (PIN 12345, changeable only).
 card_insert erika --transport
 cat > transport.aa <<EOF
@@ -129,6 +138,27 @@ ok "$rc" "with the CAN the third try changes the PIN"
 ok "$(jq -e '.pin.retries == 3' info.json > /dev/null; echo $?)" "the card has 3 PIN retries again"
 "$BB_EID" read --new --pin-fd 3 3< newpin > out 2> err
 ok "$?" "bb-eid reads with the new PIN"
+
+# A wrong PUK: ENTER_PUK again, without an error and not inoperative; one of 3 digits:
+# ENTER_PUK with an error, the card not asked; CANCEL: no success, the PIN still blocked.
+card_insert erika --blocked
+cat > badpuk.aa <<EOF
+send {"cmd": "RUN_CHANGE_PIN"}
+expect CHANGE_PIN
+expect ENTER_PUK {$READER, "card": {"retryCounter": 0}}}
+lap card-found
+send {"cmd": "SET_PUK", "value": "1111111111"}
+expect ENTER_PUK {"reader": {"card": {"retryCounter": 0, "inoperative": false}}}
+lap wrong-puk
+send {"cmd": "SET_PUK", "value": "123"}
+expect ENTER_PUK {"error": "You must provide 10 digits"}
+send {"cmd": "CANCEL"}
+expect CHANGE_PIN {"success": false}
+EOF
+aa badpuk
+ok "$rc" "a wrong PUK: AusweisApp asks for it again; a short one: it says so; cancel"
+"$BB_EID" info --format json > info.json 2> /dev/null
+ok "$(jq -e '.pin.retries == 0' info.json > /dev/null; echo $?)" "the PIN is still blocked"
 
 # (d) The PIN blocked: AusweisApp asks for the PUK and unblocks it (RESET RETRY COUNTER
 # under secure messaging, 0C 2C 03 03 with only DO8E), then the PIN is changed.
