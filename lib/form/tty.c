@@ -248,6 +248,19 @@ input(struct tty *t, const json_t *item, const char *indent, int ask)
 			fprintf(t->out, "%s%s", i ? ", " : "",
 			    option_label(t, opts, json_string_value(x)));
 		fputs("] ", t->out);
+	} else if (json_is_string(val) && json_string_length(val) > 0 &&
+	    strcmp(type, "multi-select") == 0) {
+		/* As the walk keeps what was typed: values with commas. */
+		const char *s = json_string_value(val);
+		fputc('[', t->out);
+		for (i = 0; *s != '\0'; i++) {
+			size_t n = strcspn(s, ",");
+			char one[128];
+			snprintf(one, sizeof one, "%.*s", (int)n, s);
+			fprintf(t->out, "%s%s", i ? ", " : "", option_label(t, opts, one));
+			s += n + (s[n] == ',');
+		}
+		fputs("] ", t->out);
 	} else if (json_is_string(val) && json_string_length(val) > 0) {
 		fprintf(t->out, "[%s] ", opts != NULL ? option_label(t, opts,
 		    json_string_value(val)) : json_string_value(val));

@@ -1,0 +1,222 @@
+#!/bin/sh
+# bb-form ask on the terminal (issue 11): without a screen server, or with --tty, the
+# same walk as the screen's is prompted on /dev/tty. Driven through tmux as a developer
+# would type it: a wrong answer's reason shown in words and the question asked again,
+# locked values shown, the summary, change, send; the case the same as fill's from the
+# same answers. Cancel and the end of input exit 1 and write no case.
+. "${0%/*}/lib.sh"
+
+if ! command -v tmux > /dev/null 2>&1; then
+	echo "1..0 # SKIP needs tmux"
+	exit 0
+fi
+
+# A tmux server of this test's own, so nothing else's sessions are touched.
+T="tmux -L bb-test-$$ -f /dev/null"
+trap '$T kill-server 2>/dev/null; cd /; rm -rf "$scratch"' EXIT
+
+write_identity_case id.json
+mkdir -p run
+cat > bb.yaml <<YAML
+form:
+  services: $SERVICES
+  screens: $BB_TOP/scripts/screens
+  lang: en
+YAML
+# No screen server listens where the default control socket would be.
+XDG_RUNTIME_DIR=$scratch/run
+BB_CONFIG=$scratch/bb.yaml
+export XDG_RUNTIME_DIR BB_CONFIG
+
+# start NAME ARGS...: bb-form ARGS in a detached tmux session NAME (its terminal
+# 160x50), its exit status into NAME.rc when it ends.
+start() {
+	_s=$1
+	shift
+	rm -f "$_s.rc" "$_s.pane"
+	printf '#!/bin/sh\ncd %s || exit 1\n"%s" "$@" 2> %s.err\necho $? > %s.rc\n' \
+		"$scratch" "$BB_FORM" "$_s" "$_s" > "$_s.sh"
+	$T new-session -d -s "$_s" -x 160 -y 50 sh "$scratch/$_s.sh" "$@"
+	np=0
+	sess=$_s
+}
+
+# The prompts waiting or answered: lines with " > " or ending in " >".
+PROMPT='(^| )>( |$)'
+
+# ask EXPECT TEXT: waits (10 s at most) for the next prompt, checks that the lines since
+# the last one say EXPECT, then types TEXT and Enter.
+ask() {
+	np=$((np + 1))
+	_i=0
+	while :; do
+		$T capture-pane -p -J -S - -t "$sess" > "$sess.pane" 2> /dev/null
+		if [ "$(grep -c -E "$PROMPT" "$sess.pane")" -ge "$np" ] &&
+		    grep -v '^ *$' "$sess.pane" | tail -n 1 | grep -q -E '(^| )> *$'; then
+			break
+		fi
+		_i=$((_i + 1))
+		if [ "$_i" -ge 100 ] || [ -e "$sess.rc" ]; then
+			ok 1 "prompt $np ($1)"
+			diag "$sess.pane"
+			return 1
+		fi
+		sleep 0.1
+	done
+	awk -v n="$np" -v re="$PROMPT" '{ if (c == n - 1) print; if ($0 ~ re) c++ }' \
+		"$sess.pane" > q.txt
+	if grep -q -F -e "$1" q.txt; then
+		ok 0 "prompt $np asks: $1"
+	else
+		ok 1 "prompt $np asks: $1"
+		diag q.txt
+	fi
+	[ -n "$2" ] && $T send-keys -t "$sess" -l "$2"
+	$T send-keys -t "$sess" Enter
+}
+
+# finish: waits (10 s at most) for the program to end; its status in $rc.
+finish() {
+	_i=0
+	while [ ! -e "$sess.rc" ] && [ "$_i" -lt 100 ]; do
+		sleep 0.1
+		_i=$((_i + 1))
+	done
+	rc=$(cat "$sess.rc" 2> /dev/null || echo timeout)
+	$T capture-pane -p -J -S - -t "$sess" > "$sess.pane" 2> /dev/null
+	$T kill-session -t "$sess" 2> /dev/null
+}
+
+# The way through: a wrong number of copies (the reason in words, asked again), the
+# locked values of the card, the consent refused once, the summary, a change, send.
+start walk ask meldebescheinigung --tty -o walk.json id.json
+ask "Kind of certificate (required)" 2
+ask "Purpose (required)" "for my employer"
+ask "Number of copies (required)" 9
+ask "Delivery" ""
+ask "next: Next" ""
+ask "Error: The value must be no more than 5." 2
+grep -q -F "Number of copies (required)" q.txt && grep -q -F "[9] >" q.txt
+ok $? "the wrong answer's question asked again, with what was typed"
+ask "next: Next" ""
+ask "Family name: MUSTERMANN (from your ID card)" ""
+ask "Data protection notice (required)" n
+ask "next: Next" ""
+ask "Error: Please confirm this to continue." y
+ask "next: Next" ""
+ask "Please check your answers" "change 1"
+grep -q -F "Number of copies: 2" q.txt
+ok $? "the summary shows the answers"
+ask "Kind of certificate" ""
+ask "Purpose" ""
+ask "Number of copies" 3
+ask "Delivery" 2
+ask "next: Next" ""
+ask "Delivery: collect at the citizen office" send
+finish
+ok "$([ "$rc" = 0 ]; echo $?)" "send: exit 0 (got $rc)"
+[ -s walk.err ] && diag walk.err
+"$BB_FORM" fill meldebescheinigung --set certificate_kind=extended \
+	--set purpose="for my employer" --set copies=3 --set delivery=pickup \
+	--set privacy=yes id.json > fill.json
+jq -S 'del(.form.completed)' walk.json > walk.cmp 2> /dev/null
+jq -S 'del(.form.completed)' fill.json > fill.cmp
+check_same "the terminal's case is fill's with the same answers" fill.cmp walk.cmp
+
+# Without --tty: no server listens, so the terminal; the case through stdin and stdout.
+cat > shell.sh <<EOF
+#!/bin/sh
+cd $scratch || exit 1
+"$BB_FORM" ask meldebescheinigung < id.json > shell.json 2> shell.err
+echo \$? > shell.rc
+EOF
+rm -f shell.rc
+$T new-session -d -s shell -x 160 -y 50 sh "$scratch/shell.sh"
+sess=shell np=0
+ask "Kind of certificate" ""
+ask "Purpose" "for my employer"
+ask "Number of copies" ""
+ask "Delivery" ""
+ask "next: Next" ""
+ask "Family name: MUSTERMANN" ""
+ask "Data protection notice" y
+ask "next: Next" ""
+ask "Please check your answers" send
+finish
+ok "$([ "$rc" = 0 ]; echo $?)" "no screen server: the terminal, exit 0 (got $rc)"
+jqv .form.fields.purpose shell.json > purpose 2> /dev/null
+echo "for my employer" > want
+check_same "the case went to standard output" want purpose
+
+# Cancel: exit 1, nothing written.
+start cancel ask meldebescheinigung --tty -o cancel.json id.json
+ask "Kind of certificate" ""
+ask "Purpose" "for my employer"
+ask "Number of copies" ""
+ask "Delivery" ""
+ask "next: Next" cancel
+finish
+ok "$([ "$rc" = 1 ]; echo $?)" "cancel: exit 1 (got $rc)"
+ok "$([ ! -e cancel.json ]; echo $?)" "cancel: no case written"
+
+# The end of input (Ctrl-D) is a cancel too.
+start eof ask meldebescheinigung --tty -o eof.json id.json
+ask "Kind of certificate" ""
+$T send-keys -t eof C-d
+finish
+ok "$([ "$rc" = 1 ]; echo $?)" "end of input: exit 1 (got $rc)"
+ok "$([ ! -e eof.json ]; echo $?)" "end of input: no case written"
+
+# A group prefilled from the card and changed, a wrong postal code, multi-selects by
+# number and by value.
+start sp ask sperrmuell --tty -o sp.json id.json
+ask "Street and house number (required)" ""
+ask "Address line 2" ""
+ask "Postal code (required)" 5114
+ask "City (required)" ""
+ask "Country" ""
+ask "Items (required)" "1,3"
+ask "Other items" ""
+ask "Estimated volume" 2.5
+ask "Preferred collection days" "mon 5"
+ask "Notes" ""
+ask "next: Next" ""
+ask "Error: The postcode has 5 digits." 50667
+grep -q -F "Postal code (required)" q.txt && grep -q -F "[5114] >" q.txt &&
+    ! grep -q -F "Street and house number" q.txt
+ok $? "only the wrong postal code asked again"
+ask "next: Next" ""
+ask "Telephone number (required)" "0221 123456"
+ask "Email address" ""
+ask "next: Next" ""
+ask "Putting the items out (required)" y
+ask "Data protection notice (required)" y
+ask "next: Next" ""
+ask "Items: sofa or couch, wardrobe (dismantled)" send
+finish
+ok "$([ "$rc" = 0 ]; echo $?)" "sperrmuell sent: exit 0 (got $rc)"
+"$BB_FORM" fill sperrmuell --set pickup_address.postal_code=50667 \
+	--set items=sofa,wardrobe --set volume=2.5 --set weekdays=mon,fri \
+	--set phone="0221 123456" --set rules=yes --set privacy=yes id.json > spfill.json
+jq -S 'del(.form.completed)' sp.json > sp.cmp 2> /dev/null
+jq -S 'del(.form.completed)' spfill.json > spfill.cmp
+check_same "sperrmuell: the terminal's case is fill's" spfill.cmp sp.cmp
+
+# German: the reasons and words from the German catalogue.
+sed -i 's/lang: en/lang: de/' bb.yaml
+start de ask meldebescheinigung --tty -o de.json id.json
+ask "Art der Meldebescheinigung (Pflichtangabe)" ""
+ask "Verwendungszweck" ab
+ask "Anzahl" ""
+ask "Zustellung" ""
+ask "next: Weiter" ""
+ask "Fehler: Bitte geben Sie mindestens 3 Zeichen ein." "Rentenantrag"
+ask "next: Weiter" cancel
+finish
+ok "$([ "$rc" = 1 ]; echo $?)" "German, cancelled: exit 1 (got $rc)"
+
+# --tty and --screen together make no sense.
+expect_code 64 "--tty with --screen: usage" "$BB_FORM" ask meldebescheinigung --tty \
+	--screen "$scratch/run/x" id.json
+
+done_testing
