@@ -13,7 +13,8 @@ fi
 
 # A tmux server of this test's own, so nothing else's sessions are touched.
 T="tmux -L bb-test-$$ -f /dev/null"
-trap '$T kill-server 2>/dev/null; cd /; rm -rf "$scratch"' EXIT
+serve_pid=
+trap '[ -n "$serve_pid" ] && kill "$serve_pid" 2>/dev/null; $T kill-server 2>/dev/null; cd /; rm -rf "$scratch"' EXIT
 
 write_identity_case id.json
 mkdir -p run
@@ -148,6 +149,22 @@ jqv .form.fields.purpose shell.json > purpose 2> /dev/null
 echo "for my employer" > want
 check_same "the case went to standard output" want purpose
 
+# A screen server listens at the default control socket: the screen, not the terminal
+# (no browser shows the page, so the time runs out: exit 1).
+printf '  warning: 1s\n' >> bb.yaml
+"$BB_FORM" serve > serve.out 2> serve.err &
+serve_pid=$!
+_i=0
+while [ ! -S run/bb/screen ] && [ "$_i" -lt 100 ]; do sleep 0.1; _i=$((_i + 1)); done
+start screen ask meldebescheinigung --timeout 1 -o screen.json id.json
+finish
+kill "$serve_pid" 2> /dev/null
+wait "$serve_pid" 2> /dev/null
+ok "$([ "$rc" = 1 ]; echo $?)" "a screen server listens: its time-out, exit 1 (got $rc)"
+check_nogrep "a screen server listens: nothing asked on the terminal" "Kind of certificate" \
+	screen.pane
+sed -i '/  warning: 1s/d' bb.yaml
+
 # Cancel: exit 1, nothing written.
 start cancel ask meldebescheinigung --tty -o cancel.json id.json
 ask "Kind of certificate" ""
@@ -201,6 +218,59 @@ ok "$([ "$rc" = 0 ]; echo $?)" "sperrmuell sent: exit 0 (got $rc)"
 jq -S 'del(.form.completed)' sp.json > sp.cmp 2> /dev/null
 jq -S 'del(.form.completed)' spfill.json > spfill.cmp
 check_same "sperrmuell: the terminal's case is fill's" spfill.cmp sp.cmp
+
+# A show_if that brings a field in (only it is asked then), a wrong date, a repeated
+# group: two entries added, the first removed.
+start wg ask wohnungsgeberbestaetigung --tty -o wg.json id.json
+ask "The landlord is (required)" 2
+ask "Street and house number (required)" ""
+ask "Address line 2" ""
+ask "Postal code (required)" ""
+ask "City (required)" ""
+ask "Country" ""
+ask "The landlord also owns the dwelling" ""
+ask "next: Next" ""
+ask "Name of the company or organisation (required)" "Wohnbau GmbH"
+! grep -q -F "Street and house number" q.txt
+ok $? "show_if: only the field it brought in asked"
+ask "next: Next" ""
+ask "Street and house number (required)" "Hauptstr. 2"
+ask "Address line 2" "2. OG"
+ask "Postal code (required)" 50667
+ask "City (required)" "Köln"
+ask "Country" ""
+ask "This confirms (required)" 1
+ask "Date of moving in or out (required)" 31.02.2026
+ask "add persons: Add: Person obliged to register" "add persons"
+ask "Family name (required)" Gabler
+ask "Given names (required)" Hans
+ask "remove persons.0: Remove this entry (Person obliged to register 1)" "add persons"
+ask "Person obliged to register 2" Mustermann
+ask "Given names (required)" Erika
+ask "remove persons.1" "remove persons.0"
+ask "next: Next" ""
+ask "Error: Please enter a date, for example 31.12.2026." 01.03.2026
+ask "next: Next" ""
+ask "Accuracy of the confirmation (required)" y
+ask "Data protection notice (required)" j
+ask "next: Next" ""
+ask "Person obliged to register 1:" send
+grep -q -F "Family name: Mustermann" q.txt && ! grep -q -F "Gabler" q.txt
+ok $? "the summary: the entry left, not the one removed"
+finish
+ok "$([ "$rc" = 0 ]; echo $?)" "wohnungsgeberbestaetigung sent: exit 0 (got $rc)"
+cat > wg-answers.json <<'JSON'
+{"landlord_kind": "company", "company_name": "Wohnbau GmbH", "landlord_is_owner": true,
+ "dwelling_address": {"street": "Hauptstr. 2", "addition": "2. OG", "postal_code": "50667",
+   "city": "Köln", "country": "DE"},
+ "movement": "move_in", "movement_date": "01.03.2026",
+ "persons": [{"family_names": "Mustermann", "given_names": "Erika"}],
+ "truthful": true, "privacy": true}
+JSON
+"$BB_FORM" fill wohnungsgeberbestaetigung --answers wg-answers.json id.json > wgfill.json
+jq -S 'del(.form.completed)' wg.json > wg.cmp 2> /dev/null
+jq -S 'del(.form.completed)' wgfill.json > wgfill.cmp
+check_same "wohnungsgeberbestaetigung: the terminal's case is fill's" wgfill.cmp wg.cmp
 
 # German: the reasons and words from the German catalogue.
 sed -i 's/lang: en/lang: de/' bb.yaml

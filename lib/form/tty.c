@@ -19,6 +19,7 @@ struct tty {
 	const struct bb_catalogs *cat;
 	json_t *answers;	/* path -> what the person gave on this page */
 	json_t *asked;		/* paths asked since the page was first shown */
+	json_t *names;		/* add: and remove: choices -> what they add or remove */
 	int eof;
 };
 
@@ -298,9 +299,17 @@ items(struct tty *t, const json_t *list, const char *indent, int redo)
 			fputc('\n', t->out);
 		} else if (strcmp(kind, "group") == 0) {
 			fprintf(t->out, "\n%s%s", indent, text_of(t, json_object_get(it, "label")));
-			if (json_object_get(it, "entry") != NULL)
+			if (json_object_get(it, "entry") != NULL) {
+				char name[200];
+				snprintf(name, sizeof name, "%s %lld", text_of(t,
+				    json_object_get(it, "label")), (long long)json_integer_value(
+				    json_object_get(it, "entry")));
 				fprintf(t->out, " %lld", (long long)json_integer_value(
 				    json_object_get(it, "entry")));
+				if (json_object_get(it, "remove") != NULL)
+					json_object_set_new(t->names, json_string_value(
+					    json_object_get(it, "remove")), json_string(name));
+			}
 			fputc('\n', t->out);
 			if (json_object_get(it, "help") != NULL)
 				fprintf(t->out, "%s  %s\n", indent, text_of(t,
@@ -308,6 +317,10 @@ items(struct tty *t, const json_t *list, const char *indent, int redo)
 			put_reason(t, json_object_get(it, "error"), indent);
 			items(t, json_object_get(it, "items"), deeper, redo);
 		} else if (strcmp(kind, "add") == 0) {
+			if (json_object_get(it, "choice") != NULL)
+				json_object_set_new(t->names, json_string_value(
+				    json_object_get(it, "choice")), json_string(text_of(t,
+				    json_object_get(it, "label"))));
 			put_reason(t, json_object_get(it, "error"), indent);
 		} else if (strcmp(kind, "input") == 0) {
 			input(t, it, indent, redo ? json_object_get(it, "error") != NULL :
@@ -334,9 +347,13 @@ choose(struct tty *t, const json_t *page, int summary)
 			if (strncmp(s, "add:", 4) == 0) {
 				fprintf(t->out, "  add %s: ", s + 4);
 				put_key(t, "ask.add", NULL);
+				fprintf(t->out, " %s", json_string_value(json_object_get(t->names,
+				    s)) ? json_string_value(json_object_get(t->names, s)) : "");
 			} else if (strncmp(s, "remove:", 7) == 0) {
 				fprintf(t->out, "  remove %s: ", s + 7);
 				put_key(t, "ask.remove", NULL);
+				fprintf(t->out, " (%s)", json_string_value(json_object_get(t->names,
+				    s)) ? json_string_value(json_object_get(t->names, s)) : s + 7);
 			} else {
 				fprintf(t->out, "  %s: ", s);
 				put_key(t, strcmp(s, "send") == 0 ? "ask.send" : strcmp(s, "next") ==
@@ -427,7 +444,7 @@ bb_ask_tty(struct bb_ask *a, FILE *in, FILE *out, const char *screens, const cha
     struct bb_err *e)
 {
 	struct bb_catalogs *cat;
-	struct tty t = { in, out, lang, NULL, NULL, NULL, 0 };
+	struct tty t = { in, out, lang, NULL, NULL, NULL, NULL, 0 };
 	char *last = NULL, *key, *choice;
 	const char *title;
 	json_t *args;
@@ -436,7 +453,7 @@ bb_ask_tty(struct bb_ask *a, FILE *in, FILE *out, const char *screens, const cha
 	if (bb_catalogs_load(screens, &cat, e) != 0)
 		return -1;
 	t.cat = cat;
-	if ((t.asked = json_object()) == NULL)
+	if ((t.asked = json_object()) == NULL || (t.names = json_object()) == NULL)
 		goto oom;
 	title = strcmp(lang, "en") == 0 && a->f->title.en != NULL ? a->f->title.en :
 	    a->f->title.de != NULL ? a->f->title.de : a->f->title.en;
@@ -477,6 +494,7 @@ bb_ask_tty(struct bb_ask *a, FILE *in, FILE *out, const char *screens, const cha
 				fputc('\n', out);
 			}
 			t.answers = json_object();
+			json_object_clear(t.names);
 			items(&t, json_object_get(page, "items"), "", redo);
 		}
 		choice = t.eof ? NULL : choose(&t, page, is_summary);
@@ -494,11 +512,13 @@ bb_ask_tty(struct bb_ask *a, FILE *in, FILE *out, const char *screens, const cha
 	fflush(out);
 	free(last);
 	bb_json_wipe(t.asked);
+	json_decref(t.names);
 	bb_catalogs_free(cat);
 	return r;
 oom:
 	free(last);
 	bb_json_wipe(t.asked);
+	json_decref(t.names);
 	bb_catalogs_free(cat);
 	(void)bb_fail(e, BB_SOFTWARE, "out of memory");
 	return -1;
