@@ -554,6 +554,8 @@ cmd_ask(int argc, char **argv, const struct bb_config *cfg)
 				bb_log(LOG_NOTICE, "form.timeout", &id);
 			else
 				bb_log(LOG_NOTICE, "form.ended", &id);
+			bb_json_wipe(cs);
+			bb_form_free(form);
 			return BB_CANCELLED;
 		}
 		if (rc != 0) {
@@ -567,6 +569,8 @@ cmd_ask(int argc, char **argv, const struct bb_config *cfg)
 	if (r == BB_ASK_CANCEL) {
 		bb_ask_end(&a);
 		bb_log(LOG_NOTICE, "form.cancelled", &id);
+		bb_json_wipe(cs);
+		bb_form_free(form);
 		return BB_CANCELLED;
 	}
 	if ((part = bb_ask_part(&a, &p)) == NULL) {
