@@ -463,6 +463,8 @@ ask_tty(struct bb_ask *a, const struct bb_config *cfg)
 
 	if ((in = fopen("/dev/tty", "re")) == NULL || (out = fopen("/dev/tty", "we")) == NULL)
 		bb_die(BB_USAGE, "--tty: /dev/tty: %s", strerror(errno));
+	/* What is typed stays in the walk's buffers, which are wiped, not in stdio's. */
+	setvbuf(in, NULL, _IONBF, 0);
 	r = bb_ask_tty(a, in, out, bb_config_str(cfg, "form.screens"),
 	    bb_config_str(cfg, "form.lang"), &e);
 	fclose(in);
