@@ -75,7 +75,7 @@ screen_name(const uint8_t *p, size_t len, char *name, size_t room)
 static void
 render(struct srv *s, const char *lang)
 {
-	struct bb_page pg;
+	struct bb_page pg = { 0 };	/* pg.form NULL: not a form page */
 	char *html;
 	size_t len;
 
