@@ -101,6 +101,8 @@ grep -q -F "Number of copies (required)" q.txt && grep -q -F "[9] >" q.txt
 ok $? "the wrong answer's question asked again, with what was typed"
 ask "next: Next" ""
 ask "Family name: MUSTERMANN (from your ID card)" ""
+grep -q -F "Address: HEIDESTRASSE 17, 51147, KÖLN, DE (from your ID card)" q.txt
+ok $? "a locked address shows its parts"
 ask "Data protection notice (required)" n
 ask "next: Next" ""
 ask "Error: Please confirm this to continue." y
