@@ -243,15 +243,20 @@ ask "City (required)" "Köln"
 ask "Country" ""
 ask "This confirms (required)" 1
 ask "Date of moving in or out (required)" 31.02.2026
+ask "add persons: Add: Person obliged to register" ""
+ask "Error: Please enter a date, for example 31.12.2026." 01.03.2026
+grep -q -F "Date of moving in or out (required)" q.txt && grep -q -F "[31.02.2026] >" q.txt
+ok $? "a wrong date: asked again"
 ask "add persons: Add: Person obliged to register" "add persons"
+grep -A1 -F "Person obliged to register" q.txt |
+    grep -q -F "Error: Please give at least 1 entries."
+ok $? "too few entries: the reason under the group's name"
 ask "Family name (required)" Gabler
 ask "Given names (required)" Hans
 ask "remove persons.0: Remove this entry (Person obliged to register 1)" "add persons"
 ask "Person obliged to register 2" Mustermann
 ask "Given names (required)" Erika
 ask "remove persons.1" "remove persons.0"
-ask "next: Next" ""
-ask "Error: Please enter a date, for example 31.12.2026." 01.03.2026
 ask "next: Next" ""
 ask "Accuracy of the confirmation (required)" y
 ask "Data protection notice (required)" j

@@ -321,6 +321,9 @@ items(struct tty *t, const json_t *list, const char *indent, int redo)
 				json_object_set_new(t->names, json_string_value(
 				    json_object_get(it, "choice")), json_string(text_of(t,
 				    json_object_get(it, "label"))));
+			if (json_object_get(it, "error") != NULL)
+				fprintf(t->out, "\n%s%s\n", indent, text_of(t,
+				    json_object_get(it, "label")));
 			put_reason(t, json_object_get(it, "error"), indent);
 		} else if (strcmp(kind, "input") == 0) {
 			input(t, it, indent, redo ? json_object_get(it, "error") != NULL :
