@@ -13,6 +13,9 @@
 #include "screen/server.h"
 #include "secmem.h"
 
+#include <sys/socket.h>
+#include <sys/un.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/socket.h>
@@ -31,7 +34,7 @@ static const char usage_text[] =
     "       bb-form [-c CONFIG] show FORM [--format text|json] [--lang de|en]\n"
     "       bb-form [-c CONFIG] [-v|-q] serve [--listen 127.0.0.1:PORT] [--control PATH]\n"
     "       bb-form [-c CONFIG] [-v|-q] ask FORM [--screen PATH] [--timeout S] [--new]\n"
-    "               [-o OUT] [CASE]\n"
+    "               [--tty] [-o OUT] [CASE]\n"
     "       bb-form [-c CONFIG] pin [--can | --puk] [--digits N] [--tries N] [--timeout S]\n"
     "               [--screen PATH | --tty] --to-fd N\n"
     "       bb-form [-c CONFIG] tell SCREEN [--screen PATH] [--set K=V]... [--set-from FILE]\n"
@@ -460,6 +463,47 @@ ask_leave(const char *control)
 	free(choice);
 }
 
+/* Whether a screen server listens on the control socket at path. */
+static int
+screen_listens(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd, ok;
+
+	if (strlen(path) >= sizeof sa.sun_path)
+		return 0;
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+		return 0;
+	ok = connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0;
+	close(fd);
+	return ok;
+}
+
+/* The form on the terminal: prompts on /dev/tty, the case still through stdin and
+ * stdout. BB_ASK_DONE or BB_ASK_CANCEL; dies otherwise. */
+static int
+ask_tty(struct bb_ask *a, const struct bb_config *cfg)
+{
+	struct bb_err e = { 0, "" };
+	FILE *in, *out;
+	int r;
+
+	if ((in = fopen("/dev/tty", "re")) == NULL || (out = fopen("/dev/tty", "we")) == NULL)
+		bb_die(BB_USAGE, "--tty: /dev/tty: %s", strerror(errno));
+	/* What is typed stays in the walk's buffers, which are wiped, not in stdio's. */
+	setvbuf(in, NULL, _IONBF, 0);
+	r = bb_ask_tty(a, in, out, bb_config_str(cfg, "form.screens"),
+	    bb_config_str(cfg, "form.lang"), &e);
+	fclose(in);
+	fclose(out);
+	if (r < 0) {
+		bb_ask_end(a);
+		bb_die_err(&e);
+	}
+	return r;
+}
+
 static int
 cmd_ask(int argc, char **argv, const struct bb_config *cfg)
 {
@@ -468,6 +512,7 @@ cmd_ask(int argc, char **argv, const struct bb_config *cfg)
 		{ "timeout", required_argument, NULL, 't' },
 		{ "new", no_argument, NULL, 'n' },
 		{ "output", required_argument, NULL, 'o' },
+		{ "tty", no_argument, NULL, 'T' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -481,13 +526,14 @@ cmd_ask(int argc, char **argv, const struct bb_config *cfg)
 	size_t max = (size_t)bb_config_int(cfg, "case.max_size");
 	long idle = (long)bb_config_int(cfg, "form.idle");
 	long warning = (long)bb_config_int(cfg, "form.warning");
-	int c, fresh = 0, rc, r = BB_ASK_SHOW, timed_out = 0;
+	int c, fresh = 0, rc, r = BB_ASK_SHOW, timed_out = 0, tty = 0;
 	json_t *cs, *answers, *part;
 
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "S:t:no:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "S:t:no:Th", opts, NULL)) != -1) {
 		switch (c) {
 		case 'S': control = optarg; break;
+		case 'T': tty = 1; break;
 		case 't':
 			errno = 0;
 			idle = strtol(optarg, &end, 10);
@@ -504,9 +550,19 @@ cmd_ask(int argc, char **argv, const struct bb_config *cfg)
 	argv += optind;
 	if (argc < 1 || argc > 2)
 		usage(BB_USAGE);
+	if (tty && control != NULL)
+		bb_die(BB_USAGE, "--tty and --screen exclude each other");
 	if (control == NULL) {
 		bb_screen_control_default(defctl, sizeof defctl);
 		control = defctl;
+		/* No screen server and a terminal: a developer in a shell. */
+		if (!tty && !screen_listens(control)) {
+			int fd = open("/dev/tty", O_RDWR | O_CLOEXEC | O_NOCTTY);
+			if (fd >= 0) {
+				tty = 1;
+				close(fd);
+			}
+		}
 	}
 	form = load_form(argv[0], cfg);
 	cs = open_case(fresh, argc == 2 ? argv[1] : NULL, max, cfg);
@@ -516,6 +572,8 @@ cmd_ask(int argc, char **argv, const struct bb_config *cfg)
 		bb_die(BB_DATAERR, "case is for service '%s', not '%s'", service, form->id);
 	if (bb_ask_begin(&a, form, cs) != 0)
 		bb_die(BB_SOFTWARE, "out of memory");
+	if (tty)
+		r = ask_tty(&a, cfg);
 	while (r == BB_ASK_SHOW) {
 		rc = ask_wait(control, &a, idle, warning, &timed_out, &choice, &answers, &e);
 		if (rc == BB_CANCELLED) {
@@ -528,6 +586,8 @@ cmd_ask(int argc, char **argv, const struct bb_config *cfg)
 				bb_log(LOG_NOTICE, "form.timeout", &id);
 			else
 				bb_log(LOG_NOTICE, "form.ended", &id);
+			bb_json_wipe(cs);
+			bb_form_free(form);
 			return BB_CANCELLED;
 		}
 		if (rc != 0) {
@@ -542,6 +602,8 @@ cmd_ask(int argc, char **argv, const struct bb_config *cfg)
 		bb_ask_end(&a);
 		ask_leave(control);
 		bb_log(LOG_NOTICE, "form.cancelled", &id);
+		bb_json_wipe(cs);
+		bb_form_free(form);
 		return BB_CANCELLED;
 	}
 	if ((part = bb_ask_part(&a, &p)) == NULL) {
@@ -558,30 +620,15 @@ cmd_ask(int argc, char **argv, const struct bb_config *cfg)
 	if (bb_case_write(cs, out, &e) != 0)
 		bb_die_err(&e);
 	/* The screen shows "please wait" until the flow's next step says otherwise. */
-	free(choice = NULL);
-	(void)bb_screen_tell(control, "wait", NULL, -1, &choice, &e);
-	free(choice);
+	if (!tty) {
+		choice = NULL;
+		(void)bb_screen_tell(control, "wait", NULL, -1, &choice, &e);
+		free(choice);
+	}
 	bb_log(LOG_INFO, "form.asked", &id);
 	bb_json_wipe(cs);
 	bb_form_free(form);
 	return 0;
-}
-
-/* Whether a screen server answers on path (a connect, nothing sent). */
-static int
-pin_screen_present(const char *path)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int fd, ok;
-
-	if (strlen(path) >= sizeof sa.sun_path)
-		return 0;
-	snprintf(sa.sun_path, sizeof sa.sun_path, "%s", path);
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
-		return 0;
-	ok = connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0;
-	close(fd);
-	return ok;
 }
 
 static int
@@ -655,7 +702,7 @@ cmd_pin(int argc, char **argv, const struct bb_config *cfg)
 	if (control == NULL) {
 		bb_screen_control_default(defctl, sizeof defctl);
 		control = defctl;
-		if (!tty && !pin_screen_present(control) && isatty(2))
+		if (!tty && !screen_listens(control) && isatty(2))
 			tty = 1;	/* a developer in a shell */
 	}
 	if (bb_secret_alloc(&sec, 16) != 0)

@@ -116,6 +116,29 @@ display(const struct bb_field *f, const json_t *v)
 
 	if (bb_fill_is_empty(v) && !json_is_false(v))
 		return json_pack("{s:s}", "key", "ask.empty");
+	if (f->nfields > 0 && json_is_object(v)) {
+		/* A group shown whole (an address from the card): its parts in order. */
+		char *s = NULL;
+		size_t len = 0, i, n = 0;
+		FILE *m = open_memstream(&s, &len);
+		json_t *out;
+		if (m == NULL)
+			return NULL;
+		for (i = 0; i < f->nfields; i++) {
+			json_t *pv = json_object_get(v, f->fields[i].name), *d;
+			if (pv == NULL || bb_fill_is_empty(pv))
+				continue;
+			d = display(&f->fields[i], pv);
+			if (json_is_string(d))
+				fprintf(m, "%s%s", n++ ? ", " : "", json_string_value(d));
+			bb_json_wipe(d);
+		}
+		fclose(m);
+		out = n > 0 ? json_string(s) : json_pack("{s:s}", "key", "ask.empty");
+		explicit_bzero(s, len);
+		free(s);
+		return out;
+	}
 	switch (f->type) {
 	case BB_F_CHECKBOX:
 	case BB_F_CONSENT:
