@@ -230,6 +230,15 @@ serve_events(struct srv *s, struct MHD_Connection *c)
 	return answer(c, MHD_HTTP_OK, r, "text/event-stream");
 }
 
+/* A page once sent: it may show a person's answers (a form page's drafts, the summary),
+ * so it is overwritten before it is freed. A page is text: its length is strlen's. */
+static void
+free_wiped(void *page)
+{
+	explicit_bzero(page, strlen(page));
+	free(page);
+}
+
 static enum MHD_Result
 serve_page(struct srv *s, struct MHD_Connection *c)
 {
@@ -262,8 +271,8 @@ serve_page(struct srv *s, struct MHD_Connection *c)
 	pthread_mutex_unlock(&s->mu);
 	if (html == NULL)
 		return answer_text(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory\n");
-	return answer(c, MHD_HTTP_OK, MHD_create_response_from_buffer(len, html,
-	    MHD_RESPMEM_MUST_FREE), "text/html; charset=utf-8");
+	return answer(c, MHD_HTTP_OK, MHD_create_response_from_buffer_with_free_callback(len,
+	    html, free_wiped), "text/html; charset=utf-8");
 }
 
 static enum MHD_Result
