@@ -46,7 +46,25 @@ from memscan import scan
 from selenium.webdriver.common.by import By
 
 scratch = os.getcwd()
-PIN, CAN = "918273", "402719"
+import random
+# Made at run time: the test's own files do not hold them, so a search of every file
+# below can find only what the run wrote.
+PIN = "%06d" % random.SystemRandom().randrange(10**6)
+CAN = "%06d" % random.SystemRandom().randrange(10**6)
+
+def files_holding(top, needles):
+	found = []
+	for d, _, names in os.walk(top):
+		for n in names:
+			p = os.path.join(d, n)
+			try:
+				with open(p, "rb") as f:
+					data = f.read()
+			except OSError:
+				continue
+			if any(x.encode() in data for x in needles):
+				found.append(p)
+	return found
 
 def ok(cond, desc, detail=""):
 	print("%d %s" % (0 if cond else 1, desc), flush=True)
@@ -77,7 +95,9 @@ def tap(keys):
 
 s = Serve(os.environ["BB_FORM"], scratch, os.path.join(os.environ["BB_TOP"], "scripts",
     "screens"), os.environ["SERVICES"], verbose="-vv")
-b = Browser(size=(1080, 1920))
+profile = os.path.join(scratch, "profile")
+os.mkdir(profile)
+b = Browser(size=(1080, 1920), profile=profile)
 try:
 	b.open(s.url)
 	s.wait_page(b, lambda m: True)
@@ -147,6 +167,9 @@ finally:
 with open(os.path.join(scratch, "serve.log")) as f:
 	log = f.read()
 ok(PIN not in log and CAN not in log, "the server's log holds no digits")
+# Every file the run wrote: the scratch directory, the browser's profile in it.
+found = files_holding(scratch, (PIN, CAN))
+ok(found == [], "no file holds the digits, the browser's profile included", found)
 PY
 BB_FORM=$BB_FORM SERVICES=$SERVICES BB_TOP=$BB_TOP "$BROWSER_PYTHON" drive.py > results 2> drive.err
 rc=$?
