@@ -3,8 +3,11 @@
 case already holds (what `bb-form fill` made of the same answers):
 
     from ask_drive import answer_page
-    answer_page(b, want_fields, mode)      # mode: "keys" (physical keyboard alone) or
+    answer_page(b, want_fields, mode)      # mode: "keys" (physical keyboard alone),
                                            # "osk" (taps on the page's on-screen keyboard)
+                                           # or "direct" (values set by script: for tests
+                                           # whose subject is not the way of typing)
+    answer_page(b, want_fields, mode, go=False)   # fills the page, presses nothing
 
 It reads the page's inputs (name "f:PATH"), finds each PATH's value in want_fields, and
 enters it as a person would: dates as DD.MM.YYYY, options by their label, entries of a
@@ -107,7 +110,9 @@ def osk_type(b, text):
 
 
 def set_text(b, el, text, mode):
-	if mode == "keys":
+	if mode == "direct":
+		b.d.execute_script("arguments[0].value = arguments[1]", el, text)
+	elif mode == "keys":
 		focus_by_tab(b, el)
 		ActionChains(b.d).key_down(Keys.CONTROL).send_keys("a").key_up(Keys.CONTROL) \
 		    .send_keys(Keys.DELETE).perform()
@@ -144,7 +149,9 @@ def radio_keys(b, name, el):
 
 
 def tap(b, el, mode):
-	if mode == "keys":
+	if mode == "direct":
+		b.d.execute_script("arguments[0].click()", el)
+	elif mode == "keys":
 		focus_by_tab(b, el)
 		ActionChains(b.d).send_keys(Keys.SPACE).perform()
 	else:
@@ -152,7 +159,7 @@ def tap(b, el, mode):
 		el.click()
 
 
-def answer_page(b, want, mode):
+def answer_page(b, want, mode, go=True):
 	d = b.d
 	# Entries first: a repeated group with fewer entries than wanted gets one more.
 	for add in d.find_elements(By.CSS_SELECTOR, 'button[name=choice][value^="add:"]'):
@@ -187,6 +194,8 @@ def answer_page(b, want, mode):
 		seen.add(path)
 	summary = d.find_elements(By.CSS_SELECTOR, "form#bb-ask button[value=send]")
 	choice = "send" if summary else "next"
+	if not go:
+		return choice
 	btn = d.find_element(By.CSS_SELECTOR, "form#bb-ask .bb-nav button[value=%s]" % choice)
 	if mode == "keys":
 		focus_by_tab(b, btn)

@@ -4,7 +4,7 @@
  * Two jobs, no framework, no inline code (CSP default-src 'self'):
  * 1. Follow the server: /events sends the screen's version; when it is not the one this
  *    page shows, load the new page. Without script the page still works: plain form
- *    posts, 303 back to /.
+ *    posts, 303 back to /. What is typed on a form page goes along as a draft.
  * 2. The on-screen keyboard (a kiosk has no system keyboard): built into #bb-keyboard
  *    when an input with data-kbd gets focus. data-kbd="text" is German QWERTZ with
  *    Ä Ö Ü ß, the signs forms want (- / for house and file numbers, + for phones, @ . ' ,),
@@ -87,6 +87,33 @@
 				location.replace('/');
 			}
 		};
+	}
+
+	/* --- drafts ------------------------------------------------------------------ */
+
+	/*
+	 * What is typed on a form page and not yet sent goes to the server as it is typed
+	 * (a POST without a choice: the page stays), so that a time-out's "more" brings it
+	 * back (WCAG 2.2.1: more time loses nothing). The page has no PIN input.
+	 */
+	function drafts() {
+		var form = document.getElementById('bb-ask'), timer = 0;
+
+		if (!form || typeof fetch !== 'function' || typeof URLSearchParams === 'undefined' ||
+		    typeof FormData === 'undefined' || form.querySelector('[data-kbd="pin"]'))
+			return;
+		function send() {
+			timer = 0;
+			fetch('/act', { method: 'POST', body: new URLSearchParams(new FormData(form)),
+			    redirect: 'manual', credentials: 'same-origin', cache: 'no-store' })
+			    .catch(function () { /* the page is being replaced */ });
+		}
+		function later() {
+			clearTimeout(timer);
+			timer = setTimeout(send, 300);
+		}
+		form.addEventListener('input', later);
+		form.addEventListener('change', later);
 	}
 
 	/* --- the keyboard ------------------------------------------------------------ */
@@ -532,6 +559,7 @@
 
 		setupKeyboard();
 		follow(main);
+		drafts();
 		/* The page after a change: focus the field to correct, else the screen itself. */
 		if (first)
 			first.focus();
