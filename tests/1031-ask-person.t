@@ -2,7 +2,7 @@
 # bb-form ask in a real browser, a person's way through a form (issue 11) on wohnsitz-anmelden:
 # - back at every page shows the page before with its answers kept; cancel at every page
 #   (the summary too) ends ask with 1 and writes no case;
-# - at every page the idle time-out (--timeout, form.warning: 2s) shows the timeout-warning
+# - at every page the idle time-out (--timeout 5, form.warning: 2s) shows the timeout-warning
 #   screen, "more" brings the page back with what was typed and not sent; no answer ends
 #   ask with 1 and no case;
 # - a wrong date and a wrong postal code: the page stays, each reason is beside its field
@@ -38,7 +38,7 @@ from browser import Browser
 from screen_serve import Serve
 from ask_drive import answer_page, osk_reach
 from selenium.webdriver.common.by import By
-from selenium.common.exceptions import StaleElementReferenceException
+from selenium.common.exceptions import WebDriverException
 
 TOP, BB_FORM = os.environ["BB_TOP"], os.environ["BB_FORM"]
 SHOTS = os.environ.get("BB_SHOTS") or os.getcwd()
@@ -88,12 +88,13 @@ def press(choice):
 
 class Ask:
 	"""One bb-form ask on the server's screen."""
-	def __init__(self, svc, out, *extra):
+	def __init__(self, svc, out, *extra, log=False):
 		self.out = out
-		self.p = subprocess.Popen([BB_FORM, "ask", svc, "--screen", s.sock, "-o", out] +
+		# The page shown now may be the last ask's: this one's first is a new version.
+		self.last = version()
+		self.p = subprocess.Popen([BB_FORM] + (["-vv"] if log else []) + ["ask", svc, "--screen", s.sock, "-o", out] +
 		    list(extra) + ["id.json"], env=s.env, stdin=subprocess.DEVNULL,
 		    stderr=open(out + ".err", "w"))
-		self.last = None
 
 	def page(self, timeout=10):
 		"""Waits for the next page of this ask (a new version); returns its step text."""
@@ -111,7 +112,7 @@ class Ask:
 		while True:
 			try:
 				c = answer_page(b, fields, mode, go=False)
-			except StaleElementReferenceException:
+			except WebDriverException:
 				# The page was loaded again under the driver (/events); answer it anew.
 				tries += 1
 				if tries > 3:
@@ -142,6 +143,16 @@ def forward(a, fields, st):
 		got = a.page()
 		if got != st:
 			return vals, got
+
+def big(a, desc):
+	"""200 % by the size button (twice): no sideways scrolling; then back to 100 %."""
+	s.size(b, 150)
+	s.size(b, 200)
+	a.seen()
+	r = js("return [document.documentElement.scrollWidth, document.documentElement.clientWidth]")
+	ok(r[0] <= r[1], desc, r)
+	s.size(b, 100)
+	a.seen()
 
 def same_case(out, svc):
 	try:
@@ -202,7 +213,7 @@ try:
 		    open(a.out + ".err").read())
 
 	# --- time-out at every page: a warning, more time keeps what was typed ----------
-	a = Ask(SVC, "timeout.json", "--timeout", "3")
+	a = Ask(SVC, "timeout.json", "--timeout", "5", log=True)
 	st = a.page()
 	while True:
 		typed = None
@@ -261,6 +272,8 @@ try:
 					b.screenshot(os.path.join(SHOTS, "ask-form-%s.png" % l))
 				if summary and svc == SVC:
 					b.screenshot(os.path.join(SHOTS, "ask-summary-%s.png" % l))
+				if summary and svc == "sperrmuell" and l != "en":
+					big(a, "%s at 200 %%: the summary with a long answer reflows" % l)
 				if svc == SVC and st == first:
 					a.fill(fl)
 					# A person's mistakes: a date that does not exist, a postal code
@@ -294,15 +307,12 @@ try:
 					    v["nodes"][0]["target"]) for v in b.axe()]
 					b.screenshot(os.path.join(SHOTS, "ask-error-%s.png" % l))
 					if l != "en":
-						# 200 %: the size button twice; no sideways scrolling.
-						s.size(b, 150)
-						s.size(b, 200)
-						a.seen()
-						r = js("return [document.documentElement.scrollWidth,"
-						    " document.documentElement.clientWidth]")
-						ok(r[0] <= r[1], "%s at 200 %%: a form page reflows" % l, r)
-						s.size(b, 100)
-						a.seen()
+						big(a, "%s at 200 %%: a form page reflows" % l)
+					if l == "ar":
+						r = js("return getComputedStyle(document.getElementById("
+						    "'f-new_address-addition')).direction")
+						ok(r == "ltr", "ar: a value in Latin letters stays left to right "
+						    "in its field (dir=auto)", r)
 					vals, got = forward(a, fl, st)
 					ok(got != st, "%s mistakes: corrected, the next page" % l, got)
 					st = got
