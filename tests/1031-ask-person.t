@@ -336,6 +336,7 @@ finally:
 	ok(rc == 0, "serve exits 0", rc)
 	b.close()
 PY
+mkdir -p "${BB_SHOTS:-$scratch}" || bail "cannot make $BB_SHOTS"
 BB_FORM=$BB_FORM SERVICES=$SERVICES BB_TOP=$BB_TOP BB_SHOTS=${BB_SHOTS:-$scratch} \
 	"$BROWSER_PYTHON" drive.py > results 2> drive.err
 rc=$?
