@@ -67,6 +67,19 @@ input_value(const struct bb_field *f, const json_t *v)
 
 	if (v == NULL || json_is_null(v))
 		return json_string("");
+	if (json_is_string(v) && f->type == BB_F_MULTI) {
+		/* A multi-select as bb_fill_set keeps it, "a,b" (the validator makes the list
+		 * of it): its values, as a list, or the page shows none ticked after back. */
+		json_t *out = json_array();
+		const char *s = json_string_value(v), *c;
+		while (*s != '\0') {
+			c = s + strcspn(s, ",");
+			if (c > s)
+				json_array_append_new(out, json_stringn(s, (size_t)(c - s)));
+			s = *c == ',' ? c + 1 : c;
+		}
+		return out;
+	}
 	if (json_is_string(v)) {
 		if (f->type == BB_F_DATE && is_iso_date(json_string_value(v))) {
 			date_local(json_string_value(v), buf);

@@ -244,7 +244,8 @@ put_input(FILE *f, const struct bb_page *p, const json_t *it, int *first)
 			bb_page_put(f, p, "span", " class=\"bb-hint\"", "ask.date_hint", NULL);
 		fputs("</label>\n", f);
 		put_help(f, p, path, help);
-		/* dir=auto: a German street name stays left to right on an Arabic page. */
+		/* dir=auto: a person's text keeps its own direction ("3. OG links" on an
+		 * Arabic page, an Arabic name on a German one). */
 		fputs("<input type=\"text\" dir=\"auto\" autocomplete=\"off\" spellcheck=\"false\" "
 		    "name=\"f:", f);
 		bb_html_esc(f, path);

@@ -425,9 +425,13 @@ form_drafts(json_t *items, const json_t *answers)
 		const char *path = json_string_value(json_object_get(it, "path"));
 		json_t *v;
 		if (kind != NULL && strcmp(kind, "input") == 0 && path != NULL) {
+			const char *type = json_string_value(json_object_get(it, "type"));
+			/* A check box not ticked is not in a POST: it says no (as ask reads
+			 * a page); "" would be no answer, and a show_if on it would hide
+			 * what it shows when the drafts go back to ask with a time-out. */
 			v = json_object_get(answers, path);
 			json_object_set_new(it, "value", v != NULL ? json_deep_copy(v) :
-			    json_string(""));
+			    json_string(type != NULL && strcmp(type, "checkbox") == 0 ? "no" : ""));
 		}
 		form_drafts(json_object_get(it, "items"), answers);
 	}

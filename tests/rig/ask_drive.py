@@ -3,8 +3,11 @@
 case already holds (what `bb-form fill` made of the same answers):
 
     from ask_drive import answer_page
-    answer_page(b, want_fields, mode)      # mode: "keys" (physical keyboard alone) or
+    answer_page(b, want_fields, mode)      # mode: "keys" (physical keyboard alone),
                                            # "osk" (taps on the page's on-screen keyboard)
+                                           # or "direct" (values set by script: for tests
+                                           # whose subject is not the way of typing)
+    answer_page(b, want_fields, mode, go=False)   # fills the page, presses nothing
 
 It reads the page's inputs (name "f:PATH"), finds each PATH's value in want_fields, and
 enters it as a person would: dates as DD.MM.YYYY, options by their label, entries of a
@@ -54,50 +57,75 @@ def focus_by_tab(b, el, limit=400):
 	raise AssertionError("Tab never reached %s" % el.get_attribute("name"))
 
 
+# kiosk.js's VARIANTS: the letters a long press on a base letter offers.
+VARIANTS = {"a": "áàâäãåæąăā", "c": "çćč", "d": "ďđ", "e": "éèêëęěėē", "g": "ğ",
+    "i": "íìîïıī", "l": "łľĺ", "n": "ñńň", "o": "óòôöõøőœ", "r": "ř", "s": "śšşș",
+    "t": "țţť", "u": "úùûüűůū", "y": "ýÿ", "z": "žźż"}
+
+
+def osk_key(b, name):
+	"""The on-screen key NAME shown now (the keyboard renders anew on shift), or None."""
+	keys = b.d.find_elements(By.CSS_SELECTOR, '#bb-keyboard .bb-kbd-keys button[data-key="%s"]'
+	    % name.replace("\\", "\\\\").replace('"', '\\"'))
+	return keys[0] if keys else None
+
+
+def osk_shift(b, on):
+	"""Sets the one-letter shift as the key shows it (aria-pressed); kiosk.js turns it on
+	by itself in an empty field and off after a capital."""
+	k = osk_key(b, "shift")
+	if k is not None and (k.get_attribute("aria-pressed") == "true") != on:
+		k.click()
+
+
+def osk_reach(b, el):
+	"""Scrolls EL above the open keyboard when the keyboard covers it, as a person swipes
+	the page (body.bb-kbd-open leaves room to)."""
+	b.d.execute_script("var k = document.getElementById('bb-keyboard'), r = "
+	    "arguments[0].getBoundingClientRect();"
+	    "if (!k.hidden && r.bottom > k.getBoundingClientRect().top - 16)"
+	    "  window.scrollBy(0, r.bottom - k.getBoundingClientRect().top + 16 + r.height);"
+	    "else if (r.top < 0) window.scrollBy(0, r.top - 16);", el)
+
+
 def osk_type(b, text):
-	"""Taps text on #bb-keyboard: shift for capitals, a long press for accented letters."""
-	kbd = b.d.find_element(By.ID, "bb-keyboard")
+	"""Taps text on #bb-keyboard: shift for capitals, a long press for accented letters,
+	the letters key of a number pad (house numbers) for a letter."""
 	for ch in text:
 		low = ch.lower()
-		keys = kbd.find_elements(By.CSS_SELECTOR, 'button[data-key="%s"]' % low.replace('"', '\\"'))
-		if not keys and low == " ":
-			keys = kbd.find_elements(By.CSS_SELECTOR, 'button[data-key="{space}"]')
-		if keys:
-			if ch != low:
-				kbd.find_element(By.CSS_SELECTOR, 'button[data-key="{shift}"]').click()
-			keys[0].click()
+		name = "space" if ch == " " else low
+		if osk_key(b, name) is None and osk_key(b, "letters") is not None:
+			osk_key(b, "letters").click()
+		if low != ch.upper() or low != ch:	# a letter: shift as its case wants
+			osk_shift(b, ch != low)
+		k = osk_key(b, name)
+		if k is not None:
+			k.click()
 			continue
-		# An accented letter: long press on its base letter, then the variant.
-		base = None
-		for cand, variants in (("a", "áàâäãåæąăā"), ("c", "çćč"), ("e", "éèêëęěėē"),
-		    ("i", "íìîïıī"), ("n", "ñńň"), ("o", "óòôöõøőœ"), ("s", "śšşș"),
-		    ("u", "úùûüűůū"), ("z", "žźż"), ("l", "łľĺ"), ("g", "ğ")):
-			if low in variants:
-				base = cand
-		if base is None:
+		base = [c for c, v in VARIANTS.items() if low in v]
+		if not base or osk_key(b, base[0]) is None:
 			raise AssertionError("no key for %r on the on-screen keyboard" % ch)
-		if ch != low:
-			kbd.find_element(By.CSS_SELECTOR, 'button[data-key="{shift}"]').click()
-		k = kbd.find_element(By.CSS_SELECTOR, 'button[data-key="%s"]' % base)
-		ActionChains(b.d).click_and_hold(k).pause(0.7).release().perform()
-		kbd.find_element(By.CSS_SELECTOR, '.bb-kbd-variants button[data-key="%s"]' % ch).click()
+		ActionChains(b.d).click_and_hold(osk_key(b, base[0])).pause(0.7).release().perform()
+		b.d.find_element(By.CSS_SELECTOR, '.bb-kbd-variants button[data-key="%s"]' % ch).click()
 
 
 def set_text(b, el, text, mode):
-	if mode == "keys":
+	if mode == "direct":
+		b.d.execute_script("arguments[0].value = arguments[1]", el, text)
+	elif mode == "keys":
 		focus_by_tab(b, el)
 		ActionChains(b.d).key_down(Keys.CONTROL).send_keys("a").key_up(Keys.CONTROL) \
 		    .send_keys(Keys.DELETE).perform()
 		if text:
 			ActionChains(b.d).send_keys(text).perform()
 	else:
+		osk_reach(b, el)
 		el.click()
-		kbd = b.d.find_element(By.ID, "bb-keyboard")
 		n = len(el.get_attribute("value"))
-		if n:
-			bs = kbd.find_element(By.CSS_SELECTOR, 'button[data-key="{backspace}"]')
+		if n:	# the caret at the end, as a tap after the text puts it
+			b.d.execute_script("arguments[0].setSelectionRange(%d, %d)" % (n, n), el)
 			for _ in range(n):
-				bs.click()
+				osk_key(b, "backspace").click()
 		osk_type(b, text)
 	got = el.get_attribute("value")
 	if got != text:
@@ -121,14 +149,17 @@ def radio_keys(b, name, el):
 
 
 def tap(b, el, mode):
-	if mode == "keys":
+	if mode == "direct":
+		b.d.execute_script("arguments[0].click()", el)
+	elif mode == "keys":
 		focus_by_tab(b, el)
 		ActionChains(b.d).send_keys(Keys.SPACE).perform()
 	else:
+		osk_reach(b, el)
 		el.click()
 
 
-def answer_page(b, want, mode):
+def answer_page(b, want, mode, go=True):
 	d = b.d
 	# Entries first: a repeated group with fewer entries than wanted gets one more.
 	for add in d.find_elements(By.CSS_SELECTOR, 'button[name=choice][value^="add:"]'):
@@ -136,7 +167,7 @@ def answer_page(b, want, mode):
 		have = len(d.find_elements(By.CSS_SELECTOR, 'button[value^="remove:%s."]' % path))
 		wantn = value_at(want, path)
 		if isinstance(wantn, list) and have < len(wantn):
-			tap(b, add, mode) if mode == "keys" else add.click()
+			tap(b, add, mode)
 			return "add:" + path
 	seen = set()
 	for el in d.find_elements(By.CSS_SELECTOR, "form#bb-ask input[name^='f:']"):
@@ -152,7 +183,7 @@ def answer_page(b, want, mode):
 				if mode == "keys":
 					radio_keys(b, name, el)
 				else:
-					el.click()
+					tap(b, el, mode)
 		elif typ == "checkbox":
 			if el.get_attribute("value") == "yes":
 				should = v is True
@@ -163,10 +194,12 @@ def answer_page(b, want, mode):
 		seen.add(path)
 	summary = d.find_elements(By.CSS_SELECTOR, "form#bb-ask button[value=send]")
 	choice = "send" if summary else "next"
+	if not go:
+		return choice
 	btn = d.find_element(By.CSS_SELECTOR, "form#bb-ask .bb-nav button[value=%s]" % choice)
 	if mode == "keys":
 		focus_by_tab(b, btn)
 		ActionChains(d).send_keys(Keys.ENTER).perform()
 	else:
-		btn.click()
+		tap(b, btn, mode)
 	return choice

@@ -4,10 +4,11 @@
  * Three jobs, no framework, no inline code (CSP default-src 'self'):
  * 1. Follow the server: /events sends the screen's version; when it is not the one this
  *    page shows, load the new page. Without script the page still works: plain form
- *    posts, 303 back to /.
+ *    posts, 303 back to /. What is typed on a form page goes along as a draft.
  * 2. The on-screen keyboard (a kiosk has no system keyboard): built into #bb-keyboard
  *    when an input with data-kbd gets focus. data-kbd="text" is German QWERTZ with
- *    Ä Ö Ü ß, shift, space, backspace, enter (submits like the Enter key does), close, and
+ *    Ä Ö Ü ß, the signs forms want (- / for house and file numbers, + for phones, @ . ' ,),
+ *    shift, space, backspace, enter (submits like the Enter key does), close, and
  *    a long press (500 ms) on a letter offers the accented letters names carry;
  *    numeric|postal|pin|date get a number pad (date with "."). Each key is a
  *    <button type="button" data-key="X"> labelled from the catalogue (the server puts the
@@ -43,8 +44,8 @@
 		['1', '2', '3', '4', '5', '6', '7', '8', '9', '0', 'ß'],
 		['q', 'w', 'e', 'r', 't', 'z', 'u', 'i', 'o', 'p', 'ü'],
 		['a', 's', 'd', 'f', 'g', 'h', 'j', 'k', 'l', 'ö', 'ä'],
-		['{shift}', 'y', 'x', 'c', 'v', 'b', 'n', 'm', '-', '{backspace}'],
-		['{close}', '@', '.', '{space}', '\'', ',', '{enter}']
+		['{shift}', 'y', 'x', 'c', 'v', 'b', 'n', 'm', '-', '/', '{backspace}'],
+		['{close}', '@', '.', '{space}', '\'', ',', '+', '{enter}']
 	];
 
 	/* English fallbacks when the server gave no labels (a preview, an old server). */
@@ -66,6 +67,8 @@
 	var swallowClick = false;
 	var status = null;	/* live region: PIN count only, never the digits */
 	var closing = false;	/* the focus goes back to the field: do not reopen */
+	var pointerDown = false;	/* a finger (or the mouse) is on the screen */
+	var unpadLater = false;	/* the room below the page goes when it is lifted */
 
 	function label(key) {
 		if (Object.prototype.hasOwnProperty.call(labels, key))
@@ -156,6 +159,33 @@
 			        function () { clearTimeout(timer); busy = false; });
 		}
 		setInterval(poll, 250);
+	}
+
+	/* --- drafts ------------------------------------------------------------------ */
+
+	/*
+	 * What is typed on a form page and not yet sent goes to the server as it is typed
+	 * (a POST without a choice: the page stays), so that a time-out's "more" brings it
+	 * back (WCAG 2.2.1: more time loses nothing). The page has no PIN input.
+	 */
+	function drafts() {
+		var form = document.getElementById('bb-ask'), timer = 0;
+
+		if (!form || typeof fetch !== 'function' || typeof URLSearchParams === 'undefined' ||
+		    typeof FormData === 'undefined' || form.querySelector('[data-kbd="pin"]'))
+			return;
+		function send() {
+			timer = 0;
+			fetch('/act', { method: 'POST', body: new URLSearchParams(new FormData(form)),
+			    redirect: 'manual', credentials: 'same-origin', cache: 'no-store' })
+			    .catch(function () { /* the page is being replaced */ });
+		}
+		function later() {
+			clearTimeout(timer);
+			timer = setTimeout(send, 300);
+		}
+		form.addEventListener('input', later);
+		form.addEventListener('change', later);
 	}
 
 	/* --- the keyboard ------------------------------------------------------------ */
@@ -317,18 +347,32 @@
 			window.scrollBy({ top: by, behavior: reducedMotion() ? 'auto' : 'smooth' });
 	}
 
-	function close() {
+	/*
+	 * away: the focus went to another control (a tap on "next", a choice). Then it stays
+	 * there, and while the finger is still down the page keeps its room below: without it
+	 * the page would move under the finger and the tap land beside the button meant.
+	 */
+	function close(away) {
 		if (!kbd || kbd.hidden)
 			return;
 		kbd.hidden = true;
 		kbd.textContent = '';
 		status = null;
-		document.body.classList.remove('bb-kbd-open');
-		if (target && document.activeElement !== target) {
+		if (away && pointerDown)
+			unpadLater = true;
+		else
+			document.body.classList.remove('bb-kbd-open');
+		if (!away && target && document.activeElement !== target) {
 			closing = true;
 			target.focus({ preventScroll: true });
 			closing = false;
 		}
+	}
+
+	function unpad() {
+		unpadLater = false;
+		if (kbd && kbd.hidden)
+			document.body.classList.remove('bb-kbd-open');
 	}
 
 	/* The caret, or the end where the input type has none (number, email). */
@@ -545,7 +589,17 @@
 			if (t && t.hasAttribute && t.hasAttribute('data-kbd'))
 				open(t);
 			else if (!kbd.contains(t))
-				close();
+				close(true);
+		});
+		document.addEventListener('pointerdown', function () {
+			pointerDown = true;
+		}, true);
+		['pointerup', 'pointercancel'].forEach(function (t) {
+			document.addEventListener(t, function () {
+				pointerDown = false;
+				if (unpadLater)
+					setTimeout(unpad, 0);	/* after the click this lift makes */
+			}, true);
 		});
 		/* A tap on the field the keyboard was closed for opens it again. */
 		document.addEventListener('click', function (ev) {
@@ -910,6 +964,7 @@
 		setupKeyboard();
 		follow(main);
 		mirror();
+		drafts();
 		/* The page after a change: focus the field to correct, else the screen itself. */
 		if (first)
 			first.focus();
