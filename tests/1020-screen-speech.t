@@ -451,7 +451,9 @@ try:
 	n = len(spoken())
 	for ch in PIN:
 		b.tap_key(ch)
-	ok(until(lambda: js("return window.__said") == ["Ziffer eingegeben"] * 6),
+	# (The field's name may come between: the focus goes back to it after a tap.)
+	ok(until(lambda: js("return window.__said").count("Ziffer eingegeben") == 6) and
+	    not any(c.isdigit() for t in js("return window.__said") for c in t),
 	    "the PIN pad: each digit tapped as pin.masked", js("return window.__said"))
 	b.click(".bb-nav button[value=ok]")
 	out, err = p.communicate(timeout=10)
@@ -459,9 +461,9 @@ try:
 	    "... and the PIN reaches bb-form pin", (p.returncode, err))
 	os.close(r)
 	# Each tap cut the one before, but its /say had gone: six runs, maybe still going.
-	until(lambda: sum(1 for t in spoken()[n:] if t) >= 6)
+	until(lambda: spoken()[n:].count("Ziffer eingegeben") >= 6)
 	said = [t for t in spoken()[n:] if t]
-	ok(said[:6] == ["Ziffer eingegeben"] * 6 and
+	ok(said.count("Ziffer eingegeben") == 6 and
 	    not any(PIN in t or t.strip().isdigit() for t in spoken()),
 	    "espeak-ng got pin.masked, never a digit typed", said)
 	s.end()
