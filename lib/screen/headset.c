@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,28 +21,38 @@ struct bb_headset {
 	char *path;
 	void (*cb)(void *, int);
 	void *arg;
+	int stop[2];		/* a byte on it: the thread returns */
+	mode_t mode;		/* the path's type */
 };
 
-static void
-close_fd(void *p)
+/* Waits up to ms (-1: for ever) for fd, or for the stop pipe: 1 when fd is ready, 0 on
+ * time-out, -1 when stopped. No pthread_cancel: unwinding a thread's stack that way
+ * leaves it poisoned for the address sanitizer, and it needs cleanup handlers. */
+static int
+wait_for(struct bb_headset *h, int fd, int ms)
 {
-	close(*(int *)p);
+	struct pollfd pf[2] = { { h->stop[0], POLLIN, 0 }, { fd, POLLIN, 0 } };
+
+	for (;;) {
+		int n = poll(pf, fd >= 0 ? 2 : 1, ms);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 || pf[0].revents)
+			return -1;
+		return n > 0;
+	}
 }
 
-/* The callback takes the server's lock: never cancelled inside it. */
 static void
 tell(struct bb_headset *h, int in)
 {
-	int old;
-
-	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &old);
 	h->cb(h->arg, in);
-	pthread_setcancelstate(old, NULL);
 }
 
 /* Reports the switch's state when the device can tell (EVIOCGSW; a FIFO cannot), then
- * each change, until the device ends (a FIFO's writer closed, the device went away). */
-static void
+ * each change, until the device ends (a FIFO's writer closed, the device went away):
+ * 0, or -1 when stopped. */
+static int
 watch(struct bb_headset *h, int fd)
 {
 	unsigned char sw[(SW_MAX + 8) / 8];
@@ -52,11 +63,14 @@ watch(struct bb_headset *h, int fd)
 	if (ioctl(fd, EVIOCGSW(sizeof sw), sw) >= 0)
 		tell(h, (sw[SW_HEADPHONE_INSERT / 8] >> (SW_HEADPHONE_INSERT % 8)) & 1);
 	for (;;) {
-		ssize_t n = read(fd, (unsigned char *)&ev + have, sizeof ev - have);
-		if (n < 0 && errno == EINTR)
+		ssize_t n;
+		if (wait_for(h, fd, -1) < 0)
+			return -1;
+		n = read(fd, (unsigned char *)&ev + have, sizeof ev - have);
+		if (n < 0 && (errno == EINTR || errno == EAGAIN))
 			continue;
 		if (n <= 0)
-			return;
+			return 0;
 		if ((have += (size_t)n) < sizeof ev)
 			continue;
 		have = 0;
@@ -65,29 +79,30 @@ watch(struct bb_headset *h, int fd)
 	}
 }
 
-/* Opens the device (a FIFO waits here for its writer) and watches it, again and again.
- * Stopped by pthread_cancel in open, read or sleep. */
+/* Opens the device and watches it, again and again, until stopped. Nonblocking: a
+ * FIFO's open does not wait for its writer, poll does. */
 static void *
 follow(void *p)
 {
 	struct bb_headset *h = p;
-	volatile int warned = 0;
-	int fd;
+	int fd, warned = 0, rc;
 
 	for (;;) {
-		if ((fd = open(h->path, O_RDONLY | O_CLOEXEC)) < 0) {
+		if ((fd = open(h->path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) < 0) {
 			if (!warned++)
 				bb_warn("headset %s: %s", h->path, strerror(errno));
-			sleep(1);
+			if (wait_for(h, -1, 1000) < 0)
+				return NULL;
 			continue;
 		}
 		warned = 0;
-		pthread_cleanup_push(close_fd, &fd);
-		watch(h, fd);
-		pthread_cleanup_pop(1);
-		sleep(1);	/* a device gone: not a busy loop */
+		rc = watch(h, fd);
+		close(fd);
+		/* A device gone: not a busy loop. A FIFO's next writer is waited for by
+		 * poll on the new descriptor. */
+		if (rc < 0 || wait_for(h, -1, S_ISFIFO(h->mode) ? 0 : 1000) < 0)
+			return NULL;
 	}
-	return NULL;
 }
 
 int
@@ -108,8 +123,17 @@ bb_headset_start(const char *path, void (*cb)(void *, int), void *arg,
 	}
 	h->cb = cb;
 	h->arg = arg;
+	h->mode = st.st_mode;
+	if (pipe2(h->stop, O_CLOEXEC) != 0) {
+		int err = errno;
+		free(h->path);
+		free(h);
+		return bb_fail(e, BB_SOFTWARE, "headset: pipe: %s", strerror(err));
+	}
 	if ((errno = pthread_create(&h->thread, NULL, follow, h)) != 0) {
 		int err = errno;
+		close(h->stop[0]);
+		close(h->stop[1]);
 		free(h->path);
 		free(h);
 		return bb_fail(e, BB_SOFTWARE, "headset: thread: %s", strerror(err));
@@ -123,8 +147,10 @@ bb_headset_stop(struct bb_headset *h)
 {
 	if (h == NULL)
 		return;
-	pthread_cancel(h->thread);
+	(void)!write(h->stop[1], "s", 1);
 	pthread_join(h->thread, NULL);
+	close(h->stop[0]);
+	close(h->stop[1]);
 	free(h->path);
 	free(h);
 }
