@@ -143,6 +143,25 @@ read_answers(const char *path, size_t max)
 	return a;
 }
 
+/* Reads the case for fill and ask: CASE, stdin, or a new one (--new, or stdin a terminal
+ * and no CASE). 65/66 as bb_case_read says. */
+static json_t *
+open_case(int fresh, const char *path, size_t max, const struct bb_config *cfg)
+{
+	struct bb_err e = { 0, "" };
+	json_t *cs;
+
+	if (fresh || (path == NULL && isatty(0))) {
+		if (path != NULL)
+			bb_die(BB_USAGE, "--new and a CASE file exclude each other");
+		if ((cs = bb_case_new(bb_config_str(cfg, "terminal"))) == NULL)
+			bb_die(BB_SOFTWARE, "cannot create a case");
+	} else if (bb_case_read(path, max, &cs, &e) != 0) {
+		bb_die_err(&e);
+	}
+	return cs;
+}
+
 static int
 cmd_fill(int argc, char **argv, const struct bb_config *cfg)
 {
@@ -187,14 +206,7 @@ cmd_fill(int argc, char **argv, const struct bb_config *cfg)
 	if (argc < 1 || argc > 2)
 		usage(BB_USAGE);
 	form = load_form(argv[0], cfg);
-	if (fresh || (argc == 1 && isatty(0))) {
-		if (argc == 2)
-			bb_die(BB_USAGE, "--new and a CASE file exclude each other");
-		if ((cs = bb_case_new(bb_config_str(cfg, "terminal"))) == NULL)
-			bb_die(BB_SOFTWARE, "cannot create a case");
-	} else if (bb_case_read(argc == 2 ? argv[1] : NULL, max, &cs, &e) != 0) {
-		bb_die_err(&e);
-	}
+	cs = open_case(fresh, argc == 2 ? argv[1] : NULL, max, cfg);
 	id = bb_case_id(cs);
 	service = json_string_value(json_object_get(cs, "service"));
 	if (service != NULL && strcmp(service, form->id) != 0)
@@ -394,25 +406,6 @@ cmd_tell(int argc, char **argv)
 		free(choice);
 	}
 	return 0;
-}
-
-/* Reads the case for fill and ask: CASE, stdin, or a new one (--new, or stdin a terminal
- * and no CASE). 65/66 as bb_case_read says. */
-static json_t *
-open_case(int fresh, const char *path, size_t max, const struct bb_config *cfg)
-{
-	struct bb_err e = { 0, "" };
-	json_t *cs;
-
-	if (fresh || (path == NULL && isatty(0))) {
-		if (path != NULL)
-			bb_die(BB_USAGE, "--new and a CASE file exclude each other");
-		if ((cs = bb_case_new(bb_config_str(cfg, "terminal"))) == NULL)
-			bb_die(BB_SOFTWARE, "cannot create a case");
-	} else if (bb_case_read(path, max, &cs, &e) != 0) {
-		bb_die_err(&e);
-	}
-	return cs;
 }
 
 /* The values of a form page's inputs as the server sent them back with a time-out (what

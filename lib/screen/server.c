@@ -948,6 +948,32 @@ end_waiter(struct waiter *w, int status, const char *msg)
 	w->fd = -1;
 }
 
+/* A request's "until": "tap" 0, seconds 1 to 86400, absent -1 where optional; -2 when
+ * it is none of those. */
+static long
+parse_until(const json_t *u, int optional)
+{
+	if (u == NULL && optional)
+		return -1;
+	if (json_is_string(u) && strcmp(json_string_value(u), "tap") == 0)
+		return 0;
+	if (json_is_integer(u) && json_integer_value(u) > 0 && json_integer_value(u) <= 86400)
+		return (long)json_integer_value(u);
+	return -2;
+}
+
+/* The client on fd waits for the screen's answer: a tap, or until seconds pass. */
+static void
+wait_for(struct waiter *w, int fd, long until)
+{
+	w->fd = fd;
+	w->deadline.tv_sec = 0;
+	if (until > 0) {
+		clock_gettime(CLOCK_MONOTONIC, &w->deadline);
+		w->deadline.tv_sec += until;
+	}
+}
+
 static void
 request(struct srv *s, struct client *cl, const char *line, struct waiter *w)
 {
@@ -979,13 +1005,7 @@ request(struct srv *s, struct client *cl, const char *line, struct waiter *w)
 		json_int_t digits = json_integer_value(json_object_get(t, "digits"));
 		json_int_t tries = json_integer_value(json_object_get(t, "tries"));
 		u = json_object_get(t, "until");
-		if (json_is_string(u) && strcmp(json_string_value(u), "tap") == 0)
-			until = 0;
-		else if (json_is_integer(u) && json_integer_value(u) > 0 &&
-		    json_integer_value(u) <= 86400)
-			until = (long)json_integer_value(u);
-		else
-			until = -2;
+		until = parse_until(u, 0);
 		if (kind == NULL || (strcmp(kind, "pin") != 0 && strcmp(kind, "can") != 0 &&
 		    strcmp(kind, "puk") != 0) || digits < 4 || digits > 12 || tries < 0 ||
 		    tries > 9 || until == -2) {
@@ -997,48 +1017,26 @@ request(struct srv *s, struct client *cl, const char *line, struct waiter *w)
 			 * show no pad, and no change would follow. */
 			show_page(s, NULL, NULL, json_pack("{s:s, s:I, s:I}", "kind", kind,
 			    "digits", digits, "tries", tries), NULL, 1);
-			w->fd = cl->fd;
-			w->deadline.tv_sec = 0;
-			if (until > 0) {
-				clock_gettime(CLOCK_MONOTONIC, &w->deadline);
-				w->deadline.tv_sec += until;
-			}
+			wait_for(w, cl->fd, until);
 		}
 	} else if ((t = json_object_get(j, "ask")) != NULL && json_is_object(t)) {
 		json_t *page = json_object_get(t, "page");
 		u = json_object_get(t, "until");
-		if (json_is_string(u) && strcmp(json_string_value(u), "tap") == 0)
-			until = 0;
-		else if (json_is_integer(u) && json_integer_value(u) > 0 &&
-		    json_integer_value(u) <= 86400)
-			until = (long)json_integer_value(u);
-		else
-			until = -2;
+		until = parse_until(u, 0);
 		if (!form_page_ok(page) || until == -2) {
 			send_error(cl->fd, BB_PROTOCOL, "ask: expected a form page and until tap or "
 			    "seconds");
 		} else {
 			end_waiter(w, BB_TEMPFAIL, "another screen replaced this one");
 			show_page(s, NULL, json_deep_copy(page), NULL, NULL, 1);
-			w->fd = cl->fd;
-			w->deadline.tv_sec = 0;
-			if (until > 0) {
-				clock_gettime(CLOCK_MONOTONIC, &w->deadline);
-				w->deadline.tv_sec += until;
-			}
+			wait_for(w, cl->fd, until);
 		}
 	} else if ((t = json_object_get(j, "tell")) != NULL && json_is_object(t)) {
 		const char *name = json_string_value(json_object_get(t, "screen"));
 		set = json_object_get(t, "set");
 		u = json_object_get(t, "until");
 		mir = json_object_get(t, "mirror");
-		if (json_is_string(u) && strcmp(json_string_value(u), "tap") == 0)
-			until = 0;
-		else if (json_is_integer(u) && json_integer_value(u) > 0 &&
-		    json_integer_value(u) <= 86400)
-			until = (long)json_integer_value(u);
-		else if (u != NULL)
-			until = -2;
+		until = parse_until(u, 1);
 		if (name == NULL || until == -2 || !set_ok(set) ||
 		    (mir != NULL && !json_is_string(mir))) {
 			send_error(cl->fd, BB_PROTOCOL, "tell: expected screen, set of strings, "
@@ -1059,12 +1057,7 @@ request(struct srv *s, struct client *cl, const char *line, struct waiter *w)
 			if (until < 0) {
 				send_line(cl->fd, json_pack("{s:b}", "ok", 1));
 			} else {
-				w->fd = cl->fd;
-				w->deadline.tv_sec = 0;
-				if (until > 0) {
-					clock_gettime(CLOCK_MONOTONIC, &w->deadline);
-					w->deadline.tv_sec += until;
-				}
+				wait_for(w, cl->fd, until);
 			}
 		}
 	} else {
