@@ -9,7 +9,8 @@
 #   (aria-invalid, aria-describedby to the .bb-error) in the page's language (de, en, ar
 #   from the catalogues), the error summary counts them, the focus is on the first; once
 #   corrected ask goes on and ends with 0 (never 65) and fill's case;
-# - axe-core (WCAG 2.1 A/AA) finds nothing on any page of wohnsitz-anmelden and sperrmuell
+# - axe-core (WCAG 2.1 A/AA) finds nothing on any page of wohnsitz-anmelden and sperrmuell,
+#   in every shipped language
 #   (summary and a page with errors too) in de, en and ar; ar is right to left; at 200 % a
 #   form page needs no sideways scrolling. Screenshots (1080x1920) of a form page, a page
 #   with errors and the summary in de, en and ar go to $BB_SHOTS (default: the scratch).
@@ -42,7 +43,10 @@ from selenium.common.exceptions import WebDriverException
 
 TOP, BB_FORM = os.environ["BB_TOP"], os.environ["BB_FORM"]
 SHOTS = os.environ.get("BB_SHOTS") or os.getcwd()
-LANGS = ("de", "en", "ar")
+# Every language a catalogue is shipped for: axe and the reasons in each.
+LANGS = ("de", "en", "ar") + tuple(sorted(f[:-5] for f in os.listdir(os.path.join(TOP,
+    "scripts", "screens", "catalog")) if f.endswith(".yaml") and f[:-5] not in
+    ("de", "en", "ar")))
 CAT = {l: yaml.safe_load(open(os.path.join(TOP, "scripts", "screens", "catalog",
     l + ".yaml"), encoding="utf-8")) for l in LANGS}
 SVC = "wohnsitz-anmelden"
@@ -247,7 +251,7 @@ try:
 	ok(rc == 1 and not os.path.exists(a.out),
 	    "time-out: no answer to the warning ends ask with 1, no case", rc)
 
-	# --- mistakes, axe, right to left, 200 %, screenshots: de, en, ar -----------------
+	# --- mistakes, axe, right to left, 200 %, screenshots: every language -------------
 	found = {}
 	for l in LANGS:
 		if js("return document.documentElement.lang") != l:

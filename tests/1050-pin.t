@@ -143,6 +143,22 @@ try:
 	m = s.wait_page(b, lambda m: m[0] == "wait")
 	ok(m[0] == "wait", "cancel: the pad gives way to the wait screen", m)
 
+	# axe-core on the pad, with a wrong count said, in every language.
+	p, r = pin("--tries", "1")
+	s.wait_page(b, lambda m: m[0] == "pin" and m[1] != shown)
+	tap("12")
+	b.click(".bb-nav button[value=ok]")
+	b.wait("#f-pin-err")
+	bad = []
+	for l in sorted(f[:-5] for f in os.listdir(os.path.join(os.environ["BB_TOP"], "scripts",
+	    "screens", "catalog")) if f.endswith(".yaml")):
+		s.lang(b, l)
+		bad += ["%s: %s %s" % (l, v["id"], v["nodes"][0]["target"]) for v in b.axe()]
+	ok(bad == [], "axe-core: no WCAG 2.1 A/AA violation on the pad in any language", bad[:8])
+	b.click(".bb-nav button[value=cancel]")
+	p.communicate(timeout=10)
+	os.close(r)
+
 	# CAN and PUK pads, in English.
 	# The cancelled pad is still shown: pin() waits for the new one's version.
 	s.lang(b, "en")
