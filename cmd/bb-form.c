@@ -179,7 +179,8 @@ cmd_fill(int argc, char **argv, const struct bb_config *cfg)
 	struct bb_form *form;
 	struct bb_case_id id;
 	const char *answers = NULL, *out = NULL, *service;
-	char **sets;
+	/* Static: a bb_die further down (broken answers) must not leave it unreachable. */
+	static char **sets;
 	size_t nsets = 0, max = (size_t)bb_config_int(cfg, "case.max_size"), i;
 	int c, fresh = 0;
 	json_t *cs, *a;

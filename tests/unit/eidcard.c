@@ -1357,7 +1357,9 @@ dh_terminal_authentication(void **state)
 
 	term_init(&t, card("erika-dh", NULL, NULL, NULL, NULL));
 	assert_int_equal(pace(&t, BB_PACE_PIN, "123456", 1, &retries), 0);
-	assert_true(t.pace->picc_pub_len == 256);	/* a DH key, not a point */
+	/* A DH key, not a point (65 bytes on a 256-bit curve); 256 bytes but one in 256
+	 * times fewer, when its top byte is zero. */
+	assert_true(t.pace->picc_pub_len > 128 && t.pace->picc_pub_len <= 256);
 	assert_int_equal(eac(&t, "terminal", "erika-dh", &at), 0);
 	assert_int_equal(select_app(&t), 0x9000);
 	t.ext = 1;
