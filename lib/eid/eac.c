@@ -743,7 +743,7 @@ bb_eac_ta(struct bb_sm *s, struct bb_pace *p, const struct bb_eac_terminal *t,
 	const unsigned char *kp;
 	EVP_PKEY *key;
 	unsigned sw;
-	int rc;
+	int rc, ec;
 
 	if (strcmp(car, t->dv_car) != 0)
 		return bb_fail(e, BB_NOPERM,
@@ -825,9 +825,20 @@ bb_eac_ta(struct bb_sm *s, struct bb_pace *p, const struct bb_eac_terminal *t,
 	/* Signed: ID_PICC, the card's ephemeral PACE key compressed, the nonce, our
 	 * compressed key. Comp() of TR-03110 part 3 A.2.2.3 is the x coordinate of an EC
 	 * point, as long as the field, and the SHA-1 of a DH key, never the DH key itself
-	 * (bb_eac_comp; OpenPACE's EAC_Comp drops a leading zero byte of x). */
-	if (bb_eac_comp(EVP_PKEY_base_id(ctx->pace_ctx->ka_ctx->key) == EVP_PKEY_EC,
-	    p->picc_pub, p->picc_pub_len, cbuf, sizeof cbuf, &clen) != 0) {
+	 * (bb_eac_comp; OpenPACE's EAC_Comp drops a leading zero byte of x). A reader that
+	 * ran PACE gives ID_PICC compressed already (IDicc, as OpenSC takes it): as it is,
+	 * unless it is a whole point (04 x y: an odd length, which no x of a standard curve
+	 * and no SHA-1 has). Its context has no PACE key to tell a curve by. */
+	ec = p->picc_id ? p->picc_pub_len % 2 == 1 && p->picc_pub[0] == 0x04 :
+	    EVP_PKEY_base_id(ctx->pace_ctx->ka_ctx->key) == EVP_PKEY_EC;
+	if (p->picc_id && !ec) {
+		if (p->picc_pub_len == 0 || p->picc_pub_len > sizeof cbuf) {
+			rc = bb_fail(e, BB_PROTOCOL, "terminal authentication: the reader's IDicc is malformed");
+			goto done;
+		}
+		memcpy(cbuf, p->picc_pub, p->picc_pub_len);
+		clen = p->picc_pub_len;
+	} else if (bb_eac_comp(ec, p->picc_pub, p->picc_pub_len, cbuf, sizeof cbuf, &clen) != 0) {
 		rc = bb_fail(e, BB_PROTOCOL, "terminal authentication: the card's PACE key is malformed");
 		goto done;
 	}

@@ -203,6 +203,7 @@ struct run {
 	const char *tpki;	/* the terminal's credentials and anchors (NULL: pki) */
 	int can;		/* PACE with the CAN; 2: and the CHAT asks for "CAN allowed" */
 	int picc_x0;		/* PACE again until the card's key has x = 00 ... (issue 13) */
+	int reader;		/* PACE as if in the reader: TA gets IDicc (2: the whole key) */
 	struct bb_err e;
 	json_t *identity;
 	long apdus;
@@ -215,7 +216,7 @@ run(struct run *r)
 	struct eidcard *k = card(r->profile, r->opts);
 	struct wire w = { k, 0, 0 };
 	struct bb_eac_terminal t;
-	struct bb_pace *p = NULL;
+	struct bb_pace *p = NULL, *rp = NULL, *ep;
 	struct bb_sm sm;
 	unsigned char *ca, *cs = NULL, *dg, chat[32];
 	char rel[PATH_MAX], csca[PATH_MAX], cvca[PATH_MAX];
@@ -269,11 +270,24 @@ run(struct run *r)
 		w.k = k = card(r->profile, r->opts);
 	}
 	bb_sm_init(&sm, p->ctx, wire_apdu, &w, r->ext >= 0);
+	ep = p;
+	if (r->reader) {
+		/* PACE in the reader, as bb-eid gets it (readerpace.h): the channel stays the
+		 * reader's (here sm with the PACE keys); the host has EF.CardAccess, the CARs
+		 * and IDicc, the card's key compressed by the reader (x of 04 x y), or
+		 * with reader 2 the whole key. */
+		assert_true(p->picc_pub_len % 2 == 1 && p->picc_pub[0] == 0x04);
+		if ((rc = bb_pace_from_reader(ca, calen, p->picc_pub + (r->reader == 1),
+		    r->reader == 1 ? p->picc_pub_len / 2 : p->picc_pub_len, p->car, p->car_prev,
+		    &rp, &r->e)) != 0)
+			goto done;
+		ep = rp;
+	}
 	if ((rc = bb_eac_read_sfi(&sm, 0x1D, 8192, &cs, &cslen, &r->e)) != 0 ||
-	    (rc = bb_eac_passive_auth(p, cs, cslen, ca, calen, csca, r->signer,
+	    (rc = bb_eac_passive_auth(ep, cs, cslen, ca, calen, csca, r->signer,
 	    sizeof r->signer, &r->e)) != 0 ||
-	    (rc = bb_eac_ta(&sm, p, &t, cvca, &r->e)) != 0 ||
-	    (rc = bb_eac_ca(&sm, p, &r->e)) != 0 ||
+	    (rc = bb_eac_ta(&sm, ep, &t, cvca, &r->e)) != 0 ||
+	    (rc = bb_eac_ca(&sm, ep, &r->e)) != 0 ||
 	    (rc = bb_eac_select_eid(&sm, &r->e)) != 0)
 		goto done;
 	r->identity = json_object();
@@ -299,6 +313,7 @@ done:
 	free(ca);
 	free(cs);
 	bb_pace_free(p);
+	bb_pace_free(rp);
 	bb_eac_terminal_free(&t);
 	eidcard_free(k);
 	return rc;
@@ -551,6 +566,26 @@ comp_leading_zero(void **state)
 	if (run(&r) != 0)
 		fail_msg("status %d: %s", r.e.status, r.e.msg);
 	assert_string_equal(str(r.identity, "given_names"), "ERIKA");
+	json_decref(r.identity);
+}
+
+/* PACE in the reader: TA signs the reader's IDicc, which is ID_PICC already (the card's
+ * key compressed), as it is. The reader's context has no PACE key that tells a curve:
+ * OpenPACE's EAC_Comp failed there (70, since a6afdb8), and a Comp() that went by it
+ * took the SHA-1 (77, 6300). A reader that gives the whole point (04 x y) works too. */
+static void
+reader_pace_id_icc(void **state)
+{
+	struct run r = { .profile = "erika", .dgs = DGS_ALL, .reader = 1 };
+
+	(void)state;
+	if (run(&r) != 0)
+		fail_msg("status %d: %s", r.e.status, r.e.msg);
+	assert_string_equal(str(r.identity, "given_names"), "ERIKA");
+	json_decref(r.identity);
+	r.reader = 2;
+	if (run(&r) != 0)
+		fail_msg("whole point: status %d: %s", r.e.status, r.e.msg);
 	json_decref(r.identity);
 }
 
@@ -840,6 +875,7 @@ main(void)
 		cmocka_unit_test(dh_parameters),
 		cmocka_unit_test(comp_leading_zero),
 		cmocka_unit_test(comp_and_plain_sig_vectors),
+		cmocka_unit_test(reader_pace_id_icc),
 		cmocka_unit_test(answers_within_ne),
 	};
 
