@@ -682,19 +682,68 @@ verify_cert(struct bb_sm *s, const char *car, const unsigned char *cert, size_t 
 }
 
 int
+bb_eac_comp(int ec, const unsigned char *pub, size_t len, unsigned char *out, size_t room,
+    size_t *outlen)
+{
+	unsigned mdlen = 0;
+
+	*outlen = 0;
+	if (ec) {
+		/* 04 x y: x and y are as long as the field (EC_POINT_point2oct pads them),
+		 * so x is the first half after 04, its leading zero bytes with it. */
+		if (len < 3 || len % 2 == 0 || pub[0] != 0x04 || len / 2 > room)
+			return -1;
+		memcpy(out, pub + 1, len / 2);
+		*outlen = len / 2;
+		return 0;
+	}
+	if (len == 0 || room < 20 || EVP_Digest(pub, len, out, &mdlen, EVP_sha1(), NULL) != 1 ||
+	    mdlen != 20)
+		return -1;
+	*outlen = mdlen;
+	return 0;
+}
+
+int
+bb_eac_plain_sig(const unsigned char *sig, size_t len, size_t olen, unsigned char *out,
+    size_t room, size_t *outlen)
+{
+	size_t h = len / 2, i, k;
+
+	*outlen = 0;
+	if (len == 0 || len % 2 != 0 || olen == 0 || room < 2 * olen)
+		return -1;
+	/* Each half: its bytes beyond olen may only be leading zeros. */
+	for (k = 0; k < 2; k++) {
+		const unsigned char *v = sig + k * h;
+		for (i = 0; h > olen && i < h - olen; i++)
+			if (v[i] != 0)
+				return -1;
+		memset(out + k * olen, 0, olen);
+		if (h > olen)
+			memcpy(out + k * olen, v + h - olen, olen);
+		else
+			memcpy(out + k * olen + olen - h, v, h);
+	}
+	*outlen = 2 * olen;
+	return 0;
+}
+
+int
 bb_eac_ta(struct bb_sm *s, struct bb_pace *p, const struct bb_eac_terminal *t,
     const char *cvca_dir, struct bb_err *e)
 {
 	EAC_CTX *ctx = p->ctx;
-	unsigned char *cvca = NULL, *nonce = NULL, *at = NULL;
-	size_t cvca_len = 0, nlen = 0, n = 0, olen;
-	BUF_MEM *eph = NULL, *comp = NULL, *nb = NULL, *sig = NULL, *picc = NULL, *idpicc = NULL;
+	unsigned char *cvca = NULL, *nonce = NULL, *at = NULL, cbuf[128], sbuf[2 * 66];
+	size_t cvca_len = 0, nlen = 0, n = 0, olen, clen, slen;
+	BUF_MEM *eph = NULL, *full = NULL, *comp = NULL, *nb = NULL, *sig = NULL,
+	    *idpicc = NULL;
 	const ASN1_OBJECT *o;
 	const char *car = p->car[0] != '\0' ? p->car : t->dv_car;
 	const unsigned char *kp;
 	EVP_PKEY *key;
 	unsigned sw;
-	int rc;
+	int rc, ec;
 
 	if (strcmp(car, t->dv_car) != 0)
 		return bb_fail(e, BB_NOPERM,
@@ -728,14 +777,22 @@ bb_eac_ta(struct bb_sm *s, struct bb_pace *p, const struct bb_eac_terminal *t,
 	    (rc = verify_cert(s, t->car, t->cert, t->cert_len, t->chr, e)) != 0)
 		goto done;
 
-	/* The ephemeral key is for CA (its domain parameters). */
-	if ((eph = TA_STEP3_generate_ephemeral_key(ctx)) == NULL) {
+	/* The ephemeral key is for CA (its domain parameters). OpenPACE answers it
+	 * compressed, but with the x coordinate's leading zero bytes dropped; the card
+	 * compresses the key we send at CA to the full length of the field and would find
+	 * another key one time in 256 (issue 13). So Comp() here, of the whole key, for
+	 * MSE:Set AT (91) and the signature. */
+	if ((eph = TA_STEP3_generate_ephemeral_key(ctx)) == NULL ||
+	    (full = CA_STEP2_get_eph_pubkey(ctx)) == NULL) {
 		rc = bb_fail(e, BB_SOFTWARE, "terminal authentication: no ephemeral key");
 		goto done;
 	}
-	/* OpenPACE answers the key already compressed (Comp() of TR-03110 part 3 A.2.2.3:
-	 * the x coordinate), as ID_PCD for MSE:Set AT (91) and for the signature. */
-	if ((comp = bb_bufmem((unsigned char *)eph->data, eph->length)) == NULL) {
+	if (bb_eac_comp(EVP_PKEY_base_id(ctx->ca_ctx->ka_ctx->key) == EVP_PKEY_EC,
+	    (unsigned char *)full->data, full->length, cbuf, sizeof cbuf, &clen) != 0) {
+		rc = bb_fail(e, BB_SOFTWARE, "terminal authentication: no ephemeral key");
+		goto done;
+	}
+	if ((comp = bb_bufmem(cbuf, clen)) == NULL) {
 		rc = bb_fail(e, BB_SOFTWARE, "out of memory");
 		goto done;
 	}
@@ -767,14 +824,44 @@ bb_eac_ta(struct bb_sm *s, struct bb_pace *p, const struct bb_eac_terminal *t,
 	}
 	/* Signed: ID_PICC, the card's ephemeral PACE key compressed, the nonce, our
 	 * compressed key. Comp() of TR-03110 part 3 A.2.2.3 is the x coordinate of an EC
-	 * point and the SHA-1 of a DH key, never the DH key itself (OpenPACE's EAC_Comp does
-	 * both, as the card does). */
+	 * point, as long as the field, and the SHA-1 of a DH key, never the DH key itself
+	 * (bb_eac_comp; OpenPACE's EAC_Comp drops a leading zero byte of x). A reader that
+	 * ran PACE gives ID_PICC compressed already (IDicc, as OpenSC takes it): as it is,
+	 * unless it is a whole point (04 x y: an odd length, which no x of a standard curve
+	 * and no SHA-1 has). Its context has no PACE key to tell a curve by. */
+	ec = p->picc_id ? p->picc_pub_len % 2 == 1 && p->picc_pub[0] == 0x04 :
+	    EVP_PKEY_base_id(ctx->pace_ctx->ka_ctx->key) == EVP_PKEY_EC;
+	if (p->picc_id && !ec) {
+		if (p->picc_pub_len == 0 || p->picc_pub_len > sizeof cbuf) {
+			rc = bb_fail(e, BB_PROTOCOL, "terminal authentication: the reader's IDicc is malformed");
+			goto done;
+		}
+		memcpy(cbuf, p->picc_pub, p->picc_pub_len);
+		clen = p->picc_pub_len;
+	} else if (bb_eac_comp(ec, p->picc_pub, p->picc_pub_len, cbuf, sizeof cbuf, &clen) != 0) {
+		rc = bb_fail(e, BB_PROTOCOL, "terminal authentication: the card's PACE key is malformed");
+		goto done;
+	}
 	if ((nb = bb_bufmem(nonce, nlen)) == NULL || !TA_STEP4_set_nonce(ctx, nb) ||
-	    (picc = bb_bufmem(p->picc_pub, p->picc_pub_len)) == NULL ||
-	    (idpicc = EAC_Comp(ctx, EAC_ID_PACE, picc)) == NULL ||
-	    (sig = TA_STEP5_sign(ctx, eph, idpicc, NULL)) == NULL) {
+	    (idpicc = bb_bufmem(cbuf, clen)) == NULL ||
+	    (sig = TA_STEP5_sign(ctx, comp, idpicc, NULL)) == NULL) {
 		rc = bb_fail(e, BB_SOFTWARE, "terminal authentication: cannot sign");
 		goto done;
+	}
+	/* ECDSA: r || s, each as long as the order (TR-03111 5.2.1). */
+	if (EVP_PKEY_base_id(ctx->ta_ctx->priv_key) == EVP_PKEY_EC) {
+		if (EVP_PKEY_get_bits(ctx->ta_ctx->priv_key) <= 0 ||
+		    bb_eac_plain_sig((unsigned char *)sig->data, sig->length,
+		    ((size_t)EVP_PKEY_get_bits(ctx->ta_ctx->priv_key) + 7) / 8, sbuf, sizeof sbuf,
+		    &slen) != 0) {
+			rc = bb_fail(e, BB_SOFTWARE, "terminal authentication: cannot sign");
+			goto done;
+		}
+		BUF_MEM_free(sig);
+		if ((sig = bb_bufmem(sbuf, slen)) == NULL) {
+			rc = bb_fail(e, BB_SOFTWARE, "out of memory");
+			goto done;
+		}
 	}
 	/* The key is needed no more: out of OpenSSL's heap now, not when the session ends. */
 	EVP_PKEY_free(ctx->ta_ctx->priv_key);
@@ -799,10 +886,10 @@ done:
 	free(nonce);
 	free(at);
 	BUF_MEM_free(eph);
+	BUF_MEM_free(full);
 	BUF_MEM_free(comp);
 	BUF_MEM_free(nb);
 	BUF_MEM_free(sig);
-	BUF_MEM_free(picc);
 	BUF_MEM_free(idpicc);
 	return rc;
 }

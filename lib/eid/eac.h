@@ -68,6 +68,22 @@ int bb_eac_passive_auth(struct bb_pace *p, const unsigned char *cs, size_t len,
 int bb_eac_ta(struct bb_sm *s, struct bb_pace *p, const struct bb_eac_terminal *t,
     const char *cvca_dir, struct bb_err *e);
 
+/* Comp() of TR-03110 part 3 A.2.2.3 of a public key as it travels (an uncompressed EC
+ * point 04 x y, or a DH public value): of a point its x coordinate, all of it (FE2OS of
+ * TR-03111 3.1.3: as long as the field, a leading zero byte kept, where OpenPACE's Comp
+ * drops it one time in 256 and a card refuses the signature or the key), of a DH key its
+ * SHA-1. ec: the key is a point (its domain parameters say so, not its bytes). 0 with
+ * *outlen bytes in out; -1 when malformed or out is too small. */
+int bb_eac_comp(int ec, const unsigned char *pub, size_t len, unsigned char *out,
+    size_t room, size_t *outlen);
+
+/* An ECDSA signature r || s (both halves of one length) in the plain format of TR-03111
+ * 5.2.1: r and s each as long as the group's order (olen bytes), left-padded with zero
+ * bytes. OpenPACE pads both only to the longer of the two: one signature in 65536 is
+ * two bytes short. 0 with 2 * olen bytes in out; -1 when it does not fit. */
+int bb_eac_plain_sig(const unsigned char *sig, size_t len, size_t olen, unsigned char *out,
+    size_t room, size_t *outlen);
+
 /* Chip Authentication v2 with the key of EF.CardSecurity (after bb_eac_passive_auth and
  * bb_eac_ta); afterwards s uses the CA keys. 76 when the card's token does not verify. */
 int bb_eac_ca(struct bb_sm *s, struct bb_pace *p, struct bb_err *e);

@@ -527,6 +527,7 @@ bb_pace_from_reader(const unsigned char *ef_cardaccess, size_t len, const unsign
 	}
 	memcpy(p->picc_pub, id_icc, id_len);
 	p->picc_pub_len = id_len;
+	p->picc_id = 1;
 	snprintf(p->car, sizeof p->car, "%s", car);
 	snprintf(p->car_prev, sizeof p->car_prev, "%s", car_prev);
 	*out = p;

@@ -32,6 +32,7 @@ struct bb_pace {
 	void *ctx;			/* EAC_CTX * */
 	unsigned char *picc_pub;	/* card's ephemeral public key (83/84 content) */
 	size_t picc_pub_len;
+	int picc_id;			/* picc_pub is ID_PICC already: a reader's IDicc */
 	char car[32];			/* 87: most recent CAR the card trusts, "" if none */
 	char car_prev[32];		/* 88: the previous one, "" if none */
 	unsigned char *ca_pub;		/* the chip's static CA key, after passive auth */
@@ -62,8 +63,9 @@ int bb_pace_run(bb_apdu_fn fn, void *arg, const unsigned char *ef_cardaccess, si
     size_t chat_len, int flags, struct bb_pace **out, int *retries, struct bb_err *e);
 
 /* The channel a reader established itself (PACE in the reader, readerpace.h): a context
- * from its EF.CardAccess without keys (the reader keeps them), the card's key and CARs for
- * TA. 0, 76 when EF.CardAccess is unusable or a CAR malformed. */
+ * from its EF.CardAccess without keys (the reader keeps them), ID_PICC (IDicc: the card's
+ * key compressed by the reader, PC/SC part 10 AMD1) and CARs for TA. 0, 76 when
+ * EF.CardAccess is unusable or a CAR malformed. */
 int bb_pace_from_reader(const unsigned char *ef_cardaccess, size_t len,
     const unsigned char *id_icc, size_t id_len, const char *car, const char *car_prev,
     struct bb_pace **out, struct bb_err *e);

@@ -202,6 +202,8 @@ struct run {
 	int alter_ca;		/* ... with an unsigned SecurityInfo (alter_ca) */
 	const char *tpki;	/* the terminal's credentials and anchors (NULL: pki) */
 	int can;		/* PACE with the CAN; 2: and the CHAT asks for "CAN allowed" */
+	int picc_x0;		/* PACE again until the card's key has x = 00 ... (issue 13) */
+	int reader;		/* PACE as if in the reader: TA gets IDicc (2: the whole key) */
 	struct bb_err e;
 	json_t *identity;
 	long apdus;
@@ -214,7 +216,7 @@ run(struct run *r)
 	struct eidcard *k = card(r->profile, r->opts);
 	struct wire w = { k, 0, 0 };
 	struct bb_eac_terminal t;
-	struct bb_pace *p = NULL;
+	struct bb_pace *p = NULL, *rp = NULL, *ep;
 	struct bb_sm sm;
 	unsigned char *ca, *cs = NULL, *dg, chat[32];
 	char rel[PATH_MAX], csca[PATH_MAX], cvca[PATH_MAX];
@@ -249,21 +251,43 @@ run(struct run *r)
 	chatlen = bb_dg_chat(r->dgs, chat, sizeof chat);
 	if (r->can == 2)
 		chat[chatlen - 1] |= 0x10;
-	if (r->can)
-		rc = bb_pace_establish(wire_apdu, &w, ca, calen, BB_PACE_CAN, "500540", 6, chat,
-		    chatlen, &p, &retries, &r->e);
-	else
-		rc = bb_pace_establish(wire_apdu, &w, ca, calen, BB_PACE_PIN,
-		    r->pin ? r->pin : "123456", strlen(r->pin ? r->pin : "123456"), chat, chatlen,
-		    &p, &retries, &r->e);
-	if (rc != 0)
-		goto done;
+	for (n = 0;; n++) {
+		if (r->can)
+			rc = bb_pace_establish(wire_apdu, &w, ca, calen, BB_PACE_CAN, "500540", 6,
+			    chat, chatlen, &p, &retries, &r->e);
+		else
+			rc = bb_pace_establish(wire_apdu, &w, ca, calen, BB_PACE_PIN,
+			    r->pin ? r->pin : "123456", strlen(r->pin ? r->pin : "123456"), chat,
+			    chatlen, &p, &retries, &r->e);
+		if (rc != 0)
+			goto done;
+		if (!r->picc_x0 || (p->picc_pub_len > 1 && p->picc_pub[1] == 0x00))
+			break;
+		assert_true(n < 20000);	/* misses 20000 times: p = 10^-34 */
+		bb_pace_free(p);
+		p = NULL;
+		eidcard_free(k);	/* a fresh card: PACE as on insertion */
+		w.k = k = card(r->profile, r->opts);
+	}
 	bb_sm_init(&sm, p->ctx, wire_apdu, &w, r->ext >= 0);
+	ep = p;
+	if (r->reader) {
+		/* PACE in the reader, as bb-eid gets it (readerpace.h): the channel stays the
+		 * reader's (here sm with the PACE keys); the host has EF.CardAccess, the CARs
+		 * and IDicc, the card's key compressed by the reader (x of 04 x y), or
+		 * with reader 2 the whole key. */
+		assert_true(p->picc_pub_len % 2 == 1 && p->picc_pub[0] == 0x04);
+		if ((rc = bb_pace_from_reader(ca, calen, p->picc_pub + (r->reader == 1),
+		    r->reader == 1 ? p->picc_pub_len / 2 : p->picc_pub_len, p->car, p->car_prev,
+		    &rp, &r->e)) != 0)
+			goto done;
+		ep = rp;
+	}
 	if ((rc = bb_eac_read_sfi(&sm, 0x1D, 8192, &cs, &cslen, &r->e)) != 0 ||
-	    (rc = bb_eac_passive_auth(p, cs, cslen, ca, calen, csca, r->signer,
+	    (rc = bb_eac_passive_auth(ep, cs, cslen, ca, calen, csca, r->signer,
 	    sizeof r->signer, &r->e)) != 0 ||
-	    (rc = bb_eac_ta(&sm, p, &t, cvca, &r->e)) != 0 ||
-	    (rc = bb_eac_ca(&sm, p, &r->e)) != 0 ||
+	    (rc = bb_eac_ta(&sm, ep, &t, cvca, &r->e)) != 0 ||
+	    (rc = bb_eac_ca(&sm, ep, &r->e)) != 0 ||
 	    (rc = bb_eac_select_eid(&sm, &r->e)) != 0)
 		goto done;
 	r->identity = json_object();
@@ -289,6 +313,7 @@ done:
 	free(ca);
 	free(cs);
 	bb_pace_free(p);
+	bb_pace_free(rp);
 	bb_eac_terminal_free(&t);
 	eidcard_free(k);
 	return rc;
@@ -526,6 +551,98 @@ dh_parameters(void **state)
 	json_decref(r.identity);
 }
 
+/* Issue 13: one read in about 256 would fail against a real card, and the simulator's
+ * card agreed with bb-eid on the mistake: both compressed keys with OpenPACE's Comp, which
+ * drops the leading zero bytes of the x coordinate, where TR-03110 part 3 A.2.2.3 takes
+ * all of it (FE2OS of TR-03111, as long as the field; AusweisApp's compressPoint does
+ * so). Here the card's ephemeral PACE key begins x with 00 (PACE again until it does):
+ * the card checks the TA signature over the whole x (the old bb-eid: 6300, 77). */
+static void
+comp_leading_zero(void **state)
+{
+	struct run r = { .profile = "erika", .dgs = DGS_ALL, .picc_x0 = 1 };
+
+	(void)state;
+	if (run(&r) != 0)
+		fail_msg("status %d: %s", r.e.status, r.e.msg);
+	assert_string_equal(str(r.identity, "given_names"), "ERIKA");
+	json_decref(r.identity);
+}
+
+/* PACE in the reader: TA signs the reader's IDicc, which is ID_PICC already (the card's
+ * key compressed), as it is. The reader's context has no PACE key that tells a curve:
+ * OpenPACE's EAC_Comp failed there (70, since a6afdb8), and a Comp() that went by it
+ * took the SHA-1 (77, 6300). A reader that gives the whole point (04 x y) works too. */
+static void
+reader_pace_id_icc(void **state)
+{
+	struct run r = { .profile = "erika", .dgs = DGS_ALL, .reader = 1 };
+
+	(void)state;
+	if (run(&r) != 0)
+		fail_msg("status %d: %s", r.e.status, r.e.msg);
+	assert_string_equal(str(r.identity, "given_names"), "ERIKA");
+	json_decref(r.identity);
+	r.reader = 2;
+	if (run(&r) != 0)
+		fail_msg("whole point: status %d: %s", r.e.status, r.e.msg);
+	json_decref(r.identity);
+}
+
+/* bb_eac_comp and bb_eac_plain_sig with known answers. A P-256 point whose x begins with
+ * 00: Comp() is all 32 bytes of x (OpenPACE's EAC_Comp: 31). A DH key: its SHA-1. An
+ * ECDSA signature whose r and s both have a leading zero byte, as OpenPACE gives it
+ * (31 + 31 bytes): 32 + 32. */
+static void
+comp_and_plain_sig_vectors(void **state)
+{
+	unsigned char pt[65], out[200], sig[66], dh[3] = { 'a', 'b', 'c' };
+	static const unsigned char sha1_abc[20] = { 0xA9, 0x99, 0x3E, 0x36, 0x47, 0x06, 0x81,
+		0x6A, 0xBA, 0x3E, 0x25, 0x71, 0x78, 0x50, 0xC2, 0x6C, 0x9C, 0xD0, 0xD8, 0x9D };
+	size_t n, i;
+
+	(void)state;
+	pt[0] = 0x04;
+	for (i = 1; i < 65; i++)
+		pt[i] = (unsigned char)i;
+	pt[1] = 0x00;
+	assert_int_equal(bb_eac_comp(1, pt, sizeof pt, out, sizeof out, &n), 0);
+	assert_int_equal(n, 32);
+	assert_memory_equal(out, pt + 1, 32);
+	assert_int_equal(bb_eac_comp(1, pt, 64, out, sizeof out, &n), -1);	/* no point */
+	assert_int_equal(bb_eac_comp(1, pt + 1, 63, out, sizeof out, &n), -1);	/* no 04 */
+	assert_int_equal(bb_eac_comp(1, pt, sizeof pt, out, 31, &n), -1);	/* no room */
+	assert_int_equal(bb_eac_comp(0, dh, sizeof dh, out, sizeof out, &n), 0);
+	assert_int_equal(n, 20);
+	assert_memory_equal(out, sha1_abc, 20);
+
+	/* r = 01..1F, s = 21..3F (31 bytes each): 00 r 00 s. */
+	for (i = 0; i < 62; i++)
+		sig[i] = (unsigned char)(i < 31 ? i + 1 : i + 2);
+	assert_int_equal(bb_eac_plain_sig(sig, 62, 32, out, sizeof out, &n), 0);
+	assert_int_equal(n, 64);
+	assert_int_equal(out[0], 0);
+	assert_memory_equal(out + 1, sig, 31);
+	assert_int_equal(out[32], 0);
+	assert_memory_equal(out + 33, sig + 31, 31);
+	/* Already 32 + 32: the same; longer halves only when the excess is zeros. */
+	memcpy(sig, out, 64);
+	assert_int_equal(bb_eac_plain_sig(sig, 64, 32, out, sizeof out, &n), 0);
+	assert_int_equal(n, 64);
+	assert_memory_equal(out, sig, 64);
+	memmove(sig + 34, sig + 32, 32);
+	memmove(sig + 1, sig, 32);
+	sig[0] = sig[33] = 0;
+	assert_int_equal(bb_eac_plain_sig(sig, 66, 32, out, sizeof out, &n), 0);
+	assert_int_equal(n, 64);
+	assert_memory_equal(out, sig + 1, 32);
+	assert_memory_equal(out + 32, sig + 34, 32);
+	sig[0] = 1;
+	assert_int_equal(bb_eac_plain_sig(sig, 66, 32, out, sizeof out, &n), -1);
+	assert_int_equal(bb_eac_plain_sig(sig, 63, 32, out, sizeof out, &n), -1);	/* odd */
+	assert_int_equal(bb_eac_plain_sig(sig, 64, 32, out, 63, &n), -1);	/* no room */
+}
+
 /* Ne of a command APDU (ISO/IEC 7816-3 12.1: the four cases, short and extended). */
 static size_t
 apdu_ne(const unsigned char *a, size_t n)
@@ -756,6 +873,9 @@ main(void)
 		cmocka_unit_test(can_needs_its_right),
 		cmocka_unit_test(unblock_mac_vector),
 		cmocka_unit_test(dh_parameters),
+		cmocka_unit_test(comp_leading_zero),
+		cmocka_unit_test(comp_and_plain_sig_vectors),
+		cmocka_unit_test(reader_pace_id_icc),
 		cmocka_unit_test(answers_within_ne),
 	};
 

@@ -32,6 +32,7 @@
 
 #include "../rig/card/eidcard.h"
 #include "diag.h"
+#include "eid/eac.h"
 #include "eid/pace.h"
 #include "eid/tlv.h"
 #include "exit.h"
@@ -474,24 +475,36 @@ fail:
 	return sw;
 }
 
-/* ID_PICC as TR-03110 part 3 A.2.2.3 defines Comp(), computed here apart from OpenPACE:
- * the x coordinate of an uncompressed EC point (04 x y), the SHA-1 of a DH key. raw: the
- * key itself, what bb-eid signed for DH before (issue 13, item 2). */
-static int id_picc_raw;
-
+/* Comp() as TR-03110 part 3 A.2.2.3 defines it, computed here apart from OpenPACE: the x
+ * coordinate of an uncompressed EC point (04 x y), as long as the field (leading zero
+ * bytes kept, TR-03111 3.1.3), the SHA-1 of a DH key. ec: the domain parameters are a
+ * curve. */
 static BUF_MEM *
-comp_of(const unsigned char *pub, size_t len)
+comp_of(int ec, const unsigned char *pub, size_t len)
 {
 	unsigned char md[20];
 	unsigned mdlen = 0;
 
-	if (id_picc_raw)
-		return bufmem(pub, len);
-	if (len % 2 == 1 && pub[0] == 0x04)
+	if (ec) {
+		assert_true(len % 2 == 1 && pub[0] == 0x04);
 		return bufmem(pub + 1, len / 2);
+	}
 	assert_int_equal(EVP_Digest(pub, len, md, &mdlen, EVP_sha1(), NULL), 1);
 	assert_int_equal(mdlen, 20);
 	return bufmem(md, mdlen);
+}
+
+/* How eac() deviates, to test the card. id_picc_raw: ID_PICC is the card's key itself,
+ * what bb-eid signed for DH before (issue 13, item 2). eph_x0: the terminal's ephemeral
+ * key for CA is made again until its x coordinate begins with a zero byte (the case in
+ * 256 where OpenPACE's Comp is a byte short). sig_long: r and s each a byte longer than
+ * the order (a leading zero byte), which TR-03111 5.2.1 does not allow. */
+static int id_picc_raw, eph_x0, sig_long;
+
+static int
+is_ec(const EVP_PKEY *k)
+{
+	return EVP_PKEY_base_id(k) == EVP_PKEY_EC;
 }
 
 /* Terminal Authentication with terminal/NAME, then Chip Authentication. 0, or the first
@@ -568,8 +581,21 @@ eac(struct term *t, const char *name, const char *profile, int *at)
 		static const unsigned char ta_oid[] = { 0x80, 0x0A, 0x04, 0x00, 0x7F, 0x00, 0x07,
 			0x02, 0x02, 0x02, 0x02, 0x03 };
 
-		comp = TA_STEP3_generate_ephemeral_key(ctx);
-		assert_non_null(comp);
+		/* 91: Comp() of the key, not OpenPACE's answer (a byte short when x begins
+		 * with 00); the card compares it with Comp() of the key CA sends. */
+		comp = NULL;
+		do {
+			BUF_MEM *e0 = TA_STEP3_generate_ephemeral_key(ctx);
+
+			assert_non_null(e0);
+			BUF_MEM_free(e0);
+			eph = CA_STEP2_get_eph_pubkey(ctx);
+			assert_non_null(eph);
+			BUF_MEM_free(comp);
+			comp = comp_of(is_ec(ctx->ca_ctx->ka_ctx->key),
+			    (unsigned char *)eph->data, eph->length);
+			BUF_MEM_free(eph);
+		} while (eph_x0 && comp->data[0] != 0);
 		n = 0;
 		memcpy(cmd, ta_oid, sizeof ta_oid);
 		n += sizeof ta_oid;
@@ -595,11 +621,28 @@ eac(struct term *t, const char *name, const char *profile, int *at)
 	assert_int_equal(TA_STEP4_set_nonce(ctx, nonce), 1);
 	BUF_MEM_free(nonce);
 	picc = bufmem(t->pace->picc_pub, t->pace->picc_pub_len);
-	id_picc = comp_of(t->pace->picc_pub, t->pace->picc_pub_len);
+	id_picc = id_picc_raw ? bufmem(t->pace->picc_pub, t->pace->picc_pub_len) :
+	    comp_of(is_ec(ctx->pace_ctx->ka_ctx->key), t->pace->picc_pub, t->pace->picc_pub_len);
 	sig = TA_STEP5_sign(ctx, comp, id_picc, NULL);
 	assert_non_null(sig);
 	BUF_MEM_free(picc);
 	BUF_MEM_free(id_picc);
+	if (is_ec(ctx->ta_ctx->priv_key)) {
+		/* r || s, each as long as the order (OpenPACE: only as long as the longer). */
+		size_t ol = ((size_t)EVP_PKEY_get_bits(ctx->ta_ctx->priv_key) + 7) / 8, sl;
+		unsigned char plain[2 * 66 + 2];
+
+		assert_int_equal(bb_eac_plain_sig((unsigned char *)sig->data, sig->length, ol,
+		    plain, sizeof plain, &sl), 0);
+		BUF_MEM_free(sig);
+		if (sig_long) {
+			memmove(plain + ol + 2, plain + ol, ol);
+			memmove(plain + 1, plain, ol);
+			plain[0] = plain[ol + 1] = 0;
+			sl += 2;
+		}
+		sig = bufmem(plain, sl);
+	}
 	*at = 7;
 	sw = sm_sw(t, 0x82, 0x00, 0x00, (unsigned char *)sig->data, sig->length, 0, NULL, NULL);
 	BUF_MEM_free(sig);
@@ -1376,6 +1419,58 @@ dh_terminal_authentication(void **state)
 	term_free(&t);
 }
 
+/* Issue 13: about one Terminal Authentication in 256 ended in 6300. The card compressed
+ * the keys with OpenPACE's Comp, which drops the leading zero bytes of the x coordinate,
+ * where TR-03110 part 3 A.2.2.3 (FE2OS of TR-03111) and every other terminal
+ * (AusweisApp's compressPoint) take all of it. Each case is made to happen here, not
+ * waited for: (a) the card's ephemeral PACE key begins x with 00 (PACE again until it
+ * does): the card checks the signature over ID_PICC as the terminal computes it; (b) the
+ * terminal's ephemeral key does (91 of MSE:Set AT): CA accepts that key, whose whole x
+ * TA signed (the old card: 6A80); (c) r and s a byte longer than the order each: 6300,
+ * a card reads r || s as TR-03111 5.2.1 lays it out (the old card took any even length). */
+static void
+comp_leading_zero(void **state)
+{
+	struct term t;
+	unsigned char out[70000];
+	size_t olen;
+	int retries, at, tries;
+
+	(void)state;
+	need_pki();
+	term_init(&t, card("erika", NULL, NULL, NULL, NULL));
+	for (tries = 0;; tries++) {
+		assert_true(tries < 20000);	/* misses 20000 times: p = 10^-34 */
+		assert_int_equal(pace(&t, BB_PACE_PIN, "123456", 1, &retries), 0);
+		assert_true(t.pace->picc_pub_len == 65 && t.pace->picc_pub[0] == 0x04);
+		if (t.pace->picc_pub[1] == 0x00)
+			break;
+	}
+	assert_int_equal(eac(&t, "terminal", "erika", &at), 0);
+	assert_int_equal(select_app(&t), 0x9000);
+	assert_int_equal(read_dg(&t, 1, 256, out, &olen), 0x9000);
+	file_is("tests/rig/cards/erika/app/0101", out, olen);
+	term_free(&t);
+
+	eph_x0 = 1;
+	term_init(&t, card("erika", NULL, NULL, NULL, NULL));
+	assert_int_equal(pace(&t, BB_PACE_PIN, "123456", 1, &retries), 0);
+	at = -1;
+	assert_int_equal(eac(&t, "terminal", "erika", &at), 0);
+	assert_int_equal(select_app(&t), 0x9000);
+	assert_int_equal(read_dg(&t, 1, 256, out, &olen), 0x9000);
+	eph_x0 = 0;
+	term_free(&t);
+
+	sig_long = 1;
+	term_init(&t, card("erika", NULL, NULL, NULL, NULL));
+	assert_int_equal(pace(&t, BB_PACE_PIN, "123456", 1, &retries), 0);
+	assert_int_equal(eac(&t, "terminal", "erika", &at), 0x6300);
+	assert_int_equal(at, 7);
+	sig_long = 0;
+	term_free(&t);
+}
+
 int
 main(void)
 {
@@ -1385,6 +1480,7 @@ main(void)
 		cmocka_unit_test(pin_change_and_transport),
 		cmocka_unit_test(ta_ca_read),
 		cmocka_unit_test(dh_terminal_authentication),
+		cmocka_unit_test(comp_leading_zero),
 		cmocka_unit_test(residence_permit),
 		cmocka_unit_test(broken_secure_messaging),
 		cmocka_unit_test(chaining_and_lengths),

@@ -2,8 +2,9 @@
  * terminal sends is parsed with bounds checks against the bytes there are (the unit test
  * and the simulator run under AddressSanitizer in `make check SANITIZE=1`). The
  * cryptography is OpenPACE's card side: PACE_STEP1_enc_nonce and PACE_STEP3A..3D,
- * TA_STEP2_import_certificate, TA_STEP4_get_nonce, TA_STEP6_verify, CA_STEP3..5, and its
- * secure messaging primitives; building and checking the protected APDUs is ours. */
+ * TA_STEP2_import_certificate, TA_STEP4_get_nonce, TA_STEP6_verify, CA_STEP4..5, and its
+ * secure messaging primitives; building and checking the protected APDUs is ours, and so
+ * is Comp() (OpenPACE's drops leading zero bytes). */
 #include "eidcard.h"
 
 #include <eac/ca.h>
@@ -14,6 +15,7 @@
 #include <openssl/buffer.h>
 #include <openssl/crypto.h>
 #include <openssl/err.h>
+#include <openssl/evp.h>
 #include <openssl/objects.h>
 #include <openssl/rand.h>
 
@@ -1316,6 +1318,28 @@ pace_finish(struct eidcard *k)
 
 /* ---- Terminal Authentication ---- */
 
+/* Comp() of TR-03110 part 3 A.2.2.3 as a card computes it, of a public key as it travels:
+ * of an EC point (04 x y) its x coordinate, as long as the field (FE2OS of TR-03111
+ * 3.1.3), of a DH key its SHA-1. dp: the key's domain parameters. Not OpenPACE's Comp,
+ * which drops the leading zero bytes of x: one time in 256 it and a terminal that
+ * follows the standard (AusweisApp, bb-eid) disagree (issue 13). */
+static BUF_MEM *
+comp(const EVP_PKEY *dp, const BUF_MEM *pub)
+{
+	const unsigned char *v = (const unsigned char *)pub->data;
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned mdlen = 0;
+
+	if (EVP_PKEY_base_id(dp) == EVP_PKEY_EC) {
+		if (pub->length < 3 || pub->length % 2 == 0 || v[0] != 0x04)
+			return NULL;
+		return bufmem(v + 1, pub->length / 2);
+	}
+	if (pub->length == 0 || EVP_Digest(v, pub->length, md, &mdlen, EVP_sha1(), NULL) != 1)
+		return NULL;
+	return bufmem(md, mdlen);
+}
+
 static unsigned
 mse_dst(struct eidcard *k, const struct cmd *a)
 {
@@ -1478,6 +1502,7 @@ static unsigned
 external_authenticate(struct eidcard *k, const struct cmd *a)
 {
 	BUF_MEM *sig, *id_picc;
+	EVP_PKEY *pk;
 	int ok;
 
 	if (a->p1 != 0 || a->p2 != 0)
@@ -1487,9 +1512,17 @@ external_authenticate(struct eidcard *k, const struct cmd *a)
 	if (!k->ta_nonce)
 		return 0x6985;
 	k->ta_nonce = 0;	/* one try per challenge */
+	/* ECDSA: r || s, each as long as the group's order (TR-03110 part 3 D.3.3 refers to
+	 * TR-03111 5.2.1). OpenPACE would split any even length in halves; a card does not. */
+	pk = k->sm->ta_ctx->pub_key;
+	if (pk != NULL && EVP_PKEY_base_id(pk) == EVP_PKEY_EC &&
+	    (EVP_PKEY_get_bits(pk) <= 0 || a->nc != 2 * (((size_t)EVP_PKEY_get_bits(pk) + 7) / 8))) {
+		k->ta_at_set = 0;
+		return 0x6300;
+	}
 	/* ID_PICC: the compressed ephemeral PACE key of this card (TR-03110 part 2, 3.3). */
 	if ((sig = bufmem(a->data, a->nc)) == NULL ||
-	    (id_picc = EAC_Comp(k->sm, EAC_ID_PACE, k->picc_eph)) == NULL) {
+	    (id_picc = comp(k->sm->pace_ctx->ka_ctx->key, k->picc_eph)) == NULL) {
 		BUF_MEM_free(sig);
 		ERR_clear_error();
 		return 0x6F00;
@@ -1551,7 +1584,7 @@ ga_ca(struct eidcard *k, const struct cmd *a, unsigned char *out, size_t *olen)
 {
 	const unsigned char *v;
 	size_t vlen;
-	BUF_MEM *pub = NULL, *nonce = NULL, *token = NULL;
+	BUF_MEM *pub = NULL, *nonce = NULL, *token = NULL, *c = NULL;
 	unsigned sw = 0x9000;
 
 	if (!k->ca_at_set)
@@ -1561,8 +1594,11 @@ ga_ca(struct eidcard *k, const struct cmd *a, unsigned char *out, size_t *olen)
 	k->ca_at_set = 0;
 	if ((pub = bufmem(v, vlen)) == NULL)
 		return 0x6F00;
-	/* The key must be the one whose compressed form TA signed (91). */
-	if (CA_STEP3_check_pcd_pubkey(k->sm, k->ta_comp, pub) != 1 ||
+	/* The key must be the one whose compressed form TA signed (91): Comp() of the whole
+	 * key, not OpenPACE's CA_STEP3_check_pcd_pubkey (its Comp drops leading zeros). */
+	if ((c = comp(k->sm->ca_ctx->ka_ctx->key, pub)) == NULL || k->ta_comp == NULL ||
+	    c->length != k->ta_comp->length ||
+	    memcmp(c->data, k->ta_comp->data, c->length) != 0 ||
 	    !CA_STEP4_compute_shared_secret(k->sm, pub))
 		sw = 0x6A80;
 	else if (!CA_STEP5_derive_keys(k->sm, pub, &nonce, &token))
@@ -1573,6 +1609,7 @@ ga_ca(struct eidcard *k, const struct cmd *a, unsigned char *out, size_t *olen)
 		k->ca_switch = 1;	/* the answer still goes out under the PACE keys */
 	}
 	BUF_MEM_free(pub);
+	BUF_MEM_free(c);
 	BUF_MEM_free(nonce);
 	BUF_MEM_free(token);
 	ERR_clear_error();
