@@ -100,6 +100,12 @@ received() { find "$AUTH_DIR/received" -name data.json 2> /dev/null | wc -l; }
 
 card_insert erika || { echo "Bail out! no card"; exit 1; }
 
+# A session directory others could read is refused before anything is shown.
+mkdir -m 755 open-session
+BB_SESSION=$scratch/open-session "$SERVICES/sperrmuell/flow" < /dev/null > /dev/null 2> err
+ok "$(test $? -eq 78; echo $?)" "a session directory of mode 0755: 78"
+check_grep "... saying what to do" "chmod 700" err
+
 # --- every service: the happy path ----------------------------------------------------
 for dir in "$SERVICES"/*; do
 	svc=${dir##*/}
@@ -140,6 +146,13 @@ flow_done 1 ask "wrong PIN, then the right one, then cancel in ask"
 flow meldebescheinigung
 tap pin cancel
 flow_done 1 pin "cancel on the PIN pad"
+
+card_remove
+flow meldebescheinigung
+see card-place "no card on the reader"
+screen_act "choice=cancel"
+flow_done 1 card "cancel while the card is awaited"
+card_insert erika
 
 card_insert erika --pin-retries 1
 flow meldebescheinigung

@@ -19,14 +19,24 @@
 # Test and demo hooks (no camera or pad there): BB_PHOTO_INPUT, an image file bb-capture
 # photo reads instead of the camera (--input), and BB_SIGNATURE_REPLAY, a recording of a
 # pad bb-capture signature replays (--replay). Unset on a terminal.
+#
+# Times, in seconds, when the environment does not set them (tests shorten them):
+# FLOW_CARD_WAIT (120) for the card before the time-out warning, FLOW_OUTCOME_WAIT (60) an
+# outcome or receipt screen waits for a tap, FLOW_SUBMIT_WAIT (20) bb-submit --wait for the
+# authority's verdict, FLOW_CARD_REMOVE_WAIT (3) the "take your card" screen.
 
 umask 077
 : "${BB_SESSION:?flow: BB_SESSION is not set (a flow runs in a session)}"
+# The session's directory holds the case: this user's own, and nobody else's.
+if [ ! -d "$BB_SESSION" ] || [ -L "$BB_SESSION" ] ||
+    [ "$(stat -c '%u %a' "$BB_SESSION")" != "$(id -u) 700" ]; then
+	echo "flow: $BB_SESSION: not a directory of this user with mode 0700 (chown, chmod 700)" >&2
+	exit 78
+fi
 TMPDIR=$BB_SESSION
 export TMPDIR
 flow_id=$(basename "$(cd "$(dirname "$0")" && pwd)")
 
-# How long a screen waits for a tap before it gives way (seconds), and the tries.
 FLOW_OUTCOME_WAIT=${FLOW_OUTCOME_WAIT:-60}
 FLOW_CARD_WAIT=${FLOW_CARD_WAIT:-120}
 FLOW_SUBMIT_WAIT=${FLOW_SUBMIT_WAIT:-20}
@@ -105,8 +115,10 @@ flow_while() {
 		_fw_screen="$_fw_screen $_fw_a"	# screen names and mirror paths: no blanks
 	done
 	rm -f "$BB_SESSION/choice"
+	# Simple commands in the background, so that the pids are the programs' own.
 	# shellcheck disable=SC2086 # the screen's words, split on purpose
-	flow_tell $_fw_screen --until tap > "$BB_SESSION/choice" 2> /dev/null &
+	bb-form tell $_fw_screen ${BB_SCREEN:+--screen "$BB_SCREEN"} --until tap \
+		> "$BB_SESSION/choice" 2> /dev/null &
 	_fw_tell=$!
 	"$@" &
 	_fw_cmd=$!
@@ -327,11 +339,10 @@ flow_signature() {
 }
 
 # flow_rejected: bb-submit exit 65, the authority refused the case. Its reason is the
-# authority's text, untrusted and perhaps in no language of the person: the screen says
-# only what kind of refusal it was, in fixed words; the reason goes to the log (one line,
-# printable ASCII only, cut).
+# authority's text, untrusted, perhaps in no language of the person, perhaps quoting the
+# application: the screen says only what kind of refusal it was, in fixed words, and the
+# log only that it was refused (the queue's failed/ and the authority keep the reason).
 flow_rejected() {
-	tr -c '[:print:]\n' '?' < "$BB_SESSION/submit.err" | cut -c 1-300 >&2
 	if [ "$(jq -r '.submission.state // empty' "$BB_SESSION/submitted.json" 2> /dev/null)" = \
 	    rejected ]; then
 		flow_outcome rejected 4
