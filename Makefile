@@ -203,13 +203,17 @@ demo: deps
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
 		$(DESTDIR)$(MANDIR)/man7 $(DESTDIR)$(DATADIR)/bb/services \
-		$(DESTDIR)$(DATADIR)/bb/screens/catalog $(DESTDIR)$(DATADIR)/bb/screens/pictures
+		$(DESTDIR)$(DATADIR)/bb/screens/catalog $(DESTDIR)$(DATADIR)/bb/screens/pictures \
+		$(DESTDIR)$(DATADIR)/bb/kiosk
 	install -m 755 $(BINS) $(DESTDIR)$(BINDIR)/
 	for m in $(MANS); do install -m 644 $$m $(DESTDIR)$(MANDIR)/man$${m##*.}/; done
 	for d in scripts/services/*/; do \
 		install -d $(DESTDIR)$(DATADIR)/bb/services/$$(basename $$d) && \
-		install -m 644 $$d/form.yaml $(DESTDIR)$(DATADIR)/bb/services/$$(basename $$d)/; \
+		{ [ ! -e $$d/form.yaml ] || \
+		install -m 644 $$d/form.yaml $(DESTDIR)$(DATADIR)/bb/services/$$(basename $$d)/; } && \
+		install -m 755 $$d/flow $(DESTDIR)$(DATADIR)/bb/services/$$(basename $$d)/ || exit; \
 	done
+	install -m 644 scripts/kiosk/flow.sh $(DESTDIR)$(DATADIR)/bb/kiosk/
 	install -m 644 scripts/screens/*.yaml $(DESTDIR)$(DATADIR)/bb/screens/
 	install -m 644 scripts/screens/catalog/*.yaml $(DESTDIR)$(DATADIR)/bb/screens/catalog/
 	for p in scripts/screens/pictures/*.svg; do \
@@ -220,6 +224,7 @@ uninstall:
 	for p in $(PROGS); do rm -f $(DESTDIR)$(BINDIR)/$$p; done
 	for m in $(MANS); do rm -f $(DESTDIR)$(MANDIR)/man$${m##*.}/$${m##*/}; done
 	rm -rf $(DESTDIR)$(DATADIR)/bb/services $(DESTDIR)$(DATADIR)/bb/screens
+	rm -f $(DESTDIR)$(DATADIR)/bb/kiosk/flow.sh
 
 clean:
 	rm -rf .build .build-san .build-fuzz

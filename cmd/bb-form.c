@@ -440,7 +440,10 @@ ask_wait(const char *control, struct bb_ask *a, long idle, long warning, int *ti
 		free(more);
 		if (rc != 0 && rc != BB_CANCELLED)
 			return rc;
-		*timed_out = 1;
+		/* No answer to the warning is the time running out; "end" tapped is the
+		 * person's choice, and the session ending (a message) is neither. */
+		if (rc == BB_CANCELLED && e->msg[0] == '\0')
+			*timed_out = 1;
 		return BB_CANCELLED;
 	}
 }
@@ -578,11 +581,14 @@ cmd_ask(int argc, char **argv, const struct bb_config *cfg)
 				ask_leave(control);
 			if (timed_out)
 				bb_log(LOG_NOTICE, "form.timeout", &id);
-			else
+			else if (e.msg[0] != '\0')
 				bb_log(LOG_NOTICE, "form.ended", &id);
+			else
+				bb_log(LOG_NOTICE, "form.cancelled", &id);
 			bb_json_wipe(cs);
 			bb_form_free(form);
-			return BB_CANCELLED;
+			/* The flow tells the two apart: a person who left, one who chose to stop. */
+			return timed_out ? BB_TIMED_OUT : BB_CANCELLED;
 		}
 		if (rc != 0) {
 			bb_ask_end(&a);
@@ -647,7 +653,7 @@ cmd_pin(int argc, char **argv, const struct bb_config *cfg)
 	long idle = (long)bb_config_int(cfg, "form.idle");
 	long warning = (long)bb_config_int(cfg, "form.warning");
 	long digits = 0, tries = 0, fd = -1, v;
-	int c, tty = 0, rc, cancelled = 0;
+	int c, tty = 0, rc, cancelled = 0, timed_out = 0;
 
 	optind = 0;
 	while ((c = getopt_long(argc, argv, "CPd:r:t:S:Tf:h", opts, NULL)) != -1) {
@@ -724,6 +730,9 @@ cmd_pin(int argc, char **argv, const struct bb_config *cfg)
 			continue;
 		}
 		free(more);
+		/* No answer to the warning: the time ran out; "end" tapped: cancelled. */
+		if (rc == BB_CANCELLED && e.msg[0] == '\0')
+			timed_out = 1;
 		if (rc == 0 || rc == BB_CANCELLED)
 			rc = BB_CANCELLED;
 		break;
@@ -734,7 +743,7 @@ cmd_pin(int argc, char **argv, const struct bb_config *cfg)
 			bb_warn("%s", e.msg);
 		else if (!tty)
 			ask_leave(control);	/* the pad gives way, as ask's page does */
-		return BB_CANCELLED;
+		return timed_out ? BB_TIMED_OUT : BB_CANCELLED;
 	}
 	if (rc != 0) {
 		bb_secret_free(&sec);

@@ -7,6 +7,7 @@ enum bb_exit {
 	BB_OK = 0,
 	BB_CANCELLED = 1,	/* cancelled or timed out by the person */
 	BB_WRONG_SECRET = 2,	/* wrong PIN/CAN; stderr says the retries left */
+	BB_TIMED_OUT = 2,	/* bb-form ask, pin: no answer to the time-out warning */
 	BB_DOC_BLOCKED = 3,	/* blocked, suspended or expired document */
 	BB_NOT_MET = 4,		/* requirement not met after the allowed tries */
 	BB_USAGE = 64,

@@ -6,6 +6,8 @@
 write_identity_case id.json
 for dir in "$SERVICES"/*; do
 	svc=${dir##*/}
+	ok "$(test -x "$dir/flow"; echo $?)" "$svc: has its kiosk flow"
+	[ -f "$dir/form.yaml" ] || continue	# a task without a form (pin-change)
 	set --
 	if [ -f "$dir/example-dates.txt" ]; then
 		while read -r field days; do

@@ -11,6 +11,12 @@ trap 'kill_own $srv_pids; cd /; rm -rf "$scratch"' EXIT
 # Screens of the test's own, so the shipped texts may change without breaking it.
 mkdir -p screens/catalog screens/pictures services
 cp -r "$SERVICES/sperrmuell" "$SERVICES/meldebescheinigung" services/
+# Tasks without a form, a flow only: offered when a catalogue names them, and executable.
+mkdir services/a-pin-task services/nameless services/inert
+printf '#!/bin/sh\n' > services/a-pin-task/flow
+cp services/a-pin-task/flow services/nameless/flow
+cp services/a-pin-task/flow services/inert/flow
+chmod 755 services/a-pin-task/flow services/nameless/flow
 cat > screens/catalog/de.yaml <<'YAML'
 lang.name: Deutsch
 lang.dir: ltr
@@ -29,6 +35,8 @@ ask.yes: Ja
 ask.picture: Ein Punkt
 svc.sperrmuell.title: Sperrmüll
 svc.sperrmuell.text: Abholung bestellen
+svc.a-pin-task.title: PIN ändern
+svc.inert.title: Nicht ausführbar
 welcome.services: Dienste
 wait.busy: Wird bearbeitet
 kbd.space: Leerzeichen
@@ -170,6 +178,11 @@ check_grep "welcome: each language in its own" \
 check_grep "welcome: the current language, not by colour alone" \
 	'name="lang" value="de" class="bb-secondary" lang="de" dir="ltr" aria-current="true">Deutsch<' b
 check_grep "welcome: the services in their own group" '^<div class="bb-services">$' b
+check_grep "welcome: a task with a flow and a title in the catalogue" \
+	'value="service a-pin-task" class="bb-secondary">PIN ändern<' b
+grep -o 'value="service [a-z-]*"' b > tiles
+printf 'value="service %s"\n' meldebescheinigung sperrmuell a-pin-task > tiles.want
+check_same "welcome: the services with a form first, then the tasks" tiles.want tiles
 # The chrome has one language control, a menu that is closed at first: the welcome
 # screen lists the languages once, as its tiles.
 check_grep "chrome: one language menu, named in English too" \

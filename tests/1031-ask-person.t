@@ -248,8 +248,8 @@ try:
 		m = [repr(e)]
 	ok(m[0] == "timeout-warning", "time-out at the summary: the warning screen", m)
 	rc = a.end()
-	ok(rc == 1 and not os.path.exists(a.out),
-	    "time-out: no answer to the warning ends ask with 1, no case", rc)
+	ok(rc == 2 and not os.path.exists(a.out),
+	    "time-out: no answer to the warning ends ask with 2, no case", rc)
 
 	# --- mistakes, axe, right to left, 200 %, screenshots: every language -------------
 	found = {}

@@ -152,7 +152,7 @@ echo "for my employer" > want
 check_same "the case went to standard output" want purpose
 
 # A screen server listens at the default control socket: the screen, not the terminal
-# (no browser shows the page, so the time runs out: exit 1).
+# (no browser shows the page, so the time runs out: exit 2).
 printf '  warning: 1s\n' >> bb.yaml
 "$BB_FORM" serve > serve.out 2> serve.err &
 serve_pid=$!
@@ -162,7 +162,7 @@ start screen ask meldebescheinigung --timeout 1 -o screen.json id.json
 finish
 kill "$serve_pid" 2> /dev/null
 wait "$serve_pid" 2> /dev/null
-ok "$([ "$rc" = 1 ]; echo $?)" "a screen server listens: its time-out, exit 1 (got $rc)"
+ok "$([ "$rc" = 2 ]; echo $?)" "a screen server listens: its time-out, exit 2 (got $rc)"
 check_nogrep "a screen server listens: nothing asked on the terminal" "Kind of certificate" \
 	screen.pane
 sed -i '/  warning: 1s/d' bb.yaml

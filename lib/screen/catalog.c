@@ -404,15 +404,23 @@ bb_screen_load(const char *dir, const char *name, struct bb_screen **out, struct
 
 struct service {
 	char id[65];
+	int flow_only;		/* a flow without a form: a task such as changing the PIN */
 };
 
+/* The services with a form first, then the tasks without one, each by id. */
 static int
 svc_order(const void *a, const void *b)
 {
-	return strcmp(((const struct service *)a)->id, ((const struct service *)b)->id);
+	const struct service *x = a, *y = b;
+
+	if (x->flow_only != y->flow_only)
+		return x->flow_only - y->flow_only;
+	return strcmp(x->id, y->id);
 }
 
-/* The services of dir (subdirectories with a form.yaml), sorted; at most max. */
+/* The services of dir, sorted; at most max: subdirectories with a form.yaml, and those
+ * with only an executable flow (bb-form(5) SCREENS), which need a title in the
+ * catalogues to be shown. */
 static size_t
 list_services(const char *dir, struct service *out, size_t max)
 {
@@ -425,11 +433,18 @@ list_services(const char *dir, struct service *out, size_t max)
 	if (dir == NULL || (dp = opendir(dir)) == NULL)
 		return 0;
 	while (n < max && (d = readdir(dp)) != NULL) {
+		int flow_only = 0;
+
 		if (!bb_screen_name_ok(d->d_name))
 			continue;
 		snprintf(path, sizeof path, "%s/%s/form.yaml", dir, d->d_name);
-		if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
-			continue;
+		if (stat(path, &st) != 0 || !S_ISREG(st.st_mode)) {
+			snprintf(path, sizeof path, "%s/%s/flow", dir, d->d_name);
+			if (stat(path, &st) != 0 || !S_ISREG(st.st_mode) || !(st.st_mode & S_IXUSR))
+				continue;
+			flow_only = 1;
+		}
+		out[n].flow_only = flow_only;
 		snprintf(out[n++].id, sizeof out->id, "%s", d->d_name);
 	}
 	closedir(dp);
@@ -750,6 +765,8 @@ put_services(FILE *f, const struct bb_page *p)
 		snprintf(key, sizeof key, "svc.%.64s.title", svc[i].id);
 		snprintf(value, sizeof value, "service %.64s", svc[i].id);
 		t = text_of(p, key);
+		if (t.s == key && svc[i].flow_only)
+			continue;	/* a task no catalogue names is not offered */
 		if (t.s == key) {
 			/* No catalogue names it: the definition's own title. */
 			struct bb_problems pr = { 0 };

@@ -1,0 +1,294 @@
+#!/bin/sh
+# The kiosk's flows (scripts/services/*/flow, scripts/kiosk/flow.sh) with the real pieces:
+# the screen server driven over HTTP as its page posts (tests/rig/screen.sh), pcscd with
+# the virtual ID card (tests/rig/pcsc.sh), the test authority (tests/rig/authority.sh).
+# Every service's happy path ends 0 with the authority holding the case; every exit
+# status of every step reaches its screen, and the flow's status and step say where.
+. "${0%/*}/lib.sh"
+. "$BB_TOP/tests/rig/pcsc.sh"
+. "$BB_TOP/tests/rig/authority.sh"
+. "$BB_TOP/tests/rig/screen.sh"
+
+eid_pki_for_test || { echo "Bail out! make-eid-pki failed"; exit 1; }
+pcsc_start "$scratch/pcsc" || { echo "Bail out! pcscd did not start"; exit 1; }
+AUTH_PKI=${AUTH_PKI:-${TMPDIR:-/tmp}/bb-test-pki-$(id -u)}
+export AUTH_PKI
+authority_start "$scratch/authority" || { pcsc_stop; echo "Bail out! no authority"; exit 1; }
+trap '[ -z "${flow_pid:-}" ] || kill -- "-$flow_pid" 2> /dev/null; screen_stop; pcsc_stop; authority_stop; cd /; rm -rf "$scratch"' EXIT
+
+# config IDLE WARNING: bb.yaml with the authority's targets, the eID PKI, the shipped
+# screens and services, a spool.
+config() {
+	cat "$AUTH_DIR/bb.yaml"
+	printf '  timeout: 3s\n'
+	printf 'eid:\n  pki: %s\n' "$EID_PKI"
+	printf 'form:\n  screens: %s\n  services: %s\n  idle: %s\n  warning: %s\n' \
+		"$BB_TOP/scripts/screens" "$SERVICES" "$1" "$2"
+	printf 'queue:\n  spool: %s\n' "$scratch/spool"
+	printf 'capture:\n  tries: 2\n'
+}
+config 2m 3s > bb.yaml
+config 1s 3s > idle.yaml
+BB_CONFIG=$scratch/bb.yaml
+export BB_CONFIG
+screen_start "$scratch/run" || { echo "Bail out! bb-form serve did not start"; exit 1; }
+PATH=$BB_BIN:$PATH
+export PATH
+
+# What each service's ask is answered with: what fill makes of its example answers.
+write_identity_case id.json
+for dir in "$SERVICES"/*; do
+	svc=${dir##*/}
+	[ -f "$dir/form.yaml" ] || continue
+	set --
+	while read -r field days; do
+		set -- "$@" --set "$field=$(date -d "$days days" +%F)"
+	done < "$dir/example-dates.txt"
+	bb-form fill "$dir/form.yaml" --answers "$dir/example-answers.json" "$@" \
+		-o "want-$svc.json" id.json || { echo "Bail out! fill $svc"; exit 1; }
+done
+"$BB_BIN/rig/compose-photo" compliant photo.ppm
+"$BB_BIN/rig/compose-photo" small small.ppm
+BB_PHOTO_INPUT=$scratch/photo.ppm
+BB_SIGNATURE_REPLAY=$BB_TOP/tests/data/signature-tablet.evemu
+FLOW_OUTCOME_WAIT=20
+FLOW_CARD_REMOVE_WAIT=1
+export BB_PHOTO_INPUT BB_SIGNATURE_REPLAY FLOW_OUTCOME_WAIT FLOW_CARD_REMOVE_WAIT
+
+# flow ID: starts the flow as the session does, in a fresh session directory.
+n_flow=0
+flow() {
+	n_flow=$((n_flow + 1))
+	sess=$scratch/session-$n_flow
+	mkdir -m 700 "$sess"
+	# A group of its own: a flow that hangs is ended with every step it started.
+	BB_SESSION=$sess setsid "$SERVICES/$1/flow" < /dev/null 2> "$sess.log" &
+	flow_pid=$!
+	flow_name=$1
+}
+# flow_done STATUS STEP DESCRIPTION: the flow ends with STATUS, its last step STEP.
+flow_done() {
+	_i=0
+	while kill -0 "$flow_pid" 2> /dev/null && [ $_i -lt 300 ]; do sleep 0.1; _i=$((_i + 1)); done
+	kill -- "-$flow_pid" 2> /dev/null
+	wait "$flow_pid"
+	frc=$?
+	fstep=$(cat "$sess/step" 2> /dev/null)
+	if [ "$frc" -eq "$1" ] && [ "$fstep" = "$2" ] && [ ! -e "$sess/card-needed" ]; then
+		ok 0 "$flow_name: $3: exit $1 at step $2"
+	else
+		ok 1 "$flow_name: $3: exit $1 at step $2 (exit $frc, step $fstep)"
+		diag "$sess.log"
+	fi
+}
+# see SCREEN DESCRIPTION: the screen comes.
+see() {
+	if screen_wait "$1" 30; then
+		ok 0 "$flow_name: $2: the $1 screen"
+	else
+		ok 1 "$flow_name: $2: the $1 screen (shown: $screen_id)"
+		diag "$sess.log"
+	fi
+}
+tap() { screen_wait "$1" 30 && screen_act "choice=$2"; }
+pin() { screen_wait pin 30 && screen_act "choice=ok&f:pin=$1"; }
+ask() {
+	python3 "$BB_TOP/tests/rig/ask_http.py" "$SCREEN_PORT" "$SCREEN_COOKIE" \
+		"want-$flow_name.json" "$@" > ask.out 2> ask.err || diag ask.err
+}
+received() { find "$AUTH_DIR/received" -name data.json 2> /dev/null | wc -l; }
+
+card_insert erika || { echo "Bail out! no card"; exit 1; }
+
+# A session directory others could read is refused before anything is shown.
+mkdir -m 755 open-session
+BB_SESSION=$scratch/open-session "$SERVICES/sperrmuell/flow" < /dev/null > /dev/null 2> err
+ok "$(test $? -eq 78; echo $?)" "a session directory of mode 0755: 78"
+check_grep "... saying what to do" "chmod 700" err
+
+# --- every service: the happy path ----------------------------------------------------
+for dir in "$SERVICES"/*; do
+	svc=${dir##*/}
+	[ -f "$dir/form.yaml" ] || continue
+	before=$(received)
+	flow "$svc"
+	pin 123456
+	ask
+	see thanks "sent"
+	check_grep "$svc: the receipt gives the reference, case and submission" \
+		'[0-9a-f]\{8\}-[0-9a-f]\{8\}' "$SCREEN_DIR/page"
+	screen_act "choice=done"
+	flow_done 0 receipt "happy path"
+	ok "$(test "$(received)" -eq $((before + 1)); echo $?)" "$svc: the authority holds the case"
+	case $svc in
+	wohnsitz-anmelden)
+		check_grep "$svc: the photo was taken" "step=photo" "$sess.log" ;;
+	esac
+	case $svc in
+	wohnsitz-anmelden|wohnsitz-abmelden|fuehrungszeugnis|wohnungsgeberbestaetigung)
+		check_grep "$svc: the signature was taken" "step=signature" "$sess.log" ;;
+	*)	check_nogrep "$svc: no photo, no signature" "step=photo\|step=signature" "$sess.log" ;;
+	esac
+done
+ok "$(test -z "$(ls "$scratch/spool/deferred" 2> /dev/null)"; echo $?)" "nothing was queued"
+
+# --- the PIN ------------------------------------------------------------------------------
+flow meldebescheinigung
+pin 654321
+see pin "a wrong PIN"
+check_grep "meldebescheinigung: a wrong PIN: the pad says 2 tries are left" \
+	'class="bb-error"[^>]*>[^<]*<bdi>2</bdi>' "$SCREEN_DIR/page"
+screen_act "choice=ok&f:pin=123456"
+ask cancel-at 1
+see cancelled "cancel in ask"
+flow_done 1 ask "wrong PIN, then the right one, then cancel in ask"
+
+flow meldebescheinigung
+tap pin cancel
+flow_done 1 pin "cancel on the PIN pad"
+
+card_remove
+flow meldebescheinigung
+see card-place "no card on the reader"
+screen_act "choice=cancel"
+flow_done 1 card "cancel while the card is awaited"
+card_insert erika
+
+card_insert erika --pin-retries 1
+flow meldebescheinigung
+pin 123456
+see pin-suspended "a suspended PIN"
+screen_act "choice=next"
+see pin "the CAN pad"
+check_grep "meldebescheinigung: the CAN pad is the CAN's" 'maxlength="6"' "$SCREEN_DIR/page"
+screen_act "choice=ok&f:pin=500540"
+pin 123456			# resumes the PIN
+pin 123456			# reads with it
+ask cancel-at 1
+flow_done 1 ask "suspended: CAN and PIN resume it, then the read"
+
+card_insert erika --blocked
+flow meldebescheinigung
+pin 123456
+see pin-blocked "a blocked PIN"
+screen_act "choice=done"
+flow_done 4 read "blocked card"
+
+card_insert erika --deactivated
+flow meldebescheinigung
+pin 123456
+see card-deactivated "the eID function switched off"
+screen_act "choice=done"
+flow_done 4 read "deactivated card"
+
+card_insert erika --expiry 20200131
+flow meldebescheinigung
+pin 123456
+see card-expired "an expired card"
+screen_act "choice=done"
+flow_done 4 read "expired card"
+card_insert erika
+
+# --- photo, delivery ------------------------------------------------------------------------
+BB_PHOTO_INPUT=$scratch/small.ppm flow wohnsitz-anmelden
+pin 123456
+ask
+see photo-failed "no compliant photo in the tries"
+screen_act "choice=done"
+flow_done 4 photo "photo not compliant"
+
+authority_fault 503
+flow meldebescheinigung
+pin 123456
+ask
+see queued "the authority answers 503"
+check_grep "meldebescheinigung: 503: the reference is shown" '[0-9a-f]\{8\}' "$SCREEN_DIR/page"
+screen_act "choice=done"
+see thanks "503: the receipt"
+screen_act "choice=done"
+flow_done 0 receipt "authority unreachable (503): queued"
+ok "$(test "$(ls "$scratch/spool/deferred" | wc -l)" -eq 1; echo $?)" "503: the queue holds the case"
+
+authority_fault hang
+flow sperrmuell
+pin 123456
+ask
+see queued "the authority hangs"
+screen_act "choice=done"
+tap thanks done
+flow_done 0 receipt "authority hangs: queued"
+ok "$(test "$(ls "$scratch/spool/deferred" | wc -l)" -eq 2; echo $?)" "hang: the queue holds it too"
+
+authority_fault reject
+flow meldebescheinigung
+pin 123456
+ask
+see rejected "the authority rejects the application"
+screen_act "choice=done"
+flow_done 4 submit "rejected"
+authority_fault 422-submit
+flow meldebescheinigung
+pin 123456
+ask
+see rejected-invalid "the authority refuses it as invalid"
+check_nogrep "meldebescheinigung: the authority's own words are not on the screen" \
+	'422\|HTTP' "$SCREEN_DIR/page"
+screen_act "choice=done"
+flow_done 4 submit "refused as invalid"
+authority_fault none
+
+# --- the time runs out ----------------------------------------------------------------------
+BB_CONFIG=$scratch/idle.yaml flow meldebescheinigung
+see timeout-warning "no PIN typed"
+flow_done 2 pin "time-out at the PIN pad"
+
+# --- the PIN tasks --------------------------------------------------------------------------
+card_insert erika --transport
+flow pin-change
+tap pin-change transport
+screen_wait pin 30
+check_grep "pin-change: the transport PIN pad has 5 digits" 'maxlength="5"' "$SCREEN_DIR/page"
+screen_act "choice=ok&f:pin=12345"
+tap pin-new next
+pin 111222
+see pin-changed "transport PIN to own PIN"
+screen_act "choice=done"
+flow_done 0 pin "changed"
+printf '111222\n' | bb-eid read --new --fields given_names --pin-fd 3 3<&0 < /dev/null \
+	> /dev/null 2> eid.err
+ok "$?" "pin-change: the new PIN reads the card"
+
+flow pin-change
+tap pin-change own
+pin 999999
+tap pin-new next
+pin 222333
+see pin "a wrong current PIN"
+screen_act "choice=ok&f:pin=111222"
+tap pin-new next
+pin 222333
+see pin-changed "own PIN, wrong once, to a new one"
+screen_act "choice=done"
+flow_done 0 pin "changed after a wrong PIN"
+
+card_insert erika --blocked
+flow pin-unblock
+pin 1111111111
+see secret-wrong "a wrong PUK"
+screen_act "choice=next"
+pin 9876543210
+see pin-unblocked "the PUK"
+screen_act "choice=done"
+flow_done 0 pin "unblocked"
+printf '123456\n' | bb-eid read --new --fields given_names --pin-fd 3 3<&0 < /dev/null \
+	> /dev/null 2> eid.err
+ok "$?" "pin-unblock: the PIN reads the card again"
+
+# The log: steps and outcomes, never a secret or a personal value.
+cat "$scratch"/session-*.log > flows.log
+check_nogrep "no PIN, CAN or PUK in the flows' log" \
+	'123456\|654321\|500540\|9876543210\|12345\b\|111222\|222333' flows.log
+check_nogrep "no personal value in the flows' log" 'ERIKA\|MUSTERMANN\|1964\|HEIDESTRASSE' flows.log
+check_nogrep "no sanitizer report" 'Sanitizer\|runtime error' flows.log
+
+done_testing
