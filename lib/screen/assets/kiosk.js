@@ -188,6 +188,41 @@
 		form.addEventListener('change', later);
 	}
 
+	/* --- taps without history ------------------------------------------------------- */
+
+	/*
+	 * A tap is a form post that the server answers with 303 to /: in the browser's
+	 * history one entry per tap, pages of a person's session that a back gesture
+	 * (or the back-forward cache) could bring to the next person. So the post goes by
+	 * fetch and the page is replaced where it is: the history stays one entry for the
+	 * kiosk's whole life. Without script the plain post still works.
+	 */
+	function posts() {
+		if (typeof fetch !== 'function' || typeof URLSearchParams === 'undefined' ||
+		    typeof FormData === 'undefined')
+			return;
+		document.addEventListener('submit', function (ev) {
+			var form = ev.target, body, b = ev.submitter;
+
+			if (!form || form.getAttribute('action') !== '/act' ||
+			    String(form.method).toLowerCase() !== 'post')
+				return;
+			ev.preventDefault();
+			body = new URLSearchParams(new FormData(form));
+			if (b && b.name)
+				body.append(b.name, b.value);
+			fetch('/act', { method: 'POST', body: body, redirect: 'manual',
+			    credentials: 'same-origin', cache: 'no-store' })
+			    .then(function () { location.replace('/'); },
+			        function () { location.replace('/'); });
+		});
+		/* A page brought back from the back-forward cache is an old one. */
+		window.addEventListener('pageshow', function (ev) {
+			if (ev.persisted)
+				location.replace('/');
+		});
+	}
+
 	/* --- the keyboard ------------------------------------------------------------ */
 
 	function upper(ch) {
@@ -962,6 +997,7 @@
 		var first = document.querySelector('[data-kbd][autofocus], [aria-invalid="true"]');
 
 		setupKeyboard();
+		posts();
 		follow(main);
 		mirror();
 		drafts();
