@@ -26,11 +26,12 @@ PROBE_PHOTO=$scratch/photo.jpg
 export PATH PROBE_PHOTO
 head -c 2048 /dev/urandom > photo.jpg
 
-# conf [KEY: VALUE]...: the test's bb.yaml, with the kiosk keys given.
+# conf [KEY: VALUE]...: the test's bb.yaml, with the kiosk keys given (and form's lines
+# in FORM_EXTRA).
 conf() {
 	{
-		printf 'form:\n  screens: %s\n  services: %s\n' "$BB_TOP/scripts/screens" \
-			"$BB_TOP/tests/data/kiosk"
+		printf 'form:\n  screens: %s\n  services: %s\n%s' "$BB_TOP/scripts/screens" \
+			"$BB_TOP/tests/data/kiosk" "${FORM_EXTRA:-}"
 		printf 'kiosk:\n  session: %s\n' "$shm/session"
 		for _kv; do printf '  %s\n' "$_kv"; done
 	} > bb.yaml
@@ -228,6 +229,44 @@ end_session "presence device"
 check_grep "presence device: its event ends the session" 'outcome=cancelled by=presence' session.err
 ok "$(test -z "$(ps -eo args= | grep -F 'bb-form presence' | grep -v grep)"; echo $?)" \
 	"... and no watcher is left"
+
+# SIGTERM (systemd stopping the loop) mid-flow: the session ends and is wiped first.
+conf
+start_session
+fpid=$(ps -eo pid=,args= | grep -F "$BB_TOP/tests/data/kiosk/probe/flow" | grep -v grep |
+	awk '{print $1}' | head -n 1)
+kill -TERM "$sess"
+end_session SIGTERM
+ok "$(test $rc -eq 0; echo $?)" "SIGTERM: the loop exits 0 ($rc)"
+ok "$(test -z "$(group)"; echo $?)" "SIGTERM: no process of the flow's group is left"
+page
+ok "$(grep -q 'data-screen="welcome"' page.html; echo $?)" "SIGTERM: the server forgot the session"
+
+# Nobody chooses on the welcome screen for form.idle + form.warning: the language a
+# person picked before walking away is reset for the next one.
+FORM_EXTRA='  idle: 1s
+  warning: 1s
+' conf
+page
+_old=$(version)
+"$SESSION" --once > session.out 2> session.err &
+sess=$!
+srv_pids="$srv_pids $sess"
+wait_screen welcome "$_old"
+curl -s -o /dev/null -b "$C" --data-urlencode "lang=en" "http://127.0.0.1:$port/act"
+page
+ok "$(grep -q '<html lang="en"' page.html; echo $?)" "welcome: a person picks English"
+sleep 4
+page
+ok "$(grep -q '<html lang="de"' page.html; echo $?)" "welcome: nobody chose for a while: back to German"
+ok "$(kill -0 "$sess" 2>/dev/null; echo $?)" "... and the loop still waits for the next person"
+tap "service probe"
+wait_file "$shm/session/step"
+page
+tap cancel 2>/dev/null
+i=0
+while kill -0 "$sess" 2>/dev/null && [ $i -lt 100 ]; do sleep 0.1; tap cancel; i=$((i + 1)); done
+wait "$sess"
 
 # An older bb-queue (count is new): its 64 is ignored.
 rm bin/bb-queue
