@@ -11,6 +11,7 @@
 #include "form/form.h"
 #include "log.h"
 #include "screen/server.h"
+#include "screen/speech.h"
 #include "secmem.h"
 
 #include <sys/socket.h>
@@ -40,6 +41,8 @@ static const char usage_text[] =
     "       bb-form [-c CONFIG] tell SCREEN [--screen PATH] [--set K=V]... [--set-from FILE]\n"
     "               [--until tap|S] [--mirror DIR]\n"
     "       bb-form [-c CONFIG] end [--screen PATH]\n"
+    "       bb-form [-c CONFIG] config KEY\n"
+    "       bb-form [-c CONFIG] presence\n"
     "       bb-form --help | --version\n"
     "FORM is a form.yaml path or a service id (looked up in form.services).\n";
 
@@ -777,6 +780,7 @@ cmd_end(int argc, char **argv)
 	struct bb_err e = { 0, "" };
 	char control[256];
 	const char *path = NULL;
+	json_t *settings;
 	int c;
 
 	optind = 0;
@@ -793,8 +797,77 @@ cmd_end(int argc, char **argv)
 		bb_screen_control_default(control, sizeof control);
 		path = control;
 	}
-	if (bb_screen_end(path, &e) != 0)
+	if (bb_screen_end(path, &settings, &e) != 0)
 		bb_die_err(&e);
+	/* One line for the session loop's counts: json_dumpf keeps the order given. */
+	if (json_dumpf(settings, stdout, JSON_COMPACT) != 0 || putchar('\n') == EOF ||
+	    fflush(stdout) != 0)
+		bb_die(BB_IOERR, "standard output: %s", strerror(errno));
+	json_decref(settings);
+	return 0;
+}
+
+/* bb-form config KEY: a key of bb.yaml for the kiosk's shell scripts, read by the same
+ * strict parser as every program, so a typo in the file stops the script too. */
+static int
+cmd_config(int argc, char **argv, const struct bb_config *cfg)
+{
+	struct bb_err e = { 0, "" };
+	int rc;
+
+	if (argc != 2 || argv[1][0] == '-')
+		usage(BB_USAGE);
+	if ((rc = bb_config_print(cfg, argv[1], stdout, &e)) > 1)
+		bb_die_err(&e);
+	if (fflush(stdout) != 0)
+		bb_die(BB_IOERR, "standard output: %s", strerror(errno));
+	return rc;
+}
+
+struct presence {
+	int fd;			/* a byte on it: the event came */
+	int value;
+};
+
+static void
+presence_event(void *arg, int value)
+{
+	struct presence *p = arg;
+
+	if (value == p->value)
+		(void)!write(p->fd, "p", 1);
+}
+
+/* bb-form presence: waits for kiosk.presence_event on kiosk.presence_device and exits
+ * 0; the session loop ends the session then. */
+static int
+cmd_presence(int argc, const struct bb_config *cfg)
+{
+	struct bb_err e = { 0, "" };
+	struct bb_headset *h;
+	struct presence p;
+	const char *dev = bb_config_str(cfg, "kiosk.presence_device");
+	const char *ev = bb_config_str(cfg, "kiosk.presence_event");
+	int type, code, pfd[2];
+	char c;
+
+	if (argc != 1)
+		usage(BB_USAGE);
+	if (dev == NULL || ev == NULL || bb_parse_input_event(ev, &type, &code, &p.value) != 0)
+		bb_die(BB_CONFIG, "presence: kiosk.presence_device and kiosk.presence_event "
+		    "are not set");
+	if (pipe2(pfd, O_CLOEXEC) != 0)
+		bb_die(BB_SOFTWARE, "pipe: %s", strerror(errno));
+	p.fd = pfd[1];
+	/* Only an event: a sensor that reads "nobody" when the session starts (broken,
+	 * or the person stands aside) must not end every session at once. */
+	if (bb_input_watch("kiosk.presence_device", dev, type, code, 0, presence_event, &p,
+	    &h, &e) != 0)
+		bb_die_err(&e);
+	while (read(pfd[0], &c, 1) < 0 && errno == EINTR)
+		;
+	bb_headset_stop(h);
+	bb_log(LOG_NOTICE, "kiosk.presence", NULL);
 	return 0;
 }
 
@@ -826,8 +899,13 @@ main(int argc, char **argv)
 		rc = cmd_pin(argc, argv, cli.cfg);
 	else if (strcmp(cli.cmd, "end") == 0)
 		rc = cmd_end(argc, argv);
+	else if (strcmp(cli.cmd, "config") == 0)
+		rc = cmd_config(argc, argv, cli.cfg);
+	else if (strcmp(cli.cmd, "presence") == 0)
+		rc = cmd_presence(argc, cli.cfg);
 	else {
-		bb_warn("%s: unknown command (check, fill, show, ask, pin, serve, tell, end)", cli.cmd);
+		bb_warn("%s: unknown command (check, fill, show, ask, pin, serve, tell, end, "
+		    "config, presence)", cli.cmd);
 		usage(BB_USAGE);
 	}
 	bb_config_free(cli.cfg);

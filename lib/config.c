@@ -6,6 +6,8 @@
 #include "log.h"
 #include "yamltree.h"
 
+#include <linux/input.h>
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -103,6 +105,11 @@ static const struct schema_key schema[] = {
 	{ "eid.services", C_SECTION, NULL, NULL },
 	{ "eid.services.*", C_SECTION, NULL, NULL },
 	{ "eid.services.*.fields", C_STR, NULL, NULL },
+	{ "kiosk", C_SECTION, NULL, NULL },
+	{ "kiosk.session", C_STR, "/run/bb/session", NULL },
+	{ "kiosk.presence", C_STR, NULL, NULL },
+	{ "kiosk.presence_device", C_STR, NULL, NULL },
+	{ "kiosk.presence_event", C_STR, NULL, NULL },
 };
 
 #define NKEYS (sizeof schema / sizeof schema[0])
@@ -226,6 +233,44 @@ bb_parse_duration(const char *s)
 	if (v > (1LL << 62) / mul)
 		return -1;
 	return v * mul;
+}
+
+int
+bb_parse_input_event(const char *s, int *type, int *code, int *value)
+{
+	const char *p;
+	char *end;
+	long c, v;
+
+	if (strncmp(s, "key:", 4) == 0) {
+		*type = EV_KEY;
+		p = s + 4;
+	} else if (strncmp(s, "sw:", 3) == 0) {
+		*type = EV_SW;
+		p = s + 3;
+	} else
+		return -1;
+	if (*p < '0' || *p > '9')
+		return -1;
+	errno = 0;
+	c = strtol(p, &end, 0);
+	if (errno != 0 || c > (*type == EV_KEY ? KEY_MAX : SW_MAX))
+		return -1;
+	/* A key's press; a switch turned off: the sensor no longer sees anyone. */
+	v = *type == EV_KEY ? 1 : 0;
+	if (*end == ':') {
+		p = end + 1;
+		if (*p < '0' || *p > '9')
+			return -1;
+		v = strtol(p, &end, 10);
+		if (errno != 0 || v > 2)
+			return -1;
+	}
+	if (*end != '\0')
+		return -1;
+	*code = (int)c;
+	*value = (int)v;
+	return 0;
 }
 
 /* v is exactly one of the space-separated words of choices. */
@@ -392,6 +437,26 @@ check_target(const char *file, const char *name, int name_line,
 	return 0;
 }
 
+/* The kiosk's presence device needs its event, and the event its device. */
+static int
+check_kiosk(const char *file, const struct bb_ynode *root, struct bb_err *e)
+{
+	const struct bb_ynode *k = bb_yaml_get(root, "kiosk"), *dev, *ev;
+	int type, code, value;
+
+	if (k == NULL)
+		return 0;
+	dev = bb_yaml_get(k, "presence_device");
+	ev = bb_yaml_get(k, "presence_event");
+	if (ev != NULL && bb_parse_input_event(ev->str, &type, &code, &value) != 0)
+		return bb_fail(e, BB_CONFIG, "%s:%d: kiosk.presence_event: expected key:CODE or "
+		    "sw:CODE, and :VALUE (0 to 2) if not the default", file, ev->line);
+	if ((dev == NULL) != (ev == NULL))
+		return bb_fail(e, BB_CONFIG, "%s:%d: kiosk.presence_device and "
+		    "kiosk.presence_event go together", file, (dev != NULL ? dev : ev)->line);
+	return 0;
+}
+
 /* After the schema: what a target needs beyond the type of each value. */
 static int
 check_targets(const char *file, const struct bb_ynode *root, struct bb_err *e)
@@ -457,8 +522,9 @@ bb_config_load(const char *path, struct bb_config **out, struct bb_err *e)
 		if (cfg->root->kind != BB_Y_MAP)
 			rc = bb_fail(e, BB_CONFIG, "%s:%d: expected a mapping of sections", path,
 			    cfg->root->line);
-		else if ((rc = check_map(path, "", cfg->root, e)) == 0)
-			rc = check_targets(path, cfg->root, e);
+		else if ((rc = check_map(path, "", cfg->root, e)) == 0 &&
+		    (rc = check_targets(path, cfg->root, e)) == 0)
+			rc = check_kiosk(path, cfg->root, e);
 		if (rc != 0) {
 			bb_config_free(cfg);
 			return rc;
@@ -585,4 +651,25 @@ bb_config_int(const struct bb_config *cfg, const char *key)
 	if (k->type == C_DURATION)
 		return bb_parse_duration(s);
 	return strtoll(s, NULL, 10);
+}
+
+int
+bb_config_print(const struct bb_config *cfg, const char *key, FILE *f, struct bb_err *e)
+{
+	const struct schema_key *k = find_key(key);
+	const char *v;
+
+	if (k == NULL || strchr(key, '*') != NULL)
+		return bb_fail(e, BB_USAGE, "%s: no such key (bb.yaml(5))", key);
+	if (k->type == C_SECTION)
+		return bb_fail(e, BB_USAGE, "%s: a section, not a key", key);
+	if ((v = bb_config_str(cfg, key)) == NULL)
+		return 1;
+	if (k->type == C_DURATION || k->type == C_SIZE)
+		fprintf(f, "%lld\n", bb_config_int(cfg, key));
+	else if (k->type == C_BOOL)
+		fprintf(f, "%s\n", bb_config_bool(cfg, key) ? "true" : "false");
+	else
+		fprintf(f, "%s\n", v);
+	return 0;
 }

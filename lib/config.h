@@ -5,6 +5,7 @@
 #define BB_CONFIG_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 struct bb_err;
 struct bb_config;
@@ -29,6 +30,15 @@ int bb_config_has(const struct bb_config *cfg, const char *key);
 int bb_config_line(const struct bb_config *cfg, const char *key);
 /* The names under a section of named entries (submit.targets): a borrowed array. */
 size_t bb_config_names(const struct bb_config *cfg, const char *section, const char ***names);
+
+/* Prints key's value, or its default, as one line on f (bb-form config): durations in
+ * seconds, sizes in bytes, booleans true or false. 0; 1 when neither is set; 64 when
+ * key is no key of the schema (a section is none). */
+int bb_config_print(const struct bb_config *cfg, const char *key, FILE *f, struct bb_err *e);
+/* kiosk.presence_event: "key:CODE" (a press) or "sw:CODE" (the switch off), ":VALUE"
+ * for another value (0 to 2); CODE as strtol base 0 reads it. EV_KEY or EV_SW in *type.
+ * 0, or -1 when malformed. */
+int bb_parse_input_event(const char *s, int *type, int *code, int *value);
 
 /* "64M" -> bytes, "90s"/"5m"/"4h"/"5d" -> seconds; -1 when malformed. */
 long long bb_parse_size(const char *s);

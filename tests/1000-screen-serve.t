@@ -321,7 +321,7 @@ ans=$(python3 -c '
 import socket, sys
 s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])
 s.sendall(b"{\"end\":true}\n"); print(s.makefile().readline().strip())' "$sock")
-ok "$(test "$ans" = '{"ok":true}'; echo $?)" "end: answered ok ($ans)"
+ok "$(test "$ans" = '{"ok":true,"lang":"ar","speech":false}'; echo $?)" "end: answered ok, with the ended session's settings ($ans)"
 wait $tell_pid
 rc=$?
 ok "$(test $rc -eq 1; echo $?)" "a tell waiting when the session ends: exit 1 ($rc)"

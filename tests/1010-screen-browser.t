@@ -101,7 +101,8 @@ try:
 	s.tell("wait")
 	s.wait_page(b, lambda m: m[0] == "wait")
 	r = s.end()
-	ok(r == {"ok": True}, "end: answered ok", r)
+	ok(r == {"ok": True, "lang": "en", "speech": False},
+	    "end: answered ok, with the ended session's language and speech", r)
 	m = s.wait_page(b, lambda m: m[0] == "welcome")
 	ok(m[0] == "welcome", "end: the browser is back at welcome", m)
 	ok(m[2] == "de", "end: the language is the default", m)

@@ -164,9 +164,9 @@ import socket, sys
 s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])
 s.sendall(b"{\"end\":true}\n"); print(s.makefile().readline().strip())' "$scratch/run/a")
 page
-ok "$(test "$ans" = '{"ok":true}' &&
+ok "$(test "$ans" = '{"ok":true,"lang":"de","speech":true}' &&
 	grep -q '^<html lang="de" dir="ltr" class="bb size-100 contrast-normal" data-volume="50">$' page.html;
-	echo $?)" "end: volume back to 50, speech off"
+	echo $?)" "end: says speech was on, and sets volume back to 50, speech off ($ans)"
 check_nogrep "end: no volume control with speech off" 'bb-volume' page.html
 say "Hallo" -b "$C"
 ok "$(test "$code" = 409; echo $?)" "end: /say refused again ($code)"

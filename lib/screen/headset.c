@@ -1,5 +1,6 @@
 /* The headset jack: plugging a headset in turns speech on (EN 301 549 5.1.3.11, private
- * listening); see speech.h. */
+ * listening); see speech.h. The same watch serves the kiosk's presence sensor
+ * (kiosk.presence_device): any one key or switch of an input device. */
 #include "screen/speech.h"
 #include "diag.h"
 #include "exit.h"
@@ -23,6 +24,8 @@ struct bb_headset {
 	void *arg;
 	int stop[2];		/* a byte on it: the thread returns */
 	mode_t mode;		/* the path's type */
+	int type, code;		/* the event watched: EV_SW or EV_KEY, its code */
+	int initial;		/* report the state the device has when opened */
 };
 
 /* Waits up to ms (-1: for ever) for fd, or for the stop pipe: 1 when fd is ready, 0 on
@@ -49,19 +52,22 @@ tell(struct bb_headset *h, int in)
 	h->cb(h->arg, in);
 }
 
-/* Reports the switch's state when the device can tell (EVIOCGSW; a FIFO cannot), then
- * each change, until the device ends (a FIFO's writer closed, the device went away):
- * 0, or -1 when stopped. */
+/* Reports the switch's or key's state when asked to and the device can tell (EVIOCGSW,
+ * EVIOCGKEY; a FIFO cannot), then each change, until the device ends (a FIFO's writer
+ * closed, the device went away): 0, or -1 when stopped. */
 static int
 watch(struct bb_headset *h, int fd)
 {
-	unsigned char sw[(SW_MAX + 8) / 8];
+	unsigned char bits[(KEY_MAX + 8) / 8];
 	struct input_event ev;
 	size_t have = 0;
+	int got;
 
-	memset(sw, 0, sizeof sw);
-	if (ioctl(fd, EVIOCGSW(sizeof sw), sw) >= 0)
-		tell(h, (sw[SW_HEADPHONE_INSERT / 8] >> (SW_HEADPHONE_INSERT % 8)) & 1);
+	memset(bits, 0, sizeof bits);
+	got = h->type == EV_SW ? ioctl(fd, EVIOCGSW(sizeof bits), bits) :
+	    ioctl(fd, EVIOCGKEY(sizeof bits), bits);
+	if (h->initial && got >= 0)
+		tell(h, (bits[h->code / 8] >> (h->code % 8)) & 1);
 	for (;;) {
 		ssize_t n;
 		if (wait_for(h, fd, -1) < 0)
@@ -74,8 +80,8 @@ watch(struct bb_headset *h, int fd)
 		if ((have += (size_t)n) < sizeof ev)
 			continue;
 		have = 0;
-		if (ev.type == EV_SW && ev.code == SW_HEADPHONE_INSERT)
-			tell(h, ev.value != 0);
+		if (ev.type == h->type && ev.code == h->code)
+			tell(h, ev.value);
 	}
 }
 
@@ -90,7 +96,9 @@ follow(void *p)
 	for (;;) {
 		if ((fd = open(h->path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) < 0) {
 			if (!warned++)
-				bb_warn("headset %s: %s", h->path, strerror(errno));
+				bb_warn("%s %s: %s", h->type == EV_SW && h->code ==
+				    SW_HEADPHONE_INSERT ? "headset" : "input device", h->path,
+				    strerror(errno));
 			if (wait_for(h, -1, 1000) < 0)
 				return NULL;
 			continue;
@@ -106,17 +114,20 @@ follow(void *p)
 }
 
 int
-bb_headset_start(const char *path, void (*cb)(void *, int), void *arg,
-    struct bb_headset **out, struct bb_err *e)
+bb_input_watch(const char *key, const char *path, int type, int code, int initial,
+    void (*cb)(void *, int), void *arg, struct bb_headset **out, struct bb_err *e)
 {
 	struct bb_headset *h;
 	struct stat st;
 
 	*out = NULL;
+	if ((type != EV_SW || code < 0 || code > SW_MAX) &&
+	    (type != EV_KEY || code < 0 || code > KEY_MAX))
+		return bb_fail(e, BB_CONFIG, "%s: no such key or switch code %d", key, code);
 	if (stat(path, &st) != 0)
-		return bb_fail(e, BB_CONFIG, "form.headset %s: %s", path, strerror(errno));
+		return bb_fail(e, BB_CONFIG, "%s %s: %s", key, path, strerror(errno));
 	if (!S_ISCHR(st.st_mode) && !S_ISFIFO(st.st_mode))
-		return bb_fail(e, BB_CONFIG, "form.headset %s: not an input device", path);
+		return bb_fail(e, BB_CONFIG, "%s %s: not an input device", key, path);
 	if ((h = calloc(1, sizeof *h)) == NULL || (h->path = strdup(path)) == NULL) {
 		free(h);
 		return bb_fail(e, BB_SOFTWARE, "out of memory");
@@ -124,11 +135,14 @@ bb_headset_start(const char *path, void (*cb)(void *, int), void *arg,
 	h->cb = cb;
 	h->arg = arg;
 	h->mode = st.st_mode;
+	h->type = type;
+	h->code = code;
+	h->initial = initial;
 	if (pipe2(h->stop, O_CLOEXEC) != 0) {
 		int err = errno;
 		free(h->path);
 		free(h);
-		return bb_fail(e, BB_SOFTWARE, "headset: pipe: %s", strerror(err));
+		return bb_fail(e, BB_SOFTWARE, "%s: pipe: %s", key, strerror(err));
 	}
 	if ((errno = pthread_create(&h->thread, NULL, follow, h)) != 0) {
 		int err = errno;
@@ -136,10 +150,18 @@ bb_headset_start(const char *path, void (*cb)(void *, int), void *arg,
 		close(h->stop[1]);
 		free(h->path);
 		free(h);
-		return bb_fail(e, BB_SOFTWARE, "headset: thread: %s", strerror(err));
+		return bb_fail(e, BB_SOFTWARE, "%s: thread: %s", key, strerror(err));
 	}
 	*out = h;
 	return 0;
+}
+
+int
+bb_headset_start(const char *path, void (*cb)(void *, int), void *arg,
+    struct bb_headset **out, struct bb_err *e)
+{
+	return bb_input_watch("form.headset", path, EV_SW, SW_HEADPHONE_INSERT, 1, cb, arg,
+	    out, e);
 }
 
 void

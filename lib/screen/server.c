@@ -58,6 +58,7 @@ struct srv {
 	int size, contrast_high, speech, volume;
 	int speakers;			/* espeak-ng running for POST /say */
 	int headset_in, speech_by_headset;	/* form.headset */
+	int speech_used;		/* speech was on at some time in this session */
 	int waiting;			/* a tell waits for this screen's choice */
 	int have_choice;
 	char choice[80];
@@ -507,6 +508,7 @@ act(struct srv *s, char *body)
 		} else if (strcmp(pair, "speech") == 0) {
 			if (strcmp(val, "on") == 0 || strcmp(val, "off") == 0)
 				s->speech = val[1] == 'n';
+			s->speech_used |= s->speech;
 		} else if (strcmp(pair, "lang") == 0) {
 			if (strlen(val) < sizeof s->lang && bb_catalogs_has(s->cat, val))
 				snprintf(s->lang, sizeof s->lang, "%s", val);
@@ -791,7 +793,7 @@ headset(void *arg, int in)
 	if (in != s->headset_in) {
 		s->headset_in = in;
 		if (in && !s->speech)
-			s->speech = s->speech_by_headset = 1;
+			s->speech = s->speech_by_headset = s->speech_used = 1;
 		else if (!in && s->speech_by_headset)
 			s->speech = s->speech_by_headset = 0;
 		else
@@ -980,7 +982,7 @@ request(struct srv *s, struct client *cl, const char *line, struct waiter *w)
 	struct bb_err e = { 0, "" };
 	struct bb_screen *scr;
 	json_error_t jerr;
-	json_t *j = json_loads(line, JSON_REJECT_DUPLICATES, &jerr), *t, *u, *set, *mir;
+	json_t *j = json_loads(line, JSON_REJECT_DUPLICATES, &jerr), *t, *u, *set, *mir, *ended;
 	long until = -1;
 	int rc, mfd = -1;
 
@@ -992,14 +994,18 @@ request(struct srv *s, struct client *cl, const char *line, struct waiter *w)
 			scr = NULL;
 		}
 		end_waiter(w, BB_CANCELLED, "the session ended");
+		/* What the session used, for the kiosk's counts (language, speech on at
+		 * some time): settings, nothing the person typed. */
 		pthread_mutex_lock(&s->mu);
+		ended = json_pack("{s:b, s:s, s:b}", "ok", 1, "lang", s->lang, "speech",
+		    s->speech || s->speech_used);
 		snprintf(s->lang, sizeof s->lang, "%s", s->o->lang);
 		s->size = 100;
-		s->contrast_high = s->speech = s->speech_by_headset = 0;
+		s->contrast_high = s->speech = s->speech_by_headset = s->speech_used = 0;
 		s->volume = VOLUME_DEFAULT;
 		pthread_mutex_unlock(&s->mu);
 		show(s, scr, NULL, 0, -1);
-		send_line(cl->fd, json_pack("{s:b}", "ok", 1));
+		send_line(cl->fd, ended);
 	} else if ((t = json_object_get(j, "pin")) != NULL && json_is_object(t)) {
 		const char *kind = json_string_value(json_object_get(t, "kind"));
 		json_int_t digits = json_integer_value(json_object_get(t, "digits"));

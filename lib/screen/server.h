@@ -61,7 +61,9 @@ struct bb_secret;
  * with e set. */
 int bb_screen_pin(const char *control, const char *kind, int digits, int tries, long until,
     struct bb_secret *out, int *cancelled, struct bb_err *e);
-/* Ends the session: the server forgets it and shows the welcome screen. */
-int bb_screen_end(const char *control, struct bb_err *e);
+/* Ends the session: the server forgets it and shows the welcome screen. *settings
+ * (unless settings is NULL): the ended session's {"lang":..., "speech":...}, each
+ * when the server said it. */
+int bb_screen_end(const char *control, json_t **settings, struct bb_err *e);
 
 #endif

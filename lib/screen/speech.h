@@ -27,5 +27,11 @@ struct bb_headset;
 int bb_headset_start(const char *path, void (*cb)(void *, int), void *arg,
     struct bb_headset **out, struct bb_err *e);
 void bb_headset_stop(struct bb_headset *h);
+/* The same for any key (type EV_KEY) or switch (EV_SW) code of an input device: cb(arg,
+ * value) for each of its events (a key: 1 pressed, 0 released, 2 repeated), and at the
+ * start the state the device reports when initial is set. key names the setting in
+ * messages. Stopped with bb_headset_stop. 78 for no such code, or no device. */
+int bb_input_watch(const char *key, const char *path, int type, int code, int initial,
+    void (*cb)(void *, int), void *arg, struct bb_headset **out, struct bb_err *e);
 
 #endif

@@ -353,18 +353,30 @@ bb_screen_ask(const char *control, const json_t *page, long until, char **choice
 }
 
 int
-bb_screen_end(const char *control, struct bb_err *e)
+bb_screen_end(const char *control, json_t **settings, struct bb_err *e)
 {
-	json_t *j = json_pack("{s:b}", "end", 1), *ans;
+	json_t *j = json_pack("{s:b}", "end", 1), *ans, *v;
 	char *choice = NULL;
 	int status;
 
+	if (settings != NULL)
+		*settings = NULL;
 	if (j == NULL)
 		return bb_fail(e, BB_SOFTWARE, "out of memory");
 	status = exchange(control, j, &ans, e);
 	json_decref(j);
 	if (status == 0) {
 		status = answer_status(control, ans, &choice, e);
+		if (status == 0 && settings != NULL) {
+			/* Only the two the counts want, and only when they are what they
+			 * should be: an older server sends neither. */
+			*settings = json_object();
+			if (json_is_string(v = json_object_get(ans, "lang")) &&
+			    json_string_length(v) < 40)
+				json_object_set(*settings, "lang", v);
+			if (json_is_boolean(v = json_object_get(ans, "speech")))
+				json_object_set(*settings, "speech", v);
+		}
 		json_decref(ans);
 		free(choice);
 	}

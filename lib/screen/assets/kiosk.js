@@ -3,8 +3,9 @@
  *
  * Three jobs, no framework, no inline code (CSP default-src 'self'):
  * 1. Follow the server: /events sends the screen's version; when it is not the one this
- *    page shows, load the new page. Without script the page still works: plain form
- *    posts, 303 back to /. What is typed on a form page goes along as a draft.
+ *    page shows, load the new page. A tap is posted by fetch and the page replaced, so
+ *    the history never grows (no page of one person for the next); without script,
+ *    plain posts, 303 to /. What is typed on a form page goes along as a draft.
  * 2. The on-screen keyboard (a kiosk has no system keyboard): built into #bb-keyboard
  *    when an input with data-kbd gets focus. data-kbd="text" is German QWERTZ with
  *    Ä Ö Ü ß, the signs forms want (- / for house and file numbers, + for phones, @ . ' ,),
@@ -13,12 +14,12 @@
  *    numeric|postal|pin|date get a number pad (date with "."). Each key is a
  *    <button type="button" data-key="X"> labelled from the catalogue (the server puts the
  *    kbd.* texts, and pin.digits, as JSON into #bb-keyboard's data-labels). A physical
- *    keyboard keeps working: nothing here listens to its keys but Escape.
+ *    keyboard works: nothing here listens to its keys but Escape.
  * 3. The live photo mirror (camera with tell --mirror): polls /m/state, loads each new
  *    frame, and puts a changed hint into its polite live region.
  * PIN inputs (data-kbd="pin"): the digits go into the input's value and nowhere else —
  * never into an attribute, a text node or a live region; only their count is announced.
- * 3. Speech (EN 301 549 5.1.3), when <html data-speech="on">: the server speaks each text
+ * 4. Speech (EN 301 549 5.1.3), when <html data-speech="on">: the server speaks each text
  *    (POST /say, espeak-ng, a WAV) and the page plays it (Web Audio, so the CSP needs no
  *    media source) at <html data-volume> %. On load main's content in order: headings,
  *    texts, picture descriptions, errors after err.prefix, the busy status, the fields and
@@ -103,10 +104,9 @@
 
 	/* --- the live photo mirror ------------------------------------------------------ */
 
-	/* The camera screen with tell --mirror: /m/state says which frame is the newest and
-	 * what to change; the frame is loaded under a new URL when it changes (one load at
-	 * a time), the guidance replaced only when its text changes, so the live region
-	 * speaks each hint once. No reload: that would be a new screen version. */
+	/* The camera screen with tell --mirror: /m/state names the newest frame and what to
+	 * change; a new frame is loaded under a new URL (one at a time), the guidance
+	 * replaced only when its text changes, so the live region speaks each hint once. */
 	function mirror() {
 		var img = document.getElementById('bb-mirror-frame');
 		var guide = document.getElementById('bb-guide');
@@ -163,11 +163,8 @@
 
 	/* --- drafts ------------------------------------------------------------------ */
 
-	/*
-	 * What is typed on a form page and not yet sent goes to the server as it is typed
-	 * (a POST without a choice: the page stays), so that a time-out's "more" brings it
-	 * back (WCAG 2.2.1: more time loses nothing). The page has no PIN input.
-	 */
+	/* What is typed on a form page goes to the server as it is typed (a POST without a
+	 * choice), so a time-out's "more" brings it back (WCAG 2.2.1). Never a PIN. */
 	function drafts() {
 		var form = document.getElementById('bb-ask'), timer = 0;
 
@@ -186,6 +183,29 @@
 		}
 		form.addEventListener('input', later);
 		form.addEventListener('change', later);
+	}
+
+	function posts() {
+		document.addEventListener('submit', function (ev) {
+			var f = ev.target, body, b = ev.submitter;
+
+			if (typeof fetch !== 'function' || f.getAttribute('action') !== '/act')
+				return;
+			ev.preventDefault();
+			body = new URLSearchParams(new FormData(f));
+			if (b && b.name)
+				body.append(b.name, b.value);
+			fetch('/act', { method: 'POST', body: body, redirect: 'manual',
+			    credentials: 'same-origin' }).then(home, home);
+		});
+		window.addEventListener('pageshow', function (ev) {
+			if (ev.persisted)
+				home();
+		});
+	}
+
+	function home() {
+		location.replace('/');
 	}
 
 	/* --- the keyboard ------------------------------------------------------------ */
@@ -962,6 +982,7 @@
 		var first = document.querySelector('[data-kbd][autofocus], [aria-invalid="true"]');
 
 		setupKeyboard();
+		posts();
 		follow(main);
 		mirror();
 		drafts();

@@ -1,0 +1,280 @@
+#!/bin/sh
+# scripts/kiosk/session (issue 12): the loop with the real screen server and the fixture
+# flow tests/data/kiosk/probe (the person's part played with curl on the kiosk page):
+# bb-form config and the kiosk keys; a session directory that is not the user's, or not
+# in memory, is refused; a cancel, a SIGKILLed flow, the presence command and the
+# presence device each end the session, leave no process of the flow and no session
+# directory, and are counted with bb-queue count without a personal value; bb-form end
+# prints the ended session's settings.
+. "${0%/*}/lib.sh"
+
+srv_pids=""
+shm=$(mktemp -d /dev/shm/bb-test.XXXXXX)
+trap 'kill_own $srv_pids; rm -rf "$shm"; cd /; rm -rf "$scratch"' EXIT
+SESSION=$BB_TOP/scripts/kiosk/session
+sock=$scratch/run/screen
+mkdir -m 700 run bin
+
+# bb-queue count is another helper's (issue 12): this one records how it is called.
+cat > bin/bb-queue <<EOF
+#!/bin/sh
+printf '%s\n' "\$*" >> '$scratch/counts'
+EOF
+chmod +x bin/bb-queue
+PATH=$scratch/bin:$BB_BIN:$PATH
+PROBE_PHOTO=$scratch/photo.jpg
+export PATH PROBE_PHOTO
+head -c 2048 /dev/urandom > photo.jpg
+
+# conf [KEY: VALUE]...: the test's bb.yaml, with the kiosk keys given (and form's lines
+# in FORM_EXTRA).
+conf() {
+	{
+		printf 'form:\n  screens: %s\n  services: %s\n%s' "$BB_TOP/scripts/screens" \
+			"$BB_TOP/tests/data/kiosk" "${FORM_EXTRA:-}"
+		printf 'kiosk:\n  session: %s\n' "$shm/session"
+		for _kv; do printf '  %s\n' "$_kv"; done
+	} > bb.yaml
+}
+conf
+BB_CONFIG=$scratch/bb.yaml
+BB_SCREEN=$sock
+export BB_SCREEN
+
+# bb-form config: a key's value or its default; durations in seconds; a typo is 78.
+expect_code 0 "config kiosk.session: 0" "$BB_FORM" config kiosk.session
+ok "$(test "$(cat out)" = "$shm/session"; echo $?)" "... its value"
+expect_code 0 "config form.idle: the default" "$BB_FORM" config form.idle
+ok "$(test "$(cat out)" = 120; echo $?)" "... in seconds (2m: $(cat out))"
+expect_code 1 "config kiosk.presence unset: 1, nothing printed" "$BB_FORM" config kiosk.presence
+ok "$(test ! -s out; echo $?)" "... nothing printed"
+expect_code 64 "config of no key: 64" "$BB_FORM" config kiosk.nosuch
+expect_code 64 "config of a section: 64" "$BB_FORM" config kiosk
+printf 'kiosk:\n  sesion: /run/x\n' > typo.yaml
+expect_code 78 "a typo in the kiosk section: 78" "$BB_FORM" -c typo.yaml config kiosk.session
+check_grep "... names the key" "unknown key 'kiosk.sesion'" err
+printf 'kiosk:\n  presence_device: /dev/null\n  presence_event: sw:eleven\n' > typo.yaml
+expect_code 78 "a presence_event not key:N or sw:N: 78" "$BB_FORM" -c typo.yaml config kiosk.session
+printf 'kiosk:\n  presence_device: /dev/null\n' > typo.yaml
+expect_code 78 "a presence_device without its event: 78" "$BB_FORM" -c typo.yaml config kiosk.session
+
+# The session directory's parent must be the user's, not writable by others, in memory.
+mkdir -m 777 "$shm/open"
+printf 'kiosk:\n  session: %s\n' "$shm/open/session" > open.yaml
+BB_CONFIG=$scratch/open.yaml expect_code 78 "a session directory others can write to: 78" \
+	"$SESSION" --once
+check_grep "... says so" "chmod go-w" err
+printf 'kiosk:\n  session: %s\n' "$scratch/disk/session" > disk.yaml
+BB_CONFIG=$scratch/disk.yaml expect_code 78 "a session directory on a disk: 78" "$SESSION" --once
+if [ "$(stat -f -c %T "$scratch")" = tmpfs ]; then
+	skip "the scratch directory is on tmpfs here" 1
+else
+	check_grep "... says so" "is not on tmpfs" err
+fi
+
+"$BB_FORM" serve --control "$sock" > url 2> serve.log &
+srv=$!
+srv_pids="$srv_pids $srv"
+i=0
+while [ ! -s url ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+url=$(head -n 1 url)
+port=${url#http://127.0.0.1:}
+port=${port%%/*}
+curl -s -o /dev/null -D h "$url"
+C="bb=$(sed -n 's/^Set-Cookie: bb=\([0-9a-f]*\);.*/\1/p' h)"
+
+page() { curl -s -b "$C" "http://127.0.0.1:$port/" > page.html; }
+version() { sed -n 's/.*data-version="\([0-9]*\)".*/\1/p' page.html | head -n 1; }
+# wait_screen SCREEN [OLD]: waits until the page shows SCREEN (data-screen), in a version
+# other than OLD. tap VALUE: taps VALUE on the page last read.
+wait_screen() {
+	_i=0
+	until page && grep -q "data-screen=\"$1\"" page.html &&
+	    [ "$(version)" != "${2:-}" ] || [ $_i -ge 100 ]; do
+		sleep 0.1
+		_i=$((_i + 1))
+	done
+	grep -q "data-screen=\"$1\"" page.html
+}
+tap() {
+	curl -s -o /dev/null -b "$C" --data-urlencode "v=$(version)" --data-urlencode "choice=$1" \
+		"http://127.0.0.1:$port/act"
+}
+wait_file() {
+	_i=0
+	while [ ! -e "$1" ] && [ $_i -lt 150 ]; do sleep 0.1; _i=$((_i + 1)); done
+	[ -e "$1" ]
+}
+# The flow's processes: found by the unique control socket in their arguments.
+flow_procs() { ps -eo pid=,args= | grep -F "$sock" | grep -v -e grep -e ' serve ' ; }
+
+# start_session: session --once in the background, the service chosen on the welcome
+# screen; waits until the flow asks.
+start_session() {
+	: > counts
+	page
+	_old=$(version)
+	"$SESSION" --once > session.out 2> session.err &
+	sess=$!
+	srv_pids="$srv_pids $sess"
+	wait_screen welcome "$_old" && tap "service probe"
+	wait_file "$shm/session/step"
+	_i=0
+	until page && grep -q 'id="bb-ask"' page.html || [ $_i -ge 100 ]; do
+		sleep 0.1
+		_i=$((_i + 1))
+	done
+}
+# end_session DESC: waits for the session; its status in $rc.
+end_session() {
+	_i=0
+	while kill -0 "$sess" 2>/dev/null && [ $_i -lt 200 ]; do sleep 0.1; _i=$((_i + 1)); done
+	wait "$sess"
+	rc=$?
+	ok "$(test ! -e "$shm/session"; echo $?)" "$1: the session directory is gone"
+	ok "$(test -z "$(flow_procs)"; echo $?)" "$1: no process of the flow is left"
+}
+
+# A cancel on the ask page: the flow exits 1, the session counts it and ends.
+start_session
+ok "$(grep -q 'id="bb-ask"' page.html; echo $?)" "cancel: the flow asks on the screen"
+ok "$(test "$(stat -c %a "$shm/session")" = 700; echo $?)" "the session directory is 0700"
+tap cancel
+end_session cancel
+ok "$(test $rc -eq 1; echo $?)" "cancel: session --once exits with the flow's 1 ($rc)"
+check_grep "cancel: started counted" '^count --service probe --outcome started$' counts
+check_grep "cancel: the end counted with step and language" \
+	'^count --service probe --outcome cancelled --step ask --lang de$' counts
+check_grep "cancel: logged" 'end service=probe outcome=cancelled status=1 step=ask' session.err
+page
+ok "$(grep -q 'data-screen="welcome"' page.html; echo $?)" "cancel: the welcome screen again"
+
+# The flow SIGKILLed mid-step, while its camera writes frames in the background: the
+# session ends every process of the flow's group, shows its own screen and counts a
+# failure at the step.
+start_session
+fpid=$(ps -eo pid=,args= | grep -F "$BB_TOP/tests/data/kiosk/probe/flow" | grep -v grep |
+	awk '{print $1}' | head -n 1)
+group() { ps -eo pgid=,pid=,stat=,args= | awk -v g="$fpid" '$1 == g && $3 !~ /^Z/ { print $2, $4, $5 }'; }
+page
+_old=$(version)
+curl -s -o /dev/null -b "$C" --data-urlencode "v=$(version)" --data-urlencode "choice=next" \
+	--data-urlencode "f:family_names=Probe" --data-urlencode "f:date_of_birth=01.02.1990" \
+	"http://127.0.0.1:$port/act"
+wait_screen ask "$_old"
+page
+grep -q 'value="send"' page.html && tap send
+wait_screen camera
+ok $? "killed: the flow runs to the camera"
+ok "$(test -n "$fpid" && test "$(group | wc -l)" -ge 3; echo $?)" \
+	"killed: the flow, its step and its camera run in the flow's group ($(group | wc -l))"
+page
+_old=$(version)
+kill -KILL "$fpid"
+wait_screen sorry "$_old"
+ok $? "killed: the session's own screen says sorry"
+ok "$(test -z "$(group)"; echo $?)" "killed: no process of the flow's group is left $(group | tr "\n" " ")"
+tap done
+end_session killed
+ok "$(test $rc -eq 137; echo $?)" "killed: exits with the flow's status ($rc)"
+check_grep "killed: counted as failed at its step" \
+	'^count --service probe --outcome failed --step photo --lang de$' counts
+
+# Speech on during the session: bb-form end says so, and the count carries it.
+start_session
+curl -s -o /dev/null -b "$C" --data-urlencode "speech=on" --data-urlencode "lang=en" \
+	"http://127.0.0.1:$port/act"
+tap cancel
+end_session speech
+check_grep "speech on, English: counted with --lang en --speech" \
+	'^count --service probe --outcome cancelled --step ask --lang en --speech$' counts
+
+# bb-form end prints the ended session's settings as one JSON line.
+curl -s -o /dev/null -b "$C" --data-urlencode "lang=en" "http://127.0.0.1:$port/act"
+expect_code 0 "end: 0" "$BB_FORM" end --screen "$sock"
+ok "$(test "$(cat out)" = '{"lang":"en","speech":false}'; echo $?)" "end: the settings ($(cat out))"
+expect_code 0 "end again" "$BB_FORM" end --screen "$sock"
+ok "$(test "$(cat out)" = '{"lang":"de","speech":false}'; echo $?)" "... back to the defaults"
+
+# The presence command: its exit ends the session, the flow's processes with it.
+conf "presence: \"while [ ! -e '$scratch/gone' ]; do sleep 0.1; done\""
+start_session
+sleep 1
+ok "$(kill -0 "$sess" 2>/dev/null; echo $?)" "presence command: the session runs while it does"
+touch gone
+end_session "presence command"
+check_grep "presence command: ends it" 'outcome=cancelled by=presence' session.err
+check_grep "... counted as cancelled" '^count --service probe --outcome cancelled --step ask' counts
+rm -f gone
+
+# The presence device (an evdev switch; here a FIFO of struct input_event, as the
+# headset's tests do): the switch's other value does nothing, its event ends the session.
+mkfifo presence
+conf "presence_device: $scratch/presence" "presence_event: sw:0x0b"
+start_session
+evdev() {	# evdev TYPE CODE VALUE: one event and a SYN_REPORT, the writer stays a while
+	python3 -c '
+import struct, sys, time
+t, c, v = (int(x) for x in sys.argv[2:5])
+with open(sys.argv[1], "wb", buffering=0) as f:
+	f.write(struct.pack("llHHi", 0, 0, t, c, v) + struct.pack("llHHi", 0, 0, 0, 0, 0))
+	time.sleep(1)' "$scratch/presence" "$@"
+}
+evdev 5 11 1
+ok "$(kill -0 "$sess" 2>/dev/null; echo $?)" "presence device: a person seen does not end it"
+evdev 5 10 0
+ok "$(kill -0 "$sess" 2>/dev/null; echo $?)" "... nor another switch"
+evdev 5 11 0
+end_session "presence device"
+check_grep "presence device: its event ends the session" 'outcome=cancelled by=presence' session.err
+ok "$(test -z "$(ps -eo args= | grep -F 'bb-form presence' | grep -v grep)"; echo $?)" \
+	"... and no watcher is left"
+
+# SIGTERM (systemd stopping the loop) mid-flow: the session ends and is wiped first.
+conf
+start_session
+fpid=$(ps -eo pid=,args= | grep -F "$BB_TOP/tests/data/kiosk/probe/flow" | grep -v grep |
+	awk '{print $1}' | head -n 1)
+kill -TERM "$sess"
+end_session SIGTERM
+ok "$(test $rc -eq 0; echo $?)" "SIGTERM: the loop exits 0 ($rc)"
+ok "$(test -z "$(group)"; echo $?)" "SIGTERM: no process of the flow's group is left"
+page
+ok "$(grep -q 'data-screen="welcome"' page.html; echo $?)" "SIGTERM: the server forgot the session"
+
+# Nobody chooses on the welcome screen for form.idle + form.warning: the language a
+# person picked before walking away is reset for the next one.
+FORM_EXTRA='  idle: 1s
+  warning: 1s
+' conf
+page
+_old=$(version)
+"$SESSION" --once > session.out 2> session.err &
+sess=$!
+srv_pids="$srv_pids $sess"
+wait_screen welcome "$_old"
+curl -s -o /dev/null -b "$C" --data-urlencode "lang=en" "http://127.0.0.1:$port/act"
+page
+ok "$(grep -q '<html lang="en"' page.html; echo $?)" "welcome: a person picks English"
+sleep 4
+page
+ok "$(grep -q '<html lang="de"' page.html; echo $?)" "welcome: nobody chose for a while: back to German"
+ok "$(kill -0 "$sess" 2>/dev/null; echo $?)" "... and the loop still waits for the next person"
+tap "service probe"
+wait_file "$shm/session/step"
+page
+tap cancel 2>/dev/null
+i=0
+while kill -0 "$sess" 2>/dev/null && [ $i -lt 100 ]; do sleep 0.1; tap cancel; i=$((i + 1)); done
+wait "$sess"
+
+# An older bb-queue (count is new): its 64 is ignored.
+rm bin/bb-queue
+conf
+start_session
+tap cancel
+end_session "the real bb-queue"
+ok "$(test $rc -eq 1; echo $?)" "a bb-queue without count: the session still ends ($rc)"
+
+check_nogrep "no sanitizer report" 'Sanitizer\|runtime error' serve.log
+done_testing

@@ -1,0 +1,98 @@
+#!/bin/sh
+# scripts/kiosk/session (issue 12): taking the card off the reader ends the session while
+# the flow needs it ($BB_SESSION/card-needed), and only then. A real pcscd with the vpcd
+# reader and the card simulator, the real screen server, the fixture flow
+# tests/data/kiosk/probe with PROBE_CARD.
+. "${0%/*}/lib.sh"
+. "$BB_TOP/tests/rig/pcsc.sh"
+
+pcsc_for_test
+srv_pids=""
+shm=$(mktemp -d /dev/shm/bb-test.XXXXXX)
+trap 'kill_own $srv_pids; pcsc_stop; rm -rf "$shm"; cd /; rm -rf "$scratch"' EXIT
+SESSION=$BB_TOP/scripts/kiosk/session
+sock=$scratch/run/screen
+mkdir -m 700 run bin
+cat > bin/bb-queue <<EOF
+#!/bin/sh
+printf '%s\n' "\$*" >> '$scratch/counts'
+EOF
+chmod +x bin/bb-queue
+PATH=$scratch/bin:$BB_BIN:$PATH
+BB_SCREEN=$sock
+export PATH BB_SCREEN
+printf 'form:\n  screens: %s\n  services: %s\nkiosk:\n  session: %s\n' \
+	"$BB_TOP/scripts/screens" "$BB_TOP/tests/data/kiosk" "$shm/session" > bb.yaml
+BB_CONFIG=$scratch/bb.yaml
+
+"$BB_FORM" serve --control "$sock" > url 2> serve.log &
+srv_pids="$srv_pids $!"
+i=0
+while [ ! -s url ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+url=$(head -n 1 url)
+port=${url#http://127.0.0.1:}
+port=${port%%/*}
+curl -s -o /dev/null -D h "$url"
+C="bb=$(sed -n 's/^Set-Cookie: bb=\([0-9a-f]*\);.*/\1/p' h)"
+page() { curl -s -b "$C" "http://127.0.0.1:$port/" > page.html; }
+version() { sed -n 's/.*data-version="\([0-9]*\)".*/\1/p' page.html | head -n 1; }
+wait_screen() {
+	_i=0
+	until page && grep -q "data-screen=\"$1\"" page.html &&
+	    [ "$(version)" != "${2:-}" ] || [ $_i -ge 150 ]; do
+		sleep 0.1
+		_i=$((_i + 1))
+	done
+	grep -q "data-screen=\"$1\"" page.html
+}
+tap() {
+	curl -s -o /dev/null -b "$C" --data-urlencode "v=$(version)" --data-urlencode "choice=$1" \
+		"http://127.0.0.1:$port/act"
+}
+
+# card_session MODE DESC: a session whose flow waits on the card step (PROBE_CARD=MODE);
+# the card is taken off after 2 s; sets ended (1: the session ended within 5 s of that).
+card_session() {
+	: > counts
+	page
+	_old=$(version)
+	PROBE_CARD=$1 PROBE_WAIT=20 "$SESSION" --once > session.out 2> session.err &
+	sess=$!
+	srv_pids="$srv_pids $sess"
+	wait_screen welcome "$_old" && tap "service probe"
+	wait_screen wait
+	ok $? "$2: the flow waits with the card on the reader"
+	sleep 2
+	ok "$(kill -0 "$sess" 2>/dev/null; echo $?)" "$2: a card on the reader ends nothing"
+	card_remove
+	ended=0
+	_i=0
+	while [ $_i -lt 50 ]; do
+		kill -0 "$sess" 2>/dev/null || { ended=1; break; }
+		sleep 0.1
+		_i=$((_i + 1))
+	done
+}
+
+card_insert erika
+card_session needed "card needed"
+ok "$(test $ended = 1; echo $?)" "card needed: taking it off ends the session"
+wait "$sess"
+check_grep "... logged" 'outcome=cancelled by=card status=137 step=card' session.err
+check_grep "... counted as cancelled at the card step" \
+	'^count --service probe --outcome cancelled --step card --lang de$' counts
+ok "$(test ! -e "$shm/session"; echo $?)" "... the session directory is gone"
+ok "$(test -z "$(ps -eo args= | grep -F "$sock" | grep -v -e grep -e ' serve ')"; echo $?)" \
+	"... and no process of the flow is left"
+page
+ok "$(grep -q 'data-screen="welcome"' page.html; echo $?)" "... the welcome screen again"
+
+card_insert erika
+card_session done "card read"
+ok "$(test $ended = 0; echo $?)" "card read: taking it off then ends nothing"
+wait "$sess"
+check_grep "... the flow ends the session itself" 'outcome=cancelled status=1 step=card' \
+	session.err
+
+check_nogrep "no sanitizer report" 'Sanitizer\|runtime error' serve.log
+done_testing
