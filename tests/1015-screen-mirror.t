@@ -280,11 +280,21 @@ try:
 	ok(all(os.path.getsize(os.path.join(shots, "camera-mirror-%s.png" % l)) > 1000
 	    for l in ("de", "en", "ar")), "screenshots of the mirror in de, en and ar")
 
+	# A frame that cannot be loaded (gone when the photo was taken) is not shown: its
+	# text alternative would be shown flipped.
+	js("document.getElementById('bb-mirror-frame').src = '/m/gone.jpg'")
+	end = time.monotonic() + 10
+	while time.monotonic() < end and not js("return document.getElementById('bb-mirror-frame').hidden"):
+		time.sleep(0.05)
+	ok(js("return document.getElementById('bb-mirror-frame').hidden"),
+	    "a frame that does not load is hidden, not its text alternative shown mirrored")
+
 	# bb-capture ends: its files go, the page waits for the camera again.
 	capture_stop()
 	st = js("return null")
 	end = time.monotonic() + 10
-	while time.monotonic() < end and not js("return document.getElementById('bb-mirror-frame').hidden"):
+	while time.monotonic() < end and not (js("return document.getElementById('bb-mirror-frame').hidden")
+	    and js("return document.getElementById('bb-guide').textContent") == cats["ar"]["guide.wait"]):
 		time.sleep(0.05)
 	ok(js("return document.getElementById('bb-mirror-frame').hidden") and
 	    js("return document.getElementById('bb-guide').textContent") == cats["ar"]["guide.wait"],

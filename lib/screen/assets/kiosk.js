@@ -114,8 +114,10 @@
 
 		if (!img || !guide || typeof fetch !== 'function')
 			return;
-		img.addEventListener('load', function () { loading = 0; });
-		img.addEventListener('error', function () { loading = 0; });
+		/* Shown once loaded: a frame that is gone already (the photo taken) would show
+		 * its text alternative flipped, as a mirror shows it. */
+		img.addEventListener('load', function () { loading = 0; img.hidden = false; });
+		img.addEventListener('error', function () { loading = 0; img.hidden = true; });
 		function apply(st) {
 			/* One frame at a time; one that takes over 2 s is given up. */
 			if (typeof st.n === 'string' && st.n !== img.getAttribute('data-n') &&
@@ -127,7 +129,6 @@
 				} else {
 					loading = Date.now();
 					img.src = '/m/mirror.jpg?n=' + encodeURIComponent(st.n);
-					img.hidden = false;
 				}
 			}
 			if (typeof st.text === 'string' && st.text !== guide.textContent) {
