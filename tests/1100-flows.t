@@ -197,6 +197,23 @@ see photo-failed "no compliant photo in the tries"
 screen_act "choice=done"
 flow_done 4 photo "photo not compliant"
 
+# Cancel on the camera and the sign screens stops the capture (a camera and a pad that
+# give nothing: FIFOs nobody writes).
+mkfifo nothing.ppm nothing.evemu
+BB_PHOTO_INPUT=$scratch/nothing.ppm flow wohnsitz-anmelden
+pin 123456
+ask
+see camera "the camera"
+screen_act "choice=cancel"
+flow_done 1 photo "cancel on the camera screen"
+ok "$(test -z "$(ls "$sess/mirror" 2> /dev/null)"; echo $?)" "... no mirror frame is left"
+BB_SIGNATURE_REPLAY=$scratch/nothing.evemu flow fuehrungszeugnis
+pin 123456
+ask
+see sign "the signature pad"
+screen_act "choice=cancel"
+flow_done 1 signature "cancel on the sign screen"
+
 authority_fault 503
 flow meldebescheinigung
 pin 123456

@@ -35,6 +35,7 @@ if [ ! -d "$BB_SESSION" ] || [ -L "$BB_SESSION" ] ||
 fi
 TMPDIR=$BB_SESSION
 export TMPDIR
+unset BB_SPOOL		# the queue is queue.spool of bb.yaml, whatever the caller had
 flow_id=$(basename "$(cd "$(dirname "$0")" && pwd)")
 
 FLOW_OUTCOME_WAIT=${FLOW_OUTCOME_WAIT:-60}
@@ -83,18 +84,23 @@ flow_outcome() {
 #   1 (cancelled)  the cancelled screen, exit 1        2 (time ran out)  the same, exit 2
 #   4 photo        photo-failed, exit 4                4 signature       failed, exit 4
 #   65 submit      rejected or rejected-invalid, exit 4
-#   anything else  failed (ask at the counter), exit with the step's status: the flow broke
+#   anything else  failed (ask at the counter, not waited for), exit with the step's
+#                  status: the flow broke
 flow_status() {
 	case $1:${2:-} in
 	0:*)		return 0 ;;
-	1:signature)	flow_tell cancelled > /dev/null; flow_end 2 ;;	# nothing drawn in time
+	1:signature)	# cancel tapped, or nothing drawn in time
+			flow_tell cancelled > /dev/null
+			grep -qx cancel "$BB_SESSION/choice" 2> /dev/null && flow_end 1
+			flow_end 2 ;;
 	1:*)		flow_tell cancelled > /dev/null; flow_end 1 ;;
 	2:*)		flow_tell cancelled > /dev/null; flow_end 2 ;;
 	4:photo)	flow_outcome photo-failed 4 ;;
 	4:*)		flow_outcome failed 4 ;;
 	65:submit)	flow_rejected ;;
-	*)		flow_log "broke status=$1"
-			flow_tell failed --until "$FLOW_OUTCOME_WAIT" > /dev/null
+	*)		# The session shows its own "ask at the counter" at once: no wait here.
+			flow_log "broke status=$1"
+			flow_tell failed > /dev/null 2>&1
 			flow_end "$1" ;;
 	esac
 }
@@ -175,10 +181,7 @@ flow_pad() {
 flow_pads() {
 	_fp=$(cat "$BB_SESSION/pad.rc" 2> /dev/null) || _fp=70
 	rm -f "$BB_SESSION/pad.rc"
-	if [ "$_fp" -ne 0 ]; then
-		flow_eid_msg > /dev/null
-		flow_status "$_fp"
-	fi
+	[ "$_fp" -eq 0 ] || flow_status "$_fp"
 	flow_rc=$1
 }
 
@@ -209,6 +212,7 @@ flow_pin_retry() {
 	case $1:$_pt_msg in
 	2:*suspended*|3:*suspended*)
 		flow_log "outcome=pin-suspended"
+		[ "${flow_digits:-6}" -eq 6 ] || flow_outcome failed 4
 		flow_pin_resume
 		flow_tries=0 ;;
 	2:*blocked*)
@@ -232,7 +236,8 @@ flow_tries_arg() {
 
 # flow_pin_resume: the PIN was entered wrong twice and is suspended: the screen says so,
 # then the CAN and the PIN once more (bb-eid pin-resume). Returns when the PIN works
-# again; ends the flow when the person cancels or the PIN is now blocked.
+# again; ends the flow when the person cancels or the PIN is now blocked. A transport PIN
+# (flow_digits 5) cannot be resumed so (bb-eid pin-resume takes 6 digits): the counter.
 flow_pin_resume() {
 	_pr_try=0
 	while :; do
@@ -313,7 +318,7 @@ flow_ask() {
 flow_photo() {
 	flow_step photo
 	_ph_m=$BB_SESSION/mirror
-	mkdir -p -m 700 "$_ph_m" || flow_status 73
+	[ -d "$_ph_m" ] || mkdir -m 700 "$_ph_m" || flow_status 73
 	_ph_rc=0
 	flow_while camera --mirror "$_ph_m" -- \
 		bb-capture photo --mirror "$_ph_m" ${BB_PHOTO_INPUT:+--input "$BB_PHOTO_INPUT"} \
