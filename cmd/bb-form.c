@@ -862,7 +862,7 @@ cmd_receipt(int argc, char **argv, const struct bb_config *cfg)
 		    &pdflen, &e) != 0)
 			bb_die_err(&e);
 		bb_catalogs_free(cat);
-		if (pdfpath != NULL && bb_write_durable(pdfpath, pdf, pdflen, 0644, &e) != 0) {
+		if (pdfpath != NULL && bb_write_durable(pdfpath, pdf, pdflen, 0600, &e) != 0) {
 			bb_err_context(&e, "--pdf %s", pdfpath);
 			bb_die_err(&e);
 		}
