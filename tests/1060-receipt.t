@@ -308,7 +308,7 @@ browser_or_skip
 kill_own $pids
 mkdir -p "${BB_SHOTS:-$scratch/shots}"
 cat > drive.py <<'PY'
-import os, subprocess, sys, unicodedata
+import os, subprocess, sys, time, unicodedata
 sys.path.insert(0, os.path.join(os.environ["BB_TOP"], "tests", "rig"))
 from browser import Browser
 from screen_serve import Serve
@@ -403,16 +403,43 @@ try:
 	    "queued: the page says it will be sent")
 
 	# The tap: receipt --until tap prints the button's value, as tell does.
+	old = b.d.execute_script("return document.getElementById('bb-screen').dataset.version")
 	p = subprocess.Popen([s.bb_form, "receipt", "sent.json", "--screen", s.sock, "--until",
 	    "tap"], env=s.env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
 	    stderr=subprocess.PIPE)
-	s.wait_page(b, lambda m: m[0] == "receipt")
-	import time
-	time.sleep(0.5)
-	s.wait_page(b, lambda m: m[0] == "receipt")
+	s.wait_page(b, lambda m: m[0] == "receipt" and m[1] != old)
 	b.click("#bb-screen button[name=choice][value=done]")
 	out, err = p.communicate(timeout=15)
 	ok(p.returncode == 0 and out == b"done\n", "a tap on done: receipt prints done, exits 0",
+	    (p.returncode, out, err))
+
+	# A tap while the receipt is being printed (an lp that takes 3 s) counts: the
+	# receipt shows, prints, then waits, and the tap came in between.
+	slow = os.path.join(scratch, "slowbin")
+	os.makedirs(slow, exist_ok=True)
+	with open(os.path.join(slow, "lp"), "w") as f:
+		f.write("#!/bin/sh\ncat > /dev/null\nsleep 3\n")
+	os.chmod(os.path.join(slow, "lp"), 0o755)
+	cfg = os.path.join(scratch, "slow.yaml")
+	with open(cfg, "w") as f:
+		f.write("form:\n  screens: %s\n  services: %s\n  printer: slow\n" %
+		    (os.path.join(scratch, "screens"), os.environ["SERVICES"]))
+	old = b.d.execute_script("return document.getElementById('bb-screen').dataset.version")
+	env = dict(s.env, BB_CONFIG=cfg, PATH=slow + ":" + os.environ["PATH"])
+	t0 = time.monotonic()
+	p = subprocess.Popen([s.bb_form, "receipt", "sent.json", "--screen", s.sock, "--until",
+	    "tap"], env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+	    stderr=subprocess.PIPE)
+	s.wait_page(b, lambda m: m[0] == "receipt" and m[1] != old)
+	b.click("#bb-screen button[name=choice][value=done]")
+	tapped = time.monotonic() - t0
+	try:
+		out, err = p.communicate(timeout=15)
+	except subprocess.TimeoutExpired:	# the tap was lost
+		p.kill()
+		out, err = p.communicate()
+	ok(p.returncode == 0 and out == b"done\n" and tapped < 2.5,
+	    "a tap while it prints (%.1f s into a 3 s print) counts" % tapped,
 	    (p.returncode, out, err))
 	s.stop()
 	with open(os.path.join(scratch, "serve.log")) as f:
