@@ -10,7 +10,6 @@
 #include "files.h"
 
 #include <cairo-pdf.h>
-#include <fontconfig/fontconfig.h>
 #include <pango/pangocairo.h>
 #include <qrencode.h>
 
@@ -189,17 +188,6 @@ draw(cairo_t *cr, const struct ctx *x)
 	return y + MARGIN;
 }
 
-/* Pango's font map and fontconfig's configuration live until the process ends; the
- * receipt is the one thing that uses them, so they go when it is made, and a leak
- * checker (make check SANITIZE=1) sees nothing left. */
-static void
-release_fonts(void)
-{
-	pango_cairo_font_map_set_default(NULL);
-	cairo_debug_reset_static_data();
-	FcFini();
-}
-
 int
 bb_receipt_pdf(const struct bb_receipt *r, const struct bb_catalogs *c,
     const char *services_dir, const char *lang, char **pdf, size_t *len, struct bb_err *e)
@@ -232,13 +220,11 @@ bb_receipt_pdf(const struct bb_receipt *r, const struct bb_catalogs *c,
 	if (cairo_surface_status(sf) != CAIRO_STATUS_SUCCESS || s.failed) {
 		cairo_surface_destroy(sf);
 		free(s.buf);
-		release_fonts();
 		return bb_fail(e, BB_SOFTWARE, "receipt: cannot make the PDF");
 	}
 	cairo_surface_destroy(sf);
 	*pdf = (char *)s.buf;
 	*len = s.len;
-	release_fonts();
 	return 0;
 }
 
