@@ -332,6 +332,43 @@ def qr_pdf(pdf):
 	    check=True)
 	return zbar(pdf + "-page.png")
 
+# The server's espeak-ng: a spy that keeps each text and answers with a moment of
+# silence, so that the page goes through the whole receipt quickly.
+import glob, wave
+spy = os.path.join(scratch, "spy")
+os.makedirs(os.path.join(scratch, "spybin"))
+os.makedirs(spy)
+with wave.open(os.path.join(scratch, "silence.wav"), "wb") as w:
+	w.setnchannels(1)
+	w.setsampwidth(2)
+	w.setframerate(22050)
+	w.writeframes(b"\0\0" * 441)
+with open(os.path.join(scratch, "spybin", "espeak-ng"), "w") as f:
+	f.write('#!/bin/sh\nf=$(mktemp "%s/say.$(date +%%s%%N).XXXXXX") || exit 70\n'
+	    'cat > "$f"\nprintf "%%s\\n" "$*" > "$f.argv"\nexec cat "%s"\n' %
+	    (spy, os.path.join(scratch, "silence.wav")))
+os.chmod(os.path.join(scratch, "spybin", "espeak-ng"), 0o755)
+os.environ["PATH"] = os.path.join(scratch, "spybin") + ":" + os.environ["PATH"]
+
+def spoken():
+	out = []
+	for f in sorted(glob.glob(os.path.join(spy, "say.*"))):
+		if f.endswith(".argv") or not os.path.exists(f + ".argv"):	# written last
+			continue
+		with open(f, encoding="utf-8") as g, open(f + ".argv") as a:
+			t, argv = g.read(), a.read().split()
+		if argv:
+			out.append((t, argv[-1]))
+	return out
+
+def until(cond, timeout=20):
+	end = time.monotonic() + timeout
+	while not cond():
+		if time.monotonic() > end:
+			return False
+		time.sleep(0.05)
+	return True
+
 s = Serve(os.environ["BB_FORM"], scratch, os.path.join(scratch, "screens"),
     os.environ["SERVICES"])
 b = Browser(size=(1080, 1920))
@@ -384,6 +421,21 @@ try:
 		    "%s: the PDF is in the person's language" % lang, norm[:200])
 		hits = [p for p in PERSONAL if p in txt]
 		ok(not hits, "%s: the PDF holds nothing of the person" % lang, hits)
+
+	# Speech (5.1.3.16: the receipt's information spoken): every label and value, what
+	# happens next and the QR code's description, the German title in a German voice.
+	s.setting(b, "speech", "on", lambda m: True)
+	until(lambda: b.d.execute_script("return document.documentElement.dataset.speech") == "on")
+	for f in glob.glob(os.path.join(spy, "say.*")):
+		os.unlink(f)
+	r = receipt("sent.json")
+	want = [("الخدمة", "ar"), ("Wohnsitz anmelden", "de"), ("التاريخ", "ar"),
+	    ("2026-11-30 11:00", "ar"), ("0B6C-1D2E", "ar"), (SENT.split()[1], "ar"),
+	    ("وصل طلبك إلى الجهة المختصة، وستتواصل معك.", "ar")]
+	ok(until(lambda: all(w in spoken() for w in want) and
+	    any(SENT in t for t, _ in spoken())),
+	    "speech: the receipt's labels, values, next step and QR code are spoken", spoken())
+	s.setting(b, "speech", "off", lambda m: True)
 
 	s.contrast(b, "high")
 	b.screenshot(os.path.join(shots, "receipt-ar-high.png"))

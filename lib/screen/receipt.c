@@ -187,13 +187,14 @@ bb_receipt_page_render(FILE *f, const struct bb_page *p)
 		bb_service_title(p->cat, p->services_dir, p->lang, svc, title, sizeof title,
 		    &tlang);
 		/* A title in another language (a German one on an Arabic page) is marked
-		 * as such and isolated, and stands on the page's side like the others. */
-		fputs("<dd>", f);
+		 * as such (speech takes its voice) and isolated, and stands on the page's
+		 * side like the others. */
 		if (strcmp(tlang, p->lang) != 0) {
-			fputs("<bdi lang=\"", f);
+			fputs("<dd lang=\"", f);
 			bb_html_esc(f, tlang);
-			fputs("\">", f);
-		}
+			fputs("\"><bdi>", f);
+		} else
+			fputs("<dd>", f);
 		bb_html_esc(f, title);
 		fputs(strcmp(tlang, p->lang) != 0 ? "</bdi></dd>\n" : "</dd>\n", f);
 	}
