@@ -10,6 +10,8 @@
 #include "form/ask.h"
 #include "form/form.h"
 #include "log.h"
+#include "screen/receipt.h"
+#include "screen/screen.h"
 #include "screen/server.h"
 #include "screen/speech.h"
 #include "secmem.h"
@@ -43,6 +45,7 @@ static const char usage_text[] =
     "       bb-form [-c CONFIG] end [--screen PATH]\n"
     "       bb-form [-c CONFIG] config KEY\n"
     "       bb-form [-c CONFIG] presence\n"
+    "       bb-form [-c CONFIG] receipt CASE [--screen PATH] [--until tap|S] [--pdf FILE]\n"
     "       bb-form --help | --version\n"
     "FORM is a form.yaml path or a service id (looked up in form.services).\n";
 
@@ -871,6 +874,102 @@ cmd_presence(int argc, const struct bb_config *cfg)
 	return 0;
 }
 
+/* bb-form receipt: the receipt of a sent or queued case on the screen, as a PDF, and on
+ * the printer of form.printer. Only the service and the reference leave the case. */
+static int
+cmd_receipt(int argc, char **argv, const struct bb_config *cfg)
+{
+	static const struct option opts[] = {
+		{ "screen", required_argument, NULL, 'S' },
+		{ "until", required_argument, NULL, 'u' },
+		{ "pdf", required_argument, NULL, 'p' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct bb_err e = { 0, "" };
+	struct bb_receipt r;
+	struct bb_case_id id;
+	struct bb_catalogs *cat;
+	const char *path = NULL, *pdfpath = NULL;
+	const char *printer = bb_config_str(cfg, "form.printer");
+	char control[256], lang[40], *choice = NULL, *end, *pdf = NULL;
+	size_t max = (size_t)bb_config_int(cfg, "case.max_size"), pdflen = 0;
+	long until = -1;
+	json_t *cs, *set;
+	int c, rc;
+
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "S:u:p:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'S': path = optarg; break;
+		case 'p': pdfpath = optarg; break;
+		case 'u':
+			if (strcmp(optarg, "tap") == 0) {
+				until = 0;
+				break;
+			}
+			errno = 0;
+			until = strtol(optarg, &end, 10);
+			if (errno != 0 || *end != '\0' || until < 1 || until > 86400)
+				bb_die(BB_USAGE, "--until: expected tap or seconds (1 to 86400)");
+			break;
+		case 'h': usage(0);
+		default: usage(BB_USAGE);
+		}
+	}
+	if (argc - optind != 1)
+		usage(BB_USAGE);
+	if (bb_case_read(argv[optind], max, &cs, &e) != 0 ||
+	    bb_receipt_from_case(cs, &r, &e) != 0)
+		bb_die_err(&e);
+	id = bb_case_id(cs);
+	bb_json_wipe(cs);
+	if ((set = bb_receipt_set(&r)) == NULL)
+		bb_die(BB_SOFTWARE, "out of memory");
+	if (path == NULL) {
+		bb_screen_control_default(control, sizeof control);
+		path = control;
+	}
+	/* Shown first, in the session's language, which the paper then speaks too. */
+	rc = bb_screen_show(path, "receipt", set, lang, sizeof lang, &e);
+	json_decref(set);
+	if (rc != 0)
+		bb_die_err(&e);
+	if (pdfpath != NULL || printer != NULL) {
+		if ((rc = bb_catalogs_load(bb_config_str(cfg, "form.screens"), &cat, &e)) != 0)
+			bb_die_err(&e);
+		if (lang[0] == '\0' || !bb_catalogs_has(cat, lang))
+			snprintf(lang, sizeof lang, "%s", bb_config_str(cfg, "form.lang"));
+		if (bb_receipt_pdf(&r, cat, bb_config_str(cfg, "form.services"), lang, &pdf,
+		    &pdflen, &e) != 0)
+			bb_die_err(&e);
+		bb_catalogs_free(cat);
+		if (pdfpath != NULL && bb_write_durable(pdfpath, pdf, pdflen, 0600, &e) != 0) {
+			bb_err_context(&e, "--pdf %s", pdfpath);
+			bb_die_err(&e);
+		}
+		/* The screen has shown it: a printer out of paper is the staff's to fix,
+		 * not a failed receipt. */
+		if (printer != NULL && bb_receipt_print(printer, pdf, pdflen, &e) != 0)
+			bb_warn("%s", e.msg);
+		free(pdf);
+	}
+	bb_log(LOG_INFO, "form.receipt", &id);
+	if (until < 0)
+		return 0;
+	e.msg[0] = '\0';
+	rc = bb_screen_wait(path, "receipt", until, &choice, &e);
+	if (rc == BB_CANCELLED && e.msg[0] == '\0')
+		return BB_CANCELLED;
+	if (rc != 0)
+		bb_die_err(&e);
+	if (choice != NULL) {
+		printf("%s\n", choice);
+		free(choice);
+	}
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -903,9 +1002,11 @@ main(int argc, char **argv)
 		rc = cmd_config(argc, argv, cli.cfg);
 	else if (strcmp(cli.cmd, "presence") == 0)
 		rc = cmd_presence(argc, cli.cfg);
+	else if (strcmp(cli.cmd, "receipt") == 0)
+		rc = cmd_receipt(argc, argv, cli.cfg);
 	else {
 		bb_warn("%s: unknown command (check, fill, show, ask, pin, serve, tell, end, "
-		    "config, presence)", cli.cmd);
+		    "config, presence, receipt)", cli.cmd);
 		usage(BB_USAGE);
 	}
 	bb_config_free(cli.cfg);

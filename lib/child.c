@@ -25,8 +25,10 @@ now_mono(void)
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+/* argv NULL: "/bin/sh -c command"; else argv[0] found in PATH, no shell between. */
 static void __attribute__((noreturn))
-exec_child(const char *command, int in_fd, int out_fd, int err_fd, char *const *env)
+exec_child(const char *command, char *const *argv, int in_fd, int out_fd, int err_fd,
+    char *const *env)
 {
 	sigset_t none;
 	size_t i;
@@ -42,7 +44,10 @@ exec_child(const char *command, int in_fd, int out_fd, int err_fd, char *const *
 		_exit(126);
 	for (i = 0; env != NULL && env[i] != NULL; i++)
 		putenv(env[i]);
-	execl("/bin/sh", "sh", "-c", command, (char *)NULL);
+	if (argv != NULL)
+		execvp(argv[0], argv);
+	else
+		execl("/bin/sh", "sh", "-c", command, (char *)NULL);
 	_exit(127);
 }
 
@@ -142,8 +147,8 @@ take_out(struct bb_child *c, size_t *cap, size_t out_max, const char *buf, size_
 	c->outlen += n;
 }
 
-int
-bb_child_run(const char *command, int in_fd, char *const *env, time_t timeout,
+static int
+run(const char *command, char *const *argv, int in_fd, char *const *env, time_t timeout,
     size_t out_max, int echo_stderr, struct bb_child *c, struct bb_err *e)
 {
 	int outp[2] = { -1, -1 }, errp[2] = { -1, -1 }, wstatus = 0, killed = 0, reaped = 0;
@@ -175,7 +180,7 @@ bb_child_run(const char *command, int in_fd, char *const *env, time_t timeout,
 		return bb_fail(e, 71, "fork: %s", strerror(err));
 	}
 	if (pid == 0)
-		exec_child(command, in_fd, outp[1], errp[1], env);
+		exec_child(command, argv, in_fd, outp[1], errp[1], env);
 	setpgid(pid, pid);
 	close(outp[1]);
 	close(errp[1]);
@@ -266,6 +271,20 @@ bb_child_run(const char *command, int in_fd, char *const *env, time_t timeout,
 	}
 	tail_last_line(&tail, c->last_err, sizeof c->last_err);
 	return 0;
+}
+
+int
+bb_child_run(const char *command, int in_fd, char *const *env, time_t timeout,
+    size_t out_max, int echo_stderr, struct bb_child *c, struct bb_err *e)
+{
+	return run(command, NULL, in_fd, env, timeout, out_max, echo_stderr, c, e);
+}
+
+int
+bb_child_runv(char *const *argv, int in_fd, char *const *env, time_t timeout,
+    size_t out_max, int echo_stderr, struct bb_child *c, struct bb_err *e)
+{
+	return run(NULL, argv, in_fd, env, timeout, out_max, echo_stderr, c, e);
 }
 
 void

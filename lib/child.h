@@ -26,6 +26,11 @@ struct bb_child {
  * could not be started. */
 int bb_child_run(const char *command, int in_fd, char *const *env, time_t timeout,
     size_t out_max, int echo_stderr, struct bb_child *c, struct bb_err *e);
+/* The same with argv[0] looked up in PATH and run with argv, no shell: for arguments
+ * that come from the configuration (a printer's name) and must not be parsed again.
+ * A program that cannot be run exits 127 (c->status). */
+int bb_child_runv(char *const *argv, int in_fd, char *const *env, time_t timeout,
+    size_t out_max, int echo_stderr, struct bb_child *c, struct bb_err *e);
 void bb_child_free(struct bb_child *c);
 
 #endif

@@ -49,6 +49,7 @@ static const struct schema_key schema[] = {
 	{ "form.idle", C_DURATION, "2m", NULL },
 	{ "form.warning", C_DURATION, "30s", NULL },
 	{ "form.headset", C_STR, NULL, NULL },
+	{ "form.printer", C_STR, NULL, NULL },
 	{ "queue", C_SECTION, NULL, NULL },
 	{ "queue.spool", C_STR, NULL, NULL },
 	{ "queue.deliver", C_STR, "bb-submit", NULL },

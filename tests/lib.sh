@@ -20,7 +20,8 @@ export LC_ALL TZ
 # A sanitizer report must fail a test as a crash, not pass as an expected exit status.
 ASAN_OPTIONS=abort_on_error=1:detect_leaks=1
 UBSAN_OPTIONS=halt_on_error=1:abort_on_error=1:print_stacktrace=1
-export ASAN_OPTIONS UBSAN_OPTIONS
+LSAN_OPTIONS=suppressions=$BB_TOP/tests/lsan.supp:print_suppressions=0
+export ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS
 
 scratch=$(mktemp -d "${TMPDIR:-/tmp}/bb-test.XXXXXX")
 trap 'cd /; rm -rf "$scratch"' EXIT

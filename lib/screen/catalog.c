@@ -1,5 +1,6 @@
 /* Message catalogues, screen definitions and the kiosk page (bb-form(5) SCREENS). */
 #include "screen/screen.h"
+#include "screen/receipt.h"
 #include "diag.h"
 #include "exit.h"
 #include "form/form.h"
@@ -293,7 +294,7 @@ parse_screen(const char *path, const char *name, const struct bb_ynode *r,
     struct bb_screen *s, struct bb_err *e)
 {
 	static const char *const known[] = { "id", "title", "text", "picture", "buttons",
-		"languages", "services", "busy", "mirror" };
+		"languages", "services", "busy", "mirror", "receipt" };
 	const struct bb_ynode *n;
 	size_t i, k;
 	int rc, *flag;
@@ -362,9 +363,9 @@ parse_screen(const char *path, const char *name, const struct bb_ynode *r,
 				    path, v->line);
 		}
 	}
-	for (k = 5; k < 9; k++) {
+	for (k = 5; k < 10; k++) {
 		flag = k == 5 ? &s->languages : k == 6 ? &s->services : k == 7 ? &s->busy :
-		    &s->mirror;
+		    k == 8 ? &s->mirror : &s->receipt;
 		if ((n = bb_yaml_get(r, known[k])) != NULL && bb_yaml_bool(n, flag) != 0)
 			return bb_fail(e, BB_CONFIG, "%s:%d: %s: expected true or false", path,
 			    n->line, known[k]);
@@ -960,6 +961,8 @@ bb_page_render(const struct bb_page *p, size_t *len)
 		put_elem(f, p, "h1", s->title);
 		for (i = 0; i < s->ntext; i++)
 			put_elem(f, p, "p", s->text[i]);
+		if (s->receipt)
+			bb_receipt_page_render(f, p);
 		if (s->mirror && p->guide != NULL) {
 			put_mirror(f, p);
 		} else if (s->picture != NULL) {

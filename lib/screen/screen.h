@@ -34,6 +34,7 @@ struct bb_screen {
 	size_t nbuttons;
 	int languages, services, busy;
 	int mirror;		/* mirror: true: the frames of bb-capture photo --mirror */
+	int receipt;		/* receipt: true: the receipt of bb-form receipt */
 };
 
 /* Loads DIR/NAME.yaml (NAME: [a-z0-9-]+). 66 when missing, 78 on a mistake. */

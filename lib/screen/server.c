@@ -1061,13 +1061,41 @@ request(struct srv *s, struct client *cl, const char *line, struct waiter *w)
 			end_waiter(w, BB_TEMPFAIL, "another screen replaced this one");
 			show(s, scr, set != NULL ? json_deep_copy(set) : NULL, until >= 0, mfd);
 			if (until < 0) {
-				send_line(cl->fd, json_pack("{s:b}", "ok", 1));
+				/* The language shown, for what a step prints (a receipt). */
+				pthread_mutex_lock(&s->mu);
+				send_line(cl->fd, json_pack("{s:b, s:s}", "ok", 1, "lang", s->lang));
+				pthread_mutex_unlock(&s->mu);
 			} else {
 				wait_for(w, cl->fd, until);
 			}
 		}
+	} else if ((t = json_object_get(j, "wait")) != NULL && json_is_object(t)) {
+		/* The choice on a screen already shown (bb-form receipt shows, prints, then
+		 * waits): a tap made in between counts. */
+		const char *name = json_string_value(json_object_get(t, "screen"));
+		int shown, chosen;
+		until = parse_until(json_object_get(t, "until"), 0);
+		if (name == NULL || until == -2) {
+			send_error(cl->fd, BB_PROTOCOL, "wait: expected screen and until tap or "
+			    "seconds");
+		} else {
+			pthread_mutex_lock(&s->mu);
+			shown = s->screen != NULL && strcmp(s->screen->id, name) == 0;
+			chosen = shown && s->have_choice;
+			if (shown)
+				s->waiting = 1;
+			pthread_mutex_unlock(&s->mu);
+			if (!shown) {
+				send_error(cl->fd, BB_TEMPFAIL, "another screen replaced this one");
+			} else {
+				end_waiter(w, BB_TEMPFAIL, "another screen replaced this one");
+				wait_for(w, cl->fd, until);
+				if (chosen)
+					(void)!write(s->wake_w, "c", 1);
+			}
+		}
 	} else {
-		send_error(cl->fd, BB_PROTOCOL, "expected tell, ask or end");
+		send_error(cl->fd, BB_PROTOCOL, "expected tell, ask, wait or end");
 	}
 	bb_json_wipe(j);	/* the placeholder values it carried */
 }

@@ -48,6 +48,15 @@ int bb_screen_tell(const char *control, const char *screen, const json_t *set, l
 int bb_screen_tell_mirror(const char *control, const char *screen, const json_t *set,
     const char *mirror, long until, char **choice, struct bb_err *e);
 
+/* Shows screen with set's placeholders at once, as tell without until, and gives the
+ * language the screen is shown in (lang[0] '\0' when the server does not say). */
+int bb_screen_show(const char *control, const char *screen, const json_t *set, char *lang,
+    size_t langlen, struct bb_err *e);
+/* Waits for the choice on screen, shown before and still shown: as tell with until
+ * (0 *choice, 1 time-out or the session ended), 75 when another screen replaced it. */
+int bb_screen_wait(const char *control, const char *screen, long until, char **choice,
+    struct bb_err *e);
+
 /* Shows a page of bb-form ask (form/ask.h) and waits for what the person does on it, as
  * tell does: 0 with *choice and *answers (input path -> string or list), 1 on time-out
  * (with *answers what was typed and not sent) or a session that ended, else an exit

@@ -324,6 +324,54 @@ bb_screen_tell_mirror(const char *control, const char *screen, const json_t *set
 }
 
 int
+bb_screen_show(const char *control, const char *screen, const json_t *set, char *lang,
+    size_t langlen, struct bb_err *e)
+{
+	json_t *j, *ans;
+	const char *l;
+	char *choice = NULL;
+	int status;
+
+	if ((j = json_pack("{s:{s:s}}", "tell", "screen", screen)) == NULL)
+		return bb_fail(e, BB_SOFTWARE, "out of memory");
+	if (set != NULL)
+		json_object_set(json_object_get(j, "tell"), "set", (json_t *)set);
+	status = exchange(control, j, &ans, e);
+	json_decref(j);
+	if (status != 0)
+		return status;
+	status = answer_status(control, ans, &choice, e);
+	free(choice);
+	/* A language tag as the catalogues name them; a server without one says none. */
+	l = json_string_value(json_object_get(ans, "lang"));
+	snprintf(lang, langlen, "%s", l != NULL && strlen(l) < langlen &&
+	    strspn(l, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-") ==
+	    strlen(l) ? l : "");
+	json_decref(ans);
+	return status;
+}
+
+int
+bb_screen_wait(const char *control, const char *screen, long until, char **choice,
+    struct bb_err *e)
+{
+	json_t *j, *ans;
+	int status;
+
+	*choice = NULL;
+	if ((j = json_pack("{s:{s:s}}", "wait", "screen", screen)) == NULL)
+		return bb_fail(e, BB_SOFTWARE, "out of memory");
+	set_until(json_object_get(j, "wait"), until);
+	status = exchange(control, j, &ans, e);
+	json_decref(j);
+	if (status != 0)
+		return status;
+	status = answer_status(control, ans, choice, e);
+	json_decref(ans);
+	return status;
+}
+
+int
 bb_screen_ask(const char *control, const json_t *page, long until, char **choice,
     json_t **answers, struct bb_err *e)
 {

@@ -166,11 +166,11 @@ test_serve_wipes(void **state)
 	/* A screen with a name, replaced by one without: the name is wiped. */
 	control("{\"tell\":{\"screen\":\"wait\",\"set\":{\"name\":\"" NAME "\"}}}\n", ans,
 	    sizeof ans);
-	assert_string_equal(ans, "{\"ok\":true}\n");
+	assert_string_equal(ans, "{\"ok\":true,\"lang\":\"de\"}\n");
 	sync_server();
 	atomic_store(&armed, 1);
 	control("{\"tell\":{\"screen\":\"wait\"}}\n", ans, sizeof ans);
-	assert_string_equal(ans, "{\"ok\":true}\n");
+	assert_string_equal(ans, "{\"ok\":true,\"lang\":\"de\"}\n");
 	sync_server();
 	atomic_store(&armed, 0);
 	assert_int_equal(atomic_load(&hits), 0);
@@ -234,7 +234,7 @@ test_serve_wipes(void **state)
 	/* A name still shown when the server stops: wiped at exit. */
 	control("{\"tell\":{\"screen\":\"wait\",\"set\":{\"name\":\"" NAME "\"}}}\n", ans,
 	    sizeof ans);
-	assert_string_equal(ans, "{\"ok\":true}\n");
+	assert_string_equal(ans, "{\"ok\":true,\"lang\":\"de\"}\n");
 	sync_server();
 	atomic_store(&armed, 1);
 	pthread_kill(t, SIGTERM);

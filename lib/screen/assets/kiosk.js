@@ -22,8 +22,8 @@
  * 4. Speech (EN 301 549 5.1.3), when <html data-speech="on">: the server speaks each text
  *    (POST /say, espeak-ng, a WAV) and the page plays it (Web Audio, so the CSP needs no
  *    media source) at <html data-volume> %. On load main's content in order: headings,
- *    texts, picture descriptions, errors after err.prefix, the busy status, the fields and
- *    buttons; on focus a control's name (an input's value and error too); a character
+ *    texts, a receipt's labels and values, picture descriptions, errors after err.prefix,
+ *    the busy status, the fields and buttons; on focus a control's name (an input's value and error too); a character
  *    typed is echoed, a PIN's digit only as pin.masked, never the digit, and a PIN pad's
  *    digit keys are not named. A new utterance, a key, a tap and the chrome's stop button
  *    cut the one playing (5.1.3.5); "again" speaks the page again (5.1.3.4). While sound
@@ -843,8 +843,11 @@
 	}
 
 	/* Everything main shows, in order: what these match, not inside another. */
-	var SAY_PAGE = 'h1, h2, h3, p, legend, img[alt], .bb-busy, .bb-locked, label, ' +
-	    'input:not([type="hidden"]), select, textarea, button';
+	/* dt, dd: the receipt's service, date and reference, which EN 301 549 5.1.3.16
+	 * wants spoken; svg[aria-label]: a picture drawn in the page (the receipt's QR
+	 * code), said by its text alternative as an img's alt. */
+	var SAY_PAGE = 'h1, h2, h3, p, dt, dd, legend, img[alt], svg[aria-label], .bb-busy, ' +
+	    '.bb-locked, label, input:not([type="hidden"]), select, textarea, button';
 
 	function speakPage() {
 		var main = document.getElementById('bb-screen'), list = [], els, i, el, t;
@@ -862,6 +865,8 @@
 				t = valueOf(el);
 			else if (el.tagName === 'IMG')
 				t = el.getAttribute('alt');
+			else if (el.tagName.toLowerCase() === 'svg')
+				t = el.getAttribute('aria-label');
 			else
 				t = textOf(el);
 			if (clean(t))

@@ -1,0 +1,261 @@
+/* The printed receipt: a PDF 80 mm wide, the width of a kiosk's receipt printer roll,
+ * and as long as its content. Cairo draws it; Pango lays the text out, with HarfBuzz
+ * shaping and FriBidi ordering it (cairo's own text calls do neither, and Arabic needs
+ * both), in fonts found by fontconfig. See receipt.h. */
+#include "screen/receipt.h"
+#include "screen/screen.h"
+#include "child.h"
+#include "diag.h"
+#include "exit.h"
+#include "files.h"
+
+#include <cairo-pdf.h>
+#include <pango/pangocairo.h>
+#include <qrencode.h>
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#define MM		(72.0 / 25.4)	/* points */
+#define WIDTH		(80 * MM)
+#define MARGIN		(5 * MM)
+#define QR_SIZE		(36 * MM)
+#define FONT		"DejaVu Sans"
+#define PRINT_TIMEOUT	30	/* seconds lp may take to hand the job to CUPS */
+
+struct sink {
+	unsigned char *buf;
+	size_t len, cap;
+	int failed;
+};
+
+static cairo_status_t
+sink_write(void *closure, const unsigned char *data, unsigned int n)
+{
+	struct sink *s = closure;
+	unsigned char *nb;
+	size_t cap;
+
+	if (s->len + n > s->cap) {
+		for (cap = s->cap ? s->cap : 16384; cap < s->len + n; cap *= 2)
+			;
+		if ((nb = realloc(s->buf, cap)) == NULL) {
+			s->failed = 1;
+			return CAIRO_STATUS_WRITE_ERROR;
+		}
+		s->buf = nb;
+		s->cap = cap;
+	}
+	memcpy(s->buf + s->len, data, n);
+	s->len += n;
+	return CAIRO_STATUS_SUCCESS;
+}
+
+struct ctx {
+	const struct bb_receipt *r;
+	const struct bb_catalogs *cat;
+	const char *services_dir, *lang;
+	int rtl;
+};
+
+/* A catalogue text in the receipt's language with its {placeholders} filled. */
+static char *
+text(const struct ctx *x, const char *key)
+{
+	const char *t = bb_catalog_text(x->cat, x->lang, key, NULL), *open, *close;
+	const char *names[] = { "service", "date", "reference", "submission", "qr" };
+	const char *vals[] = { x->r->service, x->r->date, x->r->reference, x->r->submission,
+		x->r->qr };
+	char *out = NULL;
+	size_t len, i;
+	FILE *f;
+
+	if (t == NULL)
+		t = key;
+	if ((f = open_memstream(&out, &len)) == NULL)
+		return NULL;
+	while ((open = strchr(t, '{')) != NULL && (close = strchr(open, '}')) != NULL) {
+		fwrite(t, 1, (size_t)(open - t), f);
+		for (i = 0; i < sizeof names / sizeof names[0]; i++)
+			if (strlen(names[i]) == (size_t)(close - open - 1) &&
+			    strncmp(open + 1, names[i], (size_t)(close - open - 1)) == 0)
+				break;
+		if (i < sizeof names / sizeof names[0])
+			fputs(vals[i], f);
+		else
+			fwrite(open, 1, (size_t)(close - open + 1), f);
+		t = close + 1;
+	}
+	fputs(t, f);
+	if (fclose(f) != 0) {
+		free(out);
+		return NULL;
+	}
+	return out;
+}
+
+/* One paragraph at y, the width of the text column; returns the y under it. */
+static double
+para(cairo_t *cr, const struct ctx *x, double y, const char *s, const char *lang,
+    double size, int bold, double gap)
+{
+	PangoLayout *l = pango_cairo_create_layout(cr);
+	PangoFontDescription *fd = pango_font_description_from_string(FONT);
+	PangoContext *pc = pango_layout_get_context(l);
+	int w, h;
+
+	pango_font_description_set_absolute_size(fd, size * PANGO_SCALE);
+	pango_font_description_set_weight(fd, bold ? PANGO_WEIGHT_BOLD : PANGO_WEIGHT_NORMAL);
+	/* The receipt's side for every line, also for a reference in an Arabic one. */
+	pango_context_set_base_dir(pc, x->rtl ? PANGO_DIRECTION_RTL : PANGO_DIRECTION_LTR);
+	pango_context_set_language(pc, pango_language_from_string(lang));
+	pango_layout_context_changed(l);
+	pango_layout_set_auto_dir(l, FALSE);
+	pango_layout_set_alignment(l, x->rtl ? PANGO_ALIGN_RIGHT : PANGO_ALIGN_LEFT);
+	pango_layout_set_font_description(l, fd);
+	pango_layout_set_width(l, (int)((WIDTH - 2 * MARGIN) * PANGO_SCALE));
+	pango_layout_set_wrap(l, PANGO_WRAP_WORD_CHAR);
+	pango_layout_set_text(l, s, -1);
+	cairo_move_to(cr, MARGIN, y);
+	pango_cairo_show_layout(cr, l);
+	pango_layout_get_size(l, &w, &h);
+	pango_font_description_free(fd);
+	g_object_unref(l);
+	return y + (double)h / PANGO_SCALE + gap;
+}
+
+/* A label and its value; size 0: the value as large as the rest (a long id smaller,
+ * so that it stays one line). */
+static double
+row(cairo_t *cr, const struct ctx *x, double y, const char *label_key, const char *value,
+    const char *vlang, double size)
+{
+	char *label = text(x, label_key), iso[256];
+
+	y = para(cr, x, y, label != NULL ? label : label_key, x->lang, 8, 0, 1);
+	free(label);
+	/* On a right-to-left receipt a value keeps its own order, as the page's <bdi>
+	 * keeps it: a date is not "10:00 2026-11-30" (U+2068 first strong isolate, U+2069
+	 * its end; Pango's FriBidi honours them). */
+	if (x->rtl) {
+		snprintf(iso, sizeof iso, "\u2068%s\u2069", value);
+		value = iso;
+	}
+	return para(cr, x, y, value, vlang, size > 0 ? size : 11, size == 0, 3 * MM);
+}
+
+/* Draws the receipt from the top; returns its height. */
+static double
+draw(cairo_t *cr, const struct ctx *x)
+{
+	const struct bb_receipt *r = x->r;
+	char title[256], key[48], *t;
+	const char *tlang;
+	QRcode *q;
+	double y = MARGIN;
+	int i, j;
+
+	cairo_set_source_rgb(cr, 0, 0, 0);
+	if ((t = text(x, "receipt.title")) != NULL)
+		y = para(cr, x, y, t, x->lang, 14, 1, 4 * MM);
+	free(t);
+	bb_service_title(x->cat, x->services_dir, x->lang, r->service, title, sizeof title,
+	    &tlang);
+	y = row(cr, x, y, "receipt.service", title, tlang, 0);
+	y = row(cr, x, y, "receipt.date", r->date, x->lang, 0);
+	y = row(cr, x, y, "receipt.reference", r->reference, x->lang, 0);
+	if (r->submission[0] != '\0')
+		y = row(cr, x, y, "receipt.submission", r->submission, x->lang, 8);
+	snprintf(key, sizeof key, "receipt.%s", r->state);
+	if ((t = text(x, key)) != NULL)
+		y = para(cr, x, y, t, x->lang, 10, 0, 4 * MM);
+	free(t);
+	if ((q = QRcode_encodeString(r->qr, 0, QR_ECLEVEL_M, QR_MODE_8, 1)) != NULL) {
+		/* Whole modules of a size a 203 dpi printer draws sharp; the paper's white
+		 * is the quiet zone. */
+		double m = QR_SIZE / (q->width + 8), x0 = (WIDTH - m * q->width) / 2;
+		for (i = 0; i < q->width; i++)
+			for (j = 0; j < q->width; j++)
+				if (q->data[i * q->width + j] & 1)
+					cairo_rectangle(cr, x0 + j * m, y + 4 * m + i * m, m, m);
+		cairo_fill(cr);
+		y += m * (q->width + 8);
+		QRcode_free(q);
+	}
+	return y + MARGIN;
+}
+
+int
+bb_receipt_pdf(const struct bb_receipt *r, const struct bb_catalogs *c,
+    const char *services_dir, const char *lang, char **pdf, size_t *len, struct bb_err *e)
+{
+	struct ctx x = { r, c, services_dir, lang, strcmp(bb_catalog_dir(c, lang), "rtl") == 0 };
+	struct sink s = { NULL, 0, 0, 0 };
+	cairo_surface_t *sf;
+	cairo_t *cr;
+	double h;
+	char *t;
+
+	/* Measured first, on a surface that only records, then drawn on a page of the
+	 * height it needs. */
+	sf = cairo_recording_surface_create(CAIRO_CONTENT_COLOR_ALPHA, NULL);
+	cr = cairo_create(sf);
+	h = draw(cr, &x);
+	cairo_destroy(cr);
+	cairo_surface_destroy(sf);
+	sf = cairo_pdf_surface_create_for_stream(sink_write, &s, WIDTH, h);
+	/* The document's title is the receipt's, never anything of the person's. */
+	if ((t = text(&x, "receipt.title")) != NULL)
+		cairo_pdf_surface_set_metadata(sf, CAIRO_PDF_METADATA_TITLE, t);
+	free(t);
+	cairo_pdf_surface_set_metadata(sf, CAIRO_PDF_METADATA_CREATOR, "bb-form");
+	cr = cairo_create(sf);
+	draw(cr, &x);
+	cairo_show_page(cr);
+	cairo_destroy(cr);
+	cairo_surface_finish(sf);
+	if (cairo_surface_status(sf) != CAIRO_STATUS_SUCCESS || s.failed) {
+		cairo_surface_destroy(sf);
+		free(s.buf);
+		return bb_fail(e, BB_SOFTWARE, "receipt: cannot make the PDF");
+	}
+	cairo_surface_destroy(sf);
+	*pdf = (char *)s.buf;
+	*len = s.len;
+	return 0;
+}
+
+int
+bb_receipt_print(const char *printer, const char *pdf, size_t len, struct bb_err *e)
+{
+	/* The queue's name is the configuration's; the receipt goes on stdin, so nothing
+	 * of it is in the arguments (ps(1) shows them). */
+	char *argv[] = { "lp", "-d", (char *)printer, "-t", "bb-receipt", NULL };
+	struct bb_child c;
+	int fd, rc;
+
+	if ((fd = memfd_create("bb-receipt", MFD_CLOEXEC)) < 0)
+		return bb_fail(e, BB_IOERR, "printer %s: memfd: %s", printer, strerror(errno));
+	if (bb_write_all(fd, pdf, len) != 0 || lseek(fd, 0, SEEK_SET) != 0) {
+		close(fd);
+		return bb_fail(e, BB_IOERR, "printer %s: %s", printer, strerror(errno));
+	}
+	rc = bb_child_runv(argv, fd, NULL, PRINT_TIMEOUT, 4096, 0, &c, e);
+	close(fd);
+	if (rc != 0)
+		return rc;
+	if (c.status == 127)
+		rc = bb_fail(e, BB_UNAVAILABLE, "printer %s: lp cannot be run (Debian's "
+		    "cups-client)", printer);
+	else if (c.timed_out)
+		rc = bb_fail(e, BB_TEMPFAIL, "printer %s: lp took longer than %d s", printer,
+		    PRINT_TIMEOUT);
+	else if (c.status != 0)
+		rc = bb_fail(e, BB_UNAVAILABLE, "printer %s: lp: %s", printer,
+		    c.last_err[0] ? c.last_err : "failed");
+	bb_child_free(&c);
+	return rc;
+}
