@@ -68,8 +68,9 @@ CARD_SRC = $(wildcard tests/rig/card/*.c)
 CARD_OBJ = $(CARD_SRC:%.c=$(B)/%.o)
 MANS     = $(wildcard man/*.[1-8])
 # The kiosk (scripts/kiosk: the session loop, the screen and browser wrappers, the flows'
-# shared pieces, make kiosk's start) and the systemd units, the queue's among them.
-KIOSK_FILES   = $(filter-out %.service %.timer,$(wildcard scripts/kiosk/*))
+# shared pieces; not start, which runs the source tree's test rig for make kiosk) and the
+# systemd units, the queue's among them.
+KIOSK_FILES   = $(filter-out %.service %.timer scripts/kiosk/start,$(wildcard scripts/kiosk/*))
 SYSTEMD_UNITS = $(wildcard scripts/kiosk/*.service scripts/kiosk/*.timer) \
 	scripts/queue/bb-queue.service scripts/queue/bb-queue.timer
 # Fuzz targets (tests/fuzz/README): each with libFuzzer (clang) in .build-fuzz for make fuzz,
