@@ -1,12 +1,15 @@
 # bb — self-service terminal toolkit. GNU make.
-# make [all] | check [SANITIZE=1] | fuzz [FUZZ_TIME=60] | demo | bench | install | uninstall |
-# deps | clean
+# make [all] | check [SANITIZE=1] | fuzz [FUZZ_TIME=60] | demo | kiosk | bench | install |
+# install-kiosk | uninstall | deps | clean
 
 VERSION  = 0.1.0
 PREFIX  ?= /usr/local
 BINDIR  ?= $(PREFIX)/bin
 DATADIR ?= $(PREFIX)/share
 MANDIR  ?= $(DATADIR)/man
+# systemd's unit directory for the kiosk's and the queue's units (for PREFIX=/usr:
+# UNITDIR=/usr/lib/systemd/system; /etc/systemd/system for units made by the admin).
+UNITDIR ?= $(PREFIX)/lib/systemd/system
 DESTDIR ?=
 
 PKGS     = jansson yaml-0.1 libssl libcrypto libcurl libpcsclite libeac libpng libjpeg expat \
@@ -64,6 +67,12 @@ RIGS     = $(RIG_SRC:tests/rig/%.c=$(B)/rig/%)
 CARD_SRC = $(wildcard tests/rig/card/*.c)
 CARD_OBJ = $(CARD_SRC:%.c=$(B)/%.o)
 MANS     = $(wildcard man/*.[1-8])
+# The kiosk (scripts/kiosk: the session loop, the screen and browser wrappers, the flows'
+# shared pieces; not start, which runs the source tree's test rig for make kiosk) and the
+# systemd units, the queue's among them.
+KIOSK_FILES   = $(filter-out %.service %.timer scripts/kiosk/start,$(wildcard scripts/kiosk/*))
+SYSTEMD_UNITS = $(wildcard scripts/kiosk/*.service scripts/kiosk/*.timer) \
+	scripts/queue/bb-queue.service scripts/queue/bb-queue.timer
 # Fuzz targets (tests/fuzz/README): each with libFuzzer (clang) in .build-fuzz for make fuzz,
 # and with the replay driver under the normal compiler in $(B)/fuzz for make check.
 FUZZ_SRC  = $(filter-out tests/fuzz/driver.c tests/fuzz/common.c tests/fuzz/keys.c, \
@@ -200,7 +209,12 @@ demo: deps
 	$(MAKE) --no-print-directory all rigs
 	BB_BIN=$(abspath $(B)) sh scripts/demo
 
-install: all
+# The kiosk on this machine's display, for a person to try (scripts/kiosk/start).
+kiosk: deps
+	$(MAKE) --no-print-directory all rigs
+	BB_BIN=$(abspath $(B)) BB_TOP=$(CURDIR) sh scripts/kiosk/start
+
+install: all install-kiosk
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
 		$(DESTDIR)$(MANDIR)/man7 $(DESTDIR)$(DATADIR)/bb/services \
 		$(DESTDIR)$(DATADIR)/bb/screens/catalog $(DESTDIR)$(DATADIR)/bb/screens/pictures \
@@ -220,7 +234,31 @@ install: all
 		[ ! -e "$$p" ] || install -m 644 $$p $(DESTDIR)$(DATADIR)/bb/screens/pictures/; \
 	done
 
+# The kiosk's scripts, the services' flows and the units, which name the programs and
+# scripts by their installed paths (the sources say /usr/local; BINDIR and DATADIR here).
+# Builds nothing: tests/0030-units.t installs these into a scratch prefix.
+install-kiosk:
+	install -d $(DESTDIR)$(DATADIR)/bb/kiosk $(DESTDIR)$(UNITDIR)
+	for f in $(KIOSK_FILES); do \
+		if [ -x $$f ]; then m=755; else m=644; fi; \
+		install -m $$m $$f $(DESTDIR)$(DATADIR)/bb/kiosk/ || exit; \
+	done
+	for d in scripts/services/*/; do \
+		if [ -f $$d/flow ]; then \
+			install -d $(DESTDIR)$(DATADIR)/bb/services/$$(basename $$d) && \
+			install -m 755 $$d/flow $(DESTDIR)$(DATADIR)/bb/services/$$(basename $$d)/; \
+		fi || exit; \
+	done
+	for u in $(SYSTEMD_UNITS); do \
+		sed -e 's|/usr/local/bin|$(BINDIR)|g' -e 's|/usr/local/share/bb|$(DATADIR)/bb|g' \
+			$$u > $(DESTDIR)$(UNITDIR)/$${u##*/}.tmp && \
+		chmod 644 $(DESTDIR)$(UNITDIR)/$${u##*/}.tmp && \
+		mv $(DESTDIR)$(UNITDIR)/$${u##*/}.tmp $(DESTDIR)$(UNITDIR)/$${u##*/} || exit; \
+	done
+
 uninstall:
+	for u in $(SYSTEMD_UNITS); do rm -f $(DESTDIR)$(UNITDIR)/$${u##*/}; done
+	rm -rf $(DESTDIR)$(DATADIR)/bb/kiosk
 	for p in $(PROGS); do rm -f $(DESTDIR)$(BINDIR)/$$p; done
 	for m in $(MANS); do rm -f $(DESTDIR)$(MANDIR)/man$${m##*.}/$${m##*/}; done
 	rm -rf $(DESTDIR)$(DATADIR)/bb/services $(DESTDIR)$(DATADIR)/bb/screens
@@ -230,5 +268,6 @@ clean:
 	rm -rf .build .build-san .build-fuzz
 
 FORCE:
-.PHONY: all check units rigs replays fuzz bench demo deps install uninstall clean FORCE
+.PHONY: all check units rigs replays fuzz bench demo kiosk deps install install-kiosk \
+	uninstall clean FORCE
 .SECONDARY:

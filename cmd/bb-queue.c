@@ -2,6 +2,7 @@
 #include "case.h"
 #include "cli.h"
 #include "config.h"
+#include "counts.h"
 #include "diag.h"
 #include "exit.h"
 #include "log.h"
@@ -25,7 +26,10 @@ static const char usage_text[] =
     "  remove ID...\n"
     "  purge [--older-than DURATION]\n"
     "  stats [--format text|json|prometheus]\n"
-    "STATE: deferred, active, delivered, failed, corrupt.\n";
+    "  count --service ID --outcome OUTCOME [--step STEP] [--lang LANG] [--speech]\n"
+    "STATE: deferred, active, delivered, failed, corrupt.\n"
+    "OUTCOME: started, completed, cancelled, timeout, failed.\n"
+    "STEP: card, pin, read, ask, photo, signature, submit, receipt.\n";
 
 static void __attribute__((noreturn))
 usage(int status)
@@ -359,6 +363,130 @@ cmd_purge(struct ctx *x, int argc, char **argv)
 }
 
 static int
+cmd_count(struct ctx *x, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "service", required_argument, NULL, 's' },
+		{ "outcome", required_argument, NULL, 'o' },
+		{ "step", required_argument, NULL, 't' },
+		{ "lang", required_argument, NULL, 'l' },
+		{ "speech", no_argument, NULL, 'S' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct bb_err e = { 0, "" };
+	struct bb_count k = { NULL, BB_OUT_N, NULL, NULL, 0 };
+	int c, o;
+
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 's': k.service = optarg; break;
+		case 'o':
+			/* An unknown outcome stays BB_OUT_N, which the check refuses. */
+			k.outcome = (o = bb_outcome_parse(optarg)) < 0 ? BB_OUT_N :
+			    (enum bb_outcome)o;
+			break;
+		case 't': k.step = optarg; break;
+		case 'l': k.lang = optarg; break;
+		case 'S': k.speech = 1; break;
+		default: usage(BB_USAGE);
+		}
+	}
+	if (optind != argc)
+		usage(BB_USAGE);
+	die_if(bb_count_check(x->cfg, &k, &e), &e);
+	die_if(bb_spool_open(&x->spool, x->dir, 1, &e), &e);
+	die_if(bb_counts_add(&x->spool, &k, &e), &e);
+	return 0;
+}
+
+/* The usage counts beside the queue's numbers: NULL (with a warning) when the file is
+ * not what count writes, so that the queue's numbers still come. */
+static json_t *
+load_counts(struct ctx *x)
+{
+	struct bb_err e = { 0, "" };
+	json_t *j;
+
+	if (bb_counts_load(&x->spool, &j, &e) != 0) {
+		bb_warn("%s; the usage counts are left out", e.msg);
+		return NULL;
+	}
+	return j;
+}
+
+/* One Prometheus family over the services: for each service, each key of its object
+ * sub (NULL: the service object itself, keys in keys), as label="key". */
+static void
+prom_family(json_t *services, const char *name, const char *help, const char *sub,
+    const char *label, const char *const *keys)
+{
+	const char *id, *k;
+	json_t *svc, *m, *v;
+	size_t i;
+
+	printf("# HELP %s %s\n# TYPE %s counter\n", name, help, name);
+	json_object_foreach(services, id, svc) {
+		if (label == NULL) {
+			printf("%s{service=\"%s\"} %lld\n", name, id,
+			    (long long)json_integer_value(json_object_get(svc, "speech")));
+			continue;
+		}
+		if (keys != NULL) {
+			for (i = 0; keys[i] != NULL; i++)
+				printf("%s{service=\"%s\",%s=\"%s\"} %lld\n", name, id, label,
+				    keys[i],
+				    (long long)json_integer_value(json_object_get(svc, keys[i])));
+			continue;
+		}
+		m = json_object_get(svc, sub);
+		json_object_foreach(m, k, v)
+			printf("%s{service=\"%s\",%s=\"%s\"} %lld\n", name, id, label, k,
+			    (long long)json_integer_value(v));
+	}
+}
+
+static void
+print_counts(json_t *counts, const char *format)
+{
+	static const char *const outcomes[] = {
+		"started", "completed", "cancelled", "timeout", "failed", NULL,
+	};
+	json_t *services = json_object_get(counts, "services"), *svc, *m, *v;
+	const char *id, *k;
+	size_t i;
+
+	if (strcmp(format, "prometheus") == 0) {
+		/* Values are checked on load (bb_counts_load): ids, steps and language tags
+		 * of fixed shapes, nothing to escape. */
+		prom_family(services, "bb_kiosk_sessions_total",
+		    "Kiosk sessions by service and outcome.", NULL, "outcome", outcomes);
+		prom_family(services, "bb_kiosk_failed_total",
+		    "Kiosk sessions that failed, by service and step.", "failed_steps", "step",
+		    NULL);
+		prom_family(services, "bb_kiosk_language_total",
+		    "Kiosk sessions by service and the language they ended in.", "lang", "lang",
+		    NULL);
+		prom_family(services, "bb_kiosk_speech_total",
+		    "Kiosk sessions with speech on, by service.", NULL, NULL, NULL);
+		return;
+	}
+	json_object_foreach(services, id, svc) {
+		for (i = 0; outcomes[i] != NULL; i++)
+			printf("count %s %s: %lld\n", id, outcomes[i],
+			    (long long)json_integer_value(json_object_get(svc, outcomes[i])));
+		m = json_object_get(svc, "failed_steps");
+		json_object_foreach(m, k, v)
+			printf("count %s failed at %s: %lld\n", id, k,
+			    (long long)json_integer_value(v));
+		m = json_object_get(svc, "lang");
+		json_object_foreach(m, k, v)
+			printf("count %s lang %s: %lld\n", id, k, (long long)json_integer_value(v));
+		printf("count %s speech: %lld\n", id,
+		    (long long)json_integer_value(json_object_get(svc, "speech")));
+	}
+}
+
+static int
 cmd_stats(struct ctx *x, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -373,6 +501,7 @@ cmd_stats(struct ctx *x, int argc, char **argv)
 	size_t n, i;
 	int c, st;
 	char when[21];
+	json_t *counts;
 
 	while ((c = getopt_long(argc, argv, "f:", opts, NULL)) != -1) {
 		if (c != 'f')
@@ -401,6 +530,7 @@ cmd_stats(struct ctx *x, int argc, char **argv)
 		}
 	}
 	free(list);
+	counts = load_counts(x);
 #define AGE(t) ((long long)((t) != 0 && (t) < now ? now - (t) : 0))
 	if (strcmp(format, "prometheus") == 0) {
 		printf("# HELP bb_queue_entries Entries in the spool by state.\n"
@@ -421,14 +551,17 @@ cmd_stats(struct ctx *x, int argc, char **argv)
 			printf("# HELP bb_queue_next_due_timestamp_seconds When the next deferred "
 			    "entry is due.\n# TYPE bb_queue_next_due_timestamp_seconds gauge\n"
 			    "bb_queue_next_due_timestamp_seconds %lld\n", (long long)next);
+		if (counts != NULL)
+			print_counts(counts, format);
+		json_decref(counts);
 		return 0;
 	}
-	json_t *o = json_object(), *counts = json_object();
+	json_t *o = json_object(), *states = json_object();
 	for (st = 0; st < BB_Q_NSTATES; st++)
-		json_object_set_new(counts, bb_qstate_name((enum bb_qstate)st),
+		json_object_set_new(states, bb_qstate_name((enum bb_qstate)st),
 		    json_integer(count[st]));
 	json_object_set_new(o, "spool", json_string(x->dir));
-	json_object_set_new(o, "entries", counts);
+	json_object_set_new(o, "entries", states);
 	json_object_set_new(o, "oldest_waiting_seconds", json_integer(AGE(oldest)));
 	json_object_set_new(o, "oldest_failed_seconds", json_integer(AGE(since[BB_Q_FAILED])));
 	json_object_set_new(o, "oldest_corrupt_seconds",
@@ -436,6 +569,8 @@ cmd_stats(struct ctx *x, int argc, char **argv)
 	if (next)
 		bb_time_format(next, when);
 	json_object_set_new(o, "next_due", next ? json_string(when) : json_null());
+	if (counts != NULL)
+		json_object_set(o, "counts", json_object_get(counts, "services"));
 	if (strcmp(format, "json") == 0) {
 		emit_json(o);
 	} else {
@@ -445,7 +580,10 @@ cmd_stats(struct ctx *x, int argc, char **argv)
 		printf("oldest waiting: %lld s\noldest failed: %lld s\noldest corrupt: %lld s\n"
 		    "next due: %s\n", AGE(oldest), AGE(since[BB_Q_FAILED]),
 		    AGE(since[BB_Q_CORRUPT]), next ? when : "-");
+		if (counts != NULL)
+			print_counts(counts, format);
 	}
+	json_decref(counts);
 #undef AGE
 	json_decref(o);
 	return 0;
@@ -460,7 +598,7 @@ main(int argc, char **argv)
 	} cmds[] = {
 		{ "add", cmd_add }, { "list", cmd_list }, { "show", cmd_show },
 		{ "run", cmd_run }, { "retry", cmd_retry }, { "remove", cmd_remove },
-		{ "purge", cmd_purge }, { "stats", cmd_stats },
+		{ "purge", cmd_purge }, { "stats", cmd_stats }, { "count", cmd_count },
 	};
 	struct ctx x;
 	struct bb_cli cli;
