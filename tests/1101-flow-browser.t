@@ -82,16 +82,16 @@ try:
 	last, pages = None, 0
 	while pages < 60:
 		m = s.wait_page(b, lambda m: m[1] != last and m[0] in ("ask", "camera", "sign",
-		    "wait", "thanks", "failed", "cancelled"), 60)
+		    "wait", "receipt", "failed", "cancelled"), 60)
 		if m[0] != "ask":
-			if m[0] in ("thanks", "failed", "cancelled"):
+			if m[0] in ("receipt", "failed", "cancelled"):
 				break
 			last = m[1]
 			continue
 		last = m[1]
 		pages += 1
 		answer_page(b, want, "direct")
-	ok(m[0] == "thanks", "the form answered on %d pages, then the receipt" % pages, m)
+	ok(m[0] == "receipt", "the form answered on %d pages, then the receipt" % pages, m)
 	ok("Vorgangsnummer" in b.d.find_element(By.TAG_NAME, "main").text,
 	    "the receipt gives the reference")
 	b.click('button[name=choice][value="done"]')

@@ -383,24 +383,16 @@ flow_submit() {
 			flow_queued=$(bb-queue add "$flow_sent") || _fs_q=$?
 		fi
 		[ "$_fs_q" -eq 0 ] || flow_status "$_fs_q"
-		flow_log "outcome=queued"
-		flow_tell queued --set "reference=$(flow_reference "$flow_sent")" \
-			--until "$FLOW_OUTCOME_WAIT" > /dev/null || : ;;
+		flow_log "outcome=queued" ;;	# the receipt says it will be sent
 	*)	flow_status "$_fs_rc" submit ;;
 	esac
 }
 
-# flow_reference CASE: the reference the person keeps: the case id's first 8 digits (what
-# bb-queue shows), and the first 8 of the authority's submission id when it was sent.
-flow_reference() {
-	jq -r '(.id[0:8]) + ((.submission.fitconnect.submission_id // empty | "-" + .[0:8])
-		// "")' "$1"
-}
-
-# flow_receipt CASE: the receipt of the case sent or queued.
-# (Until bb-form receipt is merged: the thanks screen with the reference.)
+# flow_receipt CASE: the receipt of the case as sent or queued (bb-form receipt): the
+# service, the date, the reference, what happens next, a QR code; printed when
+# form.printer is set.
 flow_receipt() {
 	flow_step receipt
-	flow_tell thanks --set "reference=$(flow_reference "$1")" --until "$FLOW_OUTCOME_WAIT" \
+	bb-form receipt "$1" ${BB_SCREEN:+--screen "$BB_SCREEN"} --until "$FLOW_OUTCOME_WAIT" \
 		> /dev/null || :
 }
