@@ -1,5 +1,5 @@
 /*
- * kiosk.js — the citizen's screen (issue 11; /work/screen-contract.md "The page").
+ * kiosk.js — the citizen's screen (bb-form(1) serve).
  *
  * Three jobs, no framework, no inline code (CSP default-src 'self'):
  * 1. Follow the server: /events sends the screen's version; when it is not the one this
@@ -23,9 +23,8 @@
  *    (POST /say, espeak-ng, a WAV) and the page plays it (Web Audio, so the CSP needs no
  *    media source) at <html data-volume> %. On load main's content in order: headings,
  *    texts, a receipt's labels and values, picture descriptions, errors after err.prefix,
- *    the busy status, the fields and buttons; on focus a control's name (an input's value and error too); a character
- *    typed is echoed, a PIN's digit only as pin.masked, never the digit, and a PIN pad's
- *    digit keys are not named. A new utterance, a key, a tap and the chrome's stop button
+ *    the busy status, fields and buttons; on focus a control's name, value and error; a
+ *    character typed is echoed, a PIN's digit only as pin.masked, its pad's keys unnamed. A new utterance, a key, a tap and the chrome's stop button
  *    cut the one playing (5.1.3.5); "again" speaks the page again (5.1.3.4). While sound
  *    plays <html> has data-speaking.
  */
@@ -104,9 +103,8 @@
 
 	/* --- the live photo mirror ------------------------------------------------------ */
 
-	/* The camera screen with tell --mirror: /m/state names the newest frame and what to
-	 * change; a new frame is loaded under a new URL (one at a time), the guidance
-	 * replaced only when its text changes, so the live region speaks each hint once. */
+	/* /m/state names the newest frame and the hint; a hint is replaced only when it
+	 * changes, so the live region speaks each once. */
 	function mirror() {
 		var img = document.getElementById('bb-mirror-frame');
 		var guide = document.getElementById('bb-guide');
@@ -114,8 +112,7 @@
 
 		if (!img || !guide || typeof fetch !== 'function')
 			return;
-		/* Shown once loaded: a frame that is gone already (the photo taken) would show
-		 * its text alternative flipped, as a mirror shows it. */
+		/* Shown once loaded: a frame gone already would show its alt text flipped. */
 		img.addEventListener('load', function () { loading = 0; img.hidden = false; });
 		img.addEventListener('error', function () { loading = 0; img.hidden = true; });
 		function apply(st) {
@@ -368,11 +365,8 @@
 			window.scrollBy({ top: by, behavior: reducedMotion() ? 'auto' : 'smooth' });
 	}
 
-	/*
-	 * away: the focus went to another control (a tap on "next", a choice). Then it stays
-	 * there, and while the finger is still down the page keeps its room below: without it
-	 * the page would move under the finger and the tap land beside the button meant.
-	 */
+	/* away: the focus went to another control; while the finger is down the page keeps
+	 * its room below, or it would move and the tap land beside the button meant. */
 	function close(away) {
 		if (!kbd || kbd.hidden)
 			return;
@@ -742,8 +736,7 @@
 
 			if (gen !== sp.gen)
 				return;
-			/* The next one is made while this one plays: no gap, and the one
-			 * heard first is made first. */
+			/* The next is made while this one plays: no gap. */
 			if (sp.queue[0] && !sp.queue[0].sound)
 				sp.queue[0].sound = fetchSound(sp.queue[0]);
 			src = sp.ctx.createBufferSource();
@@ -843,9 +836,7 @@
 	}
 
 	/* Everything main shows, in order: what these match, not inside another. */
-	/* dt, dd: the receipt's service, date and reference, which EN 301 549 5.1.3.16
-	 * wants spoken; svg[aria-label]: a picture drawn in the page (the receipt's QR
-	 * code), said by its text alternative as an img's alt. */
+	/* dt, dd: the receipt (EN 301 549 5.1.3.16); svg[aria-label]: its QR code. */
 	var SAY_PAGE = 'h1, h2, h3, p, dt, dd, legend, img[alt], svg[aria-label], .bb-busy, ' +
 	    '.bb-locked, label, input:not([type="hidden"]), select, textarea, button';
 
