@@ -10,7 +10,7 @@ MANDIR  ?= $(DATADIR)/man
 DESTDIR ?=
 
 PKGS     = jansson yaml-0.1 libssl libcrypto libcurl libpcsclite libeac libpng libjpeg expat \
-	libmicrohttpd
+	libmicrohttpd p11-kit-1
 PKG_CONFIG ?= pkg-config
 
 CC      ?= cc
