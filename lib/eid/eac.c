@@ -243,7 +243,8 @@ token_load(struct bb_eac_terminal *t, const char *uri, const struct bb_p11_pin *
 	int ecdsa;
 
 	if ((c = CVC_d2i_CVC_CERT(NULL, &p, (long)t->cert_len)) == NULL)
-		return bb_fail(e, BB_CONFIG, "eid: the terminal certificate %s is malformed", t->chr);
+		return bb_fail(e, BB_CONFIG, "eid: the terminal certificate %s is malformed",
+		    t->chr);
 	ecdsa = c->body != NULL && c->body->public_key != NULL &&
 	    ta_ecdsa_md(OBJ_obj2nid(c->body->public_key->oid)) != NULL;
 	CVC_CERT_free(c);
@@ -796,13 +797,14 @@ bb_eac_ta(struct bb_sm *s, struct bb_pace *p, const struct bb_eac_terminal *t,
 		    "terminal authentication: the terminal's chain does not verify under %s", car);
 		goto done;
 	}
-	kp = t->key;
-	if (t->token == NULL && (t->key_len > LONG_MAX ||
-	    (key = d2i_AutoPrivateKey(NULL, &kp, (long)t->key_len)) == NULL)) {
-		rc = bb_fail(e, BB_CONFIG, "eid: the terminal key is not a PKCS#8 private key");
-		goto done;
-	}
 	if (t->token == NULL) {	/* else it signs in the token (token_sign) */
+		kp = t->key;
+		if (t->key_len > LONG_MAX ||
+		    (key = d2i_AutoPrivateKey(NULL, &kp, (long)t->key_len)) == NULL) {
+			rc = bb_fail(e, BB_CONFIG,
+			    "eid: the terminal key is not a PKCS#8 private key");
+			goto done;
+		}
 		EVP_PKEY_free(ctx->ta_ctx->priv_key);
 		ctx->ta_ctx->priv_key = key;
 	}
