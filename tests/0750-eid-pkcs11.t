@@ -154,7 +154,8 @@ exec 5>&-
 wait $pid
 ok "$?" "and the read goes on"
 check_nogrep "the token PIN is not in the trace" "$TPIN" trace
-check_grep "the trace shows terminal authentication" "SM > 00 82\|SM > 0C 82" trace
+check_grep "the trace shows terminal authentication, r || s of brainpoolP256r1" \
+	"SM > 00 82 00 00, 64 bytes" trace
 
 card_remove
 pcsc_stop

@@ -754,6 +754,11 @@ token_sign(EAC_CTX *ctx, const struct bb_eac_terminal *t, const BUF_MEM *eph,
 		return bb_fail(e, BB_SOFTWARE, "terminal authentication: cannot hash");
 	if ((rc = bb_p11_sign_ecdsa(t->token, hash, hlen, plain, &len, e)) != 0)
 		return rc;
+	/* OpenPACE's check below splits any even length in halves; a card wants each half
+	 * exactly as long as the order. */
+	if (len != 2 * (size_t)((EVP_PKEY_get_bits(ctx->ta_ctx->pub_key) + 7) / 8))
+		return bb_fail(e, BB_IOERR, "terminal authentication: the token's signature is %zu "
+		    "bytes, not r || s of the curve's length", len);
 	if ((*sig = bb_bufmem(plain, len)) == NULL)
 		return bb_fail(e, BB_SOFTWARE, "out of memory");
 	if (TA_STEP6_verify(ctx, eph, idpicc, NULL, *sig) != 1)
