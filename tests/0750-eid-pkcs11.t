@@ -4,7 +4,8 @@
 # eid.terminal_key a pkcs11: URI (RFC 7512), the token's PIN from --token-pin-fd or
 # eid.terminal_key_pin_file. The read gives the same identity as with the key file; a
 # wrong token PIN is 77 before the card is touched, a missing token 69, a key that is not
-# there 78, a URI that does not parse 78; the token PIN is never in an argument vector,
+# there 78, a URI that does not parse 78; a locked PIN 77 and a token gone 69 with
+# tests/rig/p11mock (SoftHSM2 never locks); the token PIN is never in an argument vector,
 # an environment or stderr. Skipped only without softhsm2 (scripts/install-deps).
 . "${0%/*}/lib.sh"
 . "$BB_TOP/tests/rig/pcsc.sh"
@@ -133,6 +134,34 @@ ok "$(test "$rc" -eq 78; echo $?)" "an attribute RFC 7512 does not know is 78 ($
 cfg "$EID_PKI/terminal/terminal.pkcs8"
 rd --token-pin-fd 4 4< tpin
 ok "$(test "$rc" -eq 64; echo $?)" "--token-pin-fd with a key file is 64 ($rc)"
+
+# What SoftHSM2 does not do (it never locks a PIN): tests/rig/p11mock, one token "mock",
+# as P11MOCK says.
+mock="pkcs11:token=mock?module-path=$BB_BIN/rig/p11mock.so"
+cfg "$mock"
+P11MOCK=locked rd --token-pin-fd 4 4< tpin
+ok "$(test "$rc" -eq 77; echo $?)" "a token whose PIN is locked is 77 ($rc)"
+check_grep "says so" "the token mock's PIN is locked (CKF_USER_PIN_LOCKED)" err
+P11MOCK=login-locked rd --token-pin-fd 4 4< tpin
+ok "$(test "$rc" -eq 77; echo $?)" "a PIN the token finds locked at login is 77 ($rc)"
+check_grep "says so" "PIN is locked (CKR_PIN_LOCKED)" err
+P11MOCK=final-try rd --token-pin-fd 4 4< tpin
+ok "$(test "$rc" -eq 77; echo $?)" "a wrong PIN with one try left is 77 ($rc)"
+check_grep "says one try is left" "refuses the PIN (CKR_PIN_INCORRECT): one try left" err
+P11MOCK=always rd --token-pin-fd 4 4< tpin
+ok "$(test "$rc" -eq 78; echo $?)" "a key that wants the PIN at every signature is 78 ($rc)"
+check_grep "says so" "CKA_ALWAYS_AUTHENTICATE" err
+before=$(retries)
+P11MOCK=gone rd --token-pin-fd 4 4< tpin
+ok "$(test "$rc" -eq 69; echo $?)" "a token removed before it signs is 69 ($rc)"
+check_grep "says so" "the token mock is gone" err
+check_same "and no case" /dev/null out
+P11MOCK= rd --token-pin-fd 4 --trace 4< tpin
+ok "$(test "$rc" -eq 78; echo $?)" "a signature that does not verify is 78 ($rc)"
+check_grep "says the key is not the certificate's" "does not belong to the terminal certificate" err
+check_grep "after GET CHALLENGE" "SM > 00 84 00 00" err
+check_nogrep "and it never reaches the card" "SM > 00 82" err
+ok "$(test "$(retries)" = "$before"; echo $?)" "the card's PIN retries are untouched ($before, $(retries))"
 
 # The token PIN never in an argument vector or an environment: look at every process
 # while bb-eid waits for it on its descriptor; nor on stderr or in the trace.
