@@ -131,6 +131,11 @@ check_grep "says so" "not a PKCS#11 URI" err
 cfg "pkcs11:token=bbterm;objekt=terminal"
 rd --token-pin-fd 4 4< tpin
 ok "$(test "$rc" -eq 78; echo $?)" "an attribute RFC 7512 does not know is 78 ($rc)"
+check_grep "says so" "an attribute RFC 7512 does not know" err
+cfg "pkcs11:token=bbterm;object=terminal;pin_value=$TPIN"
+rd
+ok "$(test "$rc" -eq 78; echo $?)" "a PIN under a mistyped attribute is 78 ($rc)"
+check_nogrep "and is not repeated either" "$TPIN" err
 cfg "$EID_PKI/terminal/terminal.pkcs8"
 rd --token-pin-fd 4 4< tpin
 ok "$(test "$rc" -eq 64; echo $?)" "--token-pin-fd with a key file is 64 ($rc)"

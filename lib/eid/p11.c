@@ -305,9 +305,10 @@ bb_p11_open(struct bb_p11_key **kp, const char *uri, const struct bb_p11_pin *pi
 		    "eid.terminal_key_pin_file");
 		goto fail;
 	}
+	/* Not named either: a PIN in the path (;pin-value=) is one of these. */
 	if (p11_kit_uri_any_unrecognized(u)) {
-		rc = bb_fail(e, BB_CONFIG, "eid.terminal_key: %s: an attribute RFC 7512 does not "
-		    "know", uri);
+		rc = bb_fail(e, BB_CONFIG, "eid.terminal_key: the URI has an attribute RFC 7512 "
+		    "does not know");
 		goto fail;
 	}
 	if ((rc = load_modules(k, u, e)) != 0 || (rc = find_token(k, u, uri, e)) != 0)
