@@ -102,10 +102,11 @@ ok "$(test "$(retries)" = "$before" && test "$before" = 3; echo $?)" \
 rd --token-pin-fd 4 4< tpin
 ok "$rc" "the right token PIN reads again"
 
-cfg "pkcs11:token=nosuch;object=terminal"
+cfg "pkcs11:token=nosuch;object=terminal?pin_value=$TPIN"
 rd --token-pin-fd 4 4< tpin
 ok "$(test "$rc" -eq 69; echo $?)" "no token matching the URI is 69 ($rc)"
-check_grep "says so" "no PKCS#11 token matches pkcs11:token=nosuch" err
+check_grep "says so, naming the URI's path" "no PKCS#11 token matches pkcs11:token=nosuch;object=terminal$" err
+check_nogrep "not its query (a mistyped PIN attribute there)" "$TPIN" err
 cfg "pkcs11:token=bbterm;object=nosuch"
 rd --token-pin-fd 4 4< tpin
 ok "$(test "$rc" -eq 78; echo $?)" "an object label that does not exist is 78 ($rc)"

@@ -10,6 +10,7 @@
 
 #include <p11-kit/p11-kit.h>
 #include <p11-kit/uri.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -285,10 +286,14 @@ bb_p11_open(struct bb_p11_key **kp, const char *uri, const struct bb_p11_pin *pi
 {
 	struct bb_p11_key *k;
 	P11KitUri *u;
+	char shown[512];
 	CK_RV rv;
 	int rc;
 
 	*kp = NULL;
+	/* Messages name the URI's path only: its query may hold what is no one's business
+	 * (a vendor's attribute, a mistyped pin-value). */
+	snprintf(shown, sizeof shown, "%.*s", (int)strcspn(uri, "?"), uri);
 	if ((u = p11_kit_uri_new()) == NULL || (k = calloc(1, sizeof *k)) == NULL) {
 		p11_kit_uri_free(u);
 		return bb_fail(e, BB_SOFTWARE, "out of memory");
@@ -311,7 +316,7 @@ bb_p11_open(struct bb_p11_key **kp, const char *uri, const struct bb_p11_pin *pi
 		    "does not know");
 		goto fail;
 	}
-	if ((rc = load_modules(k, u, e)) != 0 || (rc = find_token(k, u, uri, e)) != 0)
+	if ((rc = load_modules(k, u, e)) != 0 || (rc = find_token(k, u, shown, e)) != 0)
 		goto fail;
 	if ((rv = k->m->C_OpenSession(k->slot, CKF_SERIAL_SESSION, NULL, NULL,
 	    &k->session)) != CKR_OK) {
@@ -321,7 +326,7 @@ bb_p11_open(struct bb_p11_key **kp, const char *uri, const struct bb_p11_pin *pi
 		goto fail;
 	}
 	k->open = 1;
-	if ((rc = login(k, pin, e)) != 0 || (rc = find_key(k, u, uri, e)) != 0)
+	if ((rc = login(k, pin, e)) != 0 || (rc = find_key(k, u, shown, e)) != 0)
 		goto fail;
 	p11_kit_uri_free(u);
 	*kp = k;
