@@ -618,6 +618,9 @@ cmd_read(const struct opts *o, const struct bb_config *cfg)
 	step(&s.io, ST_TA);
 	if ((rc = bb_eac_ta(&s.sm, s.pace, &t, cvca, &e)) != 0)
 		goto fail;
+	/* A token is logged out as soon as it has signed, not when the read ends. */
+	bb_p11_close(t.token);
+	t.token = NULL;
 	step(&s.io, ST_CA);
 	if ((rc = bb_eac_ca(&s.sm, s.pace, &e)) != 0)
 		goto fail;

@@ -34,13 +34,17 @@ bb_p11_is_uri(const char *s)
 	return s != NULL && strncmp(s, "pkcs11:", 7) == 0;
 }
 
-/* A blank-padded CK_UTF8CHAR field as a C string. */
+/* A blank-padded CK_UTF8CHAR field as a C string for a message: what a terminal could
+ * take for a control sequence is shown as '?'. */
 static void
 unpad(char *dst, const CK_UTF8CHAR *src, size_t n)
 {
+	size_t i;
+
 	while (n > 0 && src[n - 1] == ' ')
 		n--;
-	memcpy(dst, src, n);
+	for (i = 0; i < n; i++)
+		dst[i] = src[i] < 0x20 || src[i] == 0x7F ? '?' : (char)src[i];
 	dst[n] = '\0';
 }
 
