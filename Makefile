@@ -13,7 +13,7 @@ UNITDIR ?= $(PREFIX)/lib/systemd/system
 DESTDIR ?=
 
 PKGS     = jansson yaml-0.1 libssl libcrypto libcurl libpcsclite libeac libpng libjpeg expat \
-	libmicrohttpd libqrencode cairo pangocairo
+	libmicrohttpd libqrencode cairo pangocairo p11-kit-1
 PKG_CONFIG ?= pkg-config
 
 CC      ?= cc
@@ -199,7 +199,13 @@ check: deps
 
 units: $(UNITS)
 
-rigs: $(RIGS)
+rigs: $(RIGS) $(B)/rig/p11mock.so
+
+# A PKCS#11 module for the token answers SoftHSM2 does not give (tests/0750-eid-pkcs11.t).
+$(B)/rig/p11mock.so: tests/rig/p11mock/p11mock.c $(B)/flags
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(filter-out -fPIE,$(CFLAGS)) -fPIC -shared \
+		-Wl,-z,relro -Wl,-z,now -o $@ $<
 
 bench: deps
 	$(MAKE) --no-print-directory all rigs

@@ -34,8 +34,8 @@ static const char usage_text[] =
     "       bb-eid [-c CONFIG] wait [--reader NAME] [--timeout SECONDS]\n"
     "       bb-eid [-c CONFIG] info [--reader NAME] [--format text|json]\n"
     "       bb-eid [-c CONFIG] read [--reader NAME] [--pin-fd N | --can-fd N]\n"
-    "              [--fields LIST] [--service NAME] [--new] [-o OUT] [--trace] [--stats]\n"
-    "              [CASE]\n"
+    "              [--token-pin-fd N] [--fields LIST] [--service NAME] [--new] [-o OUT]\n"
+    "              [--trace] [--stats] [CASE]\n"
     "       bb-eid [-c CONFIG] pin-change [--reader NAME] [--pin-fd N] [--new-pin-fd N]\n"
     "       bb-eid [-c CONFIG] pin-unblock [--reader NAME] [--puk-fd N]\n"
     "       bb-eid [-c CONFIG] pin-resume [--reader NAME] [--can-fd N] [--pin-fd N]\n"
@@ -72,7 +72,7 @@ emit(json_t *j)
 struct opts {
 	const char *reader, *format, *fields, *service, *out;
 	long timeout;
-	int pin_fd, can_fd, puk_fd, new_pin_fd, fresh, trace, stats;
+	int pin_fd, can_fd, puk_fd, new_pin_fd, token_pin_fd, fresh, trace, stats;
 	const char *file;
 };
 
@@ -98,6 +98,7 @@ parse(int argc, char **argv, const char *cmd, struct opts *o)
 		{ "can-fd", required_argument, NULL, 'C' },
 		{ "puk-fd", required_argument, NULL, 'K' },
 		{ "new-pin-fd", required_argument, NULL, 'N' },
+		{ "token-pin-fd", required_argument, NULL, 'W' },
 		{ "fields", required_argument, NULL, 'F' },
 		{ "service", required_argument, NULL, 'S' },
 		{ "new", no_argument, NULL, 'n' },
@@ -112,7 +113,7 @@ parse(int argc, char **argv, const char *cmd, struct opts *o)
 	memset(o, 0, sizeof *o);
 	o->format = isatty(1) ? "text" : "json";
 	o->timeout = -1;
-	o->pin_fd = o->can_fd = o->puk_fd = o->new_pin_fd = -1;
+	o->pin_fd = o->can_fd = o->puk_fd = o->new_pin_fd = o->token_pin_fd = -1;
 	while ((c = getopt_long(argc, argv, "r:f:t:o:", lo, NULL)) != -1) {
 		switch (c) {
 		case 'r': o->reader = optarg; break;
@@ -126,6 +127,7 @@ parse(int argc, char **argv, const char *cmd, struct opts *o)
 		case 'C': o->can_fd = fd_arg(optarg, "--can-fd"); break;
 		case 'K': o->puk_fd = fd_arg(optarg, "--puk-fd"); break;
 		case 'N': o->new_pin_fd = fd_arg(optarg, "--new-pin-fd"); break;
+		case 'W': o->token_pin_fd = fd_arg(optarg, "--token-pin-fd"); break;
 		case 'F': o->fields = optarg; break;
 		case 'S': o->service = optarg; break;
 		case 'n': o->fresh = 1; break;
@@ -141,6 +143,9 @@ parse(int argc, char **argv, const char *cmd, struct opts *o)
 		usage(BB_USAGE);
 	if (reading && o->pin_fd >= 0 && o->can_fd >= 0)
 		bb_die(BB_USAGE, "--pin-fd and --can-fd exclude each other");
+	/* Only read signs with the terminal's key (Terminal Authentication). */
+	if (!reading && o->token_pin_fd >= 0)
+		usage(BB_USAGE);
 	if (o->fresh && o->file != NULL)
 		bb_die(BB_USAGE, "--new and a CASE file exclude each other");
 }
@@ -517,7 +522,8 @@ cmd_read(const struct opts *o, const struct bb_config *cfg)
 	struct bb_case_id id;
 	unsigned char chat[32], *cs = NULL, *dg;
 	char pki[256], b1[512], b2[512], b3[512], signer[512], today[11];
-	const char *csca, *cvca;
+	const char *csca, *cvca, *key;
+	struct bb_p11_pin tpin;
 	unsigned long asked, dgs, rights;
 	size_t chat_len, cs_len, dg_len, i, max = (size_t)bb_config_int(cfg, "case.max_size");
 	json_t *cs_json, *identity, *verified;
@@ -541,11 +547,17 @@ cmd_read(const struct opts *o, const struct bb_config *cfg)
 				    pki_keys[i]);
 		pki[0] = '\0';
 	}
+	key = path_or(cfg, "eid.terminal_key", pki, "terminal/terminal.pkcs8", b3, sizeof b3);
+	if (o->token_pin_fd >= 0 && !bb_p11_is_uri(key))
+		bb_die(BB_USAGE, "--token-pin-fd: eid.terminal_key is a file, not a pkcs11: URI");
+	/* The token is opened (and its PIN used) before the card's PIN: a token that
+	 * refuses costs the citizen nothing. */
+	tpin.fd = o->token_pin_fd;
+	tpin.file = bb_config_str(cfg, "eid.terminal_key_pin_file");
 	if (bb_eac_terminal_load(&t,
 	    path_or(cfg, "eid.dv_cert", pki, "terminal/dv.cvcert", b1, sizeof b1),
 	    path_or(cfg, "eid.terminal_cert", pki, "terminal/terminal.cvcert", b2, sizeof b2),
-	    path_or(cfg, "eid.terminal_key", pki, "terminal/terminal.pkcs8", b3, sizeof b3),
-	    now, &e) != 0)
+	    key, &tpin, now, &e) != 0)
 		bb_die_err(&e);
 	csca = path_or(cfg, "eid.csca_dir", pki, "csca", b1, sizeof b1);
 	cvca = path_or(cfg, "eid.cvca_dir", pki, "cvca-trust", b2, sizeof b2);
@@ -606,6 +618,9 @@ cmd_read(const struct opts *o, const struct bb_config *cfg)
 	step(&s.io, ST_TA);
 	if ((rc = bb_eac_ta(&s.sm, s.pace, &t, cvca, &e)) != 0)
 		goto fail;
+	/* A token is logged out as soon as it has signed, not when the read ends. */
+	bb_p11_close(t.token);
+	t.token = NULL;
 	step(&s.io, ST_CA);
 	if ((rc = bb_eac_ca(&s.sm, s.pace, &e)) != 0)
 		goto fail;

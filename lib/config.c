@@ -99,6 +99,7 @@ static const struct schema_key schema[] = {
 	{ "eid.dv_cert", C_STR, NULL, NULL },
 	{ "eid.terminal_cert", C_STR, NULL, NULL },
 	{ "eid.terminal_key", C_STR, NULL, NULL },
+	{ "eid.terminal_key_pin_file", C_STR, NULL, NULL },
 	{ "eid.cvca_dir", C_STR, NULL, NULL },
 	{ "eid.csca_dir", C_STR, NULL, NULL },
 	{ "eid.certificate_description", C_STR, NULL, NULL },

@@ -216,9 +216,48 @@ load(const char *what, const char *path, size_t max, char **buf, size_t *len,
 	return 0;
 }
 
+/* The hash of an ECDSA TA protocol (the terminal certificate's key OID); NULL for RSA. */
+static const EVP_MD *
+ta_ecdsa_md(int nid)
+{
+	if (nid == NID_id_TA_ECDSA_SHA_1)
+		return EVP_sha1();
+	if (nid == NID_id_TA_ECDSA_SHA_224)
+		return EVP_sha224();
+	if (nid == NID_id_TA_ECDSA_SHA_256)
+		return EVP_sha256();
+	if (nid == NID_id_TA_ECDSA_SHA_384)
+		return EVP_sha384();
+	if (nid == NID_id_TA_ECDSA_SHA_512)
+		return EVP_sha512();
+	return NULL;
+}
+
+/* The key in a token signs with CKM_ECDSA only: the certificate's key must be ECDSA. */
+static int
+token_load(struct bb_eac_terminal *t, const char *uri, const struct bb_p11_pin *pin,
+    struct bb_err *e)
+{
+	const unsigned char *p = t->cert;
+	CVC_CERT *c;
+	int ecdsa;
+
+	if ((c = CVC_d2i_CVC_CERT(NULL, &p, (long)t->cert_len)) == NULL)
+		return bb_fail(e, BB_CONFIG, "eid: the terminal certificate %s is malformed",
+		    t->chr);
+	ecdsa = c->body != NULL && c->body->public_key != NULL &&
+	    ta_ecdsa_md(OBJ_obj2nid(c->body->public_key->oid)) != NULL;
+	CVC_CERT_free(c);
+	ERR_clear_error();
+	if (!ecdsa)
+		return bb_fail(e, BB_CONFIG, "eid: the terminal certificate %s is not for an ECDSA "
+		    "key: a key in a PKCS#11 token must be one", t->chr);
+	return bb_p11_open(&t->token, uri, pin, e);
+}
+
 int
 bb_eac_terminal_load(struct bb_eac_terminal *t, const char *dv_path, const char *cert_path,
-    const char *key_path, time_t now, struct bb_err *e)
+    const char *key_path, const struct bb_p11_pin *pin, time_t now, struct bb_err *e)
 {
 	struct bb_secret sec = { NULL, 0, 0 };
 	char *buf = NULL, dummy[32], until_s[11];
@@ -229,9 +268,6 @@ bb_eac_terminal_load(struct bb_eac_terminal *t, const char *dv_path, const char 
 	int rc, fd;
 
 	memset(t, 0, sizeof *t);
-	if (key_path != NULL && strncmp(key_path, "pkcs11:", 7) == 0)
-		return bb_fail(e, BB_CONFIG,
-		    "eid: terminal_key: PKCS#11 tokens are not supported yet; give a file");
 	if ((rc = load("eid.dv_cert", dv_path, CERT_MAX, &buf, &len, e)) != 0)
 		return rc;
 	t->dv = (unsigned char *)buf;
@@ -267,6 +303,11 @@ bb_eac_terminal_load(struct bb_eac_terminal *t, const char *dv_path, const char 
 	if (key_path == NULL || *key_path == '\0') {
 		rc = bb_fail(e, BB_CONFIG, "eid.terminal_key: not configured");
 		goto fail;
+	}
+	if (bb_p11_is_uri(key_path)) {
+		if ((rc = token_load(t, key_path, pin, e)) != 0)
+			goto fail;
+		return 0;
 	}
 	if ((rc = trusted_parent(key_path, "eid.terminal_key", e)) != 0)
 		goto fail;
@@ -319,6 +360,7 @@ bb_eac_terminal_free(struct bb_eac_terminal *t)
 
 	free(t->dv);
 	free(t->cert);
+	bb_p11_close(t->token);
 	if (t->key != NULL) {
 		sec.buf = t->key;
 		sec.len = t->key_len;
@@ -681,6 +723,50 @@ verify_cert(struct bb_sm *s, const char *car, const unsigned char *cert, size_t 
 	return 0;
 }
 
+/* TA's signature by the key in a token: the hash of ID_PICC || r_PICC || Comp(PK_PCD),
+ * the data TA_STEP5_sign signs with a file key (TR-03110 part 3); CKM_ECDSA gives
+ * r || s, each as long as the order: the plain format of TR-03111 the card expects.
+ * Verified with the certificate's key before the card sees it, as the card will: a key
+ * that does not belong to the certificate is the terminal's mistake (78), not the card's
+ * refusal. */
+static int
+token_sign(EAC_CTX *ctx, const struct bb_eac_terminal *t, const BUF_MEM *eph,
+    const BUF_MEM *idpicc, BUF_MEM **sig, struct bb_err *e)
+{
+	const BUF_MEM *nonce = ctx->ta_ctx->nonce;
+	const EVP_MD *md = ta_ecdsa_md(ctx->ta_ctx->protocol);
+	unsigned char *data, hash[EVP_MAX_MD_SIZE], plain[2 * 66];
+	size_t n = idpicc->length + nonce->length + eph->length, len = sizeof plain;
+	unsigned hlen;
+	int rc, ok;
+
+	if (md == NULL)
+		return bb_fail(e, BB_CONFIG, "eid: the terminal certificate %s is not for an ECDSA "
+		    "key: a key in a PKCS#11 token must be one", t->chr);
+	if ((data = malloc(n)) == NULL)
+		return bb_fail(e, BB_SOFTWARE, "out of memory");
+	memcpy(data, idpicc->data, idpicc->length);
+	memcpy(data + idpicc->length, nonce->data, nonce->length);
+	memcpy(data + idpicc->length + nonce->length, eph->data, eph->length);
+	ok = EVP_Digest(data, n, hash, &hlen, md, NULL);
+	free(data);
+	if (!ok)
+		return bb_fail(e, BB_SOFTWARE, "terminal authentication: cannot hash");
+	if ((rc = bb_p11_sign_ecdsa(t->token, hash, hlen, plain, &len, e)) != 0)
+		return rc;
+	/* OpenPACE's check below splits any even length in halves; a card wants each half
+	 * exactly as long as the order. */
+	if (len != 2 * (size_t)((EVP_PKEY_get_bits(ctx->ta_ctx->pub_key) + 7) / 8))
+		return bb_fail(e, BB_IOERR, "terminal authentication: the token's signature is %zu "
+		    "bytes, not r || s of the curve's length", len);
+	if ((*sig = bb_bufmem(plain, len)) == NULL)
+		return bb_fail(e, BB_SOFTWARE, "out of memory");
+	if (TA_STEP6_verify(ctx, eph, idpicc, NULL, *sig) != 1)
+		return bb_fail(e, BB_CONFIG, "eid.terminal_key: the key in the token does not "
+		    "belong to the terminal certificate %s", t->chr);
+	return 0;
+}
+
 int
 bb_eac_comp(int ec, const unsigned char *pub, size_t len, unsigned char *out, size_t room,
     size_t *outlen)
@@ -765,14 +851,17 @@ bb_eac_ta(struct bb_sm *s, struct bb_pace *p, const struct bb_eac_terminal *t,
 		    "terminal authentication: the terminal's chain does not verify under %s", car);
 		goto done;
 	}
-	kp = t->key;
-	if (t->key_len > LONG_MAX ||
-	    (key = d2i_AutoPrivateKey(NULL, &kp, (long)t->key_len)) == NULL) {
-		rc = bb_fail(e, BB_CONFIG, "eid: the terminal key is not a PKCS#8 private key");
-		goto done;
+	if (t->token == NULL) {	/* else it signs in the token (token_sign) */
+		kp = t->key;
+		if (t->key_len > LONG_MAX ||
+		    (key = d2i_AutoPrivateKey(NULL, &kp, (long)t->key_len)) == NULL) {
+			rc = bb_fail(e, BB_CONFIG,
+			    "eid: the terminal key is not a PKCS#8 private key");
+			goto done;
+		}
+		EVP_PKEY_free(ctx->ta_ctx->priv_key);
+		ctx->ta_ctx->priv_key = key;
 	}
-	EVP_PKEY_free(ctx->ta_ctx->priv_key);
-	ctx->ta_ctx->priv_key = key;
 	if ((rc = verify_cert(s, car, t->dv, t->dv_len, "DV", e)) != 0 ||
 	    (rc = verify_cert(s, t->car, t->cert, t->cert_len, t->chr, e)) != 0)
 		goto done;
@@ -844,12 +933,15 @@ bb_eac_ta(struct bb_sm *s, struct bb_pace *p, const struct bb_eac_terminal *t,
 	}
 	if ((nb = bb_bufmem(nonce, nlen)) == NULL || !TA_STEP4_set_nonce(ctx, nb) ||
 	    (idpicc = bb_bufmem(cbuf, clen)) == NULL ||
-	    (sig = TA_STEP5_sign(ctx, comp, idpicc, NULL)) == NULL) {
+	    (t->token == NULL && (sig = TA_STEP5_sign(ctx, comp, idpicc, NULL)) == NULL)) {
 		rc = bb_fail(e, BB_SOFTWARE, "terminal authentication: cannot sign");
 		goto done;
 	}
-	/* ECDSA: r || s, each as long as the order (TR-03111 5.2.1). */
-	if (EVP_PKEY_base_id(ctx->ta_ctx->priv_key) == EVP_PKEY_EC) {
+	if (t->token != NULL) {
+		if ((rc = token_sign(ctx, t, comp, idpicc, &sig, e)) != 0)
+			goto done;
+	} else if (EVP_PKEY_base_id(ctx->ta_ctx->priv_key) == EVP_PKEY_EC) {
+		/* ECDSA: r || s, each as long as the order (TR-03111 5.2.1). */
 		if (EVP_PKEY_get_bits(ctx->ta_ctx->priv_key) <= 0 ||
 		    bb_eac_plain_sig((unsigned char *)sig->data, sig->length,
 		    ((size_t)EVP_PKEY_get_bits(ctx->ta_ctx->priv_key) + 7) / 8, sbuf, sizeof sbuf,

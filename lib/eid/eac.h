@@ -5,6 +5,7 @@
 #ifndef BB_EID_EAC_H
 #define BB_EID_EAC_H
 
+#include "eid/p11.h"
 #include "eid/pace.h"
 #include "eid/sm.h"
 
@@ -14,24 +15,28 @@
 struct bb_err;
 
 /* The terminal's credentials: DV and terminal CV certificates (DER, 7F21) and the
- * terminal's private key (PKCS#8 DER, in locked memory). */
+ * terminal's private key: PKCS#8 DER in locked memory, or a key in a PKCS#11 token. */
 struct bb_eac_terminal {
 	unsigned char *dv, *cert;
 	size_t dv_len, cert_len;
 	unsigned char *key;		/* locked, wiped on free */
 	size_t key_len, key_cap;
+	struct bb_p11_key *token;	/* instead of key: the key in a token */
 	char chr[32], car[32], dv_car[32];
 	unsigned char rights[5];	/* the terminal certificate's CHAT rights */
 	char expires[11];		/* YYYY-MM-DD */
 };
 
-/* Loads the chain and the key (key_path: a file; "pkcs11:" URIs are refused for now,
- * 78). Each file and its directory must be the terminal's (bb_trust_fd: owned by the
- * running user or root, not writable by group or others, no symbolic link), the key
- * also not readable by them. 66 when a file is missing, 78 when refused, unreadable or
- * malformed, 77 when the terminal certificate has expired or is not yet valid at now. */
+/* Loads the chain and the key. Each file and its directory must be the terminal's
+ * (bb_trust_fd: owned by the running user or root, not writable by group or others, no
+ * symbolic link), the key file also not readable by them. 66 when a file is missing, 78
+ * when refused, unreadable or malformed, 77 when the terminal certificate has expired or
+ * is not yet valid at now. key_path may instead be a pkcs11: URI (RFC 7512): the key
+ * stays in the token, which is opened and logged into with pin (bb_p11_open and its
+ * statuses; pin may be NULL for a file), and the certificate's key must be ECDSA (78). */
 int bb_eac_terminal_load(struct bb_eac_terminal *t, const char *dv_path,
-    const char *cert_path, const char *key_path, time_t now, struct bb_err *e);
+    const char *cert_path, const char *key_path, const struct bb_p11_pin *pin, time_t now,
+    struct bb_err *e);
 void bb_eac_terminal_free(struct bb_eac_terminal *t);
 
 /* A directory of trust anchors (csca_dir, cvca_dir) as the terminal must own it: the
@@ -64,7 +69,8 @@ int bb_eac_passive_auth(struct bb_pace *p, const unsigned char *cs, size_t len,
  * AT, GET CHALLENGE, EXTERNAL AUTHENTICATE. The CVCA the card named in PACE (p->car) is
  * looked up in cvca_dir (checked with bb_eac_trust_dir) as a file named by its CHR. 77
  * when the card refuses a certificate or the signature, or the chain does not start at
- * the card's CVCA; 78 when the CVCA is not in cvca_dir or cvca_dir is refused. */
+ * the card's CVCA; 78 when the CVCA is not in cvca_dir or cvca_dir is refused, or a
+ * token's key does not belong to the terminal certificate. */
 int bb_eac_ta(struct bb_sm *s, struct bb_pace *p, const struct bb_eac_terminal *t,
     const char *cvca_dir, struct bb_err *e);
 

@@ -123,7 +123,7 @@ load_terminal(struct bb_eac_terminal *t, const char *name, int expect)
 	snprintf(dv, sizeof dv, "%s/terminal/dv.cvcert", pki);
 	snprintf(cert, sizeof cert, "%s/terminal/%s.cvcert", pki, name);
 	snprintf(key, sizeof key, "%s/terminal/%s.pkcs8", pki, name);
-	assert_int_equal(bb_eac_terminal_load(t, dv, cert, key, time(NULL), &e), expect);
+	assert_int_equal(bb_eac_terminal_load(t, dv, cert, key, NULL, time(NULL), &e), expect);
 }
 
 /* EF.CardAccess as a card (or someone between card and terminal: it travels
@@ -241,7 +241,7 @@ run(struct run *r)
 	snprintf(dv, sizeof dv, "%s/terminal/dv.cvcert", tp);
 	snprintf(cert, sizeof cert, "%s/terminal/%s.cvcert", tp, name);
 	snprintf(key, sizeof key, "%s/terminal/%s.pkcs8", tp, name);
-	if ((rc = bb_eac_terminal_load(&t, dv, cert, key, time(NULL), &r->e)) != 0) {
+	if ((rc = bb_eac_terminal_load(&t, dv, cert, key, NULL, time(NULL), &r->e)) != 0) {
 		free(ca);
 		eidcard_free(k);
 		return rc;
