@@ -460,10 +460,11 @@ try:
 	ok(p.returncode == 0 and os.read(r, 64) == (PIN + "\n").encode(),
 	    "... and the PIN reaches bb-form pin", (p.returncode, err))
 	os.close(r)
-	# Each tap cut the one before, but its /say had gone: six runs, maybe still going.
-	until(lambda: spoken()[n:].count("Ziffer eingegeben") >= 6)
+	# Each tap cuts the one before; one cut before its /say went out is never made (a
+	# loaded machine sees that), so one to six runs, maybe still going.
+	until(lambda: spoken()[n:].count("Ziffer eingegeben") >= 6, 3)
 	said = [t for t in spoken()[n:] if t]
-	ok(said.count("Ziffer eingegeben") == 6 and
+	ok(1 <= said.count("Ziffer eingegeben") <= 6 and
 	    not any(PIN in t or t.strip().isdigit() for t in spoken()),
 	    "espeak-ng got pin.masked, never a digit typed", said)
 	s.end()
