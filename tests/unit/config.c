@@ -8,6 +8,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <linux/input.h>
+
 #include <ftw.h>
 #include <signal.h>
 #include <stdio.h>
@@ -490,6 +492,35 @@ parse_duration(void **state)
 	assert_int_equal(bb_parse_duration(NULL), -1);
 }
 
+/* kiosk.presence_event: a key's press or a switch turned off by default. */
+static void
+parse_input_event(void **state)
+{
+	int t = -1, c = -1, v = -1;
+
+	(void)state;
+	assert_int_equal(bb_parse_input_event("sw:0x0b", &t, &c, &v), 0);
+	assert_int_equal(t, EV_SW);
+	assert_int_equal(c, SW_FRONT_PROXIMITY);
+	assert_int_equal(v, 0);
+	assert_int_equal(bb_parse_input_event("key:28", &t, &c, &v), 0);
+	assert_int_equal(t, EV_KEY);
+	assert_int_equal(c, KEY_ENTER);
+	assert_int_equal(v, 1);
+	assert_int_equal(bb_parse_input_event("sw:2:1", &t, &c, &v), 0);
+	assert_int_equal(v, 1);
+	assert_int_equal(bb_parse_input_event("key:1:0", &t, &c, &v), 0);
+	assert_int_equal(v, 0);
+	assert_int_equal(bb_parse_input_event("sw:-1", &t, &c, &v), -1);
+	assert_int_equal(bb_parse_input_event("sw:99", &t, &c, &v), -1);	/* > SW_MAX */
+	assert_int_equal(bb_parse_input_event("key:1:3", &t, &c, &v), -1);
+	assert_int_equal(bb_parse_input_event("key:1:", &t, &c, &v), -1);
+	assert_int_equal(bb_parse_input_event("key:", &t, &c, &v), -1);
+	assert_int_equal(bb_parse_input_event("abs:1", &t, &c, &v), -1);
+	assert_int_equal(bb_parse_input_event("sw:11 ", &t, &c, &v), -1);
+	assert_int_equal(bb_parse_input_event("SW_LID", &t, &c, &v), -1);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup_tmp, teardown_tmp)
 
 int
@@ -518,6 +549,7 @@ main(void)
 		T(tags_rejected),
 		T(root_not_a_mapping),
 		cmocka_unit_test(parse_size),
+		cmocka_unit_test(parse_input_event),
 		cmocka_unit_test(parse_duration),
 	};
 
