@@ -341,6 +341,22 @@ cmd_serve(int argc, char **argv, const struct bb_config *cfg, int verbosity)
 	return 0;
 }
 
+
+/* --until of tell and receipt: "tap" (0) or seconds, 1 to 86400. */
+static long
+until_arg(const char *arg)
+{
+	char *end;
+	long v;
+
+	if (strcmp(arg, "tap") == 0)
+		return 0;
+	errno = 0;
+	v = strtol(arg, &end, 10);
+	if (errno != 0 || *end != '\0' || v < 1 || v > 86400)
+		bb_die(BB_USAGE, "--until: expected tap or seconds (1 to 86400)");
+	return v;
+}
 static int
 cmd_tell(int argc, char **argv)
 {
@@ -354,7 +370,7 @@ cmd_tell(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct bb_err e = { 0, "" };
-	char control[256], *choice = NULL, *end;
+	char control[256], *choice = NULL;
 	const char *path = NULL, *mirror = NULL;
 	json_t *set = json_object();
 	long until = -1;
@@ -381,14 +397,7 @@ cmd_tell(int argc, char **argv)
 				bb_die_err(&e);
 			break;
 		case 'u':
-			if (strcmp(optarg, "tap") == 0) {
-				until = 0;
-				break;
-			}
-			errno = 0;
-			until = strtol(optarg, &end, 10);
-			if (errno != 0 || *end != '\0' || until < 1 || until > 86400)
-				bb_die(BB_USAGE, "--until: expected tap or seconds (1 to 86400)");
+			until = until_arg(optarg);
 			break;
 		case 'h': usage(0);
 		default: usage(BB_USAGE);
@@ -892,7 +901,7 @@ cmd_receipt(int argc, char **argv, const struct bb_config *cfg)
 	struct bb_catalogs *cat;
 	const char *path = NULL, *pdfpath = NULL;
 	const char *printer = bb_config_str(cfg, "form.printer");
-	char control[256], lang[40], *choice = NULL, *end, *pdf = NULL;
+	char control[256], lang[40], *choice = NULL, *pdf = NULL;
 	size_t max = (size_t)bb_config_int(cfg, "case.max_size"), pdflen = 0;
 	long until = -1;
 	json_t *cs, *set;
@@ -904,14 +913,7 @@ cmd_receipt(int argc, char **argv, const struct bb_config *cfg)
 		case 'S': path = optarg; break;
 		case 'p': pdfpath = optarg; break;
 		case 'u':
-			if (strcmp(optarg, "tap") == 0) {
-				until = 0;
-				break;
-			}
-			errno = 0;
-			until = strtol(optarg, &end, 10);
-			if (errno != 0 || *end != '\0' || until < 1 || until > 86400)
-				bb_die(BB_USAGE, "--until: expected tap or seconds (1 to 86400)");
+			until = until_arg(optarg);
 			break;
 		case 'h': usage(0);
 		default: usage(BB_USAGE);
