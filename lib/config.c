@@ -184,6 +184,29 @@ find_key(const char *key)
 	return NULL;
 }
 
+int
+bb_lang_tag_ok(const char *s, size_t len)
+{
+	size_t i, start = 0;
+	int first = 1;
+
+	if (len == 0 || len > 35)
+		return 0;
+	for (i = 0; i <= len; i++) {
+		if (i == len || s[i] == '-') {
+			size_t part = i - start;
+			if (first ? (part < 2 || part > 3) : (part < 1 || part > 8))
+				return 0;
+			first = 0;
+			start = i + 1;
+		} else if (!(s[i] >= 'a' && s[i] <= 'z') && (first ||
+		    !((s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= '0' && s[i] <= '9')))) {
+			return 0;
+		}
+	}
+	return 1;
+}
+
 long long
 bb_parse_size(const char *s)
 {

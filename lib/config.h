@@ -44,4 +44,9 @@ int bb_parse_input_event(const char *s, int *type, int *code, int *value);
 long long bb_parse_size(const char *s);
 long long bb_parse_duration(const char *s);
 
+/* A language tag as a catalogue's file is named (bb-form(5) SCREENS): ll or lll, then
+ * subtags of 1 to 8 letters and digits (pt-BR, sr-Latn, es-419); the first len bytes of
+ * s. 1 when well formed, else 0. */
+int bb_lang_tag_ok(const char *s, size_t len);
+
 #endif

@@ -6,7 +6,6 @@
 #include "files.h"
 #include "spool.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -70,30 +69,11 @@ service_ok(const char *s)
 	return n >= 1 && n <= 64 && strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789-") == n;
 }
 
-/* A catalogue's name (bb-form(5) SCREENS): ll or lll, then subtags of 1 to 8 letters and
- * digits (pt-BR, sr-Latn, es-419). The same rule as lib/screen/catalog.c, which keeps it
- * to itself. */
+/* A catalogue's name (bb-form(5) SCREENS). */
 static int
 lang_ok(const char *s)
 {
-	size_t i, start = 0, len = strlen(s);
-	int first = 1;
-
-	if (len == 0 || len > 35)
-		return 0;
-	for (i = 0; i <= len; i++) {
-		if (i == len || s[i] == '-') {
-			size_t part = i - start;
-			if (first ? (part < 2 || part > 3) : (part < 1 || part > 8))
-				return 0;
-			first = 0;
-			start = i + 1;
-		} else if (first ? !(s[i] >= 'a' && s[i] <= 'z') :
-		    !isalnum((unsigned char)s[i])) {
-			return 0;
-		}
-	}
-	return 1;
+	return bb_lang_tag_ok(s, strlen(s));
 }
 
 /* Whether dir/name(suffix) exists as a directory (want_dir) or a regular file. Checked

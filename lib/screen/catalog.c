@@ -1,12 +1,12 @@
 /* Message catalogues, screen definitions and the kiosk page (bb-form(5) SCREENS). */
 #include "screen/screen.h"
 #include "screen/receipt.h"
+#include "config.h"
 #include "diag.h"
 #include "exit.h"
 #include "form/form.h"
 #include "yamltree.h"
 
-#include <ctype.h>
 #include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,30 +23,6 @@ struct bb_catalogs {
 	struct catalog *c;
 	size_t n;
 };
-
-/* ll or lll, then subtags of letters and digits (pt-BR, sr-Latn, es-419): what a town
- * names its file. */
-static int
-lang_tag_ok(const char *s, size_t len)
-{
-	size_t i, start = 0;
-	int first = 1;
-
-	if (len == 0 || len > 35)
-		return 0;
-	for (i = 0; i <= len; i++) {
-		if (i == len || s[i] == '-') {
-			size_t part = i - start;
-			if (first ? (part < 2 || part > 3) : (part < 1 || part > 8))
-				return 0;
-			first = 0;
-			start = i + 1;
-		} else if (first ? !(s[i] >= 'a' && s[i] <= 'z') : !isalnum((unsigned char)s[i])) {
-			return 0;
-		}
-	}
-	return 1;
-}
 
 static int
 key_ok(const char *k)
@@ -148,7 +124,7 @@ bb_catalogs_load(const char *dir, struct bb_catalogs **out, struct bb_err *e)
 
 		if (d->d_name[0] == '.' || len < 6 || strcmp(d->d_name + len - 5, ".yaml") != 0)
 			continue;
-		if (!lang_tag_ok(d->d_name, len - 5)) {
+		if (!bb_lang_tag_ok(d->d_name, len - 5)) {
 			rc = bb_fail(e, BB_CONFIG, "%s/%s: the name is not a language tag "
 			    "(de.yaml, pt-BR.yaml)", path, d->d_name);
 			break;

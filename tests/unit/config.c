@@ -492,6 +492,27 @@ parse_duration(void **state)
 	assert_int_equal(bb_parse_duration(NULL), -1);
 }
 
+/* A catalogue's language tag: the counts and the catalogues accept the same names. */
+static void
+lang_tag(void **state)
+{
+	static const char *good[] = { "de", "ar", "tr", "pt-BR", "sr-Latn", "es-419", "gsw",
+	    "zh-Hant-TW" };
+	static const char *bad[] = { "", "d", "dddd", "DE", "de-", "-de", "de--x", "de_AT",
+	    "pt-BR9abcdefg", "de/../x", "d1", "de x", "ü" };
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof good / sizeof good[0]; i++)
+		assert_true(bb_lang_tag_ok(good[i], strlen(good[i])));
+	for (i = 0; i < sizeof bad / sizeof bad[0]; i++)
+		assert_false(bb_lang_tag_ok(bad[i], strlen(bad[i])));
+	/* Only the first len bytes count: "de.yaml" names the catalogue de. */
+	assert_true(bb_lang_tag_ok("de.yaml", 2));
+	assert_false(bb_lang_tag_ok("de.yaml", 7));
+	assert_false(bb_lang_tag_ok("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", 36));
+}
+
 /* kiosk.presence_event: a key's press or a switch turned off by default. */
 static void
 parse_input_event(void **state)
@@ -551,6 +572,7 @@ main(void)
 		cmocka_unit_test(parse_size),
 		cmocka_unit_test(parse_input_event),
 		cmocka_unit_test(parse_duration),
+		cmocka_unit_test(lang_tag),
 	};
 
 	return cmocka_run_group_tests_name("config", tests, NULL, NULL);
