@@ -19,32 +19,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.common.action_chains import ActionChains
 
-
-def value_at(fields, path):
-	v = fields
-	for part in path.split("."):
-		if isinstance(v, list):
-			i = int(part)
-			v = v[i] if i < len(v) else None
-		elif isinstance(v, dict):
-			v = v.get(part)
-		else:
-			return None
-		if v is None:
-			return None
-	return v
-
-
-def as_typed(v, kbd):
-	if v is None:
-		return ""
-	if isinstance(v, bool):
-		return "yes" if v else "no"
-	if isinstance(v, (int, float)):
-		return "%g" % v
-	if kbd == "date" and len(v) == 10 and v[4] == "-":
-		return "%s.%s.%s" % (v[8:10], v[5:7], v[0:4])
-	return str(v)
+from answers import value_at, as_typed
 
 
 def focus_by_tab(b, el, limit=400):

@@ -20,34 +20,7 @@ import time
 import urllib.parse
 import urllib.request
 
-
-
-# As ask_drive.py (the browser's twin, which needs selenium) reads the answers.
-def value_at(fields, path):
-	v = fields
-	for part in path.split("."):
-		if isinstance(v, list):
-			i = int(part)
-			v = v[i] if i < len(v) else None
-		elif isinstance(v, dict):
-			v = v.get(part)
-		else:
-			return None
-		if v is None:
-			return None
-	return v
-
-
-def as_typed(v, kbd):
-	if v is None:
-		return ""
-	if isinstance(v, bool):
-		return "yes" if v else "no"
-	if isinstance(v, (int, float)):
-		return "%g" % v
-	if kbd == "date" and len(v) == 10 and v[4] == "-":
-		return "%s.%s.%s" % (v[8:10], v[5:7], v[0:4])
-	return str(v)
+from answers import value_at, as_typed
 
 
 class Page(html.parser.HTMLParser):
