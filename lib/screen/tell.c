@@ -1,5 +1,6 @@
 /* bb-form tell: one request on the screen server's control socket, one answer. */
 #include "screen/server.h"
+#include "config.h"
 #include "diag.h"
 #include "exit.h"
 #include "files.h"
@@ -345,8 +346,7 @@ bb_screen_show(const char *control, const char *screen, const json_t *set, char 
 	/* A language tag as the catalogues name them; a server without one says none. */
 	l = json_string_value(json_object_get(ans, "lang"));
 	snprintf(lang, langlen, "%s", l != NULL && strlen(l) < langlen &&
-	    strspn(l, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-") ==
-	    strlen(l) ? l : "");
+	    bb_lang_tag_ok(l, strlen(l)) ? l : "");
 	json_decref(ans);
 	return status;
 }
