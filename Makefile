@@ -89,9 +89,13 @@ FUZZ_CFLAGS = -std=c11 -O1 -g -Wall -Wextra $(FUZZ_SAN)
 
 all: $(BINS)
 
-$(B)/%.o: %.c $(wildcard lib/*.h lib/*/*.h tests/rig/card/*.h tests/fuzz/*.h) $(B)/flags
+# Each object depends on the headers (and sources) it includes, as the compiler lists them
+# in a .d file beside it (-MMD); -MP adds an empty rule per header, so a removed header
+# does not stop make.
+DEPFLAGS = -MMD -MP
+$(B)/%.o: %.c $(B)/flags
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) -c -o $@ $<
+	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) $(DEPFLAGS) -c -o $@ $<
 
 # The compiled-in services directory follows PREFIX/DATADIR: rebuild when they change.
 $(B)/datadir: FORCE
@@ -100,7 +104,7 @@ $(B)/datadir: FORCE
 $(B)/lib/config.o: $(B)/datadir
 
 # Everything is rebuilt when the flags change (hardening came after the first builds).
-BUILD_FLAGS = $(subst ','\'',$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS))
+BUILD_FLAGS = $(subst ','\'',$(CC) $(CPPFLAGS) $(CFLAGS) $(DEPFLAGS) $(LDFLAGS))
 $(B)/flags: FORCE
 	@mkdir -p $(@D)
 	@printf '%s\n' '$(BUILD_FLAGS)' | cmp -s - $@ || printf '%s\n' '$(BUILD_FLAGS)' > $@
@@ -145,14 +149,14 @@ $(B)/fuzz/%: $(B)/tests/fuzz/%.o $(B)/tests/fuzz/driver.o $(B)/tests/fuzz/common
     $(B)/tests/fuzz/keys.o $(B)/libbb.a
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
-$(FUZZ_SRC:%.c=$(B)/%.o) $(FUZZ_SRC:%.c=$(FB)/%.o): $(LIB_SRC)
 
 replays: $(REPLAYS)
 
 # libFuzzer builds: libbb instrumented (fuzzer-no-link), never mixed with .build*.
-$(FB)/%.o: %.c $(wildcard lib/*.h lib/*/*.h tests/fuzz/*.h)
+$(FB)/%.o: %.c
 	@mkdir -p $(@D)
-	$(FUZZ_CC) $(CPPFLAGS) $(PKG_CFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+	$(FUZZ_CC) $(CPPFLAGS) $(PKG_CFLAGS) $(FUZZ_CFLAGS) $(DEPFLAGS) -fsanitize=fuzzer-no-link \
+	    -c -o $@ $<
 
 # The screen's assets too (server.c, which the screen target includes, serves them).
 $(FB)/gen/assets.o: $(FB)/gen/assets.c
@@ -277,3 +281,5 @@ FORCE:
 .PHONY: all check units rigs replays fuzz bench demo kiosk deps install install-kiosk \
 	uninstall clean FORCE
 .SECONDARY:
+
+-include $(shell find $(B) $(FB) -name '*.d' 2>/dev/null)
