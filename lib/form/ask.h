@@ -38,12 +38,4 @@ int bb_ask_answer(struct bb_ask *a, const char *choice, const json_t *answers);
 /* The case's form part after BB_ASK_DONE (new reference); problems in p otherwise. */
 json_t *bb_ask_part(struct bb_ask *a, struct bb_problems *p);
 
-/* The walk on a terminal (tty.c): each page printed on out in lang (de or en; the reasons
- * and the words around them from the catalogue in SCREENS/catalog), its inputs read from
- * in a line each (Enter keeps the value shown, "-" clears it), then the page's choices;
- * until the walk says BB_ASK_DONE or BB_ASK_CANCEL, which it returns. The end of input
- * is a cancel. -1 with e set when the catalogue cannot be read or memory runs out. */
-int bb_ask_tty(struct bb_ask *a, FILE *in, FILE *out, const char *screens, const char *lang,
-    struct bb_err *e);
-
 #endif

@@ -10,6 +10,7 @@
 
 struct bb_err;
 struct bb_catalogs;
+struct bb_ask;
 
 /* Loads every DIR/catalog/LANG.yaml. de and en must be there (they are the fallbacks);
  * each needs lang.name and lang.dir. 78 with FILE:LINE in e on a mistake. */
@@ -110,5 +111,13 @@ int bb_form_page_offers(const json_t *page, const char *choice);
 /* The page's style and script, embedded at build time (Makefile). */
 extern const unsigned char bb_asset_kiosk_css[], bb_asset_kiosk_js[];
 extern const size_t bb_asset_kiosk_css_len, bb_asset_kiosk_js_len;
+
+/* The form's walk (form/ask.h) on a terminal (tty.c), the screen without a browser: each
+ * page printed on out in lang (de or en; the reasons and the words around them from the
+ * catalogue in SCREENS/catalog), its inputs read from in a line each (Enter keeps the value shown, "-" clears it), then the page's choices;
+ * until the walk says BB_ASK_DONE or BB_ASK_CANCEL, which it returns. The end of input
+ * is a cancel. -1 with e set when the catalogue cannot be read or memory runs out. */
+int bb_ask_tty(struct bb_ask *a, FILE *in, FILE *out, const char *screens, const char *lang,
+    struct bb_err *e);
 
 #endif

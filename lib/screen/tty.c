@@ -2,11 +2,11 @@
  * their inputs read a line each. Nothing is checked here: every line goes to
  * bb_ask_answer as typed (an option's number turned into its value), and the reasons
  * come back from the walk, in words from the screens' catalogue. */
+#include "screen/screen.h"
 #include "form/ask.h"
 #include "case.h"
 #include "diag.h"
 #include "exit.h"
-#include "screen/screen.h"
 
 #include <ctype.h>
 #include <stdio.h>
