@@ -144,12 +144,8 @@ read_case(const struct opts *o, const struct bb_config *cfg, int stdin_busy)
 	struct bb_err e = { 0, "" };
 	json_t *c;
 
-	if (o->fresh || (o->file == NULL && (stdin_busy || isatty(0)))) {
-		if ((c = bb_case_new(bb_config_str(cfg, "terminal"))) == NULL)
-			bb_die(BB_SOFTWARE, "cannot create a case");
-		return c;
-	}
-	if (bb_case_read(o->file, (size_t)bb_config_int(cfg, "case.max_size"), &c, &e) != 0)
+	if (bb_case_open(o->fresh, o->file, stdin_busy, bb_config_str(cfg, "terminal"),
+	    (size_t)bb_config_int(cfg, "case.max_size"), &c, &e) != 0)
 		bb_die_err(&e);
 	return c;
 }
@@ -157,14 +153,9 @@ read_case(const struct opts *o, const struct bb_config *cfg, int stdin_busy)
 static void
 set_part(json_t *c, const char *name, json_t *part)
 {
-	json_t *cap = json_object_get(c, "capture");
+	json_t *cap = bb_case_part(c, "capture");
 
-	if (cap == NULL) {
-		cap = json_object();
-		if (cap == NULL || json_object_set_new(c, "capture", cap) != 0)
-			bb_die(BB_SOFTWARE, "out of memory");
-	}
-	if (part == NULL || json_object_set_new(cap, name, part) != 0)
+	if (cap == NULL || part == NULL || json_object_set_new(cap, name, part) != 0)
 		bb_die(BB_SOFTWARE, "out of memory");
 }
 

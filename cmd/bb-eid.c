@@ -580,10 +580,8 @@ cmd_read(const struct opts *o, const struct bb_config *cfg)
 		chat[chat_len - 1] |= 0x10;
 	}
 
-	if (o->fresh || (o->file == NULL && isatty(0))) {
-		if ((cs_json = bb_case_new(bb_config_str(cfg, "terminal"))) == NULL)
-			bb_die(BB_SOFTWARE, "cannot create a case");
-	} else if (bb_case_read(o->file, max, &cs_json, &e) != 0)
+	if (bb_case_open(o->fresh, o->file, 0, bb_config_str(cfg, "terminal"), max, &cs_json,
+	    &e) != 0)
 		bb_die_err(&e);
 	id = bb_case_id(cs_json);
 

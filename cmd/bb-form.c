@@ -157,14 +157,10 @@ open_case(int fresh, const char *path, size_t max, const struct bb_config *cfg)
 	struct bb_err e = { 0, "" };
 	json_t *cs;
 
-	if (fresh || (path == NULL && isatty(0))) {
-		if (path != NULL)
-			bb_die(BB_USAGE, "--new and a CASE file exclude each other");
-		if ((cs = bb_case_new(bb_config_str(cfg, "terminal"))) == NULL)
-			bb_die(BB_SOFTWARE, "cannot create a case");
-	} else if (bb_case_read(path, max, &cs, &e) != 0) {
+	if (fresh && path != NULL)
+		bb_die(BB_USAGE, "--new and a CASE file exclude each other");
+	if (bb_case_open(fresh, path, 0, bb_config_str(cfg, "terminal"), max, &cs, &e) != 0)
 		bb_die_err(&e);
-	}
 	return cs;
 }
 

@@ -101,11 +101,8 @@ main(int argc, char **argv)
 		    bb_config_file(cfg) ? bb_config_file(cfg) : "the configuration");
 	kind = bb_config_str(cfg, key);
 
-	sub = json_object_get(c, "submission");
-	if (!json_is_object(sub)) {
-		sub = json_object();
-		json_object_set_new(c, "submission", sub);
-	}
+	if ((sub = bb_case_part(c, "submission")) == NULL)
+		bb_die(BB_SOFTWARE, "out of memory");
 	x.sub = sub;
 	/* A case moved to another target starts over there; so does one whose last attempt
 	 * ended (rejected, delivered, failed): only a submission under way is resumed. */

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 const char *
 bb_json_error_reason(const json_error_t *jerr)
@@ -274,6 +275,30 @@ bb_case_new(const char *terminal)
 	bb_time_rfc3339(created);
 	return json_pack("{s:i, s:s, s:s, s:s}", "bb", BB_CASE_VERSION, "id", id,
 	    "created", created, "terminal", terminal ? terminal : "");
+}
+
+int
+bb_case_open(int fresh, const char *path, int stdin_busy, const char *terminal, size_t max,
+    json_t **out, struct bb_err *e)
+{
+	if (fresh || (path == NULL && (stdin_busy || isatty(0)))) {
+		if ((*out = bb_case_new(terminal)) == NULL)
+			return bb_fail(e, BB_SOFTWARE, "cannot create a case");
+		return 0;
+	}
+	return bb_case_read(path, max, out, e);
+}
+
+json_t *
+bb_case_part(json_t *o, const char *name)
+{
+	json_t *p = json_object_get(o, name);
+
+	if (json_is_object(p))
+		return p;
+	if ((p = json_object()) == NULL || json_object_set_new(o, name, p) != 0)
+		return NULL;
+	return p;
 }
 
 struct bb_case_id

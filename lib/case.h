@@ -35,6 +35,16 @@ int bb_case_validate(const json_t *c, struct bb_err *e);
 /* A fresh case: format version, UUID v4 id, created now, terminal. NULL on failure. */
 json_t *bb_case_new(const char *terminal);
 
+/* The case a program works on: a fresh one (bb_case_new) when fresh is set, or when
+ * path is NULL and stdin is a terminal or busy (a program that reads something else
+ * there); else the case at path, or stdin for NULL or "-", as bb_case_read. */
+int bb_case_open(int fresh, const char *path, int stdin_busy, const char *terminal,
+    size_t max, json_t **out, struct bb_err *e);
+
+/* The object under name in o (a case or a part of one), created when missing or not an
+ * object: where a program writes its part. NULL when out of memory (or o is no object). */
+json_t *bb_case_part(json_t *o, const char *name);
+
 /* The case's id, checked to be a UUID (for logs). */
 struct bb_case_id bb_case_id(const json_t *c);
 

@@ -72,18 +72,7 @@ random_jitter(void)
 static json_t *
 queue_part(json_t *c)
 {
-	json_t *sub = json_object_get(c, "submission"), *q;
-
-	if (!json_is_object(sub)) {
-		sub = json_object();
-		json_object_set_new(c, "submission", sub);
-	}
-	q = json_object_get(sub, "queue");
-	if (!json_is_object(q)) {
-		q = json_object();
-		json_object_set_new(sub, "queue", q);
-	}
-	return q;
+	return bb_case_part(bb_case_part(c, "submission"), "queue");
 }
 
 static void

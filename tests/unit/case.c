@@ -731,6 +731,57 @@ test_json_wipe(void **state)
 	json_set_alloc_funcs(malloc, free);
 }
 
+/* A part is found, made, or made anew where something else than an object stood. */
+static void
+case_part(void **state)
+{
+	json_t *c = json_pack("{s:{s:i}, s:s}", "capture", "x", 1, "submission", "odd");
+	json_t *p;
+
+	(void)state;
+	p = bb_case_part(c, "capture");
+	assert_non_null(p);
+	assert_int_equal(json_integer_value(json_object_get(p, "x")), 1);
+	p = bb_case_part(c, "submission");
+	assert_true(json_is_object(p) && json_object_size(p) == 0);
+	assert_ptr_equal(json_object_get(c, "submission"), p);
+	p = bb_case_part(bb_case_part(c, "form"), "inner");
+	assert_ptr_equal(json_object_get(json_object_get(c, "form"), "inner"), p);
+	assert_null(bb_case_part(json_object_get(c, "nothing"), "x"));
+	json_decref(c);
+}
+
+/* --new, a file, or stdin: the case comes from where the program was told. */
+static void
+case_open(void **state)
+{
+	struct tmp *t = *state;
+	struct bb_err e = { 0, "" };
+	json_t *c = NULL, *fresh = NULL;
+	char missing[160];
+	FILE *f;
+
+	assert_int_equal(bb_case_open(1, NULL, 0, "t1", 1 << 20, &fresh, &e), 0);
+	assert_string_equal(json_string_value(json_object_get(fresh, "terminal")), "t1");
+	assert_int_equal(bb_case_write(fresh, t->path, &e), 0);
+	assert_int_equal(bb_case_open(0, t->path, 0, "t2", 1 << 20, &c, &e), 0);
+	assert_string_equal(json_string_value(json_object_get(c, "id")),
+	    json_string_value(json_object_get(fresh, "id")));
+	json_decref(c);
+	/* stdin busy: a new case, stdin is not read. */
+	assert_non_null(f = freopen(t->path, "r", stdin));
+	assert_int_equal(bb_case_open(0, NULL, 1, "t3", 1 << 20, &c, &e), 0);
+	assert_string_equal(json_string_value(json_object_get(c, "terminal")), "t3");
+	json_decref(c);
+	/* stdin free and not a terminal: the case is read from it. */
+	assert_int_equal(bb_case_open(0, NULL, 0, "t4", 1 << 20, &c, &e), 0);
+	assert_string_equal(json_string_value(json_object_get(c, "terminal")), "t1");
+	json_decref(c);
+	snprintf(missing, sizeof missing, "%s/missing.json", t->dir);
+	assert_int_equal(bb_case_open(0, missing, 0, "t5", 1 << 20, &c, &e), 66);
+	json_decref(fresh);
+}
+
 int
 main(void)
 {
@@ -756,6 +807,8 @@ main(void)
 		cmocka_unit_test(merge_part_keeps_unknown_keys),
 		cmocka_unit_test(merge_part_new),
 		cmocka_unit_test(test_json_wipe),
+		cmocka_unit_test(case_part),
+		T(case_open),
 		T(write_and_read_file),
 		T(read_missing_file),
 		T(write_into_missing_directory),
