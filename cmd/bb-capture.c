@@ -16,17 +16,14 @@
 #include "img/image.h"
 #include "img/v4l2.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
-#include <linux/input.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <syslog.h>
 #include <time.h>
@@ -598,57 +595,10 @@ cmd_signature(const struct opts *o, const struct bb_config *cfg)
 
 /* ---- devices ---------------------------------------------------------------------- */
 
-#define BITS(n) (((n) + 8 * sizeof(unsigned long) - 1) / (8 * sizeof(unsigned long)))
-#define BIT(a, n) ((a[(n) / (8 * sizeof(unsigned long))] >> ((n) % (8 * sizeof(unsigned long)))) & 1)
-
-/* Input devices a signature can come from: absolute X and Y and a touch or pen button. */
-static json_t *
-pads(void)
-{
-	json_t *arr = json_array();
-	DIR *d = opendir("/dev/input");
-	struct dirent *de;
-
-	if (d == NULL)
-		return arr;
-	while ((de = readdir(d)) != NULL) {
-		unsigned long ev[BITS(EV_MAX + 1)], abs[BITS(ABS_MAX + 1)], key[BITS(KEY_MAX + 1)];
-		char path[300], name[256] = "";
-		int fd;
-
-		if (strncmp(de->d_name, "event", 5) != 0)
-			continue;
-		snprintf(path, sizeof path, "/dev/input/%s", de->d_name);
-		if ((fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) < 0)
-			continue;
-		memset(ev, 0, sizeof ev);
-		memset(abs, 0, sizeof abs);
-		memset(key, 0, sizeof key);
-		if (ioctl(fd, EVIOCGBIT(0, sizeof ev), ev) >= 0 && BIT(ev, EV_ABS) &&
-		    ioctl(fd, EVIOCGBIT(EV_ABS, sizeof abs), abs) >= 0 &&
-		    ioctl(fd, EVIOCGBIT(EV_KEY, sizeof key), key) >= 0 &&
-		    BIT(abs, ABS_X) && BIT(abs, ABS_Y) &&
-		    (BIT(key, BTN_TOUCH) || BIT(key, BTN_TOOL_PEN))) {
-			size_t k;
-
-			(void)ioctl(fd, EVIOCGNAME(sizeof name - 1), name);
-			for (k = 0; name[k] != '\0'; k++)	/* JSON wants UTF-8: ASCII only */
-				if ((unsigned char)name[k] < 0x20 || (unsigned char)name[k] >= 0x7F)
-					name[k] = '?';
-			json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:b}", "path", path,
-			    "name", name, "kind", BIT(key, BTN_TOOL_PEN) ? "pen" : "touch",
-			    "pressure", BIT(abs, ABS_PRESSURE)));
-		}
-		close(fd);
-	}
-	closedir(d);
-	return arr;
-}
-
 static int
 cmd_devices(const struct opts *o)
 {
-	json_t *cams = NULL, *p = pads(), *all, *it;
+	json_t *cams = NULL, *p = bb_sig_pads("/dev/input"), *all, *it;
 	size_t i;
 
 	if (bb_v4l2_list(&cams) != 0 || cams == NULL)

@@ -32,6 +32,11 @@ void bb_sig_decoder_free(struct bb_sig_decoder *d);
  * 65 with FILE:LINE for a malformed line. */
 int bb_sig_read_evemu(const char *buf, size_t len, const char *name, struct bb_sig *sig,
     struct bb_err *e);
+/* The input devices of dir (/dev/input) a signature can come from: eventN with absolute
+ * X and Y and a touch or pen button, as [{"path", "name" (ASCII), "kind": "pen"|"touch",
+ * "pressure": bool}]; what cannot be opened or asked is left out. Never NULL but when
+ * out of memory. */
+json_t *bb_sig_pads(const char *dir);
 /* From a device: EVIOCGABS for the ranges, then events until the person taps "done",
  * or BB_SIG_IDLE_MS without input after a stroke with the pen up, or timeout_ms in all:
  * 1 (cancelled) when nothing was drawn; 69 no device. */

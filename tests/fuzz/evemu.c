@@ -1,4 +1,4 @@
-/* Fuzz target: evemu recordings of a signature (lib/capture/sig.c), then what bb-capture
+/* Fuzz target: evemu recordings of a signature (lib/capture/sigevemu.c, sig.c), then what bb-capture
  * does with what they hold: check, JSON, rendering (when the picture stays small). */
 #include "fuzz.h"
 

@@ -15,6 +15,7 @@
 #include <linux/input.h>
 #include <math.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,6 +23,7 @@
 #include "diag.h"
 #include "exit.h"
 #include "img/image.h"
+#include "scratch.h"
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -901,6 +903,37 @@ device_refusals(void **state)
 	assert_null(sig.s);
 }
 
+/* bb_sig_pads lists input devices only: an eventN that is no device, other names, a
+ * missing directory give nothing (and no crash). */
+static void
+pads_only_devices(void **state)
+{
+	char dir[64], path[128];
+	json_t *a;
+	FILE *f;
+
+	(void)state;
+	assert_int_equal(scratch_make(dir, "pads"), 0);
+	snprintf(path, sizeof path, "%s/event0", dir);
+	assert_non_null(f = fopen(path, "w"));
+	fputs("not a device", f);
+	fclose(f);
+	snprintf(path, sizeof path, "%s/event1", dir);
+	assert_int_equal(mkdir(path, 0700), 0);
+	snprintf(path, sizeof path, "%s/mouse0", dir);
+	assert_non_null(f = fopen(path, "w"));
+	fclose(f);
+	a = bb_sig_pads(dir);
+	assert_true(json_is_array(a));
+	assert_int_equal(json_array_size(a), 0);
+	json_decref(a);
+	snprintf(path, sizeof path, "%s/none", dir);
+	a = bb_sig_pads(path);
+	assert_true(json_is_array(a) && json_array_size(a) == 0);
+	json_decref(a);
+	scratch_remove(dir);
+}
+
 int
 main(void)
 {
@@ -915,6 +948,7 @@ main(void)
 		cmocka_unit_test(tolerated),
 		cmocka_unit_test(too_many_strokes),
 		cmocka_unit_test(truncations),
+		cmocka_unit_test(pads_only_devices),
 		cmocka_unit_test(check),
 		cmocka_unit_test(json_shape),
 		cmocka_unit_test(render),
