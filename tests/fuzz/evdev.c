@@ -1,6 +1,6 @@
 /* Fuzz target: evdev events from a signature pad or touchscreen through the decoder
- * (lib/capture/sig.c), as bb_sig_read_device (sigdev.c) feeds them. Input: axis ranges (6 x 16 bits)
- * then events of 8 bytes: time step (16 bits, ms), type, code (8 bits each), value (32). */
+ * (lib/capture/sig.c), as bb_sig_read_device (sigdev.c) feeds them. Input: axis ranges
+ * (6 x 16 bits) then events of 8 bytes: time step (16 bits, ms), type, code (8 bits each), value (32). */
 #include "fuzz.h"
 
 #include "capture/sig.h"

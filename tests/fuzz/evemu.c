@@ -1,5 +1,5 @@
-/* Fuzz target: evemu recordings of a signature (lib/capture/sigevemu.c, sig.c), then what bb-capture
- * does with what they hold: check, JSON, rendering (when the picture stays small). */
+/* Fuzz target: evemu recordings of a signature (lib/capture/sigevemu.c, sig.c), then what
+ * bb-capture does with what they hold: check, JSON, rendering (when the picture stays small). */
 #include "fuzz.h"
 
 #include "capture/sig.h"
