@@ -283,46 +283,20 @@ mirror_open(const char *dir)
 	}
 }
 
-/* A file in the mirror directory replaced whole by rename, for a screen that reads it at
- * any moment; not synced: the mirror lives for a second and a crash loses nothing (a
- * directory under /run). The temporary name is random and created exclusively, never
- * through a symbolic link, so a planted link cannot redirect the face elsewhere. The
- * signals that remove the mirror wait while a temporary file exists, so none is left.
- * Mode 0640: the screen's program reads it through the group, nobody else. */
+/* A file in the mirror directory replaced whole (bb_replace_at), for a screen that reads
+ * it at any moment; not synced: the mirror lives for a second and a crash loses nothing
+ * (a directory under /run). The signals that remove the mirror wait while a temporary
+ * file exists, so none is left. Mode 0640: the screen's program reads it through the
+ * group, nobody else. */
 static void
 replace_file(const char *dir, const char *name, const void *buf, size_t len)
 {
-	char tmp[NAME_MAX + 1];
-	unsigned char rnd[8];
+	struct bb_err e = { 0, "" };
 	sigset_t old;
-	int fd, err, i;
 
 	sigprocmask(SIG_BLOCK, &mirror_sigset, &old);
-	for (i = 0; ; i++) {
-		if (bb_random(rnd, sizeof rnd) != 0)
-			bb_die(BB_SOFTWARE, "no random numbers");
-		snprintf(tmp, sizeof tmp, "%s.%02x%02x%02x%02x%02x%02x%02x%02x", name,
-		    rnd[0], rnd[1], rnd[2], rnd[3], rnd[4], rnd[5], rnd[6], rnd[7]);
-		fd = openat(mirror_fd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-		    0640);
-		if (fd >= 0 || errno != EEXIST || i == 10)
-			break;
-	}
-	if (fd < 0)
-		bb_die(BB_CANTCREAT, "%s/%s: %s", dir, tmp, strerror(errno));
-	if (fchmod(fd, 0640) != 0 || (err = bb_write_all(fd, buf, len)) != 0) {
-		err = errno;
-		close(fd);
-		unlinkat(mirror_fd, tmp, 0);
-		bb_die(err == ENOSPC ? BB_IOERR : BB_CANTCREAT, "%s/%s: %s", dir, name,
-		    strerror(err));
-	}
-	if (close(fd) != 0 || renameat(mirror_fd, tmp, mirror_fd, name) != 0) {
-		err = errno;
-		unlinkat(mirror_fd, tmp, 0);
-		bb_die(err == ENOSPC ? BB_IOERR : BB_CANTCREAT, "%s/%s: %s", dir, name,
-		    strerror(err));
-	}
+	if (bb_replace_at(mirror_fd, dir, name, buf, len, 0640, &e) != 0)
+		bb_die_err(&e);
 	sigprocmask(SIG_SETMASK, &old, NULL);
 }
 

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -132,6 +133,46 @@ bb_write_durable(const char *path, const void *buf, size_t len, mode_t mode,
     struct bb_err *e)
 {
 	return bb_write_durable_at(path, NULL, buf, len, mode, 0, e);
+}
+
+int
+bb_replace_at(int dirfd, const char *dir, const char *name, const void *buf, size_t len,
+    mode_t mode, struct bb_err *e)
+{
+	char tmp[NAME_MAX + 1];
+	unsigned char rnd[8];
+	int fd = -1, err, i;
+
+	if (strlen(name) > NAME_MAX - 22)
+		return bb_fail(e, BB_CANTCREAT, "%s/%s: name too long", dir, name);
+	for (i = 0; i < 8 && fd < 0; i++) {
+		if (RAND_bytes(rnd, sizeof rnd) != 1)
+			return bb_fail(e, BB_SOFTWARE, "no random numbers");
+		snprintf(tmp, sizeof tmp, ".%s.%02x%02x%02x%02x%02x%02x%02x%02x.tmp", name,
+		    rnd[0], rnd[1], rnd[2], rnd[3], rnd[4], rnd[5], rnd[6], rnd[7]);
+		fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+		if (fd < 0 && errno != EEXIST)
+			break;
+	}
+	if (fd < 0) {
+		err = errno;
+		return bb_fail(e, err == ENOSPC || err == EDQUOT ? BB_IOERR : BB_CANTCREAT,
+		    "%s/%s: cannot create: %s", dir, name, strerror(err));
+	}
+	/* The mode as asked, whatever the umask. */
+	if ((err = bb_write_all(fd, buf, len)) != 0 || (fchmod(fd, mode) != 0 && (err = errno))) {
+		close(fd);
+		unlinkat(dirfd, tmp, 0);
+		return bb_fail(e, err == ENOSPC || err == EDQUOT ? BB_IOERR : BB_CANTCREAT,
+		    "%s/%s: %s", dir, name, strerror(err));
+	}
+	if (close(fd) != 0 || renameat(dirfd, tmp, dirfd, name) != 0) {
+		err = errno;
+		unlinkat(dirfd, tmp, 0);
+		return bb_fail(e, err == ENOSPC || err == EDQUOT ? BB_IOERR : BB_CANTCREAT,
+		    "%s/%s: %s", dir, name, strerror(err));
+	}
+	return 0;
 }
 
 int

@@ -31,6 +31,13 @@ int bb_write_durable(const char *path, const void *buf, size_t len, mode_t mode,
 int bb_write_durable_at(const char *path, const char *tmpdir, const void *buf, size_t len,
     mode_t mode, time_t mtime, struct bb_err *e);
 
+/* Replaces dirfd/name whole by rename, not synced: for files a reader takes at any
+ * moment and a crash may lose (the photo mirror under /run). The temporary name is
+ * random and created exclusively, never through a symbolic link. dir names dirfd in
+ * messages. 73 cannot create, 74 full disk; the temporary file never stays. */
+int bb_replace_at(int dirfd, const char *dir, const char *name, const void *buf, size_t len,
+    mode_t mode, struct bb_err *e);
+
 /* fsync of the directory holding path (or of path itself when it is a directory). */
 int bb_fsync_dir(const char *dir);
 

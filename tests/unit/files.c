@@ -763,6 +763,49 @@ trust_owner_and_mode(void **state)
 	}
 }
 
+/* bb_replace_at: the file replaced whole, the mode as asked whatever the umask, no
+ * temporary file left, also when the rename cannot be done. */
+static void
+replace_at(void **state)
+{
+	struct tmp *t = *state;
+	struct bb_err e = { 0, "" };
+	char path[128], *buf;
+	size_t len;
+	struct stat st;
+	mode_t um;
+	int dfd, n = 0;
+	DIR *d;
+	struct dirent *de;
+
+	assert_true((dfd = open(t->dir, O_RDONLY | O_DIRECTORY)) >= 0);
+	um = umask(077);
+	assert_int_equal(bb_replace_at(dfd, t->dir, "mirror.jpg", "old", 3, 0640, &e), 0);
+	assert_int_equal(bb_replace_at(dfd, t->dir, "mirror.jpg", "newer", 5, 0640, &e), 0);
+	umask(um);
+	snprintf(path, sizeof path, "%s/mirror.jpg", t->dir);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0640);
+	assert_int_equal(bb_read_file(path, 100, &buf, &len, &e), 0);
+	assert_int_equal(len, 5);
+	assert_memory_equal(buf, "newer", 5);
+	free(buf);
+	/* A directory in the way: 73, and nothing left behind. */
+	snprintf(path, sizeof path, "%s/guidance.json", t->dir);
+	assert_int_equal(mkdir(path, 0700), 0);
+	snprintf(path, sizeof path, "%s/guidance.json/x", t->dir);
+	assert_int_equal(mkdir(path, 0700), 0);
+	assert_int_equal(bb_replace_at(dfd, t->dir, "guidance.json", "{}", 2, 0640, &e), 73);
+	assert_non_null(strstr(e.msg, "guidance.json"));
+	assert_non_null(d = opendir(t->dir));
+	while ((de = readdir(d)) != NULL)
+		if (de->d_name[0] != '.' || strstr(de->d_name, ".tmp") != NULL)
+			n++;
+	closedir(d);
+	assert_int_equal(n, 2);	/* mirror.jpg, guidance.json: no .tmp */
+	close(dfd);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup_tmp, teardown_tmp)
 
 int
@@ -770,6 +813,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		T(durable_mode_0600),
+		T(replace_at),
 		T(durable_mode_exact_despite_umask),
 		T(durable_replaces_whole),
 		T(durable_empty_content),
