@@ -193,7 +193,7 @@ try:
 			if l in ("de", "en", "ar"):
 				b.screenshot(os.path.join(shots, "%s-%s.png" % (name, l)))
 		s.lang(b, "de")
-		ok(bad == [], "axe-core: no WCAG 2.1 A/AA violation on the %s pad in any language"
+		ok(bad == [], "axe-core: no WCAG 2.1 A/AA violation on %s in any language"
 		    % name, bad[:8])
 
 	p, r = pin("--confirm")
@@ -272,6 +272,9 @@ try:
 	time.sleep(0.5)
 	hits = scan(s.p.pid, NEW.encode()) + scan(s.p.pid, OTHER.encode())
 	ok(hits == [], "... and the server's memory holds neither", hits)
+	# The flow's screen then (pin-change: the PIN was not changed).
+	s.show(b, "pin-mismatch")
+	look("pin-mismatch-screen")
 
 	# axe-core on the pad, with a wrong count said, in every language.
 	p, r = pin("--tries", "1")
