@@ -36,8 +36,31 @@ if command -v tmux >/dev/null; then
 	ok "$(test "$(cat tty.out)" = 503172; echo $?)" "terminal: the digits reach the descriptor"
 	ok "$(! grep -q 503172 pane; echo $?)" "terminal: no digit echoed on the screen"
 	check_grep "terminal: a wrong count is said" "6 digits, please" pane
+
+	# --confirm on the terminal: asked again; two that differ are said, then asked anew.
+	tmux -S "$sock" new-session -d -x 80 -y 10 \
+		"'$BB_FORM' pin --confirm --tty --to-fd 3 3>'$scratch/tty2.out'; echo exit=\$? > '$scratch/tty2.rc'; sleep 30"
+	for keys in 482913 482914 771204 771204; do
+		i=0
+		until [ "$(tmux -S "$sock" capture-pane -p | grep -c 'PIN')" -gt "${n:-0}" ] ||
+		    [ $i -ge 50 ]; do
+			sleep 0.1
+			i=$((i + 1))
+		done
+		n=$(tmux -S "$sock" capture-pane -p | grep -c 'PIN')
+		tmux -S "$sock" send-keys "$keys" Enter
+	done
+	i=0
+	until [ -f tty2.rc ] || [ $i -ge 50 ]; do sleep 0.1; i=$((i + 1)); done
+	tmux -S "$sock" capture-pane -p > pane2
+	tmux -S "$sock" kill-server 2>/dev/null
+	ok "$(grep -qx 'exit=0' tty2.rc && test "$(cat tty2.out)" = 771204; echo $?)" \
+		"terminal --confirm: the pair that matched reaches the descriptor, one line"
+	check_grep "terminal --confirm: asked again" "PIN again" pane2
+	check_grep "terminal --confirm: two that differ are said" "the two entries differ" pane2
+	ok "$(! grep -q '482913\|482914\|771204' pane2; echo $?)" "terminal --confirm: no digit echoed"
 else
-	skip "tmux is missing" 4
+	skip "tmux is missing" 8
 fi
 
 browser_or_skip
