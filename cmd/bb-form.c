@@ -38,8 +38,8 @@ static const char usage_text[] =
     "       bb-form [-c CONFIG] [-v|-q] serve [--listen 127.0.0.1:PORT] [--control PATH]\n"
     "       bb-form [-c CONFIG] [-v|-q] ask FORM [--screen PATH] [--timeout S] [--new]\n"
     "               [--tty] [-o OUT] [CASE]\n"
-    "       bb-form [-c CONFIG] pin [--can | --puk] [--digits N] [--tries N] [--timeout S]\n"
-    "               [--screen PATH | --tty] --to-fd N\n"
+    "       bb-form [-c CONFIG] pin [--can | --puk | --confirm] [--digits N] [--tries N]\n"
+    "               [--timeout S] [--screen PATH | --tty] --to-fd N\n"
     "       bb-form [-c CONFIG] tell SCREEN [--screen PATH] [--set K=V]... [--set-from FILE]\n"
     "               [--until tap|S] [--mirror DIR]\n"
     "       bb-form [-c CONFIG] end [--screen PATH]\n"
@@ -642,12 +642,68 @@ cmd_ask(int argc, char **argv, const struct bb_config *cfg)
 	return 0;
 }
 
+/* bb-form pin --confirm: how often a new PIN may be entered twice differently before the
+ * step gives up (4). Three, as the card's tries: a fourth round would rarely go better,
+ * and the flow then says plainly that nothing changed, rather than loop until the person
+ * walks away. A round costs the card nothing: it is never asked. */
+#define PIN_ROUNDS 3
+
+struct pad {
+	const char *control, *kind;
+	long digits, tries, idle, warning;
+	int tty;
+};
+
+/* One entry of the pad into sec: on the screen with its time-out warning (confirm as
+ * bb_screen_pin takes it), or on the terminal. 0; BB_CANCELLED with *timed_out set when
+ * no answer came to the warning, e->msg set when the session ended; else an exit status
+ * with e set. */
+static int
+pad_entry(const struct pad *pd, const char *confirm, struct bb_secret *sec, int *timed_out,
+    struct bb_err *e)
+{
+	char *more;
+	int rc, cancelled = 0;
+
+	*timed_out = 0;
+	for (;;) {
+		if (pd->tty) {
+			rc = bb_secret_read_tty(sec, confirm != NULL && strcmp(confirm, "again") ==
+			    0 ? "PIN again" : strcmp(pd->kind, "can") == 0 ? "CAN" :
+			    strcmp(pd->kind, "puk") == 0 ? "PUK" : "PIN", e);
+			if (rc == 0 && (sec->len != (size_t)pd->digits ||
+			    strspn((char *)sec->buf, "0123456789") != sec->len)) {
+				fprintf(stderr, "%s: %ld digits, please\n", bb_progname, pd->digits);
+				continue;
+			}
+			return rc;
+		}
+		rc = bb_screen_pin(pd->control, pd->kind, (int)pd->digits, (int)pd->tries,
+		    confirm, pd->idle, sec, &cancelled, e);
+		if (rc != BB_CANCELLED || cancelled || e->msg[0] != '\0')
+			return rc;
+		/* The time ran out: WCAG 2.2.1, offer more. */
+		more = NULL;
+		rc = bb_screen_tell(pd->control, "timeout-warning", NULL, pd->warning, &more, e);
+		if (rc == 0 && more != NULL && strcmp(more, "more") == 0) {
+			free(more);
+			continue;
+		}
+		free(more);
+		/* No answer to the warning: the time ran out; "end" tapped: cancelled. */
+		if (rc == BB_CANCELLED && e->msg[0] == '\0')
+			*timed_out = 1;
+		return rc == 0 || rc == BB_CANCELLED ? BB_CANCELLED : rc;
+	}
+}
+
 static int
 cmd_pin(int argc, char **argv, const struct bb_config *cfg)
 {
 	static const struct option opts[] = {
 		{ "can", no_argument, NULL, 'C' },
 		{ "puk", no_argument, NULL, 'P' },
+		{ "confirm", no_argument, NULL, 'c' },
 		{ "digits", required_argument, NULL, 'd' },
 		{ "tries", required_argument, NULL, 'r' },
 		{ "timeout", required_argument, NULL, 't' },
@@ -657,22 +713,23 @@ cmd_pin(int argc, char **argv, const struct bb_config *cfg)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct bb_secret sec = { 0 };
+	struct bb_secret sec = { 0 }, again = { 0 };
 	struct bb_err e = { 0, "" };
-	const char *kind = "pin", *control = NULL;
-	char defctl[256], *end, *more;
-	long idle = (long)bb_config_int(cfg, "form.idle");
-	long warning = (long)bb_config_int(cfg, "form.warning");
-	long digits = 0, tries = 0, fd = -1, v;
-	int c, tty = 0, rc, cancelled = 0, timed_out = 0;
+	struct pad pd = { NULL, "pin", 0, 0, 0, 0, 0 };
+	char defctl[256], *end;
+	long fd = -1, v;
+	int c, rc, timed_out = 0, confirm = 0, round;
 
+	pd.idle = (long)bb_config_int(cfg, "form.idle");
+	pd.warning = (long)bb_config_int(cfg, "form.warning");
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "CPd:r:t:S:Tf:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "CPcd:r:t:S:Tf:h", opts, NULL)) != -1) {
 		switch (c) {
-		case 'C': kind = "can"; break;
-		case 'P': kind = "puk"; break;
-		case 'S': control = optarg; break;
-		case 'T': tty = 1; break;
+		case 'C': pd.kind = "can"; break;
+		case 'P': pd.kind = "puk"; break;
+		case 'c': confirm = 1; break;
+		case 'S': pd.control = optarg; break;
+		case 'T': pd.tty = 1; break;
 		case 'd': case 'r': case 't': case 'f':
 			errno = 0;
 			v = strtol(optarg, &end, 10);
@@ -680,11 +737,11 @@ cmd_pin(int argc, char **argv, const struct bb_config *cfg)
 				bb_die(BB_USAGE, "--%s: expected a number", c == 'd' ? "digits" :
 				    c == 'r' ? "tries" : c == 't' ? "timeout" : "to-fd");
 			if (c == 'd')
-				digits = v;
+				pd.digits = v;
 			else if (c == 'r')
-				tries = v;
+				pd.tries = v;
 			else if (c == 't')
-				idle = v;
+				pd.idle = v;
 			else
 				fd = v;
 			break;
@@ -695,65 +752,67 @@ cmd_pin(int argc, char **argv, const struct bb_config *cfg)
 	if (optind != argc)
 		usage(BB_USAGE);
 	/* The card's rules: PIN 6 (the transport PIN 5), CAN 6, PUK 10. */
-	if (digits == 0)
-		digits = strcmp(kind, "puk") == 0 ? 10 : 6;
-	if ((strcmp(kind, "pin") == 0 && digits != 5 && digits != 6) ||
-	    (strcmp(kind, "can") == 0 && digits != 6) || (strcmp(kind, "puk") == 0 && digits != 10))
+	if (pd.digits == 0)
+		pd.digits = strcmp(pd.kind, "puk") == 0 ? 10 : 6;
+	if ((strcmp(pd.kind, "pin") == 0 && pd.digits != 5 && pd.digits != 6) ||
+	    (strcmp(pd.kind, "can") == 0 && pd.digits != 6) ||
+	    (strcmp(pd.kind, "puk") == 0 && pd.digits != 10))
 		bb_die(BB_USAGE, "--digits %ld: a PIN has 6 digits (a transport PIN 5), a CAN 6, "
-		    "a PUK 10", digits);
-	if (tries > 9 || idle < 1)
+		    "a PUK 10", pd.digits);
+	/* Only a new PIN is chosen, and the card takes 6 digits for it: a CAN, a PUK and
+	 * a transport PIN are read off a card or a letter, not made up. */
+	if (confirm && (strcmp(pd.kind, "pin") != 0 || pd.digits != 6 || pd.tries != 0))
+		bb_die(BB_USAGE, "--confirm: for a new PIN of 6 digits only (no --can, --puk, "
+		    "--digits 5 or --tries)");
+	if (pd.tries > 9 || pd.idle < 1)
 		bb_die(BB_USAGE, "--tries: 0 to 9; --timeout: at least 1 second");
 	/* 0 to 2 are a terminal's or a log's: the digits go to a pipe of their own. */
 	if (fd < 3 || fcntl((int)fd, F_GETFL) < 0 || (fcntl((int)fd, F_GETFL) & O_ACCMODE) ==
 	    O_RDONLY)
 		bb_die(BB_USAGE, "--to-fd: expected an open, writable descriptor from 3 up "
 		    "(the reading end of bb-eid's --pin-fd)");
-	if (tty && control != NULL)
+	if (pd.tty && pd.control != NULL)
 		bb_die(BB_USAGE, "--screen and --tty exclude each other");
-	if (control == NULL) {
+	if (pd.control == NULL) {
 		bb_screen_control_default(defctl, sizeof defctl);
-		control = defctl;
-		if (!tty && !screen_listens(control) && isatty(2))
-			tty = 1;	/* a developer in a shell */
+		pd.control = defctl;
+		if (!pd.tty && !screen_listens(pd.control) && isatty(2))
+			pd.tty = 1;	/* a developer in a shell */
 	}
-	if (bb_secret_alloc(&sec, 16) != 0)
+	if (bb_secret_alloc(&sec, 16) != 0 || (confirm && bb_secret_alloc(&again, 16) != 0))
 		bb_die(BB_SOFTWARE, "locked memory: %s", strerror(errno));
-	for (;;) {
-		if (tty) {
-			rc = bb_secret_read_tty(&sec, strcmp(kind, "can") == 0 ? "CAN" :
-			    strcmp(kind, "puk") == 0 ? "PUK" : "PIN", &e);
-			if (rc == 0 && (sec.len != (size_t)digits ||
-			    strspn((char *)sec.buf, "0123456789") != sec.len)) {
-				fprintf(stderr, "%s: %ld digits, please\n", bb_progname, digits);
-				continue;
-			}
-		} else {
-			rc = bb_screen_pin(control, kind, (int)digits, (int)tries, idle, &sec,
-			    &cancelled, &e);
-		}
-		if (rc != BB_CANCELLED || tty || cancelled || e.msg[0] != '\0')
+	for (round = 0; ; round++) {
+		rc = pad_entry(&pd, !confirm ? NULL : round > 0 ? "mismatch" : "new", &sec,
+		    &timed_out, &e);
+		if (rc != 0 || !confirm)
 			break;
-		/* The time ran out: WCAG 2.2.1, offer more. */
-		more = NULL;
-		rc = bb_screen_tell(control, "timeout-warning", NULL, warning, &more, &e);
-		if (rc == 0 && more != NULL && strcmp(more, "more") == 0) {
-			free(more);
-			continue;
+		/* The same again, into memory of its own; compared there, so that where two
+		 * entries differ takes no time of its own, and wiped either way. */
+		rc = pad_entry(&pd, "again", &again, &timed_out, &e);
+		if (rc != 0)
+			break;
+		if (bb_secret_equal(&sec, &again))
+			break;
+		explicit_bzero(sec.buf, sec.cap);
+		explicit_bzero(again.buf, again.cap);
+		sec.len = again.len = 0;
+		bb_log(LOG_NOTICE, "pin.mismatch", NULL);
+		if (pd.tty)
+			fprintf(stderr, "%s: the two entries differ\n", bb_progname);
+		if (round + 1 == PIN_ROUNDS) {
+			rc = BB_NOT_MET;
+			break;
 		}
-		free(more);
-		/* No answer to the warning: the time ran out; "end" tapped: cancelled. */
-		if (rc == BB_CANCELLED && e.msg[0] == '\0')
-			timed_out = 1;
-		if (rc == 0 || rc == BB_CANCELLED)
-			rc = BB_CANCELLED;
-		break;
 	}
-	if (rc == BB_CANCELLED) {
+	bb_secret_free(&again);
+	if (rc == BB_CANCELLED || rc == BB_NOT_MET) {
 		bb_secret_free(&sec);
 		if (e.msg[0] != '\0')
 			bb_warn("%s", e.msg);
-		else if (!tty)
-			ask_leave(control);	/* the pad gives way, as ask's page does */
+		else if (!pd.tty)
+			ask_leave(pd.control);	/* the pad gives way, as ask's page does */
+		if (rc == BB_NOT_MET)
+			return BB_NOT_MET;
 		return timed_out ? BB_TIMED_OUT : BB_CANCELLED;
 	}
 	if (rc != 0) {
@@ -768,9 +827,9 @@ cmd_pin(int argc, char **argv, const struct bb_config *cfg)
 	}
 	bb_secret_free(&sec);
 	close((int)fd);
-	if (!tty) {
+	if (!pd.tty) {
 		char *choice = NULL;
-		(void)bb_screen_tell(control, "wait", NULL, -1, &choice, &e);
+		(void)bb_screen_tell(pd.control, "wait", NULL, -1, &choice, &e);
 		free(choice);
 	}
 	return 0;

@@ -12,6 +12,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
+
 int
 bb_secret_alloc(struct bb_secret *s, size_t cap)
 {
@@ -39,6 +41,13 @@ bb_secret_free(struct bb_secret *s)
 	munlock(s->buf, s->cap);
 	munmap(s->buf, s->cap);
 	memset(s, 0, sizeof *s);
+}
+
+int
+bb_secret_equal(const struct bb_secret *a, const struct bb_secret *b)
+{
+	/* OpenSSL's compare, which bb-eid uses too: no branch on the contents. */
+	return a->len == b->len && CRYPTO_memcmp(a->buf, b->buf, a->len) == 0;
 }
 
 int

@@ -22,5 +22,8 @@ int bb_secret_read_fd(struct bb_secret *s, int fd, const char *what, struct bb_e
 /* Asks on the controlling terminal (/dev/tty) with prompt, echo off, and reads one line
  * into s. 64 when there is no controlling terminal; 1 (cancelled) on end of input. */
 int bb_secret_read_tty(struct bb_secret *s, const char *prompt, struct bb_err *e);
+/* 1 when a and b hold the same bytes, else 0; the time depends on the lengths only, not
+ * on where the contents differ (a PIN entered twice is compared so). */
+int bb_secret_equal(const struct bb_secret *a, const struct bb_secret *b);
 
 #endif

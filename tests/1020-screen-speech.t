@@ -7,8 +7,9 @@
 # espeak-ng: a script first in PATH that copies its stdin to a file and execs
 # /usr/bin/espeak-ng) and plays it; stop; again; a headset jack (a FIFO of input_event
 # records); the PIN pad of bb-form pin speaks each digit only as pin.masked, never a
-# digit; a page with the real kiosk.js on the static rig server checks a PIN field typed
-# into by keys and pad, its keys focused, and an error without a prefix of its own; axe
+# digit, and with --confirm says the second pad and a mismatch; a page with the real
+# kiosk.js on the static rig server checks a PIN field typed into by keys and pad, its
+# keys focused, and an error without a prefix of its own; axe
 # on the chrome with speech on, and screenshots of it in de, en and ar to $BB_SHOTS.
 . "${0%/*}/lib.sh"
 
@@ -467,6 +468,37 @@ try:
 	ok(1 <= said.count("Ziffer eingegeben") <= 6 and
 	    not any(PIN in t or t.strip().isdigit() for t in spoken()),
 	    "espeak-ng got pin.masked, never a digit typed", said)
+
+	# bb-form pin --confirm: the pad again and the mismatch are spoken, never a digit.
+	A, B = "135790", "135791"
+	v0 = js("return document.getElementById('bb-screen').dataset.version")
+	r, w = os.pipe()
+	p = subprocess.Popen([os.environ["BB_FORM"], "pin", "--confirm", "--screen", s.sock,
+	    "--to-fd", str(w)], env=s.env, pass_fds=(w,), stdin=subprocess.DEVNULL,
+	    stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+	os.close(w)
+	n = len(spoken())
+	for digits in (A, B):
+		m = s.wait_page(b, lambda m: m[0] == "pin" and m[1] != v0)
+		v0 = m[1]
+		for ch in digits:
+			b.tap_key(ch)
+		b.click(".bb-nav button[value=ok]")
+	s.wait_page(b, lambda m: m[0] == "pin" and m[1] != v0)
+	mis = js("return document.getElementById('bb-pin-mismatch').textContent")
+	ok(until(lambda: "Fehler: " + mis in js("return window.__said || []")),
+	    "--confirm: the mismatch is spoken, after err.prefix", js("return window.__said"))
+	ok(until(lambda: any(mis in t for t in spoken()[n:])),
+	    "... espeak-ng was asked to say it", spoken()[n:])
+	b.click(".bb-nav button[value=cancel]")
+	p.communicate(timeout=10)
+	ok(p.returncode == 1 and os.read(r, 64) == b"", "... cancel: exit 1, nothing written")
+	os.close(r)
+	said = spoken()[n:]
+	ok("Neue PIN wiederholen" in " ".join(said) and
+	    not any(A in t or B in t or t.strip().isdigit() for t in said) and
+	    not any(c.isdigit() for t in said for c in t.replace("6 Ziffern", "")),
+	    "--confirm: the second pad's title spoken, no digit of either entry", said)
 	s.end()
 	m = s.wait_page(b, lambda m: m[0] == "welcome" and m[2] == "de")
 	ok(js("return [document.documentElement.dataset.volume, "

@@ -2,7 +2,9 @@
 # bb-form pin: the PIN pad on the screen (Chromium) and on a terminal (tmux). The digits
 # reach the descriptor --to-fd names and nothing else: not the page after the step, not
 # the server's log, not the server's memory, not the step's output; a wrong count is said
-# on the page without them; cancel exits 1 with nothing written; CAN and PUK pads.
+# on the page without them; cancel exits 1 with nothing written; CAN and PUK pads; a new
+# PIN entered twice (--confirm): one line only for a pair that matches, the mismatch said,
+# cancel on the second pad, three pairs that differ exit 4; axe and screenshots of its pads.
 . "${0%/*}/lib.sh"
 . "$BB_TOP/tests/rig/browser.sh"
 
@@ -12,6 +14,8 @@ expect_code 64 "--to-fd of a closed descriptor" "$BB_FORM" pin --to-fd 9
 expect_code 64 "a CAN has 6 digits" "$BB_FORM" pin --can --digits 5 --to-fd 2
 expect_code 64 "a PUK has 10 digits" "$BB_FORM" pin --puk --digits 6 --to-fd 2
 expect_code 64 "--screen and --tty exclude each other" "$BB_FORM" pin --tty --screen /x/y --to-fd 2 3>&-
+expect_code 64 "--confirm is for a new PIN: not a PUK" "$BB_FORM" pin --confirm --puk --to-fd 3 3>fd.out
+expect_code 64 "--confirm: not a transport PIN" "$BB_FORM" pin --confirm --digits 5 --to-fd 3 3>fd.out
 expect_code 69 "no screen server, no terminal: 69" "$BB_FORM" pin --screen "$scratch/none/s" --to-fd 3 3>fd.out
 
 # The terminal: echo off, the digits to the descriptor.
@@ -32,8 +36,31 @@ if command -v tmux >/dev/null; then
 	ok "$(test "$(cat tty.out)" = 503172; echo $?)" "terminal: the digits reach the descriptor"
 	ok "$(! grep -q 503172 pane; echo $?)" "terminal: no digit echoed on the screen"
 	check_grep "terminal: a wrong count is said" "6 digits, please" pane
+
+	# --confirm on the terminal: asked again; two that differ are said, then asked anew.
+	tmux -S "$sock" new-session -d -x 80 -y 10 \
+		"'$BB_FORM' pin --confirm --tty --to-fd 3 3>'$scratch/tty2.out'; echo exit=\$? > '$scratch/tty2.rc'; sleep 30"
+	for keys in 482913 482914 771204 771204; do
+		i=0
+		until [ "$(tmux -S "$sock" capture-pane -p | grep -c 'PIN')" -gt "${n:-0}" ] ||
+		    [ $i -ge 50 ]; do
+			sleep 0.1
+			i=$((i + 1))
+		done
+		n=$(tmux -S "$sock" capture-pane -p | grep -c 'PIN')
+		tmux -S "$sock" send-keys "$keys" Enter
+	done
+	i=0
+	until [ -f tty2.rc ] || [ $i -ge 50 ]; do sleep 0.1; i=$((i + 1)); done
+	tmux -S "$sock" capture-pane -p > pane2
+	tmux -S "$sock" kill-server 2>/dev/null
+	ok "$(grep -qx 'exit=0' tty2.rc && test "$(cat tty2.out)" = 771204; echo $?)" \
+		"terminal --confirm: the pair that matched reaches the descriptor, one line"
+	check_grep "terminal --confirm: asked again" "PIN again" pane2
+	check_grep "terminal --confirm: two that differ are said" "the two entries differ" pane2
+	ok "$(! grep -q '482913\|482914\|771204' pane2; echo $?)" "terminal --confirm: no digit echoed"
 else
-	skip "tmux is missing" 4
+	skip "tmux is missing" 8
 fi
 
 browser_or_skip
@@ -51,6 +78,8 @@ import random
 # below can find only what the run wrote.
 PIN = "%06d" % random.SystemRandom().randrange(10**6)
 CAN = "%06d" % random.SystemRandom().randrange(10**6)
+NEW = "%06d" % random.SystemRandom().randrange(10**6)
+OTHER = "%06d" % ((int(NEW) + 1) % 10**6)	# one digit off: a slip of the finger
 
 def files_holding(top, needles):
 	found = []
@@ -143,6 +172,133 @@ try:
 	m = s.wait_page(b, lambda m: m[0] == "wait")
 	ok(m[0] == "wait", "cancel: the pad gives way to the wait screen", m)
 
+	# --confirm: the new PIN twice. Nothing is written until a pair matches; then one line.
+	def pad_next():
+		"""The next pad, after the one tapped on (shown)."""
+		global shown
+		m = s.wait_page(b, lambda m: m[0] == "pin" and m[1] != shown)
+		shown = m[1]
+		return b.d.find_element(By.TAG_NAME, "h1").text
+
+	def nothing_yet(r):
+		os.set_blocking(r, False)
+		try:
+			return os.read(r, 64) == b""	# EOF: the step ended without a line
+		except BlockingIOError:
+			return True
+		finally:
+			os.set_blocking(r, True)
+
+	def read_all(r):
+		got = b""
+		while True:
+			c = os.read(r, 64)
+			if not c:
+				break
+			got += c
+		os.close(r)
+		return got
+
+	def enter(digits):
+		tap(digits)
+		b.click(".bb-nav button[value=ok]")
+
+	shots = os.environ.get("BB_SHOTS") or os.path.join(scratch, "shots")
+	os.makedirs(shots, exist_ok=True)
+	langs = sorted(f[:-5] for f in os.listdir(os.path.join(os.environ["BB_TOP"], "scripts",
+	    "screens", "catalog")) if f.endswith(".yaml"))
+	def look(name):
+		"""axe in every language, a screenshot in de, en and ar; back to de."""
+		bad = []
+		for l in langs:
+			s.lang(b, l)
+			bad += ["%s: %s %s" % (l, v["id"], v["nodes"][0]["target"]) for v in b.axe()]
+			if l in ("de", "en", "ar"):
+				b.screenshot(os.path.join(shots, "%s-%s.png" % (name, l)))
+		s.lang(b, "de")
+		ok(bad == [], "axe-core: no WCAG 2.1 A/AA violation on %s in any language"
+		    % name, bad[:8])
+
+	p, r = pin("--confirm")
+	t = pad_next()
+	ok(t == "Neue PIN eingeben" and b.d.find_elements(By.ID, "bb-pin-mismatch") == [],
+	    "--confirm: the first pad asks for the new PIN", t)
+	enter(NEW)
+	t = pad_next()
+	ok(t == "Neue PIN wiederholen", "--confirm: the pad comes again, asking for the same", t)
+	ok(p.poll() is None and nothing_yet(r), "--confirm: nothing written after one entry")
+	ok(NEW not in page(), "--confirm: the first entry is not in the page")
+	look("pin-again")
+	enter(NEW)
+	out, err = p.communicate(timeout=10)
+	got = read_all(r)
+	ok(p.returncode == 0 and got == (NEW + "\n").encode(),
+	    "--confirm: equal entries: exit 0, exactly one line with the PIN", (p.returncode, got, err))
+	ok(NEW.encode() not in out + err, "--confirm: nothing of it on the step's output")
+	s.wait_page(b, lambda m: m[0] == "wait")
+	ok(NEW not in page(), "--confirm: after the step the page holds no digit of it")
+	time.sleep(0.5)
+	hits = scan(s.p.pid, NEW.encode())
+	ok(hits == [], "--confirm: the server's memory holds no copy after use", hits)
+
+	# Two that differ: said, and asked again from the first; the pair that matches goes.
+	p, r = pin("--confirm")
+	pad_next()
+	enter(NEW)
+	pad_next()
+	enter(OTHER)
+	t = pad_next()
+	mis = b.d.find_elements(By.ID, "bb-pin-mismatch")
+	ok(t == "Neue PIN eingeben" and mis != [] and "nicht gleich" in mis[0].text and
+	    mis[0].get_attribute("role") == "alert" and "bb-pin-mismatch" in
+	    b.d.find_element(By.ID, "f-pin").get_attribute("aria-describedby"),
+	    "different entries: the first pad again, the mismatch said as an alert", t)
+	ok(p.poll() is None and nothing_yet(r), "different entries: nothing written")
+	ok(NEW not in page() and OTHER not in page(), "different entries: neither is in the page")
+	look("pin-mismatch")
+	enter(OTHER)
+	pad_next()
+	enter(OTHER)
+	out, err = p.communicate(timeout=10)
+	got = read_all(r)
+	ok(p.returncode == 0 and got == (OTHER + "\n").encode(),
+	    "different entries, then a pair that matches: exactly that one line", (p.returncode, got))
+	s.wait_page(b, lambda m: m[0] == "wait")
+	ok(NEW not in page() and OTHER not in page(), "... and the page holds neither after")
+
+	# Cancel on the second pad: exit 1, nothing written, the first entry gone with it.
+	p, r = pin("--confirm")
+	pad_next()
+	enter(NEW)
+	pad_next()
+	tap("12")
+	b.click(".bb-nav button[value=cancel]")
+	p.communicate(timeout=10)
+	got = read_all(r)
+	ok(p.returncode == 1 and got == b"", "--confirm: cancel on the second pad: exit 1, nothing "
+	    "written", (p.returncode, got))
+	m = s.wait_page(b, lambda m: m[0] == "wait")
+	ok(NEW not in page(), "... the pad gives way to the wait screen, no digit in it")
+
+	# Three pairs that differ: the step gives up, 4, nothing written.
+	p, r = pin("--confirm")
+	for i in range(3):
+		pad_next()
+		enter(NEW)
+		pad_next()
+		enter(OTHER)
+	p.communicate(timeout=10)
+	got = read_all(r)
+	ok(p.returncode == 4 and got == b"", "--confirm: three pairs that differ: exit 4, nothing "
+	    "written", (p.returncode, got))
+	s.wait_page(b, lambda m: m[0] == "wait")
+	time.sleep(0.5)
+	hits = scan(s.p.pid, NEW.encode()) + scan(s.p.pid, OTHER.encode())
+	ok(hits == [], "... and the server's memory holds neither", hits)
+	# The flow's screen then (pin-change: the PIN was not changed).
+	s.show(b, "pin-mismatch")
+	look("pin-mismatch-screen")
+
 	# axe-core on the pad, with a wrong count said, in every language.
 	p, r = pin("--tries", "1")
 	s.wait_page(b, lambda m: m[0] == "pin" and m[1] != shown)
@@ -182,9 +338,10 @@ finally:
 	b.close()
 with open(os.path.join(scratch, "serve.log")) as f:
 	log = f.read()
-ok(PIN not in log and CAN not in log, "the server's log holds no digits")
+ok(PIN not in log and CAN not in log and NEW not in log and OTHER not in log,
+    "the server's log holds no digits")
 # Every file the run wrote: the scratch directory, the browser's profile in it.
-found = files_holding(scratch, (PIN, CAN))
+found = files_holding(scratch, (PIN, CAN, NEW, OTHER))
 ok(found == [], "no file holds the digits, the browser's profile included", found)
 PY
 BB_FORM=$BB_FORM SERVICES=$SERVICES BB_TOP=$BB_TOP "$BROWSER_PYTHON" drive.py > results 2> drive.err

@@ -267,6 +267,9 @@ check_grep "pin-change: the transport PIN pad has 5 digits" 'maxlength="5"' "$SC
 screen_act "choice=ok&f:pin=12345"
 tap pin-new next
 pin 111222
+screen_wait pin 30
+check_grep "pin-change: the new PIN is asked a second time" 'Neue PIN wiederholen' "$SCREEN_DIR/page"
+pin 111222
 see pin-changed "transport PIN to own PIN"
 screen_act "choice=done"
 flow_done 0 pin "changed"
@@ -279,13 +282,45 @@ tap pin-change own
 pin 999999
 tap pin-new next
 pin 222333
+pin 222333
 see pin "a wrong current PIN"
 screen_act "choice=ok&f:pin=111222"
 tap pin-new next
+# Mistyped once: the pad says so and asks the new PIN twice again; the card is asked only
+# with a pair that matches.
 pin 222333
-see pin-changed "own PIN, wrong once, to a new one"
+pin 223333
+screen_wait pin 30
+check_grep "pin-change: two entries that differ are said" 'Die beiden Eingaben waren nicht gleich' \
+	"$SCREEN_DIR/page"
+check_grep "... on the first pad of the new PIN again" 'Neue PIN eingeben' "$SCREEN_DIR/page"
+check_nogrep "... which holds neither entry" '222333\|223333' "$SCREEN_DIR/page"
+pin 222333
+pin 222333
+see pin-changed "own PIN, wrong once, to a new one mistyped once"
 screen_act "choice=done"
-flow_done 0 pin "changed after a wrong PIN"
+flow_done 0 pin "changed after a wrong PIN and a mismatch"
+printf '222333\n' | bb-eid read --new --fields given_names --pin-fd 3 3<&0 < /dev/null \
+	> /dev/null 2> eid.err
+ok "$?" "pin-change: the card's PIN is the pair that matched"
+
+# Three pairs that differ: the flow gives up with its own screen, the card not asked.
+flow pin-change
+tap pin-change own
+pin 222333
+tap pin-new next
+for p in 1 2 3; do
+	pin 44455$p
+	pin 44456$p
+done
+see pin-mismatch "three pairs that differ"
+screen_act "choice=done"
+flow_done 4 pin "the new PIN entered differently three times"
+check_grep "pin-change: bb-eid got no new PIN, so did not open the card" 'new PIN' "$sess/eid.err"
+check_grep "... the log says the outcome" 'outcome=pin-mismatch' "$sess.log"
+printf '222333\n' | bb-eid read --new --fields given_names --pin-fd 3 3<&0 < /dev/null \
+	> /dev/null 2> eid.err
+ok "$?" "pin-change: ... the PIN is still the one before"
 
 card_insert erika --blocked
 flow pin-unblock
@@ -303,7 +338,7 @@ ok "$?" "pin-unblock: the PIN reads the card again"
 # The log: steps and outcomes, never a secret or a personal value.
 cat "$scratch"/session-*.log > flows.log
 check_nogrep "no PIN, CAN or PUK in the flows' log" \
-	'123456\|654321\|500540\|9876543210\|12345\b\|111222\|222333' flows.log
+	'123456\|654321\|500540\|9876543210\|12345\b\|111222\|222333\|223333\|44455\|44456' flows.log
 check_nogrep "no personal value in the flows' log" 'ERIKA\|MUSTERMANN\|1964\|HEIDESTRASSE' flows.log
 check_nogrep "no sanitizer report" 'Sanitizer\|runtime error' flows.log
 

@@ -918,7 +918,7 @@ bb_page_render(const struct bb_page *p, size_t *len)
 	fputs("<head><meta charset=\"utf-8\"><meta name=\"viewport\" "
 	    "content=\"width=device-width\">\n<title>", f);
 	if (p->pin != NULL)
-		put_filled(f, text_of(p, "pin.title").s, NULL);
+		put_filled(f, text_of(p, bb_pin_page_title(p->pin)).s, NULL);
 	else if (p->form != NULL)
 		bb_form_page_title(f, p);
 	else if (s != NULL)

@@ -512,38 +512,56 @@ bb_form_page_render(FILE *f, const struct bb_page *p)
 	fputs("</div>\n</form>\n", f);
 }
 
+/* The catalogue key of the pad's title; its text's is the same with .text for the
+ * kinds and the steps of --confirm, pin.text for a PIN. */
+const char *
+bb_pin_page_title(const json_t *pin)
+{
+	const char *kind = json_string_value(json_object_get(pin, "kind"));
+	const char *confirm = json_string_value(json_object_get(pin, "confirm"));
+
+	if (kind != NULL && strcmp(kind, "can") == 0)
+		return "pin.can.title";
+	if (kind != NULL && strcmp(kind, "puk") == 0)
+		return "pin.puk.title";
+	if (confirm != NULL && strcmp(confirm, "again") == 0)
+		return "pin.again.title";
+	if (confirm != NULL)
+		return "pin.new.title";		/* new, and mismatch: from the first again */
+	if (json_integer_value(json_object_get(pin, "digits")) == 5)
+		return "pin.transport.title";
+	return "pin.title";
+}
+
 /* The PIN pad (bb-form pin): the digits are never in the page, not even after a
  * mistake; kiosk.js gives the input its number pad and announces only the count. */
 void
 bb_pin_page_render(FILE *f, const struct bb_page *p)
 {
 	const json_t *pin = p->pin;
-	const char *kind = json_string_value(json_object_get(pin, "kind"));
+	const char *confirm = json_string_value(json_object_get(pin, "confirm"));
 	long digits = (long)json_integer_value(json_object_get(pin, "digits"));
 	long tries = (long)json_integer_value(json_object_get(pin, "tries"));
-	const char *title = "pin.title", *text = "pin.text";
+	const char *title = bb_pin_page_title(pin);
 	int err = json_is_true(json_object_get(pin, "error"));
 	json_t *args = json_object();
-	char n[24];
+	char n[24], text[40];
 
-	if (kind != NULL && strcmp(kind, "can") == 0) {
-		title = "pin.can.title";
-		text = "pin.can.text";
-	} else if (kind != NULL && strcmp(kind, "puk") == 0) {
-		title = "pin.puk.title";
-		text = "pin.puk.text";
-	} else if (digits == 5) {
-		title = "pin.transport.title";
-		text = "pin.transport.text";
-	}
+	snprintf(text, sizeof text, "%.*s.text", (int)(strlen(title) - 6), title);
+	if (strcmp(title, "pin.title") == 0)
+		snprintf(text, sizeof text, "pin.text");
 	snprintf(n, sizeof n, "%ld", digits);
 	json_object_set_new(args, "digits", json_string(n));
 	snprintf(n, sizeof n, "%ld", tries);
 	json_object_set_new(args, "tries", json_string(n));
 	bb_page_put(f, p, "h1", " id=\"bb-pin-title\"", title, NULL);
-	bb_page_put(f, p, "p", " id=\"bb-pin-text\"", text, NULL);
+	bb_page_put(f, p, "p", " id=\"bb-pin-text\"", text, args);
 	if (tries > 0)
 		bb_page_put(f, p, "p", " class=\"bb-error\" role=\"alert\"", "pin.wrong", args);
+	/* Two entries that differed: said first, and spoken, never what either was. */
+	if (confirm != NULL && strcmp(confirm, "mismatch") == 0)
+		bb_page_put(f, p, "p", " class=\"bb-error\" id=\"bb-pin-mismatch\" role=\"alert\"",
+		    "pin.mismatch", NULL);
 	fprintf(f, "<form id=\"bb-ask\" method=\"post\" action=\"/act\" novalidate "
 	    "autocomplete=\"off\"><input type=\"hidden\" name=\"v\" value=\"%lu\">\n",
 	    p->version);
@@ -551,8 +569,9 @@ bb_pin_page_render(FILE *f, const struct bb_page *p)
 	    "tabindex=\"-1\" aria-hidden=\"true\"></button>\n", f);
 	fprintf(f, "<input type=\"password\" id=\"f-pin\" name=\"f:pin\" data-kbd=\"pin\" "
 	    "inputmode=\"numeric\" autocomplete=\"off\" maxlength=\"%ld\" "
-	    "aria-labelledby=\"bb-pin-title\" aria-describedby=\"bb-pin-text%s\"%s autofocus>\n",
-	    digits, err ? " f-pin-err" : "", err ? " aria-invalid=\"true\"" : "");
+	    "aria-labelledby=\"bb-pin-title\" aria-describedby=\"bb-pin-text%s%s\"%s autofocus>\n",
+	    digits, confirm != NULL && strcmp(confirm, "mismatch") == 0 ? " bb-pin-mismatch" : "",
+	    err ? " f-pin-err" : "", err ? " aria-invalid=\"true\"" : "");
 	if (err) {
 		fputs("<p class=\"bb-error\" id=\"f-pin-err\">", f);
 		bb_page_put(f, p, "span", " class=\"bb-error-prefix\"", "err.prefix", NULL);

@@ -103,8 +103,10 @@ void bb_page_put_button(FILE *f, const struct bb_page *p, const char *value, con
 /* The title and the main part of a form page (p->form). */
 void bb_form_page_title(FILE *f, const struct bb_page *p);
 void bb_form_page_render(FILE *f, const struct bb_page *p);
-/* The PIN pad (p->pin: kind pin|can|puk, digits, tries, error). */
+/* The PIN pad (p->pin: kind pin|can|puk, digits, tries, error, confirm), and the
+ * catalogue key of its title. */
 void bb_pin_page_render(FILE *f, const struct bb_page *p);
+const char *bb_pin_page_title(const json_t *pin);
 /* Whether choice is one the form page offers. */
 int bb_form_page_offers(const json_t *page, const char *choice);
 

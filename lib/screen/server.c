@@ -1010,19 +1010,27 @@ request(struct srv *s, struct client *cl, const char *line, struct waiter *w)
 		const char *kind = json_string_value(json_object_get(t, "kind"));
 		json_int_t digits = json_integer_value(json_object_get(t, "digits"));
 		json_int_t tries = json_integer_value(json_object_get(t, "tries"));
+		/* bb-form pin --confirm: the second pad ("again"), the first after two
+		 * entries that differed ("mismatch"), the first of a new PIN ("new"). */
+		const char *confirm = json_string_value(json_object_get(t, "confirm"));
 		u = json_object_get(t, "until");
 		until = parse_until(u, 0);
 		if (kind == NULL || (strcmp(kind, "pin") != 0 && strcmp(kind, "can") != 0 &&
 		    strcmp(kind, "puk") != 0) || digits < 4 || digits > 12 || tries < 0 ||
-		    tries > 9 || until == -2) {
+		    tries > 9 || until == -2 || (json_object_get(t, "confirm") != NULL &&
+		    (confirm == NULL || (strcmp(confirm, "new") != 0 &&
+		    strcmp(confirm, "again") != 0 && strcmp(confirm, "mismatch") != 0)))) {
 			send_error(cl->fd, BB_PROTOCOL, "pin: expected kind pin, can or puk, digits, "
-			    "tries and until tap or seconds");
+			    "tries, until tap or seconds, and confirm new, again or mismatch");
 		} else {
+			json_t *pad = json_pack("{s:s, s:I, s:I}", "kind", kind, "digits", digits,
+			    "tries", tries);
+			if (pad != NULL && confirm != NULL)
+				json_object_set_new(pad, "confirm", json_string(confirm));
 			end_waiter(w, BB_TEMPFAIL, "another screen replaced this one");
 			/* With the version it comes in: a page fetched in between would
 			 * show no pad, and no change would follow. */
-			show_page(s, NULL, NULL, json_pack("{s:s, s:I, s:I}", "kind", kind,
-			    "digits", digits, "tries", tries), NULL, 1);
+			show_page(s, NULL, NULL, pad, NULL, 1);
 			wait_for(w, cl->fd, until);
 		}
 	} else if ((t = json_object_get(j, "ask")) != NULL && json_is_object(t)) {

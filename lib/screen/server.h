@@ -65,11 +65,13 @@ int bb_screen_ask(const char *control, const json_t *page, long until, char **ch
     json_t **answers, struct bb_err *e);
 struct bb_secret;
 /* Shows the PIN pad (kind "pin", "can" or "puk"; digits 4 to 12; tries > 0: the last
- * try was wrong, so many are left) and reads the digits into out (locked memory). 0, 1
- * when the person cancelled (*cancelled set) or the time ran out, else an exit status
- * with e set. */
-int bb_screen_pin(const char *control, const char *kind, int digits, int tries, long until,
-    struct bb_secret *out, int *cancelled, struct bb_err *e);
+ * try was wrong, so many are left; confirm NULL, or for a new PIN entered twice "new",
+ * "again" or "mismatch", which the pad's texts say) and reads the digits into out (locked
+ * memory). 0, 1 when the person cancelled (*cancelled set) or the time ran out, else an
+ * exit status with e set. */
+int bb_screen_pin(const char *control, const char *kind, int digits, int tries,
+    const char *confirm, long until, struct bb_secret *out, int *cancelled,
+    struct bb_err *e);
 /* Ends the session: the server forgets it and shows the welcome screen. *settings
  * (unless settings is NULL): the ended session's {"lang":..., "speech":...}, each
  * when the server said it. */

@@ -432,16 +432,19 @@ bb_screen_end(const char *control, json_t **settings, struct bb_err *e)
 }
 
 int
-bb_screen_pin(const char *control, const char *kind, int digits, int tries, long until,
-    struct bb_secret *out, int *cancelled, struct bb_err *e)
+bb_screen_pin(const char *control, const char *kind, int digits, int tries,
+    const char *confirm, long until, struct bb_secret *out, int *cancelled, struct bb_err *e)
 {
 	json_t *j, *ans = NULL;
 	char *choice = NULL;
 	int status, fd = -1;
 
 	if ((j = json_pack("{s:{s:s, s:i, s:i}}", "pin", "kind", kind, "digits", digits,
-	    "tries", tries)) == NULL)
+	    "tries", tries)) == NULL || (confirm != NULL && json_object_set_new(
+	    json_object_get(j, "pin"), "confirm", json_string(confirm)) != 0)) {
+		json_decref(j);
 		return bb_fail(e, BB_SOFTWARE, "out of memory");
+	}
 	set_until(json_object_get(j, "pin"), until);
 	status = exchange_fd(control, j, &ans, &fd, e);
 	json_decref(j);

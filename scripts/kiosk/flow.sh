@@ -177,10 +177,12 @@ flow_pad() {
 
 # flow_pads STATUS: after a pipeline of pads into bb-eid (STATUS its status): when a pad
 # was cancelled or timed out, the flow ends so (bb-eid read nothing: 65, no retry spent);
-# else flow_rc is STATUS.
+# a new PIN entered differently three times (bb-form pin --confirm: 4) ends it with
+# pin-mismatch, the card untouched; else flow_rc is STATUS.
 flow_pads() {
 	_fp=$(cat "$BB_SESSION/pad.rc" 2> /dev/null) || _fp=70
 	rm -f "$BB_SESSION/pad.rc"
+	[ "$_fp" -eq 4 ] && flow_outcome pin-mismatch 4
 	[ "$_fp" -eq 0 ] || flow_status "$_fp"
 	flow_rc=$1
 }

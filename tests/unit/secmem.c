@@ -104,6 +104,33 @@ closed_fd_is_io_error(void **state)
 	bb_secret_free(&s);
 }
 
+/* A PIN entered twice: equal only when every digit and the count are. */
+static void
+equal_compares_all(void **state)
+{
+	struct bb_secret a, b;
+
+	(void)state;
+	assert_int_equal(bb_secret_alloc(&a, 16), 0);
+	assert_int_equal(bb_secret_alloc(&b, 16), 0);
+	memcpy(a.buf, "123456", 7);
+	memcpy(b.buf, "123456", 7);
+	a.len = b.len = 6;
+	assert_true(bb_secret_equal(&a, &b));
+	b.buf[5] = '7';
+	assert_false(bb_secret_equal(&a, &b));
+	b.buf[5] = '6';
+	b.buf[0] = '0';
+	assert_false(bb_secret_equal(&a, &b));
+	b.buf[0] = '1';
+	b.len = 5;	/* a prefix is not the same */
+	assert_false(bb_secret_equal(&a, &b));
+	a.len = b.len = 0;
+	assert_true(bb_secret_equal(&a, &b));
+	bb_secret_free(&a);
+	bb_secret_free(&b);
+}
+
 int
 main(void)
 {
@@ -113,6 +140,7 @@ main(void)
 		cmocka_unit_test(too_long_is_refused_and_wiped),
 		cmocka_unit_test(empty_is_refused),
 		cmocka_unit_test(closed_fd_is_io_error),
+		cmocka_unit_test(equal_compares_all),
 	};
 
 	return cmocka_run_group_tests_name("secmem", tests, NULL, NULL);
