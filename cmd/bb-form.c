@@ -35,6 +35,7 @@ static const char usage_text[] =
     "       bb-form [-c CONFIG] [-v|-q] fill FORM [--set NAME=VALUE]... [--answers FILE]\n"
     "               [--new] [-o OUT] [CASE]\n"
     "       bb-form [-c CONFIG] show FORM [--format text|json] [--lang de|en]\n"
+    "       bb-form [-c CONFIG] needs FORM\n"
     "       bb-form [-c CONFIG] [-v|-q] serve [--listen 127.0.0.1:PORT] [--control PATH]\n"
     "       bb-form [-c CONFIG] [-v|-q] ask FORM [--screen PATH] [--timeout S] [--new]\n"
     "               [--tty] [-o OUT] [CASE]\n"
@@ -891,6 +892,27 @@ cmd_config(int argc, char **argv, const struct bb_config *cfg)
 	return rc;
 }
 
+/* bb-form needs FORM: what the service needs besides the answers, one per line in the
+ * order the flow takes them, read by the one strict parser: the flows ask this instead
+ * of reading YAML, so a mistake in the definition stops the flow too. */
+static int
+cmd_needs(int argc, char **argv, const struct bb_config *cfg)
+{
+	struct bb_form *form;
+	size_t i;
+
+	if (argc != 2 || argv[1][0] == '-')
+		usage(BB_USAGE);
+	form = load_form(argv[1], cfg);
+	for (i = 0; i < BB_NEEDS; i++)
+		if (form->needs & bb_need_bit(i))
+			printf("%s\n", bb_need_name(i));
+	bb_form_free(form);
+	if (fflush(stdout) != 0 || ferror(stdout))
+		bb_die(BB_IOERR, "standard output: %s", strerror(errno));
+	return 0;
+}
+
 struct presence {
 	int fd;			/* a byte on it: the event came */
 	int value;
@@ -1045,6 +1067,8 @@ main(int argc, char **argv)
 		rc = cmd_fill(argc, argv, cli.cfg);
 	else if (strcmp(cli.cmd, "show") == 0)
 		rc = cmd_show(argc, argv, cli.cfg);
+	else if (strcmp(cli.cmd, "needs") == 0)
+		rc = cmd_needs(argc, argv, cli.cfg);
 	else if (strcmp(cli.cmd, "serve") == 0)
 		rc = cmd_serve(argc, argv, cli.cfg, cli.verbosity);
 	else if (strcmp(cli.cmd, "tell") == 0)
@@ -1062,7 +1086,7 @@ main(int argc, char **argv)
 	else if (strcmp(cli.cmd, "receipt") == 0)
 		rc = cmd_receipt(argc, argv, cli.cfg);
 	else {
-		bb_warn("%s: unknown command (check, fill, show, ask, pin, serve, tell, end, "
+		bb_warn("%s: unknown command (check, fill, show, needs, ask, pin, serve, tell, end, "
 		    "config, presence, receipt)", cli.cmd);
 		usage(BB_USAGE);
 	}

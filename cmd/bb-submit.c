@@ -4,6 +4,7 @@
 #include "config.h"
 #include "diag.h"
 #include "exit.h"
+#include "form/form.h"
 #include "log.h"
 #include "submit/submit.h"
 
@@ -34,6 +35,39 @@ choose_target(const char *given, const json_t *c, const struct bb_config *cfg)
 		return given;
 	t = json_string_value(json_object_get(json_object_get(c, "form"), "target"));
 	return t != NULL ? t : bb_config_str(cfg, "submit.default");
+}
+
+/* The case holds an attachment for each need its form part names (form.needs, written by
+ * bb-form from the definition): an application without the signature its form asks for
+ * must not reach the authority. 0, or 65 with what is missing in e. */
+static int
+check_needs(const json_t *c, struct bb_err *e)
+{
+	const json_t *needs = json_object_get(json_object_get(c, "form"), "needs"), *v, *a;
+	const char *name;
+	size_t i, j, k;
+
+	if (needs == NULL)
+		return 0;
+	if (!json_is_array(needs))
+		return bb_fail(e, BB_DATAERR, "case: form.needs: expected a list");
+	json_array_foreach(needs, i, v) {
+		name = json_string_value(v);
+		for (j = 0; name != NULL && bb_need_name(j) != NULL; j++)
+			if (strcmp(name, bb_need_name(j)) == 0)
+				break;
+		if (name == NULL || bb_need_name(j) == NULL)
+			return bb_fail(e, BB_DATAERR, "case: form.needs: a need this "
+			    "bb-submit does not know (photo, signature); not sent");
+		json_array_foreach(json_object_get(c, "attachments"), k, a)
+			if (json_is_string(json_object_get(a, "name")) &&
+			    strcmp(json_string_value(json_object_get(a, "name")), name) == 0)
+				break;
+		if (k == json_array_size(json_object_get(c, "attachments")))
+			return bb_fail(e, BB_DATAERR, "case: its form needs the %s, but the case "
+			    "has none (bb-capture %s); not sent", name, name);
+	}
+	return 0;
 }
 
 int
@@ -85,6 +119,8 @@ main(int argc, char **argv)
 	bb_log_verbosity(verbosity);
 	if (bb_case_read(optind < argc ? argv[optind] : NULL,
 	    (size_t)bb_config_int(cfg, "case.max_size"), &c, &e) != 0)
+		bb_die_err(&e);
+	if (check_needs(c, &e) != 0)
 		bb_die_err(&e);
 
 	memset(&x, 0, sizeof x);

@@ -67,6 +67,41 @@ good | sed 's/^  - id: s/  - id: s\n    colour: x/' | mk sectionkey; bad section
 	| mk cycle; bad cycle "16: b: show_if conditions form a cycle"
 { good; printf '      - name: b\n        type: select\n        label: {de: B, en: B}\n        options: [{value: x, label: {de: X, en: X}}]\n      - name: c\n        type: text\n        label: {de: C, en: C}\n        show_if: {field: b, equals: y}\n'; } \
 	| mk showvalue; bad showvalue "20: c: show_if: not a value of 'b': not one of the options"
+# needs: only the known needs, each once, in a list.
+good | sed 's/^target: authority/target: authority\nneeds: [photo, fingerprint]/' | mk needsunknown
+bad needsunknown "6: needs: unknown need 'fingerprint' (photo, signature)"
+good | sed 's/^target: authority/target: authority\nneeds:\n  - signature\n  - photo\n  - signature/' | mk needstwice
+bad needstwice "9: needs: 'signature' given twice"
+good | sed 's/^target: authority/target: authority\nneeds: photo/' | mk needsplain
+bad needsplain "6: needs: expected a list of photo and signature"
+good | sed 's/^target: authority/target: authority\nneeds: [[photo]]/' | mk needsnested
+bad needsnested "6: needs: expected a list of photo and signature"
+for v in '[]' '[signature]' '[signature, photo]'; do
+	good | sed "s/^target: authority/target: authority\nneeds: $v/" > needsgood.yaml
+	expect_code 0 "needs: $v passes" "$BB_FORM" check needsgood.yaml
+done
+
+# bb-form needs: the needs one per line, photo before signature, whatever the order
+# written; none for a form without; a broken form as check says.
+expect_code 0 "needs of a form that needs both" "$BB_FORM" needs needsgood.yaml
+ok "$(test "$(cat out)" = "$(printf 'photo\nsignature')"; echo $?)" "... photo, then signature"
+expect_code 0 "needs of a form without the key" "$BB_FORM" needs good.yaml
+ok "$(test ! -s out; echo $?)" "... prints nothing"
+expect_code 78 "needs of a broken form: 78" "$BB_FORM" needs needsunknown.yaml
+check_grep "... with check's message" "^bb-form: needsunknown.yaml:6: needs: unknown need" err
+ok "$(test ! -s out; echo $?)" "... and nothing on standard output"
+expect_code 64 "needs without a form is a usage error" "$BB_FORM" needs
+for dir in "$SERVICES"/*; do
+	[ -f "$dir/form.yaml" ] || continue
+	case ${dir##*/} in
+	wohnsitz-anmelden) want='photo signature' ;;
+	wohnsitz-abmelden|fuehrungszeugnis|wohnungsgeberbestaetigung) want=signature ;;
+	*) want= ;;
+	esac
+	"$BB_FORM" needs "$dir/form.yaml" > out
+	ok "$(test "$(echo $(cat out))" = "$want"; echo $?)" "${dir##*/} needs '$want'"
+done
+
 printf 'id: t\nid: u\n' | mk dupkey; bad dupkey "2: duplicate key 'id' (first on line 1)"
 printf 'id: [t\n' | mk syntax; bad syntax "[0-9]*: invalid YAML"
 printf -- '- a\n- b\n' | mk notamap; bad notamap "1: expected a mapping"

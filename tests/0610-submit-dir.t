@@ -44,6 +44,31 @@ printf 'submit:\n  targets:\n    inbox:\n      kind: dir\n' > nopath.yaml
 expect_code 78 "a dir target without path" "$BB_SUBMIT" -c nopath.yaml --target inbox a.json
 check_grep "the missing key is named" "submit.targets.inbox.path is not set" err
 
+# A case that lacks what its form needs (form.needs, bb-form(5) needs) is not sent: 65,
+# one line, nothing delivered, nothing on stdout.
+att() { jq --arg n "$1" '.attachments += [{"name": $n, "type": "image/png",
+	"sha512": "cf83e1357eefb8bdf1542850d66d8007d620e4050b5715dc83f4a921d36ce9ce47d0d13c5d85f2b0ff8318d2877eec2f63b931bd47417a81a538327af927da3e", "data": ""}]'; }
+rm -f inbox/*
+jq '.form = {"definition": "x", "needs": ["photo", "signature"], "fields": {}}' a.json > needs.json
+att photo < needs.json > needs-photo.json
+expect_code 65 "a case without the signature its form needs: 65" S needs-photo.json
+check_grep "... saying what is missing, in one line" \
+	"^bb-submit: case: its form needs the signature, but the case has none" err
+ok "$(test "$(wc -l < err)" -eq 1 && test ! -s out && test -z "$(ls inbox)"; echo $?)" \
+	"... nothing sent, nothing on stdout"
+expect_code 65 "nor without the photo" S needs.json
+check_grep "... the photo named" "needs the photo" err
+att signature < needs-photo.json > needs-both.json
+expect_code 0 "with both it goes" S needs-both.json
+jq '.form.needs = []' a.json > needs-none.json
+expect_code 0 "needs [] asks for nothing" S needs-none.json
+jq '.form.needs = ["fingerprint"]' needs-both.json > needs-unknown.json
+expect_code 65 "a need bb-submit does not know: 65" S needs-unknown.json
+check_grep "... said so" "form.needs: a need this bb-submit does not know" err
+jq '.form.needs = "photo"' needs-both.json > needs-plain.json
+expect_code 65 "needs not a list: 65" S needs-plain.json
+rm -f inbox/*
+
 # Bad input.
 : > empty.json
 STDIN=empty.json expect_code 65 "empty input" S

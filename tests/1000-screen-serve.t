@@ -299,6 +299,16 @@ ok "$(test ! -s out && test ! -s err; echo $?)" "a time-out prints nothing"
 ok "$(test $(($(date +%s) - start)) -le 5; echo $?)" "the time-out came in time"
 expect_code 64 "tell --until 0: usage" "$BB_FORM" tell ask --screen "$sock" --until 0
 
+# A translated service title has the German name under it (the counter's and the
+# letters' word), marked German and isolated; a title that is German itself does not.
+get /act -b "$C" -d lang=en
+"$BB_FORM" tell welcome --screen "$sock"
+get / -b "$C"
+check_grep "en: the German name under a translated service title" \
+	'value="service sperrmuell" class="bb-secondary">Bulky waste<span class="bb-sub bb-de" lang="de"><bdi>Sperrmüll</bdi></span><span class="bb-sub" lang="de">Abholung bestellen</span></button>' b
+check_grep "en: a title from de has no second German name" \
+	'value="service a-pin-task" class="bb-secondary" lang="de">PIN ändern</button>' b
+
 # Language: ar has only a title; the rest falls back to en with the element marked.
 get /act -b "$C" -d lang=ar -d contrast=high
 "$BB_FORM" tell welcome --screen "$sock"

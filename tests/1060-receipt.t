@@ -387,6 +387,7 @@ try:
 	WANT = {"de": ("Ihre Quittung", "bei der Behörde angekommen"),
 	    "en": ("Your receipt", "has reached the authority"),
 	    "ar": ("إيصالك", "وصل طلبك إلى الجهة المختصة")}
+	TITLE = {"de": "Wohnsitz anmelden", "en": "Register your address", "ar": "تسجيل السكن"}
 	for lang in ("de", "en", "ar"):
 		if lang != "de":
 			s.lang(b, lang)
@@ -408,6 +409,13 @@ try:
 		    ".map(e => e.textContent)")
 		ok("0B6C-1D2E" in dds and SENT.split()[1] in dds,
 		    "%s: the reference and the authority's id are text on the page" % lang, dds)
+		# The service in the person's language, and beside a translation its German
+		# name, marked German, for the counter and the authority's letters.
+		de = b.d.execute_script("return [...document.querySelectorAll("
+		    "'dl.bb-receipt dd[lang=\"de\"]')].map(e => e.textContent)")
+		ok(TITLE[lang] in dds and (de == [] if lang == "de" else de == ["Wohnsitz anmelden"]),
+		    "%s: the service's title%s" % (lang, "" if lang == "de" else
+		    ", the German name beside it"), (dds, de))
 		hits = [p for p in PERSONAL if p in html]
 		ok(not hits, "%s: the page holds nothing of the person" % lang, hits)
 		v = b.axe()
@@ -419,17 +427,21 @@ try:
 		norm = unicodedata.normalize("NFKC", txt)
 		ok(WANT[lang][0] in norm or WANT[lang][0][::-1] in norm,
 		    "%s: the PDF is in the person's language" % lang, norm[:200])
+		ok((TITLE[lang] in norm or TITLE[lang][::-1] in norm) and
+		    norm.count("Wohnsitz anmelden") == 1,
+		    "%s: the PDF names the service%s" % (lang, "" if lang == "de" else
+		    ", and in German beside"), norm[:300])
 		hits = [p for p in PERSONAL if p in txt]
 		ok(not hits, "%s: the PDF holds nothing of the person" % lang, hits)
 
 	# Speech (5.1.3.16: the receipt's information spoken): every label and value, what
-	# happens next and the QR code's description, the German title in a German voice.
+	# happens next and the QR code's description, the German name in a German voice.
 	s.setting(b, "speech", "on", lambda m: True)
 	until(lambda: b.d.execute_script("return document.documentElement.dataset.speech") == "on")
 	for f in glob.glob(os.path.join(spy, "say.*")):
 		os.unlink(f)
 	r = receipt("sent.json")
-	want = [("الخدمة", "ar"), ("Wohnsitz anmelden", "de"), ("التاريخ", "ar"),
+	want = [("الخدمة", "ar"), ("تسجيل السكن", "ar"), ("Wohnsitz anmelden", "de"), ("التاريخ", "ar"),
 	    ("2026-11-30 11:00", "ar"), ("0B6C-1D2E", "ar"), (SENT.split()[1], "ar"),
 	    ("وصل طلبك إلى الجهة المختصة، وستتواصل معك.", "ar")]
 	ok(until(lambda: all(w in spoken() for w in want) and

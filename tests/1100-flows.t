@@ -134,6 +134,40 @@ for dir in "$SERVICES"/*; do
 done
 ok "$(test -z "$(ls "$scratch/spool/deferred" 2> /dev/null)"; echo $?)" "nothing was queued"
 
+# The form decides what is taken besides its answers (needs), not the flow: the same
+# flows with the needs of their forms swapped, in a services tree of their own.
+for svc in meldebescheinigung wohnsitz-anmelden; do
+	mkdir -p "svc/$svc"
+	cp "$SERVICES/$svc/flow" "svc/$svc/"
+done
+sed 's/^needs: .*/needs: [signature, photo]/' "$SERVICES/meldebescheinigung/form.yaml" \
+	> svc/meldebescheinigung/form.yaml
+sed '/^needs: /d' "$SERVICES/wohnsitz-anmelden/form.yaml" > svc/wohnsitz-anmelden/form.yaml
+services=$SERVICES
+SERVICES=$scratch/svc BB_KIOSK=$BB_TOP/scripts/kiosk
+export BB_KIOSK
+flow meldebescheinigung
+pin 123456
+ask
+tap receipt done
+flow_done 0 receipt "a form that needs both"
+check_grep "meldebescheinigung: needs both: the photo was taken" "step=photo" "$sess.log"
+check_grep "meldebescheinigung: ... and the signature" "step=signature" "$sess.log"
+ok "$(test "$(sed -n 's/.*step=\(photo\|signature\)$/\1/p' "$sess.log" | tr '\n' ' ')" = \
+	'photo signature '; echo $?)" "meldebescheinigung: the photo first, whatever the order written"
+ok "$(jq -e '([.attachments[].name] | index("photo") and index("signature")) and
+	.form.needs == ["photo", "signature"]' "$sess/submitted.json" > /dev/null; echo $?)" \
+	"meldebescheinigung: the case sent holds both, and says they were needed"
+flow wohnsitz-anmelden
+pin 123456
+ask
+tap receipt done
+flow_done 0 receipt "a form without needs"
+check_nogrep "wohnsitz-anmelden without needs: no photo, no signature" \
+	"step=photo\|step=signature" "$sess.log"
+SERVICES=$services
+unset BB_KIOSK
+
 # --- the PIN ------------------------------------------------------------------------------
 flow meldebescheinigung
 pin 654321

@@ -591,7 +591,9 @@ bb_fill_part(const struct bb_fill *fl, const struct bb_form *f)
 		json_object_update(fields, sec);
 		json_decref(sec);
 	}
-	return json_pack("{s:s, s:I, s:s, s:s, s:o, s:o, s:s}", "definition", f->id,
+	/* needs: what bb-submit checks the case has before it goes (bb-case(5)). */
+	return json_pack("{s:s, s:I, s:s, s:s, s:o, s:o, s:o, s:s}", "definition", f->id,
 	    "version", (json_int_t)f->version, "leika", f->leika, "target", f->target,
-	    "fields", fields, "prefilled", names, "completed", now);
+	    "needs", bb_needs_json(f->needs), "fields", fields, "prefilled", names,
+	    "completed", now);
 }

@@ -79,12 +79,21 @@ struct bb_section {
 	size_t nfields;
 };
 
+/* What a service needs besides the answers (bb-form(5) needs), taken by the flow in the
+ * order of the list below: the photo before the signature. */
+enum bb_need {
+	BB_NEED_PHOTO = 1 << 0,
+	BB_NEED_SIGNATURE = 1 << 1,
+};
+#define BB_NEEDS 2
+
 struct bb_form {
 	char *path;
 	char *id;
 	long version;
 	struct bb_text title, help;
 	char *leika, *target;
+	unsigned needs;			/* enum bb_need bits */
 	struct bb_section *sections;
 	size_t nsections;
 };
@@ -104,6 +113,11 @@ int bb_form_load(const char *path, struct bb_form **out, struct bb_problems *p);
 void bb_form_free(struct bb_form *f);
 
 const char *bb_ftype_name(enum bb_ftype t);
+/* The name of the i-th need (0 <= i < BB_NEEDS) in the flow's order, and its bit. */
+const char *bb_need_name(size_t i);
+unsigned bb_need_bit(size_t i);
+/* The needs as a JSON list of names in that order (new reference). */
+json_t *bb_needs_json(unsigned needs);
 /* Looks up a top-level field by name across all sections. */
 const struct bb_field *bb_form_field(const struct bb_form *f, const char *name);
 

@@ -55,6 +55,16 @@ static const struct {
 };
 #define NFIELDKEYS (sizeof field_keys / sizeof field_keys[0])
 
+/* What a service may need besides the answers, in the order a flow takes them: the
+ * person signs last, having seen everything. */
+static const struct {
+	const char *name;
+	unsigned bit;
+} needs[BB_NEEDS] = {
+	{ "photo", BB_NEED_PHOTO },
+	{ "signature", BB_NEED_SIGNATURE },
+};
+
 /* Longest text a field takes when the definition sets no max_length. */
 #define BB_TEXT_MAX_DEFAULT 1000
 
@@ -109,6 +119,33 @@ const char *
 bb_ftype_name(enum bb_ftype t)
 {
 	return (size_t)t < NTYPES ? types[t].name : "?";
+}
+
+const char *
+bb_need_name(size_t i)
+{
+	return i < BB_NEEDS ? needs[i].name : NULL;
+}
+
+unsigned
+bb_need_bit(size_t i)
+{
+	return i < BB_NEEDS ? needs[i].bit : 0;
+}
+
+json_t *
+bb_needs_json(unsigned bits)
+{
+	json_t *a = json_array();
+	size_t i;
+
+	for (i = 0; a != NULL && i < BB_NEEDS; i++)
+		if ((bits & needs[i].bit) && json_array_append_new(a,
+		    json_string(needs[i].name)) != 0) {
+			json_decref(a);
+			return NULL;
+		}
+	return a;
 }
 
 static int
@@ -799,6 +836,36 @@ load_sections(struct ctx *c, const struct bb_ynode *seq, struct bb_form *form)
 	}
 }
 
+/* needs: a list of names of needs[], each at most once; absent or [] is none. */
+static void
+load_needs(struct ctx *c, const struct bb_ynode *n, struct bb_form *form)
+{
+	size_t i, j;
+
+	if (n == NULL)
+		return;
+	if (n->kind != BB_Y_SEQ) {
+		PROBLEM(c, n->line, "needs: expected a list of photo and signature");
+		return;
+	}
+	for (i = 0; i < n->n; i++) {
+		const struct bb_ynode *it = n->items[i];
+		if (it->kind != BB_Y_SCALAR) {
+			PROBLEM(c, it->line, "needs: expected a list of photo and signature");
+			continue;
+		}
+		for (j = 0; j < BB_NEEDS; j++)
+			if (strcmp(it->str, needs[j].name) == 0)
+				break;
+		if (j == BB_NEEDS)
+			PROBLEM(c, it->line, "needs: unknown need '%s' (photo, signature)", it->str);
+		else if (form->needs & needs[j].bit)
+			PROBLEM(c, it->line, "needs: '%s' given twice", it->str);
+		else
+			form->needs |= needs[j].bit;
+	}
+}
+
 /* The id must match the directory of a services tree: services/<id>/form.yaml, however
  * the path was written (./, //, a bare form.yaml from inside the directory). */
 static void
@@ -824,7 +891,7 @@ int
 bb_form_load(const char *path, struct bb_form **out, struct bb_problems *p)
 {
 	static const char *const allowed[] = { "id", "version", "title", "help", "leika",
-		"target", "sections", NULL };
+		"target", "needs", "sections", NULL };
 	struct ctx c = { .file = path, .p = p };
 	struct bb_ynode *root;
 	struct bb_form *form;
@@ -878,6 +945,7 @@ bb_form_load(const char *path, struct bb_form **out, struct bb_problems *p)
 	if (form->target != NULL && !is_ident(form->target, 1))
 		PROBLEM(&c, bb_yaml_get(root, "target")->line,
 		    "target '%s': use a-z, 0-9, '_' and '-'", form->target);
+	load_needs(&c, bb_yaml_get(root, "needs"), form);
 	if (bb_yaml_get(root, "sections") == NULL)
 		PROBLEM(&c, root->line, "missing 'sections'");
 	load_sections(&c, bb_yaml_get(root, "sections"), form);

@@ -94,6 +94,7 @@ bb_form_to_json(const struct bb_form *f)
 	    (json_int_t)f->version, "title", text_json(&f->title), "leika", f->leika,
 	    "target", f->target);
 	set_opt(o, "help", text_json(&f->help));
+	set_opt(o, "needs", bb_needs_json(f->needs));
 	set_opt(o, "sections", secs);
 	return o;
 }

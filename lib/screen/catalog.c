@@ -645,22 +645,45 @@ put_button(FILE *f, const struct bb_page *p, const char *name, const char *value
 	fputs("</button>\n", f);
 }
 
-/* A service tile: svc.ID.title with svc.ID.text under it (when a catalogue has it). */
+/* The German name of a service beside its translation (svc.ID.title of de), on a page in
+ * another language whose own title differs: the counter, the letters from the authority
+ * and the signs in the office use the German one. NULL: none to show. */
+static const char *
+german_beside(const struct bb_page *p, const struct text *t, const char *key)
+{
+	const char *de;
+
+	if (t->lang != NULL || strcmp(p->lang, "de") == 0 ||
+	    (de = bb_catalog_text(p->cat, "de", key, NULL)) == NULL || strcmp(de, t->s) == 0)
+		return NULL;
+	return de;
+}
+
+/* A service tile: svc.ID.title, the German name under a translation, and svc.ID.text
+ * (when a catalogue has it). */
 static void
 put_button_sub(FILE *f, const struct bb_page *p, const char *value, const char *key,
     const char *id)
 {
 	struct text t = text_of(p, key), sub;
+	const char *de;
 	char subkey[96];
 
 	snprintf(subkey, sizeof subkey, "svc.%.64s.text", id);
 	sub = text_of(p, subkey);
+	de = german_beside(p, &t, key);
 	fputs("<button type=\"submit\" name=\"choice\" value=\"", f);
 	esc_str(f, value);
 	fputs("\" class=\"bb-secondary\"", f);
 	put_lang(f, &t);
 	fputc('>', f);
 	put_filled(f, t.s, p->set);
+	if (de != NULL) {
+		/* Isolated, but on the page's side like the lines around it. */
+		fputs("<span class=\"bb-sub bb-de\" lang=\"de\"><bdi>", f);
+		esc_str(f, de);
+		fputs("</bdi></span>", f);
+	}
 	if (sub.s != subkey) {
 		fputs("<span class=\"bb-sub\"", f);
 		if (sub.lang != t.lang || sub.dir != t.dir)

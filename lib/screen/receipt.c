@@ -127,6 +127,17 @@ bb_service_title(const struct bb_catalogs *c, const char *services_dir, const ch
 }
 
 int
+bb_service_title_de(const struct bb_catalogs *c, const char *services_dir, const char *id,
+    const char *tlang, const char *title, char *buf, size_t len)
+{
+	const char *dl;
+
+	return strcmp(tlang, "de") != 0 &&
+	    bb_service_title(c, services_dir, "de", id, buf, len, &dl) == 0 &&
+	    strcmp(dl, "de") == 0 && strcmp(buf, title) != 0;
+}
+
+int
 bb_qr_svg(FILE *f, const char *text, const char *label)
 {
 	QRcode *q = QRcode_encodeString(text, 0, QR_ECLEVEL_M, QR_MODE_8, 1);
@@ -174,7 +185,7 @@ bb_receipt_page_render(FILE *f, const struct bb_page *p)
 	const char *aid = json_string_value(json_object_get(p->set, "submission"));
 	const char *state = json_string_value(json_object_get(p->set, "state"));
 	const char *qr = json_string_value(json_object_get(p->set, "qr"));
-	char title[256], key[48], *label = NULL;
+	char title[256], de[256], key[48], *label = NULL;
 	const char *tlang;
 	size_t i, llen;
 	FILE *m;
@@ -197,6 +208,13 @@ bb_receipt_page_render(FILE *f, const struct bb_page *p)
 			fputs("<dd>", f);
 		bb_html_esc(f, title);
 		fputs(strcmp(tlang, p->lang) != 0 ? "</bdi></dd>\n" : "</dd>\n", f);
+		/* Beside a translation, the German name, for the counter and the
+		 * authority's letters (bb-form(5) Message catalogues). */
+		if (bb_service_title_de(p->cat, p->services_dir, svc, tlang, title, de, sizeof de)) {
+			fputs("<dd class=\"bb-de\" lang=\"de\"><bdi>", f);
+			bb_html_esc(f, de);
+			fputs("</bdi></dd>\n", f);
+		}
 	}
 	if (date != NULL) {
 		bb_page_put(f, p, "dt", NULL, "receipt.date", NULL);

@@ -32,6 +32,11 @@ json_t *bb_receipt_set(const struct bb_receipt *r);
  * when neither has one (buf holds the id). */
 int bb_service_title(const struct bb_catalogs *c, const char *services_dir,
     const char *lang, const char *id, char *buf, size_t len, const char **tlang);
+/* The German name to show beside title, service id's title in tlang: 1 with it in buf
+ * when tlang is not German and the German title (catalogue, else definition) differs;
+ * else 0. */
+int bb_service_title_de(const struct bb_catalogs *c, const char *services_dir,
+    const char *id, const char *tlang, const char *title, char *buf, size_t len);
 
 /* The receipt part of a screen with receipt: true, from the page's placeholders. */
 void bb_receipt_page_render(FILE *f, const struct bb_page *p);

@@ -128,10 +128,11 @@ para(cairo_t *cr, const struct ctx *x, double y, const char *s, const char *lang
 }
 
 /* A label and its value; size 0: the value as large as the rest (a long id smaller,
- * so that it stays one line). */
+ * so that it stays one line); also, when not NULL, a German line under the value (the
+ * service's German name beside its translation). */
 static double
 row(cairo_t *cr, const struct ctx *x, double y, const char *label_key, const char *value,
-    const char *vlang, double size)
+    const char *vlang, double size, const char *also)
 {
 	char *label = text(x, label_key), iso[256];
 
@@ -144,7 +145,14 @@ row(cairo_t *cr, const struct ctx *x, double y, const char *label_key, const cha
 		snprintf(iso, sizeof iso, "\u2068%s\u2069", value);
 		value = iso;
 	}
-	return para(cr, x, y, value, vlang, size > 0 ? size : 11, size == 0, 3 * MM);
+	if (also == NULL)
+		return para(cr, x, y, value, vlang, size > 0 ? size : 11, size == 0, 3 * MM);
+	y = para(cr, x, y, value, vlang, size > 0 ? size : 11, size == 0, 1);
+	if (x->rtl) {
+		snprintf(iso, sizeof iso, "\u2068%s\u2069", also);
+		also = iso;
+	}
+	return para(cr, x, y, also, "de", 9, 0, 3 * MM);
 }
 
 /* Draws the receipt from the top; returns its height. */
@@ -152,7 +160,7 @@ static double
 draw(cairo_t *cr, const struct ctx *x)
 {
 	const struct bb_receipt *r = x->r;
-	char title[256], key[48], *t;
+	char title[256], de[256], key[48], *t;
 	const char *tlang;
 	QRcode *q;
 	double y = MARGIN;
@@ -164,11 +172,13 @@ draw(cairo_t *cr, const struct ctx *x)
 	free(t);
 	bb_service_title(x->cat, x->services_dir, x->lang, r->service, title, sizeof title,
 	    &tlang);
-	y = row(cr, x, y, "receipt.service", title, tlang, 0);
-	y = row(cr, x, y, "receipt.date", r->date, x->lang, 0);
-	y = row(cr, x, y, "receipt.reference", r->reference, x->lang, 0);
+	y = row(cr, x, y, "receipt.service", title, tlang, 0,
+	    bb_service_title_de(x->cat, x->services_dir, r->service, tlang, title, de,
+	    sizeof de) ? de : NULL);
+	y = row(cr, x, y, "receipt.date", r->date, x->lang, 0, NULL);
+	y = row(cr, x, y, "receipt.reference", r->reference, x->lang, 0, NULL);
 	if (r->submission[0] != '\0')
-		y = row(cr, x, y, "receipt.submission", r->submission, x->lang, 8);
+		y = row(cr, x, y, "receipt.submission", r->submission, x->lang, 8, NULL);
 	snprintf(key, sizeof key, "receipt.%s", r->state);
 	if ((t = text(x, key)) != NULL)
 		y = para(cr, x, y, t, x->lang, 10, 0, 4 * MM);

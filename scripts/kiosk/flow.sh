@@ -345,6 +345,21 @@ flow_signature() {
 	done
 }
 
+# flow_needs FORM CASE: what FORM needs besides its answers (bb-form needs: the form
+# says it, bb-form(5) needs), taken into CASE in the order given: the photo, the
+# signature. A form that needs neither goes straight on.
+flow_needs() {
+	_fn_needs=$(bb-form needs "$1") || flow_status $?
+	for _fn_need in $_fn_needs; do
+		case $_fn_need in
+		photo)		flow_photo "$2" ;;
+		signature)	flow_signature "$2" ;;
+		*)		flow_log "unknown need $_fn_need"	# a bb-form newer than this
+				flow_status 70 ;;
+		esac
+	done
+}
+
 # flow_rejected: bb-submit exit 65, the authority refused the case. Its reason is the
 # authority's text, untrusted, perhaps in no language of the person, perhaps quoting the
 # application: the screen says only what kind of refusal it was, in fixed words, and the

@@ -10,7 +10,8 @@
     s.end(); s.stop()
 
 Run as a program it takes screenshots: screen_serve.py BB_FORM SCREENS SERVICES OUTDIR
-SCREEN,... LANG,... (OUTDIR/SCREEN-LANG.png, 1080x1920)."""
+SCREEN,... LANG,... (OUTDIR/SCREEN-LANG.png, 1080x1920). A SCREEN receipt:CASE is the
+receipt of the case file CASE as bb-form receipt shows it (OUTDIR/receipt-LANG.png)."""
 
 import json
 import os
@@ -64,6 +65,18 @@ class Serve:
 		    "return m ? m.dataset.version : null")
 		self.tell(screen, **sets)
 		self.wait_page(b, lambda m: m[0] == screen and m[1] != old)
+
+	def receipt(self, b, case):
+		"""bb-form receipt CASE, and waits until B shows it."""
+		old = b.d.execute_script("var m = document.getElementById('bb-screen');"
+		    "return m ? m.dataset.version : null")
+		r = subprocess.run([self.bb_form, "receipt", case, "--screen", self.sock],
+		    env=self.env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+		    stderr=subprocess.PIPE)
+		if r.returncode != 0:
+			raise browser.StepError("receipt %s: exit %d: %s" % (case, r.returncode,
+			    r.stderr.decode(errors="replace").strip()))
+		self.wait_page(b, lambda m: m[0] == "receipt" and m[1] != old)
 
 	def wait_page(self, b, cond, timeout=10):
 		end = time.monotonic() + timeout
@@ -132,7 +145,11 @@ def main(argv):
 			if b.d.execute_script("return document.documentElement.lang") != lang:
 				s.lang(b, lang)
 			for name in names.split(","):
-				s.show(b, name, reference="BB-2026-000042")
+				if name.startswith("receipt:"):
+					s.receipt(b, name[len("receipt:"):])
+					name = "receipt"
+				else:
+					s.show(b, name, reference="BB-2026-000042")
 				b.screenshot(os.path.join(out, "%s-%s.png" % (name, lang)))
 	finally:
 		b.close()
