@@ -4,46 +4,13 @@
 # reader and the card simulator, the real screen server, the fixture flow
 # tests/data/kiosk/probe with PROBE_CARD.
 . "${0%/*}/lib.sh"
+. "$BB_TOP/tests/session.sh"
 . "$BB_TOP/tests/rig/pcsc.sh"
 
-pcsc_for_test
-srv_pids=""
-shm=$(mktemp -d /dev/shm/bb-test.XXXXXX)
-trap 'kill_own $srv_pids; pcsc_stop; rm -rf "$shm"; cd /; rm -rf "$scratch"' EXIT
-SESSION=$BB_TOP/scripts/kiosk/session
-sock=$scratch/run/screen
-mkdir -m 700 run bin
-PATH=$scratch/bin:$BB_BIN:$PATH
-BB_SCREEN=$sock
-export PATH BB_SCREEN
-printf 'form:\n  screens: %s\n  services: %s\nkiosk:\n  session: %s\nqueue:\n  spool: %s\n' \
-	"$BB_TOP/scripts/screens" "$BB_TOP/tests/data/kiosk" "$shm/session" "$scratch/spool" > bb.yaml
-BB_CONFIG=$scratch/bb.yaml
-
-"$BB_FORM" serve --control "$sock" > url 2> serve.log &
-srv_pids="$srv_pids $!"
-i=0
-while [ ! -s url ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
-url=$(head -n 1 url)
-port=${url#http://127.0.0.1:}
-port=${port%%/*}
-curl -s -o /dev/null -D h "$url"
-C="bb=$(sed -n 's/^Set-Cookie: bb=\([0-9a-f]*\);.*/\1/p' h)"
-page() { curl -s -b "$C" "http://127.0.0.1:$port/" > page.html; }
-version() { sed -n 's/.*data-version="\([0-9]*\)".*/\1/p' page.html | head -n 1; }
-wait_screen() {
-	_i=0
-	until page && grep -q "data-screen=\"$1\"" page.html &&
-	    [ "$(version)" != "${2:-}" ] || [ $_i -ge 150 ]; do
-		sleep 0.1
-		_i=$((_i + 1))
-	done
-	grep -q "data-screen=\"$1\"" page.html
-}
-tap() {
-	curl -s -o /dev/null -b "$C" --data-urlencode "v=$(version)" --data-urlencode "choice=$1" \
-		"http://127.0.0.1:$port/act"
-}
+pcsc_start "$scratch/pcsc" || { echo "Bail out! pcscd did not start"; exit 1; }
+trap 'session_cleanup; pcsc_stop; cd /; rm -rf "$scratch"' EXIT
+session_conf
+session_serve
 
 # card_session MODE DESC: a session whose flow waits on the card step (PROBE_CARD=MODE);
 # the card is taken off after 2 s; sets ended (1: the session ended within 5 s of that).
@@ -89,5 +56,5 @@ wait "$sess"
 check_grep "... the flow ends the session itself" 'outcome=cancelled status=1 step=card' \
 	session.err
 
-check_nogrep "no sanitizer report" 'Sanitizer\|runtime error' serve.log
+check_nogrep "no sanitizer report" 'Sanitizer\|runtime error' run/serve.log
 done_testing
