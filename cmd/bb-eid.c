@@ -30,7 +30,7 @@
 #include <unistd.h>
 
 static const char usage_text[] =
-    "usage: bb-eid [-c CONFIG] [-v|-q] readers [--format text|json]\n"
+    "usage: bb-eid [-c CONFIG] [-v|-q] readers [--reader NAME] [--format text|json]\n"
     "       bb-eid [-c CONFIG] wait [--reader NAME] [--timeout SECONDS]\n"
     "       bb-eid [-c CONFIG] info [--reader NAME] [--format text|json]\n"
     "       bb-eid [-c CONFIG] read [--reader NAME] [--pin-fd N | --can-fd N]\n"
@@ -802,6 +802,8 @@ cmd_readers(struct bb_pcsc *p, const struct opts *o)
 	if (bb_pcsc_readers(p, &r, &n, &e) != 0)
 		bb_die_err(&e);
 	for (i = 0; i < n; i++) {
+		if (!bb_pcsc_match(r[i].name, o->reader))
+			continue;
 		hex(r[i].atr, r[i].atrlen, atr);
 		json_array_append_new(arr, json_pack("{s:s, s:b, s:s?, s:b, s:b}", "name",
 		    r[i].name, "card", r[i].card, "atr", r[i].card ? atr : NULL, "pinpad",

@@ -1,6 +1,7 @@
 #!/bin/sh
 # scripts/kiosk/session (issue 12): taking the card off the reader ends the session while
-# the flow needs it ($BB_SESSION/card-needed), and only then. A real pcscd with the vpcd
+# the flow needs it ($BB_SESSION/card-needed), and only then; with two readers, the one
+# eid.reader names counts, not a card on the other. A real pcscd with the vpcd
 # reader and the card simulator, the real screen server, the fixture flow
 # tests/data/kiosk/probe with PROBE_CARD.
 . "${0%/*}/lib.sh"
@@ -55,6 +56,31 @@ ok "$(test $ended = 0; echo $?)" "card read: taking it off then ends nothing"
 wait "$sess"
 check_grep "... the flow ends the session itself" 'outcome=cancelled status=1 step=card' \
 	session.err
+
+# Two readers (vpcd's second slot, on the next port), eid.reader naming the first: a card
+# on the other reader (a pad for something else) is not the ID card. Taking the ID card
+# off ends the session while the other card stays.
+CONF_EXTRA="eid:
+  reader: $PCSC_READER
+" session_conf
+other="$PCSC_READER_NAME 00 01"
+"$CARDSIM" --port $((VPCD_PORT + 1)) --parent $$ "$PCSC_RIG/cards/erika" \
+	< /dev/null >> "$PCSC_DIR/cardsim.log" 2>&1 &
+other_pid=$!
+srv_pids="$srv_pids $other_pid"
+cardsim --client --reader "$other" --wait-card --timeout 10
+ok $? "two readers: a card on the other one ($other)"
+bb-eid readers --reader "$PCSC_READER" --format json > readers.json
+ok "$(jq -e --arg r "$PCSC_READER" '. == [.[0]] and .[0].name == $r' readers.json > /dev/null; echo $?)" \
+	"bb-eid readers --reader: only the reader named"
+card_insert erika
+card_session needed "two readers"
+ok "$(test $ended = 1; echo $?)" "two readers: the ID card taken off eid.reader's ends the session"
+ok "$(kill -0 "$other_pid" 2>/dev/null; echo $?)" "... while the other reader's card stays"
+wait "$sess"
+check_grep "... logged" 'outcome=cancelled by=card status=137 step=card' session.err
+kill "$other_pid"
+wait "$other_pid" 2>/dev/null
 
 check_nogrep "no sanitizer report" 'Sanitizer\|runtime error' run/serve.log
 done_testing
