@@ -819,14 +819,17 @@ cmd_readers(struct bb_pcsc *p, const struct opts *o)
 	return 0;
 }
 
+/* Waits for the card the next command will use: on eid.reader's readers by default, so
+ * that a card on another reader (a pad for something else) is not taken for it. */
 static int
-cmd_wait(struct bb_pcsc *p, const struct opts *o)
+cmd_wait(struct bb_pcsc *p, const struct opts *o, const struct bb_config *cfg)
 {
 	struct bb_err e = { 0, "" };
+	const char *reader = o->reader ? o->reader : bb_config_str(cfg, "eid.reader");
 	char name[256];
 	int rc;
 
-	rc = bb_pcsc_wait(p, o->reader, o->timeout < 0 ? -1 : o->timeout * 1000, name, &e);
+	rc = bb_pcsc_wait(p, reader, o->timeout < 0 ? -1 : o->timeout * 1000, name, &e);
 	if (rc != 0)
 		bb_die_err(&e);
 	printf("%s\n", name);
@@ -921,7 +924,7 @@ main(int argc, char **argv)
 		if (strcmp(cmd, "readers") == 0)
 			rc = cmd_readers(&p, &o);
 		else if (strcmp(cmd, "wait") == 0)
-			rc = cmd_wait(&p, &o);
+			rc = cmd_wait(&p, &o, cli.cfg);
 		else
 			rc = cmd_info(&p, &o);
 		bb_pcsc_close(&p);

@@ -73,7 +73,11 @@ ok $? "two readers: a card on the other one ($other)"
 bb-eid readers --reader "$PCSC_READER" --format json > readers.json
 ok "$(jq -e --arg r "$PCSC_READER" '. == [.[0]] and .[0].name == $r' readers.json > /dev/null; echo $?)" \
 	"bb-eid readers --reader: only the reader named"
+expect_code 1 "bb-eid wait: a card on the other reader is not eid.reader's: 1 (no card in time)" \
+	bb-eid wait --timeout 1
 card_insert erika
+expect_code 0 "bb-eid wait: the card on eid.reader's reader: 0" bb-eid wait --timeout 1
+ok "$(test "$(cat out)" = "$PCSC_READER"; echo $?)" "... and its name ($(cat out))"
 card_session needed "two readers"
 ok "$(test $ended = 1; echo $?)" "two readers: the ID card taken off eid.reader's ends the session"
 ok "$(kill -0 "$other_pid" 2>/dev/null; echo $?)" "... while the other reader's card stays"
