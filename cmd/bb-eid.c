@@ -30,7 +30,7 @@
 #include <unistd.h>
 
 static const char usage_text[] =
-    "usage: bb-eid [-c CONFIG] [-v|-q] readers [--format text|json]\n"
+    "usage: bb-eid [-c CONFIG] [-v|-q] readers [--reader NAME] [--format text|json]\n"
     "       bb-eid [-c CONFIG] wait [--reader NAME] [--timeout SECONDS]\n"
     "       bb-eid [-c CONFIG] info [--reader NAME] [--format text|json]\n"
     "       bb-eid [-c CONFIG] read [--reader NAME] [--pin-fd N | --can-fd N]\n"
@@ -800,6 +800,8 @@ cmd_readers(struct bb_pcsc *p, const struct opts *o)
 	if (bb_pcsc_readers(p, &r, &n, &e) != 0)
 		bb_die_err(&e);
 	for (i = 0; i < n; i++) {
+		if (!bb_pcsc_match(r[i].name, o->reader))
+			continue;
 		hex(r[i].atr, r[i].atrlen, atr);
 		json_array_append_new(arr, json_pack("{s:s, s:b, s:s?, s:b, s:b}", "name",
 		    r[i].name, "card", r[i].card, "atr", r[i].card ? atr : NULL, "pinpad",
@@ -815,14 +817,17 @@ cmd_readers(struct bb_pcsc *p, const struct opts *o)
 	return 0;
 }
 
+/* Waits for the card the next command will use: on eid.reader's readers by default, so
+ * that a card on another reader (a pad for something else) is not taken for it. */
 static int
-cmd_wait(struct bb_pcsc *p, const struct opts *o)
+cmd_wait(struct bb_pcsc *p, const struct opts *o, const struct bb_config *cfg)
 {
 	struct bb_err e = { 0, "" };
+	const char *reader = o->reader ? o->reader : bb_config_str(cfg, "eid.reader");
 	char name[256];
 	int rc;
 
-	rc = bb_pcsc_wait(p, o->reader, o->timeout < 0 ? -1 : o->timeout * 1000, name, &e);
+	rc = bb_pcsc_wait(p, reader, o->timeout < 0 ? -1 : o->timeout * 1000, name, &e);
 	if (rc != 0)
 		bb_die_err(&e);
 	printf("%s\n", name);
@@ -917,7 +922,7 @@ main(int argc, char **argv)
 		if (strcmp(cmd, "readers") == 0)
 			rc = cmd_readers(&p, &o);
 		else if (strcmp(cmd, "wait") == 0)
-			rc = cmd_wait(&p, &o);
+			rc = cmd_wait(&p, &o, cli.cfg);
 		else
 			rc = cmd_info(&p, &o);
 		bb_pcsc_close(&p);

@@ -7,38 +7,22 @@
 # directory, and are counted with bb-queue count without a personal value; bb-form end
 # prints the ended session's settings.
 . "${0%/*}/lib.sh"
-
-srv_pids=""
-shm=$(mktemp -d /dev/shm/bb-test.XXXXXX)
-trap 'kill_own $srv_pids; rm -rf "$shm"; cd /; rm -rf "$scratch"' EXIT
-SESSION=$BB_TOP/scripts/kiosk/session
-sock=$scratch/run/screen
-mkdir -m 700 run bin
+. "$BB_TOP/tests/session.sh"
 
 # counted WHAT JQ: the real bb-queue's counts of the fixture service pass JQ.
 counted() {
 	bb-queue stats --format json | jq -c '.counts.probe // {}' > counts
 	if jq -e "$2" counts > /dev/null; then ok 0 "$1"; else ok 1 "$1"; diag counts; fi
 }
-PATH=$scratch/bin:$BB_BIN:$PATH
 PROBE_PHOTO=$scratch/photo.jpg
-export PATH PROBE_PHOTO
+export PROBE_PHOTO
 head -c 2048 /dev/urandom > photo.jpg
 
 # conf [KEY: VALUE]...: the test's bb.yaml, with the kiosk keys given (and form's lines
 # in FORM_EXTRA).
-conf() {
-	{
-		printf 'form:\n  screens: %s\n  services: %s\n%s' "$BB_TOP/scripts/screens" \
-			"$BB_TOP/tests/data/kiosk" "${FORM_EXTRA:-}"
-		printf 'queue:\n  spool: %s\n' "$scratch/spool"
-		printf 'kiosk:\n  session: %s\n' "$shm/session"
-		for _kv; do printf '  %s\n' "$_kv"; done
-	} > bb.yaml
-}
+conf() { session_conf "$@"; }
 conf
-BB_CONFIG=$scratch/bb.yaml
-BB_SCREEN=$sock
+BB_SCREEN=$scratch/run/screen
 export BB_SCREEN
 
 # bb-form config: a key's value or its default; durations in seconds; a typo is 78.
@@ -72,39 +56,8 @@ else
 	check_grep "... says so" "is not on tmpfs" err
 fi
 
-"$BB_FORM" serve --control "$sock" > url 2> serve.log &
-srv=$!
-srv_pids="$srv_pids $srv"
-i=0
-while [ ! -s url ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
-url=$(head -n 1 url)
-port=${url#http://127.0.0.1:}
-port=${port%%/*}
-curl -s -o /dev/null -D h "$url"
-C="bb=$(sed -n 's/^Set-Cookie: bb=\([0-9a-f]*\);.*/\1/p' h)"
+session_serve
 
-page() { curl -s -b "$C" "http://127.0.0.1:$port/" > page.html; }
-version() { sed -n 's/.*data-version="\([0-9]*\)".*/\1/p' page.html | head -n 1; }
-# wait_screen SCREEN [OLD]: waits until the page shows SCREEN (data-screen), in a version
-# other than OLD. tap VALUE: taps VALUE on the page last read.
-wait_screen() {
-	_i=0
-	until page && grep -q "data-screen=\"$1\"" page.html &&
-	    [ "$(version)" != "${2:-}" ] || [ $_i -ge 100 ]; do
-		sleep 0.1
-		_i=$((_i + 1))
-	done
-	grep -q "data-screen=\"$1\"" page.html
-}
-tap() {
-	curl -s -o /dev/null -b "$C" --data-urlencode "v=$(version)" --data-urlencode "choice=$1" \
-		"http://127.0.0.1:$port/act"
-}
-wait_file() {
-	_i=0
-	while [ ! -e "$1" ] && [ $_i -lt 150 ]; do sleep 0.1; _i=$((_i + 1)); done
-	[ -e "$1" ]
-}
 # The flow: the session's child that runs the fixture (other runs may run it too).
 flow_pid() {
 	ps -eo pid=,ppid=,args= | awk -v s="$sess" -v f="$BB_TOP/tests/data/kiosk/probe/flow" \
@@ -290,5 +243,5 @@ end_session "a count refused"
 ok "$(test $rc -eq 1; echo $?)" "a count refused: the session still ends ($rc)"
 check_grep "... and says it was not counted" 'bb-queue count: exit 78: not counted' session.err
 
-check_nogrep "no sanitizer report" 'Sanitizer\|runtime error' serve.log
+check_nogrep "no sanitizer report" 'Sanitizer\|runtime error' run/serve.log
 done_testing

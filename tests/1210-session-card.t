@@ -1,49 +1,17 @@
 #!/bin/sh
 # scripts/kiosk/session (issue 12): taking the card off the reader ends the session while
-# the flow needs it ($BB_SESSION/card-needed), and only then. A real pcscd with the vpcd
+# the flow needs it ($BB_SESSION/card-needed), and only then; with two readers, the one
+# eid.reader names counts, not a card on the other. A real pcscd with the vpcd
 # reader and the card simulator, the real screen server, the fixture flow
 # tests/data/kiosk/probe with PROBE_CARD.
 . "${0%/*}/lib.sh"
+. "$BB_TOP/tests/session.sh"
 . "$BB_TOP/tests/rig/pcsc.sh"
 
-pcsc_for_test
-srv_pids=""
-shm=$(mktemp -d /dev/shm/bb-test.XXXXXX)
-trap 'kill_own $srv_pids; pcsc_stop; rm -rf "$shm"; cd /; rm -rf "$scratch"' EXIT
-SESSION=$BB_TOP/scripts/kiosk/session
-sock=$scratch/run/screen
-mkdir -m 700 run bin
-PATH=$scratch/bin:$BB_BIN:$PATH
-BB_SCREEN=$sock
-export PATH BB_SCREEN
-printf 'form:\n  screens: %s\n  services: %s\nkiosk:\n  session: %s\nqueue:\n  spool: %s\n' \
-	"$BB_TOP/scripts/screens" "$BB_TOP/tests/data/kiosk" "$shm/session" "$scratch/spool" > bb.yaml
-BB_CONFIG=$scratch/bb.yaml
-
-"$BB_FORM" serve --control "$sock" > url 2> serve.log &
-srv_pids="$srv_pids $!"
-i=0
-while [ ! -s url ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
-url=$(head -n 1 url)
-port=${url#http://127.0.0.1:}
-port=${port%%/*}
-curl -s -o /dev/null -D h "$url"
-C="bb=$(sed -n 's/^Set-Cookie: bb=\([0-9a-f]*\);.*/\1/p' h)"
-page() { curl -s -b "$C" "http://127.0.0.1:$port/" > page.html; }
-version() { sed -n 's/.*data-version="\([0-9]*\)".*/\1/p' page.html | head -n 1; }
-wait_screen() {
-	_i=0
-	until page && grep -q "data-screen=\"$1\"" page.html &&
-	    [ "$(version)" != "${2:-}" ] || [ $_i -ge 150 ]; do
-		sleep 0.1
-		_i=$((_i + 1))
-	done
-	grep -q "data-screen=\"$1\"" page.html
-}
-tap() {
-	curl -s -o /dev/null -b "$C" --data-urlencode "v=$(version)" --data-urlencode "choice=$1" \
-		"http://127.0.0.1:$port/act"
-}
+pcsc_start "$scratch/pcsc" || { echo "Bail out! pcscd did not start"; exit 1; }
+trap 'session_cleanup; pcsc_stop; cd /; rm -rf "$scratch"' EXIT
+session_conf
+session_serve
 
 # card_session MODE DESC: a session whose flow waits on the card step (PROBE_CARD=MODE);
 # the card is taken off after 2 s; sets ended (1: the session ended within 5 s of that).
@@ -89,5 +57,34 @@ wait "$sess"
 check_grep "... the flow ends the session itself" 'outcome=cancelled status=1 step=card' \
 	session.err
 
-check_nogrep "no sanitizer report" 'Sanitizer\|runtime error' serve.log
+# Two readers (vpcd's second slot, on the next port), eid.reader naming the first: a card
+# on the other reader (a pad for something else) is not the ID card. Taking the ID card
+# off ends the session while the other card stays.
+CONF_EXTRA="eid:
+  reader: $PCSC_READER
+" session_conf
+other="$PCSC_READER_NAME 00 01"
+"$CARDSIM" --port $((VPCD_PORT + 1)) --parent $$ "$PCSC_RIG/cards/erika" \
+	< /dev/null >> "$PCSC_DIR/cardsim.log" 2>&1 &
+other_pid=$!
+srv_pids="$srv_pids $other_pid"
+cardsim --client --reader "$other" --wait-card --timeout 10
+ok $? "two readers: a card on the other one ($other)"
+bb-eid readers --reader "$PCSC_READER" --format json > readers.json
+ok "$(jq -e --arg r "$PCSC_READER" '. == [.[0]] and .[0].name == $r' readers.json > /dev/null; echo $?)" \
+	"bb-eid readers --reader: only the reader named"
+expect_code 1 "bb-eid wait: a card on the other reader is not eid.reader's: 1 (no card in time)" \
+	bb-eid wait --timeout 1
+card_insert erika
+expect_code 0 "bb-eid wait: the card on eid.reader's reader: 0" bb-eid wait --timeout 1
+ok "$(test "$(cat out)" = "$PCSC_READER"; echo $?)" "... and its name ($(cat out))"
+card_session needed "two readers"
+ok "$(test $ended = 1; echo $?)" "two readers: the ID card taken off eid.reader's ends the session"
+ok "$(kill -0 "$other_pid" 2>/dev/null; echo $?)" "... while the other reader's card stays"
+wait "$sess"
+check_grep "... logged" 'outcome=cancelled by=card status=137 step=card' session.err
+kill "$other_pid"
+wait "$other_pid" 2>/dev/null
+
+check_nogrep "no sanitizer report" 'Sanitizer\|runtime error' run/serve.log
 done_testing

@@ -95,6 +95,12 @@ features(SCARDHANDLE h, struct bb_reader *r)
 }
 
 int
+bb_pcsc_match(const char *name, const char *pattern)
+{
+	return pattern == NULL || strstr(name, pattern) != NULL;
+}
+
+int
 bb_pcsc_readers(struct bb_pcsc *p, struct bb_reader **out, size_t *n, struct bb_err *e)
 {
 	struct bb_reader *list;
@@ -156,7 +162,7 @@ bb_pcsc_wait(struct bb_pcsc *p, const char *pattern, long timeout_ms, char name[
 		return bb_fail(e, BB_SOFTWARE, "out of memory");
 	}
 	for (r = names; names != NULL && *r; r += strlen(r) + 1)
-		if (pattern == NULL || strstr(r, pattern) != NULL) {
+		if (bb_pcsc_match(r, pattern)) {
 			st[m].szReader = r;
 			st[m].dwCurrentState = SCARD_STATE_UNAWARE;
 			m++;

@@ -28,6 +28,9 @@ struct bb_pcsc {
 /* 69 when the PC/SC service cannot be reached. */
 int bb_pcsc_open(struct bb_pcsc *p, struct bb_err *e);
 void bb_pcsc_close(struct bb_pcsc *p);
+/* Whether the reader called name is one pattern names (NULL: any reader): its name
+ * contains pattern. The one rule for --reader and eid.reader. */
+int bb_pcsc_match(const char *name, const char *pattern);
 /* All readers (n may be 0), with card presence and features (features only for readers
  * with a card, since asking needs a connection). */
 int bb_pcsc_readers(struct bb_pcsc *p, struct bb_reader **out, size_t *n, struct bb_err *e);
