@@ -243,6 +243,14 @@ fault 76 "a truncated data group" --fault truncated-tlv
 fault 76 "an oversized data group" --fault oversized-tlv
 fault 77 "a forged EF.CardSecurity" --forged-security
 fault 1 "the card removed mid-read" --fault remove@25
+# A real card answers 6700 (wrong length) to an MSE:Set AT it cannot take: the protocol is
+# broken, 76, the status word said. (Protected commands: 1 EF.CardSecurity, 2-5 the
+# certificates, 6 MSE:Set AT of TA, 7 GET CHALLENGE, 8 External Authenticate, 9 MSE:Set
+# AT of CA.)
+fault 76 "6700 to Terminal Authentication's MSE:Set AT" --fault sw=6700@6
+check_grep "which says so" "terminal authentication: MSE:Set AT: the card answered 6700" err
+fault 76 "6700 to Chip Authentication's MSE:Set AT" --fault sw=6700@9
+check_grep "which says so" "chip authentication: MSE:Set AT: the card answered 6700" err
 
 # The other test person: another PACE parameter set.
 card_insert jeanne

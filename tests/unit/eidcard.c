@@ -1113,6 +1113,56 @@ broken_secure_messaging(void **state)
 	term_free(&t);
 }
 
+/* A command that needs a data field and has none is 6700, wrong length (ISO/IEC 7816-4
+ * table 6), before anything else, also plain while a channel is up (which it still ends:
+ * AusweisApp ends PACE on a basic reader so and counts on the 6700); a data field that is
+ * there but wrong is 6A80 (TR-03110 part 3 B.11). The old card answered 6A80 or 6982. */
+static void
+empty_and_malformed_data(void **state)
+{
+	struct term t;
+	unsigned char out[300];
+	size_t olen;
+	int retries;
+
+	(void)state;
+	need_pki();
+	term_init(&t, card("erika", NULL, NULL, NULL, NULL));
+	assert_int_equal(plain(&t, "0022C1A4"), 0x6700);
+	assert_int_equal(plain(&t, "0022C1A400"), 0x6700);	/* Le, still no data */
+	assert_int_equal(plain(&t, "002281B6"), 0x6700);
+	assert_int_equal(plain(&t, "002241A4"), 0x6700);
+	assert_int_equal(plain(&t, "002A00BE"), 0x6700);
+	/* Malformed: a DO longer than the data field, an OID of no protocol, no OID. */
+	assert_int_equal(plain(&t, "0022C1A402800F"), 0x6A80);
+	assert_int_equal(plain(&t, "0022C1A406800100830103"), 0x6A80);
+	assert_int_equal(plain(&t, "0022C1A403830103"), 0x6A80);
+	/* The empty one ends a PACE under way, as a malformed one does. */
+	assert_int_equal(plain(&t, "0022C1A40F800A04007F00070202040202830103"), 0x9000);
+	assert_int_equal(plain(&t, "0022C1A4"), 0x6700);
+	assert_int_equal(plain(&t, "10860000027C0000"), 0x6985);
+	/* Protected: the same answers, protected, and the channel stays. */
+	assert_int_equal(pace(&t, BB_PACE_CAN, "500540", 0, &retries), 0);
+	assert_int_equal(sm_sw(&t, 0x22, 0x81, 0xB6, NULL, 0, 0, out, &olen), 0x6700);
+	assert_int_equal(sm_sw(&t, 0x22, 0x81, 0xA4, NULL, 0, 0, out, &olen), 0x6700);
+	assert_int_equal(sm_sw(&t, 0x22, 0x41, 0xA4, NULL, 0, 0, out, &olen), 0x6700);
+	assert_int_equal(sm_sw(&t, 0x22, 0x41, 0xA4, (const unsigned char *)"\x80\x05\x04", 3, 0,
+	    out, &olen), 0x6A80);
+	assert_int_equal(sm_sw(&t, 0x2A, 0x00, 0xBE, NULL, 0, 0, out, &olen), 0x6700);
+	assert_int_equal(sm_sw(&t, 0x86, 0x00, 0x00, NULL, 0, 256, out, &olen), 0x6700);
+	assert_int_equal(sm_sw(&t, 0x82, 0x00, 0x00, NULL, 0, 0, out, &olen), 0x6700);
+	assert_true(eidcard_sm_active(t.k));
+	/* Plain while the channel is up: 6700 all the same, and the channel is gone. */
+	assert_int_equal(plain(&t, "0022C1A4"), 0x6700);
+	assert_false(eidcard_sm_active(t.k));
+	/* Any other plain command there is still 6982. */
+	t.sm = NULL;
+	assert_int_equal(pace(&t, BB_PACE_CAN, "500540", 0, &retries), 0);
+	assert_int_equal(plain(&t, "0022C1A40F800A04007F00070202040202830103"), 0x6982);
+	assert_false(eidcard_sm_active(t.k));
+	term_free(&t);
+}
+
 static void
 chaining_and_lengths(void **state)
 {
@@ -1483,6 +1533,7 @@ main(void)
 		cmocka_unit_test(comp_leading_zero),
 		cmocka_unit_test(residence_permit),
 		cmocka_unit_test(broken_secure_messaging),
+		cmocka_unit_test(empty_and_malformed_data),
 		cmocka_unit_test(chaining_and_lengths),
 		cmocka_unit_test(faults),
 		cmocka_unit_test(hostile_commands),

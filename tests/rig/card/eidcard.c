@@ -1653,10 +1653,43 @@ reset_retry_counter(struct eidcard *k, const struct cmd *a)
 
 /* ---- dispatch ---- */
 
+/* A command that only exists with a data field came without one: 6700, wrong length
+ * (ISO/IEC 7816-4:2013 5.6, table 6: Nc is not what the command's case needs), before
+ * anything else is looked at. MSE:Set AT or DST, PSO:Verify Certificate, General
+ * Authenticate, External Authenticate. A data field that is there but wrong (DOs that do
+ * not parse, a missing or unknown DO, an OID the card does not run) is 6A80, incorrect
+ * parameters in the command data field, as TR-03110 part 3 B.11 lists for these commands.
+ * AusweisApp ends a PACE channel on a basic reader with a plain MSE:Set AT without data
+ * and counts on the 6700. */
+static int
+lacks_data(const struct cmd *a)
+{
+	if (a->nc != 0)
+		return 0;
+	switch (a->ins) {
+	case 0x22:
+		return (a->p1 == 0xC1 || a->p1 == 0x81 || a->p1 == 0x41) &&
+		    (a->p2 == 0xA4 || a->p2 == 0xB6);
+	case 0x2A:
+		return a->p1 == 0x00 && a->p2 == 0xBE;
+	case 0x86:
+	case 0x82:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
 static unsigned
 dispatch(struct eidcard *k, const struct cmd *a, unsigned char *out, size_t *olen)
 {
 	*olen = 0;
+	if (lacks_data(a)) {
+		/* A PACE under way ends, as with any other failed step of it. */
+		if (a->ins == 0x86 || (a->ins == 0x22 && a->p1 == 0xC1))
+			clear_pending_pace(k);
+		return 0x6700;
+	}
 	switch (a->ins) {
 	case 0xA4:
 		return do_select(k, a, out, olen);
@@ -1785,9 +1818,11 @@ plain(struct eidcard *k, struct cmd *a, unsigned char *resp, size_t room)
 		return answer(resp, room, NULL, 0, 0x6E00);
 	if (a->ext && k->c.no_extended)
 		return answer(resp, room, NULL, 0, 0x6700);
+	/* A plain command ends the secure channel; one without the data its case needs is
+	 * still 6700 (the length is checked first). */
 	if (k->sm != NULL && !plain_allowed_in_sm(k, a)) {
 		sm_end(k);
-		return answer(resp, room, NULL, 0, 0x6982);
+		return answer(resp, room, NULL, 0, lacks_data(a) ? 0x6700 : 0x6982);
 	}
 	if ((a->cla & 0x10) && a->ins != 0x86)
 		return answer(resp, room, NULL, 0, 0x6884);	/* chaining only for PACE */
