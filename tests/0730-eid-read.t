@@ -353,6 +353,7 @@ ok "$?" "read with --trace -v"
 check_grep "the trace shows the protected commands" "SM > 0C B0\|SM > 00 B0" trace
 check_grep "the stats give each step" "stats: ta [0-9]* apdus" trace
 check_grep "passive authentication a step of its own" "stats: pa 1 apdus" trace
+check_grep "PACE counts reading EF.CardAccess" "stats: pace 6 apdus" trace
 for v in 123456 ERIKA MUSTERMANN HEIDESTRASSE 1964 51147 GABLER; do
 	check_nogrep "no '$v' in the trace" "$v" trace
 done
