@@ -92,6 +92,8 @@ answer 6985 "General Authenticate without PACE: 6985" 10860000027C00
 answer 9000 "MSE:Set AT for the PIN: 9000, three tries" "$MSE_PIN"
 answer 9000 "MSE:Set AT for the CAN: 9000" "$MSE_CAN"
 answer 6700 "a malformed APDU (Lc 3, 2 bytes): 6700" 00A4000C023F00 00A4020C03011C
+answer 6700 "MSE:Set AT without data: 6700 (wrong length), as a real card" 0022C1A4
+answer 6A80 "MSE:Set AT with a malformed data field: 6A80" 0022C1A402800F
 
 # --- removal ---
 old_pid=$CARD_PID

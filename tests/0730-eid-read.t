@@ -243,6 +243,14 @@ fault 76 "a truncated data group" --fault truncated-tlv
 fault 76 "an oversized data group" --fault oversized-tlv
 fault 77 "a forged EF.CardSecurity" --forged-security
 fault 1 "the card removed mid-read" --fault remove@25
+# A real card answers 6700 (wrong length) to an MSE:Set AT it cannot take: the protocol is
+# broken, 76, the status word said. (Protected commands: 1 EF.CardSecurity, 2-5 the
+# certificates, 6 MSE:Set AT of TA, 7 GET CHALLENGE, 8 External Authenticate, 9 MSE:Set
+# AT of CA.)
+fault 76 "6700 to Terminal Authentication's MSE:Set AT" --fault sw=6700@6
+check_grep "which says so" "terminal authentication: MSE:Set AT: the card answered 6700" err
+fault 76 "6700 to Chip Authentication's MSE:Set AT" --fault sw=6700@9
+check_grep "which says so" "chip authentication: MSE:Set AT: the card answered 6700" err
 
 # The other test person: another PACE parameter set.
 card_insert jeanne
@@ -250,6 +258,8 @@ rd --pin-fd 3 --fields all 3< pin
 ok "$rc" "a card with another PACE parameter set reads"
 ok "$(jq -e '.identity | .given_names != "ERIKA" and (.residence_permit | type) == "array"' out >/dev/null; echo $?)" \
 	"with its own data"
+ok "$(jq -e '.identity | .document_type == "AR" and (.residence_permit | length) > 0' out >/dev/null; echo $?)" \
+	"a residence permit's conditions are read (DG19, DG20)"
 
 # With the CAN the terminal certificate needs "CAN allowed".
 printf 'eid:\n  pki: %s\n  terminal_cert: %s\n  terminal_key: %s\n' "$EID_PKI" \
@@ -301,7 +311,10 @@ cardsim --client --reader "$PCSC_READER_NAME 00 01" --wait-removal --timeout 10
 
 # APDUs on the wire for a read of every field (the demo's): EF.CardAccess in one READ
 # BINARY by short file identifier, as AusweisApp and npa-tool read it, not SELECT MF,
-# SELECT EF and READ BINARY: 32 where it was 34 (npa-tool: 32). cardsim -v logs each.
+# SELECT EF and READ BINARY: 32 where it was 34 (npa-tool: 32); and no DG19 and DG20 (a
+# residence permit's) from an identity card: 30. 1 EF.CardAccess, 5 PACE, 1
+# EF.CardSecurity, 7 TA, 2 CA, 1 SELECT of the eID application, 13 data groups. cardsim
+# -v logs each.
 card_remove
 card_insert erika -v
 printf 'eid:\n  pki: %s\n  services:\n    all:\n      fields: all\n' "$EID_PKI" > all.yaml
@@ -312,7 +325,12 @@ grep '^cardsim: > ' "$PCSC_DIR/cardsim.log" | tail -n +$((before + 1)) > apdus
 ok "$(head -n 1 apdus | grep -qx 'cardsim: > 00B09C0000'; echo $?)" \
 	"EF.CardAccess comes first, by its short file identifier"
 n=$(wc -l < apdus)
-ok "$(test "$n" -le 32; echo $?)" "at most 32 APDUs for it ($n)"
+ok "$(test "$n" -le 30; echo $?)" "at most 30 APDUs for it ($n)"
+check_nogrep "no DG19 nor DG20 asked of an identity card" '^cardsim: > 0CB09[34]' apdus
+ok "$(jq -e '.identity | .document_type == "ID" and .residence_permit == []' out > /dev/null; echo $?)" \
+	"its residence_permit is empty"
+grep -c '^cardsim: > 0CB08[1-9A-F]\|^cardsim: > 0CB09[0-6]' apdus > nread
+ok "$(test "$(cat nread)" -eq 13; echo $?)" "13 data groups read ($(cat nread))"
 ok "$(jq -e '.identity | .given_names == "ERIKA" and .address.city == "KÖLN"' out > /dev/null; echo $?)" \
 	"and the data is Erika's"
 # Another client left the eID application selected (cardsim --client leaves the card as it
@@ -334,6 +352,8 @@ card_insert erika
 ok "$?" "read with --trace -v"
 check_grep "the trace shows the protected commands" "SM > 0C B0\|SM > 00 B0" trace
 check_grep "the stats give each step" "stats: ta [0-9]* apdus" trace
+check_grep "passive authentication a step of its own" "stats: pa 1 apdus" trace
+check_grep "PACE counts reading EF.CardAccess" "stats: pace 6 apdus" trace
 for v in 123456 ERIKA MUSTERMANN HEIDESTRASSE 1964 51147 GABLER; do
 	check_nogrep "no '$v' in the trace" "$v" trace
 done

@@ -872,7 +872,8 @@ bb_eac_ta(struct bb_sm *s, struct bb_pace *p, const struct bb_eac_terminal *t,
 	 * another key one time in 256 (issue 13). So Comp() here, of the whole key, for
 	 * MSE:Set AT (91) and the signature. */
 	if ((eph = TA_STEP3_generate_ephemeral_key(ctx)) == NULL ||
-	    (full = CA_STEP2_get_eph_pubkey(ctx)) == NULL) {
+	    (full = CA_STEP2_get_eph_pubkey(ctx)) == NULL ||
+	    bb_pace_dh_pad(ctx->ca_ctx->ka_ctx->key, full) != 0) {
 		rc = bb_fail(e, BB_SOFTWARE, "terminal authentication: no ephemeral key");
 		goto done;
 	}
@@ -1017,7 +1018,8 @@ bb_eac_ca(struct bb_sm *s, struct bb_pace *p, struct bb_err *e)
 	if (sw != 0x9000)
 		return bb_fail(e, BB_PROTOCOL, "chip authentication: MSE:Set AT: the card answered %04X",
 		    sw);
-	if ((eph = CA_STEP2_get_eph_pubkey(ctx)) == NULL || eph->length > 512) {
+	if ((eph = CA_STEP2_get_eph_pubkey(ctx)) == NULL ||
+	    bb_pace_dh_pad(ctx->ca_ctx->ka_ctx->key, eph) != 0 || eph->length > 512) {
 		rc = bb_fail(e, BB_SOFTWARE, "chip authentication: no ephemeral key");
 		goto done;
 	}

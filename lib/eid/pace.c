@@ -145,6 +145,29 @@ bb_bufmem(const unsigned char *p, size_t len)
 	return b;
 }
 
+int
+bb_pace_dh_pad(const struct evp_pkey_st *params, BUF_MEM *key)
+{
+	int size;
+	size_t n, len;
+
+	if (params == NULL || EVP_PKEY_base_id(params) == EVP_PKEY_EC)
+		return 0;
+	if ((size = EVP_PKEY_get_size(params)) <= 0)
+		return -1;
+	n = (size_t)size;
+	len = key->length;
+	if (len > n)
+		return -1;
+	if (len == n)
+		return 0;
+	if (BUF_MEM_grow(key, n) == 0)
+		return -1;
+	memmove(key->data + n - len, key->data, len);
+	memset(key->data, 0, n - len);
+	return 0;
+}
+
 static const char *const steps[] = {
 	"encrypted nonce", "mapping", "key agreement", "mutual authentication",
 };
@@ -415,6 +438,11 @@ bb_pace_run(bb_apdu_fn fn, void *arg, const unsigned char *ef_cardaccess, size_t
 		rc = bb_fail(e, BB_SOFTWARE, "PACE: OpenPACE cannot make mapping data");
 		goto done;
 	}
+	/* DH: as long as p (bb_pace_dh_pad); a point is 04 x y, x and y padded already. */
+	if (bb_pace_dh_pad(ctx->pace_ctx->static_key, mine) != 0) {
+		rc = bb_fail(e, BB_SOFTWARE, "PACE: OpenPACE's mapping data is longer than p");
+		goto done;
+	}
 	if ((rc = general_authenticate(&l, 1, 0x81, mine, &rdata, &d, &sw, retries)) != 0)
 		goto done;
 	if (d.val[2] == NULL || d.len[2] == 0 || (b = bb_bufmem(d.val[2], d.len[2])) == NULL ||
@@ -432,11 +460,16 @@ bb_pace_run(bb_apdu_fn fn, void *arg, const unsigned char *ef_cardaccess, size_t
 		rc = bb_fail(e, BB_SOFTWARE, "PACE: OpenPACE cannot make an ephemeral key");
 		goto done;
 	}
+	if (bb_pace_dh_pad(ctx->pace_ctx->static_key, eph) != 0) {
+		rc = bb_fail(e, BB_SOFTWARE, "PACE: OpenPACE's ephemeral key is longer than p");
+		goto done;
+	}
 	if ((rc = general_authenticate(&l, 2, 0x83, eph, &rdata, &d, &sw, retries)) != 0)
 		goto done;
 	if (d.val[4] == NULL || d.len[4] == 0 ||
 	    (d.len[4] == eph->length && memcmp(d.val[4], eph->data, eph->length) == 0) ||
 	    (card_eph = bb_bufmem(d.val[4], d.len[4])) == NULL ||
+	    bb_pace_dh_pad(ctx->pace_ctx->static_key, card_eph) != 0 ||
 	    !PACE_STEP3B_compute_shared_secret(ctx, card_eph)) {
 		rc = bb_fail(e, BB_PROTOCOL, "PACE: the card's ephemeral key is unusable");
 		goto done;

@@ -74,6 +74,15 @@ int bb_pace_from_reader(const unsigned char *ef_cardaccess, size_t len,
 struct buf_mem_st;
 struct buf_mem_st *bb_bufmem(const unsigned char *p, size_t len);
 
+/* A Diffie-Hellman public value as TR-03110 part 3 encodes it (D.3.4, an unsigned integer;
+ * I2OS of TR-03111 3.1.2 with the length of the modulus p): key is left-padded with zero
+ * bytes to the length of params' p, where OpenPACE gives it only as long as the number (a
+ * byte short one key in 256). What is sent, hashed for Comp() and compared is that form.
+ * Nothing is done for an elliptic curve (its points are padded already). 0, or -1 when
+ * the key is longer than p or memory runs out. */
+struct evp_pkey_st;
+int bb_pace_dh_pad(const struct evp_pkey_st *params, struct buf_mem_st *key);
+
 /* A CAR (87, 88 of PACE, or a reader's): printable, shorter than room; copied with its
  * NUL into dst. 0, or -1 when it is not such a CAR (v NULL: nothing copied, 0). */
 int bb_pace_car(char *dst, size_t room, const unsigned char *v, size_t len);

@@ -263,6 +263,8 @@ bb_pcsc_transmit(struct bb_pcsc *p, const unsigned char *apdu, size_t len,
 	DWORD n = (DWORD)*rlen;
 	LONG rv;
 
+	p->apdus++;
+	p->out += len;
 	rv = SCardTransmit((SCARDHANDLE)p->card, &pci, apdu, (DWORD)len, NULL, resp, &n);
 	if (rv == SCARD_W_REMOVED_CARD || rv == SCARD_E_NO_SMARTCARD || rv == SCARD_W_RESET_CARD ||
 	    ((rv != SCARD_S_SUCCESS || n < 2) && gone(p)))
@@ -272,6 +274,7 @@ bb_pcsc_transmit(struct bb_pcsc *p, const unsigned char *apdu, size_t len,
 	if (n < 2)
 		return bb_fail(e, BB_PROTOCOL, "%s: the card answered without a status word",
 		    p->reader);
+	p->in += n;
 	*rlen = n;
 	return 0;
 }

@@ -23,6 +23,7 @@ struct bb_pcsc {
 	unsigned long proto;
 	int connected;
 	char reader[256];
+	unsigned long apdus, out, in;	/* exchanged so far: APDUs, bytes each way */
 };
 
 /* 69 when the PC/SC service cannot be reached. */

@@ -287,6 +287,29 @@ sm_sw(struct term *t, unsigned char ins, unsigned char p1, unsigned char p2,
 	return sw;
 }
 
+/* The Diffie-Hellman keys on the wire of the last plain PACE (dh_leading_zero): 83 of the
+ * terminal's General Authenticate, 84 of the card's answer. */
+static unsigned char wire83[600], wire84[600];
+static size_t wire83_len, wire84_len;
+
+static void
+wire_key(const unsigned char *b, size_t n, unsigned want, unsigned char *dst, size_t *dlen)
+{
+	const unsigned char *p = b, *end = b + n, *v;
+	size_t vl;
+	unsigned tag;
+
+	if (bb_tlv_next(&p, end, &tag, &v, &vl) != 0 || tag != 0x7C)
+		return;
+	p = v;
+	end = v + vl;
+	while (p < end && bb_tlv_next(&p, end, &tag, &v, &vl) == 0)
+		if (tag == want && vl <= 600) {
+			memcpy(dst, v, vl);
+			*dlen = vl;
+		}
+}
+
 /* The transport for bb_pace_establish: plain, or wrapped in t->sm when there is one. */
 static int
 transport(void *arg, const unsigned char *apdu, size_t len, unsigned char *resp,
@@ -303,6 +326,13 @@ transport(void *arg, const unsigned char *apdu, size_t len, unsigned char *resp,
 		if (t->rlen < 0)
 			return bb_fail(e, BB_UNAVAILABLE, "the card is gone");
 		*rlen = (size_t)t->rlen;
+		if (len > 7 && apdu[1] == 0x86) {
+			size_t off = apdu[4] != 0 ? 5 : 7;
+
+			wire_key(apdu + off, len - off, 0x83, wire83, &wire83_len);
+			if (*rlen > 2)
+				wire_key(resp, *rlen - 2, 0x84, wire84, &wire84_len);
+		}
 		return 0;
 	}
 	/* lib/eid/pace.c sends header, [Lc data] (short), [Le 00]. */
@@ -1113,6 +1143,56 @@ broken_secure_messaging(void **state)
 	term_free(&t);
 }
 
+/* A command that needs a data field and has none is 6700, wrong length (ISO/IEC 7816-4
+ * table 6), before anything else, also plain while a channel is up (which it still ends:
+ * AusweisApp ends PACE on a basic reader so and counts on the 6700); a data field that is
+ * there but wrong is 6A80 (TR-03110 part 3 B.11). The old card answered 6A80 or 6982. */
+static void
+empty_and_malformed_data(void **state)
+{
+	struct term t;
+	unsigned char out[300];
+	size_t olen;
+	int retries;
+
+	(void)state;
+	need_pki();
+	term_init(&t, card("erika", NULL, NULL, NULL, NULL));
+	assert_int_equal(plain(&t, "0022C1A4"), 0x6700);
+	assert_int_equal(plain(&t, "0022C1A400"), 0x6700);	/* Le, still no data */
+	assert_int_equal(plain(&t, "002281B6"), 0x6700);
+	assert_int_equal(plain(&t, "002241A4"), 0x6700);
+	assert_int_equal(plain(&t, "002A00BE"), 0x6700);
+	/* Malformed: a DO longer than the data field, an OID of no protocol, no OID. */
+	assert_int_equal(plain(&t, "0022C1A402800F"), 0x6A80);
+	assert_int_equal(plain(&t, "0022C1A406800100830103"), 0x6A80);
+	assert_int_equal(plain(&t, "0022C1A403830103"), 0x6A80);
+	/* The empty one ends a PACE under way, as a malformed one does. */
+	assert_int_equal(plain(&t, "0022C1A40F800A04007F00070202040202830103"), 0x9000);
+	assert_int_equal(plain(&t, "0022C1A4"), 0x6700);
+	assert_int_equal(plain(&t, "10860000027C0000"), 0x6985);
+	/* Protected: the same answers, protected, and the channel stays. */
+	assert_int_equal(pace(&t, BB_PACE_CAN, "500540", 0, &retries), 0);
+	assert_int_equal(sm_sw(&t, 0x22, 0x81, 0xB6, NULL, 0, 0, out, &olen), 0x6700);
+	assert_int_equal(sm_sw(&t, 0x22, 0x81, 0xA4, NULL, 0, 0, out, &olen), 0x6700);
+	assert_int_equal(sm_sw(&t, 0x22, 0x41, 0xA4, NULL, 0, 0, out, &olen), 0x6700);
+	assert_int_equal(sm_sw(&t, 0x22, 0x41, 0xA4, (const unsigned char *)"\x80\x05\x04", 3, 0,
+	    out, &olen), 0x6A80);
+	assert_int_equal(sm_sw(&t, 0x2A, 0x00, 0xBE, NULL, 0, 0, out, &olen), 0x6700);
+	assert_int_equal(sm_sw(&t, 0x86, 0x00, 0x00, NULL, 0, 256, out, &olen), 0x6700);
+	assert_int_equal(sm_sw(&t, 0x82, 0x00, 0x00, NULL, 0, 0, out, &olen), 0x6700);
+	assert_true(eidcard_sm_active(t.k));
+	/* Plain while the channel is up: 6700 all the same, and the channel is gone. */
+	assert_int_equal(plain(&t, "0022C1A4"), 0x6700);
+	assert_false(eidcard_sm_active(t.k));
+	/* Any other plain command there is still 6982. */
+	t.sm = NULL;
+	assert_int_equal(pace(&t, BB_PACE_CAN, "500540", 0, &retries), 0);
+	assert_int_equal(plain(&t, "0022C1A40F800A04007F00070202040202830103"), 0x6982);
+	assert_false(eidcard_sm_active(t.k));
+	term_free(&t);
+}
+
 static void
 chaining_and_lengths(void **state)
 {
@@ -1471,6 +1551,50 @@ comp_leading_zero(void **state)
 	term_free(&t);
 }
 
+/* A Diffie-Hellman public value goes on the wire as long as p, leading zero bytes kept
+ * (TR-03110 part 3 D.3.4), and is hashed so for Comp(); OpenPACE gives it a byte short
+ * one time in 256, which bb-eid and the card sent and hashed as it came. Both cases made
+ * to happen (PACE again until each has): the card's key begins with 00 (Comp() of it,
+ * ID_PICC, is what TA signs: the old card sent 255 bytes), the terminal's does (the card
+ * takes a DH key only as long as p: the old bb-eid sent 255 bytes). */
+static void
+dh_leading_zero(void **state)
+{
+	struct term t;
+	unsigned char out[70000];
+	size_t olen;
+	int retries, at, tries, card0 = 0, term0 = 0;
+
+	(void)state;
+	need_pki();
+	term_init(&t, card("erika-dh", NULL, NULL, NULL, NULL));
+	for (tries = 0; !card0 || !term0; tries++) {
+		int c, m;
+
+		assert_true(tries < 8000);	/* misses both: p < 10^-13 */
+		eidcard_reset(t.k);
+		t.sm = NULL;
+		wire83_len = wire84_len = 0;
+		assert_int_equal(pace(&t, BB_PACE_PIN, "123456", 1, &retries), 0);
+		c = wire84_len < 256 || wire84[0] == 0x00;
+		m = wire83_len < 256 || wire83[0] == 0x00;
+		if ((c && !card0) || (m && !term0)) {
+			assert_int_equal(wire84_len, 256);
+			assert_int_equal(wire83_len, 256);
+			assert_int_equal(t.pace->picc_pub_len, 256);
+			assert_int_equal(eac(&t, "terminal", "erika-dh", &at), 0);
+			assert_int_equal(select_app(&t), 0x9000);
+			t.ext = 1;
+			assert_int_equal(read_dg(&t, 4, 65536, out, &olen), 0x9000);
+			file_is("tests/rig/cards/erika/app/0104", out, olen);
+			t.ext = 0;
+			card0 |= c;
+			term0 |= m;
+		}
+	}
+	term_free(&t);
+}
+
 int
 main(void)
 {
@@ -1481,8 +1605,10 @@ main(void)
 		cmocka_unit_test(ta_ca_read),
 		cmocka_unit_test(dh_terminal_authentication),
 		cmocka_unit_test(comp_leading_zero),
+		cmocka_unit_test(dh_leading_zero),
 		cmocka_unit_test(residence_permit),
 		cmocka_unit_test(broken_secure_messaging),
+		cmocka_unit_test(empty_and_malformed_data),
 		cmocka_unit_test(chaining_and_lengths),
 		cmocka_unit_test(faults),
 		cmocka_unit_test(hostile_commands),

@@ -1169,6 +1169,35 @@ mse_pace(struct eidcard *k, const struct cmd *a)
 	return 0x9000;
 }
 
+/* A Diffie-Hellman public value is an unsigned integer as long as the modulus p,
+ * leading zero bytes kept (TR-03110 part 3 D.3.4; I2OS of TR-03111 3.1.2 with the length
+ * of p): dh_len is that length (0 for a curve, whose points OpenSSL pads itself);
+ * dh_pad pads what OpenPACE gives, a byte short one key in 256. The card sends its keys
+ * so and takes the terminal's only so (6A80). */
+static size_t
+dh_len(const EVP_PKEY *dp)
+{
+	int n;
+
+	if (dp == NULL || EVP_PKEY_base_id(dp) == EVP_PKEY_EC || (n = EVP_PKEY_get_size(dp)) <= 0)
+		return 0;
+	return (size_t)n;
+}
+
+static int
+dh_pad(const EVP_PKEY *dp, BUF_MEM *key)
+{
+	size_t n = dh_len(dp), len = key->length;
+
+	if (n == 0 || len == n)
+		return 0;
+	if (len > n || !BUF_MEM_grow(key, n))
+		return -1;
+	memmove(key->data + n - len, key->data, len);
+	memset(key->data, 0, n - len);
+	return 0;
+}
+
 static unsigned
 ga_pace(struct eidcard *k, const struct cmd *a, unsigned char *out, size_t *olen)
 {
@@ -1208,23 +1237,29 @@ ga_pace(struct eidcard *k, const struct cmd *a, unsigned char *out, size_t *olen
 		*olen = dad(out, (const unsigned[]){ 0x80 }, (const BUF_MEM *[]){ r1 }, 1);
 		break;
 	case 1:
-		if ((r1 = PACE_STEP3A_generate_mapping_data(k->p)) == NULL) {
+		if ((r1 = PACE_STEP3A_generate_mapping_data(k->p)) == NULL ||
+		    dh_pad(k->p->pace_ctx->static_key, r1) != 0) {
 			sw = 0x6F00;
 			break;
 		}
-		if (!PACE_STEP3A_map_generator(k->p, in)) {
+		if ((dh_len(k->p->pace_ctx->static_key) != 0 &&
+		    in->length != dh_len(k->p->pace_ctx->static_key)) ||
+		    !PACE_STEP3A_map_generator(k->p, in)) {
 			sw = 0x6A80;
 			break;
 		}
 		*olen = dad(out, (const unsigned[]){ 0x82 }, (const BUF_MEM *[]){ r1 }, 1);
 		break;
 	case 2:
-		if ((r1 = PACE_STEP3B_generate_ephemeral_key(k->p)) == NULL) {
+		if ((r1 = PACE_STEP3B_generate_ephemeral_key(k->p)) == NULL ||
+		    dh_pad(k->p->pace_ctx->static_key, r1) != 0) {
 			sw = 0x6F00;
 			break;
 		}
 		/* The terminal must not mirror the card's key (TR-03110 part 3, A.3.1). */
-		if ((in->length == r1->length && memcmp(in->data, r1->data, r1->length) == 0) ||
+		if ((dh_len(k->p->pace_ctx->static_key) != 0 &&
+		    in->length != dh_len(k->p->pace_ctx->static_key)) ||
+		    (in->length == r1->length && memcmp(in->data, r1->data, r1->length) == 0) ||
 		    !PACE_STEP3B_compute_shared_secret(k->p, in)) {
 			sw = 0x6A80;
 			break;
@@ -1327,15 +1362,22 @@ static BUF_MEM *
 comp(const EVP_PKEY *dp, const BUF_MEM *pub)
 {
 	const unsigned char *v = (const unsigned char *)pub->data;
-	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned char md[EVP_MAX_MD_SIZE], whole[1024];
 	unsigned mdlen = 0;
+	size_t n = dh_len(dp);
 
 	if (EVP_PKEY_base_id(dp) == EVP_PKEY_EC) {
 		if (pub->length < 3 || pub->length % 2 == 0 || v[0] != 0x04)
 			return NULL;
 		return bufmem(v + 1, pub->length / 2);
 	}
-	if (pub->length == 0 || EVP_Digest(v, pub->length, md, &mdlen, EVP_sha1(), NULL) != 1)
+	/* SHA-1 of the key as long as p: a key the card holds as a number is hashed in
+	 * that form whatever bytes it came in. */
+	if (pub->length == 0 || n == 0 || n > sizeof whole || pub->length > n)
+		return NULL;
+	memset(whole, 0, n - pub->length);
+	memcpy(whole + n - pub->length, v, pub->length);
+	if (EVP_Digest(whole, n, md, &mdlen, EVP_sha1(), NULL) != 1)
 		return NULL;
 	return bufmem(md, mdlen);
 }
@@ -1653,10 +1695,43 @@ reset_retry_counter(struct eidcard *k, const struct cmd *a)
 
 /* ---- dispatch ---- */
 
+/* A command that only exists with a data field came without one: 6700, wrong length
+ * (ISO/IEC 7816-4:2013 5.6, table 6: Nc is not what the command's case needs), before
+ * anything else is looked at. MSE:Set AT or DST, PSO:Verify Certificate, General
+ * Authenticate, External Authenticate. A data field that is there but wrong (DOs that do
+ * not parse, a missing or unknown DO, an OID the card does not run) is 6A80, incorrect
+ * parameters in the command data field, as TR-03110 part 3 B.11 lists for these commands.
+ * AusweisApp ends a PACE channel on a basic reader with a plain MSE:Set AT without data
+ * and counts on the 6700. */
+static int
+lacks_data(const struct cmd *a)
+{
+	if (a->nc != 0)
+		return 0;
+	switch (a->ins) {
+	case 0x22:
+		return (a->p1 == 0xC1 || a->p1 == 0x81 || a->p1 == 0x41) &&
+		    (a->p2 == 0xA4 || a->p2 == 0xB6);
+	case 0x2A:
+		return a->p1 == 0x00 && a->p2 == 0xBE;
+	case 0x86:
+	case 0x82:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
 static unsigned
 dispatch(struct eidcard *k, const struct cmd *a, unsigned char *out, size_t *olen)
 {
 	*olen = 0;
+	if (lacks_data(a)) {
+		/* A PACE under way ends, as with any other failed step of it. */
+		if (a->ins == 0x86 || (a->ins == 0x22 && a->p1 == 0xC1))
+			clear_pending_pace(k);
+		return 0x6700;
+	}
 	switch (a->ins) {
 	case 0xA4:
 		return do_select(k, a, out, olen);
@@ -1785,9 +1860,11 @@ plain(struct eidcard *k, struct cmd *a, unsigned char *resp, size_t room)
 		return answer(resp, room, NULL, 0, 0x6E00);
 	if (a->ext && k->c.no_extended)
 		return answer(resp, room, NULL, 0, 0x6700);
+	/* A plain command ends the secure channel; one without the data its case needs is
+	 * still 6700 (the length is checked first). */
 	if (k->sm != NULL && !plain_allowed_in_sm(k, a)) {
 		sm_end(k);
-		return answer(resp, room, NULL, 0, 0x6982);
+		return answer(resp, room, NULL, 0, lacks_data(a) ? 0x6700 : 0x6982);
 	}
 	if ((a->cla & 0x10) && a->ins != 0x86)
 		return answer(resp, room, NULL, 0, 0x6884);	/* chaining only for PACE */
