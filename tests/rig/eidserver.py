@@ -272,27 +272,29 @@ class SecureMessaging:
 	def __init__(self, kenc, kmac):
 		self.kenc, self.kmac, self.ssc = kenc, kmac, 0
 
-	def _iv(self):
+	def _iv(self, ssc):
 		e = Cipher(algorithms.AES(self.kenc), modes.ECB()).encryptor()
-		return e.update(self.ssc.to_bytes(16, "big")) + e.finalize()
+		return e.update(ssc.to_bytes(16, "big")) + e.finalize()
 
 	def wrap(self, cla, ins, p1, p2, data=b"", le=None):
 		"""A command APDU under secure messaging; le: None none, else expected bytes
-		(0 = as many as there are, extended)."""
-		self.ssc += 1
+		(0 = as many as there are, extended). Commands go in batches (one Transmit):
+		each takes the SSC after the previous one's response, its response the next."""
+		self.ssc += 2
+		ssc = self.ssc - 1
 		header = bytes([cla | 0x0C, ins, p1, p2])
 		do87 = b""
 		if data:
-			e = Cipher(algorithms.AES(self.kenc), modes.CBC(self._iv())).encryptor()
+			e = Cipher(algorithms.AES(self.kenc), modes.CBC(self._iv(ssc))).encryptor()
 			do87 = tlv(0x87, b"\x01" + e.update(pad(data)) + e.finalize())
 		do97 = b"" if le is None else tlv(0x97, le.to_bytes(2, "big"))
-		mac = cmac(self.kmac, pad(self.ssc.to_bytes(16, "big") + pad(header) + do87 + do97))
+		mac = cmac(self.kmac, pad(ssc.to_bytes(16, "big") + pad(header) + do87 + do97))
 		body = do87 + do97 + tlv(0x8E, mac)
 		return header + b"\0" + len(body).to_bytes(2, "big") + body + b"\0\0"
 
-	def unwrap(self, rapdu):
-		"""(data, status word) of a response under secure messaging."""
-		self.ssc += 1
+	def unwrap(self, rapdu, ssc):
+		"""(data, status word) of a response under secure messaging; ssc: its command's
+		SSC + 1."""
 		if len(rapdu) < 2:
 			raise ValueError("short response")
 		if len(rapdu) == 2:
@@ -312,11 +314,11 @@ class SecureMessaging:
 				mac = v
 		if mac is None or do99 is None:
 			raise ValueError("response without DO99 or DO8E")
-		if cmac(self.kmac, pad(self.ssc.to_bytes(16, "big") + macced)) != mac:
+		if cmac(self.kmac, pad(ssc.to_bytes(16, "big") + macced)) != mac:
 			raise ValueError("response MAC wrong")
 		data = b""
 		if do87 is not None:
-			d = Cipher(algorithms.AES(self.kenc), modes.CBC(self._iv())).decryptor()
+			d = Cipher(algorithms.AES(self.kenc), modes.CBC(self._iv(ssc))).decryptor()
 			data = unpad(d.update(do87[1:]) + d.finalize())
 		return data, int.from_bytes(do99, "big")
 
@@ -679,6 +681,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
 	def after_eac2(self, st, s, their_id, msg):
 		apd = find(msg, "AuthenticationProtocolData")
+		st.log("%s: %s" % (s.step, " ".join("%s(%d)" % (local(e.tag), len((e.text or "").strip()) // 2)
+						   for e in apd)))
 		challenge = text_of(apd, "Challenge")
 		if challenge and s.step == "eac2" and text_of(apd, "AuthenticationToken") is None:
 			# No signature yet: the client asks for one over the card's challenge.
@@ -702,10 +706,14 @@ class Handler(http.server.BaseHTTPRequestHandler):
 		st.log("chip authentication ok")
 		s.sm = SecureMessaging(kenc, kmac)
 		s.dgs = {}
-		apdus = [s.sm.wrap(0x00, 0xA4, 0x04, 0x0C, bytes.fromhex("E80704007F00070302"))]
-		for n in READ_DGS:
-			apdus.append(s.sm.wrap(0x00, 0xB0, 0x80 | n, 0x00, le=0))
-		s.pending = [None] + list(READ_DGS)
+		apdus, s.pending = [], []
+		for n in [None] + list(READ_DGS):
+			if n is None:
+				apdus.append(s.sm.wrap(0x00, 0xA4, 0x04, 0x0C,
+						       bytes.fromhex("E80704007F00070302")))
+			else:
+				apdus.append(s.sm.wrap(0x00, 0xB0, 0x80 | n, 0x00, le=0))
+			s.pending.append((n, s.sm.ssc))
 		return self.transmit(st, s, their_id, apdus)
 
 	def transmit(self, st, s, their_id, apdus):
@@ -718,8 +726,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
 		outs = [bytes.fromhex((e.text or "").strip()) for e in findall(msg, "OutputAPDU")]
 		if len(outs) != len(s.pending):
 			raise ValueError("%d answers to %d commands" % (len(outs), len(s.pending)))
-		for what, r in zip(s.pending, outs):
-			data, sw = s.sm.unwrap(r)
+		for (what, ssc), r in zip(s.pending, outs):
+			data, sw = s.sm.unwrap(r, ssc)
 			if what is None:
 				if sw != 0x9000:
 					raise ValueError("select eID application: %04X" % sw)
