@@ -325,9 +325,16 @@ class SecureMessaging:
 
 # --- The data groups as bb-eid read writes them ---------------------------------------------
 
+# ICAO 9303 codes to ISO 3166-1 alpha-2, as bb-eid writes them: "D" and a few neighbours
+# (the rig's cards); any other code stays as the card holds it.
+COUNTRIES = {"D": "DE", "AUT": "AT", "BEL": "BE", "CHE": "CH", "CZE": "CZ", "DNK": "DK",
+	     "ESP": "ES", "FRA": "FR", "GBR": "GB", "ITA": "IT", "LUX": "LU", "NLD": "NL",
+	     "POL": "PL", "TUR": "TR", "UKR": "UA", "USA": "US"}
+
+
 def country(v):
 	c = v.decode("ascii", "replace").strip()
-	return "DE" if c == "D" else c
+	return COUNTRIES.get(c, c)
 
 
 def date(v, partial=False):
@@ -405,6 +412,14 @@ def identity(dgs):
 			addr = {"street": pl[0], "postal_code": pl[1], "city": pl[2], "country": pl[4]}
 	out["address"] = addr
 	out["community_id"] = community_id(tlv_parse(inner(18))[0][1]) if 18 in dgs else ""
+	# Text ::= CHOICE { uncompressed [1] UTF8String, ... }: DG19's lines, then DG20's.
+	lines = []
+	for n in (19, 20):
+		if n in dgs and inner(n):
+			(t, v), = tlv_parse(inner(n))
+			text_ = tlv_parse(v)[0][1].decode() if t == 0xA1 else ""
+			lines += [x for x in re.split("[\r\n]", text_) if x]
+	out["residence_permit"] = lines
 	return out
 
 
