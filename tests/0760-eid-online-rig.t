@@ -40,7 +40,7 @@ eidserver() {
 	for _x in "$@"; do _f="$_f --fault $_x"; done
 	# shellcheck disable=SC2086 # the faults are words
 	/usr/bin/python3 "$BB_TOP/tests/rig/eidserver.py" --pki "$EID_PKI" --dir eids \
-		--parent $$ $_f > eids.out 2>&1 &
+		--parent $$ $_f >> eids.out 2>&1 &
 	EIDS_PID=$!
 	_i=0
 	while [ ! -s eids/port ] && [ "$_i" -lt 100 ]; do sleep 0.1; _i=$((_i + 1)); done
@@ -51,6 +51,7 @@ eidserver() {
 # aa NAME: the workflow script NAME.aa with AusweisApp (the rig's CVCA trusted): its
 # messages in NAME.out, the driver's complaint in NAME.err, status in $rc.
 aa() {
+	[ -s "$1.aa" ] || { echo "Bail out! $1.aa is empty"; exit 1; }
 	$AA --timeout 60 --timing "$1.time" --log "$1.log" --home "aa-$1" \
 		--cvca "$EID_PKI/cvca/cvca.cvcert" "$1.aa" > "$1.out" 2> "$1.err"
 	rc=$?
@@ -59,7 +60,7 @@ aa() {
 	if [ "$rc" -ne 0 ]; then
 		diag "$1.err"
 		grep -i -e 'critical' -e 'warning' "$1.log" | tail -15 | diag
-		diag eids/eidserver.log
+		diag eids/eidserver.log; tail -2 "$1.out" | diag
 	fi
 }
 
@@ -151,11 +152,67 @@ ok "$(jq -e '.document_type == "AR" and .nationality == "FR" and
 	(.residence_permit | length) > 0' got-jeanne.json > /dev/null; echo $?)" \
 	"and it is the residence permit's"
 
+ERRMAJOR='"http://www.bsi.bund.de/ecard/api/1.1/resultmajor#error"'
+
+# (d) EF.CardSecurity signed by another CSCA: AusweisApp passes it on, the eID-Server's
+# passive authentication refuses it; no identity.
+card_insert erika --forged-security
+sed 's|^expect AUTH {"result".*|expect AUTH {"result": {"major": '"$ERRMAJOR"'}}|' erika.aa \
+	> forged.aa
+aa forged
+ok "$rc" "a forged EF.CardSecurity: the eID-Server ends with an error, AUTH major error"
+check_grep "its log says passive authentication failed" "passive authentication" \
+	eids/eidserver.log
+result forged
+ok "$(test "$rc" -ne 0; echo $?)" "and there is no result"
+
+# The faults the online client's tests need (tests/rig/README).
+# (e) ask-more-rights: the service asks for age verification too; cancelled.
+card_insert erika
+eidserver ask-more-rights
+cat > more.aa <<EOF
+send {"cmd": "RUN_AUTH", "tcTokenURL": "$EIDS_URL/tctoken"}
+expect AUTH
+expect ACCESS_RIGHTS
+send {"cmd": "CANCEL"}
+expect AUTH {"result": {"major": $ERRMAJOR}}
+EOF
+aa more
+ok "$rc" "ask-more-rights: ACCESS_RIGHTS, then CANCEL ends the AUTH with an error"
+ok "$(msg more '.msg == "ACCESS_RIGHTS" and (.chat.required | index("AgeVerification")) and
+	(.chat.required | index("FamilyName"))')" \
+	"ACCESS_RIGHTS asks for age verification besides the identity"
+
+# (f) garbage: not PAOS in answer to StartPAOS.
+eidserver garbage
+cat > garbage.aa <<EOF
+send {"cmd": "RUN_AUTH", "tcTokenURL": "$EIDS_URL/tctoken"}
+expect AUTH
+expect AUTH {"result": {"major": $ERRMAJOR}}
+EOF
+aa garbage
+ok "$rc" "garbage: AusweisApp ends the AUTH with an error"
+check_grep "the eID-Server answered garbage" "fault garbage" eids/eidserver.log
+
+# (g) hang: the eID-Server never answers StartPAOS; no ACCESS_RIGHTS comes, CANCEL ends it.
+eidserver hang
+cat > hang.aa <<EOF
+send {"cmd": "RUN_AUTH", "tcTokenURL": "$EIDS_URL/tctoken"}
+expect AUTH
+quiet 3
+send {"cmd": "CANCEL"}
+expect AUTH {"result": {"major": $ERRMAJOR}}
+EOF
+aa hang
+ok "$rc" "hang: nothing for 3 s after RUN_AUTH, then CANCEL ends the AUTH with an error"
+check_grep "the eID-Server hung on PAOS" "fault hang" eids/eidserver.log
+
 for v in 123456 654321; do
 	cat ./*.out ./*.err eids/eidserver.log | grep -q -e "$v" && echo "$v"
 done > leaked
 check_same "no PIN in the messages, the driver's complaints or the server's log" \
 	/dev/null leaked
+check_nogrep "the eID-Server raised no exception" "Traceback" eids.out
 check_nogrep "the server's log holds no personal data" "MUSTERMANN\|ERIKA\|HEIDESTRASSE" \
 	eids/eidserver.log
 

@@ -244,6 +244,26 @@ def chip_key(card_security):
 	return pub[0], pub[1], proto
 
 
+def passive_auth(pki, card_security):
+	"""The document signer's subject (RFC 2253) when EF.CardSecurity's signature holds
+	under the rig's CSCA (openssl cms, as make-eid-pki signed it), else None."""
+	import subprocess
+	import tempfile
+	with tempfile.TemporaryDirectory() as d:
+		cs, ds = os.path.join(d, "cs"), os.path.join(d, "ds.pem")
+		with open(cs, "wb") as f:
+			f.write(card_security)
+		r = subprocess.run(["openssl", "cms", "-verify", "-inform", "DER", "-in", cs,
+				    "-CAfile", os.path.join(pki.dir, "csca", "csca.pem"),
+				    "-purpose", "any", "-out", os.devnull, "-signer", ds],
+				   stdin=subprocess.DEVNULL, capture_output=True)
+		if r.returncode != 0:
+			return None
+		r = subprocess.run(["openssl", "x509", "-in", ds, "-noout", "-subject", "-nameopt",
+				    "RFC2253"], capture_output=True, text=True)
+		return r.stdout.strip().partition("=")[2] if r.returncode == 0 else None
+
+
 def kdf(secret, nonce, counter, proto):
 	bits = {2: 128, 3: 192, 4: 256}[proto[-1]]
 	h = hashlib.sha1 if bits == 128 else hashlib.sha256
@@ -624,7 +644,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
 		st.log("%s %s in %s" % (kind, (result or "").rsplit("#", 1)[-1], s.step))
 		if result != OK:
 			s.failed = text_of(msg, "ResultMinor") or result
-			return self.finish(st, s, their_id, False)
+			return self.paos_end(st, s, their_id, False)
 		if s.step == "initialize":
 			return self.eac1(st, s, their_id)
 		if s.step == "eac1":
@@ -708,6 +728,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
 		card_security = bytes.fromhex(text_of(apd, "EFCardSecurity"))
 		token = bytes.fromhex(text_of(apd, "AuthenticationToken"))
 		nonce = bytes.fromhex(text_of(apd, "Nonce"))
+		signer = passive_auth(st.pki, card_security)
+		if signer is None:
+			st.log("passive authentication: EF.CardSecurity not signed under the CSCA")
+			s.failed = "passive authentication failed"
+			return self.paos_end(st, s, their_id, False)
 		curve, point, proto = chip_key(card_security)
 		chip = ec.EllipticCurvePublicKey.from_encoded_point(curve, point)
 		secret = s.eph.exchange(ec.ECDH(), chip)
@@ -717,8 +742,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
 		if want != token:
 			st.log("chip authentication: the authentication token is wrong")
 			s.failed = "chip authentication failed"
-			return self.finish(st, s, their_id, False)
+			return self.paos_end(st, s, their_id, False)
 		st.log("chip authentication ok")
+		s.signer = signer
 		s.sm = SecureMessaging(kenc, kmac)
 		s.dgs = {}
 		apdus, s.pending = [], []
@@ -752,11 +778,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
 				raise ValueError("read DG%d: %04X" % (what, sw))
 		st.log("read data groups %s" % ",".join(str(n) for n in sorted(s.dgs)))
 		ident = identity(s.dgs)
+		ident["verified"] = {"ta": True, "ca": True, "passive_auth": "ok",
+				     "document_signer": s.signer}
 		with st.lock:
 			st.results[s.ref] = ident
-		return self.finish(st, s, their_id, True)
+		return self.paos_end(st, s, their_id, True)
 
-	def finish(self, st, s, their_id, ok):
+	def paos_end(self, st, s, their_id, ok):
 		if ok:
 			res = "<dss:Result><dss:ResultMajor>%s</dss:ResultMajor></dss:Result>" % OK
 		else:
