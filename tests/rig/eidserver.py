@@ -725,6 +725,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
 					      + s.comp + s.aux)
 			return self.next(st, s, their_id, did_authenticate(
 				s.handle, "EACAdditionalInputType", el("Signature", sig)), "eacadditional")
+		if None in (text_of(apd, "EFCardSecurity"), text_of(apd, "AuthenticationToken"),
+			    text_of(apd, "Nonce")):
+			# E.g. the card gave no challenge in EAC1, so no signature came with EAC2.
+			st.log("EAC2 output without EF.CardSecurity, token or nonce")
+			s.failed = "EAC2 incomplete"
+			return self.paos_end(st, s, their_id, False)
 		card_security = bytes.fromhex(text_of(apd, "EFCardSecurity"))
 		token = bytes.fromhex(text_of(apd, "AuthenticationToken"))
 		nonce = bytes.fromhex(text_of(apd, "Nonce"))
