@@ -4,7 +4,7 @@ terminal for the tests: started headless with its SDK on a WebSocket, it runs a 
 against whatever card the rig's pcscd offers (PCSCLITE_CSOCK_NAME), so the card simulator
 meets a client that real ID cards are tested with. See tests/rig/README.
 
-    ausweisapp.py [--timeout S] [--timing FILE] [--log FILE] [--home DIR] SCRIPT
+    ausweisapp.py [--timeout S] [--timing FILE] [--log FILE] [--home DIR] [--cvca FILE] SCRIPT
 
 SCRIPT ('-': stdin) holds one step a line ('#' starts a comment line):
     send JSON           send a command, e.g. send {"cmd": "RUN_CHANGE_PIN"}
@@ -31,6 +31,13 @@ QT_QPA_PLATFORM=offscreen, in its own process group, with HOME, TMPDIR and the X
 directories in a scratch directory (removed at the end; --home DIR: there, kept); it writes
 the port it chose to $TMPDIR/AusweisApp2.PID.port. Whatever happens, the process group is
 ended (SIGTERM, then SIGKILL after 5 s) before this program exits.
+
+--cvca FILE (a CV certificate, DER; repeatable): AusweisApp trusts it as a test CVCA. Its
+built-in config.json (read from its resource file, BB_AUSWEISAPP_RCC, default
+/usr/share/AusweisApp2/AusweisApp2.rcc, where Debian's build keeps it uncompressed) is
+copied to $XDG_DATA_HOME/AusweisApp2/config.json with FILE added to
+cvRootCertificatesTest, which AusweisApp reads instead of its own; test chains are accepted
+without developer mode (only developer mode refuses production ones).
 """
 import json
 import os
@@ -44,6 +51,7 @@ import time
 EX_USAGE, EX_UNAVAILABLE, EX_TEMPFAIL = 2, 69, 75
 PASSING = ("READER", "STATUS", "INSERT_CARD")
 AUSWEISAPP = os.environ.get("BB_AUSWEISAPP", "AusweisApp2")
+RCC = os.environ.get("BB_AUSWEISAPP_RCC", "/usr/share/AusweisApp2/AusweisApp2.rcc")
 
 
 class StepFailed(Exception):
@@ -104,6 +112,41 @@ def shown(step):
 	if kind == "send" and "value" in arg:
 		return "send " + json.dumps(dict(arg, value="..."))
 	return line
+
+
+def builtin_config(rcc):
+	"""AusweisApp's config.json as a dict, from its Qt resource file: the file's bytes
+	follow their 4-byte big-endian length (Qt's rcc format, uncompressed)."""
+	with open(rcc, "rb") as f:
+		b = f.read()
+	key = b'"cvRootCertificatesTest"'
+	i = b.find(key)
+	if i < 0:
+		raise ValueError("%s holds no config.json (compressed?)" % rcc)
+	c = i
+	while True:
+		c = b.rfind(b"{", 0, c)
+		if c < 4:
+			raise ValueError("config.json not found in %s" % rcc)
+		n = int.from_bytes(b[c - 4:c], "big")
+		if c + n > i and n < 1 << 24:
+			try:
+				cfg = json.loads(b[c:c + n].decode("utf-8"))
+			except ValueError:
+				continue
+			if isinstance(cfg, dict) and "cvRootCertificatesTest" in cfg:
+				return cfg
+
+
+def install_config(home, cvcas):
+	cfg = builtin_config(RCC)
+	for path in cvcas:
+		with open(path, "rb") as f:
+			cfg["cvRootCertificatesTest"].append(f.read().hex().upper())
+	d = os.path.join(home, "data", "AusweisApp2")
+	os.makedirs(d, mode=0o700, exist_ok=True)
+	with open(os.path.join(d, "config.json"), "w") as f:
+		json.dump(cfg, f, indent="\t")
 
 
 def die_with(parent):
@@ -254,6 +297,7 @@ def main(argv):
 	ap.add_argument("--timing")
 	ap.add_argument("--log")
 	ap.add_argument("--home")
+	ap.add_argument("--cvca", action="append", default=[])
 	ap.add_argument("script")
 	try:
 		a = ap.parse_args(argv)
@@ -293,6 +337,14 @@ def main(argv):
 		home = os.path.abspath(a.home)
 	else:
 		home = tempfile.mkdtemp(prefix="ausweisapp.")
+	if a.cvca:
+		try:
+			install_config(home, a.cvca)
+		except (OSError, ValueError) as e:
+			print("ausweisapp.py: --cvca: %s" % e, file=sys.stderr)
+			if not a.home:
+				shutil.rmtree(home, ignore_errors=True)
+			return EX_UNAVAILABLE
 	log = open(a.log, "ab") if a.log else subprocess.DEVNULL
 	app = None
 	try:

@@ -1058,8 +1058,11 @@ ta_ca_read(void **state)
 	    "\x5F\x37\x01\x00", 8, 0, NULL, NULL), 0x6985);
 	assert_int_equal(sm_sw(&t, 0x2A, 0x00, 0xBE, (const unsigned char *)"\x7F\x4E\x05\x00",
 	    4, 0, NULL, NULL), 0x6A80);
-	/* GET CHALLENGE before MSE:Set AT: 6985. */
-	assert_int_equal(sm_sw(&t, 0x84, 0x00, 0x00, NULL, 0, 8, out, &olen), 0x6985);
+	/* GET CHALLENGE any time under secure messaging (AusweisApp asks right after PACE);
+	 * EXTERNAL AUTHENTICATE without MSE:Set AT: 6985. */
+	assert_int_equal(sm_sw(&t, 0x84, 0x00, 0x00, NULL, 0, 8, out, &olen), 0x9000);
+	assert_int_equal(olen, 8);
+	assert_int_equal(sm_sw(&t, 0x82, 0x00, 0x00, out, 8, 0, NULL, NULL), 0x6985);
 	term_free(&t);
 }
 

@@ -100,6 +100,7 @@ struct eidcard {
 	int ta_term;			/* ... which is a terminal certificate */
 	unsigned char chain_chat[CHAT_LEN];
 	int ta_at_set, ta_nonce, ta_done;
+	unsigned char ta_challenge[8];	/* GET CHALLENGE's, kept until EXTERNAL AUTHENTICATE */
 	BUF_MEM *ta_comp, *ta_aux;	/* 91 and the whole 67 object of MSE:Set AT */
 	unsigned char eff_chat[CHAT_LEN];
 
@@ -1406,7 +1407,9 @@ mse_dst(struct eidcard *k, const struct cmd *a)
 		TA_disable_checks(k->sm);
 		memcpy(k->chain_chat, k->cvca_chat, CHAT_LEN);
 		strcpy(k->ta_chr, k->cvca_chr);
-		k->ta_term = k->ta_at_set = k->ta_nonce = k->ta_done = 0;
+		/* The challenge stays: AusweisApp asks for it right after PACE, before the
+		 * chain (TR-03124 EAC1), and real cards keep it. */
+		k->ta_term = k->ta_at_set = k->ta_done = 0;
 		k->ca_at_set = k->ca_done = 0;
 		k->dst_set = 1;
 		return 0x9000;
@@ -1487,7 +1490,7 @@ mse_ta(struct eidcard *k, const struct cmd *a)
 	const ASN1_OBJECT *o;
 	unsigned tag;
 
-	k->ta_at_set = k->ta_nonce = 0;
+	k->ta_at_set = 0;
 	while (p < end) {
 		start = p;
 		if (tlv_next(&p, end, &tag, &v, &vlen) != 0)
@@ -1520,22 +1523,19 @@ mse_ta(struct eidcard *k, const struct cmd *a)
 static unsigned
 get_challenge(struct eidcard *k, const struct cmd *a, unsigned char *out, size_t *olen)
 {
-	BUF_MEM *nonce;
-
 	if (a->p1 != 0 || a->p2 != 0)
 		return 0x6A86;
 	if (a->nc != 0 || a->ne < 8)
 		return 0x6700;
-	if (!k->ta_at_set)
-		return 0x6985;
-	if ((nonce = TA_STEP4_get_nonce(k->sm)) == NULL || nonce->length != 8) {
-		BUF_MEM_free(nonce);
+	/* Any time under PACE's secure messaging: the eID-Client gets it right after PACE
+	 * for the eID-Server's signature (EAC1), before MSE:Set DST, PSO:Verify Certificate
+	 * and MSE:Set AT, which keep it; EXTERNAL AUTHENTICATE uses it once. */
+	if (RAND_bytes(k->ta_challenge, sizeof k->ta_challenge) != 1) {
 		ERR_clear_error();
 		return 0x6F00;
 	}
-	memcpy(out, nonce->data, 8);
+	memcpy(out, k->ta_challenge, 8);
 	*olen = 8;
-	BUF_MEM_free(nonce);
 	k->ta_nonce = 1;
 	return 0x9000;
 }
@@ -1543,7 +1543,7 @@ get_challenge(struct eidcard *k, const struct cmd *a, unsigned char *out, size_t
 static unsigned
 external_authenticate(struct eidcard *k, const struct cmd *a)
 {
-	BUF_MEM *sig, *id_picc;
+	BUF_MEM *sig, *id_picc = NULL, *nonce = NULL;
 	EVP_PKEY *pk;
 	int ok;
 
@@ -1551,7 +1551,7 @@ external_authenticate(struct eidcard *k, const struct cmd *a)
 		return 0x6A86;
 	if (a->nc == 0)
 		return 0x6700;
-	if (!k->ta_nonce)
+	if (!k->ta_nonce || !k->ta_at_set)
 		return 0x6985;
 	k->ta_nonce = 0;	/* one try per challenge */
 	/* ECDSA: r || s, each as long as the group's order (TR-03110 part 3 D.3.3 refers to
@@ -1562,13 +1562,19 @@ external_authenticate(struct eidcard *k, const struct cmd *a)
 		k->ta_at_set = 0;
 		return 0x6300;
 	}
-	/* ID_PICC: the compressed ephemeral PACE key of this card (TR-03110 part 2, 3.3). */
+	/* ID_PICC: the compressed ephemeral PACE key of this card (TR-03110 part 2, 3.3).
+	 * The challenge into OpenPACE's TA context, which MSE:Set DST made anew since. */
 	if ((sig = bufmem(a->data, a->nc)) == NULL ||
-	    (id_picc = comp(k->sm->pace_ctx->ka_ctx->key, k->picc_eph)) == NULL) {
+	    (id_picc = comp(k->sm->pace_ctx->ka_ctx->key, k->picc_eph)) == NULL ||
+	    (nonce = bufmem(k->ta_challenge, sizeof k->ta_challenge)) == NULL ||
+	    !TA_STEP4_set_nonce(k->sm, nonce)) {
 		BUF_MEM_free(sig);
+		BUF_MEM_free(id_picc);
+		BUF_MEM_free(nonce);
 		ERR_clear_error();
 		return 0x6F00;
 	}
+	BUF_MEM_free(nonce);
 	ok = TA_STEP6_verify(k->sm, k->ta_comp, id_picc, k->ta_aux, sig);
 	BUF_MEM_free(sig);
 	BUF_MEM_free(id_picc);
