@@ -407,7 +407,7 @@ bb_receipt_pdf(const struct bb_receipt *r, const struct bb_catalogs *c,
 	}
 	if (amended != 0)
 		bb_warn("receipt: this cairo's PDF cannot be given its language and the QR "
-		    "code's text alternative: printed without");
+		    "code's text alternative: made without them");
 	*pdf = (char *)s.buf;
 	*len = s.len;
 	return 0;
