@@ -10,6 +10,9 @@ MANDIR  ?= $(DATADIR)/man
 # systemd's unit directory for the kiosk's and the queue's units (for PREFIX=/usr:
 # UNITDIR=/usr/lib/systemd/system; /etc/systemd/system for units made by the admin).
 UNITDIR ?= $(PREFIX)/lib/systemd/system
+# polkit's rules for the kiosk's user (pcscd): polkitd reads /etc/polkit-1/rules.d and
+# /usr/share/polkit-1/rules.d only, whatever PREFIX is.
+POLKITDIR ?= /etc/polkit-1/rules.d
 DESTDIR ?=
 
 PKGS     = jansson yaml-0.1 libssl libcrypto libcurl libpcsclite libeac libpng libjpeg expat \
@@ -70,7 +73,8 @@ MANS     = $(wildcard man/*.[1-8])
 # The kiosk (scripts/kiosk: the session loop, the screen and browser wrappers, the flows'
 # shared pieces; not start, which runs the source tree's test rig for make kiosk) and the
 # systemd units, the queue's among them.
-KIOSK_FILES   = $(filter-out %.service %.timer scripts/kiosk/start,$(wildcard scripts/kiosk/*))
+KIOSK_FILES   = $(filter-out %.service %.timer %.rules scripts/kiosk/start,$(wildcard scripts/kiosk/*))
+POLKIT_RULES  = $(wildcard scripts/kiosk/*.rules)
 SYSTEMD_UNITS = $(wildcard scripts/kiosk/*.service scripts/kiosk/*.timer) \
 	scripts/queue/bb-queue.service scripts/queue/bb-queue.timer
 # Fuzz targets (tests/fuzz/README): each with libFuzzer (clang) in .build-fuzz for make fuzz,
@@ -249,6 +253,9 @@ install: all install-kiosk
 # Builds nothing: tests/0030-units.t installs these into a scratch prefix.
 install-kiosk:
 	install -d $(DESTDIR)$(DATADIR)/bb/kiosk $(DESTDIR)$(UNITDIR)
+	# Debian's rules.d is 0700, polkitd's: install -d would open it to all.
+	[ -d $(DESTDIR)$(POLKITDIR) ] || install -d -m 700 $(DESTDIR)$(POLKITDIR)
+	install -m 644 $(POLKIT_RULES) $(DESTDIR)$(POLKITDIR)/
 	for f in $(KIOSK_FILES); do \
 		if [ -x $$f ]; then m=755; else m=644; fi; \
 		install -m $$m $$f $(DESTDIR)$(DATADIR)/bb/kiosk/ || exit; \
@@ -268,6 +275,7 @@ install-kiosk:
 
 uninstall:
 	for u in $(SYSTEMD_UNITS); do rm -f $(DESTDIR)$(UNITDIR)/$${u##*/}; done
+	for r in $(POLKIT_RULES); do rm -f $(DESTDIR)$(POLKITDIR)/$${r##*/}; done
 	rm -rf $(DESTDIR)$(DATADIR)/bb/kiosk
 	for p in $(PROGS); do rm -f $(DESTDIR)$(BINDIR)/$$p; done
 	for m in $(MANS); do rm -f $(DESTDIR)$(MANDIR)/man$${m##*.}/$${m##*/}; done

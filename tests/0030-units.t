@@ -20,7 +20,7 @@ fi
 # Into a scratch prefix, so that every path a unit names exists: the programs are copied
 # into its bin/, since verify checks that ExecStart= names an executable.
 P=$scratch/prefix
-make -s -C "$BB_TOP" install-kiosk PREFIX="$P" > make.out 2>&1
+make -s -C "$BB_TOP" install-kiosk PREFIX="$P" POLKITDIR="$P/etc/polkit-1/rules.d" > make.out 2>&1
 ok $? "make install-kiosk PREFIX=... installs the units and the kiosk's scripts"
 diag make.out
 U=$P/lib/systemd/system
@@ -70,6 +70,31 @@ for u in $units; do
 	ok "$(test $r -eq 0 && test ! -s verify.out; echo $?)" "systemd-analyze verify $u: clean"
 	diag verify.out
 done
+
+# The dependencies as systemd itself reads them (not as grep reads the files): verify
+# dumps the units it loaded, with each dependency, at log level debug. PartOf= of the
+# screen on the browser is the browser's ConsistsOf=: stopping or restarting the browser
+# does the same to the screen, which a new browser needs for its new token; and the
+# session goes with the screen.
+(cd "$U" && SYSTEMD_LOG_LEVEL=debug systemd-analyze verify $manopt ./bb-kiosk-browser.service \
+    ./bb-screen.service ./bb-session.service) > dump.out 2>&1
+awk '/^\t-> Unit / { u = $3; sub(/:$/, "", u); next }
+	/^\t[^\t]/ { u = "" }
+	u ~ /^bb-/ && /^\t\t(PartOf|ConsistsOf|Requires|RequiredBy|BindsTo|BoundBy):/ {
+		print u, $1, $2 }' dump.out | sort > deps.out
+if grep -q '^bb-kiosk-browser.service ' deps.out; then
+	for d in "bb-screen.service PartOf: bb-kiosk-browser.service" \
+	    "bb-kiosk-browser.service ConsistsOf: bb-screen.service" \
+	    "bb-kiosk-browser.service Requires: bb-screen.service" \
+	    "bb-session.service PartOf: bb-screen.service" \
+	    "bb-screen.service ConsistsOf: bb-session.service" \
+	    "bb-session.service Requires: bb-screen.service"; do
+		ok "$(grep -qxF "$d" deps.out; echo $?)" "systemd reads: $d"
+	done
+else
+	echo "ok $((_n + 1)) # skip this systemd-analyze dumps no units at debug level"
+	_n=$((_n + 1))
+fi
 
 for u in $units; do
 	case $u in *.service) ;; *) continue ;; esac

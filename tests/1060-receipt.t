@@ -3,7 +3,9 @@
 # case on the screen (the receipt screen, a QR code as inline SVG) and as a PDF (cairo,
 # Pango), printed with lp when form.printer is set. The QR codes are decoded (zbarimg)
 # from the PDF (pdftoppm) and from screenshots of headless Chromium in de, en and ar,
-# and compared with the case's reference; axe-core finds nothing on them. Nothing of the
+# and compared with the case's reference; axe-core finds nothing on them. The PDF is
+# tagged (heading, paragraphs, the QR code a Figure with its text alternative, the
+# document's language), as poppler's pdfinfo and qpdf read it, in de, en and ar. Nothing of the
 # person but the service reaches the page, the PDF or lp's arguments. Printing goes
 # through a real cupsd with a private configuration and a file: device when cupsd can
 # run, and through an lp of the test's own on PATH in any case. Screenshots go to
@@ -13,7 +15,7 @@
 pids=""
 trap 'kill_own $pids; cd /; rm -rf "$scratch"' EXIT
 
-for t in zbarimg pdftoppm pdftotext; do
+for t in zbarimg pdftoppm pdftotext pdfinfo qpdf; do
 	command -v $t > /dev/null || { echo "1..0 # SKIP missing: $t (scripts/install-deps)"; exit 0; }
 done
 
@@ -145,6 +147,72 @@ check_grep "queued PDF: what happens next" 'sobald die Verbindung' queued.txt
 check_nogrep "queued PDF: not said to be sent" 'angekommen' queued.txt
 no_personal "queued: nothing of the person on the page or in the PDF" queued.html queued.txt \
 	queued.pdf
+
+# --- the PDF's structure (EN 301 549 10.1.3.1, 10.1.1.1, 10.3.1.1): in de, en and ar ---
+# pdfinfo -struct-text gives each element and the text of its marked content; poppler
+# 22.12 stops a paragraph's text at the first marked content nested in it (cairo marks
+# the space where a line wraps as such), so a wrapped paragraph shows its first line.
+# qpdf reads what pdfinfo does not show: the catalogue's /Lang, a Figure's /Alt.
+struct_of() {	# struct_of PDF: "ELEMENT text" a line, for each piece of text
+	pdfinfo -struct-text "$1" | awk '{ sub(/^ +/, "") }
+		/^"/ { gsub(/^"|"$/, ""); print el " " $0; next } { el = $1 }'
+}
+shape_of() {	# shape_of PDF: the elements in reading order, on one line
+	pdfinfo -struct "$1" | awk '{ printf "%s%s", sep, $1; sep = " " } END { print "" }'
+}
+qpdf_json() {	# qpdf_json PDF JQ: what jq says of qpdf's objects (the last version of each)
+	qpdf --json=2 --json-key=qpdf "$1" | jq -r ".qpdf[1] | $2"
+}
+tagged() {	# tagged LANG TITLE SERVICE-ROW REFERENCE-ROW NEXT ALT SHAPE
+	curl -s -o /dev/null -b jar -d "lang=$1" "http://127.0.0.1:$port/act"
+	expect_code 0 "$1: receipt with --pdf: 0" "$BB_FORM" receipt sent.json --screen "$sock" \
+		--pdf "tagged-$1.pdf"
+	check_same "$1: it says nothing (the structure was completed)" /dev/null err
+	pdfinfo "tagged-$1.pdf" > "tagged-$1.info" 2>&1
+	check_grep "$1: pdfinfo: Tagged: yes" '^Tagged: *yes$' "tagged-$1.info"
+	check_grep "$1: the document's title is the receipt's" "^Title: *$2\$" "tagged-$1.info"
+	struct_of "tagged-$1.pdf" > "tagged-$1.struct"
+	check_grep "$1: the heading (H1) is the title" "^H1 $2\$" "tagged-$1.struct"
+	check_grep "$1: a paragraph (P) for the service" "^$3\$" "tagged-$1.struct"
+	check_grep "$1: a paragraph for the date" '^P .*2026-11-30 11:00$' "tagged-$1.struct"
+	check_grep "$1: a paragraph for the reference" "^P $4\$" "tagged-$1.struct"
+	check_grep "$1: a paragraph for the authority's id" \
+		'^P .*0b3f6a2e-91c4-4d7e-8a55-2c9e1f4b7d03$' "tagged-$1.struct"
+	check_grep "$1: a paragraph for what happens next" "^P $5" "tagged-$1.struct"
+	[ "$(shape_of "tagged-$1.pdf")" = "$7" ]
+	ok $? "$1: the elements in reading order: $7 ($(shape_of "tagged-$1.pdf"))"
+	[ "$(qpdf_json "tagged-$1.pdf" '[.[] | .value | select(."/S"? == "/Figure") | ."/Alt"] | join("|")')" = "u:$6" ]
+	ok $? "$1: the QR code is a Figure whose /Alt says what it holds"
+	[ "$(qpdf_json "tagged-$1.pdf" '.[] | .value | select(."/Type"? == "/Catalog") | "\(."/Lang") \(."/ViewerPreferences"."/DisplayDocTitle")"')" = "u:$1 true" ]
+	ok $? "$1: the catalogue's /Lang is $1, viewers show the title"
+	qpdf --check "tagged-$1.pdf" > "tagged-$1.check" 2>&1
+	ok $? "$1: qpdf --check finds the file sound (the update's xref too)"
+	pdftotext "tagged-$1.pdf" "tagged-$1.txt"
+	check_grep "$1: pdftotext: the reference" '0B6C-1D2E' "tagged-$1.txt"
+	no_personal "$1: nothing of the person in the text, the structure or the file" \
+		"tagged-$1.txt" "tagged-$1.struct" "tagged-$1.pdf"
+}
+tagged de "Ihre Quittung" "P DienstleistungWohnsitz anmelden" "Vorgangsnummer0B6C-1D2E" \
+	"Ihr Antrag ist bei der Behörde" "QR-Code mit der Vorgangsnummer $SENT_REF" \
+	"Document H1 P P P P P Figure"
+# A translated title: the German name under it is a Span of its own language, the
+# label and the translation Spans beside it (cairo marks no content beside an element).
+tagged en "Your receipt" "Span Wohnsitz anmelden" "Reference number0B6C-1D2E" \
+	"Your application has reached the" "QR code with the reference number $SENT_REF" \
+	"Document H1 P Span Span Span P P P P Figure"
+check_grep "en: the translated title in its Span" '^Span Register your address$' \
+	tagged-en.struct
+[ "$(qpdf_json tagged-en.pdf '[.[] | .value | select(."/S"? == "/Span") | ."/Lang" // "-"] | join(" ")')" = "- - u:de" ]
+ok $? "en: the German name's Span says /Lang de, label and title the document's language"
+tagged ar "إيصالك" "Span Wohnsitz anmelden" "رقم المعاملة0B6C-1D2E" \
+	"وصل طلبك إلى الجهة المختصة" "رمز QR برقم المعاملة $SENT_REF" \
+	"Document H1 P Span Span Span P P P P Figure"
+check_grep "ar: the service's label in its Span" '^Span الخدمة$' tagged-ar.struct
+[ "$(qpdf_json tagged-ar.pdf '[.[] | .value | select(."/S"? == "/Span") | ."/Lang" // "-"] | join(" ")')" = "- - u:de" ]
+ok $? "ar: the German name's Span says /Lang de, label and title the document's language"
+[ "$(qr_of_pdf tagged-ar.pdf)" = "$SENT_REF" ]
+ok $? "ar: the tagged PDF's QR code still holds the reference"
+curl -s -o /dev/null -b jar -d lang=de "http://127.0.0.1:$port/act"
 
 # --- waiting ---
 expect_code 1 "--until 1 and no tap: exit 1, as tell" "$BB_FORM" receipt sent.json \
