@@ -137,7 +137,7 @@ s_server() {	# s_server ARGS...: openssl s_server with the test certificate; set
 	SPID=$!
 	i=0
 	until SPORT=$(sed -n 's/^ACCEPT 127.0.0.1:\([0-9]*\)$/\1/p' s_server.out) && [ -n "$SPORT" ]; do
-		i=$((i + 1)); [ "$i" -lt 50 ] || break; sleep 0.1
+		i=$((i + 1)); [ "$i" -lt 300 ] || break; sleep 0.1
 	done
 	sed -e "s#127.0.0.1:[0-9]*/#127.0.0.1:$SPORT/#" -e 's/^submit:$/&\n  timeout: 3s/' "$AUTH_DIR/bb.yaml" > s.yaml
 }
