@@ -426,6 +426,15 @@ try:
 			ok(until(lambda: "-v ar" in argv() and "-v de" in argv(), 30),
 			    "ar: the Arabic voice, and a German service title in its own",
 			    (argv(), s.p.poll(), open(os.path.join(scratch, "w", "serve.log")).read()[-600:]))
+			# A tile: its Arabic title in the Arabic voice, the German name under it
+			# in the German one, not read out by the Arabic voice as one text.
+			said = lambda: [(open(f[:-5], encoding="utf-8").read().strip(),
+			    open(f).read().strip()[-5:]) for f in
+			    glob.glob(os.path.join(scratch, "spy", "say.*.argv"))]
+			ok(until(lambda: ("تصريح وقوف السيارات للسكان", "-v ar") in said() and
+			    ("Bewohnerparkausweis", "-v de") in said(), 30),
+			    "ar: a tile's title in the Arabic voice, its German name in the German",
+			    said())
 		b.screenshot(os.path.join(shots, "speech-welcome-%s.png" % name))
 		js("document.querySelector('[data-say=stop]').click()")
 		v = b.axe()

@@ -81,7 +81,7 @@
 		    window.matchMedia('(prefers-reduced-motion: reduce)').matches;
 	}
 
-	/* --- following the server ------------------------------------------------ */
+	/* --- following the server */
 
 	function follow(main) {
 		var es;
@@ -101,7 +101,7 @@
 		};
 	}
 
-	/* --- the live photo mirror ------------------------------------------------------ */
+	/* --- the live photo mirror */
 
 	/* /m/state names the newest frame and the hint; a hint is replaced only when it
 	 * changes, so the live region speaks each once. */
@@ -159,7 +159,7 @@
 		setInterval(poll, 250);
 	}
 
-	/* --- drafts ------------------------------------------------------------------ */
+	/* --- drafts */
 
 	/* What is typed on a form page goes to the server as it is typed (a POST without a
 	 * choice), so a time-out's "more" brings it back (WCAG 2.2.1). Never a PIN. */
@@ -206,7 +206,7 @@
 		location.replace('/');
 	}
 
-	/* --- the keyboard ------------------------------------------------------------ */
+	/* --- the keyboard */
 
 	function upper(ch) {
 		var u;
@@ -640,7 +640,7 @@
 		});
 	}
 
-	/* --- speech ------------------------------------------------------------------- */
+	/* --- speech */
 
 	var SAY_MAX = 400;	/* characters an utterance: the server takes 2048 bytes */
 	var sp = null;		/* { ctx, gain, gen, queue, src, busy }, when speech is on */
@@ -835,6 +835,20 @@
 		return { text: text, lang: langOf(el) };
 	}
 
+	/* t, el's text: a part in another language in its own voice. */
+	function runs(el, t) {
+		var o = [], w = document.createTreeWalker(el, 4), n, r;
+
+		if (clean(el.textContent) !== t)
+			return [item(t, el)];
+		while ((n = w.nextNode()))
+			if ((r = o[o.length - 1]) && r.lang === langOf(n.parentNode))
+				r.text += n.nodeValue;
+			else
+				o.push(item(n.nodeValue, n.parentNode));
+		return o;
+	}
+
 	/* Everything main shows, in order: what these match, not inside another. */
 	/* dt, dd: the receipt (EN 301 549 5.1.3.16); svg[aria-label]: its QR code. */
 	var SAY_PAGE = 'h1, h2, h3, p, dt, dd, legend, img[alt], svg[aria-label], .bb-busy, ' +
@@ -851,8 +865,7 @@
 			if (!visible(el) || (el.tagName !== 'INPUT' && el.parentElement &&
 			    main.contains(el.parentElement.closest(SAY_PAGE))))
 				continue;	/* a part of a text already said */
-			if (el.tagName === 'INPUT' || el.tagName === 'SELECT' ||
-			    el.tagName === 'TEXTAREA')
+			if (/^(INPUT|SELECT|TEXTAREA)$/.test(el.tagName))
 				t = valueOf(el);
 			else if (el.tagName === 'IMG')
 				t = el.getAttribute('alt');
@@ -861,7 +874,7 @@
 			else
 				t = textOf(el);
 			if (clean(t))
-				list.push(item(t, el));
+				list.push.apply(list, runs(el, t));
 		}
 		say(list, main, true);
 	}
@@ -879,7 +892,7 @@
 				return hush();
 			return say([item(nameOf(el), el)], el, true);
 		}
-		list = [item(nameOf(el), el)];
+		list = runs(el, nameOf(el));
 		if (valueOf(el))
 			list.push(item(valueOf(el), el));
 		/* Its help and its error (aria-describedby), each in its own language. */
