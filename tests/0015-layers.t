@@ -18,7 +18,7 @@ substr($0, 1, c2 - 1) ~ /[a-z]/ {
 	print dom ":" (deps == "" ? "" : " " deps)
 }' > table
 ok "$(test -s table; echo $?)" "lib/README has the table of domains"
-diag table
+
 
 # Every directory of lib/ is in the table, every domain of the table a directory.
 for d in "$BB_TOP"/lib/*/; do
