@@ -2,12 +2,12 @@
 #include "case.h"
 #include "cli.h"
 #include "config.h"
-#include "counts.h"
 #include "diag.h"
 #include "exit.h"
 #include "log.h"
-#include "queue.h"
-#include "spool.h"
+#include "queue/counts.h"
+#include "queue/queue.h"
+#include "queue/spool.h"
 
 #include <errno.h>
 #include <getopt.h>

@@ -1,5 +1,5 @@
 /* Spool files: layout, scanning, locks, durable writes and renames between states. */
-#include "spool.h"
+#include "queue/spool.h"
 #include "case.h"
 #include "diag.h"
 #include "exit.h"

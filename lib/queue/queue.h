@@ -7,7 +7,7 @@
 #include <jansson.h>
 #include <time.h>
 
-#include "spool.h"
+#include "queue/spool.h"
 
 struct bb_config;
 struct bb_err;

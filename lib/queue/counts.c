@@ -1,10 +1,10 @@
 /* The kiosk's usage counts in the spool (bb-counts(5)). */
-#include "counts.h"
+#include "queue/counts.h"
+#include "queue/spool.h"
 #include "config.h"
 #include "diag.h"
 #include "exit.h"
 #include "files.h"
-#include "spool.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,5 +1,6 @@
 /* bb-queue's policy; the files themselves are spool.c's. */
-#include "queue.h"
+#include "queue/queue.h"
+#include "queue/spool.h"
 #include "case.h"
 #include "child.h"
 #include "config.h"
