@@ -2,12 +2,12 @@
 #include "case.h"
 #include "cli.h"
 #include "config.h"
-#include "counts.h"
 #include "diag.h"
 #include "exit.h"
 #include "log.h"
-#include "queue.h"
-#include "spool.h"
+#include "queue/counts.h"
+#include "queue/queue.h"
+#include "queue/spool.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -55,7 +55,6 @@ die_if(int rc, const struct bb_err *e)
 static void
 emit_json(json_t *j)
 {
-	struct bb_err e = { 0, "" };
 	char *s = json_dumps(j, JSON_INDENT(2));
 
 	if (s == NULL)
@@ -63,7 +62,6 @@ emit_json(json_t *j)
 	fputs(s, stdout);
 	fputc('\n', stdout);
 	free(s);
-	(void)e;
 }
 
 static const char *
@@ -259,24 +257,6 @@ cmd_run(struct ctx *x, int argc, char **argv)
 	return 0;
 }
 
-/* Applies fn to the entry of id; a run may move it between finding and locking, so
- * look again when it moved. */
-static int
-on_entry(struct ctx *x, const char *id,
-    int (*fn)(struct bb_spool *, struct bb_qentry *, struct bb_err *), struct bb_err *e)
-{
-	struct bb_qentry q;
-	int rc, tries;
-
-	for (tries = 0;; tries++) {
-		if ((rc = bb_spool_find(&x->spool, id, &q, e)) != 0)
-			return rc;
-		rc = fn(&x->spool, &q, e);
-		if (rc != BB_NOINPUT || tries >= 20)
-			return rc;
-	}
-}
-
 static int
 cmd_retry(struct ctx *x, int argc, char **argv)
 {
@@ -308,7 +288,7 @@ cmd_retry(struct ctx *x, int argc, char **argv)
 		return status;
 	}
 	for (i = (size_t)optind; i < (size_t)argc; i++) {
-		if ((rc = on_entry(x, argv[i], bb_queue_retry, &e)) != 0) {
+		if ((rc = bb_queue_by_id(&x->spool, argv[i], bb_queue_retry, &e)) != 0) {
 			bb_warn("%s", e.msg);
 			status = rc;
 		}
@@ -326,7 +306,7 @@ cmd_remove(struct ctx *x, int argc, char **argv)
 		usage(BB_USAGE);
 	die_if(bb_spool_open(&x->spool, x->dir, 0, &e), &e);
 	for (i = 1; i < argc; i++) {
-		if ((rc = on_entry(x, argv[i], bb_queue_remove, &e)) != 0) {
+		if ((rc = bb_queue_by_id(&x->spool, argv[i], bb_queue_remove, &e)) != 0) {
 			bb_warn("%s", e.msg);
 			status = rc;
 		}
@@ -486,6 +466,72 @@ print_counts(json_t *counts, const char *format)
 	}
 }
 
+static void
+stats_prometheus(const struct bb_queue_stats *q)
+{
+	int st;
+
+	printf("# HELP bb_queue_entries Entries in the spool by state.\n"
+	    "# TYPE bb_queue_entries gauge\n");
+	for (st = 0; st < BB_Q_NSTATES; st++)
+		printf("bb_queue_entries{state=\"%s\"} %ld\n", bb_qstate_name((enum bb_qstate)st),
+		    q->entries[st]);
+	printf("# HELP bb_queue_oldest_waiting_seconds Age of the oldest entry not yet "
+	    "delivered.\n# TYPE bb_queue_oldest_waiting_seconds gauge\n"
+	    "bb_queue_oldest_waiting_seconds %lld\n", (long long)q->oldest_waiting);
+	printf("# HELP bb_queue_oldest_unhandled_seconds Time since the oldest failed or "
+	    "corrupt entry got there (0: none).\n"
+	    "# TYPE bb_queue_oldest_unhandled_seconds gauge\n"
+	    "bb_queue_oldest_unhandled_seconds{state=\"failed\"} %lld\n"
+	    "bb_queue_oldest_unhandled_seconds{state=\"corrupt\"} %lld\n",
+	    (long long)q->oldest_failed, (long long)q->oldest_corrupt);
+	if (q->next_due)
+		printf("# HELP bb_queue_next_due_timestamp_seconds When the next deferred "
+		    "entry is due.\n# TYPE bb_queue_next_due_timestamp_seconds gauge\n"
+		    "bb_queue_next_due_timestamp_seconds %lld\n", (long long)q->next_due);
+}
+
+static void
+stats_text(const char *dir, const struct bb_queue_stats *q)
+{
+	char when[21];
+	int st;
+
+	if (q->next_due)
+		bb_time_format(q->next_due, when);
+	printf("spool: %s\n", dir);
+	for (st = 0; st < BB_Q_NSTATES; st++)
+		printf("%s: %ld\n", bb_qstate_name((enum bb_qstate)st), q->entries[st]);
+	printf("oldest waiting: %lld s\noldest failed: %lld s\noldest corrupt: %lld s\n"
+	    "next due: %s\n", (long long)q->oldest_waiting, (long long)q->oldest_failed,
+	    (long long)q->oldest_corrupt, q->next_due ? when : "-");
+}
+
+static void
+stats_json(const char *dir, const struct bb_queue_stats *q, json_t *counts)
+{
+	json_t *o = json_object(), *states = json_object();
+	char when[21];
+	int st;
+
+	for (st = 0; st < BB_Q_NSTATES; st++)
+		json_object_set_new(states, bb_qstate_name((enum bb_qstate)st),
+		    json_integer(q->entries[st]));
+	json_object_set_new(o, "spool", json_string(dir));
+	json_object_set_new(o, "entries", states);
+	json_object_set_new(o, "oldest_waiting_seconds", json_integer(q->oldest_waiting));
+	json_object_set_new(o, "oldest_failed_seconds", json_integer(q->oldest_failed));
+	json_object_set_new(o, "oldest_corrupt_seconds", json_integer(q->oldest_corrupt));
+	if (q->next_due)
+		bb_time_format(q->next_due, when);
+	json_object_set_new(o, "next_due", q->next_due ? json_string(when) : json_null());
+	if (counts != NULL)
+		json_object_set(o, "counts", json_object_get(counts, "services"));
+	emit_json(o);
+	json_decref(o);
+}
+
+/* The numbers are bb_queue_stats's; this only formats them. */
 static int
 cmd_stats(struct ctx *x, int argc, char **argv)
 {
@@ -494,14 +540,10 @@ cmd_stats(struct ctx *x, int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct bb_err e = { 0, "" };
-	struct bb_qentry *list;
+	struct bb_queue_stats q;
 	const char *format = default_format();
-	long count[BB_Q_NSTATES] = { 0 };
-	time_t now = time(NULL), oldest = 0, next = 0, since[BB_Q_NSTATES] = { 0 };
-	size_t n, i;
-	int c, st;
-	char when[21];
 	json_t *counts;
+	int c;
 
 	while ((c = getopt_long(argc, argv, "f:", opts, NULL)) != -1) {
 		if (c != 'f')
@@ -512,80 +554,19 @@ cmd_stats(struct ctx *x, int argc, char **argv)
 	    strcmp(format, "prometheus")))
 		usage(BB_USAGE);
 	die_if(bb_spool_open(&x->spool, x->dir, 0, &e), &e);
-	die_if(bb_spool_scan(&x->spool, BB_Q_ALL, &list, &n, &e), &e);
-	n = bb_spool_unique(list, n, NULL, NULL);
-	for (i = 0; i < n; i++) {
-		count[list[i].state]++;
-		if (list[i].state == BB_Q_DEFERRED || list[i].state == BB_Q_ACTIVE)
-			if (oldest == 0 || list[i].added < oldest)
-				oldest = list[i].added;
-		if (list[i].state == BB_Q_DEFERRED && (next == 0 || list[i].mtime < next))
-			next = list[i].mtime;
-		/* Failed and corrupt entries need a person: how long the oldest has waited
-		 * for one, so that an alert can fire before the retention purges it. */
-		if (list[i].state == BB_Q_FAILED || list[i].state == BB_Q_CORRUPT) {
-			time_t t = bb_queue_done_time(&x->spool, &list[i]);
-			if (since[list[i].state] == 0 || t < since[list[i].state])
-				since[list[i].state] = t;
-		}
-	}
-	free(list);
+	die_if(bb_queue_stats(&x->spool, time(NULL), &q, &e), &e);
 	counts = load_counts(x);
-#define AGE(t) ((long long)((t) != 0 && (t) < now ? now - (t) : 0))
-	if (strcmp(format, "prometheus") == 0) {
-		printf("# HELP bb_queue_entries Entries in the spool by state.\n"
-		    "# TYPE bb_queue_entries gauge\n");
-		for (st = 0; st < BB_Q_NSTATES; st++)
-			printf("bb_queue_entries{state=\"%s\"} %ld\n",
-			    bb_qstate_name((enum bb_qstate)st), count[st]);
-		printf("# HELP bb_queue_oldest_waiting_seconds Age of the oldest entry not yet "
-		    "delivered.\n# TYPE bb_queue_oldest_waiting_seconds gauge\n"
-		    "bb_queue_oldest_waiting_seconds %lld\n", AGE(oldest));
-		printf("# HELP bb_queue_oldest_unhandled_seconds Time since the oldest failed or "
-		    "corrupt entry got there (0: none).\n"
-		    "# TYPE bb_queue_oldest_unhandled_seconds gauge\n"
-		    "bb_queue_oldest_unhandled_seconds{state=\"failed\"} %lld\n"
-		    "bb_queue_oldest_unhandled_seconds{state=\"corrupt\"} %lld\n",
-		    AGE(since[BB_Q_FAILED]), AGE(since[BB_Q_CORRUPT]));
-		if (next)
-			printf("# HELP bb_queue_next_due_timestamp_seconds When the next deferred "
-			    "entry is due.\n# TYPE bb_queue_next_due_timestamp_seconds gauge\n"
-			    "bb_queue_next_due_timestamp_seconds %lld\n", (long long)next);
-		if (counts != NULL)
-			print_counts(counts, format);
-		json_decref(counts);
-		return 0;
-	}
-	json_t *o = json_object(), *states = json_object();
-	for (st = 0; st < BB_Q_NSTATES; st++)
-		json_object_set_new(states, bb_qstate_name((enum bb_qstate)st),
-		    json_integer(count[st]));
-	json_object_set_new(o, "spool", json_string(x->dir));
-	json_object_set_new(o, "entries", states);
-	json_object_set_new(o, "oldest_waiting_seconds", json_integer(AGE(oldest)));
-	json_object_set_new(o, "oldest_failed_seconds", json_integer(AGE(since[BB_Q_FAILED])));
-	json_object_set_new(o, "oldest_corrupt_seconds",
-	    json_integer(AGE(since[BB_Q_CORRUPT])));
-	if (next)
-		bb_time_format(next, when);
-	json_object_set_new(o, "next_due", next ? json_string(when) : json_null());
-	if (counts != NULL)
-		json_object_set(o, "counts", json_object_get(counts, "services"));
 	if (strcmp(format, "json") == 0) {
-		emit_json(o);
+		stats_json(x->dir, &q, counts);
 	} else {
-		printf("spool: %s\n", x->dir);
-		for (st = 0; st < BB_Q_NSTATES; st++)
-			printf("%s: %ld\n", bb_qstate_name((enum bb_qstate)st), count[st]);
-		printf("oldest waiting: %lld s\noldest failed: %lld s\noldest corrupt: %lld s\n"
-		    "next due: %s\n", AGE(oldest), AGE(since[BB_Q_FAILED]),
-		    AGE(since[BB_Q_CORRUPT]), next ? when : "-");
+		if (strcmp(format, "prometheus") == 0)
+			stats_prometheus(&q);
+		else
+			stats_text(x->dir, &q);
 		if (counts != NULL)
 			print_counts(counts, format);
 	}
 	json_decref(counts);
-#undef AGE
-	json_decref(o);
 	return 0;
 }
 

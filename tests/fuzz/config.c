@@ -4,7 +4,7 @@
 
 #include "config.h"
 #include "diag.h"
-#include "queue.h"
+#include "queue/queue.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -1,9 +1,9 @@
-/* Fuzz target: what bb-queue reads back (lib/queue.c, lib/spool.c): a spool entry as it
- * lies in deferred/, and what the delivery command writes back (its exit status, its
- * standard output, a case that may carry retry_at or retry_after, and its last line of
- * standard error), over two runs, then list and show of every entry and the purge.
- * lib/queue.c is included with the delivery command answering from the input and a clock
- * of its own, so the second run comes 400 days after the first.
+/* Fuzz target: what bb-queue reads back (lib/queue/queue.c, lib/queue/spool.c): a spool
+ * entry as it lies in deferred/, and what the delivery command writes back (its exit
+ * status, its standard output, a case that may carry retry_at or retry_after, and its last
+ * line of standard error), over two runs, then list and show of every entry and the purge.
+ * lib/queue/queue.c is included with the delivery command answering from the input and a
+ * clock of its own, so the second run comes 400 days after the first.
  *
  * Behind the fuzzed entry waits a well-formed case whose delivery succeeds: whatever the
  * first entry holds, the run must deliver the second (a run never stops on one entry).
@@ -39,7 +39,7 @@ static int fuzz_child_run(const char *command, int in_fd, char *const *env, time
 #define bb_queue_remove fuzz_queue_remove
 #define bb_queue_purge fuzz_queue_purge
 #define bb_queue_describe fuzz_queue_describe
-#include "../../lib/queue.c"
+#include "../../lib/queue/queue.c"
 #undef time
 
 #define BAD_ID "0b6c1d2e-3f40-4a5b-8c6d-7e8f90a1b2c3"

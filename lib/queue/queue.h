@@ -1,13 +1,14 @@
 /* bb-queue's policy over the spool: adding a case, running due entries through the
  * delivery command and deciding by its exit status (0 delivered, 75 deferred with
- * backoff, anything else failed), retry, remove, purge, and the numbers for stats. */
+ * backoff, anything else failed), retry, remove, purge, and the numbers for stats. Every
+ * file, path, lock and mtime is the spool's (spool.h). */
 #ifndef BB_QUEUE_H
 #define BB_QUEUE_H
 
 #include <jansson.h>
 #include <time.h>
 
-#include "spool.h"
+#include "queue/spool.h"
 
 struct bb_config;
 struct bb_err;
@@ -42,15 +43,35 @@ struct bb_queue_tally {
 int bb_queue_run(struct bb_spool *s, const struct bb_queue_policy *p, int wait,
     struct bb_queue_tally *t, struct bb_err *e);
 
+/* Puts an entry back to deferred/, due now, its lifetime counted anew (since: now); a
+ * corrupt one as it is, for the next run to read again (someone mended it by hand). 65
+ * for a delivered entry, 75 while it is being delivered, 66 when it moved meanwhile. */
 int bb_queue_retry(struct bb_spool *s, struct bb_qentry *q, struct bb_err *e);
+/* Removes the entry, every copy a crash left of it. 75 while it is being delivered, 66
+ * when it moved meanwhile. */
 int bb_queue_remove(struct bb_spool *s, struct bb_qentry *q, struct bb_err *e);
+/* fn (bb_queue_retry, bb_queue_remove) on the entry of id, or of a unique id prefix of
+ * at least 8 characters (bb_spool_find's statuses); a run may move the entry between
+ * finding and locking it (66 from fn), so it is looked for again, up to 20 times. */
+int bb_queue_by_id(struct bb_spool *s, const char *id,
+    int (*fn)(struct bb_spool *, struct bb_qentry *, struct bb_err *), struct bb_err *e);
 /* Removes delivered, failed and corrupt entries done longer ago than their state's
  * retention, or, with older_than >= 0, than older_than; and stale files in tmp/. */
 int bb_queue_purge(struct bb_spool *s, const struct bb_queue_policy *p, time_t older_than,
     long *n, struct bb_err *e);
-/* When an entry of a final state got there (for a corrupt one, when its reason was
- * written). */
-time_t bb_queue_done_time(const struct bb_spool *s, const struct bb_qentry *q);
+
+/* The numbers of stats, at now. Each entry counts once (the newest copy of one a crash
+ * left doubled); an age is 0 when there is no such entry. */
+struct bb_queue_stats {
+	long entries[BB_Q_NSTATES];	/* by state */
+	time_t oldest_waiting;	/* seconds since the oldest deferred or active entry was added */
+	/* Failed and corrupt entries need a person: seconds since the oldest of each got
+	 * there, so that an alert can fire before the retention purges it. */
+	time_t oldest_failed, oldest_corrupt;
+	time_t next_due;	/* when the next deferred entry is due; 0: none */
+};
+int bb_queue_stats(const struct bb_spool *s, time_t now, struct bb_queue_stats *st,
+    struct bb_err *e);
 
 /* The entry's bookkeeping (submission.queue) and, for corrupt entries, the reason, as a
  * JSON object for list and show; never any of the case's content. */

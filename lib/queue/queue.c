@@ -1,5 +1,7 @@
-/* bb-queue's policy; the files themselves are spool.c's. */
-#include "queue.h"
+/* bb-queue's policy: what an exit status means, when to try again, how long to keep an
+ * entry. Every file, path, lock and mtime is spool.c's. */
+#include "queue/queue.h"
+#include "queue/spool.h"
 #include "case.h"
 #include "child.h"
 #include "config.h"
@@ -9,15 +11,10 @@
 #include "files.h"
 #include "log.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 /* A tmp/ file older than this was left by a process that died while writing it. */
 #define STALE_TMP_SECONDS 3600
@@ -131,23 +128,11 @@ static int
 read_entry(const struct bb_spool *s, const struct bb_qentry *q, int fd, size_t max,
     json_t **c, struct bb_err *e)
 {
-	char path[4200], *buf;
+	char *buf;
 	size_t len;
-	int rc, own = fd < 0;
+	int rc;
 
-	bb_spool_path(s, q->state, q->name, path, sizeof path);
-	if (own && (fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0)
-		return bb_fail(e, errno == ENOENT ? BB_NOINPUT : BB_IOERR, "%s: %s", path,
-		    strerror(errno));
-	if (lseek(fd, 0, SEEK_SET) != 0) {
-		if (own)
-			close(fd);
-		return bb_fail(e, BB_IOERR, "%s: %s", path, strerror(errno));
-	}
-	rc = bb_read_fd(fd, path, max, &buf, &len, e);
-	if (own)
-		close(fd);
-	if (rc != 0)
+	if ((rc = bb_spool_read(s, q, fd, max, &buf, &len, e)) != 0)
 		return rc;
 	rc = bb_case_parse(q->name, buf, len, c, e);
 	explicit_bzero(buf, len);
@@ -159,44 +144,6 @@ read_entry(const struct bb_spool *s, const struct bb_qentry *q, int fd, size_t m
 	return rc;
 }
 
-/* Two locks on files at the top of the spool. run.lock: one run at a time, held for the
- * whole run. spool.lock: every change of an entry's state, held only for the change
- * itself (never while a delivery command runs), so that one process's scan for a case id
- * never falls between another's writing a new state and removing the old one. Taking
- * an entry's own lock under spool.lock never waits, so the two cannot deadlock.
- *
- * run.lock is a POSIX record lock (fcntl), not flock(2): a child created by fork does
- * not inherit a record lock, while it shares a flock with its parent until it execs. A
- * runner killed between forking its delivery command and that command's exec left the
- * lock to the orphan, and the next run found "another run is active". The lock belongs
- * to the runner alone and ends with it. (No other descriptor of run.lock is ever opened
- * in a process: closing one would drop a record lock.) */
-static int
-lock_file(const struct bb_spool *s, const char *name, int wait, int *fd, struct bb_err *e)
-{
-	char path[4200];
-	int record = strcmp(name, "run.lock") == 0;
-
-	snprintf(path, sizeof path, "%s/%s", s->dir, name);
-	if ((*fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600)) < 0)
-		return bb_fail(e, BB_CANTCREAT, "%s: %s", path, strerror(errno));
-	for (;;) {
-		struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
-		int err;
-		if (record ? fcntl(*fd, wait ? F_SETLKW : F_SETLK, &fl) == 0 :
-		    flock(*fd, LOCK_EX | (wait ? 0 : LOCK_NB)) == 0)
-			break;
-		if ((err = errno) == EINTR)
-			continue;
-		close(*fd);
-		*fd = -1;
-		if (err == EWOULDBLOCK || err == EAGAIN || err == EACCES)
-			return bb_fail(e, BB_TEMPFAIL, "spool %s: another run is active", s->dir);
-		return bb_fail(e, BB_IOERR, "%s: lock: %s", path, strerror(err));
-	}
-	return 0;
-}
-
 static int
 find_id(const struct bb_spool *s, const char *id, struct bb_qentry *q, struct bb_err *e)
 {
@@ -206,23 +153,6 @@ find_id(const struct bb_spool *s, const char *id, struct bb_qentry *q, struct bb
 	if (rc != 0 && rc != BB_NOINPUT)
 		*e = quiet;
 	return rc;
-}
-
-/* Moves an entry we hold locked to deferred/ (a rename keeps the lock on the file); a
- * corrupt entry's reason goes with it. */
-static int
-move_locked_to_deferred(struct bb_spool *s, struct bb_qentry *q, struct bb_err *e)
-{
-	char reason[4200];
-	int was_corrupt = q->state == BB_Q_CORRUPT, rc;
-
-	bb_spool_path(s, BB_Q_CORRUPT, q->name, reason, sizeof reason);
-	strncat(reason, ".reason", sizeof reason - strlen(reason) - 1);
-	if ((rc = bb_spool_move(s, q, BB_Q_DEFERRED, 1, e)) != 0)
-		return rc;
-	if (was_corrupt)
-		unlink(reason);
-	return 0;
 }
 
 int
@@ -241,7 +171,7 @@ bb_queue_add(struct bb_spool *s, json_t *c, char id[37], struct bb_err *e)
 	/* A run reads these back and relies on them: refused here, not found there. */
 	if (check_bookkeeping(c, now, why, sizeof why) != 0)
 		return bb_fail(e, BB_DATAERR, "case: %s", why);
-	if ((rc = lock_file(s, "spool.lock", 1, &lockfd, e)) != 0)
+	if ((rc = bb_spool_change_lock(s, &lockfd, e)) != 0)
 		return rc;
 	/* A run may move the entry between finding and locking it: look again. */
 	for (int tries = 0;; tries++) {
@@ -261,13 +191,11 @@ bb_queue_add(struct bb_spool *s, json_t *c, char id[37], struct bb_err *e)
 		/* An entry of this case is there: the new case replaces it, keeping its name,
 		 * its place in the queue and its count of attempts. */
 		struct bb_err ignore;
-		char path[4200];
 		snprintf(name, sizeof name, "%s", old.name);
-		bb_spool_path(s, old.state, old.name, path, sizeof path);
 		/* Not from a file another user owns or could have written. */
-		if (old.state != BB_Q_CORRUPT && bb_trust_fd(entryfd, path, "spool entry",
-		    BB_TRUST_MINE, &ignore) == 0 && read_entry(s, &old, entryfd, SIZE_MAX / 2, &prev,
-		    NULL) == 0 && check_bookkeeping(prev, now, why, sizeof why) == 0) {
+		if (old.state != BB_Q_CORRUPT && bb_spool_trust(s, &old, entryfd, &ignore) == 0 &&
+		    read_entry(s, &old, entryfd, SIZE_MAX / 2, &prev, NULL) == 0 &&
+		    check_bookkeeping(prev, now, why, sizeof why) == 0) {
 			json_t *pq = json_object_get(json_object_get(prev, "submission"), "queue");
 			q = queue_part(c);
 			if (json_is_object(pq)) {
@@ -291,20 +219,19 @@ bb_queue_add(struct bb_spool *s, json_t *c, char id[37], struct bb_err *e)
 	json_object_set_new(q, "state", json_string("deferred"));
 	set_time(q, "next_try", now);
 	json_object_del(q, "done");
-	/* The old file, still locked by us, moves to deferred/ first; the new case then
-	 * replaces it there. Writing the new copy first and unlinking the old one by name
-	 * after would delete whatever a run wrote under that name meanwhile. */
+	/* The old file, still locked by us, moves to deferred/ first (a rename keeps the
+	 * lock; a corrupt entry's reason goes); the new case then replaces it there. Writing
+	 * the new copy first and unlinking the old one by name after would delete whatever a
+	 * run wrote under that name meanwhile. */
 	if (have_old && old.state != BB_Q_DEFERRED &&
-	    (rc = move_locked_to_deferred(s, &old, e)) != 0)
+	    (rc = bb_spool_move(s, &old, BB_Q_DEFERRED, 1, e)) != 0)
 		goto out;
 	if ((rc = bb_spool_write(s, BB_Q_DEFERRED, name, c, now, e)) != 0)
 		goto out;
 	bb_log(LOG_INFO, "queue.added", &cid);
 out:
-	if (entryfd >= 0)
-		close(entryfd);
-	if (lockfd >= 0)
-		close(lockfd);
+	bb_spool_unlock(entryfd);
+	bb_spool_unlock(lockfd);
 	return rc;
 }
 
@@ -343,13 +270,11 @@ recover(struct bb_spool *s, char (*back)[96], size_t *nback, struct bb_err *e)
 		if (list[i].state != BB_Q_ACTIVE || bb_spool_lock(s, &list[i], &fd, &ignore) != 0)
 			continue;
 		if (bb_spool_move(s, &list[i], BB_Q_DEFERRED, 1, &ignore) == 0) {
-			char path[4200];
-			bb_spool_path(s, BB_Q_DEFERRED, list[i].name, path, sizeof path);
-			utimensat(AT_FDCWD, path, NULL, 0);
+			bb_spool_set_due(s, &list[i], 0);
 			memcpy(back[(*nback)++], list[i].name, 96);
 			count++;
 		}
-		close(fd);
+		bb_spool_unlock(fd);
 	}
 	free(losers);
 	free(list);
@@ -413,112 +338,118 @@ verdict_status(int status)
 	return status == BB_DATAERR || status == BB_NOPERM;
 }
 
+/* Takes a due entry: its lock, then into active/, both under spool.lock. 0 with *fd -1
+ * when it is not ours now (another process holds it, or it is gone). */
 static int
-deliver_one(struct bb_spool *s, const struct bb_queue_policy *p, struct bb_qentry *q,
-    int orphan, struct bb_queue_tally *t, struct bb_err *e)
+take(struct bb_spool *s, struct bb_qentry *q, int *fd, struct bb_err *e)
 {
-	struct bb_child r;
-	struct bb_err err = { 0, "" };
-	struct bb_case_id cid;
-	json_t *stored, *c, *qp;
-	enum outcome out;
-	char envid[64], why[300], path[4200];
-	char *env[] = { envid, NULL };
-	time_t now, next = 0, since;
-	int fd, rc, slock, lost;
-	enum bb_qstate to;
+	struct bb_err ignore;
+	int slock, rc;
 
-	if ((rc = lock_file(s, "spool.lock", 1, &slock, e)) != 0)
+	*fd = -1;
+	if ((rc = bb_spool_change_lock(s, &slock, e)) != 0)
 		return rc;
-	if (bb_spool_lock(s, q, &fd, &err) != 0) {
-		close(slock);
-		return 0;	/* taken or gone: not ours now */
+	if (bb_spool_lock(s, q, fd, &ignore) != 0) {
+		*fd = -1;
+		bb_spool_unlock(slock);
+		return 0;
 	}
 	/* Not synced: a crash that undoes this rename leaves the entry in deferred/, which
 	 * is where recovery would put it anyway. */
 	rc = bb_spool_move(s, q, BB_Q_ACTIVE, 0, e);
-	close(slock);
+	bb_spool_unlock(slock);
 	if (rc != 0) {
-		close(fd);
-		return rc;
+		bb_spool_unlock(*fd);
+		*fd = -1;
 	}
-	bb_case_id_parse(&cid, q->id);
-	/* Only the user's own files are delivered with the user's credentials: one that
-	 * another user owns, or could have written, is no case of ours. */
-	bb_spool_path(s, q->state, q->name, path, sizeof path);
-	if ((rc = bb_trust_fd(fd, path, "spool entry", BB_TRUST_MINE, &err)) == BB_CONFIG)
-		rc = err.status = BB_DATAERR;
+	return rc;
+}
+
+/* The case of an entry taken, read from fd: only the user's own file is delivered with
+ * the user's credentials (one that another user owns, or could have written, is no
+ * case of ours), and only with bookkeeping that holds. 65 in err for what a person must
+ * look at, another status for a read error. */
+static int
+read_taken(const struct bb_spool *s, const struct bb_queue_policy *p,
+    const struct bb_qentry *q, int fd, json_t **stored, struct bb_err *err)
+{
+	char why[300];
+	int rc;
+
+	if ((rc = bb_spool_trust(s, q, fd, err)) == BB_CONFIG)
+		rc = err->status = BB_DATAERR;
 	/* The stored file is indented and carries the queue's bookkeeping: it may be larger
 	 * than the case that add took within case.max_size. */
 	if (rc == 0)
-		rc = read_entry(s, q, fd, p->max_size * 2 + (1u << 20), &stored, &err);
-	if (rc == 0 && check_bookkeeping(stored, time(NULL), why, sizeof why) != 0) {
-		json_decref(stored);
-		rc = bb_fail(&err, BB_DATAERR, "%s", why);
+		rc = read_entry(s, q, fd, p->max_size * 2 + (1u << 20), stored, err);
+	if (rc == 0 && check_bookkeeping(*stored, time(NULL), why, sizeof why) != 0) {
+		json_decref(*stored);
+		rc = bb_fail(err, BB_DATAERR, "%s", why);
 	}
-	if (rc != 0) {
-		if ((rc = lock_file(s, "spool.lock", 1, &slock, e)) == 0) {
-			/* Only what cannot be parsed needs a person; a read error is tried again. */
-			if (err.status == BB_DATAERR)
-				rc = bb_spool_corrupt(s, q, err.msg, e);
-			else
-				rc = bb_spool_move(s, q, BB_Q_DEFERRED, 1, e);
-			close(slock);
-		}
-		close(fd);
-		if (err.status == BB_DATAERR) {
-			t->corrupt++;
-			bb_log(LOG_WARNING, "queue.corrupt", &cid);
-		}
+	return rc;
+}
+
+/* An entry taken that could not be read (err): only what cannot be parsed needs a
+ * person and goes to corrupt/; a read error is tried again from deferred/. */
+static int
+set_aside(struct bb_spool *s, struct bb_qentry *q, const struct bb_err *err,
+    struct bb_err *e)
+{
+	int slock, rc;
+
+	if ((rc = bb_spool_change_lock(s, &slock, e)) != 0)
 		return rc;
-	}
-	lseek(fd, 0, SEEK_SET);
-	memset(&r, 0, sizeof r);
-	now = time(NULL);
-	if (bb_time_parse(json_string_value(json_object_get(queue_part(stored), "since")),
-	    &since) != 0)
-		since = q->added;
-	/* An entry the last run died on is not tried again once its lifetime is over: a
-	 * case that kills every run delivering it would be tried forever. Within its
-	 * lifetime it is, last (a kill from outside looks the same). */
-	lost = orphan && now > since + p->lifetime;
-	r.status = -1;
-	if (!lost) {
-		snprintf(envid, sizeof envid, "BB_QUEUE_ID=%s", q->id);
-		rc = bb_child_run(p->deliver, fd, env, p->timeout, p->max_size, p->echo_stderr,
-		    &r, e);
-		if (rc != 0) {
-			/* Could not even start it: leave the entry to the next run. */
-			json_decref(stored);
-			bb_spool_move(s, q, BB_Q_DEFERRED, 1, &err);
-			close(fd);
-			return rc;
-		}
-		now = time(NULL);
-	}
-	c = lost ? json_incref(stored) : updated_case(stored, &r, q->id);
-	json_decref(stored);
-	qp = queue_part(c);
-	int attempts = (int)json_integer_value(json_object_get(qp, "attempts")) + !lost;
-	if (!lost) {
-		json_object_set_new(qp, "attempts", json_integer(attempts));
-		set_time(qp, "last_try", now);
-		json_object_set_new(qp, "last_exit", r.status >= 0 ? json_integer(r.status) :
-		    json_null());
-	}
+	if (err->status == BB_DATAERR)
+		rc = bb_spool_corrupt(s, q, err->msg, e);
+	else
+		rc = bb_spool_move(s, q, BB_Q_DEFERRED, 1, e);
+	bb_spool_unlock(slock);
+	return rc;
+}
+
+/* Runs the delivery command on the entry's file (fd, at its start), the entry's id in
+ * BB_QUEUE_ID. When the command cannot even be started the entry goes back to
+ * deferred/, for the next run. */
+static int
+attempt(struct bb_spool *s, const struct bb_queue_policy *p, struct bb_qentry *q, int fd,
+    struct bb_child *r, struct bb_err *e)
+{
+	struct bb_err ignore;
+	char envid[64];
+	char *env[] = { envid, NULL };
+	int rc;
+
+	snprintf(envid, sizeof envid, "BB_QUEUE_ID=%s", q->id);
+	rc = bb_child_run(p->deliver, fd, env, p->timeout, p->max_size, p->echo_stderr, r, e);
+	if (rc != 0)
+		bb_spool_move(s, q, BB_Q_DEFERRED, 1, &ignore);
+	return rc;
+}
+
+/* The outcome of an attempt r (lost: none was made, the last one never returned), for
+ * a deferral with the next try in *next. Sets submission.queue.last_error of c to why
+ * and drops the Retry-After the command asked for. */
+static enum outcome
+judge(const struct bb_queue_policy *p, json_t *c, const struct bb_child *r, int lost,
+    int attempts, time_t since, time_t now, time_t *next)
+{
+	json_t *qp = queue_part(c);
+	enum outcome out;
+	char why[300];
+
 	if (lost)
 		snprintf(why, sizeof why, "its last attempt never returned (the run died); "
 		    "lifetime exceeded");
-	else if (r.timed_out)
+	else if (r->timed_out)
 		snprintf(why, sizeof why, "timed out after %lld s", (long long)p->timeout);
-	else if (r.status < 0)
-		snprintf(why, sizeof why, "killed by signal %d", r.signal);
+	else if (r->status < 0)
+		snprintf(why, sizeof why, "killed by signal %d", r->signal);
 	else
-		snprintf(why, sizeof why, "%s", r.last_err);
+		snprintf(why, sizeof why, "%s", r->last_err);
 	if (lost)
 		out = FAILED;
-	else if (r.timed_out || r.status < 0 || !verdict_status(r.status))
-		out = r.status == 0 && !r.timed_out ? DELIVERED : DEFERRED;
+	else if (r->timed_out || r->status < 0 || !verdict_status(r->status))
+		out = r->status == 0 && !r->timed_out ? DELIVERED : DEFERRED;
 	else
 		out = FAILED;
 	if (out == DEFERRED) {
@@ -527,8 +458,8 @@ deliver_one(struct bb_spool *s, const struct bb_queue_policy *p, struct bb_qentr
 			delay = bb_queue_backoff(p, attempts, random_jitter());
 		else if (delay > p->backoff_max)
 			delay = p->backoff_max;
-		next = now + delay;
-		if (next > since + p->lifetime) {
+		*next = now + delay;
+		if (*next > since + p->lifetime) {
 			out = FAILED;
 			snprintf(why + strlen(why), sizeof why - strlen(why), "%slifetime exceeded",
 			    why[0] ? "; " : "");
@@ -541,15 +472,29 @@ deliver_one(struct bb_spool *s, const struct bb_queue_policy *p, struct bb_qentr
 	json_object_set_new(qp, "last_error", why[0] ? json_string(why) : json_null());
 	if (json_object_get(qp, "last_error") == NULL)	/* not UTF-8: keep none */
 		json_object_set_new(qp, "last_error", json_null());
-	to = out == DEFERRED ? BB_Q_DEFERRED : out == DELIVERED ? BB_Q_DELIVERED : BB_Q_FAILED;
-	if ((rc = lock_file(s, "spool.lock", 1, &slock, e)) != 0)
+	return out;
+}
+
+/* Writes c in its new state (out; a deferral due at next) under spool.lock, counts and
+ * logs it; only then does the active copy q go. */
+static int
+record(struct bb_spool *s, struct bb_qentry *q, json_t *c, enum outcome out, time_t now,
+    time_t next, int attempts, int status, struct bb_queue_tally *t,
+    const struct bb_case_id *cid, struct bb_err *e)
+{
+	json_t *qp = queue_part(c);
+	enum bb_qstate to = out == DEFERRED ? BB_Q_DEFERRED : out == DELIVERED ?
+	    BB_Q_DELIVERED : BB_Q_FAILED;
+	int slock, rc;
+
+	if (bb_spool_change_lock(s, &slock, e) != 0)
 		slock = -1;
 	if (out == DEFERRED) {
 		json_object_set_new(qp, "state", json_string("deferred"));
 		set_time(qp, "next_try", next);
 		rc = bb_spool_write(s, BB_Q_DEFERRED, q->name, c, next, e);
 		t->deferred++;
-		bb_log_n(LOG_NOTICE, "queue.deferred", &cid, "attempts", attempts);
+		bb_log_n(LOG_NOTICE, "queue.deferred", cid, "attempts", attempts);
 	} else {
 		json_object_set_new(qp, "state", json_string(out == DELIVERED ? "delivered" :
 		    "failed"));
@@ -558,10 +503,10 @@ deliver_one(struct bb_spool *s, const struct bb_queue_policy *p, struct bb_qentr
 		rc = bb_spool_write(s, to, q->name, c, now, e);
 		if (out == DELIVERED) {
 			t->delivered++;
-			bb_log_n(LOG_INFO, "queue.delivered", &cid, "attempts", attempts);
+			bb_log_n(LOG_INFO, "queue.delivered", cid, "attempts", attempts);
 		} else {
 			t->failed++;
-			bb_log_n(LOG_WARNING, "queue.failed", &cid, "exit", r.status);
+			bb_log_n(LOG_WARNING, "queue.failed", cid, "exit", status);
 		}
 	}
 	/* The new state is on disk; only now does the active copy go. Not synced: should a
@@ -572,17 +517,72 @@ deliver_one(struct bb_spool *s, const struct bb_queue_policy *p, struct bb_qentr
 		/* No room for the new state (full disk): the old file moves there as it is.
 		 * A rename needs no space, and the outcome must not be delivered again. */
 		struct bb_err ignore;
-		if (bb_spool_move(s, q, to, 1, &ignore) == 0 && to == BB_Q_DEFERRED) {
-			struct timespec ts[2] = { { next, 0 }, { next, 0 } };
-			bb_spool_path(s, to, q->name, path, sizeof path);
-			utimensat(AT_FDCWD, path, ts, 0);
-		}
+		if (bb_spool_move(s, q, to, 1, &ignore) == 0 && to == BB_Q_DEFERRED)
+			bb_spool_set_due(s, q, next);
 	}
-	if (slock >= 0)
-		close(slock);
+	bb_spool_unlock(slock);
+	return rc;
+}
+
+/* One due entry: taken, read, tried (or, lost, not), and recorded in its new state.
+ * orphan: a dead run left it in active/. */
+static int
+deliver_one(struct bb_spool *s, const struct bb_queue_policy *p, struct bb_qentry *q,
+    int orphan, struct bb_queue_tally *t, struct bb_err *e)
+{
+	struct bb_child r;
+	struct bb_err err = { 0, "" };
+	struct bb_case_id cid;
+	json_t *stored, *c, *qp;
+	enum outcome out;
+	time_t now, next = 0, since;
+	int fd, rc, lost, attempts;
+
+	if ((rc = take(s, q, &fd, e)) != 0 || fd < 0)
+		return rc;
+	bb_case_id_parse(&cid, q->id);
+	if (read_taken(s, p, q, fd, &stored, &err) != 0) {
+		rc = set_aside(s, q, &err, e);
+		bb_spool_unlock(fd);
+		if (err.status == BB_DATAERR) {
+			t->corrupt++;
+			bb_log(LOG_WARNING, "queue.corrupt", &cid);
+		}
+		return rc;
+	}
+	memset(&r, 0, sizeof r);
+	now = time(NULL);
+	if (bb_time_parse(json_string_value(json_object_get(queue_part(stored), "since")),
+	    &since) != 0)
+		since = q->added;
+	/* An entry the last run died on is not tried again once its lifetime is over: a
+	 * case that kills every run delivering it would be tried forever. Within its
+	 * lifetime it is, last (a kill from outside looks the same). */
+	lost = orphan && now > since + p->lifetime;
+	r.status = -1;
+	if (!lost) {
+		if ((rc = attempt(s, p, q, fd, &r, e)) != 0) {
+			json_decref(stored);
+			bb_spool_unlock(fd);
+			return rc;
+		}
+		now = time(NULL);
+	}
+	c = lost ? json_incref(stored) : updated_case(stored, &r, q->id);
+	json_decref(stored);
+	qp = queue_part(c);
+	attempts = (int)json_integer_value(json_object_get(qp, "attempts")) + !lost;
+	if (!lost) {
+		json_object_set_new(qp, "attempts", json_integer(attempts));
+		set_time(qp, "last_try", now);
+		json_object_set_new(qp, "last_exit", r.status >= 0 ? json_integer(r.status) :
+		    json_null());
+	}
+	out = judge(p, c, &r, lost, attempts, since, now, &next);
+	rc = record(s, q, c, out, now, next, attempts, r.status, t, &cid, e);
 	json_decref(c);
 	bb_child_free(&r);
-	close(fd);
+	bb_spool_unlock(fd);
 	return rc;
 }
 
@@ -601,25 +601,18 @@ bb_queue_run(struct bb_spool *s, const struct bb_queue_policy *p, int wait,
 {
 	struct bb_qentry *list;
 	struct bb_err err = { 0, "" };
-	struct stat sb;
 	char (*back)[96];
 	size_t n, i, nback = 0;
 	long taken = 0, nerr = 0;
 	double start = mono();
-	int lockfd, rc = 0, erc, pass, stop = 0;
+	int lockfd, rc = 0, erc, pass, stop = 0, none;
 
 	memset(t, 0, sizeof *t);
-	if (lstat(s->dir, &sb) != 0 && errno == ENOENT)
-		return 0;	/* no spool: nothing was ever queued */
-	{
-		/* Make any state directory that is missing (a spool from an older bb). */
-		char *dir = s->dir;
-		rc = bb_spool_open(s, dir, 1, e);
-		free(dir);
-		if (rc != 0)
-			return rc;
-	}
-	if ((rc = lock_file(s, "run.lock", wait, &lockfd, e)) != 0)
+	/* No spool: nothing was ever queued. A spool of an older bb gets the state
+	 * directories it lacks. */
+	if ((rc = bb_spool_prepare(s, &none, e)) != 0 || none)
+		return rc;
+	if ((rc = bb_spool_run_lock(s, wait, &lockfd, e)) != 0)
 		return rc;
 	if ((rc = bb_spool_scan(s, 1u << BB_Q_ACTIVE, &list, &n, e)) != 0 ||
 	    (back = calloc(n ? n : 1, sizeof *back)) == NULL) {
@@ -627,30 +620,30 @@ bb_queue_run(struct bb_spool *s, const struct bb_queue_policy *p, int wait,
 			free(list);
 			rc = bb_fail(e, BB_SOFTWARE, "out of memory");
 		}
-		close(lockfd);
+		bb_spool_unlock(lockfd);
 		return rc;
 	}
 	free(list);
 	{
 		int slock;
-		if ((rc = lock_file(s, "spool.lock", 1, &slock, e)) != 0) {
+		if ((rc = bb_spool_change_lock(s, &slock, e)) != 0) {
 			free(back);
-			close(lockfd);
+			bb_spool_unlock(lockfd);
 			return rc;
 		}
 		/* Nothing enters active/ without run.lock: n bounds what recovery finds. */
 		t->recovered = recover(s, back, &nback, e);
-		close(slock);
+		bb_spool_unlock(slock);
 	}
 	if (t->recovered < 0) {
 		free(back);
-		close(lockfd);
+		bb_spool_unlock(lockfd);
 		return e->status;
 	}
 	if ((rc = bb_queue_purge(s, p, -1, &t->purged, e)) != 0 ||
 	    (rc = bb_spool_scan(s, 1u << BB_Q_DEFERRED, &list, &n, e)) != 0) {
 		free(back);
-		close(lockfd);
+		bb_spool_unlock(lockfd);
 		return rc;
 	}
 	/* Two passes: the entries a dead run left behind come after all the others. */
@@ -677,7 +670,7 @@ bb_queue_run(struct bb_spool *s, const struct bb_queue_policy *p, int wait,
 	}
 	free(list);
 	free(back);
-	close(lockfd);
+	bb_spool_unlock(lockfd);
 	if (rc != 0)
 		bb_fail(e, rc, "spool %s: %ld entr%s could not be handled", s->dir, nerr,
 		    nerr == 1 ? "y" : "ies");
@@ -698,21 +691,19 @@ retry_locked(struct bb_spool *s, struct bb_qentry *q, struct bb_err *e)
 	/* Into deferred/ while locked, then rewritten there: see bb_queue_add. */
 	if (q->state != BB_Q_DEFERRED) {
 		int was_corrupt = q->state == BB_Q_CORRUPT;
-		char path[4200];
-		if ((rc = move_locked_to_deferred(s, q, e)) != 0) {
-			close(fd);
+		if ((rc = bb_spool_move(s, q, BB_Q_DEFERRED, 1, e)) != 0) {
+			bb_spool_unlock(fd);
 			return rc;
 		}
-		bb_spool_path(s, BB_Q_DEFERRED, q->name, path, sizeof path);
-		utimensat(AT_FDCWD, path, NULL, 0);
+		bb_spool_set_due(s, q, 0);
 		if (was_corrupt) {
 			/* Someone repaired it by hand: the next run reads it again. */
-			close(fd);
+			bb_spool_unlock(fd);
 			return 0;
 		}
 	}
 	if ((rc = read_entry(s, q, fd, SIZE_MAX / 2, &c, e)) != 0) {
-		close(fd);
+		bb_spool_unlock(fd);
 		return rc;
 	}
 	qp = queue_part(c);
@@ -722,7 +713,7 @@ retry_locked(struct bb_spool *s, struct bb_qentry *q, struct bb_err *e)
 	json_object_del(qp, "done");
 	rc = bb_spool_write(s, BB_Q_DEFERRED, q->name, c, now, e);
 	json_decref(c);
-	close(fd);
+	bb_spool_unlock(fd);
 	return rc;
 }
 
@@ -731,28 +722,10 @@ bb_queue_retry(struct bb_spool *s, struct bb_qentry *q, struct bb_err *e)
 {
 	int slock, rc;
 
-	if ((rc = lock_file(s, "spool.lock", 1, &slock, e)) != 0)
+	if ((rc = bb_spool_change_lock(s, &slock, e)) != 0)
 		return rc;
 	rc = retry_locked(s, q, e);
-	close(slock);
-	return rc;
-}
-
-/* Every copy of an entry's file, in whatever state a crash left one: removing only the
- * newest would let the next run recover an older copy and deliver a removed case. */
-static int
-unlink_copies(struct bb_spool *s, const struct bb_qentry *q, struct bb_err *e)
-{
-	struct bb_qentry other = *q;
-	char path[4200];
-	int st, rc = 0;
-
-	for (st = 0; st < BB_Q_NSTATES && rc == 0; st++) {
-		other.state = (enum bb_qstate)st;
-		bb_spool_path(s, other.state, q->name, path, sizeof path);
-		if (st == (int)q->state || access(path, F_OK) == 0)
-			rc = bb_spool_unlink(s, &other, 1, e);
-	}
+	bb_spool_unlock(slock);
 	return rc;
 }
 
@@ -761,30 +734,30 @@ bb_queue_remove(struct bb_spool *s, struct bb_qentry *q, struct bb_err *e)
 {
 	int fd, slock, rc;
 
-	if ((rc = lock_file(s, "spool.lock", 1, &slock, e)) != 0)
+	if ((rc = bb_spool_change_lock(s, &slock, e)) != 0)
 		return rc;
 	if ((rc = bb_spool_lock(s, q, &fd, e)) == 0) {
-		rc = unlink_copies(s, q, e);
-		close(fd);
+		rc = bb_spool_unlink_copies(s, q, e);
+		bb_spool_unlock(fd);
 	}
-	close(slock);
+	bb_spool_unlock(slock);
 	return rc;
 }
 
-/* When an entry of a final state was done: delivered and failed entries carry it in
- * their mtime; a corrupt one in its reason's (written when it became corrupt), or in its
- * own when it has none. */
-time_t
-bb_queue_done_time(const struct bb_spool *s, const struct bb_qentry *q)
+int
+bb_queue_by_id(struct bb_spool *s, const char *id,
+    int (*fn)(struct bb_spool *, struct bb_qentry *, struct bb_err *), struct bb_err *e)
 {
-	char path[4200];
-	struct stat sb;
+	struct bb_qentry q;
+	int rc, tries;
 
-	if (q->state != BB_Q_CORRUPT)
-		return q->mtime;
-	bb_spool_path(s, q->state, q->name, path, sizeof path);
-	strncat(path, ".reason", sizeof path - strlen(path) - 1);
-	return lstat(path, &sb) == 0 ? sb.st_mtime : q->mtime;
+	for (tries = 0;; tries++) {
+		if ((rc = bb_spool_find(s, id, &q, e)) != 0)
+			return rc;
+		rc = fn(s, &q, e);
+		if (rc != BB_NOINPUT || tries >= 20)
+			return rc;
+	}
 }
 
 int
@@ -797,11 +770,11 @@ bb_queue_purge(struct bb_spool *s, const struct bb_queue_policy *p, time_t older
 	int rc, slock;
 
 	*n = 0;
-	if ((rc = lock_file(s, "spool.lock", 1, &slock, e)) != 0)
+	if ((rc = bb_spool_change_lock(s, &slock, e)) != 0)
 		return rc;
 	bb_spool_clean_tmp(s, STALE_TMP_SECONDS);
 	if ((rc = bb_spool_scan(s, BB_Q_ALL, &list, &cnt, e)) != 0) {
-		close(slock);
+		bb_spool_unlock(slock);
 		return rc;
 	}
 	cnt = bb_spool_unique(list, cnt, NULL, NULL);
@@ -814,14 +787,55 @@ bb_queue_purge(struct bb_spool *s, const struct bb_queue_policy *p, time_t older
 		}
 		if (older_than >= 0)
 			keep = older_than;
-		if (bb_queue_done_time(s, &list[i]) > now - keep)
+		if (bb_spool_done_time(s, &list[i]) > now - keep)
 			continue;
-		if ((rc = unlink_copies(s, &list[i], e)) == 0)
+		if ((rc = bb_spool_unlink_copies(s, &list[i], e)) == 0)
 			(*n)++;
 	}
 	free(list);
-	close(slock);
+	bb_spool_unlock(slock);
 	return rc;
+}
+
+/* Seconds from t to now; 0 for none (0) and for a t not before now (a clock set back). */
+static time_t
+age(time_t t, time_t now)
+{
+	return t != 0 && t < now ? now - t : 0;
+}
+
+int
+bb_queue_stats(const struct bb_spool *s, time_t now, struct bb_queue_stats *st,
+    struct bb_err *e)
+{
+	struct bb_qentry *list;
+	time_t oldest = 0, since[BB_Q_NSTATES] = { 0 }, t;
+	size_t n, i;
+	int rc;
+
+	memset(st, 0, sizeof *st);
+	if ((rc = bb_spool_scan(s, BB_Q_ALL, &list, &n, e)) != 0)
+		return rc;
+	n = bb_spool_unique(list, n, NULL, NULL);
+	for (i = 0; i < n; i++) {
+		st->entries[list[i].state]++;
+		if (list[i].state == BB_Q_DEFERRED || list[i].state == BB_Q_ACTIVE)
+			if (oldest == 0 || list[i].added < oldest)
+				oldest = list[i].added;
+		if (list[i].state == BB_Q_DEFERRED && (st->next_due == 0 ||
+		    list[i].mtime < st->next_due))
+			st->next_due = list[i].mtime;
+		if (list[i].state == BB_Q_FAILED || list[i].state == BB_Q_CORRUPT) {
+			t = bb_spool_done_time(s, &list[i]);
+			if (since[list[i].state] == 0 || t < since[list[i].state])
+				since[list[i].state] = t;
+		}
+	}
+	free(list);
+	st->oldest_waiting = age(oldest, now);
+	st->oldest_failed = age(since[BB_Q_FAILED], now);
+	st->oldest_corrupt = age(since[BB_Q_CORRUPT], now);
+	return 0;
 }
 
 json_t *
@@ -831,7 +845,7 @@ bb_queue_describe(const struct bb_spool *s, const struct bb_qentry *q, size_t ma
 		"last_error", "next_try", "done", NULL };
 	struct bb_err ignore;
 	json_t *o, *c = NULL, *qp;
-	char when[21];
+	char when[21], *reason;
 	int i;
 
 	o = json_pack("{s:s, s:s, s:s}", "id", q->id, "state", bb_qstate_name(q->state),
@@ -839,14 +853,9 @@ bb_queue_describe(const struct bb_spool *s, const struct bb_qentry *q, size_t ma
 	bb_time_format(q->added, when);
 	json_object_set_new(o, "added", json_string(when));
 	if (q->state == BB_Q_CORRUPT) {
-		char path[4200], *buf;
-		size_t len;
-		bb_spool_path(s, q->state, q->name, path, sizeof path);
-		strncat(path, ".reason", sizeof path - strlen(path) - 1);
-		if (bb_read_file(path, 4096, &buf, &len, &ignore) == 0) {
-			buf[strcspn(buf, "\n")] = '\0';
-			json_object_set_new(o, "reason", json_string(buf));
-			free(buf);
+		if ((reason = bb_spool_reason(s, q)) != NULL) {
+			json_object_set_new(o, "reason", json_string(reason));
+			free(reason);
 		}
 		return o;
 	}

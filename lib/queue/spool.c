@@ -1,5 +1,7 @@
-/* Spool files: layout, scanning, locks, durable writes and renames between states. */
-#include "spool.h"
+/* Spool files: layout, scanning, locks, durable writes, renames between states, the
+ * reasons of corrupt entries and the mtimes that say when: every path of the spool is
+ * made here. */
+#include "queue/spool.h"
 #include "case.h"
 #include "diag.h"
 #include "exit.h"
@@ -67,6 +69,14 @@ bb_spool_path(const struct bb_spool *s, enum bb_qstate st, const char *name, cha
 		snprintf(buf, len, "%s/%s/%s", s->dir, bb_qstate_name(st), name);
 	else
 		snprintf(buf, len, "%s/%s", s->dir, bb_qstate_name(st));
+}
+
+/* corrupt/name.reason: why a corrupt entry is there (bb_spool_corrupt). */
+static void
+reason_path(const struct bb_spool *s, const char *name, char *buf, size_t len)
+{
+	bb_spool_path(s, BB_Q_CORRUPT, name, buf, len);
+	strncat(buf, ".reason", len - strlen(buf) - 1);
 }
 
 /* mkdir -p with 0700 for what it creates. */
@@ -169,6 +179,92 @@ bb_spool_close(struct bb_spool *s)
 {
 	free(s->dir);
 	s->dir = NULL;
+}
+
+int
+bb_spool_prepare(struct bb_spool *s, int *none, struct bb_err *e)
+{
+	struct stat sb;
+	char *dir = s->dir;
+	int rc;
+
+	*none = lstat(s->dir, &sb) != 0 && errno == ENOENT;
+	if (*none)
+		return 0;
+	rc = bb_spool_open(s, dir, 1, e);
+	free(dir);
+	return rc;
+}
+
+void
+bb_spool_top_path(const struct bb_spool *s, const char *name, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s/%s", s->dir, name);
+}
+
+int
+bb_spool_write_top(const struct bb_spool *s, const char *name, const char *buf,
+    size_t len, struct bb_err *e)
+{
+	char path[4200], tmpdir[4200];
+
+	bb_spool_top_path(s, name, path, sizeof path);
+	bb_spool_top_path(s, "tmp", tmpdir, sizeof tmpdir);
+	return bb_write_durable_at(path, tmpdir, buf, len, 0600, 0, e);
+}
+
+/* The file name at the top of the spool, locked as record (fcntl) or flock says
+ * (spool.h says why run.lock differs). Only run.lock is ever tried without waiting: the
+ * 75 is its. */
+static int
+lock_top(const struct bb_spool *s, const char *name, int record, int wait, int *fd,
+    struct bb_err *e)
+{
+	char path[4200];
+
+	bb_spool_top_path(s, name, path, sizeof path);
+	if ((*fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600)) < 0)
+		return bb_fail(e, BB_CANTCREAT, "%s: %s", path, strerror(errno));
+	for (;;) {
+		struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+		int err;
+		if (record ? fcntl(*fd, wait ? F_SETLKW : F_SETLK, &fl) == 0 :
+		    flock(*fd, LOCK_EX | (wait ? 0 : LOCK_NB)) == 0)
+			break;
+		if ((err = errno) == EINTR)
+			continue;
+		close(*fd);
+		*fd = -1;
+		if (err == EWOULDBLOCK || err == EAGAIN || err == EACCES)
+			return bb_fail(e, BB_TEMPFAIL, "spool %s: another run is active", s->dir);
+		return bb_fail(e, BB_IOERR, "%s: lock: %s", path, strerror(err));
+	}
+	return 0;
+}
+
+int
+bb_spool_run_lock(const struct bb_spool *s, int wait, int *fd, struct bb_err *e)
+{
+	return lock_top(s, "run.lock", 1, wait, fd, e);
+}
+
+int
+bb_spool_change_lock(const struct bb_spool *s, int *fd, struct bb_err *e)
+{
+	return lock_top(s, "spool.lock", 0, 1, fd, e);
+}
+
+int
+bb_spool_counts_lock(const struct bb_spool *s, int *fd, struct bb_err *e)
+{
+	return lock_top(s, "counts.lock", 0, 1, fd, e);
+}
+
+void
+bb_spool_unlock(int fd)
+{
+	if (fd >= 0)
+		close(fd);
 }
 
 void
@@ -365,6 +461,40 @@ bb_spool_lock(const struct bb_spool *s, const struct bb_qentry *q, int *fdp,
 }
 
 int
+bb_spool_trust(const struct bb_spool *s, const struct bb_qentry *q, int fd,
+    struct bb_err *e)
+{
+	char path[4200];
+
+	bb_spool_path(s, q->state, q->name, path, sizeof path);
+	return bb_trust_fd(fd, path, "spool entry", BB_TRUST_MINE, e);
+}
+
+int
+bb_spool_read(const struct bb_spool *s, const struct bb_qentry *q, int fd, size_t max,
+    char **buf, size_t *len, struct bb_err *e)
+{
+	char path[4200];
+	int rc, own = fd < 0;
+
+	bb_spool_path(s, q->state, q->name, path, sizeof path);
+	if (own && (fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0)
+		return bb_fail(e, errno == ENOENT ? BB_NOINPUT : BB_IOERR, "%s: %s", path,
+		    strerror(errno));
+	if (lseek(fd, 0, SEEK_SET) != 0) {
+		if (own)
+			close(fd);
+		return bb_fail(e, BB_IOERR, "%s: %s", path, strerror(errno));
+	}
+	rc = bb_read_fd(fd, path, max, buf, len, e);
+	if (own)
+		close(fd);
+	else
+		lseek(fd, 0, SEEK_SET);
+	return rc;
+}
+
+int
 bb_spool_write(const struct bb_spool *s, enum bb_qstate st, const char *name,
     const json_t *c, time_t mtime, struct bb_err *e)
 {
@@ -375,7 +505,7 @@ bb_spool_write(const struct bb_spool *s, enum bb_qstate st, const char *name,
 	if ((buf = bb_case_dump(c, &len)) == NULL)
 		return bb_fail(e, BB_SOFTWARE, "cannot serialise the case: out of memory");
 	bb_spool_path(s, st, name, path, sizeof path);
-	snprintf(tmpdir, sizeof tmpdir, "%s/tmp", s->dir);
+	bb_spool_top_path(s, "tmp", tmpdir, sizeof tmpdir);
 	rc = bb_write_durable_at(path, tmpdir, buf, len, 0600, mtime, e);
 	explicit_bzero(buf, len);
 	free(buf);
@@ -386,9 +516,10 @@ int
 bb_spool_move(const struct bb_spool *s, struct bb_qentry *q, enum bb_qstate to,
     int sync, struct bb_err *e)
 {
-	char from[4200], dest[4200], dir[4200];
-	int err;
+	char from[4200], dest[4200], dir[4200], reason[4200];
+	int err, was_corrupt = q->state == BB_Q_CORRUPT && to != BB_Q_CORRUPT;
 
+	reason_path(s, q->name, reason, sizeof reason);
 	bb_spool_path(s, q->state, q->name, from, sizeof from);
 	bb_spool_path(s, to, q->name, dest, sizeof dest);
 	if (rename(from, dest) != 0)
@@ -398,6 +529,8 @@ bb_spool_move(const struct bb_spool *s, struct bb_qentry *q, enum bb_qstate to,
 	 * one file, never none. */
 	if (!sync) {
 		q->state = to;
+		if (was_corrupt)
+			unlink(reason);
 		return 0;
 	}
 	bb_spool_path(s, to, NULL, dir, sizeof dir);
@@ -408,7 +541,19 @@ bb_spool_move(const struct bb_spool *s, struct bb_qentry *q, enum bb_qstate to,
 	q->state = to;
 	if (err != 0)
 		return bb_fail(e, BB_IOERR, "%s: sync: %s", dir, strerror(err));
+	if (was_corrupt)
+		unlink(reason);
 	return 0;
+}
+
+void
+bb_spool_set_due(const struct bb_spool *s, const struct bb_qentry *q, time_t when)
+{
+	struct timespec ts[2] = { { when, 0 }, { when, 0 } };
+	char path[4200];
+
+	bb_spool_path(s, q->state, q->name, path, sizeof path);
+	utimensat(AT_FDCWD, path, when != 0 ? ts : NULL, 0);
 }
 
 int
@@ -422,7 +567,7 @@ bb_spool_unlink(const struct bb_spool *s, const struct bb_qentry *q, int sync,
 	if (unlink(path) != 0 && errno != ENOENT)
 		return bb_fail(e, BB_IOERR, "%s: %s", path, strerror(errno));
 	if (q->state == BB_Q_CORRUPT) {
-		strncat(path, ".reason", sizeof path - strlen(path) - 1);
+		reason_path(s, q->name, path, sizeof path);
 		unlink(path);
 	}
 	if (!sync)
@@ -434,6 +579,23 @@ bb_spool_unlink(const struct bb_spool *s, const struct bb_qentry *q, int sync,
 }
 
 int
+bb_spool_unlink_copies(const struct bb_spool *s, const struct bb_qentry *q,
+    struct bb_err *e)
+{
+	struct bb_qentry other = *q;
+	char path[4200];
+	int st, rc = 0;
+
+	for (st = 0; st < BB_Q_NSTATES && rc == 0; st++) {
+		other.state = (enum bb_qstate)st;
+		bb_spool_path(s, other.state, q->name, path, sizeof path);
+		if (st == (int)q->state || access(path, F_OK) == 0)
+			rc = bb_spool_unlink(s, &other, 1, e);
+	}
+	return rc;
+}
+
+int
 bb_spool_corrupt(const struct bb_spool *s, struct bb_qentry *q, const char *reason,
     struct bb_err *e)
 {
@@ -441,14 +603,39 @@ bb_spool_corrupt(const struct bb_spool *s, struct bb_qentry *q, const char *reas
 	int n;
 
 	/* The reason first: an entry in corrupt/ always says why. */
-	bb_spool_path(s, BB_Q_CORRUPT, q->name, path, sizeof path);
-	strncat(path, ".reason", sizeof path - strlen(path) - 1);
-	snprintf(tmpdir, sizeof tmpdir, "%s/tmp", s->dir);
+	reason_path(s, q->name, path, sizeof path);
+	bb_spool_top_path(s, "tmp", tmpdir, sizeof tmpdir);
 	n = snprintf(line, sizeof line, "%s\n", reason);
 	if (bb_write_durable_at(path, tmpdir, line, (size_t)n < sizeof line ? (size_t)n :
 	    sizeof line - 1, 0600, 0, e) != 0)
 		return e->status;
 	return bb_spool_move(s, q, BB_Q_CORRUPT, 1, e);
+}
+
+char *
+bb_spool_reason(const struct bb_spool *s, const struct bb_qentry *q)
+{
+	struct bb_err ignore;
+	char path[4200], *buf;
+	size_t len;
+
+	reason_path(s, q->name, path, sizeof path);
+	if (bb_read_file(path, 4096, &buf, &len, &ignore) != 0)
+		return NULL;
+	buf[strcspn(buf, "\n")] = '\0';
+	return buf;
+}
+
+time_t
+bb_spool_done_time(const struct bb_spool *s, const struct bb_qentry *q)
+{
+	char path[4200];
+	struct stat sb;
+
+	if (q->state != BB_Q_CORRUPT)
+		return q->mtime;
+	reason_path(s, q->name, path, sizeof path);
+	return lstat(path, &sb) == 0 ? sb.st_mtime : q->mtime;
 }
 
 void
@@ -460,7 +647,7 @@ bb_spool_clean_tmp(const struct bb_spool *s, time_t age)
 	time_t now = time(NULL);
 	DIR *d;
 
-	snprintf(path, sizeof path, "%s/tmp", s->dir);
+	bb_spool_top_path(s, "tmp", path, sizeof path);
 	if ((d = opendir(path)) == NULL)
 		return;
 	while ((de = readdir(d)) != NULL) {

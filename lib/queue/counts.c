@@ -1,17 +1,15 @@
 /* The kiosk's usage counts in the spool (bb-counts(5)). */
-#include "counts.h"
+#include "queue/counts.h"
+#include "queue/spool.h"
 #include "config.h"
 #include "diag.h"
 #include "exit.h"
 #include "files.h"
-#include "spool.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -188,12 +186,6 @@ check_counts(const json_t *j)
 	return 1;
 }
 
-static void
-counts_path(const struct bb_spool *s, const char *name, char *buf, size_t len)
-{
-	snprintf(buf, len, "%s/%s", s->dir, name);
-}
-
 int
 bb_counts_load(const struct bb_spool *s, json_t **out, struct bb_err *e)
 {
@@ -203,7 +195,7 @@ bb_counts_load(const struct bb_spool *s, json_t **out, struct bb_err *e)
 	int rc;
 
 	*out = NULL;
-	counts_path(s, "counts.json", path, sizeof path);
+	bb_spool_top_path(s, "counts.json", path, sizeof path);
 	rc = bb_read_trusted(path, "counts", BB_TRUST_MINE, COUNTS_MAX, &buf, &len, e);
 	if (rc == BB_NOINPUT && access(path, F_OK) != 0 && errno == ENOENT) {
 		*out = json_pack("{s:i, s:{}}", "version", 1, "services");
@@ -245,21 +237,14 @@ sub_object(json_t *o, const char *key)
 int
 bb_counts_add(const struct bb_spool *s, const struct bb_count *c, struct bb_err *e)
 {
-	char path[4200], tmpdir[4200], *text;
+	char *text;
 	json_t *all = NULL, *svc, *m;
-	int fd, rc, err;
+	int fd, rc;
 
-	counts_path(s, "counts.lock", path, sizeof path);
-	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600)) < 0)
-		return bb_fail(e, BB_CANTCREAT, "%s: %s", path, strerror(errno));
 	/* One count at a time: read, add, replace. The lock is the open file's, so a count
 	 * that dies holding it frees it; the file it replaced is whole either way. */
-	while (flock(fd, LOCK_EX) != 0) {
-		if ((err = errno) != EINTR) {
-			close(fd);
-			return bb_fail(e, BB_IOERR, "%s: lock: %s", path, strerror(err));
-		}
-	}
+	if ((rc = bb_spool_counts_lock(s, &fd, e)) != 0)
+		return rc;
 	if ((rc = bb_counts_load(s, &all, e)) != 0)
 		goto out;
 	rc = bb_fail(e, BB_SOFTWARE, "out of memory");
@@ -275,14 +260,12 @@ bb_counts_add(const struct bb_spool *s, const struct bb_count *c, struct bb_err 
 		goto out;
 	if ((text = json_dumps(all, JSON_INDENT(1) | JSON_SORT_KEYS)) == NULL)
 		goto out;
-	counts_path(s, "counts.json", path, sizeof path);
-	counts_path(s, "tmp", tmpdir, sizeof tmpdir);
-	/* Through tmp/ as every entry is: a count killed before its rename leaves a file
-	 * there that run and purge remove after an hour, never a half file here. */
-	rc = bb_write_durable_at(path, tmpdir, text, strlen(text), 0600, 0, e);
+	/* Through tmp/: a count killed before its rename leaves a file there that run and
+	 * purge remove after an hour, never a half file here. */
+	rc = bb_spool_write_top(s, "counts.json", text, strlen(text), e);
 	free(text);
 out:
 	json_decref(all);
-	close(fd);
+	bb_spool_unlock(fd);
 	return rc;
 }
