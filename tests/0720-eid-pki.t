@@ -88,7 +88,7 @@ ok $? "description: issuer and subject names, terms of usage"
 
 # day FILE NAME: a date of cvc-print's as a number YYYYMMDD
 day() { field "$1" "$2" | tr -d -; }
-today=$(date +%Y%m%d)
+today=$(TZ=UTC date +%Y%m%d)	# make-eid-pki dates in UTC
 eff=$(day term.txt "Effective Date") exp=$(day term.txt "Expiration Date")
 [ "$eff" -eq "$today" ] && [ "$exp" -gt "$today" ]
 ok $? "terminal valid now ($eff .. $exp)"

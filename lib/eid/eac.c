@@ -255,6 +255,31 @@ token_load(struct bb_eac_terminal *t, const char *uri, const struct bb_p11_pin *
 	return bb_p11_open(&t->token, uri, pin, e);
 }
 
+static long
+day_at(time_t t)
+{
+	struct tm tm;
+
+	if (gmtime_r(&t, &tm) == NULL)
+		return 0;
+	return (tm.tm_year + 1900) * 10000L + (tm.tm_mon + 1) * 100L + tm.tm_mday;
+}
+
+int
+bb_eac_valid_on(long from, long until, time_t now)
+{
+	/* A CV certificate's dates name days without a time zone (TR-03110-3 D.2.1.3):
+	 * the effective day has begun where it begins first (UTC+14), the expiry day has
+	 * not ended while it lasts somewhere (UTC-12). Taken as UTC days, a certificate a
+	 * German CA made effective today was refused in Berlin until 01:00 (02:00 in
+	 * summer); the card checks the dates against its own anyway. */
+	if (day_at(now - 12 * 3600) > until)
+		return 1;
+	if (day_at(now + 14 * 3600) < from)
+		return -1;
+	return 0;
+}
+
 int
 bb_eac_terminal_load(struct bb_eac_terminal *t, const char *dv_path, const char *cert_path,
     const char *key_path, const struct bb_p11_pin *pin, time_t now, struct bb_err *e)
@@ -263,9 +288,8 @@ bb_eac_terminal_load(struct bb_eac_terminal *t, const char *dv_path, const char 
 	char *buf = NULL, dummy[32], until_s[11];
 	unsigned char dvrights[5];
 	size_t len;
-	long from, until, today;
-	struct tm tm;
-	int rc, fd;
+	long from, until;
+	int rc, fd, valid;
 
 	memset(t, 0, sizeof *t);
 	if ((rc = load("eid.dv_cert", dv_path, CERT_MAX, &buf, &len, e)) != 0)
@@ -280,6 +304,12 @@ bb_eac_terminal_load(struct bb_eac_terminal *t, const char *dv_path, const char 
 		rc = bb_fail(e, BB_CONFIG, "%s: not a CV certificate", dv_path);
 		goto fail;
 	}
+	if ((valid = bb_eac_valid_on(from, until, now)) != 0) {
+		rc = bb_fail(e, BB_NOPERM, "eid: the DV certificate %s %s %s", dummy,
+		    valid > 0 ? "expired on" : "is not valid before",
+		    valid > 0 ? until_s : "its effective date");
+		goto fail;
+	}
 	if (cvc_info(t->cert, t->cert_len, t->chr, t->car, &from, &until, t->expires,
 	    t->rights) != 0) {
 		rc = bb_fail(e, BB_CONFIG, "%s: not a CV certificate", cert_path);
@@ -290,12 +320,10 @@ bb_eac_terminal_load(struct bb_eac_terminal *t, const char *dv_path, const char 
 		    t->chr, dummy);
 		goto fail;
 	}
-	gmtime_r(&now, &tm);
-	today = (tm.tm_year + 1900) * 10000L + (tm.tm_mon + 1) * 100L + tm.tm_mday;
-	if (today > until || today < from) {
+	if ((valid = bb_eac_valid_on(from, until, now)) != 0) {
 		rc = bb_fail(e, BB_NOPERM, "eid: the terminal certificate %s %s %s", t->chr,
-		    today > until ? "expired on" : "is not valid before",
-		    today > until ? t->expires : "its effective date");
+		    valid > 0 ? "expired on" : "is not valid before",
+		    valid > 0 ? t->expires : "its effective date");
 		goto fail;
 	}
 	/* The key: the terminal's alone, read by no one else, straight into locked
@@ -844,6 +872,11 @@ bb_eac_ta(struct bb_sm *s, struct bb_pace *p, const struct bb_eac_terminal *t,
 		rc = bb_fail(e, BB_CONFIG, "eid: the CVCA %s is unusable", car);
 		goto done;
 	}
+	/* OpenPACE would hold the chain's days against today in UTC, and refuse a
+	 * certificate made effective today in Berlin between midnight and 01:00 UTC;
+	 * bb_eac_terminal_load has checked the DV's and the terminal's days in every time
+	 * zone (bb_eac_valid_on), and the card checks them against its own date. */
+	TA_disable_checks(ctx);
 	/* OpenPACE checks the chain on our side too: a broken chain never reaches the card. */
 	if (!TA_STEP2_import_certificate(ctx, t->dv, t->dv_len) ||
 	    !TA_STEP2_import_certificate(ctx, t->cert, t->cert_len)) {

@@ -27,6 +27,10 @@ struct bb_eac_terminal {
 	char expires[11];		/* YYYY-MM-DD */
 };
 
+/* Whether a CV certificate valid from day from to day until (YYYYMMDD) is valid at now,
+ * in any time zone: 0 yes, -1 not yet, 1 expired. */
+int bb_eac_valid_on(long from, long until, time_t now);
+
 /* Loads the chain and the key. Each file and its directory must be the terminal's
  * (bb_trust_fd: owned by the running user or root, not writable by group or others, no
  * symbolic link), the key file also not readable by them. 66 when a file is missing, 78

@@ -857,10 +857,31 @@ unblock_mac_vector(void **state)
 	eidcard_free(k);
 }
 
+/* A CV certificate's days hold in every time zone: made effective today by a German CA,
+ * it is valid in Berlin just after midnight, while UTC is still at yesterday. */
+static void
+valid_on_any_zone(void **state)
+{
+	struct tm tm = { .tm_year = 126, .tm_mon = 11, .tm_mday = 7, .tm_hour = 23,
+		.tm_min = 30 };
+	time_t t = timegm(&tm);	/* 2026-12-07 23:30 UTC, 00:30 on the 8th in Berlin */
+
+	(void)state;
+	assert_int_equal(bb_eac_valid_on(20261208, 20270308, t), 0);
+	assert_int_equal(bb_eac_valid_on(20261209, 20270308, t), -1);	/* UTC+14: the 8th */
+	assert_int_equal(bb_eac_valid_on(20261208, 20270308, t - 15 * 3600), -1);
+	/* The expiry day lasts until it has ended at UTC-12. */
+	assert_int_equal(bb_eac_valid_on(20260101, 20261207, t), 0);
+	assert_int_equal(bb_eac_valid_on(20260101, 20261207, t + 12 * 3600), 0);
+	assert_int_equal(bb_eac_valid_on(20260101, 20261207, t + 13 * 3600), 1);
+	assert_int_equal(bb_eac_valid_on(20260101, 20261206, t), 1);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(valid_on_any_zone),
 		cmocka_unit_test(full_read),
 		cmocka_unit_test(short_apdus_same_data),
 		cmocka_unit_test(other_parameter_set),
