@@ -8,26 +8,7 @@
 # Skipped only without ausweisapp2 or python3-websocket (scripts/install-deps installs both).
 # The time of each workflow is printed as a TAP comment.
 . "${0%/*}/lib.sh"
-. "$BB_TOP/tests/rig/pcsc.sh"
-BB_EID=${BB_EID:-$BB_BIN/bb-eid}
-AA="/usr/bin/python3 $BB_TOP/tests/rig/ausweisapp.py"
-
-if ! command -v "${BB_AUSWEISAPP:-AusweisApp2}" > /dev/null ||
-    ! /usr/bin/python3 -c 'import websocket' 2> /dev/null; then
-	echo "1..0 # SKIP needs ausweisapp2 and python3-websocket (scripts/install-deps)"
-	exit 0
-fi
-
-EID_PKI=$BB_BIN/eid-pki
-export EID_PKI
-"$BB_TOP/tests/rig/make-eid-pki" "$EID_PKI" || { echo "Bail out! make-eid-pki failed"; exit 1; }
-pcsc_for_test
-
-cat > "$BB_CONFIG" <<EOF
-eid:
-  pki: $EID_PKI
-EOF
-printf '123456\n' > pin
+. "$BB_TOP/tests/rig/ausweisapp.sh"
 printf '111222\n' > newpin
 
 # aa NAME: runs the workflow script NAME.aa with AusweisApp: the messages it sent in

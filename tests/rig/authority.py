@@ -33,6 +33,8 @@ from jwcrypto import jwe as jwe_module
 from jwcrypto import jwk, jws
 from jwcrypto.common import JWException
 
+from rigserver import exit_with, write_port
+
 # jwcrypto refuses DEFLATE'd plaintexts above 256 KiB (a decompression-bomb guard); the
 # delivery service allows attachments of 500 MB, and this rig takes at most MAX_BODY.
 jwe_module.default_max_compressed_size = 1 << 30
@@ -1007,18 +1009,6 @@ class Server(ThreadingHTTPServer):
                 client_address[0], traceback.format_exc().replace("\n", " | ")))
 
 
-def watch_parent(pid):
-    """Exit when the process that started us is gone, so a failed test leaves no server."""
-    while True:
-        time.sleep(0.5)
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            os._exit(0)
-        except PermissionError:
-            pass
-
-
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--dir", required=True, help="state directory (port, log, received/)")
@@ -1070,13 +1060,10 @@ def main():
     port = server.server_address[1]
     authority.url = "https://127.0.0.1:%d/" % port
     if opts.parent:
-        threading.Thread(target=watch_parent, args=(opts.parent,), daemon=True).start()
+        exit_with(opts.parent)
     authority.log("listening on %s%s%s" % (authority.url, " (tls-unknown-ca)" if tls_other else "",
                                          "; faults: " + " ".join(opts.fault) if opts.fault else ""))
-    tmp = os.path.join(opts.dir, "port.tmp")
-    with open(tmp, "w") as f:
-        f.write("%d\n" % port)
-    os.rename(tmp, os.path.join(opts.dir, "port"))
+    write_port(os.path.join(opts.dir, "port"), port)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
         server.serve_forever()

@@ -38,6 +38,8 @@ from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.cmac import CMAC
 from cryptography import x509
 
+from rigserver import exit_with, write_port
+
 # --- DER / BER-TLV -------------------------------------------------------------------------
 
 
@@ -827,19 +829,9 @@ def serve(a):
 	# URL and the subjectURL): made for this port and the terminal certificate signed anew.
 	st.desc, st.cert = pki.for_url(st.base)
 	st.log("listening on %d, faults %s" % (port, ",".join(sorted(st.faults)) or "none"))
-	tmp = os.path.join(a.dir, "port.tmp")
-	with open(tmp, "w") as f:
-		f.write("%d\n" % port)
-	os.replace(tmp, os.path.join(a.dir, "port"))
+	write_port(os.path.join(a.dir, "port"), port)
 	if a.parent:
-		def watch():
-			while True:
-				try:
-					os.kill(a.parent, 0)
-				except ProcessLookupError:
-					os._exit(0)
-				time.sleep(1)
-		threading.Thread(target=watch, daemon=True).start()
+		exit_with(a.parent)
 	srv.serve_forever()
 
 

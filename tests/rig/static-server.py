@@ -14,8 +14,8 @@ import argparse
 import http.server
 import os
 import sys
-import threading
-import time
+
+from rigserver import exit_with, write_port
 
 HEADERS = {
 	"Cache-Control": "no-store",
@@ -62,18 +62,9 @@ def main():
 
 	s = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
 	s.daemon_threads = True
-	with open(a.portfile + ".tmp", "w") as f:
-		f.write("%d\n" % s.server_address[1])
-	os.rename(a.portfile + ".tmp", a.portfile)
+	write_port(a.portfile, s.server_address[1])
 	if a.parent:
-		def watch():
-			while True:
-				try:
-					os.kill(a.parent, 0)
-				except ProcessLookupError:
-					os._exit(0)
-				time.sleep(0.5)
-		threading.Thread(target=watch, daemon=True).start()
+		exit_with(a.parent)
 	s.serve_forever()
 
 
