@@ -42,6 +42,15 @@ void bb_submit_state(struct bb_submit *x, const char *state);
 /* The case as the authority gets it: without bb's own submission part. */
 json_t *bb_submit_payload(const json_t *c);
 
+/* Delivers case c (changed in place) to target (NULL: the form's target, else
+ * submit.default), waiting up to wait seconds for the authority's answer where the kind
+ * can. Before an attempt — a need of the form without its attachment (65), no such
+ * target (78) — c is untouched and *tried 0; else *tried is 1 and c's submission part
+ * says what was done, also when it failed (error, state), so the queue resumes. 0
+ * delivered, else the kind's exit status with e set. */
+int bb_submit_case(json_t *c, const struct bb_config *cfg, const char *target, long wait,
+    int *tried, struct bb_err *e);
+
 int bb_submit_dir(struct bb_submit *x, struct bb_err *e);
 int bb_submit_https(struct bb_submit *x, struct bb_err *e);
 int bb_submit_fitconnect(struct bb_submit *x, struct bb_err *e);
