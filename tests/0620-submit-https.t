@@ -132,6 +132,9 @@ expect_code 0 "TLS 1.2 with ECDHE-RSA-AES128-GCM-SHA256 is used" "$BB_SUBMIT" -c
 mkfifo s_server.in
 exec 3<> s_server.in
 s_server() {	# s_server ARGS...: openssl s_server with the test certificate; sets SPORT
+	# Emptied here, not by the background job's redirection: the job may truncate the
+	# file after the loop below has read the last server's port from it.
+	: > s_server.out
 	openssl s_server -accept 127.0.0.1:0 -cert "$AUTH_PKI/tls-server.pem" \
 		-key "$AUTH_PKI/tls-server.key" -naccept 1 "$@" < s_server.in > s_server.out 2>&1 &
 	SPID=$!
