@@ -31,8 +31,11 @@ ASAN_OPTIONS=abort_on_error=1:detect_leaks=0 TMPDIR=$scratch BB_DEMO_SHOTS=$scra
 	strace -f --seccomp-bpf -qq -y -s 32 -e trace=write,pwrite64,writev -o trace \
 	sh "$BB_TOP/scripts/demo" > out 2> err
 ok $? "the demo runs"
-# (card-place may pass faster than the person looks: the card is on the reader already.)
-for s in welcome pin ask camera sign receipt; do
+# card-place, camera and sign may pass faster than the person looks: the card lies on the
+# reader already, the photo comes from a file and the pad's signature from a recording
+# (a loaded machine's person and one under ASan missed them); that the flow took the
+# photo and the signature is checked in its steps below.
+for s in welcome pin ask receipt; do
 	check_grep "the screen shows $s" "the screen shows: $s\$" err
 done
 check_grep "the session starts from the welcome screen" "session: start service=wohnsitz-anmelden" err
