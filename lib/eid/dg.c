@@ -9,32 +9,49 @@
 #include "diag.h"
 #include "exit.h"
 
+#include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* Identity keys to data groups (bb-case(5)). */
+/* Identity keys to data groups (bb-case(5)): the one table for --fields, for the key a
+ * data group's DER sets and for what a data group the card lacks gives. */
 static const struct {
 	const char *key;
 	unsigned long dgs;
+	int text;	/* a string the card may not hold: "" then */
 } fields[] = {
-	{ "document_type", BB_DG_BIT(1) },
-	{ "issuing_state", BB_DG_BIT(2) },
-	{ "expiry", BB_DG_BIT(3) },
-	{ "given_names", BB_DG_BIT(4) },
-	{ "family_names", BB_DG_BIT(5) },
-	{ "artistic_name", BB_DG_BIT(6) },
-	{ "academic_title", BB_DG_BIT(7) },
-	{ "date_of_birth", BB_DG_BIT(8) },
-	{ "place_of_birth", BB_DG_BIT(9) },
-	{ "nationality", BB_DG_BIT(10) },
-	{ "birth_name", BB_DG_BIT(13) },
-	{ "address", BB_DG_BIT(17) },
-	{ "community_id", BB_DG_BIT(18) },
-	{ "residence_permit", BB_DG_BIT(19) | BB_DG_BIT(20) },
+	{ "document_type", BB_DG_BIT(1), 1 },
+	{ "issuing_state", BB_DG_BIT(2), 1 },
+	{ "expiry", BB_DG_BIT(3), 1 },
+	{ "given_names", BB_DG_BIT(4), 1 },
+	{ "family_names", BB_DG_BIT(5), 1 },
+	{ "artistic_name", BB_DG_BIT(6), 1 },
+	{ "academic_title", BB_DG_BIT(7), 1 },
+	{ "date_of_birth", BB_DG_BIT(8), 1 },
+	{ "place_of_birth", BB_DG_BIT(9), 1 },
+	{ "nationality", BB_DG_BIT(10), 1 },
+	{ "birth_name", BB_DG_BIT(13), 1 },
+	{ "address", BB_DG_BIT(17), 0 },
+	{ "community_id", BB_DG_BIT(18), 1 },
+	{ "residence_permit", BB_DG_BIT(19) | BB_DG_BIT(20), 0 },
 };
 
 #define NFIELDS (sizeof fields / sizeof fields[0])
+
+const char *
+bb_dg_key(int dg, int *text)
+{
+	size_t i;
+
+	for (i = 0; dg >= 1 && dg <= BB_DG_MAX && i < NFIELDS; i++)
+		if (fields[i].dgs & BB_DG_BIT(dg)) {
+			if (text != NULL)
+				*text = fields[i].text;
+			return fields[i].key;
+		}
+	return NULL;
+}
 
 int
 bb_dg_fields(const char *list, unsigned long *dgs, struct bb_err *e)
@@ -740,14 +757,6 @@ set_residence_permit(const struct ctx *c, json_t *identity, json_t *lines)
 	return 0;
 }
 
-static const char *const dg_keys[BB_DG_MAX + 1] = {
-	[1] = "document_type", [2] = "issuing_state", [3] = "expiry", [4] = "given_names",
-	[5] = "family_names", [6] = "artistic_name", [7] = "academic_title",
-	[8] = "date_of_birth", [9] = "place_of_birth", [10] = "nationality",
-	[13] = "birth_name", [17] = "address", [18] = "community_id",
-	[19] = "residence_permit", [20] = "residence_permit",
-};
-
 /* The value of the data group whose content (inside the outer tag) is v. */
 static int
 dg_value(const struct ctx *c, const unsigned char *v, size_t vlen, json_t **out)
@@ -823,13 +832,14 @@ bb_dg_parse(int dg, const unsigned char *der, size_t len, json_t *identity,
 {
 	struct ctx c = { dg, e };
 	const unsigned char *p = der, *v;
+	const char *key;
 	size_t vlen;
 	json_t *val;
 	int rc;
 
 	if (dg < 1 || dg > BB_DG_MAX || (der == NULL && len > 0) || !json_is_object(identity))
 		return bb_fail(e, BB_USAGE, "data group: bad arguments");
-	if (dg_keys[dg] == NULL)
+	if ((key = bb_dg_key(dg, NULL)) == NULL)
 		return 0;	/* no identity key comes from it */
 	if (len == 0 || der[0] != 0x60 + dg)
 		return bad(&c, "wrong outer tag");
@@ -841,7 +851,55 @@ bb_dg_parse(int dg, const unsigned char *der, size_t len, json_t *identity,
 		return rc;
 	if (dg == 19 || dg == 20)
 		return set_residence_permit(&c, identity, val);
-	if (json_object_set_new(identity, dg_keys[dg], val) != 0)
+	if (json_object_set_new(identity, key, val) != 0)
 		return oom(&c);
+	return 0;
+}
+
+int
+bb_dg_identity(unsigned long dgs, bb_dg_read_fn read, void *arg, json_t **out,
+    struct bb_err *e)
+{
+	json_t *identity = json_object();
+	unsigned char *dg;
+	const char *key, *type;
+	size_t len;
+	int n, rc, text;
+
+	*out = NULL;
+	if (identity == NULL)
+		return bb_fail(e, BB_SOFTWARE, "out of memory");
+	for (n = 1; n <= BB_DG_MAX; n++) {
+		if (!(dgs & BB_DG_BIT(n)))
+			continue;
+		/* DG19 and DG20 hold the conditions of a residence permit (TR-03127: on the
+		 * electronic residence permit only); on a German identity card, document type
+		 * "ID" in DG1 (read first), they are not asked for: empty, as the card would
+		 * answer (6A82), two APDUs less. */
+		if ((n == 19 || n == 20) && (dgs & BB_DG_BIT(1))) {
+			type = json_string_value(json_object_get(identity, "document_type"));
+			if (type != NULL && strcmp(type, "ID") == 0)
+				continue;
+		}
+		rc = read(arg, n, &dg, &len, e);
+		if (rc == BB_NOINPUT) {
+			/* Not on this card: texts are empty (bb-case(5)). */
+			if ((key = bb_dg_key(n, &text)) != NULL && text)
+				json_object_set_new(identity, key, json_string(""));
+			continue;
+		}
+		if (rc == 0) {
+			rc = bb_dg_parse(n, dg, len, identity, e);
+			OPENSSL_clear_free(dg, len);
+		}
+		if (rc != 0) {
+			json_decref(identity);
+			return rc;
+		}
+	}
+	if ((dgs & (BB_DG_BIT(19) | BB_DG_BIT(20))) &&
+	    json_object_get(identity, "residence_permit") == NULL)
+		json_object_set_new(identity, "residence_permit", json_array());
+	*out = identity;
 	return 0;
 }

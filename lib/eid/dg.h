@@ -24,6 +24,11 @@ struct bb_err;
  * is 64 too. *dgs is 0 on error. */
 int bb_dg_fields(const char *list, unsigned long *dgs, struct bb_err *e);
 
+/* The identity key data group dg gives (NULL: none, or dg outside 1..22); *text (when
+ * not NULL) is 1 when that key is a string, which a card without the data group gives
+ * as "". The one table behind bb_dg_fields, bb_dg_parse and bb_dg_identity. */
+const char *bb_dg_key(int dg, int *text);
+
 /* The CHAT for an authentication terminal reading exactly those DGs (read DGn = bit
  * n+7, bit 0 the lowest bit of the last byte; role bits 00 = terminal), as the DER
  * object 7F4C { 06 len 0.4.0.127.0.7.3.1.2.2, 53 05 <5 bytes> }. Returns its length
@@ -57,6 +62,21 @@ unsigned long bb_dg_chat_rights(const unsigned char rights[5]);
  * inner types, invalid UTF-8, control characters, a date that is not a date, a country
  * code that is none, a compressed text (not supported); identity is then unchanged. */
 int bb_dg_parse(int dg, const unsigned char *der, size_t len, json_t *identity,
+    struct bb_err *e);
+
+/* Reads data group n (1..22) whole into *buf (malloc'd; wiped and freed by the caller):
+ * 0; 66 (BB_NOINPUT) when the card has no such data group; else the failure. */
+typedef int (*bb_dg_read_fn)(void *arg, int n, unsigned char **buf, size_t *len,
+    struct bb_err *e);
+
+/* The identity (bb-case(5)) from the data groups dgs, each read with read, in the order
+ * DG1 .. DG22, through bb_dg_parse: a data group the card does not have (66) gives ""
+ * for a text key and nothing else; DG19 and DG20 are not read when DG1 says the document
+ * is an identity card ("ID"); residence_permit, when asked for, is at least []. Each
+ * data group's bytes are wiped before they are freed. 0 and *out (a new object); the
+ * first failure of read or bb_dg_parse, *out NULL. Any transport can give the data
+ * groups: the card's channel (bb_eid_read) or another. */
+int bb_dg_identity(unsigned long dgs, bb_dg_read_fn read, void *arg, json_t **out,
     struct bb_err *e);
 
 #endif
