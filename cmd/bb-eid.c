@@ -10,19 +10,13 @@
 #include "case.h"
 #include "files.h"
 #include "eid/card.h"
-#include "eid/dg.h"
-#include "eid/eac.h"
-#include "eid/pace.h"
-#include "eid/pcsc.h"
-#include "eid/readerpace.h"
-#include "eid/sm.h"
+#include "eid/eid.h"
 #include "secmem.h"
 
 #include <openssl/crypto.h>
 #include <syslog.h>
 #include <time.h>
 
-#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -73,6 +67,7 @@ struct opts {
 	const char *reader, *format, *fields, *service, *out;
 	long timeout;
 	int pin_fd, can_fd, puk_fd, new_pin_fd, token_pin_fd, fresh, trace, stats;
+	int flags;		/* BB_EID_*: from -v, --trace, --stats */
 	const char *file;
 };
 
@@ -150,134 +145,6 @@ parse(int argc, char **argv, const char *cmd, struct opts *o)
 		bb_die(BB_USAGE, "--new and a CASE file exclude each other");
 }
 
-/* ---- the transport: counting, tracing ------------------------------------------- */
-
-/* Per protocol step: APDUs, bytes each way, time (for -v and the benchmark). */
-enum step { ST_PACE, ST_PA, ST_TA, ST_CA, ST_READ, ST_N };
-static const char *const step_names[ST_N] = { "pace", "pa", "ta", "ca", "read" };
-
-struct io {
-	struct bb_pcsc *p;
-	int trace, stats;
-	enum step step;
-	unsigned long apdus[ST_N], out[ST_N], in[ST_N];
-	struct timespec t0;
-	double ms[ST_N];
-};
-
-static double
-now_ms(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return t.tv_sec * 1e3 + t.tv_nsec / 1e6;
-}
-
-static double step_start;
-
-static void
-step(struct io *io, enum step st)
-{
-	double t = now_ms();
-
-	io->ms[io->step] += t - step_start;
-	step_start = t;
-	io->step = st;
-}
-
-/* The wire: only the header, the lengths and the status word are traced, never data
- * (it holds keys, the new PIN, personal data). */
-static int
-io_apdu(void *arg, const unsigned char *apdu, size_t len, unsigned char *resp, size_t *rlen,
-    struct bb_err *e)
-{
-	struct io *io = arg;
-	int rc;
-
-	io->apdus[io->step]++;
-	io->out[io->step] += len;
-	if (io->trace && len >= 4)
-		fprintf(stderr, "%s: trace: > %02X %02X %02X %02X, %zu bytes\n", bb_progname,
-		    apdu[0], apdu[1], apdu[2], apdu[3], len);
-	rc = bb_pcsc_transmit(io->p, apdu, len, resp, rlen, e);
-	if (rc == 0) {
-		io->in[io->step] += *rlen;
-		if (io->trace)
-			fprintf(stderr, "%s: trace: < %zu bytes, %02X%02X\n", bb_progname, *rlen,
-			    resp[*rlen - 2], resp[*rlen - 1]);
-	}
-	return rc;
-}
-
-/* Inside the channel: the plain command's header and lengths; its data only for
- * commands that carry neither secrets nor personal data (SELECT, MSE, certificates). */
-static void
-sm_trace(void *arg, const unsigned char hdr[4], const unsigned char *data, size_t len,
-    size_t ne, unsigned sw)
-{
-	char buf[2 * 64 + 1];
-	int show = hdr[1] == 0xA4 || hdr[1] == 0x22;
-
-	(void)arg;
-	if (sw == 0) {
-		buf[0] = '\0';
-		if (show && len <= 64)
-			hex(data, len, buf);
-		fprintf(stderr, "%s: trace: SM > %02X %02X %02X %02X, %zu bytes%s%s, Ne %zu\n",
-		    bb_progname, hdr[0], hdr[1], hdr[2], hdr[3], len, buf[0] ? " " : "",
-		    buf[0] ? buf : (len ? " (blanked)" : ""), ne);
-	} else if (hdr[1] == 0xB0 || hdr[1] == 0xB1)
-		/* Not even the length of what was read: it tells a name's length. */
-		fprintf(stderr, "%s: trace: SM < %s, %04X\n", bb_progname,
-		    len ? "data (blanked)" : "no data", sw);
-	else
-		fprintf(stderr, "%s: trace: SM < %zu bytes%s, %04X\n", bb_progname, len,
-		    len ? " (blanked)" : "", sw);
-}
-
-static void
-stats(const struct io *io)
-{
-	int i;
-
-	for (i = 0; i < ST_N; i++)
-		if (io->apdus[i] > 0)
-			bb_log_n(LOG_DEBUG, "eid.step", NULL, "apdus", io->apdus[i]);
-	if (!io->stats)
-		return;
-	/* Counts and times, never data: for comparing with other eID clients. */
-	for (i = 0; i < ST_N; i++)
-		fprintf(stderr, "%s: stats: %s %lu apdus %lu out %lu in %.3f ms\n", bb_progname,
-		    step_names[i], io->apdus[i], io->out[i], io->in[i], io->ms[i]);
-}
-
-/* OpenPACE reports its failures on stderr from inside the library ("[ERROR] (file:line)
- * ..." and OpenSSL's error queue): no data, but not the one line a kiosk script shows.
- * While it works, stderr goes to /dev/null unless -v asked for everything. */
-static int quiet_fd = -1, verbose;
-
-static void
-quiet(int on)
-{
-	int null;
-
-	if (verbose)
-		return;
-	if (on && quiet_fd < 0) {
-		fflush(stderr);
-		if ((quiet_fd = fcntl(2, F_DUPFD_CLOEXEC, 3)) >= 0 &&
-		    (null = open("/dev/null", O_WRONLY | O_CLOEXEC)) >= 0) {
-			dup2(null, 2);
-			close(null);
-		}
-	} else if (!on && quiet_fd >= 0) {
-		dup2(quiet_fd, 2);
-		close(quiet_fd);
-		quiet_fd = -1;
-	}
-}
-
 /* ---- secrets ----------------------------------------------------------------------- */
 
 static void
@@ -319,375 +186,82 @@ bad:
 
 /* ---- the card ------------------------------------------------------------------- */
 
-struct session {
-	struct bb_pcsc p;
-	struct io io;
-	unsigned char *ca;	/* EF.CardAccess */
-	size_t ca_len;
-	struct bb_pace *pace;
-	struct bb_sm sm;
-};
-
 /* Whatever way bb-eid ends, the card is reset before it does: no secure channel outlives
  * the process, and the reader is free for the next one at once. */
-static struct bb_pcsc *open_card;
+static struct bb_eid_session *open_session;
 
 static void
 reset_card(void)
 {
-	if (open_card != NULL)
-		bb_pcsc_close(open_card);
-	open_card = NULL;
+	if (open_session != NULL)
+		bb_eid_session_close(open_session);
+	open_session = NULL;
 }
 
 static void
-session_open(struct session *s, const struct opts *o, const struct bb_config *cfg)
+session_open(struct bb_eid_session *s, const struct opts *o, const struct bb_config *cfg)
 {
 	struct bb_err e = { 0, "" };
-	const char *reader = o->reader ? o->reader : bb_config_str(cfg, "eid.reader");
 
-	memset(s, 0, sizeof *s);
-	open_card = &s->p;
+	open_session = s;
 	atexit(reset_card);
-	if (bb_pcsc_open(&s->p, &e) != 0 || bb_pcsc_connect(&s->p, reader, &e) != 0)
+	if (bb_eid_session_open(s, o->reader ? o->reader : bb_config_str(cfg, "eid.reader"),
+	    o->flags, &e) != 0)
 		bb_die_err(&e);
-	/* EF.CardAccess is PACE's: its APDUs and time count there. */
-	step_start = now_ms();
-	if (bb_card_read_file(&s->p, BB_FID_CARD_ACCESS, 8192, &s->ca, &s->ca_len, &e) != 0)
-		bb_die_err(&e);
-	s->io.p = &s->p;
-	s->io.trace = o->trace;
-	s->io.stats = o->stats;
-	s->io.step = ST_PACE;
-	s->io.apdus[ST_PACE] = s->p.apdus;
-	s->io.out[ST_PACE] = s->p.out;
-	s->io.in[ST_PACE] = s->p.in;
-}
-
-static void
-session_close(struct session *s)
-{
-	bb_pace_free(s->pace);
-	free(s->ca);
-	reset_card();
-}
-
-/* PACE with one secret; dies with the outcome a person can act on. */
-static void
-pace(struct session *s, int pwd_ref, const struct bb_secret *sec, const unsigned char *chat,
-    size_t chat_len, int flags, bb_apdu_fn fn, void *arg)
-{
-	struct bb_err e = { 0, "" };
-	struct bb_pace *p = NULL;
-	int retries = -1, rc;
-
-	quiet(1);
-	rc = bb_pace_run(fn, arg, s->ca, s->ca_len, pwd_ref, (const char *)sec->buf, sec->len,
-	    chat, chat_len, flags, &p, &retries, &e);
-	quiet(0);
-	if (rc == BB_DOC_BLOCKED && pwd_ref == BB_PACE_PIN && retries == 1)
-		bb_die(BB_DOC_BLOCKED, "the PIN is suspended: confirm with the CAN first (bb-eid pin-resume)");
-	if (rc == BB_DOC_BLOCKED && pwd_ref == BB_PACE_PIN && retries == 0)
-		bb_die(BB_DOC_BLOCKED, "the PIN is blocked: unblock it with the PUK (bb-eid pin-unblock)");
-	if (rc == BB_WRONG_SECRET && pwd_ref == BB_PACE_PIN && retries == 1)
-		bb_die(BB_WRONG_SECRET, "wrong PIN, 1 retry left: the PIN is now suspended (the CAN is needed next)");
-	if (rc == BB_WRONG_SECRET && pwd_ref == BB_PACE_PIN && retries == 0)
-		bb_die(BB_WRONG_SECRET, "wrong PIN, no retries left: the PIN is now blocked (the PUK is needed)");
-	if (rc == BB_WRONG_SECRET) {
-		const char *what = pwd_ref == BB_PACE_PIN ? "PIN" : pwd_ref == BB_PACE_CAN ? "CAN" : "PUK";
-		if (retries >= 0)
-			bb_die(BB_WRONG_SECRET, "wrong %s, %d %s left", what, retries,
-			    retries == 1 ? "retry" : "retries");
-		bb_die(BB_WRONG_SECRET, "wrong %s", what);
-	}
-	if (rc != 0)
-		bb_die_err(&e);
-	bb_pace_free(s->pace);
-	s->pace = p;
-	bb_sm_init(&s->sm, p->ctx, io_apdu, &s->io, 1);
-	if (s->io.trace) {
-		s->sm.trace = sm_trace;
-		s->sm.trace_arg = s;
-	}
-}
-
-/* PACE in a PIN-pad reader (PC/SC part 10 amendment 1): the person types the PIN on the
- * pad, the reader runs PACE and protects the channel until Chip Authentication, when
- * bb-eid takes over with the CA keys. The certificate description goes along for
- * readers with a display. No such reader can be attached here: this path follows the
- * specification and is not tested against a reader. */
-static void
-reader_pace(struct session *s, int pwd_ref, const unsigned char *chat, size_t chat_len,
-    const struct bb_config *cfg, const char *pki)
-{
-	struct bb_err e = { 0, "" };
-	struct bb_reader_pace rp;
-	char path[512], *desc = NULL;
-	size_t desc_len = 0;
-	int retries;
-
-	if (bb_config_has(cfg, "eid.certificate_description"))
-		snprintf(path, sizeof path, "%s", bb_config_str(cfg, "eid.certificate_description"));
-	else if (*pki != '\0')
-		snprintf(path, sizeof path, "%s/terminal/terminal.desc", pki);
-	else
-		path[0] = '\0';
-	if (path[0] == '\0' || bb_read_file(path, 65535, &desc, &desc_len, &e) != 0) {
-		desc = NULL;	/* optional: a reader without a display needs none */
-		desc_len = 0;
-	}
-	fprintf(stderr, "%s: enter the %s on the reader's PIN pad\n", bb_progname,
-	    pwd_ref == BB_PACE_CAN ? "CAN" : "PIN");
-	if (bb_reader_pace(&s->p, pwd_ref, chat, chat_len, NULL, 0, (unsigned char *)desc,
-	    desc_len, &rp, &retries, &e) != 0)
-		bb_die_err(&e);
-	free(desc);
-	bb_pace_free(s->pace);
-	s->pace = NULL;
-	if (bb_pace_from_reader(rp.card_access, rp.card_access_len, rp.id_icc, rp.id_icc_len,
-	    rp.car, rp.car_prev, &s->pace, &e) != 0)
-		bb_die_err(&e);
-	bb_reader_pace_free(&rp);
-	bb_sm_init(&s->sm, NULL, io_apdu, &s->io, 1);
-	if (s->io.trace) {
-		s->sm.trace = sm_trace;
-		s->sm.trace_arg = s;
-	}
-}
-
-/* ---- read ------------------------------------------------------------------------ */
-
-struct field {
-	const char *key;
-	int dg;
-	int text;	/* a string the card may not hold: "" then */
-};
-
-static const struct field fields[] = {
-	{ "document_type", 1, 1 }, { "issuing_state", 2, 1 }, { "expiry", 3, 1 },
-	{ "given_names", 4, 1 }, { "family_names", 5, 1 }, { "artistic_name", 6, 1 },
-	{ "academic_title", 7, 1 }, { "date_of_birth", 8, 1 }, { "place_of_birth", 9, 1 },
-	{ "nationality", 10, 1 }, { "birth_name", 13, 1 }, { "address", 17, 0 },
-	{ "community_id", 18, 1 }, { "residence_permit", 19, 0 }, { "residence_permit", 20, 0 },
-};
-
-/* What eid.pki stands for when it is not set. */
-static const char *const pki_keys[] = {
-	"eid.dv_cert", "eid.terminal_cert", "eid.terminal_key", "eid.cvca_dir", "eid.csca_dir",
-};
-
-static const char *
-path_or(const struct bb_config *cfg, const char *key, const char *pki, const char *rel,
-    char *buf, size_t room)
-{
-	if (bb_config_has(cfg, key))
-		return bb_config_str(cfg, key);
-	snprintf(buf, room, "%s/%s", pki, rel);
-	return buf;
-}
-
-/* Which data groups to read: --fields, else the service's, else eid.fields; a service
- * names the most it may read. */
-static unsigned long
-wanted(const struct opts *o, const struct bb_config *cfg)
-{
-	struct bb_err e = { 0, "" };
-	unsigned long dgs = 0, allowed = ~0UL;
-	char key[300];
-	const char *list = o->fields;
-
-	if (o->service != NULL) {
-		snprintf(key, sizeof key, "eid.services.%s.fields", o->service);
-		if (strchr(o->service, '.') != NULL || !bb_config_has(cfg, key))
-			bb_die(BB_CONFIG, "eid.services: no service '%s' configured", o->service);
-		if (bb_dg_fields(bb_config_str(cfg, key), &allowed, &e) != 0) {
-			e.status = BB_CONFIG;
-			bb_die_err(&e);
-		}
-		if (list == NULL)
-			list = bb_config_str(cfg, key);
-	}
-	if (list == NULL)
-		list = bb_config_str(cfg, "eid.fields");
-	if (bb_dg_fields(list, &dgs, &e) != 0)
-		bb_die_err(&e);
-	if (dgs & ~allowed)
-		bb_die(BB_NOPERM, "--fields asks for more than the service '%s' may read",
-		    o->service);
-	return dgs;
 }
 
 static int
 cmd_read(const struct opts *o, const struct bb_config *cfg)
 {
 	struct bb_err e = { 0, "" };
-	struct bb_eac_terminal t;
-	struct bb_secret sec;
-	struct session s;
+	struct bb_eid_paths paths;
+	struct bb_eid_read r;
+	struct bb_eid_session s;
+	struct bb_secret sec = { NULL, 0, 0 };
+	struct bb_p11_pin tpin = { o->token_pin_fd, NULL };
 	struct bb_case_id id;
-	unsigned char chat[32], *cs = NULL, *dg;
-	char pki[256], b1[512], b2[512], b3[512], signer[512], today[11];
-	const char *csca, *cvca, *key;
-	struct bb_p11_pin tpin;
-	unsigned long asked, dgs, rights;
-	size_t chat_len, cs_len, dg_len, i, max = (size_t)bb_config_int(cfg, "case.max_size");
-	json_t *cs_json, *identity, *verified;
-	int pwd_ref = o->can_fd >= 0 ? BB_PACE_CAN : BB_PACE_PIN, rc, n;
-	time_t now = time(NULL);
-	struct tm tm;
+	json_t *cs_json, *identity;
+	int fd = o->can_fd >= 0 ? o->can_fd : o->pin_fd;
+	const char *what = o->can_fd >= 0 ? "CAN" : "PIN";
 
-	asked = wanted(o, cfg);
-	/* The expiry is always checked: an expired document is refused whatever is asked. */
-	dgs = asked | 1UL << 3;
-	/* No default: the trust anchors decide which documents are genuine, and a default
-	 * path (it was /tmp/bb-eid-pki-UID) is one another user can create first. The
-	 * configuration names them, each file and directory checked as the terminal's. */
-	if (bb_config_has(cfg, "eid.pki"))
-		snprintf(pki, sizeof pki, "%s", bb_config_str(cfg, "eid.pki"));
-	else {
-		for (i = 0; i < sizeof pki_keys / sizeof pki_keys[0]; i++)
-			if (!bb_config_has(cfg, pki_keys[i]))
-				bb_die(BB_CONFIG, "%s: not configured, nor eid.pki: name the "
-				    "terminal's certificates, key and trust anchors (bb.yaml(5))",
-				    pki_keys[i]);
-		pki[0] = '\0';
-	}
-	key = path_or(cfg, "eid.terminal_key", pki, "terminal/terminal.pkcs8", b3, sizeof b3);
-	if (o->token_pin_fd >= 0 && !bb_p11_is_uri(key))
+	memset(&r, 0, sizeof r);
+	if (bb_eid_wanted(cfg, o->fields, o->service, &r.asked, &e) != 0 ||
+	    bb_eid_paths(cfg, &paths, &e) != 0)
+		bb_die_err(&e);
+	if (o->token_pin_fd >= 0 && !bb_p11_is_uri(paths.terminal_key))
 		bb_die(BB_USAGE, "--token-pin-fd: eid.terminal_key is a file, not a pkcs11: URI");
-	/* The token is opened (and its PIN used) before the card's PIN: a token that
-	 * refuses costs the citizen nothing. */
-	tpin.fd = o->token_pin_fd;
 	tpin.file = bb_config_str(cfg, "eid.terminal_key_pin_file");
-	if (bb_eac_terminal_load(&t,
-	    path_or(cfg, "eid.dv_cert", pki, "terminal/dv.cvcert", b1, sizeof b1),
-	    path_or(cfg, "eid.terminal_cert", pki, "terminal/terminal.cvcert", b2, sizeof b2),
-	    key, &tpin, now, &e) != 0)
-		bb_die_err(&e);
-	csca = path_or(cfg, "eid.csca_dir", pki, "csca", b1, sizeof b1);
-	cvca = path_or(cfg, "eid.cvca_dir", pki, "cvca-trust", b2, sizeof b2);
-	/* Checked again where they are used; here so that a refused one costs no PIN. */
-	if (bb_eac_trust_dir(csca, "eid.csca_dir", 1, &e) != 0 ||
-	    bb_eac_trust_dir(cvca, "eid.cvca_dir", 0, &e) != 0)
-		bb_die_err(&e);
-	/* Data groups the terminal may not read are not asked for (the CHAT would be
-	 * refused) and not read. */
-	rights = bb_dg_chat_rights(t.rights);
-	dgs &= rights;
-	chat_len = bb_dg_chat(dgs, chat, sizeof chat);
-	/* With the CAN an authentication terminal needs the right "CAN allowed" (bit 4 of the
-	 * CHAT, TR-03110 part 4); ask for it, and refuse before the card when the
-	 * certificate does not have it. */
-	if (pwd_ref == BB_PACE_CAN) {
-		if (!(t.rights[4] & 0x10))
-			bb_die(BB_NOPERM, "the terminal's certificate %s does not allow reading with the CAN",
-			    t.chr);
-		chat[chat_len - 1] |= 0x10;
-	}
-
-	if (bb_case_open(o->fresh, o->file, 0, bb_config_str(cfg, "terminal"), max, &cs_json,
-	    &e) != 0)
+	r.dv_cert = paths.dv_cert;
+	r.terminal_cert = paths.terminal_cert;
+	r.terminal_key = paths.terminal_key;
+	r.token_pin = &tpin;
+	r.csca_dir = paths.csca_dir;
+	r.cvca_dir = paths.cvca_dir;
+	r.desc = paths.desc;
+	r.pwd_ref = o->can_fd >= 0 ? BB_PACE_CAN : BB_PACE_PIN;
+	r.now = time(NULL);
+	r.id = &id;
+	if (bb_eid_read_begin(&r, &e) != 0 || bb_case_open(o->fresh, o->file, 0,
+	    bb_config_str(cfg, "terminal"), (size_t)bb_config_int(cfg, "case.max_size"),
+	    &cs_json, &e) != 0)
 		bb_die_err(&e);
 	id = bb_case_id(cs_json);
-
-	{
-		int fd = pwd_ref == BB_PACE_CAN ? o->can_fd : o->pin_fd;
-		const char *what = pwd_ref == BB_PACE_CAN ? "CAN" : "PIN";
-
-		/* No descriptor: the reader's PIN pad when it runs PACE, else the terminal. With
-		 * one, the secret comes first: a mistyped one never reaches the card. */
-		if (fd < 0)
-			session_open(&s, o, cfg);
-		if (fd < 0 && bb_reader_pace_code(&s.p) != 0)
-			reader_pace(&s, pwd_ref, chat, chat_len, cfg, pki);
-		else {
-			secret(&sec, fd, what, what);
-			check_digits(&sec, what, 6, 6);
-			if (fd >= 0)
-				session_open(&s, o, cfg);
-			pace(&s, pwd_ref, &sec, chat, chat_len, 0, io_apdu, &s.io);
-			bb_secret_free(&sec);
-		}
+	/* No descriptor: the reader's PIN pad when it runs PACE, else the terminal. With
+	 * one, the secret comes first: a mistyped one never reaches the card. */
+	if (fd >= 0) {
+		secret(&sec, fd, what, what);
+		check_digits(&sec, what, 6, 6);
 	}
-	bb_log(LOG_INFO, "eid.pace", &id);
-
-	/* Passive authentication first: it gives the chip's key for CA. */
-	quiet(1);
-	step(&s.io, ST_PA);
-	if ((rc = bb_eac_read_sfi(&s.sm, 0x1D, 8192, &cs, &cs_len, &e)) != 0 ||
-	    (rc = bb_eac_passive_auth(s.pace, cs, cs_len, s.ca, s.ca_len, csca, signer,
-	    sizeof signer, &e)) != 0)
-		goto fail;
-	step(&s.io, ST_TA);
-	if ((rc = bb_eac_ta(&s.sm, s.pace, &t, cvca, &e)) != 0)
-		goto fail;
-	/* A token is logged out as soon as it has signed, not when the read ends. */
-	bb_p11_close(t.token);
-	t.token = NULL;
-	step(&s.io, ST_CA);
-	if ((rc = bb_eac_ca(&s.sm, s.pace, &e)) != 0)
-		goto fail;
-	step(&s.io, ST_READ);
-	if ((rc = bb_eac_select_eid(&s.sm, &e)) != 0)
-		goto fail;
-	identity = json_object();
-	for (n = 1; n <= 22; n++) {
-		if (!(dgs & (1UL << n)))
-			continue;
-		/* DG19 and DG20 hold the conditions of a residence permit (TR-03127: on the
-		 * electronic residence permit only); on a German identity card, document type
-		 * "ID" in DG1 (read first), they are not asked for: empty, as the card would
-		 * answer (6A82), two APDUs less. */
-		if ((n == 19 || n == 20) && (dgs & 1UL << 1)) {
-			const char *type = json_string_value(json_object_get(identity,
-			    "document_type"));
-
-			if (type != NULL && strcmp(type, "ID") == 0)
-				continue;
-		}
-		rc = bb_eac_read_sfi(&s.sm, (unsigned)n, 16384, &dg, &dg_len, &e);
-		if (rc == BB_NOINPUT) {
-			/* Not on this card: texts are empty (bb-case(5)). */
-			for (i = 0; i < sizeof fields / sizeof fields[0]; i++)
-				if (fields[i].dg == n && fields[i].text)
-					json_object_set_new(identity, fields[i].key, json_string(""));
-			continue;
-		}
-		if (rc == 0) {
-			rc = bb_dg_parse(n, dg, dg_len, identity, &e);
-			OPENSSL_clear_free(dg, dg_len);
-		}
-		if (rc != 0) {
-			json_decref(identity);
-			goto fail;
-		}
+	session_open(&s, o, cfg);
+	if (fd < 0 && bb_eid_session_pinpad(&s))
+		fprintf(stderr, "%s: enter the %s on the reader's PIN pad\n", bb_progname, what);
+	else if (fd < 0) {
+		secret(&sec, fd, what, what);
+		check_digits(&sec, what, 6, 6);
 	}
-	if ((dgs & ((1UL << 19) | (1UL << 20))) && json_object_get(identity, "residence_permit") == NULL)
-		json_object_set_new(identity, "residence_permit", json_array());
-	quiet(0);
-	step(&s.io, ST_READ);
-	stats(&s.io);
-	/* The document's last day is a day where the terminal stands: local time. */
-	localtime_r(&now, &tm);
-	strftime(today, sizeof today, "%Y-%m-%d", &tm);
-	if (rights & (1UL << 3)) {
-		const char *exp = json_string_value(json_object_get(identity, "expiry"));
-		if (exp == NULL || *exp == '\0' || strcmp(exp, today) < 0) {
-			int unknown = exp == NULL || *exp == '\0';
-
-			json_decref(identity);	/* exp with it */
-			bb_log(LOG_NOTICE, "eid.expired", &id);
-			bb_die(BB_DOC_BLOCKED, unknown ? "the card does not say how long it is valid" :
-			    "the document has expired: it cannot be used for the eID");
-		}
-	}
-	/* Only what was asked for leaves (the expiry was read for the check). */
-	if (!(asked & (1UL << 3)))
-		json_object_del(identity, "expiry");
-	verified = json_pack("{s:s, s:b, s:b, s:s, s:s}", "pace",
-	    pwd_ref == BB_PACE_CAN ? "can" : "pin", "ta", 1, "ca", 1, "passive_auth", "ok",
-	    "document_signer", signer);
-	json_object_set_new(identity, "verified", verified);
+	if (bb_eid_read(&r, &s, sec.buf != NULL ? &sec : NULL, &identity, &e) != 0)
+		bb_die_err(&e);
+	bb_secret_free(&sec);
 	/* The identity part is replaced whole, not merged: a card read again, perhaps another
 	 * person's, must not leave the last reading's data in the case. */
 	if (json_object_set_new(cs_json, "identity", identity) != 0)
@@ -696,45 +270,19 @@ cmd_read(const struct opts *o, const struct bb_config *cfg)
 		bb_die_err(&e);
 	bb_log(LOG_INFO, "eid.read", &id);
 	json_decref(cs_json);
-	free(cs);
-	session_close(&s);
-	bb_eac_terminal_free(&t);
+	reset_card();
+	bb_eid_read_end(&r);
 	return 0;
-fail:
-	quiet(0);
-	bb_log_n(LOG_NOTICE, "eid.failed", &id, "status", rc);
-	bb_die_err(&e);
 }
 
 /* ---- PIN management ------------------------------------------------------------ */
 
-static void
-reset_retry_counter(struct session *s, unsigned char p1, const struct bb_secret *newpin)
-{
-	const unsigned char hdr[4] = { 0x00, 0x2C, p1, 0x03 };
-	struct bb_err e = { 0, "" };
-	unsigned char *out;
-	size_t outlen;
-	unsigned sw;
-
-	if (bb_sm_transmit(&s->sm, hdr, newpin ? newpin->buf : NULL, newpin ? newpin->len : 0,
-	    0, &out, &outlen, &sw, &e) != 0)
-		bb_die_err(&e);
-	free(out);
-	if (sw == 0x6982 || sw == 0x6985)
-		bb_die(BB_NOPERM, "the card refuses to %s the PIN (%04X)",
-		    p1 == 0x02 ? "change" : "unblock", sw);
-	if (sw == 0x6A80)
-		bb_die(BB_DATAERR, "the card refuses the new PIN (6A80)");
-	if (sw != 0x9000)
-		bb_die(BB_PROTOCOL, "RESET RETRY COUNTER: the card answered %04X", sw);
-}
-
 static int
 cmd_pin_change(const struct opts *o, const struct bb_config *cfg)
 {
+	struct bb_err e = { 0, "" };
 	struct bb_secret pin, newpin, again;
-	struct session s;
+	struct bb_eid_session s;
 
 	secret(&pin, o->pin_fd, "PIN", "PIN (or 5-digit transport PIN)");
 	check_digits(&pin, "PIN", 5, 6);
@@ -742,65 +290,59 @@ cmd_pin_change(const struct opts *o, const struct bb_config *cfg)
 	check_digits(&newpin, "new PIN", 6, 6);
 	if (o->new_pin_fd < 0) {
 		secret(&again, -1, "new PIN", "new PIN again");
-		if (again.len != newpin.len || CRYPTO_memcmp(again.buf, newpin.buf, newpin.len))
+		if (!bb_secret_equal(&again, &newpin))
 			bb_die(BB_DATAERR, "the two new PINs differ");
 		bb_secret_free(&again);
 	}
 	session_open(&s, o, cfg);
-	pace(&s, BB_PACE_PIN, &pin, NULL, 0, 0, io_apdu, &s.io);
+	if (bb_eid_pin_change(&s, &pin, &newpin, &e) != 0)
+		bb_die_err(&e);
 	bb_secret_free(&pin);
-	reset_retry_counter(&s, 0x02, &newpin);
 	bb_secret_free(&newpin);
 	bb_log(LOG_INFO, "eid.pin_changed", NULL);
 	fprintf(stderr, "%s: the PIN is changed\n", bb_progname);
-	session_close(&s);
+	reset_card();
 	return 0;
 }
 
 static int
 cmd_pin_unblock(const struct opts *o, const struct bb_config *cfg)
 {
+	struct bb_err e = { 0, "" };
 	struct bb_secret puk;
-	struct session s;
+	struct bb_eid_session s;
 
 	secret(&puk, o->puk_fd, "PUK", "PUK (10 digits)");
 	check_digits(&puk, "PUK", 10, 10);
 	session_open(&s, o, cfg);
-	pace(&s, BB_PACE_PUK, &puk, NULL, 0, 0, io_apdu, &s.io);
+	if (bb_eid_pin_unblock(&s, &puk, &e) != 0)
+		bb_die_err(&e);
 	bb_secret_free(&puk);
-	reset_retry_counter(&s, 0x03, NULL);
 	bb_log(LOG_INFO, "eid.pin_unblocked", NULL);
 	fprintf(stderr, "%s: the PIN is unblocked: 3 retries\n", bb_progname);
-	session_close(&s);
+	reset_card();
 	return 0;
 }
 
 static int
 cmd_pin_resume(const struct opts *o, const struct bb_config *cfg)
 {
+	struct bb_err e = { 0, "" };
 	struct bb_secret can, pin;
-	struct session s;
-	struct bb_sm outer;
+	struct bb_eid_session s;
 
 	secret(&can, o->can_fd, "CAN", "CAN (6 digits on the front of the card)");
 	check_digits(&can, "CAN", 6, 6);
 	secret(&pin, o->pin_fd, "PIN", "PIN");
 	check_digits(&pin, "PIN", 6, 6);
 	session_open(&s, o, cfg);
-	pace(&s, BB_PACE_CAN, &can, NULL, 0, 0, io_apdu, &s.io);
+	if (bb_eid_pin_resume(&s, &can, &pin, &e) != 0)
+		bb_die_err(&e);
 	bb_secret_free(&can);
-	/* The PIN's PACE runs inside the CAN's channel; its keys then replace the CAN's. */
-	outer = s.sm;
-	{
-		struct bb_pace *canpace = s.pace;
-		s.pace = NULL;
-		pace(&s, BB_PACE_PIN, &pin, NULL, 0, BB_PACE_SUSPENDED_OK, bb_sm_apdu, &outer);
-		bb_pace_free(canpace);
-	}
 	bb_secret_free(&pin);
 	bb_log(LOG_INFO, "eid.pin_resumed", NULL);
 	fprintf(stderr, "%s: the PIN is resumed: 3 retries\n", bb_progname);
-	session_close(&s);
+	reset_card();
 	return 0;
 }
 
@@ -913,7 +455,6 @@ main(int argc, char **argv)
 	 * locked and wiped like ours. */
 	(void)CRYPTO_secure_malloc_init(1 << 16, 32);
 	bb_cli_start(&cli, &argc, &argv, usage, 0);
-	verbose = cli.verbosity > 0;
 	cmd = cli.cmd;
 	for (i = 0; cmds[i] != NULL && strcmp(cmd, cmds[i]) != 0; i++)
 		;
@@ -922,8 +463,9 @@ main(int argc, char **argv)
 		usage(BB_USAGE);
 	}
 	parse(argc, argv, cmd, &o);
-	if (o.trace)
-		verbose = 1;	/* the trace goes to stderr: keep it open */
+	/* The trace goes to stderr: keep it open. */
+	o.flags = (cli.verbosity > 0 || o.trace ? BB_EID_VERBOSE : 0) |
+	    (o.trace ? BB_EID_TRACE : 0) | (o.stats ? BB_EID_STATS : 0);
 	if (strcmp(cmd, "read") == 0)
 		rc = cmd_read(&o, cli.cfg);
 	else if (strcmp(cmd, "pin-change") == 0)

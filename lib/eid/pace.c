@@ -315,8 +315,10 @@ bb_pace_establish(bb_apdu_fn fn, void *arg, const unsigned char *ef_cardaccess, 
     int pwd_ref, const char *secret, size_t secret_len, const unsigned char *chat,
     size_t chat_len, struct bb_pace **out, int *retries, struct bb_err *e)
 {
-	return bb_pace_run(fn, arg, ef_cardaccess, len, pwd_ref, secret, secret_len, chat,
-	    chat_len, 0, out, retries, e);
+	const struct bb_pace_in in = { fn, arg, ef_cardaccess, len, pwd_ref, secret,
+	    secret_len, chat, chat_len, 0 };
+
+	return bb_pace_run(&in, out, retries, e);
 }
 
 /* Domain parameters in EF.CardAccess only as standardized ones (TR-03110 part 3, A.2.1.1:
@@ -367,172 +369,201 @@ cardaccess_usable(const unsigned char *ca, size_t len)
 	return 1;
 }
 
-int
-bb_pace_run(bb_apdu_fn fn, void *arg, const unsigned char *ef_cardaccess, size_t len,
-    int pwd_ref, const char *secret, size_t secret_len, const unsigned char *chat,
-    size_t chat_len, int flags, struct bb_pace **out, int *retries, struct bb_err *e)
-{
-	struct link l = { fn, arg, e };
-	EAC_CTX *ctx = NULL;
-	PACE_SEC *sec = NULL;
-	BUF_MEM *b = NULL, *mine = NULL, *eph = NULL, *card_eph = NULL, *tok = NULL;
-	unsigned char *rdata = NULL;
-	struct bb_pace *p = NULL;
+/* One run of PACE between its steps: the context, the card's last answer (parsed into d,
+ * its bytes in rdata) and the card's ephemeral key (for the token and ID_PICC). */
+struct run {
+	struct link l;
+	EAC_CTX *ctx;
+	unsigned char *rdata;
 	struct dad d;
+	BUF_MEM *card_eph;
+	int *retries;
+};
+
+/* Step 1: the encrypted nonce (80), decrypted with the password. */
+static int
+step_nonce(struct run *r, const PACE_SEC *sec)
+{
+	BUF_MEM *b;
 	unsigned sw;
-	int rc, dummy;
+	int rc, ok;
 
-	if (retries == NULL)
-		retries = &dummy;
-	*retries = -1;
-	if (out != NULL)
-		*out = NULL;
-	if (fn == NULL || ef_cardaccess == NULL || out == NULL || secret == NULL ||
-	    pwd_ref < BB_PACE_MRZ || pwd_ref > BB_PACE_PUK || (chat == NULL && chat_len > 0) ||
-	    chat_len > 200)
-		return bb_fail(e, BB_USAGE, "PACE: bad arguments");
-	EAC_init();
-	if ((ctx = EAC_CTX_new()) == NULL)
-		return bb_fail(e, BB_SOFTWARE, "out of memory");
-	if (!cardaccess_usable(ef_cardaccess, len)) {
-		rc = bb_fail(e, BB_PROTOCOL,
-		    "PACE: EF.CardAccess is malformed or has domain parameters that are not standardized");
-		goto done;
-	}
-	if (!EAC_CTX_init_ef_cardaccess(ef_cardaccess, len, ctx) || ctx->pace_ctx == NULL) {
-		rc = bb_fail(e, BB_PROTOCOL, "PACE: EF.CardAccess names no PACE protocol OpenPACE supports");
-		goto done;
-	}
-	if ((sec = PACE_SEC_new(secret, secret_len, (enum s_type)pwd_ref)) == NULL) {
-		rc = bb_fail(e, BB_SOFTWARE, "PACE: cannot encode the password");
-		goto done;
-	}
-	if ((rc = mse_set_at(&l, ctx->pace_ctx->protocol, pwd_ref, chat, chat_len, flags,
-	    retries)) != 0)
-		goto done;
-
-	/* 1: the encrypted nonce (80). */
-	if ((rc = general_authenticate(&l, 0, 0, NULL, &rdata, &d, &sw, retries)) != 0)
-		goto done;
-	if (d.val[0] == NULL || d.len[0] == 0) {
-		rc = bb_fail(e, BB_PROTOCOL, "PACE: the card sent no encrypted nonce");
-		goto done;
-	}
-	if ((b = bb_bufmem(d.val[0], d.len[0])) == NULL) {
-		rc = bb_fail(e, BB_SOFTWARE, "out of memory");
-		goto done;
-	}
-	if (!PACE_STEP2_dec_nonce(ctx, sec, b)) {
-		rc = bb_fail(e, BB_PROTOCOL, "PACE: the card's encrypted nonce does not decrypt");
-		goto done;
-	}
-	PACE_SEC_clear_free(sec);
-	sec = NULL;
+	if ((rc = general_authenticate(&r->l, 0, 0, NULL, &r->rdata, &r->d, &sw,
+	    r->retries)) != 0)
+		return rc;
+	if (r->d.val[0] == NULL || r->d.len[0] == 0)
+		return bb_fail(r->l.e, BB_PROTOCOL, "PACE: the card sent no encrypted nonce");
+	if ((b = bb_bufmem(r->d.val[0], r->d.len[0])) == NULL)
+		return bb_fail(r->l.e, BB_SOFTWARE, "out of memory");
+	ok = PACE_STEP2_dec_nonce(r->ctx, sec, b);
 	BUF_MEM_free(b);
-	b = NULL;
-	free(rdata);
-	rdata = NULL;
+	if (!ok)
+		return bb_fail(r->l.e, BB_PROTOCOL, "PACE: the card's encrypted nonce does not decrypt");
+	return 0;
+}
 
-	/* 2: mapping (81 ours, 82 the card's). */
-	if ((mine = PACE_STEP3A_generate_mapping_data(ctx)) == NULL) {
-		rc = bb_fail(e, BB_SOFTWARE, "PACE: OpenPACE cannot make mapping data");
-		goto done;
-	}
-	/* DH: as long as p (bb_pace_dh_pad); a point is 04 x y, x and y padded already. */
-	if (bb_pace_dh_pad(ctx->pace_ctx->static_key, mine) != 0) {
-		rc = bb_fail(e, BB_SOFTWARE, "PACE: OpenPACE's mapping data is longer than p");
-		goto done;
-	}
-	if ((rc = general_authenticate(&l, 1, 0x81, mine, &rdata, &d, &sw, retries)) != 0)
-		goto done;
-	if (d.val[2] == NULL || d.len[2] == 0 || (b = bb_bufmem(d.val[2], d.len[2])) == NULL ||
-	    !PACE_STEP3A_map_generator(ctx, b)) {
-		rc = bb_fail(e, BB_PROTOCOL, "PACE: the card's mapping data is unusable");
-		goto done;
-	}
+/* Step 2: mapping (81 ours, 82 the card's). DH: as long as p (bb_pace_dh_pad); a point
+ * is 04 x y, x and y padded already. */
+static int
+step_map(struct run *r)
+{
+	BUF_MEM *mine, *b = NULL;
+	unsigned sw;
+	int rc;
+
+	if ((mine = PACE_STEP3A_generate_mapping_data(r->ctx)) == NULL)
+		return bb_fail(r->l.e, BB_SOFTWARE, "PACE: OpenPACE cannot make mapping data");
+	if (bb_pace_dh_pad(r->ctx->pace_ctx->static_key, mine) != 0)
+		rc = bb_fail(r->l.e, BB_SOFTWARE, "PACE: OpenPACE's mapping data is longer than p");
+	else if ((rc = general_authenticate(&r->l, 1, 0x81, mine, &r->rdata, &r->d, &sw,
+	    r->retries)) != 0)
+		;
+	else if (r->d.val[2] == NULL || r->d.len[2] == 0 ||
+	    (b = bb_bufmem(r->d.val[2], r->d.len[2])) == NULL ||
+	    !PACE_STEP3A_map_generator(r->ctx, b))
+		rc = bb_fail(r->l.e, BB_PROTOCOL, "PACE: the card's mapping data is unusable");
+	BUF_MEM_free(mine);
 	BUF_MEM_free(b);
-	b = NULL;
-	free(rdata);
-	rdata = NULL;
+	return rc;
+}
 
-	/* 3: key agreement (83 ours, 84 the card's). */
-	if ((eph = PACE_STEP3B_generate_ephemeral_key(ctx)) == NULL) {
-		rc = bb_fail(e, BB_SOFTWARE, "PACE: OpenPACE cannot make an ephemeral key");
-		goto done;
-	}
-	if (bb_pace_dh_pad(ctx->pace_ctx->static_key, eph) != 0) {
-		rc = bb_fail(e, BB_SOFTWARE, "PACE: OpenPACE's ephemeral key is longer than p");
-		goto done;
-	}
-	if ((rc = general_authenticate(&l, 2, 0x83, eph, &rdata, &d, &sw, retries)) != 0)
-		goto done;
-	if (d.val[4] == NULL || d.len[4] == 0 ||
-	    (d.len[4] == eph->length && memcmp(d.val[4], eph->data, eph->length) == 0) ||
-	    (card_eph = bb_bufmem(d.val[4], d.len[4])) == NULL ||
-	    bb_pace_dh_pad(ctx->pace_ctx->static_key, card_eph) != 0 ||
-	    !PACE_STEP3B_compute_shared_secret(ctx, card_eph)) {
-		rc = bb_fail(e, BB_PROTOCOL, "PACE: the card's ephemeral key is unusable");
-		goto done;
-	}
-	free(rdata);
-	rdata = NULL;
-	if (!PACE_STEP3C_derive_keys(ctx)) {
-		rc = bb_fail(e, BB_SOFTWARE, "PACE: OpenPACE cannot derive the keys");
-		goto done;
-	}
+/* Step 3: key agreement (83 ours, 84 the card's: not ours sent back), the keys derived. */
+static int
+step_agree(struct run *r)
+{
+	BUF_MEM *eph;
+	unsigned sw;
+	int rc;
 
-	/* 4: mutual authentication (85 ours, 86 the card's, 87/88 CARs for TA). */
-	if ((tok = PACE_STEP3D_compute_authentication_token(ctx, card_eph)) == NULL) {
-		rc = bb_fail(e, BB_SOFTWARE, "PACE: OpenPACE cannot compute the token");
-		goto done;
-	}
-	if ((rc = general_authenticate(&l, 3, 0x85, tok, &rdata, &d, &sw, retries)) != 0)
-		goto done;
-	if (d.val[6] == NULL || d.len[6] == 0 || (b = bb_bufmem(d.val[6], d.len[6])) == NULL ||
-	    PACE_STEP3D_verify_authentication_token(ctx, b) != 1) {
-		rc = bb_fail(e, BB_PROTOCOL, "PACE: the card's authentication token does not verify");
-		goto done;
-	}
+	if ((eph = PACE_STEP3B_generate_ephemeral_key(r->ctx)) == NULL)
+		return bb_fail(r->l.e, BB_SOFTWARE, "PACE: OpenPACE cannot make an ephemeral key");
+	if (bb_pace_dh_pad(r->ctx->pace_ctx->static_key, eph) != 0)
+		rc = bb_fail(r->l.e, BB_SOFTWARE, "PACE: OpenPACE's ephemeral key is longer than p");
+	else if ((rc = general_authenticate(&r->l, 2, 0x83, eph, &r->rdata, &r->d, &sw,
+	    r->retries)) != 0)
+		;
+	else if (r->d.val[4] == NULL || r->d.len[4] == 0 ||
+	    (r->d.len[4] == eph->length && memcmp(r->d.val[4], eph->data, eph->length) == 0) ||
+	    (r->card_eph = bb_bufmem(r->d.val[4], r->d.len[4])) == NULL ||
+	    bb_pace_dh_pad(r->ctx->pace_ctx->static_key, r->card_eph) != 0 ||
+	    !PACE_STEP3B_compute_shared_secret(r->ctx, r->card_eph))
+		rc = bb_fail(r->l.e, BB_PROTOCOL, "PACE: the card's ephemeral key is unusable");
+	else if (!PACE_STEP3C_derive_keys(r->ctx))
+		rc = bb_fail(r->l.e, BB_SOFTWARE, "PACE: OpenPACE cannot derive the keys");
+	BUF_MEM_free(eph);
+	return rc;
+}
+
+/* Step 4: mutual authentication (85 ours, 86 the card's, 87/88 CARs for TA). */
+static int
+step_mutual(struct run *r)
+{
+	BUF_MEM *tok, *b = NULL;
+	unsigned sw;
+	int rc;
+
+	if ((tok = PACE_STEP3D_compute_authentication_token(r->ctx, r->card_eph)) == NULL)
+		return bb_fail(r->l.e, BB_SOFTWARE, "PACE: OpenPACE cannot compute the token");
+	if ((rc = general_authenticate(&r->l, 3, 0x85, tok, &r->rdata, &r->d, &sw,
+	    r->retries)) != 0)
+		;
+	else if (r->d.val[6] == NULL || r->d.len[6] == 0 ||
+	    (b = bb_bufmem(r->d.val[6], r->d.len[6])) == NULL ||
+	    PACE_STEP3D_verify_authentication_token(r->ctx, b) != 1)
+		rc = bb_fail(r->l.e, BB_PROTOCOL, "PACE: the card's authentication token does not verify");
+	BUF_MEM_free(tok);
+	BUF_MEM_free(b);
+	return rc;
+}
+
+/* The channel PACE established: the card's key and CARs kept, secure messaging with the
+ * PACE keys set up (AES only). */
+static int
+established(struct run *r, struct bb_pace **out)
+{
+	struct bb_pace *p;
+
 	if ((p = calloc(1, sizeof *p)) == NULL ||
-	    (p->picc_pub = malloc(card_eph->length)) == NULL) {
-		rc = bb_fail(e, BB_SOFTWARE, "out of memory");
-		goto done;
+	    (p->picc_pub = malloc(r->card_eph->length)) == NULL) {
+		bb_pace_free(p);
+		return bb_fail(r->l.e, BB_SOFTWARE, "out of memory");
 	}
-	if (bb_pace_car(p->car, sizeof p->car, d.val[7], d.len[7]) != 0 ||
-	    bb_pace_car(p->car_prev, sizeof p->car_prev, d.val[8], d.len[8]) != 0) {
-		rc = bb_fail(e, BB_PROTOCOL, "PACE: the card names a malformed CAR");
-		goto done;
+	memcpy(p->picc_pub, r->card_eph->data, r->card_eph->length);
+	p->picc_pub_len = r->card_eph->length;
+	if (bb_pace_car(p->car, sizeof p->car, r->d.val[7], r->d.len[7]) != 0 ||
+	    bb_pace_car(p->car_prev, sizeof p->car_prev, r->d.val[8], r->d.len[8]) != 0) {
+		bb_pace_free(p);
+		return bb_fail(r->l.e, BB_PROTOCOL, "PACE: the card names a malformed CAR");
 	}
-	memcpy(p->picc_pub, card_eph->data, card_eph->length);
-	p->picc_pub_len = card_eph->length;
-	if (!EAC_CTX_set_encryption_ctx(ctx, EAC_ID_PACE)) {
-		rc = bb_fail(e, BB_SOFTWARE, "PACE: OpenPACE cannot set up secure messaging");
-		goto done;
+	if (!EAC_CTX_set_encryption_ctx(r->ctx, EAC_ID_PACE)) {
+		bb_pace_free(p);
+		return bb_fail(r->l.e, BB_SOFTWARE, "PACE: OpenPACE cannot set up secure messaging");
 	}
 	/* Secure messaging here frames 16-byte blocks (AES); 3DES (TR-03110's old
 	 * parameter sets, which no ID card uses) is refused, not framed wrongly. */
-	if (ctx->key_ctx == NULL || ctx->key_ctx->cipher == NULL ||
-	    EVP_CIPHER_get_block_size(ctx->key_ctx->cipher) != 16) {
-		rc = bb_fail(e, BB_PROTOCOL, "PACE: the card's parameters are not AES: not supported");
-		goto done;
+	if (r->ctx->key_ctx == NULL || r->ctx->key_ctx->cipher == NULL ||
+	    EVP_CIPHER_get_block_size(r->ctx->key_ctx->cipher) != 16) {
+		bb_pace_free(p);
+		return bb_fail(r->l.e, BB_PROTOCOL, "PACE: the card's parameters are not AES: not supported");
 	}
-	p->ctx = ctx;
-	ctx = NULL;
+	p->ctx = r->ctx;
+	r->ctx = NULL;
 	*out = p;
-	p = NULL;
-	rc = 0;
-done:
+	return 0;
+}
+
+int
+bb_pace_run(const struct bb_pace_in *in, struct bb_pace **out, int *retries,
+    struct bb_err *e)
+{
+	static int (*const after_nonce[])(struct run *) = { step_map, step_agree, step_mutual };
+	struct run r = { .l = { in->fn, in->arg, e }, .retries = retries };
+	PACE_SEC *sec = NULL;
+	size_t i;
+	int rc, dummy;
+
+	if (r.retries == NULL)
+		r.retries = &dummy;
+	*r.retries = -1;
+	if (out != NULL)
+		*out = NULL;
+	if (in->fn == NULL || in->ef_cardaccess == NULL || out == NULL || in->secret == NULL ||
+	    in->pwd_ref < BB_PACE_MRZ || in->pwd_ref > BB_PACE_PUK ||
+	    (in->chat == NULL && in->chat_len > 0) || in->chat_len > 200)
+		return bb_fail(e, BB_USAGE, "PACE: bad arguments");
+	EAC_init();
+	if ((r.ctx = EAC_CTX_new()) == NULL)
+		return bb_fail(e, BB_SOFTWARE, "out of memory");
+	if (!cardaccess_usable(in->ef_cardaccess, in->len))
+		rc = bb_fail(e, BB_PROTOCOL,
+		    "PACE: EF.CardAccess is malformed or has domain parameters that are not standardized");
+	else if (!EAC_CTX_init_ef_cardaccess(in->ef_cardaccess, in->len, r.ctx) ||
+	    r.ctx->pace_ctx == NULL)
+		rc = bb_fail(e, BB_PROTOCOL, "PACE: EF.CardAccess names no PACE protocol OpenPACE supports");
+	else if ((sec = PACE_SEC_new(in->secret, in->secret_len, (enum s_type)in->pwd_ref)) == NULL)
+		rc = bb_fail(e, BB_SOFTWARE, "PACE: cannot encode the password");
+	else if ((rc = mse_set_at(&r.l, r.ctx->pace_ctx->protocol, in->pwd_ref, in->chat,
+	    in->chat_len, in->flags, r.retries)) != 0)
+		;
+	else {
+		rc = step_nonce(&r, sec);
+		PACE_SEC_clear_free(sec);	/* the password is not needed after the nonce */
+		sec = NULL;
+		/* Each step parses the card's answer into r.d; the last one's CARs are kept. */
+		for (i = 0; rc == 0 && i < sizeof after_nonce / sizeof after_nonce[0]; i++) {
+			free(r.rdata);
+			r.rdata = NULL;
+			rc = after_nonce[i](&r);
+		}
+		if (rc == 0)
+			rc = established(&r, out);
+	}
 	if (rc != 0)
 		ERR_clear_error();	/* what OpenPACE left there is in e now */
-	bb_pace_free(p);
-	free(rdata);
-	BUF_MEM_free(b);
-	BUF_MEM_free(mine);
-	BUF_MEM_free(eph);
-	BUF_MEM_free(card_eph);
-	BUF_MEM_free(tok);
+	free(r.rdata);
+	BUF_MEM_free(r.card_eph);
 	PACE_SEC_clear_free(sec);
-	EAC_CTX_clear_free(ctx);
+	EAC_CTX_clear_free(r.ctx);
 	return rc;
 }
 

@@ -58,9 +58,20 @@ int bb_pace_establish(bb_apdu_fn fn, void *arg, const unsigned char *ef_cardacce
 /* The same with flags: BB_PACE_SUSPENDED_OK goes on when MSE:Set AT says the PIN is
  * suspended (63C1), for resuming it inside the channel of a PACE with the CAN. */
 #define BB_PACE_SUSPENDED_OK 1
-int bb_pace_run(bb_apdu_fn fn, void *arg, const unsigned char *ef_cardaccess, size_t len,
-    int pwd_ref, const char *secret, size_t secret_len, const unsigned char *chat,
-    size_t chat_len, int flags, struct bb_pace **out, int *retries, struct bb_err *e);
+struct bb_pace_in {
+	bb_apdu_fn fn;
+	void *arg;
+	const unsigned char *ef_cardaccess;
+	size_t len;
+	int pwd_ref;
+	const char *secret;
+	size_t secret_len;
+	const unsigned char *chat;	/* DER 7F4C; NULL: none */
+	size_t chat_len;
+	int flags;
+};
+int bb_pace_run(const struct bb_pace_in *in, struct bb_pace **out, int *retries,
+    struct bb_err *e);
 
 /* The channel a reader established itself (PACE in the reader, readerpace.h): a context
  * from its EF.CardAccess without keys (the reader keeps them), ID_PICC (IDicc: the card's
