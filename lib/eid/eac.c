@@ -843,21 +843,20 @@ bb_eac_plain_sig(const unsigned char *sig, size_t len, size_t olen, unsigned cha
 	return 0;
 }
 
-int
-bb_eac_ta(struct bb_sm *s, struct bb_pace *p, const struct bb_eac_terminal *t,
+/* TA's chain: the CVCA the card named in PACE (p->car) from cvca_dir, the DV's and the
+ * terminal's certificates checked by OpenPACE and then by the card (MSE:Set DST, PSO:
+ * Verify Certificate); the terminal's key into the context unless a token signs. */
+static int
+ta_chain(struct bb_sm *s, struct bb_pace *p, const struct bb_eac_terminal *t,
     const char *cvca_dir, struct bb_err *e)
 {
 	EAC_CTX *ctx = p->ctx;
-	unsigned char *cvca = NULL, *nonce = NULL, *at = NULL, cbuf[128], sbuf[2 * 66];
-	size_t cvca_len = 0, nlen = 0, n = 0, olen, clen, slen;
-	BUF_MEM *eph = NULL, *full = NULL, *comp = NULL, *nb = NULL, *sig = NULL,
-	    *idpicc = NULL;
-	const ASN1_OBJECT *o;
 	const char *car = p->car[0] != '\0' ? p->car : t->dv_car;
+	unsigned char *cvca = NULL;
 	const unsigned char *kp;
+	size_t cvca_len = 0;
 	EVP_PKEY *key;
-	unsigned sw;
-	int rc, ec;
+	int rc, ok;
 
 	if (strcmp(car, t->dv_car) != 0)
 		return bb_fail(e, BB_NOPERM,
@@ -868,10 +867,10 @@ bb_eac_ta(struct bb_sm *s, struct bb_pace *p, const struct bb_eac_terminal *t,
 	/* The key is set only after the chain is imported: OpenPACE writes each imported
 	 * certificate's public key into the context's key, which OpenSSL 3 then refuses as a
 	 * key pair that does not match (the DV's public key, our private key). */
-	if (!EAC_CTX_init_ta(ctx, NULL, 0, cvca, cvca_len)) {
-		rc = bb_fail(e, BB_CONFIG, "eid: the CVCA %s is unusable", car);
-		goto done;
-	}
+	ok = EAC_CTX_init_ta(ctx, NULL, 0, cvca, cvca_len);
+	free(cvca);
+	if (!ok)
+		return bb_fail(e, BB_CONFIG, "eid: the CVCA %s is unusable", car);
 	/* OpenPACE would hold the chain's days against today in UTC, and refuse a
 	 * certificate made effective today in Berlin between midnight and 01:00 UTC;
 	 * bb_eac_terminal_load has checked the DV's and the terminal's days in every time
@@ -879,142 +878,178 @@ bb_eac_ta(struct bb_sm *s, struct bb_pace *p, const struct bb_eac_terminal *t,
 	TA_disable_checks(ctx);
 	/* OpenPACE checks the chain on our side too: a broken chain never reaches the card. */
 	if (!TA_STEP2_import_certificate(ctx, t->dv, t->dv_len) ||
-	    !TA_STEP2_import_certificate(ctx, t->cert, t->cert_len)) {
-		rc = bb_fail(e, BB_NOPERM,
+	    !TA_STEP2_import_certificate(ctx, t->cert, t->cert_len))
+		return bb_fail(e, BB_NOPERM,
 		    "terminal authentication: the terminal's chain does not verify under %s", car);
-		goto done;
-	}
 	if (t->token == NULL) {	/* else it signs in the token (token_sign) */
 		kp = t->key;
 		if (t->key_len > LONG_MAX ||
-		    (key = d2i_AutoPrivateKey(NULL, &kp, (long)t->key_len)) == NULL) {
-			rc = bb_fail(e, BB_CONFIG,
+		    (key = d2i_AutoPrivateKey(NULL, &kp, (long)t->key_len)) == NULL)
+			return bb_fail(e, BB_CONFIG,
 			    "eid: the terminal key is not a PKCS#8 private key");
-			goto done;
-		}
 		EVP_PKEY_free(ctx->ta_ctx->priv_key);
 		ctx->ta_ctx->priv_key = key;
 	}
-	if ((rc = verify_cert(s, car, t->dv, t->dv_len, "DV", e)) != 0 ||
-	    (rc = verify_cert(s, t->car, t->cert, t->cert_len, t->chr, e)) != 0)
-		goto done;
+	if ((rc = verify_cert(s, car, t->dv, t->dv_len, "DV", e)) != 0)
+		return rc;
+	return verify_cert(s, t->car, t->cert, t->cert_len, t->chr, e);
+}
 
-	/* The ephemeral key is for CA (its domain parameters). OpenPACE answers it
-	 * compressed, but with the x coordinate's leading zero bytes dropped; the card
-	 * compresses the key we send at CA to the full length of the field and would find
-	 * another key one time in 256 (issue 13). So Comp() here, of the whole key, for
-	 * MSE:Set AT (91) and the signature. */
-	if ((eph = TA_STEP3_generate_ephemeral_key(ctx)) == NULL ||
-	    (full = CA_STEP2_get_eph_pubkey(ctx)) == NULL ||
-	    bb_pace_dh_pad(ctx->ca_ctx->ka_ctx->key, full) != 0) {
-		rc = bb_fail(e, BB_SOFTWARE, "terminal authentication: no ephemeral key");
-		goto done;
-	}
-	if (bb_eac_comp(EVP_PKEY_base_id(ctx->ca_ctx->ka_ctx->key) == EVP_PKEY_EC,
-	    (unsigned char *)full->data, full->length, cbuf, sizeof cbuf, &clen) != 0) {
-		rc = bb_fail(e, BB_SOFTWARE, "terminal authentication: no ephemeral key");
-		goto done;
-	}
-	if ((comp = bb_bufmem(cbuf, clen)) == NULL) {
-		rc = bb_fail(e, BB_SOFTWARE, "out of memory");
-		goto done;
-	}
-	o = OBJ_nid2obj(ctx->ta_ctx->protocol);
-	if (o == NULL || (olen = OBJ_length(o)) == 0 || olen > 32 || comp->length > 128) {
-		rc = bb_fail(e, BB_SOFTWARE, "terminal authentication: no protocol");
-		goto done;
-	}
-	if ((at = malloc(olen + strlen(t->chr) + comp->length + 16)) == NULL) {
-		rc = bb_fail(e, BB_SOFTWARE, "out of memory");
-		goto done;
-	}
+/* The ephemeral key is for CA (its domain parameters). OpenPACE answers it compressed,
+ * but with the x coordinate's leading zero bytes dropped; the card compresses the key we
+ * send at CA to the full length of the field and would find another key one time in 256
+ * (issue 13). So Comp() here, of the whole key, for MSE:Set AT (91) and the signature:
+ * into *comp. */
+static int
+ta_ephemeral(EAC_CTX *ctx, BUF_MEM **comp, struct bb_err *e)
+{
+	BUF_MEM *eph, *full = NULL;
+	unsigned char cbuf[128];
+	size_t clen;
+	int ok;
+
+	ok = (eph = TA_STEP3_generate_ephemeral_key(ctx)) != NULL &&
+	    (full = CA_STEP2_get_eph_pubkey(ctx)) != NULL &&
+	    bb_pace_dh_pad(ctx->ca_ctx->ka_ctx->key, full) == 0 &&
+	    bb_eac_comp(EVP_PKEY_base_id(ctx->ca_ctx->ka_ctx->key) == EVP_PKEY_EC,
+	    (unsigned char *)full->data, full->length, cbuf, sizeof cbuf, &clen) == 0;
+	BUF_MEM_free(eph);
+	BUF_MEM_free(full);
+	if (!ok)
+		return bb_fail(e, BB_SOFTWARE, "terminal authentication: no ephemeral key");
+	if ((*comp = bb_bufmem(cbuf, clen)) == NULL)
+		return bb_fail(e, BB_SOFTWARE, "out of memory");
+	return 0;
+}
+
+/* MSE:Set AT for TA: the protocol (80), the terminal (83), our compressed key (91). */
+static int
+ta_set_at(struct bb_sm *s, EAC_CTX *ctx, const struct bb_eac_terminal *t,
+    const BUF_MEM *comp, struct bb_err *e)
+{
+	const ASN1_OBJECT *o = OBJ_nid2obj(ctx->ta_ctx->protocol);
+	unsigned char *at;
+	size_t olen, n;
+	unsigned sw;
+	int rc;
+
+	if (o == NULL || (olen = OBJ_length(o)) == 0 || olen > 32 || comp->length > 128)
+		return bb_fail(e, BB_SOFTWARE, "terminal authentication: no protocol");
+	if ((at = malloc(olen + strlen(t->chr) + comp->length + 16)) == NULL)
+		return bb_fail(e, BB_SOFTWARE, "out of memory");
 	n = bb_tlv_put(at, 0x80, OBJ_get0_data(o), olen);
 	n += bb_tlv_put(at + n, 0x83, (const unsigned char *)t->chr, strlen(t->chr));
 	n += bb_tlv_put(at + n, 0x91, (const unsigned char *)comp->data, comp->length);
-	if ((rc = cmd(s, 0x00, 0x22, 0x81, 0xA4, at, n, 0, NULL, NULL, &sw, e)) != 0)
-		goto done;
-	if (sw != 0x9000) {
+	rc = cmd(s, 0x00, 0x22, 0x81, 0xA4, at, n, 0, NULL, NULL, &sw, e);
+	free(at);
+	if (rc == 0 && sw != 0x9000)
 		rc = bb_fail(e, BB_PROTOCOL, "terminal authentication: MSE:Set AT: the card answered %04X",
 		    sw);
-		goto done;
+	return rc;
+}
+
+/* ID_PICC, what TA signs besides the nonce and our key: the card's ephemeral PACE key
+ * compressed. Comp() of TR-03110 part 3 A.2.2.3 is the x coordinate of an EC point, as
+ * long as the field, and the SHA-1 of a DH key, never the DH key itself (bb_eac_comp;
+ * OpenPACE's EAC_Comp drops a leading zero byte of x). A reader that ran PACE gives
+ * ID_PICC compressed already (IDicc, as OpenSC takes it): as it is, unless it is a whole
+ * point (04 x y: an odd length, which no x of a standard curve and no SHA-1 has). Its
+ * context has no PACE key to tell a curve by. */
+static int
+ta_id_picc(const struct bb_pace *p, BUF_MEM **idpicc, struct bb_err *e)
+{
+	EAC_CTX *ctx = p->ctx;
+	unsigned char cbuf[128];
+	size_t clen;
+	int ec;
+
+	ec = p->picc_id ? p->picc_pub_len % 2 == 1 && p->picc_pub[0] == 0x04 :
+	    EVP_PKEY_base_id(ctx->pace_ctx->ka_ctx->key) == EVP_PKEY_EC;
+	if (p->picc_id && !ec) {
+		if (p->picc_pub_len == 0 || p->picc_pub_len > sizeof cbuf)
+			return bb_fail(e, BB_PROTOCOL, "terminal authentication: the reader's IDicc is malformed");
+		memcpy(cbuf, p->picc_pub, p->picc_pub_len);
+		clen = p->picc_pub_len;
+	} else if (bb_eac_comp(ec, p->picc_pub, p->picc_pub_len, cbuf, sizeof cbuf, &clen) != 0)
+		return bb_fail(e, BB_PROTOCOL, "terminal authentication: the card's PACE key is malformed");
+	if ((*idpicc = bb_bufmem(cbuf, clen)) == NULL)
+		return bb_fail(e, BB_SOFTWARE, "terminal authentication: cannot sign");
+	return 0;
+}
+
+/* The signature over ID_PICC, the card's nonce and our key: in the token, or with the
+ * key, an ECDSA one as r || s, each as long as the order (TR-03111 5.2.1). Then the key
+ * is needed no more: out of OpenSSL's heap now, not when the session ends. */
+static int
+ta_sign(EAC_CTX *ctx, const struct bb_eac_terminal *t, const BUF_MEM *comp,
+    const unsigned char *nonce, size_t nlen, const BUF_MEM *idpicc, BUF_MEM **sig,
+    struct bb_err *e)
+{
+	unsigned char sbuf[2 * 66];
+	BUF_MEM *nb;
+	size_t slen;
+	int rc = 0, ok;
+	EVP_PKEY *key = ctx->ta_ctx->priv_key;
+
+	ok = (nb = bb_bufmem(nonce, nlen)) != NULL && TA_STEP4_set_nonce(ctx, nb) &&
+	    (t->token != NULL || (*sig = TA_STEP5_sign(ctx, comp, idpicc, NULL)) != NULL);
+	BUF_MEM_free(nb);
+	if (!ok)
+		rc = bb_fail(e, BB_SOFTWARE, "terminal authentication: cannot sign");
+	else if (t->token != NULL)
+		rc = token_sign(ctx, t, comp, idpicc, sig, e);
+	else if (EVP_PKEY_base_id(key) == EVP_PKEY_EC) {
+		if (EVP_PKEY_get_bits(key) <= 0 ||
+		    bb_eac_plain_sig((unsigned char *)(*sig)->data, (*sig)->length,
+		    ((size_t)EVP_PKEY_get_bits(key) + 7) / 8, sbuf, sizeof sbuf, &slen) != 0)
+			rc = bb_fail(e, BB_SOFTWARE, "terminal authentication: cannot sign");
+		else {
+			BUF_MEM_free(*sig);
+			if ((*sig = bb_bufmem(sbuf, slen)) == NULL)
+				rc = bb_fail(e, BB_SOFTWARE, "out of memory");
+		}
 	}
-	if ((rc = cmd(s, 0x00, 0x84, 0x00, 0x00, NULL, 0, 8, &nonce, &nlen, &sw, e)) != 0)
+	EVP_PKEY_free(ctx->ta_ctx->priv_key);
+	ctx->ta_ctx->priv_key = NULL;
+	return rc;
+}
+
+int
+bb_eac_ta(struct bb_sm *s, struct bb_pace *p, const struct bb_eac_terminal *t,
+    const char *cvca_dir, struct bb_err *e)
+{
+	EAC_CTX *ctx = p->ctx;
+	unsigned char *nonce = NULL;
+	size_t nlen = 0;
+	BUF_MEM *comp = NULL, *sig = NULL, *idpicc = NULL;
+	unsigned sw;
+	int rc;
+
+	if ((rc = ta_chain(s, p, t, cvca_dir, e)) != 0 ||
+	    (rc = ta_ephemeral(ctx, &comp, e)) != 0 ||
+	    (rc = ta_set_at(s, ctx, t, comp, e)) != 0 ||
+	    (rc = cmd(s, 0x00, 0x84, 0x00, 0x00, NULL, 0, 8, &nonce, &nlen, &sw, e)) != 0)
 		goto done;
 	if (sw != 0x9000 || nlen != 8) {
 		rc = bb_fail(e, BB_PROTOCOL, "terminal authentication: GET CHALLENGE: %04X, %zu bytes",
 		    sw, nlen);
 		goto done;
 	}
-	/* Signed: ID_PICC, the card's ephemeral PACE key compressed, the nonce, our
-	 * compressed key. Comp() of TR-03110 part 3 A.2.2.3 is the x coordinate of an EC
-	 * point, as long as the field, and the SHA-1 of a DH key, never the DH key itself
-	 * (bb_eac_comp; OpenPACE's EAC_Comp drops a leading zero byte of x). A reader that
-	 * ran PACE gives ID_PICC compressed already (IDicc, as OpenSC takes it): as it is,
-	 * unless it is a whole point (04 x y: an odd length, which no x of a standard curve
-	 * and no SHA-1 has). Its context has no PACE key to tell a curve by. */
-	ec = p->picc_id ? p->picc_pub_len % 2 == 1 && p->picc_pub[0] == 0x04 :
-	    EVP_PKEY_base_id(ctx->pace_ctx->ka_ctx->key) == EVP_PKEY_EC;
-	if (p->picc_id && !ec) {
-		if (p->picc_pub_len == 0 || p->picc_pub_len > sizeof cbuf) {
-			rc = bb_fail(e, BB_PROTOCOL, "terminal authentication: the reader's IDicc is malformed");
-			goto done;
-		}
-		memcpy(cbuf, p->picc_pub, p->picc_pub_len);
-		clen = p->picc_pub_len;
-	} else if (bb_eac_comp(ec, p->picc_pub, p->picc_pub_len, cbuf, sizeof cbuf, &clen) != 0) {
-		rc = bb_fail(e, BB_PROTOCOL, "terminal authentication: the card's PACE key is malformed");
-		goto done;
-	}
-	if ((nb = bb_bufmem(nonce, nlen)) == NULL || !TA_STEP4_set_nonce(ctx, nb) ||
-	    (idpicc = bb_bufmem(cbuf, clen)) == NULL ||
-	    (t->token == NULL && (sig = TA_STEP5_sign(ctx, comp, idpicc, NULL)) == NULL)) {
-		rc = bb_fail(e, BB_SOFTWARE, "terminal authentication: cannot sign");
-		goto done;
-	}
-	if (t->token != NULL) {
-		if ((rc = token_sign(ctx, t, comp, idpicc, &sig, e)) != 0)
-			goto done;
-	} else if (EVP_PKEY_base_id(ctx->ta_ctx->priv_key) == EVP_PKEY_EC) {
-		/* ECDSA: r || s, each as long as the order (TR-03111 5.2.1). */
-		if (EVP_PKEY_get_bits(ctx->ta_ctx->priv_key) <= 0 ||
-		    bb_eac_plain_sig((unsigned char *)sig->data, sig->length,
-		    ((size_t)EVP_PKEY_get_bits(ctx->ta_ctx->priv_key) + 7) / 8, sbuf, sizeof sbuf,
-		    &slen) != 0) {
-			rc = bb_fail(e, BB_SOFTWARE, "terminal authentication: cannot sign");
-			goto done;
-		}
-		BUF_MEM_free(sig);
-		if ((sig = bb_bufmem(sbuf, slen)) == NULL) {
-			rc = bb_fail(e, BB_SOFTWARE, "out of memory");
-			goto done;
-		}
-	}
-	/* The key is needed no more: out of OpenSSL's heap now, not when the session ends. */
-	EVP_PKEY_free(ctx->ta_ctx->priv_key);
-	ctx->ta_ctx->priv_key = NULL;
-	if ((rc = cmd(s, 0x00, 0x82, 0x00, 0x00, (unsigned char *)sig->data, sig->length, 0,
+	if ((rc = ta_id_picc(p, &idpicc, e)) != 0 ||
+	    (rc = ta_sign(ctx, t, comp, nonce, nlen, idpicc, &sig, e)) != 0 ||
+	    (rc = cmd(s, 0x00, 0x82, 0x00, 0x00, (unsigned char *)sig->data, sig->length, 0,
 	    NULL, NULL, &sw, e)) != 0)
 		goto done;
-	if (sw == 0x6300 || sw == 0x6982) {
+	if (sw == 0x6300 || sw == 0x6982)
 		rc = bb_fail(e, BB_NOPERM,
 		    "terminal authentication: the card rejects the terminal's signature (%04X)", sw);
-		goto done;
-	}
-	if (sw != 0x9000) {
+	else if (sw != 0x9000)
 		rc = bb_fail(e, BB_PROTOCOL,
 		    "terminal authentication: EXTERNAL AUTHENTICATE: the card answered %04X", sw);
-		goto done;
-	}
-	rc = 0;
 done:
 	ERR_clear_error();
-	free(cvca);
 	free(nonce);
-	free(at);
-	BUF_MEM_free(eph);
-	BUF_MEM_free(full);
 	BUF_MEM_free(comp);
-	BUF_MEM_free(nb);
 	BUF_MEM_free(sig);
 	BUF_MEM_free(idpicc);
 	return rc;
@@ -1022,23 +1057,16 @@ done:
 
 /* ---- Chip Authentication ---------------------------------------------------------- */
 
-int
-bb_eac_ca(struct bb_sm *s, struct bb_pace *p, struct bb_err *e)
+/* MSE:Set AT for CA: the protocol (80) and the key's id (84) EF.CardSecurity named. */
+static int
+ca_set_at(struct bb_sm *s, EAC_CTX *ctx, struct bb_err *e)
 {
-	EAC_CTX *ctx = p->ctx;
-	unsigned char at[64], *ga = NULL, *out = NULL, id;
-	const unsigned char *q, *in, *inend, *v, *nv = NULL, *tv = NULL;
-	size_t n = 0, olen, outlen = 0, vlen, nlen = 0, tlen = 0, glen;
-	BUF_MEM *eph = NULL, *pub = NULL, *nb = NULL, *tb = NULL;
-	const ASN1_OBJECT *o;
-	unsigned sw, tag;
+	const ASN1_OBJECT *o = OBJ_nid2obj(ctx->ca_ctx->protocol);
+	unsigned char at[64], id;
+	size_t n, olen;
+	unsigned sw;
 	int rc;
 
-	if (p->ca_pub == NULL)
-		return bb_fail(e, BB_SOFTWARE, "chip authentication before passive authentication");
-	if (ctx->ca_ctx == NULL)
-		return bb_fail(e, BB_PROTOCOL, "the card offers no chip authentication");
-	o = OBJ_nid2obj(ctx->ca_ctx->protocol);
 	if (o == NULL || (olen = OBJ_length(o)) == 0 || olen > 32)
 		return bb_fail(e, BB_PROTOCOL, "chip authentication: no protocol");
 	n = bb_tlv_put(at, 0x80, OBJ_get0_data(o), olen);
@@ -1051,88 +1079,131 @@ bb_eac_ca(struct bb_sm *s, struct bb_pace *p, struct bb_err *e)
 	if (sw != 0x9000)
 		return bb_fail(e, BB_PROTOCOL, "chip authentication: MSE:Set AT: the card answered %04X",
 		    sw);
+	return 0;
+}
+
+/* General Authenticate with our ephemeral key from TA (7C { 80 key }); the card's answer
+ * in *out. */
+static int
+ca_general_authenticate(struct bb_sm *s, EAC_CTX *ctx, unsigned char **out, size_t *outlen,
+    struct bb_err *e)
+{
+	unsigned char *ga = NULL;
+	size_t n, glen;
+	BUF_MEM *eph;
+	unsigned sw;
+	int rc;
+
 	if ((eph = CA_STEP2_get_eph_pubkey(ctx)) == NULL ||
-	    bb_pace_dh_pad(ctx->ca_ctx->ka_ctx->key, eph) != 0 || eph->length > 512) {
+	    bb_pace_dh_pad(ctx->ca_ctx->ka_ctx->key, eph) != 0 || eph->length > 512)
 		rc = bb_fail(e, BB_SOFTWARE, "chip authentication: no ephemeral key");
-		goto done;
-	}
-	if ((ga = malloc(eph->length + 16)) == NULL) {
+	else if ((ga = malloc(eph->length + 16)) == NULL)
 		rc = bb_fail(e, BB_SOFTWARE, "out of memory");
-		goto done;
+	else {
+		glen = bb_tlv_put(ga + 4, 0x80, (const unsigned char *)eph->data, eph->length);
+		/* 7C around it */
+		ga[0] = 0x7C;
+		n = 1 + bb_tlv_put_len(ga + 1, glen);
+		memmove(ga + n, ga + 4, glen);
+		if ((rc = cmd(s, 0x00, 0x86, 0x00, 0x00, ga, n + glen, 256, out, outlen, &sw,
+		    e)) == 0 && sw != 0x9000)
+			rc = bb_fail(e, BB_PROTOCOL, "chip authentication: the card answered %04X",
+			    sw);
 	}
-	glen = bb_tlv_put(ga + 4, 0x80, (const unsigned char *)eph->data, eph->length);
-	/* 7C around it */
-	ga[0] = 0x7C;
-	n = 1 + bb_tlv_put_len(ga + 1, glen);
-	memmove(ga + n, ga + 4, glen);
-	if ((rc = cmd(s, 0x00, 0x86, 0x00, 0x00, ga, n + glen, 256, &out, &outlen, &sw, e)) != 0)
-		goto done;
-	if (sw != 0x9000) {
-		rc = bb_fail(e, BB_PROTOCOL, "chip authentication: the card answered %04X", sw);
-		goto done;
-	}
-	q = out;
+	free(ga);
+	BUF_MEM_free(eph);
+	return rc;
+}
+
+/* The card's answer 7C { 81 nonce, 82 token }: the first of each. */
+static int
+ca_answer(const unsigned char *out, size_t outlen, const unsigned char **nv, size_t *nlen,
+    const unsigned char **tv, size_t *tlen, struct bb_err *e)
+{
+	const unsigned char *q = out, *in, *inend, *v;
+	size_t vlen;
+	unsigned tag;
+
+	*nv = *tv = NULL;
+	*nlen = *tlen = 0;
 	if (bb_tlv_next(&q, out + outlen, &tag, &in, &vlen) != 0 || tag != 0x7C ||
-	    q != out + outlen) {
-		rc = bb_fail(e, BB_PROTOCOL, "chip authentication: malformed answer");
-		goto done;
-	}
+	    q != out + outlen)
+		return bb_fail(e, BB_PROTOCOL, "chip authentication: malformed answer");
 	inend = in + vlen;
 	while (in < inend) {
-		if (bb_tlv_next(&in, inend, &tag, &v, &vlen) != 0) {
-			rc = bb_fail(e, BB_PROTOCOL, "chip authentication: malformed answer");
-			goto done;
-		}
-		if (tag == 0x81 && nv == NULL) {
-			nv = v;
-			nlen = vlen;
-		} else if (tag == 0x82 && tv == NULL) {
-			tv = v;
-			tlen = vlen;
+		if (bb_tlv_next(&in, inend, &tag, &v, &vlen) != 0)
+			return bb_fail(e, BB_PROTOCOL, "chip authentication: malformed answer");
+		if (tag == 0x81 && *nv == NULL) {
+			*nv = v;
+			*nlen = vlen;
+		} else if (tag == 0x82 && *tv == NULL) {
+			*tv = v;
+			*tlen = vlen;
 		}
 	}
-	if (nv == NULL || tv == NULL || nlen == 0 || tlen == 0) {
-		rc = bb_fail(e, BB_PROTOCOL, "chip authentication: no nonce or token");
-		goto done;
-	}
-	if ((pub = bb_bufmem(p->ca_pub, p->ca_pub_len)) == NULL || (nb = bb_bufmem(nv, nlen)) == NULL ||
-	    (tb = bb_bufmem(tv, tlen)) == NULL) {
+	if (*nv == NULL || *tv == NULL || *nlen == 0 || *tlen == 0)
+		return bb_fail(e, BB_PROTOCOL, "chip authentication: no nonce or token");
+	return 0;
+}
+
+/* The CA keys from the chip's static key (passive authentication) and the card's nonce,
+ * the token checked; then the host protects the channel with them. */
+static int
+ca_keys(struct bb_sm *s, struct bb_pace *p, const unsigned char *nv, size_t nlen,
+    const unsigned char *tv, size_t tlen, struct bb_err *e)
+{
+	EAC_CTX *ctx = p->ctx;
+	BUF_MEM *pub = NULL, *nb = NULL, *tb = NULL;
+	int rc = 0;
+
+	if ((pub = bb_bufmem(p->ca_pub, p->ca_pub_len)) == NULL ||
+	    (nb = bb_bufmem(nv, nlen)) == NULL || (tb = bb_bufmem(tv, tlen)) == NULL)
 		rc = bb_fail(e, BB_SOFTWARE, "out of memory");
-		goto done;
-	}
-	if (!CA_STEP4_compute_shared_secret(ctx, pub)) {
+	else if (!CA_STEP4_compute_shared_secret(ctx, pub))
 		rc = bb_fail(e, BB_PROTOCOL, "chip authentication: the chip's key is unusable");
-		goto done;
-	}
-	if (!CA_STEP6_derive_keys(ctx, nb, tb)) {
+	else if (!CA_STEP6_derive_keys(ctx, nb, tb))
 		rc = bb_fail(e, BB_PROTOCOL,
 		    "chip authentication failed: the card's token does not verify (not a genuine chip)");
-		goto done;
-	}
-	if (!EAC_CTX_set_encryption_ctx(ctx, EAC_ID_CA)) {
+	else if (!EAC_CTX_set_encryption_ctx(ctx, EAC_ID_CA))
 		rc = bb_fail(e, BB_SOFTWARE, "chip authentication: cannot switch keys");
-		goto done;
+	else {
+		/* From here the host protects the channel with the CA keys, also when the
+		 * reader protected it with the PACE keys until now (it passes protected APDUs
+		 * through). */
+		s->ctx = ctx;
+		if (ctx->key_ctx == NULL || ctx->key_ctx->cipher == NULL ||
+		    EVP_CIPHER_get_block_size(ctx->key_ctx->cipher) != 16)
+			rc = bb_fail(e, BB_PROTOCOL,
+			    "chip authentication: the card's parameters are not AES: not supported");
 	}
-	/* From here the host protects the channel with the CA keys, also when the reader
-	 * protected it with the PACE keys until now (it passes protected APDUs through). */
-	s->ctx = ctx;
-	if (ctx->key_ctx == NULL || ctx->key_ctx->cipher == NULL ||
-	    EVP_CIPHER_get_block_size(ctx->key_ctx->cipher) != 16) {
-		rc = bb_fail(e, BB_PROTOCOL,
-		    "chip authentication: the card's parameters are not AES: not supported");
-		goto done;
-	}
-	rc = 0;
-done:
-	if (rc != 0)
-		s->broken = 1;	/* half switched keys are no channel */
-	ERR_clear_error();
-	free(ga);
-	free(out);
-	BUF_MEM_free(eph);
 	BUF_MEM_free(pub);
 	BUF_MEM_free(nb);
 	BUF_MEM_free(tb);
+	return rc;
+}
+
+int
+bb_eac_ca(struct bb_sm *s, struct bb_pace *p, struct bb_err *e)
+{
+	EAC_CTX *ctx = p->ctx;
+	const unsigned char *nv, *tv;
+	unsigned char *out = NULL;
+	size_t outlen = 0, nlen, tlen;
+	int rc;
+
+	if (p->ca_pub == NULL)
+		return bb_fail(e, BB_SOFTWARE, "chip authentication before passive authentication");
+	if (ctx->ca_ctx == NULL)
+		return bb_fail(e, BB_PROTOCOL, "the card offers no chip authentication");
+	if ((rc = ca_set_at(s, ctx, e)) != 0)
+		return rc;
+	if ((rc = ca_general_authenticate(s, ctx, &out, &outlen, e)) == 0 &&
+	    (rc = ca_answer(out, outlen, &nv, &nlen, &tv, &tlen, e)) == 0)
+		rc = ca_keys(s, p, nv, nlen, tv, tlen, e);
+	if (rc != 0)
+		s->broken = 1;	/* half switched keys are no channel */
+	ERR_clear_error();
+	free(out);
 	return rc;
 }
 

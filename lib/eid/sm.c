@@ -151,16 +151,105 @@ done:
 	return rc;
 }
 
+/* The data objects of a protected answer: [87] 99 8E, in that order, nothing else. */
+struct answer {
+	const unsigned char *do87, *do87v, *do99, *do8e;
+	size_t do87len, do87vlen;
+};
+
+/* Finds them in r .. end (the answer without its status word). */
+static int
+answer_parse(struct bb_sm *s, const unsigned char *r, const unsigned char *end,
+    struct answer *a, struct bb_err *e)
+{
+	const unsigned char *p = r, *v;
+	size_t vlen;
+	unsigned tag;
+
+	memset(a, 0, sizeof *a);
+	if (bb_tlv_next(&p, end, &tag, &v, &vlen) != 0)
+		return broken(s, e, "malformed answer");
+	if (tag == 0x87) {
+		a->do87 = r;
+		a->do87v = v;
+		a->do87vlen = vlen;
+		a->do87len = (size_t)(p - r);
+		if (bb_tlv_next(&p, end, &tag, &v, &vlen) != 0)
+			return broken(s, e, "malformed answer");
+	}
+	/* Exactly 99 02 and 8E 08: the MAC input is these bytes as sent. */
+	if (tag != 0x99 || vlen != 2 || v - 2 < r || v[-2] != 0x99 || v[-1] != 0x02)
+		return broken(s, e, "the answer has no protected status (DO 99)");
+	a->do99 = v - 2;
+	if (bb_tlv_next(&p, end, &tag, &v, &vlen) != 0 || tag != 0x8E || vlen != 8 || p != end ||
+	    v[-1] != 0x08)
+		return broken(s, e, "the answer has no MAC (DO 8E)");
+	a->do8e = v;
+	return 0;
+}
+
+/* The MAC (DO 8E) over the send sequence counter, DO 87 and DO 99, padded. */
+static int
+answer_mac(struct bb_sm *s, const struct answer *a, struct bb_err *e)
+{
+	BUF_MEM *macin, *padded = NULL, *mac = NULL;
+	int rc = 0;
+
+	if ((macin = BUF_MEM_new()) == NULL || !BUF_MEM_grow(macin, a->do87len + 4)) {
+		BUF_MEM_free(macin);
+		return bb_fail(e, BB_SOFTWARE, "out of memory");
+	}
+	if (a->do87len > 0)
+		memcpy(macin->data, a->do87, a->do87len);
+	memcpy(macin->data + a->do87len, a->do99, 4);
+	macin->length = a->do87len + 4;
+	if ((padded = EAC_add_iso_pad(s->ctx, macin)) == NULL ||
+	    (mac = bb_bufmem(a->do8e, 8)) == NULL)
+		rc = bb_fail(e, BB_SOFTWARE, "secure messaging: cannot check the MAC");
+	else if (EAC_verify_authentication(s->ctx, padded, mac) != 1)
+		rc = broken(s, e, "the answer's MAC is wrong");
+	BUF_MEM_free(macin);
+	BUF_MEM_free(padded);
+	BUF_MEM_free(mac);
+	return rc;
+}
+
+/* DO 87's data decrypted into *out (malloc'd, *outlen bytes). */
+static int
+answer_data(struct bb_sm *s, const struct answer *a, unsigned char **out, size_t *outlen,
+    struct bb_err *e)
+{
+	BUF_MEM *enc = NULL, *dec = NULL, *plain = NULL;
+	int rc = 0;
+
+	/* 01 (padding as ISO 9797-1 method 2) and whole blocks. */
+	if (a->do87vlen < 17 || a->do87v[0] != 0x01 || (a->do87vlen - 1) % 16 != 0)
+		return broken(s, e, "the answer's data object is malformed");
+	if ((enc = bb_bufmem(a->do87v + 1, a->do87vlen - 1)) == NULL)
+		return bb_fail(e, BB_SOFTWARE, "out of memory");
+	if ((dec = EAC_decrypt(s->ctx, enc)) == NULL || (plain = EAC_remove_iso_pad(dec)) == NULL)
+		rc = broken(s, e, "the answer's data does not decrypt");
+	else if ((*out = malloc(plain->length ? plain->length : 1)) == NULL)
+		rc = bb_fail(e, BB_SOFTWARE, "out of memory");
+	else {
+		memcpy(*out, plain->data, plain->length);
+		*outlen = plain->length;
+	}
+	BUF_MEM_free(enc);
+	if (dec != NULL)
+		BUF_MEM_clear_free(dec);
+	if (plain != NULL)
+		BUF_MEM_clear_free(plain);
+	return rc;
+}
+
 /* Checks and opens a protected answer r of rlen bytes (data, SW1 SW2). */
 static int
 unprotect(struct bb_sm *s, const unsigned char *r, size_t rlen, unsigned char **out,
     size_t *outlen, unsigned *sw, struct bb_err *e)
 {
-	const unsigned char *p = r, *end, *v, *do87 = NULL, *do99 = NULL, *do8e = NULL;
-	const unsigned char *do87v = NULL;
-	size_t vlen, do87len = 0, do87vlen = 0, do99len = 0, do8elen = 0;
-	BUF_MEM *mac = NULL, *enc = NULL, *dec = NULL, *plain = NULL, *macin = NULL, *padded = NULL;
-	unsigned tag;
+	struct answer a;
+	const unsigned char *end;
 	int rc;
 
 	if (rlen < 2)
@@ -176,82 +265,15 @@ unprotect(struct bb_sm *s, const unsigned char *r, size_t rlen, unsigned char **
 		return bb_fail(e, BB_PROTOCOL,
 		    "secure messaging: the card answered %04X unprotected: session ended", *sw);
 	}
-	/* [87] 99 8E, in that order, nothing else. */
-	if (bb_tlv_next(&p, end, &tag, &v, &vlen) != 0)
-		return broken(s, e, "malformed answer");
-	if (tag == 0x87) {
-		do87 = r;
-		do87v = v;
-		do87vlen = vlen;
-		do87len = (size_t)(p - r);
-		if (bb_tlv_next(&p, end, &tag, &v, &vlen) != 0)
-			return broken(s, e, "malformed answer");
-	}
-	/* Exactly 99 02 and 8E 08: the MAC input is these bytes as sent. */
-	if (tag != 0x99 || vlen != 2 || v - 2 < r || v[-2] != 0x99 || v[-1] != 0x02)
-		return broken(s, e, "the answer has no protected status (DO 99)");
-	do99 = v - 2;
-	do99len = 4;
-	if (bb_tlv_next(&p, end, &tag, &v, &vlen) != 0 || tag != 0x8E || vlen != 8 || p != end ||
-	    v[-1] != 0x08)
-		return broken(s, e, "the answer has no MAC (DO 8E)");
-	do8e = v;
-	do8elen = vlen;
-	if ((macin = BUF_MEM_new()) == NULL || !BUF_MEM_grow(macin, do87len + do99len)) {
-		BUF_MEM_free(macin);
-		return bb_fail(e, BB_SOFTWARE, "out of memory");
-	}
-	if (do87len > 0)
-		memcpy(macin->data, do87, do87len);
-	memcpy(macin->data + do87len, do99, do99len);
-	macin->length = do87len + do99len;
-	if ((padded = EAC_add_iso_pad(s->ctx, macin)) == NULL ||
-	    (mac = bb_bufmem(do8e, do8elen)) == NULL) {
-		rc = bb_fail(e, BB_SOFTWARE, "secure messaging: cannot check the MAC");
-		goto done;
-	}
-	if (EAC_verify_authentication(s->ctx, padded, mac) != 1) {
-		rc = broken(s, e, "the answer's MAC is wrong");
-		goto done;
-	}
-	if (((unsigned)do99[2] << 8 | do99[3]) != *sw) {
-		rc = broken(s, e, "the answer's status disagrees with its protected status");
-		goto done;
-	}
+	if ((rc = answer_parse(s, r, end, &a, e)) != 0)
+		return rc;
 	*out = NULL;
 	*outlen = 0;
-	if (do87 != NULL) {
-		/* 01 (padding as ISO 9797-1 method 2) and whole blocks. */
-		if (do87vlen < 17 || do87v[0] != 0x01 || (do87vlen - 1) % 16 != 0) {
-			rc = broken(s, e, "the answer's data object is malformed");
-			goto done;
-		}
-		if ((enc = bb_bufmem(do87v + 1, do87vlen - 1)) == NULL) {
-			rc = bb_fail(e, BB_SOFTWARE, "out of memory");
-			goto done;
-		}
-		if ((dec = EAC_decrypt(s->ctx, enc)) == NULL ||
-		    (plain = EAC_remove_iso_pad(dec)) == NULL) {
-			rc = broken(s, e, "the answer's data does not decrypt");
-			goto done;
-		}
-		if ((*out = malloc(plain->length ? plain->length : 1)) == NULL) {
-			rc = bb_fail(e, BB_SOFTWARE, "out of memory");
-			goto done;
-		}
-		memcpy(*out, plain->data, plain->length);
-		*outlen = plain->length;
-	}
-	rc = 0;
-done:
-	BUF_MEM_free(macin);
-	BUF_MEM_free(padded);
-	BUF_MEM_free(mac);
-	BUF_MEM_free(enc);
-	if (dec != NULL)
-		BUF_MEM_clear_free(dec);
-	if (plain != NULL)
-		BUF_MEM_clear_free(plain);
+	if ((rc = answer_mac(s, &a, e)) == 0 &&
+	    ((unsigned)a.do99[2] << 8 | a.do99[3]) != *sw)
+		rc = broken(s, e, "the answer's status disagrees with its protected status");
+	if (rc == 0 && a.do87 != NULL)
+		rc = answer_data(s, &a, out, outlen, e);
 	if (rc != 0)
 		ERR_clear_error();
 	return rc;
