@@ -1,7 +1,9 @@
 /* bb-eid: the German ID card over PC/SC. Lists readers, waits for a card, tells what the
  * card is without a secret (info), reads the personal data with PACE, Terminal and Chip
  * Authentication and passive authentication into a case (read), and manages the PIN
- * (pin-change, pin-unblock, pin-resume). */
+ * (pin-change, pin-unblock, pin-resume). What it does lives in lib/eid (eid.h); here are
+ * its options, the secrets from descriptors or the terminal, its messages and its exit
+ * statuses. */
 #include "cli.h"
 #include "config.h"
 #include "diag.h"
@@ -9,7 +11,6 @@
 #include "log.h"
 #include "case.h"
 #include "files.h"
-#include "eid/card.h"
 #include "eid/eid.h"
 #include "secmem.h"
 
@@ -147,24 +148,6 @@ parse(int argc, char **argv, const char *cmd, struct opts *o)
 
 /* ---- secrets ----------------------------------------------------------------------- */
 
-static void
-secret(struct bb_secret *s, int fd, const char *what, const char *prompt)
-{
-	struct bb_err e = { 0, "" };
-	int rc;
-
-	if (bb_secret_alloc(s, 64) != 0)
-		bb_die(BB_SOFTWARE, "out of memory");
-	if (fd >= 0)
-		rc = bb_secret_read_fd(s, fd, what, &e);
-	else
-		rc = bb_secret_read_tty(s, prompt, &e);
-	if (rc != 0) {
-		bb_secret_free(s);
-		bb_die_err(&e);
-	}
-}
-
 /* Digits only, of an allowed length: a mistyped PIN never reaches the card (it would
  * cost a retry). */
 static void
@@ -182,6 +165,29 @@ bad:
 	if (lo == hi)
 		bb_die(BB_DATAERR, "%s: expected %zu digits", what, lo);
 	bb_die(BB_DATAERR, "%s: expected %zu to %zu digits", what, lo, hi);
+}
+
+/* The secret what from fd, else asked for on the terminal with prompt; lo > 0: digits
+ * only, lo to hi of them. */
+static void
+secret(struct bb_secret *s, int fd, const char *what, const char *prompt, size_t lo,
+    size_t hi)
+{
+	struct bb_err e = { 0, "" };
+	int rc;
+
+	if (bb_secret_alloc(s, 64) != 0)
+		bb_die(BB_SOFTWARE, "out of memory");
+	if (fd >= 0)
+		rc = bb_secret_read_fd(s, fd, what, &e);
+	else
+		rc = bb_secret_read_tty(s, prompt, &e);
+	if (rc != 0) {
+		bb_secret_free(s);
+		bb_die_err(&e);
+	}
+	if (lo > 0)
+		check_digits(s, what, lo, hi);
 }
 
 /* ---- the card ------------------------------------------------------------------- */
@@ -214,7 +220,6 @@ static int
 cmd_read(const struct opts *o, const struct bb_config *cfg)
 {
 	struct bb_err e = { 0, "" };
-	struct bb_eid_paths paths;
 	struct bb_eid_read r;
 	struct bb_eid_session s;
 	struct bb_secret sec = { NULL, 0, 0 };
@@ -226,18 +231,12 @@ cmd_read(const struct opts *o, const struct bb_config *cfg)
 
 	memset(&r, 0, sizeof r);
 	if (bb_eid_wanted(cfg, o->fields, o->service, &r.asked, &e) != 0 ||
-	    bb_eid_paths(cfg, &paths, &e) != 0)
+	    bb_eid_paths(cfg, &r.paths, &e) != 0)
 		bb_die_err(&e);
-	if (o->token_pin_fd >= 0 && !bb_p11_is_uri(paths.terminal_key))
+	if (o->token_pin_fd >= 0 && !bb_p11_is_uri(r.paths.terminal_key))
 		bb_die(BB_USAGE, "--token-pin-fd: eid.terminal_key is a file, not a pkcs11: URI");
 	tpin.file = bb_config_str(cfg, "eid.terminal_key_pin_file");
-	r.dv_cert = paths.dv_cert;
-	r.terminal_cert = paths.terminal_cert;
-	r.terminal_key = paths.terminal_key;
 	r.token_pin = &tpin;
-	r.csca_dir = paths.csca_dir;
-	r.cvca_dir = paths.cvca_dir;
-	r.desc = paths.desc;
 	r.pwd_ref = o->can_fd >= 0 ? BB_PACE_CAN : BB_PACE_PIN;
 	r.now = time(NULL);
 	r.id = &id;
@@ -248,17 +247,13 @@ cmd_read(const struct opts *o, const struct bb_config *cfg)
 	id = bb_case_id(cs_json);
 	/* No descriptor: the reader's PIN pad when it runs PACE, else the terminal. With
 	 * one, the secret comes first: a mistyped one never reaches the card. */
-	if (fd >= 0) {
-		secret(&sec, fd, what, what);
-		check_digits(&sec, what, 6, 6);
-	}
+	if (fd >= 0)
+		secret(&sec, fd, what, what, 6, 6);
 	session_open(&s, o, cfg);
 	if (fd < 0 && bb_eid_session_pinpad(&s))
 		fprintf(stderr, "%s: enter the %s on the reader's PIN pad\n", bb_progname, what);
-	else if (fd < 0) {
-		secret(&sec, fd, what, what);
-		check_digits(&sec, what, 6, 6);
-	}
+	else if (fd < 0)
+		secret(&sec, fd, what, what, 6, 6);
 	if (bb_eid_read(&r, &s, sec.buf != NULL ? &sec : NULL, &identity, &e) != 0)
 		bb_die_err(&e);
 	bb_secret_free(&sec);
@@ -284,12 +279,10 @@ cmd_pin_change(const struct opts *o, const struct bb_config *cfg)
 	struct bb_secret pin, newpin, again;
 	struct bb_eid_session s;
 
-	secret(&pin, o->pin_fd, "PIN", "PIN (or 5-digit transport PIN)");
-	check_digits(&pin, "PIN", 5, 6);
-	secret(&newpin, o->new_pin_fd, "new PIN", "new PIN (6 digits)");
-	check_digits(&newpin, "new PIN", 6, 6);
+	secret(&pin, o->pin_fd, "PIN", "PIN (or 5-digit transport PIN)", 5, 6);
+	secret(&newpin, o->new_pin_fd, "new PIN", "new PIN (6 digits)", 6, 6);
 	if (o->new_pin_fd < 0) {
-		secret(&again, -1, "new PIN", "new PIN again");
+		secret(&again, -1, "new PIN", "new PIN again", 0, 0);
 		if (!bb_secret_equal(&again, &newpin))
 			bb_die(BB_DATAERR, "the two new PINs differ");
 		bb_secret_free(&again);
@@ -312,8 +305,7 @@ cmd_pin_unblock(const struct opts *o, const struct bb_config *cfg)
 	struct bb_secret puk;
 	struct bb_eid_session s;
 
-	secret(&puk, o->puk_fd, "PUK", "PUK (10 digits)");
-	check_digits(&puk, "PUK", 10, 10);
+	secret(&puk, o->puk_fd, "PUK", "PUK (10 digits)", 10, 10);
 	session_open(&s, o, cfg);
 	if (bb_eid_pin_unblock(&s, &puk, &e) != 0)
 		bb_die_err(&e);
@@ -331,10 +323,8 @@ cmd_pin_resume(const struct opts *o, const struct bb_config *cfg)
 	struct bb_secret can, pin;
 	struct bb_eid_session s;
 
-	secret(&can, o->can_fd, "CAN", "CAN (6 digits on the front of the card)");
-	check_digits(&can, "CAN", 6, 6);
-	secret(&pin, o->pin_fd, "PIN", "PIN");
-	check_digits(&pin, "PIN", 6, 6);
+	secret(&can, o->can_fd, "CAN", "CAN (6 digits on the front of the card)", 6, 6);
+	secret(&pin, o->pin_fd, "PIN", "PIN", 6, 6);
 	session_open(&s, o, cfg);
 	if (bb_eid_pin_resume(&s, &can, &pin, &e) != 0)
 		bb_die_err(&e);
@@ -396,45 +386,21 @@ static int
 cmd_info(struct bb_pcsc *p, const struct opts *o)
 {
 	struct bb_err e = { 0, "" };
-	unsigned char *ca;
-	size_t len;
-	json_t *infos, *out, *it;
-	const char *pace_oid = NULL;
-	int retries = -1;
+	json_t *out, *it;
 	size_t i;
 
-	if (bb_pcsc_connect(p, o->reader, &e) != 0 ||
-	    bb_card_read_file(p, BB_FID_CARD_ACCESS, 8192, &ca, &len, &e) != 0)
+	if (bb_eid_info(p, o->reader, &out, &e) != 0)
 		bb_die_err(&e);
-	if (bb_card_security_infos(ca, len, &infos, &e) != 0) {
-		free(ca);
-		bb_die_err(&e);
-	}
-	free(ca);
-	json_array_foreach(infos, i, it) {
-		const char *oid = json_string_value(json_object_get(it, "oid"));
-		if (pace_oid == NULL && strncmp(oid, "0.4.0.127.0.7.2.2.4.", 20) == 0)
-			pace_oid = oid;
-	}
-	if (pace_oid == NULL)
-		bb_die(BB_PROTOCOL, "%s: the card offers no PACE: not an eID card", p->reader);
-	if (bb_card_pin_retries(p, pace_oid, &retries, &e) != 0)
-		bb_die_err(&e);
-	out = json_pack("{s:s, s:s, s:O, s:{s:i, s:s}}", "reader", p->reader, "card", "eID (PACE)",
-	    "card_access", infos, "pin", "retries", retries, "state", retries >= 2 ? "ready" :
-	    retries == 1 ? "suspended (CAN needed)" : retries == 0 ? "blocked (PUK needed)" :
-	    "unknown");
 	if (strcmp(o->format, "json") == 0) {
 		emit(out);
 	} else {
 		printf("reader: %s\ncard: eID (PACE)\n", p->reader);
-		json_array_foreach(infos, i, it)
+		json_array_foreach(json_object_get(out, "card_access"), i, it)
 			printf("offers: %s\n", json_string_value(json_object_get(it, "protocol")));
 		printf("PIN: %s\n", json_string_value(json_object_get(json_object_get(out, "pin"),
 		    "state")));
 	}
 	json_decref(out);
-	json_decref(infos);
 	return 0;
 }
 

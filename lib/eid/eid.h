@@ -101,7 +101,7 @@ int bb_eid_reader_pace(struct bb_eid_session *s, int pwd_ref, const unsigned cha
     size_t chat_len, const char *desc, struct bb_err *e);
 
 /* Where the terminal's credentials and trust anchors are (bb.yaml(5)): each key of
- * eid, else under eid.pki. */
+ * eid, else under eid.pki; desc is for a PIN pad's display. */
 struct bb_eid_paths {
 	const char *dv_cert, *terminal_cert, *terminal_key, *csca_dir, *cvca_dir;
 	const char *desc;		/* the certificate description; NULL: none */
@@ -120,10 +120,8 @@ int bb_eid_wanted(const struct bb_config *cfg, const char *fields, const char *s
  * card is touched, bb_eid_read runs it on a session, bb_eid_read_end frees. */
 struct bb_eid_read {
 	/* inputs */
-	const char *dv_cert, *terminal_cert, *terminal_key;	/* the key: or a pkcs11: URI */
-	const struct bb_p11_pin *token_pin;			/* NULL: none */
-	const char *csca_dir, *cvca_dir;
-	const char *desc;		/* for a PIN pad's display; NULL: none */
+	struct bb_eid_paths paths;	/* the terminal key: a file or a pkcs11: URI */
+	const struct bb_p11_pin *token_pin;	/* NULL: none */
 	unsigned long asked;		/* data groups (bit n = DGn) */
 	int pwd_ref;			/* BB_PACE_PIN or BB_PACE_CAN */
 	time_t now;
@@ -142,7 +140,7 @@ struct bb_eid_read {
  * The statuses of bb_eac_terminal_load and bb_eac_trust_dir; 77 when the CAN is to be
  * used and the certificate does not allow it. */
 int bb_eid_read_begin(struct bb_eid_read *r, struct bb_err *e);
-/* PACE with sec (NULL: on the reader's PIN pad), logged as eid.pace, then the rest of
+/* PACE with sec (NULL: on the reader's PIN pad, paths.desc going along), logged as eid.pace, then the rest of
  * the read (bb_eid_read_card). */
 int bb_eid_read(struct bb_eid_read *r, struct bb_eid_session *s, const struct bb_secret *sec,
     json_t **identity, struct bb_err *e);
@@ -153,6 +151,12 @@ int bb_eid_read(struct bb_eid_read *r, struct bb_eid_session *s, const struct bb
 int bb_eid_read_card(struct bb_eid_read *r, struct bb_eid_session *s, json_t **identity,
     struct bb_err *e);
 void bb_eid_read_end(struct bb_eid_read *r);
+
+/* What the card in the first reader whose name contains reader (NULL: any) is, without
+ * a secret: {reader, card, card_access: EF.CardAccess's SecurityInfos, pin: {retries,
+ * state}} (p open). 69 no reader or card; 76 when the card offers no PACE (not an eID
+ * card) or EF.CardAccess is malformed. */
+int bb_eid_info(struct bb_pcsc *p, const char *reader, json_t **out, struct bb_err *e);
 
 /* The PIN (bb-eid pin-*), each on an open session: change it (pin: the PIN or the
  * 5-digit transport PIN), unblock it with the PUK (3 retries again), resume a suspended

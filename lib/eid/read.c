@@ -94,12 +94,12 @@ bb_eid_read_begin(struct bb_eid_read *r, struct bb_err *e)
 {
 	int rc;
 
-	if ((rc = bb_eac_terminal_load(&r->t, r->dv_cert, r->terminal_cert, r->terminal_key,
+	if ((rc = bb_eac_terminal_load(&r->t, r->paths.dv_cert, r->paths.terminal_cert, r->paths.terminal_key,
 	    r->token_pin, r->now, e)) != 0)
 		return rc;
 	/* Checked again where they are used; here so that a refused one costs no PIN. */
-	if ((rc = bb_eac_trust_dir(r->csca_dir, "eid.csca_dir", 1, e)) != 0 ||
-	    (rc = bb_eac_trust_dir(r->cvca_dir, "eid.cvca_dir", 0, e)) != 0)
+	if ((rc = bb_eac_trust_dir(r->paths.csca_dir, "eid.csca_dir", 1, e)) != 0 ||
+	    (rc = bb_eac_trust_dir(r->paths.cvca_dir, "eid.cvca_dir", 0, e)) != 0)
 		return rc;
 	/* The expiry is always checked: an expired document is refused whatever is asked.
 	 * Data groups the terminal may not read are not asked for (the CHAT would be
@@ -135,7 +135,7 @@ bb_eid_read(struct bb_eid_read *r, struct bb_eid_session *s, const struct bb_sec
 	if (sec != NULL)
 		rc = bb_eid_pace(s, r->pwd_ref, sec, r->chat, r->chat_len, 0, NULL, e);
 	else
-		rc = bb_eid_reader_pace(s, r->pwd_ref, r->chat, r->chat_len, r->desc, e);
+		rc = bb_eid_reader_pace(s, r->pwd_ref, r->chat, r->chat_len, r->paths.desc, e);
 	if (rc != 0)
 		return rc;
 	bb_log(LOG_INFO, "eid.pace", r->id);
@@ -152,13 +152,13 @@ authenticate(struct bb_eid_read *r, struct bb_eid_session *s, struct bb_err *e)
 
 	bb_eid_session_step(s, BB_EID_PA);
 	if ((rc = bb_eac_read_sfi(&s->sm, 0x1D, 8192, &cs, &cs_len, e)) == 0)
-		rc = bb_eac_passive_auth(s->pace, cs, cs_len, s->ca, s->ca_len, r->csca_dir,
+		rc = bb_eac_passive_auth(s->pace, cs, cs_len, s->ca, s->ca_len, r->paths.csca_dir,
 		    r->signer, sizeof r->signer, e);
 	free(cs);
 	if (rc != 0)
 		return rc;
 	bb_eid_session_step(s, BB_EID_TA);
-	if ((rc = bb_eac_ta(&s->sm, s->pace, &r->t, r->cvca_dir, e)) != 0)
+	if ((rc = bb_eac_ta(&s->sm, s->pace, &r->t, r->paths.cvca_dir, e)) != 0)
 		return rc;
 	/* A token is logged out as soon as it has signed, not when the read ends. */
 	bb_p11_close(r->t.token);

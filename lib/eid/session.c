@@ -287,3 +287,37 @@ bb_eid_reader_pace(struct bb_eid_session *s, int pwd_ref, const unsigned char *c
 	channel(s, p, NULL);
 	return 0;
 }
+
+int
+bb_eid_info(struct bb_pcsc *p, const char *reader, json_t **out, struct bb_err *e)
+{
+	unsigned char *ca;
+	size_t len, i;
+	json_t *infos, *it;
+	const char *pace_oid = NULL;
+	int retries = -1, rc;
+
+	*out = NULL;
+	if ((rc = bb_pcsc_connect(p, reader, e)) != 0 ||
+	    (rc = bb_card_read_file(p, BB_FID_CARD_ACCESS, 8192, &ca, &len, e)) != 0)
+		return rc;
+	rc = bb_card_security_infos(ca, len, &infos, e);
+	free(ca);
+	if (rc != 0)
+		return rc;
+	json_array_foreach(infos, i, it) {
+		const char *oid = json_string_value(json_object_get(it, "oid"));
+		if (pace_oid == NULL && strncmp(oid, "0.4.0.127.0.7.2.2.4.", 20) == 0)
+			pace_oid = oid;
+	}
+	if (pace_oid == NULL)
+		rc = bb_fail(e, BB_PROTOCOL, "%s: the card offers no PACE: not an eID card",
+		    p->reader);
+	else if ((rc = bb_card_pin_retries(p, pace_oid, &retries, e)) == 0)
+		*out = json_pack("{s:s, s:s, s:O, s:{s:i, s:s}}", "reader", p->reader, "card",
+		    "eID (PACE)", "card_access", infos, "pin", "retries", retries, "state",
+		    retries >= 2 ? "ready" : retries == 1 ? "suspended (CAN needed)" :
+		    retries == 0 ? "blocked (PUK needed)" : "unknown");
+	json_decref(infos);
+	return rc;
+}

@@ -285,11 +285,11 @@ run(struct run *r)
 	snprintf(cert, sizeof cert, "%s/terminal/%s.cvcert", tp, name);
 	snprintf(key, sizeof key, "%s/terminal/%s.pkcs8", tp, name);
 	memset(&rd, 0, sizeof rd);
-	rd.dv_cert = dv;
-	rd.terminal_cert = cert;
-	rd.terminal_key = key;
-	rd.csca_dir = csca;
-	rd.cvca_dir = cvca;
+	rd.paths.dv_cert = dv;
+	rd.paths.terminal_cert = cert;
+	rd.paths.terminal_key = key;
+	rd.paths.csca_dir = csca;
+	rd.paths.cvca_dir = cvca;
 	rd.asked = r->dgs;
 	rd.pwd_ref = r->can ? BB_PACE_CAN : BB_PACE_PIN;
 	rd.now = time(NULL);
@@ -904,6 +904,86 @@ missing_dg_empty(void **state)
 	json_decref(r.identity);
 }
 
+/* A session over the simulated card, EF.CardAccess as the card holds it; the card reset
+ * as bb_eid_session_close resets a card in a reader. */
+static void
+pin_session(struct bb_eid_session *s, struct wire *w)
+{
+	eidcard_reset(w->k);
+	bb_eid_session_init(s, wire_apdu, w, BB_EID_VERBOSE);
+	s->ca = file("tests/rig/cards/erika/011C", &s->ca_len);
+}
+
+static struct bb_secret
+digits(const char *d)
+{
+	struct bb_secret sec = { (unsigned char *)d, strlen(d), 0 };
+
+	return sec;
+}
+
+/* bb-eid's PIN operations in-process (lib/eid/pin.c): unblock with the PUK, change, resume
+ * a suspended PIN with the CAN; and the messages a person acts on. */
+static void
+pin_operations(void **state)
+{
+	static const char *const blocked[] = { "--blocked", "", NULL, NULL };
+	static const char *const suspended[] = { "--pin-retries", "1", NULL, NULL };
+	static const char *const two[] = { "--pin-retries", "2", NULL, NULL };
+	struct bb_secret puk = digits("9876543210"), pin = digits("123456"),
+	    newpin = digits("654321"), can = digits("500540"), wrong = digits("111111");
+	struct bb_eid_session s;
+	struct bb_err e = { 0, "" };
+	struct wire w = { card("erika", blocked), 0, 0 };
+
+	(void)state;
+	pin_session(&s, &w);
+	if (bb_eid_pin_unblock(&s, &puk, &e) != 0)
+		fail_msg("unblock: %s", e.msg);
+	assert_int_equal(eidcard_pin_retries(w.k), 3);
+	bb_eid_session_close(&s);
+
+	/* Changed: the old PIN is wrong now, the new one opens the card. */
+	pin_session(&s, &w);
+	if (bb_eid_pin_change(&s, &pin, &newpin, &e) != 0)
+		fail_msg("change: %s", e.msg);
+	bb_eid_session_close(&s);
+	pin_session(&s, &w);
+	assert_int_equal(bb_eid_pace(&s, BB_PACE_PIN, &pin, NULL, 0, 0, NULL, &e),
+	    BB_WRONG_SECRET);
+	assert_string_equal(e.msg, "wrong PIN, 2 retries left");
+	bb_eid_session_close(&s);
+	pin_session(&s, &w);
+	if (bb_eid_pace(&s, BB_PACE_PIN, &newpin, NULL, 0, 0, NULL, &e) != 0)
+		fail_msg("the new PIN: %s", e.msg);
+	bb_eid_session_close(&s);
+	eidcard_free(w.k);
+
+	/* Suspended: PACE with the PIN alone says what to do; pin-resume does it. */
+	w.k = card("erika", suspended);
+	pin_session(&s, &w);
+	assert_int_equal(bb_eid_pace(&s, BB_PACE_PIN, &pin, NULL, 0, 0, NULL, &e),
+	    BB_DOC_BLOCKED);
+	assert_string_equal(e.msg,
+	    "the PIN is suspended: confirm with the CAN first (bb-eid pin-resume)");
+	bb_eid_session_close(&s);
+	pin_session(&s, &w);
+	if (bb_eid_pin_resume(&s, &can, &pin, &e) != 0)
+		fail_msg("resume: %s", e.msg);
+	assert_int_equal(eidcard_pin_retries(w.k), 3);
+	bb_eid_session_close(&s);
+	eidcard_free(w.k);
+
+	/* The second wrong PIN suspends it, and the message says so. */
+	w.k = card("erika", two);
+	pin_session(&s, &w);
+	assert_int_equal(bb_eid_pin_change(&s, &wrong, &newpin, &e), BB_WRONG_SECRET);
+	assert_string_equal(e.msg,
+	    "wrong PIN, 1 retry left: the PIN is now suspended (the CAN is needed next)");
+	bb_eid_session_close(&s);
+	eidcard_free(w.k);
+}
+
 int
 main(void)
 {
@@ -911,6 +991,7 @@ main(void)
 		cmocka_unit_test(valid_on_any_zone),
 		cmocka_unit_test(full_read),
 		cmocka_unit_test(missing_dg_empty),
+		cmocka_unit_test(pin_operations),
 		cmocka_unit_test(short_apdus_same_data),
 		cmocka_unit_test(other_parameter_set),
 		cmocka_unit_test(wrong_pin),
