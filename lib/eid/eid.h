@@ -101,7 +101,8 @@ int bb_eid_reader_pace(struct bb_eid_session *s, int pwd_ref, const unsigned cha
     size_t chat_len, const char *desc, struct bb_err *e);
 
 /* Where the terminal's credentials and trust anchors are (bb.yaml(5)): each key of
- * eid, else under eid.pki; desc is for a PIN pad's display. */
+ * eid, else under eid.pki; desc is for a PIN pad's display. The pointers may point into
+ * buf: filled in place, never copied. */
 struct bb_eid_paths {
 	const char *dv_cert, *terminal_cert, *terminal_key, *csca_dir, *cvca_dir;
 	const char *desc;		/* the certificate description; NULL: none */
