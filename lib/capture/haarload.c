@@ -313,132 +313,177 @@ on_text(void *ud, const XML_Char *s, int len)
 	p->text[p->ntext] = '\0';
 }
 
+/* <stageType>, <featureType>: the only kinds implemented. */
+static void
+leaf_type(struct parse *p, enum kind k)
+{
+	const char *s = trimmed(p);
+
+	if (k == K_STAGETYPE) {
+		if (strcmp(s, "BOOST") != 0) {
+			parse_fail(p, BB_DATAERR, "stageType %.40s: only BOOST is supported", s);
+			return;
+		}
+		p->have_stagetype = 1;
+	} else {
+		if (strcmp(s, "HAAR") != 0) {
+			parse_fail(p, BB_DATAERR, "featureType %.40s: only HAAR is supported", s);
+			return;
+		}
+		p->have_featuretype = 1;
+	}
+}
+
+/* <height>, <width>: the window. */
+static void
+leaf_size(struct parse *p, enum kind k)
+{
+	double v[1];
+	int n;
+
+	if ((n = numbers(p, k == K_HEIGHT ? "height" : "width", v, 1)) < 0)
+		return;
+	/* The normalisation rectangle is the window less one pixel all round. */
+	if (n != 1 || !integral(v[0]) || v[0] < 3 || v[0] > MAX_WIN) {
+		parse_fail(p, BB_DATAERR, "%s: not a window size (3 to %d)",
+		    k == K_HEIGHT ? "height" : "width", MAX_WIN);
+		return;
+	}
+	if (k == K_HEIGHT)
+		p->c->win_h = (int)v[0];
+	else
+		p->c->win_w = (int)v[0];
+}
+
+/* <stageThreshold> of the stage being read. */
+static void
+leaf_threshold(struct parse *p)
+{
+	double v[1];
+	int n;
+
+	if ((n = numbers(p, "stageThreshold", v, 1)) < 0)
+		return;
+	if (n != 1) {
+		parse_fail(p, BB_DATAERR, "stageThreshold: one number expected");
+		return;
+	}
+	p->c->stage[p->c->nstage].threshold = (float)v[0] - STAGE_EPS;
+	p->stage_has_threshold = 1;
+}
+
+/* <internalNodes> of a weak classifier: a stump, left 0 (a leaf), right -1 (the other
+ * leaf), feature, threshold. Trees with more nodes (haarcascade_*_tree*, LBP) are not
+ * implemented. */
+static void
+leaf_nodes(struct parse *p)
+{
+	double v[64];
+	int n;
+
+	if ((n = numbers(p, "internalNodes", v, 64)) < 0)
+		return;
+	if (n != 4) {
+		parse_fail(p, BB_DATAERR, "internalNodes: %d numbers, a stump has 4 "
+		    "(trees are not supported)", n);
+		return;
+	}
+	if (v[0] != 0 || v[1] != -1 || !integral(v[2]) || v[2] < 0) {
+		parse_fail(p, BB_DATAERR, "internalNodes: not a stump \"0 -1 feature "
+		    "threshold\"");
+		return;
+	}
+	p->weak.feature = (int)v[2];
+	p->weak.threshold = (float)v[3];
+	p->weak_nodes = 1;
+}
+
+/* <leafValues> of a weak classifier: a stump's two. */
+static void
+leaf_values(struct parse *p)
+{
+	double v[2];
+	int n;
+
+	if ((n = numbers(p, "leafValues", v, 2)) < 0)
+		return;
+	if (n != 2) {
+		parse_fail(p, BB_DATAERR, "leafValues: a stump has 2, not %d", n);
+		return;
+	}
+	p->weak.left = (float)v[0];
+	p->weak.right = (float)v[1];
+	p->weak_leaves = 1;
+}
+
+/* One <_> of a feature's <rects>: "x y w h weight" inside the largest window. */
+static void
+leaf_rect(struct parse *p)
+{
+	struct hfeature *f = &p->c->feature[p->c->nfeature];
+	double v[5];
+	int n;
+
+	if ((n = numbers(p, "rect", v, 5)) < 0)
+		return;
+	if (n != 5 || !integral(v[0]) || !integral(v[1]) || !integral(v[2]) ||
+	    !integral(v[3])) {
+		parse_fail(p, BB_DATAERR, "rect: \"x y w h weight\" expected");
+		return;
+	}
+	if (v[0] < 0 || v[1] < 0 || v[2] < 1 || v[3] < 1 || v[0] > MAX_WIN ||
+	    v[1] > MAX_WIN || v[2] > MAX_WIN || v[3] > MAX_WIN) {
+		parse_fail(p, BB_DATAERR, "rect: outside any window");
+		return;
+	}
+	if (f->n == RECT_NUM) {
+		parse_fail(p, BB_DATAERR, "feature with more than %d rects", RECT_NUM);
+		return;
+	}
+	f->r[f->n].x = (int)v[0];
+	f->r[f->n].y = (int)v[1];
+	f->r[f->n].w = (int)v[2];
+	f->r[f->n].h = (int)v[3];
+	f->r[f->n].weight = (float)v[4];
+	f->n++;
+}
+
+/* <tilted>: only 0, upright rectangles. */
+static void
+leaf_tilted(struct parse *p)
+{
+	double v[1];
+	int n;
+
+	if ((n = numbers(p, "tilted", v, 1)) < 0)
+		return;
+	if (n != 1 || !integral(v[0])) {
+		parse_fail(p, BB_DATAERR, "tilted: 0 or 1 expected");
+		return;
+	}
+	if (v[0] != 0)
+		parse_fail(p, BB_DATAERR, "tilted features (45-degree rectangles) are "
+		    "not supported");
+}
+
 static void
 end_leaf(struct parse *p, enum kind k)
 {
-	struct bb_cascade *c = p->c;
-	double v[64];
-	const char *s;
-	int n;
-
 	if (memchr(p->text, '\0', p->ntext) != NULL) {
 		parse_fail(p, BB_DATAERR, "NUL in a value");
 		return;
 	}
 	switch (k) {
 	case K_STAGETYPE:
-		s = trimmed(p);
-		if (strcmp(s, "BOOST") != 0) {
-			parse_fail(p, BB_DATAERR, "stageType %.40s: only BOOST is supported", s);
-			return;
-		}
-		p->have_stagetype = 1;
-		break;
-	case K_FEATURETYPE:
-		s = trimmed(p);
-		if (strcmp(s, "HAAR") != 0) {
-			parse_fail(p, BB_DATAERR, "featureType %.40s: only HAAR is supported", s);
-			return;
-		}
-		p->have_featuretype = 1;
-		break;
+	case K_FEATURETYPE: leaf_type(p, k); break;
 	case K_HEIGHT:
-	case K_WIDTH:
-		if ((n = numbers(p, k == K_HEIGHT ? "height" : "width", v, 1)) < 0)
-			return;
-		/* The normalisation rectangle is the window less one pixel all round. */
-		if (n != 1 || !integral(v[0]) || v[0] < 3 || v[0] > MAX_WIN) {
-			parse_fail(p, BB_DATAERR, "%s: not a window size (3 to %d)",
-			    k == K_HEIGHT ? "height" : "width", MAX_WIN);
-			return;
-		}
-		if (k == K_HEIGHT)
-			c->win_h = (int)v[0];
-		else
-			c->win_w = (int)v[0];
-		break;
-	case K_THRESHOLD:
-		if ((n = numbers(p, "stageThreshold", v, 1)) < 0)
-			return;
-		if (n != 1) {
-			parse_fail(p, BB_DATAERR, "stageThreshold: one number expected");
-			return;
-		}
-		c->stage[c->nstage].threshold = (float)v[0] - STAGE_EPS;
-		p->stage_has_threshold = 1;
-		break;
-	case K_NODES:
-		if ((n = numbers(p, "internalNodes", v, 64)) < 0)
-			return;
-		/* A stump: left 0 (a leaf), right -1 (the other leaf), feature, threshold.
-		 * Trees with more nodes (haarcascade_*_tree*, LBP) are not implemented. */
-		if (n != 4) {
-			parse_fail(p, BB_DATAERR, "internalNodes: %d numbers, a stump has 4 "
-			    "(trees are not supported)", n);
-			return;
-		}
-		if (v[0] != 0 || v[1] != -1 || !integral(v[2]) || v[2] < 0) {
-			parse_fail(p, BB_DATAERR, "internalNodes: not a stump \"0 -1 feature "
-			    "threshold\"");
-			return;
-		}
-		p->weak.feature = (int)v[2];
-		p->weak.threshold = (float)v[3];
-		p->weak_nodes = 1;
-		break;
-	case K_LEAVES:
-		if ((n = numbers(p, "leafValues", v, 2)) < 0)
-			return;
-		if (n != 2) {
-			parse_fail(p, BB_DATAERR, "leafValues: a stump has 2, not %d", n);
-			return;
-		}
-		p->weak.left = (float)v[0];
-		p->weak.right = (float)v[1];
-		p->weak_leaves = 1;
-		break;
-	case K_RECT: {
-		struct hfeature *f = &c->feature[c->nfeature];
-
-		if ((n = numbers(p, "rect", v, 5)) < 0)
-			return;
-		if (n != 5 || !integral(v[0]) || !integral(v[1]) || !integral(v[2]) ||
-		    !integral(v[3])) {
-			parse_fail(p, BB_DATAERR, "rect: \"x y w h weight\" expected");
-			return;
-		}
-		if (v[0] < 0 || v[1] < 0 || v[2] < 1 || v[3] < 1 || v[0] > MAX_WIN ||
-		    v[1] > MAX_WIN || v[2] > MAX_WIN || v[3] > MAX_WIN) {
-			parse_fail(p, BB_DATAERR, "rect: outside any window");
-			return;
-		}
-		if (f->n == RECT_NUM) {
-			parse_fail(p, BB_DATAERR, "feature with more than %d rects", RECT_NUM);
-			return;
-		}
-		f->r[f->n].x = (int)v[0];
-		f->r[f->n].y = (int)v[1];
-		f->r[f->n].w = (int)v[2];
-		f->r[f->n].h = (int)v[3];
-		f->r[f->n].weight = (float)v[4];
-		f->n++;
-		break;
-	}
-	case K_TILTED:
-		if ((n = numbers(p, "tilted", v, 1)) < 0)
-			return;
-		if (n != 1 || !integral(v[0])) {
-			parse_fail(p, BB_DATAERR, "tilted: 0 or 1 expected");
-			return;
-		}
-		if (v[0] != 0) {
-			parse_fail(p, BB_DATAERR, "tilted features (45-degree rectangles) are "
-			    "not supported");
-			return;
-		}
-		break;
-	default:
-		break;
+	case K_WIDTH: leaf_size(p, k); break;
+	case K_THRESHOLD: leaf_threshold(p); break;
+	case K_NODES: leaf_nodes(p); break;
+	case K_LEAVES: leaf_values(p); break;
+	case K_RECT: leaf_rect(p); break;
+	case K_TILTED: leaf_tilted(p); break;
+	default: break;
 	}
 }
 

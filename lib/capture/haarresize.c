@@ -68,41 +68,34 @@ hpass(const unsigned char *src, const struct axis *a, int dw, uint32_t *out)
 		out[d] = (uint32_t)src[a->ofs[dw - 1]] << 8;
 }
 
-int
-bb_haar_resize(const struct bb_image *in, int w, int h, struct bb_image *out,
-    struct bb_err *e)
+/* Exactly half both ways OpenCV computes as INTER_AREA, the 2x2 mean, which it is bit
+ * for bit. */
+static void
+half(const struct bb_image *in, struct bb_image *out)
 {
-	int sw = in->w, sh = in->h, rc, y;
+	int w = out->w;
+
+	for (int y = 0; y < out->h; y++) {
+		const unsigned char *a = in->px + (size_t)(2 * y) * (size_t)in->w;
+		const unsigned char *b = a + in->w;
+		unsigned char *d = out->px + (size_t)y * (size_t)w;
+
+		for (int x = 0; x < w; x++)
+			d[x] = (unsigned char)((a[2 * x] + a[2 * x + 1] + b[2 * x] +
+			    b[2 * x + 1] + 2) >> 2);
+	}
+}
+
+/* The two passes of INTER_LINEAR_EXACT into out (allocated, its size the target), row
+ * by row: each source row through hpass at most once, kept in one of two buffers. */
+static int
+linear(const struct bb_image *in, struct bb_image *out, struct bb_err *e)
+{
+	int sw = in->w, w = out->w, h = out->h, rc = 0;
 	struct axis ax = { NULL, NULL, 0, 0 }, ay = { NULL, NULL, 0, 0 };
 	uint32_t *rows[2] = { NULL, NULL };
 	int have[2] = { -1, -1 };
 
-	memset(out, 0, sizeof *out);
-	if (in->ch != 1 || in->px == NULL || sw <= 0 || sh <= 0)
-		return bb_fail(e, BB_SOFTWARE, "bb_haar_resize: not a grey image");
-	if (w <= 0 || h <= 0 || w > sw || h > sh)
-		return bb_fail(e, BB_SOFTWARE, "bb_haar_resize: %dx%d to %dx%d: shrinking only",
-		    sw, sh, w, h);
-	if ((rc = bb_image_new(out, w, h, 1, e)) != 0)
-		return rc;
-	if (w == sw && h == sh) {
-		memcpy(out->px, in->px, (size_t)w * (size_t)h);
-		return 0;
-	}
-	/* Exactly half both ways OpenCV computes as INTER_AREA, the 2x2 mean, which it
-	 * is bit for bit. */
-	if (w * 2 == sw && h * 2 == sh) {
-		for (y = 0; y < h; y++) {
-			const unsigned char *a = in->px + (size_t)(2 * y) * (size_t)sw;
-			const unsigned char *b = a + sw;
-			unsigned char *d = out->px + (size_t)y * (size_t)w;
-
-			for (int x = 0; x < w; x++)
-				d[x] = (unsigned char)((a[2 * x] + a[2 * x + 1] + b[2 * x] +
-				    b[2 * x + 1] + 2) >> 2);
-		}
-		return 0;
-	}
 	ax.ofs = malloc((size_t)w * sizeof *ax.ofs);
 	ax.c1 = malloc((size_t)w * sizeof *ax.c1);
 	ay.ofs = malloc((size_t)h * sizeof *ay.ofs);
@@ -111,13 +104,12 @@ bb_haar_resize(const struct bb_image *in, int w, int h, struct bb_image *out,
 	rows[1] = malloc((size_t)w * sizeof *rows[1]);
 	if (ax.ofs == NULL || ax.c1 == NULL || ay.ofs == NULL || ay.c1 == NULL ||
 	    rows[0] == NULL || rows[1] == NULL) {
-		bb_image_free(out);
 		rc = bb_fail(e, BB_SOFTWARE, "out of memory");
 		goto done;
 	}
 	axis_coefs(w, sw, &ax);
-	axis_coefs(h, sh, &ay);
-	for (y = 0; y < h; y++) {
+	axis_coefs(h, in->h, &ay);
+	for (int y = 0; y < h; y++) {
 		unsigned char *d = out->px + (size_t)y * (size_t)w;
 		int r0, r1;
 
@@ -161,7 +153,6 @@ bb_haar_resize(const struct bb_image *in, int w, int h, struct bb_image *out,
 			}
 		}
 	}
-	rc = 0;
 done:
 	free(ax.ofs);
 	free(ax.c1);
@@ -169,5 +160,28 @@ done:
 	free(ay.c1);
 	free(rows[0]);
 	free(rows[1]);
+	return rc;
+}
+
+int
+bb_haar_resize(const struct bb_image *in, int w, int h, struct bb_image *out,
+    struct bb_err *e)
+{
+	int rc;
+
+	memset(out, 0, sizeof *out);
+	if (in->ch != 1 || in->px == NULL || in->w <= 0 || in->h <= 0)
+		return bb_fail(e, BB_SOFTWARE, "bb_haar_resize: not a grey image");
+	if (w <= 0 || h <= 0 || w > in->w || h > in->h)
+		return bb_fail(e, BB_SOFTWARE, "bb_haar_resize: %dx%d to %dx%d: shrinking only",
+		    in->w, in->h, w, h);
+	if ((rc = bb_image_new(out, w, h, 1, e)) != 0)
+		return rc;
+	if (w == in->w && h == in->h)
+		memcpy(out->px, in->px, (size_t)w * (size_t)h);
+	else if (w * 2 == in->w && h * 2 == in->h)
+		half(in, out);
+	else if ((rc = linear(in, out, e)) != 0)
+		bb_image_free(out);
 	return rc;
 }
