@@ -9,10 +9,7 @@
 #include "exit.h"
 #include "files.h"
 #include "log.h"
-#include "crypto.h"
 #include "capture/capture.h"
-#include "capture/sig.h"
-#include "img/image.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -22,9 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <syslog.h>
-#include <time.h>
 #include <unistd.h>
 
 #define EVEMU_MAX (16u << 20)
@@ -167,13 +162,7 @@ static sigset_t mirror_sigset;
 static void
 mirror_remove(void)
 {
-	int saved = errno;
-
-	if (mirror_fd >= 0) {
-		(void)unlinkat(mirror_fd, "mirror.jpg", 0);
-		(void)unlinkat(mirror_fd, "guidance.json", 0);
-	}
-	errno = saved;
+	bb_photo_mirror_remove(mirror_fd);
 }
 
 /* Async-signal-safe: unlinkat, signal and raise only. The signal is raised again
@@ -209,55 +198,19 @@ mirror_open(const char *dir)
 	}
 }
 
-/* A file in the mirror directory replaced whole (bb_replace_at), for a screen that reads
- * it at any moment; not synced: the mirror lives for a second and a crash loses nothing
- * (a directory under /run). The signals that remove the mirror wait while a temporary
- * file exists, so none is left. Mode 0640: the screen's program reads it through the
- * group, nobody else. */
-static void
-replace_file(const char *dir, const char *name, const void *buf, size_t len)
-{
-	struct bb_err e = { 0, "" };
-	sigset_t old;
-
-	sigprocmask(SIG_BLOCK, &mirror_sigset, &old);
-	if (bb_replace_at(mirror_fd, dir, name, buf, len, 0640, &e) != 0)
-		bb_die_err(&e);
-	sigprocmask(SIG_SETMASK, &old, NULL);
-}
-
-/* The mirror for the kiosk screen: DIR/mirror.jpg (the frame with the face box) and
- * DIR/guidance.json (the measurements and hints, and the frame's number), each replaced
- * whole after every frame (bb_photo_best's seen). */
+/* The mirror after every frame (bb_photo_best's seen). The signals that remove the
+ * mirror wait while a temporary file exists, so none is left. */
 static int
-write_mirror(void *ctx, const struct bb_image *frame, const struct bb_photo_result *r,
+write_mirror(void *dir, const struct bb_image *frame, const struct bb_photo_result *r,
     long frame_no, struct bb_err *e)
 {
-	const char *dir = ctx;
-	struct bb_image m;
-	unsigned char *jpg;
-	char *js;
-	size_t len;
-	json_t *g;
-	int mw;
+	sigset_t old;
+	int rc;
 
-	/* At most 640 on either side: a tall frame must not make a JPEG too tall to encode. */
-	mw = frame->w >= frame->h ? 640 : (int)((long)640 * frame->w / frame->h);
-	if (bb_photo_mirror(frame, r, mw > 0 ? mw : 1, &m, e) != 0 ||
-	    bb_image_jpeg(&m, &jpg, &len, e) != 0)
-		bb_die_err(e);
-	bb_image_free(&m);
-	replace_file(dir, "mirror.jpg", jpg, len);
-	free(jpg);
-	g = bb_photo_json(r);
-	json_object_set_new(g, "frame", json_integer(frame_no));
-	js = json_dumps(g, JSON_COMPACT);
-	json_decref(g);
-	if (js == NULL)
-		bb_die(BB_SOFTWARE, "out of memory");
-	replace_file(dir, "guidance.json", js, strlen(js));
-	free(js);
-	return 0;
+	sigprocmask(SIG_BLOCK, &mirror_sigset, &old);
+	rc = bb_photo_mirror_write(mirror_fd, dir, frame, r, frame_no, e);
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	return rc;
 }
 
 /* The source: the --input files, else the camera at its configured size. */
@@ -391,19 +344,17 @@ cmd_signature(const struct opts *o, const struct bb_config *cfg)
 {
 	struct bb_err e = { 0, "" };
 	struct bb_sig sig;
-	struct bb_image img;
-	unsigned char *png;
-	char *buf, *js;
+	struct bb_sig_case sc;
+	char *buf;
 	size_t len;
 	long timeout = o->timeout > 0 ? o->timeout : bb_config_int(cfg, "capture.timeout");
 	int rc, stdin_busy = o->replay != NULL && strcmp(o->replay, "-") == 0;
-
-	if (stdin_busy && o->file != NULL && strcmp(o->file, "-") == 0)
-		bb_die(BB_USAGE, "standard input can carry the recording or the case, not both");
-	json_t *c, *strokes, *part;
+	json_t *c;
 	struct bb_case_id id;
 	const char *dev = o->device ? o->device : bb_config_str(cfg, "capture.pad");
 
+	if (stdin_busy && o->file != NULL && strcmp(o->file, "-") == 0)
+		bb_die(BB_USAGE, "standard input can carry the recording or the case, not both");
 	memset(&sig, 0, sizeof sig);
 	c = read_case(o, cfg, stdin_busy);
 	id = bb_case_id(c);
@@ -421,33 +372,14 @@ cmd_signature(const struct opts *o, const struct bb_config *cfg)
 		bb_log(LOG_NOTICE, "capture.signature_rejected", &id);
 		bb_die_err(&e);
 	}
-	if (bb_sig_render(&sig, (int)bb_config_int(cfg, "capture.dpi"), &img, &e) != 0 ||
-	    bb_image_png(&img, &png, &len, &e) != 0)
+	if (bb_sig_case_make(&sig, (int)bb_config_int(cfg, "capture.dpi"),
+	    o->replay ? "recording" : "device", &sc, &e) != 0 ||
+	    bb_case_set_attachment(c, "signature", "image/png", sc.png, sc.png_len, &e) != 0 ||
+	    bb_case_set_attachment(c, "signature-strokes", "application/json", sc.strokes,
+	    strlen(sc.strokes), &e) != 0)
 		bb_die_err(&e);
-	if (bb_case_set_attachment(c, "signature", "image/png", png, len, &e) != 0)
-		bb_die_err(&e);
-	free(png);
-	strokes = bb_sig_json(&sig);
-	if (strokes == NULL ||
-	    (js = json_dumps(strokes, JSON_COMPACT | JSON_REAL_PRECISION(12))) == NULL)
-		bb_die(BB_SOFTWARE, "out of memory");
-	if (bb_case_set_attachment(c, "signature-strokes", "application/json", js, strlen(js),
-	    &e) != 0)
-		bb_die_err(&e);
-	free(js);
-	{
-		size_t k, points = 0;
-
-		for (k = 0; k < sig.n; k++)
-			points += sig.s[k].n;
-		part = json_pack("{s:i, s:i, s:i, s:i, s:s}", "strokes", (int)sig.n, "points",
-		    (int)points, "width", img.w, "height", img.h, "source",
-		    o->replay ? "recording" : "device");
-	}
-	json_object_set_new(part, "dpi", json_integer(bb_config_int(cfg, "capture.dpi")));
-	set_part(c, "signature", part);
-	json_decref(strokes);
-	bb_image_free(&img);
+	set_part(c, "signature", json_incref(sc.part));
+	bb_sig_case_free(&sc);
 	bb_sig_free(&sig);
 	if (bb_case_write(c, o->out, &e) != 0)
 		bb_die_err(&e);

@@ -9,6 +9,7 @@
 
 #include "capture/haar.h"
 #include "capture/photo.h"
+#include "capture/sig.h"
 #include "img/image.h"
 
 #include <jansson.h>
@@ -87,6 +88,33 @@ void bb_photo_best_free(struct bb_photo_best *best);
  * haarcascade_eye.xml): 0, or bb_cascade_load's status; both NULL then. */
 int bb_photo_cascades(const char *dir, struct bb_cascade **face, struct bb_cascade **eye,
     struct bb_err *e);
+
+/* The live mirror for a screen (bb-capture photo --mirror DIR; lib/screen/mirror.c reads
+ * it): DIR/mirror.jpg, the frame with the face box (bb_photo_mirror) at most 640 px on
+ * either side, and DIR/guidance.json, bb_photo_json with "frame": n; each replaced whole
+ * (bb_replace_at in dfd, DIR opened; not synced: the mirror lives for a second and a
+ * crash loses nothing) with mode 0640, the screen's program reads it through the group.
+ * 0, or a status. A caller that removes the files on a signal blocks it meanwhile, so no
+ * temporary file is left. */
+int bb_photo_mirror_write(int dfd, const char *dir, const struct bb_image *frame,
+    const struct bb_photo_result *r, long n, struct bb_err *e);
+/* Removes both files; async-signal-safe, errno kept. */
+void bb_photo_mirror_remove(int dfd);
+
+/* What a signature adds to the case: the attachments "signature" (png, image/png, the
+ * rendering at dpi) and "signature-strokes" (strokes, application/json, bb_sig_json),
+ * and the capture part {"strokes", "points", "width", "height", "source", "dpi"}. */
+struct bb_sig_case {
+	unsigned char *png;
+	size_t png_len;
+	char *strokes;
+	json_t *part;
+};
+/* source: the part's "source" ("recording", "device"). 0, or bb_sig_render's statuses
+ * and 70; out empty then. */
+int bb_sig_case_make(const struct bb_sig *sig, int dpi, const char *source,
+    struct bb_sig_case *out, struct bb_err *e);
+void bb_sig_case_free(struct bb_sig_case *c);
 
 /* The capture devices: {"cameras": bb_v4l2_list's array (empty when that fails), "pads":
  * bb_sig_pads(input_dir)}. NULL out of memory. */

@@ -7,16 +7,20 @@
  * equal ones), that a frame meeting every criterion ends the search, that tries bounds
  * it, what the mirror's callback sees, the statuses (no frame, a missing file, a stop
  * from the callback), the case's photo part and the cropped JPEG. Skipped without
- * python3-skimage's astronaut.png, as tests/unit/photo.c. */
+ * python3-skimage's astronaut.png, as tests/unit/photo.c. Then the live mirror's two
+ * files and what a signature (tests/data/signature-tablet.evemu) adds to the case. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "capture/capture.h"
 #include "diag.h"
@@ -344,6 +348,93 @@ part_and_jpeg(void **state)
 	bb_photo_best_free(&b);
 }
 
+/* The mirror's files: a JPEG at most 640 px wide, the guidance with the frame's number,
+ * mode 0640, no temporary file left; both removed. */
+static void
+mirror_files(void **state)
+{
+	char sub[128], path[160];
+	struct bb_err e;
+	struct bb_image frame, m;
+	struct bb_photo_result r;
+	struct stat st;
+	char *buf;
+	size_t len;
+	json_t *g;
+	int dfd;
+
+	(void)state;
+	NEED_ASTRO();
+	snprintf(sub, sizeof sub, "%s/mirror", dir);
+	assert_int_equal(mkdir(sub, 0700), 0);
+	assert_true((dfd = open(sub, O_RDONLY | O_DIRECTORY)) >= 0);
+	assert_int_equal(photofix_make("small", &frame, &e), 0);
+	assert_int_equal(bb_photo_check(face_c, eye_c, &frame, BB_PHOTO_LIVE, &r, &e), 0);
+	assert_int_equal(bb_photo_mirror_write(dfd, sub, &frame, &r, 7, &e), 0);
+	snprintf(path, sizeof path, "%s/mirror.jpg", sub);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0640);
+	assert_int_equal(bb_read_file(path, 1 << 24, &buf, &len, &e), 0);
+	assert_int_equal(bb_image_decode((unsigned char *)buf, len, "mirror", &m, &e), 0);
+	/* a portrait frame: 640 high */
+	assert_int_equal(m.h, 640);
+	assert_int_equal(m.w, 640 * PHOTOFIX_W / PHOTOFIX_H);
+	bb_image_free(&m);
+	free(buf);
+	snprintf(path, sizeof path, "%s/guidance.json", sub);
+	assert_int_equal(bb_read_file(path, 1 << 20, &buf, &len, &e), 0);
+	g = json_loadb(buf, len, 0, NULL);
+	assert_non_null(g);
+	assert_int_equal(json_integer_value(json_object_get(g, "frame")), 7);
+	assert_false(json_is_true(json_object_get(g, "compliant")));
+	json_decref(g);
+	free(buf);
+	bb_photo_mirror_remove(dfd);
+	assert_int_equal(rmdir(sub), 0);	/* empty: both removed, no temporary left */
+	close(dfd);
+	bb_image_free(&frame);
+}
+
+/* A signature's attachments and part: the PNG decodes to the part's size, the strokes
+ * are the JSON of bb_sig_json, the part counts strokes and points. */
+static void
+signature_case(void **state)
+{
+	const char *t = getenv("BB_TOP");
+	char path[4096], *buf;
+	struct bb_err e;
+	struct bb_sig sig;
+	struct bb_sig_case sc;
+	struct bb_image im;
+	size_t len, k, points = 0;
+	json_t *strokes;
+
+	(void)state;
+	snprintf(path, sizeof path, "%s/tests/data/signature-tablet.evemu",
+	    t != NULL && *t != '\0' ? t : ".");
+	assert_int_equal(bb_read_file(path, 1 << 24, &buf, &len, &e), 0);
+	assert_int_equal(bb_sig_read_evemu(buf, len, path, &sig, &e), 0);
+	free(buf);
+	for (k = 0; k < sig.n; k++)
+		points += sig.s[k].n;
+	assert_int_equal(bb_sig_case_make(&sig, 300, "recording", &sc, &e), 0);
+	assert_int_equal(bb_image_decode(sc.png, sc.png_len, "png", &im, &e), 0);
+	assert_int_equal(json_integer_value(json_object_get(sc.part, "width")), im.w);
+	assert_int_equal(json_integer_value(json_object_get(sc.part, "height")), im.h);
+	assert_int_equal(json_integer_value(json_object_get(sc.part, "strokes")), sig.n);
+	assert_int_equal(json_integer_value(json_object_get(sc.part, "points")), points);
+	assert_int_equal(json_integer_value(json_object_get(sc.part, "dpi")), 300);
+	assert_string_equal(json_string_value(json_object_get(sc.part, "source")), "recording");
+	strokes = json_loads(sc.strokes, 0, NULL);
+	assert_non_null(strokes);
+	assert_int_equal(json_array_size(json_object_get(strokes, "strokes")), sig.n);
+	json_decref(strokes);
+	bb_image_free(&im);
+	bb_sig_case_free(&sc);
+	assert_null(sc.part);
+	bb_sig_free(&sig);
+}
+
 int
 main(void)
 {
@@ -353,6 +444,8 @@ main(void)
 		cmocka_unit_test(newest_of_equals),
 		cmocka_unit_test(statuses),
 		cmocka_unit_test(part_and_jpeg),
+		cmocka_unit_test(mirror_files),
+		cmocka_unit_test(signature_case),
 	};
 
 	return cmocka_run_group_tests_name("capture", tests, setup, teardown);
