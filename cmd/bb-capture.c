@@ -9,12 +9,7 @@
 #include "exit.h"
 #include "files.h"
 #include "log.h"
-#include "crypto.h"
-#include "capture/haar.h"
-#include "capture/photo.h"
-#include "capture/sig.h"
-#include "img/image.h"
-#include "img/v4l2.h"
+#include "capture/capture.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -24,12 +19,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <syslog.h>
-#include <time.h>
 #include <unistd.h>
 
-#define FRAME_MAX (64u << 20)	/* one encoded image file */
 #define EVEMU_MAX (16u << 20)
 
 static const char usage_text[] =
@@ -158,77 +150,6 @@ set_part(json_t *c, const char *name, json_t *part)
 
 /* ---- photo ------------------------------------------------------------------------ */
 
-/* Frames from files: each --input is one image, or a stream of PPM frames (a pipe from a
- * camera tool); "-" is standard input. */
-struct frames {
-	const struct opts *o;
-	size_t next;		/* the next --input */
-	char *buf;		/* the current input, whole */
-	size_t len, off;
-	const char *name;
-	struct bb_v4l2 cam;
-	int camera;
-	char format[8];		/* of the last frame: YUYV, MJPG (camera), png, jpeg, pnm */
-};
-
-/* A side longer than this is no camera frame (the longest 8K side is 7680); JPEG could
- * not even encode the mirror of one past 65500. */
-#define FRAME_SIDE_MAX 16384
-
-static int next_frame1(struct frames *f, struct bb_image *im);
-
-/* The next frame: 0 and *im; 1 when there are no more; else a status (died). */
-static int
-next_frame(struct frames *f, struct bb_image *im)
-{
-	int rc = next_frame1(f, im);
-
-	if (rc == 0 && (im->w > FRAME_SIDE_MAX || im->h > FRAME_SIDE_MAX))
-		bb_die(BB_DATAERR, "%s: a frame of %dx%d pixels: no side may be longer than %d",
-		    f->camera ? "camera" : f->name, im->w, im->h, FRAME_SIDE_MAX);
-	return rc;
-}
-
-static int
-next_frame1(struct frames *f, struct bb_image *im)
-{
-	struct bb_err e = { 0, "" };
-	size_t used;
-
-	if (f->camera) {
-		if (bb_v4l2_frame(&f->cam, im, 5000, &e) != 0)
-			bb_die_err(&e);
-		bb_v4l2_fourcc_str(f->cam.fourcc, f->format);
-		return 0;
-	}
-	for (;;) {
-		if (f->buf != NULL && f->off < f->len) {
-			/* PPM streams: one frame after the other in one input. */
-			const unsigned char *b = (unsigned char *)f->buf + f->off;
-
-			snprintf(f->format, sizeof f->format, "%s", f->len - f->off >= 2 &&
-			    b[0] == 0xFF && b[1] == 0xD8 ? "jpeg" : b[0] == 0x89 ? "png" : "pnm");
-			used = bb_image_frame_len(b, f->len - f->off);
-			if (bb_image_decode((unsigned char *)f->buf + f->off, used, f->name, im,
-			    &e) != 0)
-				bb_die_err(&e);
-			f->off += used;
-			return 0;
-		}
-		free(f->buf);
-		f->buf = NULL;
-		if (f->next == f->o->ninputs)
-			return 1;
-		f->name = f->o->inputs[f->next++];
-		if (bb_read_file(strcmp(f->name, "-") == 0 ? NULL : f->name, FRAME_MAX, &f->buf,
-		    &f->len, &e) != 0)
-			bb_die_err(&e);
-		if (f->len == 0)
-			bb_die(BB_DATAERR, "%s: empty", f->name);
-		f->off = 0;
-	}
-}
-
 /* The mirror shows a face, so it lives no longer than bb-capture: its directory is
  * opened once (renaming the path meanwhile redirects nothing), and its two files are
  * removed at every exit and on the signals that end a session. A signal ignored when
@@ -241,13 +162,7 @@ static sigset_t mirror_sigset;
 static void
 mirror_remove(void)
 {
-	int saved = errno;
-
-	if (mirror_fd >= 0) {
-		(void)unlinkat(mirror_fd, "mirror.jpg", 0);
-		(void)unlinkat(mirror_fd, "guidance.json", 0);
-	}
-	errno = saved;
+	bb_photo_mirror_remove(mirror_fd);
 }
 
 /* Async-signal-safe: unlinkat, signal and raise only. The signal is raised again
@@ -283,77 +198,65 @@ mirror_open(const char *dir)
 	}
 }
 
-/* A file in the mirror directory replaced whole (bb_replace_at), for a screen that reads
- * it at any moment; not synced: the mirror lives for a second and a crash loses nothing
- * (a directory under /run). The signals that remove the mirror wait while a temporary
- * file exists, so none is left. Mode 0640: the screen's program reads it through the
- * group, nobody else. */
-static void
-replace_file(const char *dir, const char *name, const void *buf, size_t len)
+/* The mirror after every frame (bb_photo_best's seen). The signals that remove the
+ * mirror wait while a temporary file exists, so none is left. */
+static int
+write_mirror(void *dir, const struct bb_image *frame, const struct bb_photo_result *r,
+    long frame_no, struct bb_err *e)
 {
-	struct bb_err e = { 0, "" };
 	sigset_t old;
+	int rc;
 
 	sigprocmask(SIG_BLOCK, &mirror_sigset, &old);
-	if (bb_replace_at(mirror_fd, dir, name, buf, len, 0640, &e) != 0)
-		bb_die_err(&e);
+	rc = bb_photo_mirror_write(mirror_fd, dir, frame, r, frame_no, e);
 	sigprocmask(SIG_SETMASK, &old, NULL);
+	return rc;
 }
 
-/* The mirror for the kiosk screen: DIR/mirror.jpg (the frame with the face box) and
- * DIR/guidance.json (the measurements and hints, and the frame's number), each replaced
- * whole after every frame. */
+/* The source: the --input files, else the camera at its configured size. */
 static void
-write_mirror(const char *dir, const struct bb_image *frame, const struct bb_photo_result *r,
-    long frame_no)
+open_frames(const struct opts *o, const struct bb_config *cfg, struct bb_frame_source *src)
 {
 	struct bb_err e = { 0, "" };
-	struct bb_image m;
-	unsigned char *jpg;
-	char *js;
-	size_t len;
-	json_t *g;
-	int mw;
+	const char *size = bb_config_str(cfg, "capture.camera_size");
+	int cw, ch, used = 0;
+	char x;
 
-	/* At most 640 on either side: a tall frame must not make a JPEG too tall to encode. */
-	mw = frame->w >= frame->h ? 640 : (int)((long)640 * frame->w / frame->h);
-	if (bb_photo_mirror(frame, r, mw > 0 ? mw : 1, &m, &e) != 0 ||
-	    bb_image_jpeg(&m, &jpg, &len, &e) != 0)
+	if (o->ninputs > 0) {
+		if (bb_frames_files(o->inputs, o->ninputs, src, &e) != 0)
+			bb_die_err(&e);
+		return;
+	}
+	/* The live profile needs 1600 rows without upscaling (TR-03121 5.3.1): the camera
+	 * is asked for its configured size, by default 4K. */
+	if (sscanf(size, "%d%c%d%n", &cw, &x, &ch, &used) != 3 || size[used] != '\0' ||
+	    x != 'x' || cw < 64 || ch < 64 || cw > 10000 || ch > 10000 ||
+	    (long)cw * ch > BB_IMAGE_MAX_PIXELS)
+		bb_die(BB_CONFIG, "capture.camera_size: expected WIDTHxHEIGHT, at most 50 megapixels");
+	if (bb_frames_camera(o->device ? o->device : bb_config_str(cfg, "capture.camera"), cw,
+	    ch, src, &e) != 0)
 		bb_die_err(&e);
-	bb_image_free(&m);
-	replace_file(dir, "mirror.jpg", jpg, len);
-	free(jpg);
-	g = bb_photo_json(r);
-	json_object_set_new(g, "frame", json_integer(frame_no));
-	js = json_dumps(g, JSON_COMPACT);
-	json_decref(g);
-	if (js == NULL)
-		bb_die(BB_SOFTWARE, "out of memory");
-	replace_file(dir, "guidance.json", js, strlen(js));
-	free(js);
 }
 
+/* What the person is told when the best frame still fails: each mandatory hint once. */
 static void
-wipe_image(struct bb_image *im)
+say_hints(const struct bb_photo_result *r, long n)
 {
-	if (im->px != NULL)
-		explicit_bzero(im->px, (size_t)im->w * im->h * im->ch);
-	bb_image_free(im);
-}
+	size_t k, j;
 
-static void
-load_cascades(const struct bb_config *cfg, struct bb_cascade **face, struct bb_cascade **eye)
-{
-	struct bb_err e = { 0, "" };
-	char path[PATH_MAX];
-	const char *dir = bb_config_str(cfg, "capture.cascades");
-
-	snprintf(path, sizeof path, "%s/haarcascade_frontalface_default.xml", dir);
-	if (bb_cascade_load(path, face, &e) != 0)
-		bb_die_err(&e);
-	snprintf(path, sizeof path, "%s/haarcascade_eye.xml", dir);
-	if (bb_cascade_load(path, eye, &e) != 0)
-		bb_die_err(&e);
+	fprintf(stderr, "%s: the photo does not meet the rules after %ld %s:", bb_progname, n,
+	    n == 1 ? "frame" : "frames");
+	for (k = 0; k < r->nm; k++) {
+		if (r->m[k].pass || !r->m[k].mandatory || r->m[k].hint_en == NULL)
+			continue;
+		for (j = 0; j < k; j++)
+			if (!r->m[j].pass && r->m[j].mandatory && r->m[j].hint_en &&
+			    strcmp(r->m[j].hint_en, r->m[k].hint_en) == 0)
+				break;
+		if (j == k)
+			fprintf(stderr, " %s.", r->m[k].hint_en);
+	}
+	fputc('\n', stderr);
 }
 
 static int
@@ -361,83 +264,43 @@ cmd_photo(const struct opts *o, const struct bb_config *cfg)
 {
 	struct bb_err e = { 0, "" };
 	struct bb_cascade *face, *eye;
-	struct frames f;
-	struct bb_image frame, best_frame = { 0, 0, 0, NULL }, out;
-	struct bb_photo_result r, best;
-	enum bb_photo_profile profile;
+	struct bb_frame_source src;
+	struct bb_photo_job job;
+	struct bb_photo_best best;
 	unsigned char *jpg;
 	size_t len, i;
-	long tries, n = 0;
-	int have = 0, stdin_busy = 0, rc;
-	char best_format[8] = "";
+	int stdin_busy = 0, rc = 0;
 	json_t *c = NULL, *part;
 	struct bb_case_id id;
 
-	profile = strcmp(o->profile ? o->profile : bb_config_str(cfg, "capture.profile"),
+	memset(&job, 0, sizeof job);
+	job.profile = strcmp(o->profile ? o->profile : bb_config_str(cfg, "capture.profile"),
 	    "scan") == 0 ? BB_PHOTO_SCAN : BB_PHOTO_LIVE;
-	memset(&f, 0, sizeof f);
-	f.o = o;
 	for (i = 0; i < o->ninputs; i++)
 		if (strcmp(o->inputs[i], "-") == 0)
 			stdin_busy++;
 	if (stdin_busy > 1 || (stdin_busy && o->file != NULL && strcmp(o->file, "-") == 0))
 		bb_die(BB_USAGE, "standard input can carry the image or the case, once");
-	tries = o->tries > 0 ? o->tries : o->ninputs > 0 ? LONG_MAX :
+	job.tries = o->tries > 0 ? o->tries : o->ninputs > 0 ? LONG_MAX :
 	    bb_config_int(cfg, "capture.tries");
-	if (o->mirror != NULL)
+	if (o->mirror != NULL) {
 		mirror_open(o->mirror);
+		job.seen = write_mirror;
+		job.seen_ctx = (void *)o->mirror;
+	}
 	if (!o->check_only)
 		c = read_case(o, cfg, stdin_busy);
-	load_cascades(cfg, &face, &eye);
-	if (o->ninputs == 0) {
-		const char *size = bb_config_str(cfg, "capture.camera_size");
-		int cw, ch, used = 0;
-		char x;
-
-		/* The live profile needs 1600 rows without upscaling (TR-03121 5.3.1): the
-		 * camera is asked for its configured size, by default 4K. */
-		if (sscanf(size, "%d%c%d%n", &cw, &x, &ch, &used) != 3 || size[used] != '\0' ||
-		    x != 'x' || cw < 64 || ch < 64 || cw > 10000 || ch > 10000 ||
-		    (long)cw * ch > BB_IMAGE_MAX_PIXELS)
-			bb_die(BB_CONFIG, "capture.camera_size: expected WIDTHxHEIGHT, at most 50 megapixels");
-		if (bb_v4l2_open(o->device ? o->device : bb_config_str(cfg, "capture.camera"), cw,
-		    ch, &f.cam, &e) != 0)
-			bb_die_err(&e);
-		f.camera = 1;
-	}
-	/* The best capture (TR-03121 5.4.1): most mandatory criteria met, then most
-	 * optional, then the newest; a frame meeting every criterion ends the search. */
-	while (n < tries && next_frame(&f, &frame) == 0) {
-		n++;
-		if (bb_photo_check(face, eye, &frame, profile, &r, &e) != 0)
-			bb_die_err(&e);
-		if (o->mirror != NULL)
-			write_mirror(o->mirror, &frame, &r, n);
-		if (!have || bb_photo_better(&r, &best)) {
-			wipe_image(&best_frame);
-			best_frame = frame;
-			snprintf(best_format, sizeof best_format, "%s", f.format);
-			best = r;
-			have = 1;
-		} else
-			wipe_image(&frame);
-		if (best.compliant && best.optional_failed == 0)
-			break;
-	}
-	if (f.camera)
-		bb_v4l2_close(&f.cam);
-	if (f.buf != NULL)
-		explicit_bzero(f.buf, f.len);
-	free(f.buf);
-	if (!have)
-		bb_die(BB_DATAERR, "photo: no frame");
-	part = bb_photo_json(&best);
-	json_object_set_new(part, "frames", json_integer(n));
-	json_object_set_new(part, "profile", json_string(profile == BB_PHOTO_SCAN ? "scan" : "live"));
-	json_object_set_new(part, "source", json_string(f.camera ? "camera" : "file"));
-	/* Whether the frame was compressed before bb-capture compressed it (TR-03121 5.12:
-	 * never lossily more than once): an MJPEG camera or a JPEG file is. */
-	json_object_set_new(part, "source_format", json_string(best_format));
+	if (bb_photo_cascades(bb_config_str(cfg, "capture.cascades"), &face, &eye, &e) != 0)
+		bb_die_err(&e);
+	open_frames(o, cfg, &src);
+	job.face = face;
+	job.eye = eye;
+	job.src = &src;
+	if (bb_photo_best(&job, &best, &e) != 0)
+		bb_die_err(&e);
+	bb_frames_close(&src);
+	if ((part = bb_photo_best_json(&best)) == NULL)
+		bb_die(BB_SOFTWARE, "out of memory");
 	if (o->check_only) {
 		char *s = json_dumps(part, JSON_INDENT(2));
 		if (s == NULL)
@@ -445,39 +308,19 @@ cmd_photo(const struct opts *o, const struct bb_config *cfg)
 		puts(s);
 		free(s);
 		json_decref(part);
-		rc = best.compliant ? 0 : BB_NOT_MET;
+		rc = best.r.compliant ? 0 : BB_NOT_MET;
 		goto done;
 	}
 	id = bb_case_id(c);
-	if (!best.compliant) {
-		size_t k;
-
-		fprintf(stderr, "%s: the photo does not meet the rules after %ld %s:", bb_progname, n,
-		    n == 1 ? "frame" : "frames");
-		for (k = 0; k < best.nm; k++) {
-			size_t j;
-
-			if (best.m[k].pass || !best.m[k].mandatory || best.m[k].hint_en == NULL)
-				continue;
-			for (j = 0; j < k; j++)	/* each hint once */
-				if (!best.m[j].pass && best.m[j].mandatory && best.m[j].hint_en &&
-				    strcmp(best.m[j].hint_en, best.m[k].hint_en) == 0)
-					break;
-			if (j == k)
-				fprintf(stderr, " %s.", best.m[k].hint_en);
-		}
-		fputc('\n', stderr);
+	if (!best.r.compliant) {
+		say_hints(&best.r, best.frames);
 		bb_log(LOG_NOTICE, "capture.photo_rejected", &id);
 		json_decref(part);
 		rc = BB_NOT_MET;
 		goto done;
 	}
-	/* The uncompressed frame is compressed once: crop, then JPEG at the highest
-	 * quality. */
-	if (bb_photo_crop(&best_frame, &best, &out, &e) != 0 || bb_image_jpeg(&out, &jpg, &len, &e) != 0)
-		bb_die_err(&e);
-	wipe_image(&out);
-	if (bb_case_set_attachment(c, "photo", "image/jpeg", jpg, len, &e) != 0)
+	if (bb_photo_best_jpeg(&best, &jpg, &len, &e) != 0 ||
+	    bb_case_set_attachment(c, "photo", "image/jpeg", jpg, len, &e) != 0)
 		bb_die_err(&e);
 	explicit_bzero(jpg, len);
 	free(jpg);
@@ -485,10 +328,9 @@ cmd_photo(const struct opts *o, const struct bb_config *cfg)
 	if (bb_case_write(c, o->out, &e) != 0)
 		bb_die_err(&e);
 	bb_log(LOG_INFO, "capture.photo", &id);
-	rc = 0;
 done:
 	/* A face is personal data: its pixels are wiped before the memory goes back. */
-	wipe_image(&best_frame);
+	bb_photo_best_free(&best);
 	json_decref(c);
 	bb_cascade_free(face);
 	bb_cascade_free(eye);
@@ -502,19 +344,17 @@ cmd_signature(const struct opts *o, const struct bb_config *cfg)
 {
 	struct bb_err e = { 0, "" };
 	struct bb_sig sig;
-	struct bb_image img;
-	unsigned char *png;
-	char *buf, *js;
+	struct bb_sig_case sc;
+	char *buf;
 	size_t len;
 	long timeout = o->timeout > 0 ? o->timeout : bb_config_int(cfg, "capture.timeout");
 	int rc, stdin_busy = o->replay != NULL && strcmp(o->replay, "-") == 0;
-
-	if (stdin_busy && o->file != NULL && strcmp(o->file, "-") == 0)
-		bb_die(BB_USAGE, "standard input can carry the recording or the case, not both");
-	json_t *c, *strokes, *part;
+	json_t *c;
 	struct bb_case_id id;
 	const char *dev = o->device ? o->device : bb_config_str(cfg, "capture.pad");
 
+	if (stdin_busy && o->file != NULL && strcmp(o->file, "-") == 0)
+		bb_die(BB_USAGE, "standard input can carry the recording or the case, not both");
 	memset(&sig, 0, sizeof sig);
 	c = read_case(o, cfg, stdin_busy);
 	id = bb_case_id(c);
@@ -532,33 +372,14 @@ cmd_signature(const struct opts *o, const struct bb_config *cfg)
 		bb_log(LOG_NOTICE, "capture.signature_rejected", &id);
 		bb_die_err(&e);
 	}
-	if (bb_sig_render(&sig, (int)bb_config_int(cfg, "capture.dpi"), &img, &e) != 0 ||
-	    bb_image_png(&img, &png, &len, &e) != 0)
+	if (bb_sig_case_make(&sig, (int)bb_config_int(cfg, "capture.dpi"),
+	    o->replay ? "recording" : "device", &sc, &e) != 0 ||
+	    bb_case_set_attachment(c, "signature", "image/png", sc.png, sc.png_len, &e) != 0 ||
+	    bb_case_set_attachment(c, "signature-strokes", "application/json", sc.strokes,
+	    strlen(sc.strokes), &e) != 0)
 		bb_die_err(&e);
-	if (bb_case_set_attachment(c, "signature", "image/png", png, len, &e) != 0)
-		bb_die_err(&e);
-	free(png);
-	strokes = bb_sig_json(&sig);
-	if (strokes == NULL ||
-	    (js = json_dumps(strokes, JSON_COMPACT | JSON_REAL_PRECISION(12))) == NULL)
-		bb_die(BB_SOFTWARE, "out of memory");
-	if (bb_case_set_attachment(c, "signature-strokes", "application/json", js, strlen(js),
-	    &e) != 0)
-		bb_die_err(&e);
-	free(js);
-	{
-		size_t k, points = 0;
-
-		for (k = 0; k < sig.n; k++)
-			points += sig.s[k].n;
-		part = json_pack("{s:i, s:i, s:i, s:i, s:s}", "strokes", (int)sig.n, "points",
-		    (int)points, "width", img.w, "height", img.h, "source",
-		    o->replay ? "recording" : "device");
-	}
-	json_object_set_new(part, "dpi", json_integer(bb_config_int(cfg, "capture.dpi")));
-	set_part(c, "signature", part);
-	json_decref(strokes);
-	bb_image_free(&img);
+	set_part(c, "signature", json_incref(sc.part));
+	bb_sig_case_free(&sc);
 	bb_sig_free(&sig);
 	if (bb_case_write(c, o->out, &e) != 0)
 		bb_die_err(&e);
@@ -572,34 +393,30 @@ cmd_signature(const struct opts *o, const struct bb_config *cfg)
 static int
 cmd_devices(const struct opts *o)
 {
-	json_t *cams = NULL, *p = bb_sig_pads("/dev/input"), *all, *it;
+	json_t *all = bb_capture_devices("/dev/input"), *it;
 	size_t i;
+	char *s;
 
-	if (bb_v4l2_list(&cams) != 0 || cams == NULL)
-		cams = json_array();
+	if (all == NULL)
+		bb_die(BB_SOFTWARE, "out of memory");
 	if (strcmp(o->format, "json") == 0) {
-		char *s;
-
-		all = json_pack("{s:O, s:O}", "cameras", cams, "pads", p);
-		if (all == NULL || (s = json_dumps(all, JSON_INDENT(2))) == NULL)
+		if ((s = json_dumps(all, JSON_INDENT(2))) == NULL)
 			bb_die(BB_SOFTWARE, "out of memory");
 		puts(s);
 		free(s);
-		json_decref(all);
 	} else {
-		json_array_foreach(cams, i, it) {
+		json_array_foreach(json_object_get(all, "cameras"), i, it) {
 			const char *name = json_string_value(json_object_get(it, "name"));
 			const char *err = json_string_value(json_object_get(it, "error"));
 			printf("camera\t%s\t%s\n", json_string_value(json_object_get(it, "path")),
 			    name ? name : err ? err : "");
 		}
-		json_array_foreach(p, i, it)
+		json_array_foreach(json_object_get(all, "pads"), i, it)
 			printf("%s\t%s\t%s\n", json_string_value(json_object_get(it, "kind")),
 			    json_string_value(json_object_get(it, "path")),
 			    json_string_value(json_object_get(it, "name")));
 	}
-	json_decref(cams);
-	json_decref(p);
+	json_decref(all);
 	return 0;
 }
 

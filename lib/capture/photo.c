@@ -4,7 +4,7 @@
  * 19794-5 (the reference points), OFIQ (how exposure and dynamic range are measured), or
  * the fixtures of tests/unit/photo.c (where the TR gives no number: exposure share, entropy,
  * sharpness, background). */
-#include "capture/photo.h"
+#include "capture/photoint.h"
 #include "diag.h"
 #include "exit.h"
 
@@ -13,42 +13,6 @@
 #include <string.h>
 
 /* ---- thresholds ---- */
-
-/* Detection. The face is looked for on a copy of the frame shrunk to at most 480 px wide
- * and 640 px high (the mirror's budget: a 1920x1080 frame becomes 480x270), with OpenCV's
- * usual pyramid step 1.1. min_neighbors 4: one more than OpenCV's default, so a patch of
- * background must be hit in five neighbouring windows before it counts as a face (a false
- * second face would stop the capture with "several faces"); real faces in the portraits
- * and fixtures are found alike with 3, 4 and 5 (OpenCV and ours). The smallest face is
- * 1/6 of the shrunk frame's shorter side: a compliant photo needs the face box at about
- * 0.52 of the crop's height, i.e. of most of the frame's, so a face of 1/6 is already
- * about a third of that, enough to be told "come closer"; and the small scales are where
- * the pyramid spends its time (1080p: 1/8 costs a third more than 1/6). */
-#define DETECT_MAX_W 480
-#define DETECT_MAX_H 640
-#define FACE_SCALE 1.1
-#define FACE_NEIGHBORS 4
-#define FACE_MIN_DIV 6
-/* Eyes: in the face box's upper 60 % (the eye line of an OpenCV face box is at about 0.37
- * of its height; 60 % rather than 50 % keeps the lower eye of a head rolled by up to 15°
- * inside while staying above the nostrils at about 0.65), at the frame's resolution, but
- * the region shrunk when the face box is wider than 400 px: eye centres are then still
- * placed to 1/400 of the face width (below 0.3 % of the inter-eye distance) and big faces
- * cost no more than a mirror frame. Eye boxes 0.15 to 0.35 of the face width (they are
- * 0.21-0.24 in astronaut.png, the portraits and the 1080p frame; the eye cascade is the
- * dearer one, and 0.10 instead of 0.15 costs 40 % more on the 1080p frame). Default
- * OpenCV neighbours (3): the pair selection below rejects stray hits. */
-#define EYE_REGION_H 0.6
-#define EYE_REGION_MAX_W 400
-#define EYE_SCALE 1.1
-#define EYE_NEIGHBORS 3
-#define EYE_MIN_FRAC 0.15
-#define EYE_MAX_FRAC 0.35
-/* Where the eyes are in an OpenCV frontal face box when they are not found (measured on
- * astronaut.png: 0.25/0.72 across, 0.36-0.38 down; OpenCV's training crops put them at
- * about 0.3/0.7 and 0.37): image-left eye (0.3, 0.37), image-right eye (0.7, 0.37). */
-#define EYE_EST_X 0.3
-#define EYE_EST_Y 0.37
 
 /* The head from the face box (an OpenCV face box covers brows to mouth): width 1.05 x
  * the box (the middle of 1.0-1.1: cheeks to ears), chin 0.2 box heights below the box,
@@ -301,8 +265,8 @@ no_face(struct bb_photo_result *r, enum bb_photo_profile profile)
 
 /* ---- pixels ---- */
 
-static int
-check_image(const struct bb_image *im, const char *what, struct bb_err *e)
+int
+photo_check_image(const struct bb_image *im, const char *what, struct bb_err *e)
 {
 	if (im == NULL || im->px == NULL || im->w <= 0 || im->h <= 0 ||
 	    (im->ch != 1 && im->ch != 3) || (long)im->w * im->h > BB_IMAGE_MAX_PIXELS)
@@ -310,19 +274,9 @@ check_image(const struct bb_image *im, const char *what, struct bb_err *e)
 	return 0;
 }
 
-/* The grey value as OpenCV's RGB2GRAY computes it (14-bit fixed point of 0.299, 0.587,
- * 0.114), which is what the cascades were trained on. */
-static unsigned char
-grey_of(const unsigned char *p, int ch)
-{
-	if (ch == 1)
-		return p[0];
-	return (unsigned char)((p[0] * 4899 + p[1] * 9617 + p[2] * 1868 + 8192) >> 14);
-}
-
 /* r clipped to the image; 0 when nothing is left. */
-static int
-clip_rect(struct bb_rect *r, int w, int h)
+int
+photo_clip_rect(struct bb_rect *r, int w, int h)
 {
 	int x0 = r->x < 0 ? 0 : r->x, y0 = r->y < 0 ? 0 : r->y;
 	long x1 = (long)r->x + r->w, y1 = (long)r->y + r->h;
@@ -341,8 +295,8 @@ clip_rect(struct bb_rect *r, int w, int h)
 }
 
 /* A copy of the clipped rectangle rc of in, as grey (ch 1) or in in's channels. */
-static int
-copy_region(const struct bb_image *in, const struct bb_rect *rc, int grey, struct bb_image *out,
+int
+photo_copy_region(const struct bb_image *in, const struct bb_rect *rc, int grey, struct bb_image *out,
     struct bb_err *e)
 {
 	int x, y, st;
@@ -384,11 +338,11 @@ face_stats(const struct bb_image *frame, const struct bb_rect *face, struct face
 	rc.y = face->y + face->h / 20;
 	rc.w = face->w - 2 * (face->w / 10);
 	rc.h = face->h - 2 * (face->h / 20);
-	if (!clip_rect(&rc, frame->w, frame->h) || rc.w < 3 || rc.h < 3) {
+	if (!photo_clip_rect(&rc, frame->w, frame->h) || rc.w < 3 || rc.h < 3) {
 		fs->dark = fs->bright = fs->entropy = fs->sharpness = fs->mean_grey = NAN;
 		return 0;
 	}
-	if ((st = copy_region(frame, &rc, 0, &reg, e)) != 0)
+	if ((st = photo_copy_region(frame, &rc, 0, &reg, e)) != 0)
 		return st;
 	f = &reg;
 	if (rc.w > NORM_FACE_W) {
@@ -520,90 +474,64 @@ bg_stats(const struct bb_image *frame, const struct crop *k, struct bg_stats *bs
 
 /* ---- the measurements ---- */
 
-static double
-rect_cx(const struct bb_rect *r)
-{
-	return r->x + (r->w - 1) / 2.0;
-}
+/* Where the eyes are, in frame pixels, image-left first; found (from the eye boxes) or
+ * estimated from the face box. */
+struct eyes {
+	double lx, ly, rx, ry;
+	int found;
+};
 
-static double
-rect_cy(const struct bb_rect *r)
+/* The eyes of r (eye_l, eye_r set) from the boxes given, else estimated from the box
+ * and marked by a zero-sized rectangle at the point. */
+static void
+place_eyes(struct bb_photo_result *r, const struct bb_rect *face, const struct bb_rect *eye_l,
+    const struct bb_rect *eye_r, struct eyes *y)
 {
-	return r->y + (r->h - 1) / 2.0;
-}
-
-int
-bb_photo_measure(const struct bb_image *frame, int faces, const struct bb_rect *face,
-    const struct bb_rect *eye_l, const struct bb_rect *eye_r, enum bb_photo_profile profile,
-    struct bb_photo_result *r, struct bb_err *e)
-{
-	double lx, ly, rx, ry, mx, my, fcx, fcy, ied, s0, s, smx, smy, bx, by;
-	double u, v, ied_min, ac, as;
-	struct crop k;
-	struct face_stats fs;
-	struct bg_stats bs;
-	int eyes, st, i;
-	const struct hint *h;
-
-	if (r == NULL)
-		return bb_fail(e, BB_SOFTWARE, "photo: no result");
-	if ((st = check_image(frame, "frame", e)) != 0)
-		return st;
-	memset(r, 0, sizeof *r);
-	out_size(profile, &r->out_w, &r->out_h);
-	r->faces = faces < 0 ? 0 : faces;
-	r->roll = NAN;
-	r->crop_cx = r->crop_cy = r->crop_angle = r->crop_scale = NAN;
-	if (faces <= 0 || face == NULL || face->w <= 0 || face->h <= 0) {
-		r->faces = 0;
-		no_face(r, profile);
-		return 0;
+	y->found = eye_l != NULL && eye_r != NULL && eye_l->w > 0 && eye_r->w > 0;
+	if (!y->found) {
+		y->lx = face->x + EYE_EST_X * face->w;
+		y->rx = face->x + (1 - EYE_EST_X) * face->w;
+		y->ly = y->ry = face->y + EYE_EST_Y * face->h;
+		r->eye_l = (struct bb_rect){ (int)lround(y->lx), (int)lround(y->ly), 0, 0 };
+		r->eye_r = (struct bb_rect){ (int)lround(y->rx), (int)lround(y->ry), 0, 0 };
+		return;
 	}
-	r->face = *face;
-	eyes = eye_l != NULL && eye_r != NULL && eye_l->w > 0 && eye_r->w > 0;
-	if (eyes) {
-		lx = rect_cx(eye_l);
-		ly = rect_cy(eye_l);
-		rx = rect_cx(eye_r);
-		ry = rect_cy(eye_r);
-		if (rx < lx) {	/* the caller swapped them: image-left first */
-			double t;
+	y->lx = rect_cx(eye_l);
+	y->ly = rect_cy(eye_l);
+	y->rx = rect_cx(eye_r);
+	y->ry = rect_cy(eye_r);
+	if (y->rx < y->lx) {	/* the caller swapped them: image-left first */
+		double t;
 
-			t = lx, lx = rx, rx = t;
-			t = ly, ly = ry, ry = t;
-			r->eye_l = *eye_r;
-			r->eye_r = *eye_l;
-		} else {
-			r->eye_l = *eye_l;
-			r->eye_r = *eye_r;
-		}
+		t = y->lx, y->lx = y->rx, y->rx = t;
+		t = y->ly, y->ly = y->ry, y->ry = t;
+		r->eye_l = *eye_r;
+		r->eye_r = *eye_l;
 	} else {
-		/* estimated from the box; marked by a zero-sized rectangle at the point */
-		lx = face->x + EYE_EST_X * face->w;
-		rx = face->x + (1 - EYE_EST_X) * face->w;
-		ly = ry = face->y + EYE_EST_Y * face->h;
-		r->eye_l = (struct bb_rect){ (int)lround(lx), (int)lround(ly), 0, 0 };
-		r->eye_r = (struct bb_rect){ (int)lround(rx), (int)lround(ry), 0, 0 };
+		r->eye_l = *eye_l;
+		r->eye_r = *eye_r;
 	}
-	mx = (lx + rx) / 2;
-	my = (ly + ry) / 2;
-	ied = sqrt((rx - lx) * (rx - lx) + (ry - ly) * (ry - ly));
-	r->roll = eyes ? atan2(ry - ly, rx - lx) * 180 / M_PI : 0;
-	k.c = cos(r->roll * M_PI / 180);
-	k.sn = sin(r->roll * M_PI / 180);
-	k.w = r->out_w;
-	k.h = r->out_h;
+}
 
-	fcx = rect_cx(face);
-	fcy = rect_cy(face);
+/* The crop k for the eyes y (r's roll set), into r's crop_*. The ideal crop: head height
+ * CROP_HEAD_H of the output, the eye line at CROP_EYES_Y, the eye midpoint centred; s
+ * frame pixels per output pixel. Then the largest crop of that rotation the frame holds
+ * (the rotated window's bounding box inside the frame), moved into the frame when it
+ * sticks out: what the frame really gives. Returns the ideal scale s0. */
+static double
+place_crop(const struct bb_image *frame, const struct bb_rect *face, const struct eyes *y,
+    struct bb_photo_result *r, struct crop *k)
+{
+	double mx = (y->lx + y->rx) / 2, my = (y->ly + y->ry) / 2;
+	double s0, s, smx, smy, bx, by, ac, as;
 
-	/* The ideal crop: head height CROP_HEAD_H of the output, the eye line at CROP_EYES_Y,
-	 * the eye midpoint centred; s frame pixels per output pixel. Then the largest crop of
-	 * that rotation the frame holds (the rotated window's bounding box inside the frame),
-	 * moved into the frame when it sticks out: what the frame really gives. */
+	k->c = cos(r->roll * M_PI / 180);
+	k->sn = sin(r->roll * M_PI / 180);
+	k->w = r->out_w;
+	k->h = r->out_h;
 	s0 = HEAD_H_FACTOR * face->h / (CROP_HEAD_H * r->out_h);
-	ac = fabs(k.c);
-	as = fabs(k.sn);
+	ac = fabs(k->c);
+	as = fabs(k->sn);
 	smx = frame->w / (r->out_w * ac + r->out_h * as);
 	smy = frame->h / (r->out_w * as + r->out_h * ac);
 	s = s0;
@@ -611,33 +539,43 @@ bb_photo_measure(const struct bb_image *frame, int faces, const struct bb_rect *
 		s = smx;
 	if (s > smy)
 		s = smy;
-	k.s = s;
+	k->s = s;
 	/* eye midpoint at output (centre, CROP_EYES_Y): the crop centre is below it */
-	k.cx = mx - (0.5 - CROP_EYES_Y) * r->out_h * s * k.sn;
-	k.cy = my + (0.5 - CROP_EYES_Y) * r->out_h * s * k.c;
+	k->cx = mx - (0.5 - CROP_EYES_Y) * r->out_h * s * k->sn;
+	k->cy = my + (0.5 - CROP_EYES_Y) * r->out_h * s * k->c;
 	bx = (r->out_w * ac + r->out_h * as) * s / 2;
 	by = (r->out_w * as + r->out_h * ac) * s / 2;
 	/* frame extent in pixel-centre coordinates: -0.5 .. w - 0.5 */
-	if (k.cx - bx < -0.5)
-		k.cx = -0.5 + bx;
-	if (k.cx + bx > frame->w - 0.5)
-		k.cx = frame->w - 0.5 - bx;
-	if (k.cy - by < -0.5)
-		k.cy = -0.5 + by;
-	if (k.cy + by > frame->h - 0.5)
-		k.cy = frame->h - 0.5 - by;
-	r->crop_cx = k.cx;
-	r->crop_cy = k.cy;
+	if (k->cx - bx < -0.5)
+		k->cx = -0.5 + bx;
+	if (k->cx + bx > frame->w - 0.5)
+		k->cx = frame->w - 0.5 - bx;
+	if (k->cy - by < -0.5)
+		k->cy = -0.5 + by;
+	if (k->cy + by > frame->h - 0.5)
+		k->cy = frame->h - 0.5 - by;
+	r->crop_cx = k->cx;
+	r->crop_cy = k->cy;
 	r->crop_angle = -r->roll;	/* bb_image_crop_rotate: counter-clockwise positive */
 	r->crop_scale = s;
+	return s0;
+}
+
+/* The measures of where the head is in the crop k: size, position, roll. */
+static void
+measure_geometry(struct bb_photo_result *r, const struct bb_rect *face, const struct eyes *y,
+    const struct crop *k, double s0, enum bb_photo_profile profile)
+{
+	double mx = (y->lx + y->rx) / 2, my = (y->ly + y->ry) / 2, s = k->s, u, v, ied_min;
+	double ied = sqrt((y->rx - y->lx) * (y->rx - y->lx) + (y->ry - y->ly) * (y->ry - y->ly));
+	const struct hint *h;
 
 	/* Where the eye midpoint lands in the output. */
-	u = ((mx - k.cx) * k.c + (my - k.cy) * k.sn) / s + (r->out_w - 1) / 2.0;
-	v = (-(mx - k.cx) * k.sn + (my - k.cy) * k.c) / s + (r->out_h - 1) / 2.0;
-	if (!eyes) {
-		/* no eye midpoint: the box centre for centring */
-		u = ((fcx - k.cx) * k.c + (fcy - k.cy) * k.sn) / s + (r->out_w - 1) / 2.0;
-	}
+	u = ((mx - k->cx) * k->c + (my - k->cy) * k->sn) / s + (r->out_w - 1) / 2.0;
+	v = (-(mx - k->cx) * k->sn + (my - k->cy) * k->c) / s + (r->out_h - 1) / 2.0;
+	if (!y->found)	/* no eye midpoint: the box centre for centring */
+		u = ((rect_cx(face) - k->cx) * k->c + (rect_cy(face) - k->cy) * k->sn) / s +
+		    (r->out_w - 1) / 2.0;
 
 	measure(r, M_SINGLE_FACE, r->faces, 1, 1, &H_NOFACE, &H_SEVERAL);
 	/* frame rows that make the output's rows: at least out_h (no upscaling). Too few
@@ -650,7 +588,7 @@ bb_photo_measure(const struct bb_image *frame, int faces, const struct bb_rect *
 	measure(r, M_HEAD_WIDTH, HEAD_W_FACTOR * face->w / (r->out_w * s), HEAD_W_MIN,
 	    HEAD_W_MAX, &H_CLOSER, &H_BACK);
 	ied_min = profile == BB_PHOTO_SCAN ? IED_SCAN : IED_LIVE;
-	if (eyes)
+	if (y->found)
 		measure(r, M_IED, ied / s, ied_min, NAN, &H_CLOSER, &H_CLOSER);
 	else
 		unmeasured(r, M_IED, ied_min, NAN, &H_STRAIGHT);
@@ -658,10 +596,22 @@ bb_photo_measure(const struct bb_image *frame, int faces, const struct bb_rect *
 	measure(r, M_HPOS, u / r->out_w, HPOS_MIN, HPOS_MAX, &H_LEFT, &H_RIGHT);
 	/* the eyes too high in the photo: lower, too low: higher */
 	measure(r, M_VPOS, v / r->out_h, VPOS_MIN, VPOS_MAX, &H_DOWN, &H_UP);
-	if (eyes)
+	if (y->found)
 		measure(r, M_ROLL, r->roll, -ROLL_MAX, ROLL_MAX, &H_STRAIGHT, &H_STRAIGHT);
 	else
 		unmeasured(r, M_ROLL, -ROLL_MAX, ROLL_MAX, &H_STRAIGHT);
+}
+
+/* The measures of the pixels: the face's exposure and sharpness, the background's
+ * uniformity, colour and level (in the crop k). */
+static int
+measure_pixels(struct bb_photo_result *r, const struct bb_image *frame,
+    const struct bb_rect *face, const struct crop *k, struct bb_err *e)
+{
+	struct face_stats fs;
+	struct bg_stats bs;
+	const struct hint *h;
+	int st;
 
 	if ((st = face_stats(frame, face, &fs, e)) != 0)
 		return st;
@@ -672,496 +622,47 @@ bb_photo_measure(const struct bb_image *frame, int faces, const struct bb_rect *
 	measure(r, M_DYNAMIC, fs.entropy, ENTROPY_MIN, NAN, h, h);
 	measure(r, M_SHARP, fs.sharpness, SHARP_MIN, NAN, &H_STILL, &H_STILL);
 
-	bg_stats(frame, &k, &bs);
+	bg_stats(frame, k, &bs);
 	measure(r, M_BG_UNIFORM, bs.std, NAN, BG_STD_MAX, &H_BACKGROUND, &H_BACKGROUND);
 	measure(r, M_BG_COLOUR, bs.chroma, NAN, BG_CHROMA_MAX, &H_BACKGROUND, &H_BACKGROUND);
 	measure(r, M_BG_LEVEL, bs.level, BG_LEVEL_MIN, BG_LEVEL_MAX, &H_LIGHT, &H_BRIGHT);
+	return 0;
+}
+
+int
+bb_photo_measure(const struct bb_image *frame, int faces, const struct bb_rect *face,
+    const struct bb_rect *eye_l, const struct bb_rect *eye_r, enum bb_photo_profile profile,
+    struct bb_photo_result *r, struct bb_err *e)
+{
+	struct eyes y;
+	struct crop k;
+	double s0;
+	int st, i;
+
+	if (r == NULL)
+		return bb_fail(e, BB_SOFTWARE, "photo: no result");
+	if ((st = photo_check_image(frame, "frame", e)) != 0)
+		return st;
+	memset(r, 0, sizeof *r);
+	out_size(profile, &r->out_w, &r->out_h);
+	r->faces = faces < 0 ? 0 : faces;
+	r->roll = NAN;
+	r->crop_cx = r->crop_cy = r->crop_angle = r->crop_scale = NAN;
+	if (faces <= 0 || face == NULL || face->w <= 0 || face->h <= 0) {
+		r->faces = 0;
+		no_face(r, profile);
+		return 0;
+	}
+	r->face = *face;
+	place_eyes(r, face, eye_l, eye_r, &y);
+	r->roll = y.found ? atan2(y.ry - y.ly, y.rx - y.lx) * 180 / M_PI : 0;
+	s0 = place_crop(frame, face, &y, r, &k);
+	measure_geometry(r, face, &y, &k, s0, profile);
+	if ((st = measure_pixels(r, frame, face, &k, e)) != 0)
+		return st;
 	tally(r);
 	for (i = 0; i < M_COUNT; i++)
 		if (r->m[i].name == NULL)
 			return bb_fail(e, BB_SOFTWARE, "photo: measure %d not set", i);
-	return 0;
-}
-
-/* ---- detection ---- */
-
-/* A dark grey image stretched in place so that its 99th percentile becomes 255; 1 when
- * it was dark (that percentile under DARK_STRETCH_BELOW), 0 when left alone. The Haar
- * features are normalised by each window's standard deviation, so a linear stretch
- * changes nothing but the rounding; yet a face darkened to 10 % (grey 0-25) is lost to
- * rounding without it, OpenCV's detector as ours, and found at once with it (the
- * fixtures, and astronaut.png darkened down to 5 % in OpenCV). Only tried when the
- * plain image shows no face, so bright frames are searched exactly as OpenCV would. */
-#define DARK_STRETCH_BELOW 128
-
-static int
-stretch_dark(struct bb_image *g)
-{
-	size_t hist[256] = { 0 }, n = (size_t)g->w * g->h, i, acc = 0;
-	unsigned char lut[256];
-	int p99 = 255, v;
-
-	for (i = 0; i < n; i++)
-		hist[g->px[i]]++;
-	for (v = 0; v < 256; v++) {
-		acc += hist[v];
-		if (acc * 100 >= n * 99) {
-			p99 = v;
-			break;
-		}
-	}
-	if (p99 >= DARK_STRETCH_BELOW || p99 == 0)
-		return 0;
-	for (v = 0; v < 256; v++) {
-		long t = (v * 255L + p99 / 2) / p99;
-
-		lut[v] = (unsigned char)(t > 255 ? 255 : t);
-	}
-	for (i = 0; i < n; i++)
-		g->px[i] = lut[g->px[i]];
-	return 1;
-}
-
-/* The two eyes among the hits (in region coordinates, the region starting at the face
- * box's top-left, fw x fh the face box in the same scale): one on each side, 0.25-0.65
- * face widths apart, the line between them within about 30° of horizontal, sizes within
- * 1.6x of each other, both in the eye band; of those, the pair closest to the typical
- * OpenCV face box geometry (0.42 face widths apart, at 0.37 of its height, equal sizes).
- * 0 when no pair qualifies. */
-static int
-pick_eyes(const struct bb_rect *hit, size_t n, double fw, double fh, size_t *a, size_t *b)
-{
-	size_t i, j;
-	double best = 1e300;
-
-	for (i = 0; i < n; i++)
-		for (j = 0; j < n; j++) {
-			double ax = rect_cx(&hit[i]) / fw, ay = rect_cy(&hit[i]) / fh;
-			double bx = rect_cx(&hit[j]) / fw, by = rect_cy(&hit[j]) / fh;
-			double dx = bx - ax, dy = (by - ay) * fh / fw;
-			double big = hit[i].w > hit[j].w ? hit[i].w : hit[j].w;
-			double small = hit[i].w > hit[j].w ? hit[j].w : hit[i].w;
-			double score;
-
-			if (i == j || dx < 0.25 || dx > 0.65 || fabs(dy) > 0.6 * dx ||
-			    ax > 0.55 || bx < 0.45 || small <= 0 || big / small > 1.6 ||
-			    ay < 0.15 || by < 0.15 || ay > 0.55 || by > 0.55)
-				continue;
-			score = fabs(dx - 0.42) + fabs((ay + by) / 2 - EYE_EST_Y) +
-			    0.25 * (big / small - 1);
-			if (score < best) {
-				best = score;
-				*a = i;
-				*b = j;
-			}
-		}
-	return best < 1e300;
-}
-
-static int
-find_eyes(const struct bb_cascade *eye, const struct bb_image *frame, const struct bb_rect *face,
-    struct bb_rect *el, struct bb_rect *er, int *found, struct bb_err *e)
-{
-	struct bb_rect rc = *face, *hit = NULL;
-	struct bb_image reg = { 0 }, small = { 0 };
-	const struct bb_image *g;
-	struct bb_detect_opts o;
-	size_t n = 0, a = 0, b = 0;
-	double f = 1, fw;
-	int st;
-
-	*found = 0;
-	rc.h = (int)lround(face->h * EYE_REGION_H);
-	if (!clip_rect(&rc, frame->w, frame->h) || rc.w < 20 || rc.h < 20)
-		return 0;
-	if ((st = copy_region(frame, &rc, 1, &reg, e)) != 0)
-		return st;
-	g = &reg;
-	if (face->w > EYE_REGION_MAX_W) {
-		int w = (int)lround(rc.w * (double)EYE_REGION_MAX_W / face->w);
-		int h = (int)lround(rc.h * (double)EYE_REGION_MAX_W / face->w);
-
-		if (w < 1)
-			w = 1;
-		if (h < 1)
-			h = 1;
-		if ((st = bb_image_shrink(&reg, w, h, &small, e)) != 0)
-			goto out;
-		g = &small;
-		f = (double)rc.w / w;
-	}
-	/* a dark face's eyes likewise (the region is ours: stretching it is free) */
-	stretch_dark(small.px != NULL ? &small : &reg);
-	fw = face->w / f;
-	o.scale = EYE_SCALE;
-	o.min_neighbors = EYE_NEIGHBORS;
-	o.min_w = o.min_h = (int)(fw * EYE_MIN_FRAC);
-	o.max_w = o.max_h = (int)(fw * EYE_MAX_FRAC) + 1;
-	if ((st = bb_detect(eye, g, &o, &hit, &n, e)) != 0)
-		goto out;
-	/* hits relative to the face box's top-left in the (maybe shrunk) region */
-	{
-		double ox = (rc.x - face->x) / f, oy = (rc.y - face->y) / f;
-		size_t i;
-
-		for (i = 0; i < n; i++) {
-			hit[i].x += (int)lround(ox);
-			hit[i].y += (int)lround(oy);
-		}
-		if (pick_eyes(hit, n, fw, face->h / f, &a, &b)) {
-			el->x = face->x + (int)lround(hit[a].x * f);
-			el->y = face->y + (int)lround(hit[a].y * f);
-			el->w = (int)lround(hit[a].w * f);
-			el->h = (int)lround(hit[a].h * f);
-			er->x = face->x + (int)lround(hit[b].x * f);
-			er->y = face->y + (int)lround(hit[b].y * f);
-			er->w = (int)lround(hit[b].w * f);
-			er->h = (int)lround(hit[b].h * f);
-			*found = 1;
-		}
-	}
-out:
-	free(hit);
-	bb_image_free(&small);
-	bb_image_free(&reg);
-	return st;
-}
-
-int
-bb_photo_check(const struct bb_cascade *face, const struct bb_cascade *eye,
-    const struct bb_image *frame, enum bb_photo_profile profile, struct bb_photo_result *r,
-    struct bb_err *e)
-{
-	struct bb_image small = { 0 }, grey = { 0 };
-	const struct bb_image *d;
-	struct bb_rect *hit = NULL, best, el, er;
-	struct bb_detect_opts o;
-	size_t n = 0, i, nfaces;
-	double f;
-	int sw, sh, st, found = 0;
-
-	if (face == NULL || eye == NULL || r == NULL)
-		return bb_fail(e, BB_SOFTWARE, "photo: no cascade or result");
-	if ((st = check_image(frame, "frame", e)) != 0)
-		return st;
-	f = 1;
-	if (frame->w > DETECT_MAX_W)
-		f = (double)DETECT_MAX_W / frame->w;
-	if (frame->h * f > DETECT_MAX_H)
-		f = (double)DETECT_MAX_H / frame->h;
-	sw = (int)lround(frame->w * f);
-	sh = (int)lround(frame->h * f);
-	if (sw < 1)
-		sw = 1;
-	if (sh < 1)
-		sh = 1;
-	d = frame;
-	if (sw < frame->w || sh < frame->h) {
-		if ((st = bb_image_shrink(frame, sw, sh, &small, e)) != 0)
-			goto out;
-		d = &small;
-	}
-	if (d->ch != 1) {
-		if ((st = bb_image_grey(d, &grey, e)) != 0)
-			goto out;
-		d = &grey;
-	}
-	o.scale = FACE_SCALE;
-	o.min_neighbors = FACE_NEIGHBORS;
-	o.min_w = o.min_h = (sw < sh ? sw : sh) / FACE_MIN_DIV;
-	o.max_w = o.max_h = 0;
-	if ((st = bb_detect(face, d, &o, &hit, &n, e)) != 0)
-		goto out;
-	if (n == 0 && (d == &grey || d == &small) && stretch_dark(d == &grey ? &grey : &small)) {
-		free(hit);
-		hit = NULL;
-		if ((st = bb_detect(face, d, &o, &hit, &n, e)) != 0)
-			goto out;
-	}
-	if (n == 0) {
-		st = bb_photo_measure(frame, 0, NULL, NULL, NULL, profile, r, e);
-		goto out;
-	}
-	best = hit[0];
-	for (i = 1; i < n; i++)
-		if ((long)hit[i].w * hit[i].h > (long)best.w * best.h)
-			best = hit[i];
-	/* Other faces: hits centred on the largest one's own head and neck (its box widened
-	 * by a quarter on each side, from half a box above to 0.6 below) are the same person
-	 * seen twice (the cascades like a chin above a collar: official-portrait-2.jpg at
-	 * 282x641 gives one there, in OpenCV too); another person's face cannot be there. */
-	nfaces = 0;
-	for (i = 0; i < n; i++) {
-		double cx = hit[i].x + hit[i].w / 2.0, cy = hit[i].y + hit[i].h / 2.0;
-
-		if (cx > best.x - 0.25 * best.w && cx < best.x + 1.25 * best.w &&
-		    cy > best.y - 0.5 * best.h && cy < best.y + 1.6 * best.h &&
-		    (long)hit[i].w * hit[i].h <= (long)best.w * best.h &&
-		    memcmp(&hit[i], &best, sizeof best) != 0)
-			continue;
-		nfaces++;
-	}
-	{
-		double fx = (double)frame->w / d->w, fy = (double)frame->h / d->h;
-		struct bb_rect b = best;
-
-		best.x = (int)lround(b.x * fx);
-		best.y = (int)lround(b.y * fy);
-		best.w = (int)lround(b.w * fx);
-		best.h = (int)lround(b.h * fy);
-	}
-	if ((st = find_eyes(eye, frame, &best, &el, &er, &found, e)) != 0)
-		goto out;
-	st = bb_photo_measure(frame, nfaces > 1 << 20 ? 1 << 20 : (int)nfaces, &best,
-	    found ? &el : NULL, found ? &er : NULL, profile, r, e);
-out:
-	free(hit);
-	bb_image_free(&grey);
-	bb_image_free(&small);
-	return st;
-}
-
-/* ---- output ---- */
-
-int
-bb_photo_crop(const struct bb_image *frame, const struct bb_photo_result *r,
-    struct bb_image *out, struct bb_err *e)
-{
-	struct bb_image win = { 0 };
-	long w, h;
-	int st;
-
-	if (r == NULL || out == NULL)
-		return bb_fail(e, BB_SOFTWARE, "photo: crop: no result");
-	if ((st = check_image(frame, "frame", e)) != 0)
-		return st;
-	if (r->faces < 1 || isnan(r->crop_scale) || isnan(r->crop_cx) || isnan(r->crop_cy) ||
-	    isnan(r->crop_angle) || r->out_w <= 0 || r->out_h <= 0)
-		return bb_fail(e, BB_SOFTWARE, "photo: crop: no face to crop to");
-	if (r->crop_scale * r->out_h < r->out_h)
-		return bb_fail(e, BB_SOFTWARE, "photo: crop: the frame gives %.0f rows for %d: "
-		    "it would need upscaling", r->crop_scale * r->out_h, r->out_h);
-	w = lround(r->out_w * r->crop_scale);
-	h = lround(r->out_h * r->crop_scale);
-	if (w < r->out_w)
-		w = r->out_w;
-	if (h < r->out_h)
-		h = r->out_h;
-	if (w > frame->w * 2L || h > frame->h * 2L)
-		return bb_fail(e, BB_SOFTWARE, "photo: crop: %ldx%ld from a %dx%d frame", w, h,
-		    frame->w, frame->h);
-	/* 0xC0: the reference's grey, should a rounding pixel fall outside the frame */
-	if ((st = bb_image_crop_rotate(frame, r->crop_cx + 0.5, r->crop_cy + 0.5, r->crop_angle, (int)w,
-	    (int)h, 0xC0, &win, e)) != 0)
-		return st;
-	if (w == r->out_w && h == r->out_h) {
-		*out = win;
-		return 0;
-	}
-	st = bb_image_shrink(&win, r->out_w, r->out_h, out, e);
-	bb_image_free(&win);
-	return st;
-}
-
-static json_t *
-num_or_null(double v)
-{
-	return isnan(v) ? json_null() : json_real(v);
-}
-
-json_t *
-bb_photo_json(const struct bb_photo_result *r)
-{
-	json_t *o, *ms, *m;
-	size_t i;
-
-	if (r == NULL)
-		return NULL;
-	o = json_object();
-	ms = json_object();
-	if (o == NULL || ms == NULL)
-		goto fail;
-	for (i = 0; i < r->nm && i < sizeof r->m / sizeof r->m[0]; i++) {
-		const struct bb_measure *x = &r->m[i];
-
-		if (x->name == NULL)
-			continue;
-		m = json_pack("{s:o, s:o, s:o, s:b, s:b, s:o, s:o}",
-		    "value", num_or_null(x->value),
-		    "min", num_or_null(x->min),
-		    "max", num_or_null(x->max),
-		    "pass", x->pass,
-		    "mandatory", x->mandatory,
-		    "hint_de", x->hint_de ? json_string(x->hint_de) : json_null(),
-		    "hint_en", x->hint_en ? json_string(x->hint_en) : json_null());
-		if (m == NULL || json_object_set_new(ms, x->name, m) != 0)
-			goto fail;
-	}
-	if (json_object_set_new(o, "faces", json_integer(r->faces)) != 0 ||
-	    json_object_set_new(o, "compliant", json_boolean(r->compliant)) != 0 ||
-	    json_object_set_new(o, "mandatory_failed", json_integer(r->mandatory_failed)) != 0 ||
-	    json_object_set_new(o, "optional_failed", json_integer(r->optional_failed)) != 0)
-		goto fail;
-	if (r->faces > 0) {
-		json_t *g = json_pack("{s:{s:i,s:i,s:i,s:i}, s:{s:i,s:i,s:i,s:i}, "
-		    "s:{s:i,s:i,s:i,s:i}, s:b, s:o, s:{s:o,s:o,s:o,s:o,s:i,s:i}}",
-		    "face", "x", r->face.x, "y", r->face.y, "w", r->face.w, "h", r->face.h,
-		    "eye_image_left", "x", r->eye_l.x, "y", r->eye_l.y, "w", r->eye_l.w,
-		    "h", r->eye_l.h,
-		    "eye_image_right", "x", r->eye_r.x, "y", r->eye_r.y, "w", r->eye_r.w,
-		    "h", r->eye_r.h,
-		    "eyes_estimated", r->eye_l.w == 0 || r->eye_r.w == 0,
-		    "roll", num_or_null(r->roll),
-		    "crop", "cx", num_or_null(r->crop_cx), "cy", num_or_null(r->crop_cy),
-		    "angle", num_or_null(r->crop_angle), "scale", num_or_null(r->crop_scale),
-		    "out_w", r->out_w, "out_h", r->out_h);
-
-		if (g == NULL || json_object_update(o, g) != 0) {
-			json_decref(g);
-			goto fail;
-		}
-		json_decref(g);
-	}
-	if (json_object_set_new(o, "measures", ms) != 0) {
-		ms = NULL;
-		goto fail;
-	}
-	return o;
-fail:
-	json_decref(ms);
-	json_decref(o);
-	return NULL;
-}
-
-static int
-met(const struct bb_photo_result *r, int mandatory)
-{
-	size_t i;
-	int n = 0;
-
-	for (i = 0; i < r->nm && i < sizeof r->m / sizeof r->m[0]; i++)
-		if (r->m[i].pass && !!r->m[i].mandatory == mandatory)
-			n++;
-	return n;
-}
-
-int
-bb_photo_better(const struct bb_photo_result *a, const struct bb_photo_result *b)
-{
-	int ma, mb;
-
-	if (b == NULL)
-		return 1;
-	if (a == NULL)
-		return 0;
-	ma = met(a, 1);
-	mb = met(b, 1);
-	if (ma != mb)
-		return ma > mb;
-	return met(a, 0) >= met(b, 0);
-}
-
-const struct bb_measure *
-bb_photo_advice(const struct bb_photo_result *r)
-{
-	size_t i;
-	int pass;
-
-	if (r == NULL)
-		return NULL;
-	for (pass = 1; pass >= 0; pass--)
-		for (i = 0; i < r->nm && i < sizeof r->m / sizeof r->m[0]; i++)
-			if (!r->m[i].pass && !!r->m[i].mandatory == pass &&
-			    r->m[i].hint_de != NULL)
-				return &r->m[i];
-	return NULL;
-}
-
-const struct bb_measure *
-bb_photo_find(const struct bb_photo_result *r, const char *name)
-{
-	size_t i;
-
-	if (r == NULL || name == NULL)
-		return NULL;
-	for (i = 0; i < r->nm && i < sizeof r->m / sizeof r->m[0]; i++)
-		if (r->m[i].name != NULL && strcmp(r->m[i].name, name) == 0)
-			return &r->m[i];
-	return NULL;
-}
-
-/* A filled rectangle, clipped. */
-static void
-fill(struct bb_image *im, long x0, long y0, long x1, long y1, const unsigned char rgb[3])
-{
-	long x, y;
-	int c;
-
-	if (x0 < 0)
-		x0 = 0;
-	if (y0 < 0)
-		y0 = 0;
-	if (x1 > im->w)
-		x1 = im->w;
-	if (y1 > im->h)
-		y1 = im->h;
-	for (y = y0; y < y1; y++)
-		for (x = x0; x < x1; x++)
-			for (c = 0; c < im->ch; c++)
-				im->px[((size_t)y * im->w + (size_t)x) * im->ch + c] =
-				    im->ch == 3 ? rgb[c] : grey_of(rgb, 3);
-}
-
-int
-bb_photo_mirror(const struct bb_image *frame, const struct bb_photo_result *r, int w,
-    struct bb_image *out, struct bb_err *e)
-{
-	static const unsigned char green[3] = { 0, 200, 0 }, red[3] = { 230, 0, 0 };
-	const unsigned char *col;
-	double f;
-	long h, x0, y0, x1, y1;
-	int st, i;
-
-	if (out == NULL)
-		return bb_fail(e, BB_SOFTWARE, "photo: mirror: no output");
-	if ((st = check_image(frame, "frame", e)) != 0)
-		return st;
-	if (w <= 0)
-		return bb_fail(e, BB_SOFTWARE, "photo: mirror: width %d", w);
-	if (w > frame->w)
-		w = frame->w;
-	h = lround((double)frame->h * w / frame->w);
-	if (h < 1)
-		h = 1;
-	if (w == frame->w && h == frame->h) {
-		if ((st = bb_image_new(out, frame->w, frame->h, frame->ch, e)) != 0)
-			return st;
-		memcpy(out->px, frame->px, (size_t)frame->w * frame->h * frame->ch);
-	} else if ((st = bb_image_shrink(frame, w, (int)h, out, e)) != 0)
-		return st;
-	if (r == NULL || r->faces < 1 || r->face.w <= 0)
-		return 0;
-	f = (double)out->w / frame->w;
-	col = r->compliant ? green : red;
-	/* the face box, 2 px lines just inside it */
-	x0 = lround(r->face.x * f);
-	y0 = lround(r->face.y * f);
-	x1 = lround((r->face.x + r->face.w) * f);
-	y1 = lround((r->face.y + r->face.h) * f);
-	fill(out, x0, y0, x1, y0 + 2, col);
-	fill(out, x0, y1 - 2, x1, y1, col);
-	fill(out, x0, y0, x0 + 2, y1, col);
-	fill(out, x1 - 2, y0, x1, y1, col);
-	/* the eye points: a 6 px cross of 2 px lines each, red when estimated or when the
-	 * eye measures fail */
-	for (i = 0; i < 2; i++) {
-		const struct bb_rect *er = i == 0 ? &r->eye_l : &r->eye_r;
-		const struct bb_measure *roll = bb_photo_find(r, "roll");
-		const unsigned char *ec = er->w > 0 && roll != NULL && roll->pass ? green : red;
-		long cx = lround((er->x + er->w / 2.0) * f), cy = lround((er->y + er->h / 2.0) * f);
-
-		fill(out, cx - 3, cy - 1, cx + 3, cy + 1, ec);
-		fill(out, cx - 1, cy - 3, cx + 1, cy + 3, ec);
-	}
 	return 0;
 }

@@ -66,58 +66,57 @@ resync(int fd, struct bb_sig_decoder *d, const unsigned long *keybits,
 	}
 }
 
-/* Not tested here: no pad can be attached and /dev/uinput is not available, so this is
- * written to the evdev API alone; what it feeds the decoder is tested through the evemu
- * recordings, which go through the same decoder. */
-int
-bb_sig_read_device(const char *path, int timeout_ms, struct bb_sig *sig, struct bb_err *e)
-{
+/* An open pad: its device, what it has, and the axes the decoder reads. */
+struct pad {
+	int fd;
+	const char *path;
 	unsigned long absbits[NBITS(ABS_CNT)], keybits[NBITS(KEY_CNT)];
-	struct input_event ev[64];
-	struct input_absinfo ai;
-	struct bb_sig_decoder *d = NULL;
-	struct pollfd pfd;
-	double start, last, wait, t;
-	ssize_t r;
-	size_t i;
-	int fd, version, cx, cy, mode, st = 0, clk = CLOCK_MONOTONIC, dropped = 0;
+	int mode;		/* MODE_ST: ABS_X/Y; MODE_MT: the MT position */
+	int dropped;		/* after SYN_DROPPED until SYN_REPORT */
+};
 
-	memset(sig, 0, sizeof *sig);
-	if (timeout_ms <= 0)
-		timeout_ms = BB_SIG_TOTAL_MS;
-	if ((fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) < 0)
+/* Opens path, checks it is a pen or touch device, reads its axes into sig and grabs it.
+ * 0 (pd->fd open and grabbed), else a status with fd closed and sig zeroed. */
+static int
+pad_open(const char *path, struct pad *pd, struct bb_sig *sig, struct bb_err *e)
+{
+	struct input_absinfo ai;
+	int version, cx, cy, st, clk = CLOCK_MONOTONIC;
+
+	memset(pd, 0, sizeof *pd);
+	pd->path = path;
+	if ((pd->fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) < 0)
 		return bb_fail(e, BB_UNAVAILABLE, "%s: %s", path, strerror(errno));
-	memset(absbits, 0, sizeof absbits);
-	memset(keybits, 0, sizeof keybits);
-	if (ioctl(fd, EVIOCGVERSION, &version) < 0 ||
-	    ioctl(fd, EVIOCGBIT(EV_ABS, sizeof absbits), absbits) < 0 ||
-	    ioctl(fd, EVIOCGBIT(EV_KEY, sizeof keybits), keybits) < 0) {
-		close(fd);
-		return bb_fail(e, BB_UNAVAILABLE, "%s: not an input event device", path);
+	if (ioctl(pd->fd, EVIOCGVERSION, &version) < 0 ||
+	    ioctl(pd->fd, EVIOCGBIT(EV_ABS, sizeof pd->absbits), pd->absbits) < 0 ||
+	    ioctl(pd->fd, EVIOCGBIT(EV_KEY, sizeof pd->keybits), pd->keybits) < 0) {
+		st = bb_fail(e, BB_UNAVAILABLE, "%s: not an input event device", path);
+		goto fail;
 	}
-	if (TESTBIT(absbits, ABS_X) && TESTBIT(absbits, ABS_Y)) {
-		cx = ABS_X, cy = ABS_Y, mode = MODE_ST;
-	} else if (TESTBIT(absbits, ABS_MT_POSITION_X) && TESTBIT(absbits, ABS_MT_POSITION_Y)) {
-		cx = ABS_MT_POSITION_X, cy = ABS_MT_POSITION_Y, mode = MODE_MT;
+	if (TESTBIT(pd->absbits, ABS_X) && TESTBIT(pd->absbits, ABS_Y)) {
+		cx = ABS_X, cy = ABS_Y, pd->mode = MODE_ST;
+	} else if (TESTBIT(pd->absbits, ABS_MT_POSITION_X) &&
+	    TESTBIT(pd->absbits, ABS_MT_POSITION_Y)) {
+		cx = ABS_MT_POSITION_X, cy = ABS_MT_POSITION_Y, pd->mode = MODE_MT;
 	} else {
-		close(fd);
-		return bb_fail(e, BB_UNAVAILABLE, "%s: no absolute x/y axes: not a signature pad",
+		st = bb_fail(e, BB_UNAVAILABLE, "%s: no absolute x/y axes: not a signature pad",
 		    path);
+		goto fail;
 	}
-	if (!TESTBIT(keybits, BTN_TOUCH) && !TESTBIT(absbits, ABS_PRESSURE) &&
-	    !TESTBIT(absbits, ABS_MT_TRACKING_ID)) {
-		close(fd);
-		return bb_fail(e, BB_UNAVAILABLE, "%s: no touch or pressure: not a signature pad",
+	if (!TESTBIT(pd->keybits, BTN_TOUCH) && !TESTBIT(pd->absbits, ABS_PRESSURE) &&
+	    !TESTBIT(pd->absbits, ABS_MT_TRACKING_ID)) {
+		st = bb_fail(e, BB_UNAVAILABLE, "%s: no touch or pressure: not a signature pad",
 		    path);
+		goto fail;
 	}
-	if (ioctl(fd, EVIOCGABS(cx), &ai) < 0)
+	if (ioctl(pd->fd, EVIOCGABS(cx), &ai) < 0)
 		goto ioerr;
 	sig->x_min = ai.minimum, sig->x_max = ai.maximum, sig->x_res = ai.resolution;
-	if (ioctl(fd, EVIOCGABS(cy), &ai) < 0)
+	if (ioctl(pd->fd, EVIOCGABS(cy), &ai) < 0)
 		goto ioerr;
 	sig->y_min = ai.minimum, sig->y_max = ai.maximum, sig->y_res = ai.resolution;
-	if (TESTBIT(absbits, ABS_PRESSURE)) {
-		if (ioctl(fd, EVIOCGABS(ABS_PRESSURE), &ai) < 0)
+	if (TESTBIT(pd->absbits, ABS_PRESSURE)) {
+		if (ioctl(pd->fd, EVIOCGABS(ABS_PRESSURE), &ai) < 0)
 			goto ioerr;
 		sig->p_min = ai.minimum, sig->p_max = ai.maximum;
 	}
@@ -125,24 +124,67 @@ bb_sig_read_device(const char *path, int timeout_ms, struct bb_sig *sig, struct 
 		sig->x_res = sig->y_res = 0;
 	/* Event times from the monotonic clock, so a clock step cannot bend the strokes'
 	 * timing; a kernel too old for it leaves real time, which the decoder tolerates. */
-	(void)ioctl(fd, EVIOCSCLOCKID, &clk);
+	(void)ioctl(pd->fd, EVIOCSCLOCKID, &clk);
 	/* While the person signs, the pen must not also drive the desktop's pointer. */
-	if (ioctl(fd, EVIOCGRAB, (void *)1) < 0) {
+	if (ioctl(pd->fd, EVIOCGRAB, (void *)1) < 0) {
 		st = bb_fail(e, BB_UNAVAILABLE, "%s: %s", path, errno == EBUSY ?
 		    "in use by another program (grabbed)" : strerror(errno));
-		close(fd);
-		memset(sig, 0, sizeof *sig);
-		return st;
+		goto fail;
 	}
-	if ((d = bb_sig_decoder_new(sig)) == NULL) {
-		st = bb_fail(e, BB_SOFTWARE, "out of memory");
-		goto out;
+	return 0;
+ioerr:
+	st = bb_fail(e, BB_UNAVAILABLE, "%s: EVIOCGABS: %s", path, strerror(errno));
+fail:
+	close(pd->fd);
+	pd->fd = -1;
+	memset(sig, 0, sizeof *sig);
+	return st;
+}
+
+/* n events read from the pad to the decoder, the device's state fed again after a
+ * SYN_DROPPED. 0, or the decoder's status (e set). */
+static int
+pad_feed(struct pad *pd, struct bb_sig_decoder *d, const struct input_event *ev, size_t n,
+    struct bb_err *e)
+{
+	double t;
+	int st;
+
+	for (size_t i = 0; i < n && !bb_sig_decoder_done(d); i++) {
+#ifdef input_event_sec
+		t = ev[i].input_event_sec + ev[i].input_event_usec / 1e6;
+#else
+		t = ev[i].time.tv_sec + ev[i].time.tv_usec / 1e6;
+#endif
+		bb_sig_decoder_event(d, t, ev[i].type, ev[i].code, ev[i].value);
+		if (ev[i].type == EV_SYN && ev[i].code == SYN_DROPPED)
+			pd->dropped = 1;
+		else if (pd->dropped && ev[i].type == EV_SYN && ev[i].code == SYN_REPORT) {
+			pd->dropped = 0;
+			resync(pd->fd, d, pd->keybits, pd->absbits, t);
+		}
+		if ((st = bb_sig_decoder_error(d, e)) != 0) {
+			bb_err_context(e, "%s", pd->path);
+			return st;
+		}
 	}
-	d->mode = mode;
+	return 0;
+}
+
+/* The events until the decoder is done, the pen has rested BB_SIG_IDLE_MS after
+ * something was drawn, or timeout_ms have passed. 0, or a status. */
+static int
+pad_read(struct pad *pd, struct bb_sig_decoder *d, const struct bb_sig *sig, int timeout_ms,
+    struct bb_err *e)
+{
+	struct input_event ev[64];
+	struct pollfd pfd = { pd->fd, POLLIN, 0 };
+	double start, last, wait, t;
+	ssize_t r;
+	int st;
+
 	start = last = now_ms();
-	resync(fd, d, keybits, absbits, start / 1e3);
-	pfd.fd = fd;
-	pfd.events = POLLIN;
+	resync(pd->fd, d, pd->keybits, pd->absbits, start / 1e3);
 	for (;;) {
 		t = now_ms();
 		wait = start + timeout_ms - t;
@@ -156,64 +198,56 @@ bb_sig_read_device(const char *path, int timeout_ms, struct bb_sig *sig, struct 
 		r = poll(&pfd, 1, (int)ceil(wait));
 		if (r < 0 && errno == EINTR)
 			continue;
-		if (r < 0) {
-			st = bb_fail(e, BB_SOFTWARE, "poll: %s", strerror(errno));
-			goto out;
-		}
+		if (r < 0)
+			return bb_fail(e, BB_SOFTWARE, "poll: %s", strerror(errno));
 		if (r == 0)
 			continue;	/* the deadlines are checked above */
-		if (pfd.revents & (POLLERR | POLLHUP | POLLNVAL)) {
-			st = bb_fail(e, BB_UNAVAILABLE, "%s: device gone", path);
-			goto out;
-		}
-		r = read(fd, ev, sizeof ev);
+		if (pfd.revents & (POLLERR | POLLHUP | POLLNVAL))
+			return bb_fail(e, BB_UNAVAILABLE, "%s: device gone", pd->path);
+		r = read(pd->fd, ev, sizeof ev);
 		if (r < 0 && (errno == EAGAIN || errno == EINTR))
 			continue;
-		if (r < 0) {
-			st = bb_fail(e, BB_UNAVAILABLE, "%s: %s", path, strerror(errno));
-			goto out;
-		}
-		if (r == 0 || (size_t)r % sizeof ev[0] != 0) {
-			st = bb_fail(e, BB_SOFTWARE, "%s: short event read", path);
-			goto out;
-		}
+		if (r < 0)
+			return bb_fail(e, BB_UNAVAILABLE, "%s: %s", pd->path, strerror(errno));
+		if (r == 0 || (size_t)r % sizeof ev[0] != 0)
+			return bb_fail(e, BB_SOFTWARE, "%s: short event read", pd->path);
 		last = now_ms();
-		for (i = 0; i < (size_t)r / sizeof ev[0]; i++) {
-#ifdef input_event_sec
-			t = ev[i].input_event_sec + ev[i].input_event_usec / 1e6;
-#else
-			t = ev[i].time.tv_sec + ev[i].time.tv_usec / 1e6;
-#endif
-			bb_sig_decoder_event(d, t, ev[i].type, ev[i].code, ev[i].value);
-			if (ev[i].type == EV_SYN && ev[i].code == SYN_DROPPED)
-				dropped = 1;
-			else if (dropped && ev[i].type == EV_SYN && ev[i].code == SYN_REPORT) {
-				dropped = 0;
-				resync(fd, d, keybits, absbits, t);
-			}
-			if ((st = bb_sig_decoder_error(d, e)) != 0) {
-				bb_err_context(e, "%s", path);
-				goto out;
-			}
-			if (bb_sig_decoder_done(d))
-				break;
-		}
+		if ((st = pad_feed(pd, d, ev, (size_t)r / sizeof ev[0], e)) != 0)
+			return st;
 		if (bb_sig_decoder_done(d))
 			break;
 	}
-	if (sig->n == 0)
+	return 0;
+}
+
+/* Not tested here: no pad can be attached and /dev/uinput is not available, so this is
+ * written to the evdev API alone; what it feeds the decoder is tested through the evemu
+ * recordings, which go through the same decoder. */
+int
+bb_sig_read_device(const char *path, int timeout_ms, struct bb_sig *sig, struct bb_err *e)
+{
+	struct bb_sig_decoder *d = NULL;
+	struct pad pd;
+	int st;
+
+	memset(sig, 0, sizeof *sig);
+	if (timeout_ms <= 0)
+		timeout_ms = BB_SIG_TOTAL_MS;
+	if ((st = pad_open(path, &pd, sig, e)) != 0)
+		return st;
+	if ((d = bb_sig_decoder_new(sig)) == NULL)
+		st = bb_fail(e, BB_SOFTWARE, "out of memory");
+	else {
+		d->mode = pd.mode;
+		st = pad_read(&pd, d, sig, timeout_ms, e);
+	}
+	if (st == 0 && sig->n == 0)
 		st = bb_fail(e, BB_CANCELLED, "%s: nothing was drawn", path);
-out:
-	(void)ioctl(fd, EVIOCGRAB, (void *)0);
-	close(fd);
+	(void)ioctl(pd.fd, EVIOCGRAB, (void *)0);
+	close(pd.fd);
 	bb_sig_decoder_free(d);
 	if (st != 0)
 		bb_sig_free(sig);
-	return st;
-ioerr:
-	st = bb_fail(e, BB_UNAVAILABLE, "%s: EVIOCGABS: %s", path, strerror(errno));
-	close(fd);
-	memset(sig, 0, sizeof *sig);
 	return st;
 }
 

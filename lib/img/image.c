@@ -1,12 +1,7 @@
-/* Images: see image.h.
- *
- * Decoders read the header first and refuse zero or more than BB_IMAGE_MAX_PIXELS pixels
- * before anything the size of the image is allocated, so a 60-byte file cannot ask for
- * gigabytes. libpng and libjpeg report through handlers that keep their message for our
- * one-line error and jump back (setjmp) instead of printing or exiting. Each setjmp lives
- * in a small function whose state is in a struct of the caller's frame, so nothing it
- * changes between setjmp and longjmp is an indeterminate local (C11 7.13.2.1). */
-#include "img/image.h"
+/* Images: see image.h. The decoders and encoders per format are in imagepnm.c,
+ * imagepng.c and imagejpeg.c (imageint.h); here: allocation, the checks they share,
+ * the dispatch by magic number and the geometry. */
+#include "img/imageint.h"
 #include "diag.h"
 #include "exit.h"
 
@@ -18,20 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include <png.h>
-#include <jpeglib.h>
-#include <jerror.h>
-
-/* libpng's per-axis limit: its own default made explicit (a libpng built with other
- * defaults must not accept more); the pixel count is the real limit, checked by us. */
-#define PNG_AXIS_MAX	1000000
-/* Largest ancillary chunk libpng may allocate (iCCP, zTXt, ... decompressed). */
-#define PNG_CHUNK_MAX	(8L * 1024 * 1024)
-/* Progressive JPEGs can carry thousands of tiny scans, each a pass over the whole
- * coefficient buffer: a CPU bomb in a small file. Real encoders write about 10 (djpeg's
- * -maxscan guards against the same). */
-#define JPEG_SCANS_MAX	256
 
 int
 bb_image_new(struct bb_image *im, int w, int h, int ch, struct bb_err *e)
@@ -57,15 +38,15 @@ bb_image_free(struct bb_image *im)
 
 /* --- decoding --- */
 
-static const char *
-nm(const char *name)
+const char *
+img_name(const char *name)
 {
 	return name != NULL && *name != '\0' ? name : "<image>";
 }
 
 /* A library's message made fit for one line of ours: printable ASCII only, bounded. */
-static void
-clean_msg(char *s)
+void
+img_clean_msg(char *s)
 {
 	for (; *s != '\0'; s++)
 		if (!isprint((unsigned char)*s) || (unsigned char)*s > 126)
@@ -73,491 +54,20 @@ clean_msg(char *s)
 }
 
 /* The size check every decoder makes from the header, before allocating. */
-static int
-check_size(const char *name, unsigned long w, unsigned long h, struct bb_err *e)
+int
+img_check_size(const char *name, unsigned long w, unsigned long h, struct bb_err *e)
 {
 	if (w == 0 || h == 0)
-		return bb_fail(e, BB_DATAERR, "%s: image has no pixels (%lux%lu)", nm(name), w, h);
+		return bb_fail(e, BB_DATAERR, "%s: image has no pixels (%lux%lu)", img_name(name), w, h);
 	if (w > (unsigned long)BB_IMAGE_MAX_PIXELS || h > (unsigned long)BB_IMAGE_MAX_PIXELS ||
 	    (unsigned long long)w * h > (unsigned long long)BB_IMAGE_MAX_PIXELS)
 		return bb_fail(e, BB_DATAERR, "%s: %lux%lu pixels: more than the %ld allowed",
-		    nm(name), w, h, (long)BB_IMAGE_MAX_PIXELS);
+		    img_name(name), w, h, (long)BB_IMAGE_MAX_PIXELS);
 	return 0;
-}
-
-/* PPM/PGM (netpbm "raw"): P6 or P5, blank- or comment-separated width, height and maxval,
- * one blank, then the samples. maxval up to 255 (scaled to 255); 16-bit samples are not
- * something a camera or our tools write. Data after the first image is ignored (netpbm
- * allows several images in one file). */
-static int
-pnm_number(const unsigned char *buf, size_t len, size_t *pos, unsigned long *v)
-{
-	size_t i = *pos;
-	int digits = 0;
-
-	for (;;) {
-		while (i < len && isspace(buf[i]))
-			i++;
-		if (i < len && buf[i] == '#') {
-			while (i < len && buf[i] != '\n' && buf[i] != '\r')
-				i++;
-			continue;
-		}
-		break;
-	}
-	*v = 0;
-	while (i < len && isdigit(buf[i])) {
-		if (++digits > 9)
-			break;	/* no field has a meaningful value this long */
-		*v = *v * 10 + (unsigned long)(buf[i++] - '0');
-	}
-	*pos = i;	/* where it went wrong: the end means truncated */
-	return digits == 0 || digits > 9 ? -1 : 0;
-}
-
-size_t
-bb_image_frame_len(const unsigned char *buf, size_t len)
-{
-	unsigned long w, h, maxval;
-	size_t pos = 2, ch;
-
-	if (len < 3 || buf[0] != 'P' || (buf[1] != '5' && buf[1] != '6') ||
-	    !(isspace(buf[2]) || buf[2] == '#'))
-		return len;
-	ch = buf[1] == '6' ? 3 : 1;
-	/* The header read as decode_pnm reads it, so a stream splits where it decodes. */
-	if (pnm_number(buf, len, &pos, &w) != 0 || pnm_number(buf, len, &pos, &h) != 0 ||
-	    pnm_number(buf, len, &pos, &maxval) != 0 || w == 0 || h == 0 ||
-	    pos >= len || !isspace(buf[pos]))
-		return len;
-	pos++;
-	if ((len - pos) / ch / w < h)
-		return len;	/* truncated: the decoder says so */
-	return pos + (size_t)w * h * ch;
-}
-
-static int
-decode_pnm(const unsigned char *buf, size_t len, const char *name, struct bb_image *out,
-    struct bb_err *e)
-{
-	unsigned long w, h, maxval;
-	size_t pos = 2, need, n, i;
-	int ch = buf[1] == '6' ? 3 : 1, rc;
-	const unsigned char *src;
-
-	if (len < 3 || !(isspace(buf[2]) || buf[2] == '#'))
-		return bb_fail(e, BB_DATAERR, "%s: not a valid PPM/PGM image: header %s", nm(name),
-		    len < 3 ? "truncated" : "malformed");
-	if (pnm_number(buf, len, &pos, &w) != 0 || pnm_number(buf, len, &pos, &h) != 0 ||
-	    pnm_number(buf, len, &pos, &maxval) != 0)
-		return bb_fail(e, BB_DATAERR, "%s: not a valid PPM/PGM image: header %s", nm(name),
-		    pos >= len ? "truncated" : "malformed");
-	if ((rc = check_size(name, w, h, e)) != 0)
-		return rc;
-	if (maxval == 0 || maxval > 255)
-		return bb_fail(e, BB_DATAERR, "%s: PPM/PGM maxval %lu: only 1 to 255 supported",
-		    nm(name), maxval);
-	if (pos >= len || !isspace(buf[pos]))
-		return bb_fail(e, BB_DATAERR, "%s: not a valid PPM/PGM image: header %s", nm(name),
-		    pos >= len ? "truncated" : "malformed");
-	pos++;
-	n = (size_t)w * h;
-	need = n * (size_t)ch;
-	if (len - pos < need)
-		return bb_fail(e, BB_DATAERR,
-		    "%s: not a valid PPM/PGM image: truncated (%zu bytes of pixels, %zu needed)",
-		    nm(name), len - pos, need);
-	if ((rc = bb_image_new(out, (int)w, (int)h, 3, e)) != 0)
-		return rc;
-	src = buf + pos;
-	for (i = 0; i < n; i++) {
-		unsigned char *d = out->px + 3 * i;
-		unsigned v[3];
-		int c;
-
-		for (c = 0; c < 3; c++) {
-			v[c] = src[ch == 3 ? 3 * i + (size_t)c : i];
-			if (v[c] > maxval)
-				goto bad;
-			d[c] = (unsigned char)((v[c] * 255 + maxval / 2) / maxval);
-		}
-	}
-	return 0;
-bad:
-	bb_image_free(out);
-	return bb_fail(e, BB_DATAERR, "%s: not a valid PPM/PGM image: sample above maxval %lu",
-	    nm(name), maxval);
-}
-
-/* PNG with libpng: the whole state in one struct on the caller's side of the setjmp. */
-struct png_dec {
-	const unsigned char *buf;
-	size_t len, pos;
-	const char *name;
-	struct bb_err *e;
-	png_structp png;
-	png_infop info;
-	struct bb_image *out;
-	unsigned char *rgba;	/* when the image has alpha: composited afterwards */
-	png_bytep *rows;
-	int status;		/* our own failure (size, memory), else 0: libpng's why */
-	char why[160];
-};
-
-static void
-png_err_fn(png_structp png, png_const_charp msg)
-{
-	struct png_dec *d = png_get_error_ptr(png);
-
-	snprintf(d->why, sizeof d->why, "%s", msg != NULL ? msg : "error");
-	png_longjmp(png, 1);
-}
-
-static void
-png_warn_fn(png_structp png, png_const_charp msg)
-{
-	/* Warnings are about ancillary chunks libpng then ignores (bad CRC on a text chunk,
-	 * an odd ICC profile): the pixels are intact, so they are no reason to refuse. */
-	(void)png;
-	(void)msg;
-}
-
-static void
-png_read_mem(png_structp png, png_bytep data, size_t n)
-{
-	struct png_dec *d = png_get_io_ptr(png);
-
-	if (n > d->len - d->pos)
-		png_error(png, "truncated");
-	memcpy(data, d->buf + d->pos, n);
-	d->pos += n;
-}
-
-/* 0, or -1 with d->status (ours, e set) or d->why (libpng's message). */
-static int
-png_run(struct png_dec *d)
-{
-	png_uint_32 w, h, y;
-	int depth, ctype, alpha, nch, rc;
-
-	if (setjmp(png_jmpbuf(d->png)))
-		return -1;
-	png_set_user_limits(d->png, PNG_AXIS_MAX, PNG_AXIS_MAX);
-	png_set_chunk_malloc_max(d->png, PNG_CHUNK_MAX);
-	png_set_chunk_cache_max(d->png, 128);
-	png_set_read_fn(d->png, d, png_read_mem);
-	png_read_info(d->png, d->info);
-	png_get_IHDR(d->png, d->info, &w, &h, &depth, &ctype, NULL, NULL, NULL);
-	if ((rc = check_size(d->name, w, h, d->e)) != 0) {
-		d->status = rc;
-		return -1;
-	}
-	/* Everything to 8-bit RGB(A); gamma and ICC profiles are not applied: the values are
-	 * taken as sRGB, as a camera or a photographer's file has them. */
-	alpha = (ctype & PNG_COLOR_MASK_ALPHA) != 0 ||
-	    png_get_valid(d->png, d->info, PNG_INFO_tRNS) != 0;
-	png_set_expand(d->png);
-	png_set_scale_16(d->png);
-	png_set_gray_to_rgb(d->png);
-	(void)png_set_interlace_handling(d->png);
-	png_read_update_info(d->png, d->info);
-	nch = png_get_channels(d->png, d->info);
-	if (png_get_bit_depth(d->png, d->info) != 8 || nch != (alpha ? 4 : 3) ||
-	    png_get_rowbytes(d->png, d->info) != (size_t)w * (size_t)nch)
-		png_error(d->png, "unexpected layout after conversion");
-
-	if ((rc = bb_image_new(d->out, (int)w, (int)h, 3, d->e)) != 0) {
-		d->status = rc;
-		return -1;
-	}
-	if (alpha && (d->rgba = malloc((size_t)w * h * 4)) == NULL) {
-		d->status = bb_fail(d->e, BB_SOFTWARE, "out of memory");
-		return -1;
-	}
-	if ((d->rows = malloc(h * sizeof *d->rows)) == NULL) {
-		d->status = bb_fail(d->e, BB_SOFTWARE, "out of memory");
-		return -1;
-	}
-	for (y = 0; y < h; y++)
-		d->rows[y] = (alpha ? d->rgba : d->out->px) + (size_t)y * w * (size_t)nch;
-	png_read_image(d->png, d->rows);
-	/* To IEND, so a file cut after the pixels is still refused. */
-	png_read_end(d->png, NULL);
-	if (alpha) {
-		/* Composited on white: the passport photo background is light, and a
-		 * transparent signature pad export must come out as paper. */
-		size_t i, n = (size_t)w * h;
-
-		for (i = 0; i < n; i++) {
-			const unsigned char *s = d->rgba + 4 * i;
-			unsigned a = s[3];
-			int c;
-
-			for (c = 0; c < 3; c++)
-				d->out->px[3 * i + (size_t)c] =
-				    (unsigned char)((s[c] * a + 255 * (255 - a) + 127) / 255);
-		}
-	}
-	return 0;
-}
-
-static int
-decode_png(const unsigned char *buf, size_t len, const char *name, struct bb_image *out,
-    struct bb_err *e)
-{
-	struct png_dec d;
-	int rc;
-
-	memset(&d, 0, sizeof d);
-	d.buf = buf;
-	d.len = len;
-	d.name = name;
-	d.e = e;
-	d.out = out;
-	memset(out, 0, sizeof *out);
-	d.png = png_create_read_struct(PNG_LIBPNG_VER_STRING, &d, png_err_fn, png_warn_fn);
-	if (d.png == NULL || (d.info = png_create_info_struct(d.png)) == NULL) {
-		png_destroy_read_struct(&d.png, NULL, NULL);
-		return bb_fail(e, BB_SOFTWARE, "out of memory");
-	}
-	rc = png_run(&d);
-	png_destroy_read_struct(&d.png, &d.info, NULL);
-	free(d.rows);
-	free(d.rgba);
-	if (rc == 0)
-		return 0;
-	bb_image_free(out);
-	if (d.status != 0)
-		return d.status;
-	clean_msg(d.why);
-	if (strcmp(d.why, "Out of memory") == 0)
-		return bb_fail(e, BB_SOFTWARE, "%s: out of memory decoding PNG", nm(name));
-	return bb_fail(e, BB_DATAERR, "%s: not a valid PNG image: %s", nm(name), d.why);
-}
-
-/* JPEG with libjpeg(-turbo). */
-struct jpeg_err {
-	struct jpeg_error_mgr pub;
-	jmp_buf jb;
-	char why[JMSG_LENGTH_MAX];
-	int oom;
-};
-
-static void
-jpeg_err_exit(j_common_ptr cinfo)
-{
-	struct jpeg_err *je = (struct jpeg_err *)cinfo->err;
-
-	if (je->why[0] == '\0')
-		(*cinfo->err->format_message)(cinfo, je->why);
-	je->oom = cinfo->err->msg_code == JERR_OUT_OF_MEMORY;
-	longjmp(je->jb, 1);
-}
-
-/* libjpeg's own output_message prints to stderr: never. */
-static void
-jpeg_output(j_common_ptr cinfo)
-{
-	(void)cinfo;
-}
-
-/* libjpeg reports damaged data as a warning and goes on with invented pixels (grey for a
- * truncated file): for us that is an error. Warnings about metadata that does not touch
- * the pixels stay warnings (and are dropped), and so do padding bytes between markers
- * (JWRN_EXTRANEOUS_DATA): cameras pad their MJPEG frames, and no pixel is invented. */
-static void
-jpeg_emit(j_common_ptr cinfo, int level)
-{
-	if (level >= 0)
-		return;		/* trace messages */
-	switch (cinfo->err->msg_code) {
-	case JWRN_ADOBE_XFORM:
-	case JWRN_JFIF_MAJOR:
-	case JWRN_BOGUS_ICC:
-	case JWRN_EXTRANEOUS_DATA:
-		return;
-	default:
-		jpeg_err_exit(cinfo);
-	}
-}
-
-static void
-jpeg_progress(j_common_ptr cinfo)
-{
-	if (cinfo->is_decompressor &&
-	    ((j_decompress_ptr)cinfo)->input_scan_number > JPEG_SCANS_MAX) {
-		struct jpeg_err *je = (struct jpeg_err *)cinfo->err;
-
-		snprintf(je->why, sizeof je->why, "more than %d scans", JPEG_SCANS_MAX);
-		longjmp(je->jb, 1);
-	}
-}
-
-static void
-jpeg_err_init(struct jpeg_err *je)
-{
-	memset(je, 0, sizeof *je);
-	jpeg_std_error(&je->pub);
-	je->pub.error_exit = jpeg_err_exit;
-	je->pub.output_message = jpeg_output;
-	je->pub.emit_message = jpeg_emit;
-}
-
-struct jpeg_dec {
-	struct jpeg_decompress_struct cinfo;
-	struct jpeg_err je;
-	struct jpeg_progress_mgr progress;
-	const unsigned char *buf;
-	size_t len;
-	const char *name;
-	struct bb_err *e;
-	struct bb_image *out;
-	int status;
-};
-
-static int
-jpeg_run(struct jpeg_dec *d)
-{
-	struct jpeg_decompress_struct *ci = &d->cinfo;
-	int rc;
-
-	if (setjmp(d->je.jb))
-		return -1;
-	jpeg_create_decompress(ci);
-	ci->progress = &d->progress;
-	d->progress.progress_monitor = jpeg_progress;
-	jpeg_mem_src(ci, d->buf, (unsigned long)d->len);
-	(void)jpeg_read_header(ci, TRUE);
-	if ((rc = check_size(d->name, ci->image_width, ci->image_height, d->e)) != 0) {
-		d->status = rc;
-		return -1;
-	}
-	/* Grey and YCbCr to RGB; CMYK cannot be converted and is refused by libjpeg. EXIF
-	 * orientation is not applied: cameras and our own files do not set it. */
-	ci->out_color_space = JCS_RGB;
-	ci->dct_method = JDCT_ISLOW;
-	(void)jpeg_start_decompress(ci);
-	if (ci->output_components != 3 || ci->output_width != ci->image_width ||
-	    ci->output_height != ci->image_height) {
-		snprintf(d->je.why, sizeof d->je.why, "unexpected layout after conversion");
-		return -1;
-	}
-	if ((rc = bb_image_new(d->out, (int)ci->output_width, (int)ci->output_height, 3,
-	    d->e)) != 0) {
-		d->status = rc;
-		return -1;
-	}
-	while (ci->output_scanline < ci->output_height) {
-		JSAMPROW row = d->out->px + (size_t)ci->output_scanline * ci->output_width * 3;
-
-		if (jpeg_read_scanlines(ci, &row, 1) != 1) {
-			snprintf(d->je.why, sizeof d->je.why, "no progress decoding");
-			return -1;
-		}
-	}
-	/* To EOI: a file missing its end is refused (the warning above). */
-	(void)jpeg_finish_decompress(ci);
-	return 0;
-}
-
-static int
-decode_jpeg(const unsigned char *buf, size_t len, const char *name, struct bb_image *out,
-    struct bb_err *e)
-{
-	struct jpeg_dec d;
-	int rc;
-
-	memset(&d, 0, sizeof d);
-	memset(out, 0, sizeof *out);
-	jpeg_err_init(&d.je);
-	d.cinfo.err = &d.je.pub;
-	d.buf = buf;
-	d.len = len;
-	d.name = name;
-	d.e = e;
-	d.out = out;
-	rc = jpeg_run(&d);
-	jpeg_destroy_decompress(&d.cinfo);
-	if (rc == 0)
-		return 0;
-	bb_image_free(out);
-	if (d.status != 0)
-		return d.status;
-	if (d.je.oom)
-		return bb_fail(e, BB_SOFTWARE, "%s: out of memory decoding JPEG", nm(name));
-	clean_msg(d.je.why);
-	return bb_fail(e, BB_DATAERR, "%s: not a valid JPEG image: %s", nm(name), d.je.why);
 }
 
 int
-bb_image_decode(const unsigned char *buf, size_t len, const char *name,
-    struct bb_image *out, struct bb_err *e)
-{
-	static const unsigned char png_magic[8] = { 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n' };
-
-	memset(out, 0, sizeof *out);
-	if (buf == NULL || len == 0)
-		return bb_fail(e, BB_DATAERR, "%s: empty, not an image", nm(name));
-	if (len >= 8 && memcmp(buf, png_magic, 8) == 0)
-		return decode_png(buf, len, name, out, e);
-	if (len >= 3 && buf[0] == 0xff && buf[1] == 0xd8 && buf[2] == 0xff)
-		return decode_jpeg(buf, len, name, out, e);
-	if (len >= 2 && buf[0] == 'P' && (buf[1] == '5' || buf[1] == '6'))
-		return decode_pnm(buf, len, name, out, e);
-	return bb_fail(e, BB_DATAERR, "%s: not a PNG, JPEG or PPM/PGM image%s", nm(name),
-	    len < 8 ? " (too short)" : "");
-}
-
-/* --- encoding --- */
-
-struct jpeg_enc {
-	struct jpeg_compress_struct cinfo;
-	struct jpeg_err je;
-	const struct bb_image *im;
-	unsigned char *buf;	/* jpeg_mem_dest's, malloc'd: ours to free */
-	unsigned long len;
-};
-
-static int
-jpeg_enc_run(struct jpeg_enc *d)
-{
-	struct jpeg_compress_struct *ci = &d->cinfo;
-	int i;
-
-	if (setjmp(d->je.jb))
-		return -1;
-	jpeg_create_compress(ci);
-	jpeg_mem_dest(ci, &d->buf, &d->len);
-	ci->image_width = (JDIMENSION)d->im->w;
-	ci->image_height = (JDIMENSION)d->im->h;
-	ci->input_components = d->im->ch;
-	ci->in_color_space = d->im->ch == 3 ? JCS_RGB : JCS_GRAYSCALE;
-	jpeg_set_defaults(ci);
-	/* BSI TR-03121-3 5.12: the highest quality; no chroma subsampling (4:4:4), as
-	 * subsampling halves the colour resolution whatever the quality; baseline (quality
-	 * 100 tables fit in 8 bits) for every reader; optimised Huffman tables cost nothing
-	 * in quality. */
-	jpeg_set_quality(ci, 100, TRUE);
-	for (i = 0; i < ci->num_components; i++) {
-		ci->comp_info[i].h_samp_factor = 1;
-		ci->comp_info[i].v_samp_factor = 1;
-	}
-	ci->optimize_coding = TRUE;
-	ci->dct_method = JDCT_ISLOW;
-	jpeg_start_compress(ci, TRUE);
-	while (ci->next_scanline < ci->image_height) {
-		/* libjpeg's prototype is not const; it only reads the row. */
-		JSAMPROW row = (JSAMPROW)(d->im->px +
-		    (size_t)ci->next_scanline * (size_t)d->im->w * (size_t)d->im->ch);
-
-		(void)jpeg_write_scanlines(ci, &row, 1);
-	}
-	jpeg_finish_compress(ci);
-	return 0;
-}
-
-static int
-check_encodable(const struct bb_image *im, const char *what, int allow_alpha,
+img_check_encodable(const struct bb_image *im, const char *what, int allow_alpha,
     struct bb_err *e)
 {
 	if (im == NULL || im->px == NULL || im->w <= 0 || im->h <= 0 ||
@@ -569,126 +79,22 @@ check_encodable(const struct bb_image *im, const char *what, int allow_alpha,
 }
 
 int
-bb_image_jpeg(const struct bb_image *im, unsigned char **out, size_t *len, struct bb_err *e)
+bb_image_decode(const unsigned char *buf, size_t len, const char *name,
+    struct bb_image *out, struct bb_err *e)
 {
-	struct jpeg_enc d;
-	int rc;
+	static const unsigned char png_magic[8] = { 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n' };
 
-	*out = NULL;
-	*len = 0;
-	if ((rc = check_encodable(im, "JPEG", 0, e)) != 0)
-		return rc;
-	memset(&d, 0, sizeof d);
-	jpeg_err_init(&d.je);
-	d.cinfo.err = &d.je.pub;
-	d.im = im;
-	rc = jpeg_enc_run(&d);
-	jpeg_destroy_compress(&d.cinfo);
-	if (rc != 0) {
-		free(d.buf);
-		clean_msg(d.je.why);
-		return bb_fail(e, BB_SOFTWARE, "JPEG encoding: %s", d.je.why);
-	}
-	*out = d.buf;
-	*len = d.len;
-	return 0;
-}
-
-struct png_enc {
-	png_structp png;
-	png_infop info;
-	const struct bb_image *im;
-	unsigned char *buf;
-	size_t len, cap;
-	char why[160];
-};
-
-static void
-png_enc_err(png_structp png, png_const_charp msg)
-{
-	struct png_enc *d = png_get_error_ptr(png);
-
-	snprintf(d->why, sizeof d->why, "%s", msg != NULL ? msg : "error");
-	png_longjmp(png, 1);
-}
-
-static void
-png_write_mem(png_structp png, png_bytep data, size_t n)
-{
-	struct png_enc *d = png_get_io_ptr(png);
-
-	if (n > d->cap - d->len) {
-		size_t cap = d->cap != 0 ? d->cap : 65536;
-		unsigned char *p;
-
-		while (n > cap - d->len) {
-			if (cap > SIZE_MAX / 2)
-				png_error(png, "Out of memory");
-			cap *= 2;
-		}
-		if ((p = realloc(d->buf, cap)) == NULL)
-			png_error(png, "Out of memory");
-		d->buf = p;
-		d->cap = cap;
-	}
-	memcpy(d->buf + d->len, data, n);
-	d->len += n;
-}
-
-static void
-png_flush_mem(png_structp png)
-{
-	(void)png;
-}
-
-static int
-png_enc_run(struct png_enc *d)
-{
-	const struct bb_image *im = d->im;
-	size_t stride = (size_t)im->w * (size_t)im->ch;
-	int y;
-
-	if (setjmp(png_jmpbuf(d->png)))
-		return -1;
-	png_set_write_fn(d->png, d, png_write_mem, png_flush_mem);
-	png_set_IHDR(d->png, d->info, (png_uint_32)im->w, (png_uint_32)im->h, 8,
-	    im->ch == 3 ? PNG_COLOR_TYPE_RGB : im->ch == 2 ? PNG_COLOR_TYPE_GRAY_ALPHA :
-	    PNG_COLOR_TYPE_GRAY, PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT,
-	    PNG_FILTER_TYPE_DEFAULT);
-	png_write_info(d->png, d->info);
-	for (y = 0; y < im->h; y++)
-		png_write_row(d->png, im->px + (size_t)y * stride);
-	png_write_end(d->png, NULL);
-	return 0;
-}
-
-int
-bb_image_png(const struct bb_image *im, unsigned char **out, size_t *len, struct bb_err *e)
-{
-	struct png_enc d;
-	int rc;
-
-	*out = NULL;
-	*len = 0;
-	if ((rc = check_encodable(im, "PNG", 1, e)) != 0)
-		return rc;
-	memset(&d, 0, sizeof d);
-	d.im = im;
-	d.png = png_create_write_struct(PNG_LIBPNG_VER_STRING, &d, png_enc_err, png_warn_fn);
-	if (d.png == NULL || (d.info = png_create_info_struct(d.png)) == NULL) {
-		png_destroy_write_struct(&d.png, NULL);
-		return bb_fail(e, BB_SOFTWARE, "out of memory");
-	}
-	rc = png_enc_run(&d);
-	png_destroy_write_struct(&d.png, &d.info);
-	if (rc != 0) {
-		free(d.buf);
-		clean_msg(d.why);
-		return bb_fail(e, BB_SOFTWARE, "PNG encoding: %s", d.why);
-	}
-	*out = d.buf;
-	*len = d.len;
-	return 0;
+	memset(out, 0, sizeof *out);
+	if (buf == NULL || len == 0)
+		return bb_fail(e, BB_DATAERR, "%s: empty, not an image", img_name(name));
+	if (len >= 8 && memcmp(buf, png_magic, 8) == 0)
+		return img_decode_png(buf, len, name, out, e);
+	if (len >= 3 && buf[0] == 0xff && buf[1] == 0xd8 && buf[2] == 0xff)
+		return img_decode_jpeg(buf, len, name, out, e);
+	if (len >= 2 && buf[0] == 'P' && (buf[1] == '5' || buf[1] == '6'))
+		return img_decode_pnm(buf, len, name, out, e);
+	return bb_fail(e, BB_DATAERR, "%s: not a PNG, JPEG or PPM/PGM image%s", img_name(name),
+	    len < 8 ? " (too short)" : "");
 }
 
 /* --- pixels --- */

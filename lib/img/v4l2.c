@@ -155,37 +155,16 @@ v4l2_fail(struct bb_v4l2 *v, struct bb_err *e, const char *what, int err)
 	return BB_UNAVAILABLE;
 }
 
-int
-bb_v4l2_open(const char *path, int want_w, int want_h, struct bb_v4l2 *v,
-    struct bb_err *e)
+/* The frame format: YUYV at want_w x want_h if the driver gives it, else MJPEG at that
+ * size, else the larger of what each was adjusted to; set, and kept in v. 0, or a status
+ * with v closed. */
+static int
+choose_format(struct bb_v4l2 *v, int want_w, int want_h, struct bb_err *e)
 {
 	static const uint32_t pref[] = { V4L2_PIX_FMT_YUYV, V4L2_PIX_FMT_MJPEG };
-	struct v4l2_capability cap;
 	struct v4l2_format f, best;
-	struct v4l2_requestbuffers rb;
-	enum v4l2_buf_type type = V4L2_BUF_TYPE_VIDEO_CAPTURE;
-	uint32_t caps;
 	unsigned i;
 	int found = 0;
-
-	v4l2_init(v, path);
-	if (path == NULL || *path == '\0')
-		return bb_fail(e, BB_UNAVAILABLE, "no camera device given");
-	if (want_w <= 0 || want_h <= 0 || (long)want_w * want_h > BB_IMAGE_MAX_PIXELS)
-		return bb_fail(e, BB_SOFTWARE, "%s: %dx%d is not a frame size", v->path, want_w,
-		    want_h);
-	/* Non-blocking: DQBUF must not hang when the camera stops; poll waits instead. */
-	if ((v->fd = open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC)) < 0)
-		return v4l2_fail(v, e, "no camera", errno);
-	memset(&cap, 0, sizeof cap);
-	if (xioctl(v->fd, VIDIOC_QUERYCAP, &cap) != 0)
-		return v4l2_fail(v, e, "not a V4L2 device", errno);
-	caps = (cap.capabilities & V4L2_CAP_DEVICE_CAPS) ? cap.device_caps : cap.capabilities;
-	if (!(caps & V4L2_CAP_VIDEO_CAPTURE) || !(caps & V4L2_CAP_STREAMING)) {
-		bb_fail(e, BB_UNAVAILABLE, "%s: not a streaming video capture device", v->path);
-		bb_v4l2_close(v);
-		return BB_UNAVAILABLE;
-	}
 
 	/* YUYV is uncompressed (TR-03121-3 5.1 wants uncompressed frames to the software),
 	 * MJPEG the fallback: many USB cameras give their full size only in MJPEG. */
@@ -225,6 +204,15 @@ bb_v4l2_open(const char *path, int want_w, int want_h, struct bb_v4l2 *v,
 	v->h = (int)f.fmt.pix.height;
 	v->fourcc = f.fmt.pix.pixelformat;
 	v->stride = f.fmt.pix.bytesperline != 0 ? f.fmt.pix.bytesperline : (size_t)v->w * 2;
+	return 0;
+}
+
+/* The driver's buffers, mapped and queued. 0, or a status with v closed. */
+static int
+map_buffers(struct bb_v4l2 *v, struct bb_err *e)
+{
+	struct v4l2_requestbuffers rb;
+	unsigned i;
 
 	memset(&rb, 0, sizeof rb);
 	rb.count = BB_V4L2_BUFFERS;
@@ -255,6 +243,39 @@ bb_v4l2_open(const char *path, int want_w, int want_h, struct bb_v4l2 *v,
 		if (xioctl(v->fd, VIDIOC_QBUF, &b) != 0)
 			return v4l2_fail(v, e, "queueing a buffer", errno);
 	}
+	return 0;
+}
+
+int
+bb_v4l2_open(const char *path, int want_w, int want_h, struct bb_v4l2 *v,
+    struct bb_err *e)
+{
+	struct v4l2_capability cap;
+	enum v4l2_buf_type type = V4L2_BUF_TYPE_VIDEO_CAPTURE;
+	uint32_t caps;
+	int rc;
+
+	v4l2_init(v, path);
+	if (path == NULL || *path == '\0')
+		return bb_fail(e, BB_UNAVAILABLE, "no camera device given");
+	if (want_w <= 0 || want_h <= 0 || (long)want_w * want_h > BB_IMAGE_MAX_PIXELS)
+		return bb_fail(e, BB_SOFTWARE, "%s: %dx%d is not a frame size", v->path, want_w,
+		    want_h);
+	/* Non-blocking: DQBUF must not hang when the camera stops; poll waits instead. */
+	if ((v->fd = open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC)) < 0)
+		return v4l2_fail(v, e, "no camera", errno);
+	memset(&cap, 0, sizeof cap);
+	if (xioctl(v->fd, VIDIOC_QUERYCAP, &cap) != 0)
+		return v4l2_fail(v, e, "not a V4L2 device", errno);
+	caps = (cap.capabilities & V4L2_CAP_DEVICE_CAPS) ? cap.device_caps : cap.capabilities;
+	if (!(caps & V4L2_CAP_VIDEO_CAPTURE) || !(caps & V4L2_CAP_STREAMING)) {
+		bb_fail(e, BB_UNAVAILABLE, "%s: not a streaming video capture device", v->path);
+		bb_v4l2_close(v);
+		return BB_UNAVAILABLE;
+	}
+	if ((rc = choose_format(v, want_w, want_h, e)) != 0 ||
+	    (rc = map_buffers(v, e)) != 0)
+		return rc;
 	if (xioctl(v->fd, VIDIOC_STREAMON, &type) != 0)
 		return v4l2_fail(v, e, "starting the stream", errno);
 	v->streaming = 1;

@@ -181,7 +181,7 @@ main(int argc, char **argv)
 	    bb_image_decode(file, flen, path, &frame, &e) != 0)
 		bb_die_err(&e);
 	yuyv = to_yuyv(&frame, &ylen);
-	/* The detection frame as bb_photo_check makes it (lib/capture/photo.c). */
+	/* The detection frame as bb_photo_check makes it (lib/capture/photodetect.c). */
 	if (frame.w > 480)
 		f = 480.0 / frame.w;
 	if (frame.h * f > 640)
