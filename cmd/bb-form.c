@@ -68,13 +68,10 @@ load_form(const char *arg, const struct bb_config *cfg)
 	struct bb_problems p = { 0 };
 	struct bb_err e = { 0, "" };
 	struct bb_form *form;
-	char *path;
-	int rc;
+	int rc = bb_form_open(arg, bb_config_str(cfg, "form.services"), &form, &p, &e);
 
-	if (bb_form_path(arg, bb_config_str(cfg, "form.services"), &path, &e) != 0)
+	if (e.msg[0] != '\0')
 		bb_die_err(&e);
-	rc = bb_form_load(path, &form, &p);
-	free(path);
 	if (rc != 0) {
 		print_problems(&p);
 		bb_problems_free(&p);
@@ -87,25 +84,23 @@ static int
 cmd_check(int argc, char **argv, const struct bb_config *cfg)
 {
 	struct bb_err e = { 0, "" };
-	int i, status = 0;
+	int i, rc, status = 0;
 
 	if (argc < 1)
 		usage(BB_USAGE);
 	for (i = 0; i < argc; i++) {
 		struct bb_problems p = { 0 };
 		struct bb_form *form;
-		char *path;
-		int rc;
-		if (bb_form_path(argv[i], bb_config_str(cfg, "form.services"), &path, &e) != 0)
+		rc = bb_form_open(argv[i], bb_config_str(cfg, "form.services"), &form, &p,
+		    &e);
+		if (e.msg[0] != '\0')
 			bb_die_err(&e);
-		rc = bb_form_load(path, &form, &p);
 		print_problems(&p);
 		bb_problems_free(&p);
 		if (rc == 0)
 			bb_form_free(form);
 		else if (status != BB_CONFIG)
 			status = rc;
-		free(path);
 	}
 	return status;
 }
@@ -156,8 +151,9 @@ cmd_fill(int argc, char **argv, const struct bb_config *cfg)
 	form = load_form(argv[0], cfg);
 	if (fresh && argc == 2)
 		bb_die(BB_USAGE, "--new and a CASE file exclude each other");
-	if (bb_case_open(fresh, argc == 2 ? argv[1] : NULL, 0, bb_config_str(cfg, "terminal"),
-	    max, &cs, &e) != 0 || bb_form_case_check(cs, form, &e) != 0 ||
+	if (bb_case_open(fresh, argc == 2 ? argv[1] : NULL, 0,
+	    bb_config_str(cfg, "terminal"), max, &cs, &e) != 0 ||
+	    bb_form_case_check(cs, form, &e) != 0 ||
 	    (answers != NULL && bb_fill_read_answers(answers, max, &a, &e) != 0))
 		bb_die_err(&e);
 	id = bb_case_id(cs);
@@ -263,7 +259,6 @@ cmd_serve(int argc, char **argv, const struct bb_config *cfg, int verbosity)
 	return 0;
 }
 
-
 /* --until of tell and receipt: "tap" (0) or seconds, 1 to 86400. */
 static long
 until_arg(const char *arg)
@@ -279,6 +274,7 @@ until_arg(const char *arg)
 		bb_die(BB_USAGE, "--until: expected tap or seconds (1 to 86400)");
 	return v;
 }
+
 static int
 cmd_tell(int argc, char **argv)
 {
@@ -388,8 +384,8 @@ cmd_ask(int argc, char **argv, const struct bb_config *cfg)
 	form = load_form(argv[0], cfg);
 	if (fresh && argc == 2)
 		bb_die(BB_USAGE, "--new and a CASE file exclude each other");
-	if (bb_case_open(fresh, argc == 2 ? argv[1] : NULL, 0, bb_config_str(cfg, "terminal"),
-	    max, &cs, &e) != 0)
+	if (bb_case_open(fresh, argc == 2 ? argv[1] : NULL, 0,
+	    bb_config_str(cfg, "terminal"), max, &cs, &e) != 0)
 		bb_die_err(&e);
 	id = bb_case_id(cs);
 	rc = bb_ask_case(cs, form, &s, bb_config_str(cfg, "form.screens"),

@@ -31,6 +31,20 @@ bb_form_path(const char *arg, const char *services, char **path, struct bb_err *
 }
 
 int
+bb_form_open(const char *arg, const char *services, struct bb_form **out,
+    struct bb_problems *p, struct bb_err *e)
+{
+	char *path;
+	int rc;
+
+	if ((rc = bb_form_path(arg, services, &path, e)) != 0)
+		return rc;
+	rc = bb_form_load(path, out, p);
+	free(path);
+	return rc;
+}
+
+int
 bb_form_case_check(const json_t *c, const struct bb_form *f, struct bb_err *e)
 {
 	const char *service = json_string_value(json_object_get(c, "service"));
@@ -75,7 +89,8 @@ bb_fill_read_answers(const char *path, size_t max, json_t **out, struct bb_err *
 
 /* sets[i] as NAME and VALUE into fl: 0, or -1 with the reason in p. */
 static int
-fill_set(struct bb_fill *fl, const struct bb_form *f, const char *set, struct bb_problems *p)
+fill_set(struct bb_fill *fl, const struct bb_form *f, const char *set,
+    struct bb_problems *p)
 {
 	const char *eq = strchr(set, '=');
 	char *name;

@@ -174,6 +174,10 @@ json_t *bb_fill_part(const struct bb_fill *fl, const struct bb_form *f);
  * SERVICES/ID/form.yaml, an argument with a slash or ending in .yaml a path. *path
  * malloc'd; 0, 64 when arg is neither, 70. */
 int bb_form_path(const char *arg, const char *services, char **path, struct bb_err *e);
+/* The form FORM names (bb_form_path), loaded (bb_form_load, its problems in p): 0, the
+ * status of bb_form_load, or 64 or 70 with e set (then p is empty). */
+int bb_form_open(const char *arg, const char *services, struct bb_form **out,
+    struct bb_problems *p, struct bb_err *e);
 /* Whether case c may take f's part: 0, or 65 when c is another service's. */
 int bb_form_case_check(const json_t *c, const struct bb_form *f, struct bb_err *e);
 /* Puts part (its reference taken) into c as the form part, with f's service when c

@@ -3,7 +3,7 @@
  * is no field, and leaves the case untouched when an answer does not hold;
  * bb_pin_rounds reads a new PIN twice from a fake pad, gives up after BB_PIN_ROUNDS
  * mismatches with nothing left in memory, and passes a cancel through; bb_pin_check
- * keeps the card's rules; bb_form_path finds a service's definition. */
+ * keeps the card's rules; bb_form_path and bb_form_open find a service's definition. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -48,6 +48,7 @@ setup(void **state)
 {
 	struct t *t = calloc(1, sizeof *t);
 	struct bb_problems p = { 0 };
+	struct bb_err e = { 0, "" };
 	char path[128];
 	FILE *f;
 
@@ -62,7 +63,9 @@ setup(void **state)
 		return -1;
 	fputs(form_yaml, f);
 	fclose(f);
-	if (bb_form_load(path, &t->form, &p) != 0) {
+	/* By its service id, as bb-form's FORM argument. */
+	if (bb_form_open("move", t->dir, &t->form, &p, &e) != 0) {
+		fprintf(stderr, "%s\n", e.msg);
 		for (size_t i = 0; i < p.n; i++)
 			fprintf(stderr, "%s\n", p.msg[i]);
 		return -1;
@@ -94,7 +97,8 @@ fill_from_answers_and_sets(void **state)
 	struct t *t = *state;
 	struct bb_problems p = { 0 };
 	struct bb_err e = { 0, "" };
-	json_t *c = bb_case_new("t1"), *a = json_pack("{s:s, s:i}", "name", "Erika", "copies", 2);
+	json_t *c = bb_case_new("t1");
+	json_t *a = json_pack("{s:s, s:i}", "name", "Erika", "copies", 2);
 	const char *sets[] = { "copies=3" };
 
 	assert_int_equal(bb_fill_case(c, t->form, a, sets, 1, &p, &e), 0);
