@@ -168,6 +168,32 @@ int bb_fill_is_empty(const json_t *v);
 /* The case's form part from a validated fill (new reference). */
 json_t *bb_fill_part(const struct bb_fill *fl, const struct bb_form *f);
 
+/* --- the form's part of a case (casepart.c) --- */
+
+/* The definition a FORM argument names: a service id ([a-z0-9-]+) is
+ * SERVICES/ID/form.yaml, an argument with a slash or ending in .yaml a path. *path
+ * malloc'd; 0, 64 when arg is neither, 70. */
+int bb_form_path(const char *arg, const char *services, char **path, struct bb_err *e);
+/* The form FORM names (bb_form_path), loaded (bb_form_load, its problems in p): 0, the
+ * status of bb_form_load, or 64 or 70 with e set (then p is empty). */
+int bb_form_open(const char *arg, const char *services, struct bb_form **out,
+    struct bb_problems *p, struct bb_err *e);
+/* Whether case c may take f's part: 0, or 65 when c is another service's. */
+int bb_form_case_check(const json_t *c, const struct bb_form *f, struct bb_err *e);
+/* Puts part (its reference taken) into c as the form part, with f's service when c
+ * names none. 0, or 70. */
+int bb_form_case_put(json_t *c, const struct bb_form *f, json_t *part, struct bb_err *e);
+/* fill's --answers: the JSON at path (at most max bytes; a name twice is a mistake) in
+ * *out, the file's bytes wiped. 0, or as bb_read_file with "answers: " before, or 65. */
+int bb_fill_read_answers(const char *path, size_t max, json_t **out, struct bb_err *e);
+/* bb-form fill in-process: f's part of case c from the case (bb_fill_begin), then
+ * answers (an object of NAME -> value, or NULL), then sets ("NAME=VALUE" each, in
+ * order), validated and put into c. 0; 64 when a NAME is no field (its reason alone in
+ * p); 65 when c is another service's (e) or an answer does not hold (p: a line each,
+ * never a value); 70. c is unchanged unless it returns 0. */
+int bb_fill_case(json_t *c, const struct bb_form *f, const json_t *answers,
+    const char *const *sets, size_t nsets, struct bb_problems *p, struct bb_err *e);
+
 /* --- rendering (render.c) --- */
 
 /* The model as JSON, for screens (new reference). */

@@ -2,6 +2,7 @@
  * listening); see speech.h. The same watch serves the kiosk's presence sensor
  * (kiosk.presence_device): any one key or switch of an input device. */
 #include "screen/speech.h"
+#include "config.h"
 #include "diag.h"
 #include "exit.h"
 
@@ -175,4 +176,48 @@ bb_headset_stop(struct bb_headset *h)
 	close(h->stop[1]);
 	free(h->path);
 	free(h);
+}
+
+struct presence {
+	int fd;			/* a byte on it: the event came */
+	int value;
+};
+
+static void
+presence_event(void *arg, int value)
+{
+	struct presence *p = arg;
+
+	if (value == p->value)
+		(void)!write(p->fd, "p", 1);
+}
+
+int
+bb_presence_wait(const char *dev, const char *ev, struct bb_err *e)
+{
+	struct bb_headset *h;
+	struct presence p;
+	int type, code, pfd[2];
+	char c;
+
+	if (dev == NULL || ev == NULL || bb_parse_input_event(ev, &type, &code, &p.value) != 0)
+		return bb_fail(e, BB_CONFIG, "presence: kiosk.presence_device and "
+		    "kiosk.presence_event are not set");
+	if (pipe2(pfd, O_CLOEXEC) != 0)
+		return bb_fail(e, BB_SOFTWARE, "pipe: %s", strerror(errno));
+	p.fd = pfd[1];
+	/* Only an event: a sensor that reads "nobody" when the session starts (broken,
+	 * or the person stands aside) must not end every session at once. */
+	if (bb_input_watch("kiosk.presence_device", dev, type, code, 0, presence_event, &p,
+	    &h, e) != 0) {
+		close(pfd[0]);
+		close(pfd[1]);
+		return e->status;
+	}
+	while (read(pfd[0], &c, 1) < 0 && errno == EINTR)
+		;
+	bb_headset_stop(h);
+	close(pfd[0]);
+	close(pfd[1]);
+	return 0;
 }

@@ -2,9 +2,11 @@
  * is in receiptpdf.c. See receipt.h. */
 #include "screen/receipt.h"
 #include "screen/screen.h"
+#include "screen/server.h"
 #include "case.h"
 #include "diag.h"
 #include "exit.h"
+#include "files.h"
 #include "form/form.h"
 
 #include <qrencode.h>
@@ -96,6 +98,59 @@ bb_receipt_set(const struct bb_receipt *r)
 		return NULL;
 	}
 	return set;
+}
+
+/* The receipt as a PDF in lang, else the language the screen was shown in, into the
+ * file and onto the printer o asks for. */
+static int
+receipt_paper(const struct bb_receipt *r, const struct bb_receipt_opts *o, char *lang,
+    size_t langlen, struct bb_err *e)
+{
+	struct bb_catalogs *cat;
+	char *pdf = NULL;
+	size_t len = 0;
+	int rc;
+
+	if ((rc = bb_catalogs_load(o->screens, &cat, e)) != 0)
+		return rc;
+	if (lang[0] == '\0' || !bb_catalogs_has(cat, lang))
+		snprintf(lang, langlen, "%s", o->lang);
+	rc = bb_receipt_pdf(r, cat, o->services, lang, &pdf, &len, e);
+	bb_catalogs_free(cat);
+	if (rc != 0)
+		return rc;
+	if (o->pdf != NULL && (rc = bb_write_durable(o->pdf, pdf, len, 0600, e)) != 0) {
+		bb_err_context(e, "--pdf %s", o->pdf);
+		free(pdf);
+		return rc;
+	}
+	/* The screen has shown it: a printer out of paper is the staff's to fix, not a
+	 * failed receipt. */
+	if (o->printer != NULL && bb_receipt_print(o->printer, pdf, len, e) != 0)
+		bb_warn("%s", e->msg);
+	free(pdf);
+	return 0;
+}
+
+int
+bb_receipt_make(const char *control, const json_t *c, const struct bb_receipt_opts *o,
+    struct bb_err *e)
+{
+	struct bb_receipt r;
+	char lang[40];
+	json_t *set;
+	int rc;
+
+	if ((rc = bb_receipt_from_case(c, &r, e)) != 0)
+		return rc;
+	if ((set = bb_receipt_set(&r)) == NULL)
+		return bb_fail(e, BB_SOFTWARE, "out of memory");
+	/* Shown first, in the session's language, which the paper then speaks too. */
+	rc = bb_screen_show(control, "receipt", set, lang, sizeof lang, e);
+	json_decref(set);
+	if (rc != 0 || (o->pdf == NULL && o->printer == NULL))
+		return rc;
+	return receipt_paper(&r, o, lang, sizeof lang, e);
 }
 
 int

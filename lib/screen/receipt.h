@@ -27,6 +27,23 @@ int bb_receipt_from_case(const json_t *c, struct bb_receipt *r, struct bb_err *e
  * there is one), state, qr. NULL when out of memory. */
 json_t *bb_receipt_set(const struct bb_receipt *r);
 
+/* Where a receipt goes besides the screen, and what it is made from. */
+struct bb_receipt_opts {
+	const char *screens;	/* form.screens: the catalogues */
+	const char *services;	/* form.services: the services' own titles */
+	const char *lang;	/* form.lang: when the screen does not say its language */
+	const char *pdf;	/* the PDF into this file (0600), or NULL */
+	const char *printer;	/* form.printer: the CUPS queue, or NULL */
+};
+/* bb-form receipt in-process: the receipt of case c shown at once on the screen of
+ * control; then, when o asks for a PDF or a printer, made as a PDF in the language the
+ * screen was shown in (else o->lang), written and printed. A printer that fails is a
+ * warning on stderr, not a failed receipt: the screen has shown it. 0, or an exit
+ * status with e set: 65 the case names no service, 69 no screen server, 78 the
+ * catalogues, 73 or 74 the PDF's file. */
+int bb_receipt_make(const char *control, const json_t *c, const struct bb_receipt_opts *o,
+    struct bb_err *e);
+
 /* The title of service id in lang: the catalogue's svc.ID.title, else the definition's
  * own (en for en, else de); copied into buf, *tlang the language it is in. 0, or -1
  * when neither has one (buf holds the id). */

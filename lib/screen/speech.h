@@ -34,4 +34,10 @@ void bb_headset_stop(struct bb_headset *h);
 int bb_input_watch(const char *key, const char *path, int type, int code, int initial,
     void (*cb)(void *, int), void *arg, struct bb_headset **out, struct bb_err *e);
 
+/* bb-form presence in-process: waits for the event ev (kiosk.presence_event, as
+ * bb_parse_input_event reads it) on the input device dev (kiosk.presence_device); only
+ * an event counts, not the state the device has at the start. 0 when it came; 78 when
+ * either is not set, or as bb_input_watch. */
+int bb_presence_wait(const char *dev, const char *ev, struct bb_err *e);
+
 #endif
