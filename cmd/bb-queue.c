@@ -418,12 +418,13 @@ prom_family(json_t *services, const char *name, const char *help, const char *su
 static void
 print_counts(json_t *counts, const char *format)
 {
-	static const char *const outcomes[] = {
-		"started", "completed", "cancelled", "timeout", "failed", NULL,
-	};
+	const char *outcomes[BB_OUT_N + 1], *id, *k;	/* counts.json's names */
 	json_t *services = json_object_get(counts, "services"), *svc, *m, *v;
-	const char *id, *k;
 	size_t i;
+
+	for (i = 0; i < BB_OUT_N; i++)
+		outcomes[i] = bb_outcome_name((enum bb_outcome)i);
+	outcomes[i] = NULL;
 
 	if (strcmp(format, "prometheus") == 0) {
 		/* Values are checked on load (bb_counts_load): ids, steps and language tags
