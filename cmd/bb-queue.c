@@ -9,7 +9,6 @@
 #include "queue/queue.h"
 #include "queue/spool.h"
 
-#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -64,10 +63,51 @@ emit_json(json_t *j)
 	free(s);
 }
 
-static const char *
-default_format(void)
+/* --format's value: text or json, with prometheus where it is allowed. */
+static int
+format_ok(const char *format, int prometheus)
 {
-	return isatty(1) ? "text" : "json";
+	return strcmp(format, "text") == 0 || strcmp(format, "json") == 0 ||
+	    (prometheus && strcmp(format, "prometheus") == 0);
+}
+
+/* The options of show and stats: --format only, text on a terminal, else json. */
+static const char *
+format_option(int argc, char **argv, int prometheus)
+{
+	static const struct option opts[] = {
+		{ "format", required_argument, NULL, 'f' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *format = isatty(1) ? "text" : "json";
+	int c;
+
+	while ((c = getopt_long(argc, argv, "f:", opts, NULL)) != -1) {
+		if (c != 'f')
+			usage(BB_USAGE);
+		format = optarg;
+	}
+	if (!format_ok(format, prometheus))
+		usage(BB_USAGE);
+	return format;
+}
+
+/* fn on each id: one that fails is warned about and does not stop the others; the
+ * status is that of the last such id. */
+static int
+each_id(struct ctx *x, char **ids, int n,
+    int (*fn)(struct bb_spool *, struct bb_qentry *, struct bb_err *))
+{
+	struct bb_err e = { 0, "" };
+	int i, rc, status = 0;
+
+	for (i = 0; i < n; i++) {
+		if ((rc = bb_queue_by_id(&x->spool, ids[i], fn, &e)) != 0) {
+			bb_warn("%s", e.msg);
+			status = rc;
+		}
+	}
+	return status;
 }
 
 static int
@@ -119,11 +159,10 @@ cmd_list(struct ctx *x, int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct bb_err e = { 0, "" };
-	struct bb_qentry *list;
-	const char *format = default_format();
+	const char *format = isatty(1) ? "text" : "json";
 	unsigned mask = BB_Q_ALL;
-	size_t n, i;
-	json_t *arr = json_array();
+	size_t i;
+	json_t *arr, *o;
 	int c, st;
 
 	while ((c = getopt_long(argc, argv, "s:f:", opts, NULL)) != -1) {
@@ -138,19 +177,13 @@ cmd_list(struct ctx *x, int argc, char **argv)
 		default: usage(BB_USAGE);
 		}
 	}
-	if (optind != argc || (strcmp(format, "text") && strcmp(format, "json")))
+	if (optind != argc || !format_ok(format, 0))
 		usage(BB_USAGE);
 	die_if(bb_spool_open(&x->spool, x->dir, 0, &e), &e);
-	die_if(bb_spool_scan(&x->spool, mask, &list, &n, &e), &e);
-	n = bb_spool_unique(list, n, NULL, NULL);
-	for (i = 0; i < n; i++)
-		json_array_append_new(arr, bb_queue_describe(&x->spool, &list[i],
-		    x->policy.max_size));
-	free(list);
+	die_if(bb_queue_list(&x->spool, mask, x->policy.max_size, &arr, &e), &e);
 	if (strcmp(format, "json") == 0) {
 		emit_json(arr);
 	} else {
-		json_t *o;
 		if (isatty(1))
 			printf("%-36s  %-9s  %8s  %-20s  %s\n", "ID", "STATE", "ATTEMPTS",
 			    "NEXT TRY", "ADDED");
@@ -167,22 +200,12 @@ cmd_list(struct ctx *x, int argc, char **argv)
 static int
 cmd_show(struct ctx *x, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "format", required_argument, NULL, 'f' },
-		{ NULL, 0, NULL, 0 },
-	};
 	struct bb_err e = { 0, "" };
 	struct bb_qentry q;
-	const char *format = default_format();
+	const char *format = format_option(argc, argv, 0);
 	json_t *o;
-	int c;
 
-	while ((c = getopt_long(argc, argv, "f:", opts, NULL)) != -1) {
-		if (c != 'f')
-			usage(BB_USAGE);
-		format = optarg;
-	}
-	if (argc - optind != 1 || (strcmp(format, "text") && strcmp(format, "json")))
+	if (argc - optind != 1)
 		usage(BB_USAGE);
 	die_if(bb_spool_open(&x->spool, x->dir, 0, &e), &e);
 	die_if(bb_spool_find(&x->spool, argv[optind], &q, &e), &e);
@@ -208,8 +231,6 @@ cmd_run(struct ctx *x, int argc, char **argv)
 	struct bb_err e = { 0, "" };
 	struct bb_queue_tally t;
 	char *end;
-	const char *file;
-	char *abs;
 	long long v;
 	int c, rc, wait = 0;
 
@@ -233,16 +254,7 @@ cmd_run(struct ctx *x, int argc, char **argv)
 	}
 	if (optind != argc)
 		usage(BB_USAGE);
-	/* The delivery command (bb-submit) reads the configuration this run was given, by
-	 * its absolute path (the command may change directory), unless the command sets
-	 * BB_CONFIG itself. */
-	if ((file = bb_config_file(x->cfg)) != NULL) {
-		if ((abs = realpath(file, NULL)) == NULL)
-			bb_die(BB_CONFIG, "%s: %s", file, strerror(errno));
-		if (setenv("BB_CONFIG", abs, 1) != 0)
-			bb_die(BB_SOFTWARE, "out of memory");
-		free(abs);
-	}
+	die_if(bb_queue_pass_config(x->cfg, &e), &e);
 	die_if(bb_spool_open(&x->spool, x->dir, 0, &e), &e);
 	/* The tally first: entries that could not be handled did not stop the others. */
 	rc = bb_queue_run(&x->spool, &x->policy, wait, &t, &e);
@@ -265,9 +277,7 @@ cmd_retry(struct ctx *x, int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct bb_err e = { 0, "" };
-	struct bb_qentry *list;
-	size_t n, i;
-	int c, all_failed = 0, status = 0, rc;
+	int c, all_failed = 0, status;
 
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		if (c != 'f')
@@ -277,22 +287,9 @@ cmd_retry(struct ctx *x, int argc, char **argv)
 	if (all_failed == (optind < argc))
 		usage(BB_USAGE);
 	die_if(bb_spool_open(&x->spool, x->dir, 0, &e), &e);
-	if (all_failed) {
-		die_if(bb_spool_scan(&x->spool, 1u << BB_Q_FAILED, &list, &n, &e), &e);
-		for (i = 0; i < n; i++)
-			if ((rc = bb_queue_retry(&x->spool, &list[i], &e)) != 0) {
-				bb_warn("%s", e.msg);
-				status = rc;
-			}
-		free(list);
-		return status;
-	}
-	for (i = (size_t)optind; i < (size_t)argc; i++) {
-		if ((rc = bb_queue_by_id(&x->spool, argv[i], bb_queue_retry, &e)) != 0) {
-			bb_warn("%s", e.msg);
-			status = rc;
-		}
-	}
+	if (!all_failed)
+		return each_id(x, argv + optind, argc - optind, bb_queue_retry);
+	die_if(bb_queue_retry_all(&x->spool, BB_Q_FAILED, &status, &e), &e);
 	return status;
 }
 
@@ -300,18 +297,11 @@ static int
 cmd_remove(struct ctx *x, int argc, char **argv)
 {
 	struct bb_err e = { 0, "" };
-	int i, rc, status = 0;
 
 	if (argc < 2)
 		usage(BB_USAGE);
 	die_if(bb_spool_open(&x->spool, x->dir, 0, &e), &e);
-	for (i = 1; i < argc; i++) {
-		if ((rc = bb_queue_by_id(&x->spool, argv[i], bb_queue_remove, &e)) != 0) {
-			bb_warn("%s", e.msg);
-			status = rc;
-		}
-	}
-	return status;
+	return each_id(x, argv + 1, argc - 1, bb_queue_remove);
 }
 
 static int
@@ -428,12 +418,13 @@ prom_family(json_t *services, const char *name, const char *help, const char *su
 static void
 print_counts(json_t *counts, const char *format)
 {
-	static const char *const outcomes[] = {
-		"started", "completed", "cancelled", "timeout", "failed", NULL,
-	};
+	const char *outcomes[BB_OUT_N + 1], *id, *k;	/* counts.json's names */
 	json_t *services = json_object_get(counts, "services"), *svc, *m, *v;
-	const char *id, *k;
 	size_t i;
+
+	for (i = 0; i < BB_OUT_N; i++)
+		outcomes[i] = bb_outcome_name((enum bb_outcome)i);
+	outcomes[i] = NULL;
 
 	if (strcmp(format, "prometheus") == 0) {
 		/* Values are checked on load (bb_counts_load): ids, steps and language tags
@@ -535,23 +526,12 @@ stats_json(const char *dir, const struct bb_queue_stats *q, json_t *counts)
 static int
 cmd_stats(struct ctx *x, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "format", required_argument, NULL, 'f' },
-		{ NULL, 0, NULL, 0 },
-	};
 	struct bb_err e = { 0, "" };
 	struct bb_queue_stats q;
-	const char *format = default_format();
+	const char *format = format_option(argc, argv, 1);
 	json_t *counts;
-	int c;
 
-	while ((c = getopt_long(argc, argv, "f:", opts, NULL)) != -1) {
-		if (c != 'f')
-			usage(BB_USAGE);
-		format = optarg;
-	}
-	if (optind != argc || (strcmp(format, "text") && strcmp(format, "json") &&
-	    strcmp(format, "prometheus")))
+	if (optind != argc)
 		usage(BB_USAGE);
 	die_if(bb_spool_open(&x->spool, x->dir, 0, &e), &e);
 	die_if(bb_queue_stats(&x->spool, time(NULL), &q, &e), &e);
@@ -581,10 +561,10 @@ main(int argc, char **argv)
 		{ "run", cmd_run }, { "retry", cmd_retry }, { "remove", cmd_remove },
 		{ "purge", cmd_purge }, { "stats", cmd_stats }, { "count", cmd_count },
 	};
+	struct bb_err e = { 0, "" };
 	struct ctx x;
 	struct bb_cli cli;
-	const char *dir;
-	char *fallback = NULL;
+	char *dir;
 	int rc;
 	size_t i;
 
@@ -594,17 +574,8 @@ main(int argc, char **argv)
 	x.cfg = cli.cfg;
 	bb_queue_policy_init(&x.policy, x.cfg);
 	x.policy.echo_stderr = cli.verbosity > 0;
-	/* -d, then the configuration, then BB_SPOOL, then the per-user default. */
-	if ((dir = cli.spool) == NULL)
-		dir = bb_config_str(x.cfg, "queue.spool");
-	if (dir == NULL && (dir = getenv("BB_SPOOL")) != NULL && *dir == '\0')
-		dir = NULL;
-	if (dir == NULL && (dir = fallback = bb_spool_default_dir()) == NULL) {
-		if (errno == ENOMEM)
-			bb_die(BB_SOFTWARE, "out of memory");
-		bb_die(BB_CONFIG, "no spool: HOME is not set; give one with -d, queue.spool "
-		    "in bb.yaml or BB_SPOOL");
-	}
+	if ((dir = bb_queue_spool_dir(cli.spool, x.cfg, &e)) == NULL)
+		bb_die_err(&e);
 	x.dir = dir;
 	for (i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
 		if (strcmp(cli.cmd, cmds[i].name) == 0)
@@ -616,6 +587,6 @@ main(int argc, char **argv)
 	rc = cmds[i].fn(&x, argc, argv);
 	bb_spool_close(&x.spool);
 	bb_config_free(x.cfg);
-	free(fallback);
+	free(dir);
 	return rc;
 }

@@ -147,114 +147,124 @@ take_out(struct bb_child *c, size_t *cap, size_t out_max, const char *buf, size_
 	c->outlen += n;
 }
 
-static int
-run(const char *command, char *const *argv, int in_fd, char *const *env, time_t timeout,
-    size_t out_max, int echo_stderr, struct bb_child *c, struct bb_err *e)
-{
-	int outp[2] = { -1, -1 }, errp[2] = { -1, -1 }, wstatus = 0, killed = 0, reaped = 0;
-	double deadline = timeout > 0 ? now_mono() + (double)timeout : 0, kill_at = 0;
-	double drain_until = 0;
-	struct tail tail = { .len = 0 };
-	size_t cap = 65536;
+/* One running command, watched: its output pipes, its end, its deadline. */
+struct watch {
 	pid_t pid;
-	int pidfd, i;
+	int pidfd;			/* -1: none (an old kernel) */
+	struct pollfd pfd[3];		/* stdout, stderr, the pidfd */
+	double deadline, kill_at, drain_until;
+	int killed, reaped, wstatus;
+	struct tail tail;
+	size_t cap, out_max;
+	int echo_stderr;
+};
 
-	memset(c, 0, sizeof *c);
-	if ((c->out = malloc(cap)) == NULL)
-		return bb_fail(e, BB_SOFTWARE, "out of memory");
+/* The pipes and the forked command; the child's ends closed here. */
+static int
+spawn(const char *command, char *const *argv, int in_fd, char *const *env,
+    struct watch *w, struct bb_err *e)
+{
+	int outp[2] = { -1, -1 }, errp[2] = { -1, -1 }, i, err;
+
 	if (pipe2(outp, O_CLOEXEC) != 0 || pipe2(errp, O_CLOEXEC) != 0) {
-		int err = errno;
+		err = errno;
 		for (i = 0; i < 2; i++) {
 			if (outp[i] >= 0)
 				close(outp[i]);
 			if (errp[i] >= 0)
 				close(errp[i]);
 		}
-		free(c->out);
 		return bb_fail(e, 71, "pipe: %s", strerror(err));
 	}
-	if ((pid = fork()) < 0) {
-		int err = errno;
+	if ((w->pid = fork()) < 0) {
+		err = errno;
 		close(outp[0]); close(outp[1]); close(errp[0]); close(errp[1]);
-		free(c->out);
 		return bb_fail(e, 71, "fork: %s", strerror(err));
 	}
-	if (pid == 0)
+	if (w->pid == 0)
 		exec_child(command, argv, in_fd, outp[1], errp[1], env);
-	setpgid(pid, pid);
+	setpgid(w->pid, w->pid);
 	close(outp[1]);
 	close(errp[1]);
 	/* The command's end is an event like its output: a pidfd says when it comes. */
-	pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	w->pidfd = (int)syscall(SYS_pidfd_open, w->pid, 0);
+	w->pfd[0] = (struct pollfd){ outp[0], POLLIN, 0 };
+	w->pfd[1] = (struct pollfd){ errp[0], POLLIN, 0 };
+	w->pfd[2] = (struct pollfd){ w->pidfd, POLLIN, 0 };
+	return 0;
+}
 
-	struct pollfd pfd[3] = { { outp[0], POLLIN, 0 }, { errp[0], POLLIN, 0 },
-		{ pidfd, POLLIN, 0 } };
-	for (;;) {
-		double now = now_mono();
-		int wait_ms = -1;
-		if (!reaped) {
-			pid_t w = waitpid(pid, &wstatus, WNOHANG);
-			if (w == pid) {
-				reaped = 1;
-				/* What it wrote before it ended is still in the pipes; whatever it
-				 * left running in the background may hold them open: read what is
-				 * there for a moment, no longer. */
-				drain_until = now + 0.2;
-			} else if (w < 0 && errno != EINTR) {
-				/* Lost track of it (SIGCHLD ignored): the outcome is unknown, never
-				 * a success. */
-				reaped = 1;
-				wstatus = -1;
-				drain_until = now;
-			}
+/* Whether the command ended (w->wstatus then its status, -1 unknown). */
+static void
+reap(struct watch *w, double now)
+{
+	pid_t r = waitpid(w->pid, &w->wstatus, WNOHANG);
+
+	if (r == w->pid) {
+		w->reaped = 1;
+		/* What it wrote before it ended is still in the pipes; whatever it left
+		 * running in the background may hold them open: read what is there for a
+		 * moment, no longer. */
+		w->drain_until = now + 0.2;
+	} else if (r < 0 && errno != EINTR) {
+		/* Lost track of it (SIGCHLD ignored): the outcome is unknown, never a
+		 * success. */
+		w->reaped = 1;
+		w->wstatus = -1;
+		w->drain_until = now;
+	}
+}
+
+/* How long poll waits: until the drain ends, the deadline, the SIGKILL, or forever. */
+static int
+poll_ms(const struct watch *w, double now)
+{
+	int ms = -1;
+
+	if (w->reaped)
+		ms = ms_until(w->drain_until, now);
+	else if (w->deadline > 0 && !w->killed)
+		ms = ms_until(w->deadline, now);
+	else if (w->killed == 1)
+		ms = ms_until(w->kill_at, now);
+	if (w->pidfd < 0 && !w->reaped && (ms < 0 || ms > 20))
+		ms = 20;	/* no pidfd: look for its end now and then */
+	return ms;
+}
+
+/* What poll found in the pipes: stdout into c->out, stderr into the tail. */
+static void
+read_pipes(struct watch *w, struct bb_child *c)
+{
+	char buf[16384];
+	ssize_t n;
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		if (w->pfd[i].fd < 0 || !(w->pfd[i].revents & (POLLIN | POLLHUP | POLLERR)))
+			continue;
+		n = read(w->pfd[i].fd, buf, sizeof buf);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			close(w->pfd[i].fd);
+			w->pfd[i].fd = -1;
+			continue;
 		}
-		if (!reaped)
-			escalate(pid, deadline, now, &killed, &kill_at, c);
-		if (pfd[0].fd < 0 && pfd[1].fd < 0 && reaped)
-			break;
-		if (reaped && now >= drain_until)
-			break;
-		if (reaped)
-			wait_ms = ms_until(drain_until, now);
-		else if (deadline > 0 && !killed)
-			wait_ms = ms_until(deadline, now);
-		else if (killed == 1)
-			wait_ms = ms_until(kill_at, now);
-		if (pidfd < 0 && !reaped && (wait_ms < 0 || wait_ms > 20))
-			wait_ms = 20;	/* no pidfd: look for its end now and then */
-		pfd[2].fd = reaped ? -1 : pidfd;
-		if (poll(pfd, 3, wait_ms) < 0 && errno != EINTR)
-			break;
-		for (i = 0; i < 2; i++) {
-			char buf[16384];
-			ssize_t n;
-			if (pfd[i].fd < 0 || !(pfd[i].revents & (POLLIN | POLLHUP | POLLERR)))
-				continue;
-			n = read(pfd[i].fd, buf, sizeof buf);
-			if (n < 0 && errno == EINTR)
-				continue;
-			if (n <= 0) {
-				close(pfd[i].fd);
-				pfd[i].fd = -1;
-				continue;
-			}
-			if (i == 1) {
-				tail_add(&tail, buf, (size_t)n);
-				if (echo_stderr)
-					(void)!write(2, buf, (size_t)n);
-			} else {
-				take_out(c, &cap, out_max, buf, (size_t)n);
-			}
+		if (i == 1) {
+			tail_add(&w->tail, buf, (size_t)n);
+			if (w->echo_stderr)
+				(void)!write(2, buf, (size_t)n);
+		} else {
+			take_out(c, &w->cap, w->out_max, buf, (size_t)n);
 		}
 	}
-	for (i = 0; i < 2; i++)
-		if (pfd[i].fd >= 0)
-			close(pfd[i].fd);
-	if (pidfd >= 0)
-		close(pidfd);
-	/* Anything the command left behind in its group goes with it. */
-	kill(-pid, SIGKILL);
-	c->out[c->outlen] = '\0';
+}
+
+/* The command's status as child.h tells it. */
+static void
+set_status(struct bb_child *c, int wstatus)
+{
 	if (wstatus == -1) {
 		c->status = -1;
 		c->signal = 0;
@@ -269,7 +279,50 @@ run(const char *command, char *const *argv, int in_fd, char *const *env, time_t 
 		c->status = -1;
 		c->signal = WIFSIGNALED(wstatus) ? WTERMSIG(wstatus) : 0;
 	}
-	tail_last_line(&tail, c->last_err, sizeof c->last_err);
+}
+
+static int
+run(const char *command, char *const *argv, int in_fd, char *const *env, time_t timeout,
+    size_t out_max, int echo_stderr, struct bb_child *c, struct bb_err *e)
+{
+	struct watch w = { .cap = 65536, .out_max = out_max, .echo_stderr = echo_stderr };
+	double now;
+	int i, rc;
+
+	w.deadline = timeout > 0 ? now_mono() + (double)timeout : 0;
+	memset(c, 0, sizeof *c);
+	if ((c->out = malloc(w.cap)) == NULL)
+		return bb_fail(e, BB_SOFTWARE, "out of memory");
+	if ((rc = spawn(command, argv, in_fd, env, &w, e)) != 0) {
+		free(c->out);
+		c->out = NULL;
+		return rc;
+	}
+	for (;;) {
+		now = now_mono();
+		if (!w.reaped)
+			reap(&w, now);
+		if (!w.reaped)
+			escalate(w.pid, w.deadline, now, &w.killed, &w.kill_at, c);
+		if (w.pfd[0].fd < 0 && w.pfd[1].fd < 0 && w.reaped)
+			break;
+		if (w.reaped && now >= w.drain_until)
+			break;
+		w.pfd[2].fd = w.reaped ? -1 : w.pidfd;
+		if (poll(w.pfd, 3, poll_ms(&w, now)) < 0 && errno != EINTR)
+			break;
+		read_pipes(&w, c);
+	}
+	for (i = 0; i < 2; i++)
+		if (w.pfd[i].fd >= 0)
+			close(w.pfd[i].fd);
+	if (w.pidfd >= 0)
+		close(w.pidfd);
+	/* Anything the command left behind in its group goes with it. */
+	kill(-w.pid, SIGKILL);
+	c->out[c->outlen] = '\0';
+	set_status(c, w.wstatus);
+	tail_last_line(&w.tail, c->last_err, sizeof c->last_err);
 	return 0;
 }
 

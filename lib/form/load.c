@@ -477,16 +477,14 @@ load_default(struct ctx *c, const struct bb_ynode *n, struct bb_field *f)
 		PROBLEM(c, n->line, "%s: default: %s", f->name, why);
 }
 
-static void
-load_field(struct ctx *c, const struct bb_ynode *m, struct bb_field *f)
+/* The field's name and type (text when none); 0 when the type is unknown, and nothing
+ * more of the field can be checked. */
+static int
+load_type(struct ctx *c, const struct bb_ynode *m, struct bb_field *f)
 {
-	const struct bb_ynode *n;
-	size_t i, j;
+	size_t i;
 	char *type;
 
-	memset(f, 0, sizeof *f);
-	f->line = m->line;
-	f->min_length = f->max_length = -1;
 	f->name = get_str(c, m, "name", 1);
 	if (f->name == NULL)
 		f->name = strdup("?");
@@ -495,19 +493,25 @@ load_field(struct ctx *c, const struct bb_ynode *m, struct bb_field *f)
 		    f->name);
 	type = get_str(c, m, "type", 1);
 	f->type = BB_F_TEXT;
-	if (type != NULL) {
-		for (i = 0; i < NTYPES; i++)
-			if (strcmp(types[i].name, type) == 0)
-				break;
-		if (i == NTYPES)
-			PROBLEM(c, bb_yaml_get(m, "type")->line, "%s: unknown type '%s'", f->name,
-			    type);
-		else
-			f->type = (enum bb_ftype)i;
-		free(type);
-		if (i == NTYPES)
-			return;
-	}
+	if (type == NULL)
+		return 1;
+	for (i = 0; i < NTYPES; i++)
+		if (strcmp(types[i].name, type) == 0)
+			break;
+	if (i == NTYPES)
+		PROBLEM(c, bb_yaml_get(m, "type")->line, "%s: unknown type '%s'", f->name, type);
+	else
+		f->type = (enum bb_ftype)i;
+	free(type);
+	return i != NTYPES;
+}
+
+/* Every key is one a field of its type has. */
+static void
+check_keys(struct ctx *c, const struct bb_ynode *m, const struct bb_field *f)
+{
+	size_t i, j;
+
 	for (i = 0; i < m->n; i++) {
 		for (j = 0; j < NFIELDKEYS; j++)
 			if (strcmp(m->keys[i], field_keys[j].key) == 0)
@@ -518,12 +522,16 @@ load_field(struct ctx *c, const struct bb_ynode *m, struct bb_field *f)
 			PROBLEM(c, m->key_lines[i], "%s: a %s field has no '%s'", f->name,
 			    types[f->type].name, m->keys[i]);
 	}
-	get_text(c, m, "label", 1, &f->label);
-	get_text(c, m, "help", 0, &f->help);
-	get_text(c, m, "text", f->type == BB_F_CONSENT, &f->text);
-	f->required = get_bool(c, m, "required") || f->type == BB_F_CONSENT;
-	f->locked = get_bool(c, m, "locked");
-	f->integer = get_bool(c, m, "integer");
+}
+
+/* min_length, max_length (a text's default when none) and pattern, anchored: it
+ * matches the whole value. */
+static void
+load_text_rules(struct ctx *c, const struct bb_ynode *m, struct bb_field *f)
+{
+	size_t len;
+	char *anchored;
+
 	get_long(c, m, "min_length", &f->min_length);
 	get_long(c, m, "max_length", &f->max_length);
 	if (f->min_length >= 0 && f->max_length >= 0 && f->min_length > f->max_length)
@@ -532,25 +540,28 @@ load_field(struct ctx *c, const struct bb_ynode *m, struct bb_field *f)
 		f->max_length = BB_TEXT_MAX_DEFAULT;
 		f->max_length_implicit = 1;
 	}
-	if ((f->pattern = get_str(c, m, "pattern", 0)) != NULL) {
-		size_t len = strlen(f->pattern) + 5;
-		char *anchored = malloc(len);
-		if (anchored != NULL) {
-			snprintf(anchored, len, "^(%s)$", f->pattern);
-			if (regcomp(&f->re, anchored, REG_EXTENDED | REG_NOSUB) != 0)
-				PROBLEM(c, bb_yaml_get(m, "pattern")->line,
-				    "%s: pattern is not a valid extended regular expression", f->name);
-			else
-				f->has_re = 1;
-			free(anchored);
-		}
-	}
-	load_minmax(c, m, f);
-	if (f->type == BB_F_SELECT || f->type == BB_F_MULTI)
-		load_options(c, bb_yaml_get(m, "options"), f);
+	if ((f->pattern = get_str(c, m, "pattern", 0)) == NULL)
+		return;
+	len = strlen(f->pattern) + 5;
+	if ((anchored = malloc(len)) == NULL)
+		return;
+	snprintf(anchored, len, "^(%s)$", f->pattern);
+	if (regcomp(&f->re, anchored, REG_EXTENDED | REG_NOSUB) != 0)
+		PROBLEM(c, bb_yaml_get(m, "pattern")->line,
+		    "%s: pattern is not a valid extended regular expression", f->name);
+	else
+		f->has_re = 1;
+	free(anchored);
+}
+
+/* prefill: a dotted path into the case; locked needs one. */
+static void
+load_prefill(struct ctx *c, const struct bb_ynode *m, struct bb_field *f)
+{
+	const char *s;
+	int ok = 1;
+
 	if ((f->prefill = get_str(c, m, "prefill", 0)) != NULL) {
-		const char *s;
-		int ok = 1;
 		for (s = f->prefill; *s; s++)
 			if (!(islower((unsigned char)*s) || isdigit((unsigned char)*s) ||
 			    *s == '_' || *s == '.'))
@@ -563,6 +574,64 @@ load_field(struct ctx *c, const struct bb_ynode *m, struct bb_field *f)
 	}
 	if (f->locked && f->prefill == NULL)
 		PROBLEM(c, m->line, "%s: locked needs prefill", f->name);
+}
+
+/* show_if: {field: NAME, equals: VALUE} or {field: NAME, in: [VALUES]}. */
+static void
+load_show_if(struct ctx *c, const struct bb_ynode *n, struct bb_field *f)
+{
+	static const char *const allowed[] = { "field", "equals", "in", NULL };
+	const struct bb_ynode *eq, *in;
+	size_t i;
+
+	if (n == NULL)
+		return;
+	f->show_if.line = n->line;
+	if (n->kind != BB_Y_MAP) {
+		PROBLEM(c, n->line, "%s: show_if: expected {field: NAME, equals: VALUE}",
+		    f->name);
+		return;
+	}
+	unknown_keys(c, n, allowed, "show_if");
+	f->show_if.field = get_str(c, n, "field", 1);
+	eq = bb_yaml_get(n, "equals");
+	in = bb_yaml_get(n, "in");
+	f->show_if.values = json_array();
+	if ((eq == NULL) == (in == NULL))
+		PROBLEM(c, n->line, "%s: show_if: give either equals or in", f->name);
+	else if (eq != NULL && eq->kind == BB_Y_SCALAR)
+		json_array_append_new(f->show_if.values, json_string(eq->str));
+	else if (in != NULL && in->kind == BB_Y_SEQ && in->n > 0)
+		for (i = 0; i < in->n; i++)
+			json_array_append_new(f->show_if.values,
+			    json_string(in->items[i]->kind == BB_Y_SCALAR ?
+			    in->items[i]->str : ""));
+	else
+		PROBLEM(c, n->line, "%s: show_if: equals takes a value, in a list", f->name);
+}
+
+static void
+load_field(struct ctx *c, const struct bb_ynode *m, struct bb_field *f)
+{
+	const struct bb_ynode *n;
+
+	memset(f, 0, sizeof *f);
+	f->line = m->line;
+	f->min_length = f->max_length = -1;
+	if (!load_type(c, m, f))
+		return;
+	check_keys(c, m, f);
+	get_text(c, m, "label", 1, &f->label);
+	get_text(c, m, "help", 0, &f->help);
+	get_text(c, m, "text", f->type == BB_F_CONSENT, &f->text);
+	f->required = get_bool(c, m, "required") || f->type == BB_F_CONSENT;
+	f->locked = get_bool(c, m, "locked");
+	f->integer = get_bool(c, m, "integer");
+	load_text_rules(c, m, f);
+	load_minmax(c, m, f);
+	if (f->type == BB_F_SELECT || f->type == BB_F_MULTI)
+		load_options(c, bb_yaml_get(m, "options"), f);
+	load_prefill(c, m, f);
 	load_repeat(c, bb_yaml_get(m, "repeat"), f);
 	if (f->type == BB_F_ADDRESS) {
 		address_parts(f);
@@ -573,34 +642,7 @@ load_field(struct ctx *c, const struct bb_ynode *m, struct bb_field *f)
 		else
 			load_fields(c, n, &f->fields, &f->nfields, f->name);
 	}
-	n = bb_yaml_get(m, "show_if");
-	if (n != NULL) {
-		static const char *const allowed[] = { "field", "equals", "in", NULL };
-		const struct bb_ynode *eq, *in;
-		f->show_if.line = n->line;
-		if (n->kind != BB_Y_MAP) {
-			PROBLEM(c, n->line, "%s: show_if: expected {field: NAME, equals: VALUE}",
-			    f->name);
-		} else {
-			unknown_keys(c, n, allowed, "show_if");
-			f->show_if.field = get_str(c, n, "field", 1);
-			eq = bb_yaml_get(n, "equals");
-			in = bb_yaml_get(n, "in");
-			f->show_if.values = json_array();
-			if ((eq == NULL) == (in == NULL))
-				PROBLEM(c, n->line, "%s: show_if: give either equals or in", f->name);
-			else if (eq != NULL && eq->kind == BB_Y_SCALAR)
-				json_array_append_new(f->show_if.values, json_string(eq->str));
-			else if (in != NULL && in->kind == BB_Y_SEQ && in->n > 0)
-				for (i = 0; i < in->n; i++)
-					json_array_append_new(f->show_if.values,
-					    json_string(in->items[i]->kind == BB_Y_SCALAR ?
-					    in->items[i]->str : ""));
-			else
-				PROBLEM(c, n->line, "%s: show_if: equals takes a value, in a list",
-				    f->name);
-		}
-	}
+	load_show_if(c, bb_yaml_get(m, "show_if"), f);
 	load_default(c, bb_yaml_get(m, "default"), f);
 }
 

@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -155,9 +156,23 @@ v4l2_fail(struct bb_v4l2 *v, struct bb_err *e, const char *what, int err)
 	return BB_UNAVAILABLE;
 }
 
-/* The frame format: YUYV at want_w x want_h if the driver gives it, else MJPEG at that
- * size, else the larger of what each was adjusted to; set, and kept in v. 0, or a status
- * with v closed. */
+/* A camera this cannot use: said (after the device's path), the device closed. */
+static int __attribute__((format(printf, 3, 4)))
+v4l2_refuse(struct bb_v4l2 *v, struct bb_err *e, const char *fmt, ...)
+{
+	char why[160];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof why, fmt, ap);
+	va_end(ap);
+	bb_fail(e, BB_UNAVAILABLE, "%s: %s", v->path, why);
+	bb_v4l2_close(v);
+	return BB_UNAVAILABLE;
+}
+
+/* The frame format: YUYV or MJPEG at want_w x want_h, else the largest either offers;
+ * v->w, h, fourcc and stride from what the driver then set. */
 static int
 choose_format(struct bb_v4l2 *v, int want_w, int want_h, struct bb_err *e)
 {
@@ -184,22 +199,16 @@ choose_format(struct bb_v4l2 *v, int want_w, int want_h, struct bb_err *e)
 			found = 1;
 		}
 	}
-	if (!found) {
-		bb_fail(e, BB_UNAVAILABLE, "%s: camera offers neither YUYV nor MJPEG", v->path);
-		bb_v4l2_close(v);
-		return BB_UNAVAILABLE;
-	}
+	if (!found)
+		return v4l2_refuse(v, e, "camera offers neither YUYV nor MJPEG");
 	/* The last S_FMT may have been the other format: set the chosen one again. */
 	if (set_format(v->fd, best.fmt.pix.pixelformat, (int)best.fmt.pix.width,
 	    (int)best.fmt.pix.height, &f) != 0)
 		return v4l2_fail(v, e, "setting the frame format", errno != 0 ? errno : EINVAL);
 	if (f.fmt.pix.width > INT_MAX || f.fmt.pix.height > INT_MAX ||
-	    (uint64_t)f.fmt.pix.width * f.fmt.pix.height > (uint64_t)BB_IMAGE_MAX_PIXELS) {
-		bb_fail(e, BB_UNAVAILABLE, "%s: frame size %ux%u not usable", v->path,
-		    f.fmt.pix.width, f.fmt.pix.height);
-		bb_v4l2_close(v);
-		return BB_UNAVAILABLE;
-	}
+	    (uint64_t)f.fmt.pix.width * f.fmt.pix.height > (uint64_t)BB_IMAGE_MAX_PIXELS)
+		return v4l2_refuse(v, e, "frame size %ux%u not usable", f.fmt.pix.width,
+		    f.fmt.pix.height);
 	v->w = (int)f.fmt.pix.width;
 	v->h = (int)f.fmt.pix.height;
 	v->fourcc = f.fmt.pix.pixelformat;
@@ -207,11 +216,12 @@ choose_format(struct bb_v4l2 *v, int want_w, int want_h, struct bb_err *e)
 	return 0;
 }
 
-/* The driver's buffers, mapped and queued. 0, or a status with v closed. */
+/* The driver's buffers, mapped and queued for the stream. */
 static int
 map_buffers(struct bb_v4l2 *v, struct bb_err *e)
 {
 	struct v4l2_requestbuffers rb;
+	struct v4l2_buffer b;
 	unsigned i;
 
 	memset(&rb, 0, sizeof rb);
@@ -220,14 +230,9 @@ map_buffers(struct bb_v4l2 *v, struct bb_err *e)
 	rb.memory = V4L2_MEMORY_MMAP;
 	if (xioctl(v->fd, VIDIOC_REQBUFS, &rb) != 0)
 		return v4l2_fail(v, e, "requesting buffers", errno);
-	if (rb.count < 2 || rb.count > BB_V4L2_MAXBUF) {
-		bb_fail(e, BB_UNAVAILABLE, "%s: driver gave %u buffers", v->path, rb.count);
-		bb_v4l2_close(v);
-		return BB_UNAVAILABLE;
-	}
+	if (rb.count < 2 || rb.count > BB_V4L2_MAXBUF)
+		return v4l2_refuse(v, e, "driver gave %u buffers", rb.count);
 	for (i = 0; i < rb.count; i++) {
-		struct v4l2_buffer b;
-
 		memset(&b, 0, sizeof b);
 		b.type = V4L2_BUF_TYPE_VIDEO_CAPTURE;
 		b.memory = V4L2_MEMORY_MMAP;
@@ -268,11 +273,8 @@ bb_v4l2_open(const char *path, int want_w, int want_h, struct bb_v4l2 *v,
 	if (xioctl(v->fd, VIDIOC_QUERYCAP, &cap) != 0)
 		return v4l2_fail(v, e, "not a V4L2 device", errno);
 	caps = (cap.capabilities & V4L2_CAP_DEVICE_CAPS) ? cap.device_caps : cap.capabilities;
-	if (!(caps & V4L2_CAP_VIDEO_CAPTURE) || !(caps & V4L2_CAP_STREAMING)) {
-		bb_fail(e, BB_UNAVAILABLE, "%s: not a streaming video capture device", v->path);
-		bb_v4l2_close(v);
-		return BB_UNAVAILABLE;
-	}
+	if (!(caps & V4L2_CAP_VIDEO_CAPTURE) || !(caps & V4L2_CAP_STREAMING))
+		return v4l2_refuse(v, e, "not a streaming video capture device");
 	if ((rc = choose_format(v, want_w, want_h, e)) != 0 ||
 	    (rc = map_buffers(v, e)) != 0)
 		return rc;

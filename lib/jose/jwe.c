@@ -74,6 +74,27 @@ wrap_cek(EVP_PKEY *pub, const unsigned char *cek, size_t *outlen)
 	return out;
 }
 
+/* AES-256-GCM under cek and iv, encrypting (enc 1) or decrypting (0), the encoded
+ * header (aad, as it stands in the JWE) its additional data (RFC 7516 5.1 #14); NULL
+ * when OpenSSL cannot. */
+static EVP_CIPHER_CTX *
+gcm_start(int enc, const unsigned char *cek, const unsigned char *iv, const char *aad,
+    size_t aadlen)
+{
+	EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
+	int n;
+
+	if (ctx == NULL ||
+	    EVP_CipherInit_ex(ctx, EVP_aes_256_gcm(), NULL, NULL, NULL, enc) != 1 ||
+	    EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_IVLEN, IV_LEN, NULL) != 1 ||
+	    EVP_CipherInit_ex(ctx, NULL, NULL, cek, iv, enc) != 1 ||
+	    EVP_CipherUpdate(ctx, NULL, &n, (const unsigned char *)aad, (int)aadlen) != 1) {
+		EVP_CIPHER_CTX_free(ctx);
+		return NULL;
+	}
+	return ctx;
+}
+
 char *
 bb_jwe_encrypt(EVP_PKEY *pub, const char *kid, const char *cty, const void *plain,
     size_t len, struct bb_err *e)
@@ -122,12 +143,7 @@ bb_jwe_encrypt(EVP_PKEY *pub, const char *kid, const char *cty, const void *plai
 	w += bb_b64url_encode_to(w, iv, IV_LEN);
 	*w++ = '.';
 
-	if ((ctx = EVP_CIPHER_CTX_new()) == NULL ||
-	    EVP_EncryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, NULL, NULL) != 1 ||
-	    EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_IVLEN, IV_LEN, NULL) != 1 ||
-	    EVP_EncryptInit_ex(ctx, NULL, NULL, cek, iv) != 1 ||
-	    /* The AAD is the encoded header as it stands in the output (RFC 7516 5.1 #14). */
-	    EVP_EncryptUpdate(ctx, NULL, &n, (const unsigned char *)out, (int)hlen) != 1) {
+	if ((ctx = gcm_start(1, cek, iv, out, hlen)) == NULL) {
 		bb_fail(e, BB_SOFTWARE, "JWE: cannot set up AES-256-GCM");
 		goto done;
 	}
@@ -251,17 +267,43 @@ unwrap_cek(EVP_PKEY *priv, const EVP_MD *md, const unsigned char *ek, size_t ekl
 	ERR_clear_error();
 }
 
+/* The protected header: RSA-OAEP-256 or RSA-OAEP (*md its digest), A256GCM, neither
+ * zip nor crit. */
+static int
+read_header(const struct seg *s, const EVP_MD **md, struct bb_err *e)
+{
+	unsigned char *hdr;
+	size_t hlen;
+	json_t *header = NULL;
+	const char *enc;
+	int rc = 0;
+
+	if ((hdr = decode_seg(s, &hlen)) == NULL ||
+	    (header = json_loadb((const char *)hdr, hlen, JSON_REJECT_DUPLICATES, NULL)) == NULL ||
+	    !json_is_object(header))
+		rc = bb_fail(e, BB_PROTOCOL, "JWE: the protected header is not a JSON object");
+	else if ((*md = oaep_md(header)) == NULL)
+		rc = bb_fail(e, BB_PROTOCOL, "JWE: alg is not RSA-OAEP-256 or RSA-OAEP");
+	else if ((enc = json_string_value(json_object_get(header, "enc"))) == NULL ||
+	    strcmp(enc, "A256GCM") != 0)
+		rc = bb_fail(e, BB_PROTOCOL, "JWE: enc is not A256GCM");
+	else if (json_object_get(header, "zip") != NULL ||
+	    json_object_get(header, "crit") != NULL)
+		rc = bb_fail(e, BB_PROTOCOL, "JWE: zip and crit are not supported");
+	json_decref(header);
+	free(hdr);
+	return rc;
+}
+
 int
 bb_jwe_decrypt(EVP_PKEY *priv, const char *compact, unsigned char **plain, size_t *len,
     struct bb_err *e)
 {
 	struct seg seg[5];
-	unsigned char *hdr = NULL, *ek = NULL, *iv = NULL, *ct = NULL, *tag = NULL, *pt = NULL;
+	unsigned char *ek = NULL, *iv = NULL, *ct = NULL, *tag = NULL, *pt = NULL;
 	unsigned char cek[CEK_LEN];
-	size_t hlen, eklen, ivlen, ctlen = 0, taglen, off, chunk;
-	json_t *header = NULL;
-	const EVP_MD *md;
-	const char *enc;
+	size_t eklen, ivlen, ctlen = 0, taglen, off, chunk;
+	const EVP_MD *md = NULL;
 	EVP_CIPHER_CTX *ctx = NULL;
 	int n, rc;
 
@@ -273,25 +315,8 @@ bb_jwe_decrypt(EVP_PKEY *priv, const char *compact, unsigned char **plain, size_
 	/* The header goes to GCM as AAD in one int-sized call. */
 	if (compact == NULL || split5(compact, seg) != 0 || seg[0].len > 65536)
 		return bb_fail(e, BB_PROTOCOL, "JWE: not five segments");
-	if ((hdr = decode_seg(&seg[0], &hlen)) == NULL ||
-	    (header = json_loadb((const char *)hdr, hlen, JSON_REJECT_DUPLICATES, NULL)) == NULL ||
-	    !json_is_object(header)) {
-		rc = bb_fail(e, BB_PROTOCOL, "JWE: the protected header is not a JSON object");
-		goto done;
-	}
-	if ((md = oaep_md(header)) == NULL) {
-		rc = bb_fail(e, BB_PROTOCOL, "JWE: alg is not RSA-OAEP-256 or RSA-OAEP");
-		goto done;
-	}
-	enc = json_string_value(json_object_get(header, "enc"));
-	if (enc == NULL || strcmp(enc, "A256GCM") != 0) {
-		rc = bb_fail(e, BB_PROTOCOL, "JWE: enc is not A256GCM");
-		goto done;
-	}
-	if (json_object_get(header, "zip") != NULL || json_object_get(header, "crit") != NULL) {
-		rc = bb_fail(e, BB_PROTOCOL, "JWE: zip and crit are not supported");
-		goto done;
-	}
+	if ((rc = read_header(&seg[0], &md, e)) != 0)
+		return rc;
 	if ((ek = decode_seg(&seg[1], &eklen)) == NULL ||
 	    (iv = decode_seg(&seg[2], &ivlen)) == NULL || ivlen != IV_LEN ||
 	    (ct = decode_seg(&seg[3], &ctlen)) == NULL ||
@@ -305,12 +330,7 @@ bb_jwe_decrypt(EVP_PKEY *priv, const char *compact, unsigned char **plain, size_
 		goto done;
 	}
 	unwrap_cek(priv, md, ek, eklen, cek);
-	if ((ctx = EVP_CIPHER_CTX_new()) == NULL ||
-	    EVP_DecryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, NULL, NULL) != 1 ||
-	    EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_IVLEN, IV_LEN, NULL) != 1 ||
-	    EVP_DecryptInit_ex(ctx, NULL, NULL, cek, iv) != 1 ||
-	    EVP_DecryptUpdate(ctx, NULL, &n, (const unsigned char *)seg[0].s,
-	    (int)seg[0].len) != 1) {
+	if ((ctx = gcm_start(0, cek, iv, seg[0].s, seg[0].len)) == NULL) {
 		rc = bb_fail(e, BB_SOFTWARE, "JWE: cannot set up AES-256-GCM");
 		goto done;
 	}
@@ -342,8 +362,6 @@ done:
 	OPENSSL_cleanse(cek, sizeof cek);
 	EVP_CIPHER_CTX_free(ctx);
 	ERR_clear_error();
-	json_decref(header);
-	free(hdr);
 	free(ek);
 	free(iv);
 	free(ct);

@@ -11,6 +11,7 @@
 #include "files.h"
 #include "log.h"
 
+#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,6 +37,45 @@ bb_queue_policy_init(struct bb_queue_policy *p, const struct bb_config *cfg)
 	p->echo_stderr = 0;
 	if (p->backoff_max < p->backoff_min)
 		p->backoff_max = p->backoff_min;
+}
+
+char *
+bb_queue_spool_dir(const char *given, const struct bb_config *cfg, struct bb_err *e)
+{
+	const char *dir = given;
+	char *d;
+
+	if (dir == NULL)
+		dir = bb_config_str(cfg, "queue.spool");
+	if (dir == NULL && (dir = getenv("BB_SPOOL")) != NULL && *dir == '\0')
+		dir = NULL;
+	if (dir != NULL)
+		d = strdup(dir);
+	else if ((d = bb_spool_default_dir()) == NULL && errno != ENOMEM) {
+		bb_fail(e, BB_CONFIG, "no spool: HOME is not set; give one with -d, "
+		    "queue.spool in bb.yaml or BB_SPOOL");
+		return NULL;
+	}
+	if (d == NULL)
+		bb_fail(e, BB_SOFTWARE, "out of memory");
+	return d;
+}
+
+int
+bb_queue_pass_config(const struct bb_config *cfg, struct bb_err *e)
+{
+	const char *file = bb_config_file(cfg);
+	char *abs;
+	int rc = 0;
+
+	if (file == NULL)
+		return 0;
+	if ((abs = realpath(file, NULL)) == NULL)
+		return bb_fail(e, BB_CONFIG, "%s: %s", file, strerror(errno));
+	if (setenv("BB_CONFIG", abs, 1) != 0)
+		rc = bb_fail(e, BB_SOFTWARE, "out of memory");
+	free(abs);
+	return rc;
 }
 
 time_t
@@ -745,6 +785,25 @@ bb_queue_remove(struct bb_spool *s, struct bb_qentry *q, struct bb_err *e)
 }
 
 int
+bb_queue_retry_all(struct bb_spool *s, enum bb_qstate st, int *status, struct bb_err *e)
+{
+	struct bb_qentry *list;
+	size_t n, i;
+	int rc;
+
+	*status = 0;
+	if ((rc = bb_spool_scan(s, 1u << st, &list, &n, e)) != 0)
+		return rc;
+	for (i = 0; i < n; i++)
+		if ((rc = bb_queue_retry(s, &list[i], e)) != 0) {
+			bb_warn("%s", e->msg);
+			*status = rc;
+		}
+	free(list);
+	return 0;
+}
+
+int
 bb_queue_by_id(struct bb_spool *s, const char *id,
     int (*fn)(struct bb_spool *, struct bb_qentry *, struct bb_err *), struct bb_err *e)
 {
@@ -871,4 +930,23 @@ bb_queue_describe(const struct bb_spool *s, const struct bb_qentry *q, size_t ma
 	}
 	json_decref(c);
 	return o;
+}
+
+int
+bb_queue_list(const struct bb_spool *s, unsigned mask, size_t max_size, json_t **out,
+    struct bb_err *e)
+{
+	struct bb_qentry *list;
+	size_t n, i;
+	int rc;
+
+	*out = NULL;
+	if ((rc = bb_spool_scan(s, mask, &list, &n, e)) != 0)
+		return rc;
+	n = bb_spool_unique(list, n, NULL, NULL);
+	*out = json_array();
+	for (i = 0; i < n; i++)
+		json_array_append_new(*out, bb_queue_describe(s, &list[i], max_size));
+	free(list);
+	return 0;
 }

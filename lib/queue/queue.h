@@ -24,6 +24,16 @@ struct bb_queue_policy {
 
 void bb_queue_policy_init(struct bb_queue_policy *p, const struct bb_config *cfg);
 
+/* The spool's directory (malloc'd): given (-d), else queue.spool of cfg, else BB_SPOOL
+ * when not empty, else the per-user default (bb_spool_default_dir). 78 when there is
+ * none (no HOME), 70 out of memory. */
+char *bb_queue_spool_dir(const char *given, const struct bb_config *cfg, struct bb_err *e);
+
+/* The delivery command (bb-submit) reads the configuration this run was given: its
+ * absolute path goes into BB_CONFIG (the command may change directory), unless cfg
+ * came from no file. 78 when the file has no absolute path. */
+int bb_queue_pass_config(const struct bb_config *cfg, struct bb_err *e);
+
 /* Seconds until the next try after attempt number attempts (1, 2, …): backoff_min
  * doubled per attempt, capped at backoff_max, times jitter (0.8..1.2), kept within
  * [backoff_min, backoff_max]. */
@@ -50,6 +60,11 @@ int bb_queue_retry(struct bb_spool *s, struct bb_qentry *q, struct bb_err *e);
 /* Removes the entry, every copy a crash left of it. 75 while it is being delivered, 66
  * when it moved meanwhile. */
 int bb_queue_remove(struct bb_spool *s, struct bb_qentry *q, struct bb_err *e);
+/* bb_queue_retry on every entry in state st (retry --failed): one that cannot be put
+ * back is warned about here and does not stop the others; *status is that of the last
+ * such entry (0: none). Returns the scan's status. */
+int bb_queue_retry_all(struct bb_spool *s, enum bb_qstate st, int *status,
+    struct bb_err *e);
 /* fn (bb_queue_retry, bb_queue_remove) on the entry of id, or of a unique id prefix of
  * at least 8 characters (bb_spool_find's statuses); a run may move the entry between
  * finding and locking it (66 from fn), so it is looked for again, up to 20 times. */
@@ -77,5 +92,9 @@ int bb_queue_stats(const struct bb_spool *s, time_t now, struct bb_queue_stats *
  * JSON object for list and show; never any of the case's content. */
 json_t *bb_queue_describe(const struct bb_spool *s, const struct bb_qentry *q,
     size_t max_size);
+/* Every entry in a state of mask (1 << state, BB_Q_ALL), each once, described as
+ * bb_queue_describe does, in a JSON array (*out) in the spool's order. */
+int bb_queue_list(const struct bb_spool *s, unsigned mask, size_t max_size, json_t **out,
+    struct bb_err *e);
 
 #endif

@@ -921,17 +921,13 @@ is_secondary(const char *value)
 	    strcmp(value, "end") == 0;
 }
 
-char *
-bb_page_render(const struct bb_page *p, size_t *len)
+/* From the doctype to the end of head: the language, the reader's settings, the title. */
+static void
+put_head(FILE *f, const struct bb_page *p)
 {
 	const struct catalog *cat = find_cat(p->cat, p->lang);
 	const struct bb_screen *s = p->screen;
-	char *buf = NULL;
-	size_t i;
-	FILE *f;
 
-	if ((f = open_memstream(&buf, len)) == NULL)
-		return NULL;
 	fputs("<!doctype html>\n<html lang=\"", f);
 	esc_str(f, p->lang);
 	/* data-speech, data-volume: kiosk.js speaks, at that volume. */
@@ -948,69 +944,110 @@ bb_page_render(const struct bb_page *p, size_t *len)
 		fill(f, text_of(p, s->title).s, p->set, 0);
 	fputs(s != NULL || p->form != NULL || p->pin != NULL ? " – bb" : "bb", f);
 	fputs("</title><link rel=\"stylesheet\" href=\"/s/kiosk.css\">\n"
-	    "<script src=\"/s/kiosk.js\" defer></script></head>\n<body>\n", f);
+	    "<script src=\"/s/kiosk.js\" defer></script></head>\n", f);
+}
+
+/* The screen's picture. SCREEN.picture describes it; without one it is decoration (the
+ * texts say everything) and gets an empty alt. */
+static void
+put_picture(FILE *f, const struct bb_page *p, const struct bb_screen *s)
+{
+	char key[96];
+	const char *alt;
+
+	snprintf(key, sizeof key, "%s.picture", s->id);
+	alt = bb_catalog_text(p->cat, p->lang, key, NULL);
+	fputs("<img class=\"bb-picture\" alt=\"", f);
+	if (alt != NULL)
+		fill(f, alt, p->set, 0);
+	fprintf(f, "\" src=\"/p/%s.svg\">\n", s->picture);
+}
+
+/* What a person can choose on the screen: a service, a language, its buttons. */
+static void
+put_choices(FILE *f, const struct bb_page *p, const struct bb_screen *s)
+{
+	size_t i;
+
+	fprintf(f, "<form method=\"post\" action=\"/act\">"
+	    "<input type=\"hidden\" name=\"v\" value=\"%lu\">\n", p->version);
+	if (s->services) {
+		put_elem(f, p, "h2", "welcome.services");
+		fputs("<div class=\"bb-services\">\n", f);
+		put_services(f, p);
+		fputs("</div>\n", f);
+	}
+	if (s->languages) {
+		put_elem(f, p, "h2", "welcome.languages");
+		fputs("<div class=\"bb-languages\">\n", f);
+		put_languages(f, p, "bb-secondary");
+		fputs("</div>\n", f);
+	}
+	for (i = 0; i < s->nbuttons; i++)
+		put_button(f, p, "choice", s->buttons[i].value,
+		    is_secondary(s->buttons[i].value) ? "bb-secondary" : "bb-primary",
+		    s->buttons[i].label, -1);
+	fputs("</form>\n", f);
+}
+
+/* A busy screen's status: SCREEN.busy, else the title (a status has a text). */
+static void
+put_busy(FILE *f, const struct bb_page *p, const struct bb_screen *s)
+{
+	char key[96];
+
+	snprintf(key, sizeof key, "%s.busy", s->id);
+	if (bb_catalog_text(p->cat, p->lang, key, NULL) != NULL) {
+		put_elem_attrs(f, p, "div", " class=\"bb-busy\" role=\"status\"", key);
+	} else {
+		fputs("<div class=\"bb-busy\" role=\"status\">", f);
+		put_filled(f, text_of(p, s->title).s, p->set);
+		fputs("</div>\n", f);
+	}
+}
+
+/* A screen of the catalogue: title, texts, receipt, mirror or picture, choices. */
+static void
+put_screen(FILE *f, const struct bb_page *p, const struct bb_screen *s)
+{
+	size_t i;
+
+	put_elem(f, p, "h1", s->title);
+	for (i = 0; i < s->ntext; i++)
+		put_elem(f, p, "p", s->text[i]);
+	if (s->receipt)
+		bb_receipt_page_render(f, p);
+	if (s->mirror && p->guide != NULL)
+		put_mirror(f, p);
+	else if (s->picture != NULL)
+		put_picture(f, p, s);
+	if (s->nbuttons > 0 || s->languages || s->services)
+		put_choices(f, p, s);
+	if (s->busy)
+		put_busy(f, p, s);
+}
+
+char *
+bb_page_render(const struct bb_page *p, size_t *len)
+{
+	const struct bb_screen *s = p->screen;
+	char *buf = NULL;
+	FILE *f;
+
+	if ((f = open_memstream(&buf, len)) == NULL)
+		return NULL;
+	put_head(f, p);
+	fputs("<body>\n", f);
 	put_chrome(f, p);
 	fprintf(f, "<main id=\"bb-screen\" data-version=\"%lu\" data-screen=\"%s\" "
-	    "tabindex=\"-1\">\n", p->version, p->pin != NULL ? "pin" : p->form != NULL ? "ask" : s != NULL ? s->id : "");
+	    "tabindex=\"-1\">\n", p->version, p->pin != NULL ? "pin" : p->form != NULL ?
+	    "ask" : s != NULL ? s->id : "");
 	if (p->pin != NULL)
 		bb_pin_page_render(f, p);
 	else if (p->form != NULL)
 		bb_form_page_render(f, p);
-	else if (s != NULL) {
-		put_elem(f, p, "h1", s->title);
-		for (i = 0; i < s->ntext; i++)
-			put_elem(f, p, "p", s->text[i]);
-		if (s->receipt)
-			bb_receipt_page_render(f, p);
-		if (s->mirror && p->guide != NULL) {
-			put_mirror(f, p);
-		} else if (s->picture != NULL) {
-			char key[96];
-			const char *alt;
-			/* SCREEN.picture describes it; without one it is decoration (the
-			 * texts say everything) and gets an empty alt. */
-			snprintf(key, sizeof key, "%s.picture", s->id);
-			alt = bb_catalog_text(p->cat, p->lang, key, NULL);
-			fputs("<img class=\"bb-picture\" alt=\"", f);
-			if (alt != NULL)
-				fill(f, alt, p->set, 0);
-			fprintf(f, "\" src=\"/p/%s.svg\">\n", s->picture);
-		}
-		if (s->nbuttons > 0 || s->languages || s->services) {
-			fprintf(f, "<form method=\"post\" action=\"/act\">"
-			    "<input type=\"hidden\" name=\"v\" value=\"%lu\">\n", p->version);
-			if (s->services) {
-				put_elem(f, p, "h2", "welcome.services");
-				fputs("<div class=\"bb-services\">\n", f);
-				put_services(f, p);
-				fputs("</div>\n", f);
-			}
-			if (s->languages) {
-				put_elem(f, p, "h2", "welcome.languages");
-				fputs("<div class=\"bb-languages\">\n", f);
-				put_languages(f, p, "bb-secondary");
-				fputs("</div>\n", f);
-			}
-			for (i = 0; i < s->nbuttons; i++)
-				put_button(f, p, "choice", s->buttons[i].value,
-				    is_secondary(s->buttons[i].value) ? "bb-secondary" :
-				    "bb-primary", s->buttons[i].label, -1);
-			fputs("</form>\n", f);
-		}
-		if (s->busy) {
-			/* SCREEN.busy, else the title: a status has a text. */
-			char key[96];
-			snprintf(key, sizeof key, "%s.busy", s->id);
-			if (bb_catalog_text(p->cat, p->lang, key, NULL) != NULL) {
-				put_elem_attrs(f, p, "div", " class=\"bb-busy\" role=\"status\"",
-				    key);
-			} else {
-				fputs("<div class=\"bb-busy\" role=\"status\">", f);
-				put_filled(f, text_of(p, s->title).s, p->set);
-				fputs("</div>\n", f);
-			}
-		}
-	}
+	else if (s != NULL)
+		put_screen(f, p, s);
 	fputs("</main>\n", f);
 	put_keyboard(f, p);
 	fputs("</body></html>\n", f);

@@ -172,58 +172,110 @@ put_required(FILE *f, const struct bb_page *p, const json_t *it)
 		bb_page_put(f, p, "span", " class=\"bb-req\"", "ask.required", NULL);
 }
 
+/* The first field with an error gets the focus. */
+static void
+put_autofocus(FILE *f, const json_t *err, int *first)
+{
+	if (err != NULL && *first) {
+		fputs(" autofocus", f);
+		*first = 0;
+	}
+}
+
+/* A select or multi-select: its options as radio buttons or check boxes (large
+ * targets, no drop-down). */
+static void
+put_options(FILE *f, const struct bb_page *p, const json_t *it, int multi, int *first)
+{
+	const char *path = json_string_value(json_object_get(it, "path"));
+	const json_t *value = json_object_get(it, "value"), *help = json_object_get(it, "help");
+	const json_t *err = json_object_get(it, "error");
+	const char *v;
+	json_t *o;
+	size_t i;
+
+	fputs("<fieldset class=\"bb-field bb-choices\" id=\"", f);
+	put_id(f, path);
+	fputc('"', f);
+	put_described(f, path, help != NULL, err != NULL);
+	fputs("><legend>", f);
+	put_def(f, p, NULL, NULL, json_object_get(it, "label"));
+	put_required(f, p, it);
+	fputs("</legend>\n", f);
+	put_help(f, p, path, help);
+	json_array_foreach(json_object_get(it, "options"), i, o) {
+		if ((v = json_string_value(json_object_get(o, "value"))) == NULL)
+			continue;	/* nothing to choose */
+		fprintf(f, "<label class=\"bb-choice\"><input type=\"%s\" name=\"f:",
+		    multi ? "checkbox" : "radio");
+		bb_html_esc(f, path);
+		fputs("\" value=\"", f);
+		bb_html_esc(f, v);
+		fputc('"', f);
+		if (is_checked(value, v))
+			fputs(" checked", f);
+		put_autofocus(f, err, first);
+		fputs("> ", f);
+		put_def(f, p, NULL, NULL, json_object_get(o, "label"));
+		fputs("</label>\n", f);
+	}
+	put_error(f, p, path, err);
+	fputs("</fieldset>\n", f);
+}
+
+/* A text input's label, help and the input up to its last attributes. */
+static void
+put_text_start(FILE *f, const struct bb_page *p, const json_t *it, const char *type)
+{
+	const char *path = json_string_value(json_object_get(it, "path"));
+	const char *kbd = kbd_name(json_object_get(it, "kbd"));
+	const json_t *value = json_object_get(it, "value");
+
+	fputs("<label for=\"", f);
+	put_id(f, path);
+	fputs("\">", f);
+	put_def(f, p, NULL, NULL, json_object_get(it, "label"));
+	put_required(f, p, it);
+	if (strcmp(type, "date") == 0)
+		bb_page_put(f, p, "span", " class=\"bb-hint\"", "ask.date_hint", NULL);
+	fputs("</label>\n", f);
+	put_help(f, p, path, json_object_get(it, "help"));
+	/* dir=auto: a person's text keeps its own direction ("3. OG links" on an Arabic
+	 * page, an Arabic name on a German one). */
+	fputs("<input type=\"text\" dir=\"auto\" autocomplete=\"off\" spellcheck=\"false\" "
+	    "name=\"f:", f);
+	bb_html_esc(f, path);
+	fputs("\" id=\"", f);
+	put_id(f, path);
+	fprintf(f, "\" data-kbd=\"%s\"", kbd);
+	if (strcmp(kbd, "numeric") == 0 || strcmp(kbd, "postal") == 0)
+		fputs(" inputmode=\"numeric\"", f);
+	if (json_is_integer(json_object_get(it, "maxlength")))
+		fprintf(f, " maxlength=\"%lld\"",
+		    (long long)json_integer_value(json_object_get(it, "maxlength")));
+	fputs(" value=\"", f);
+	bb_html_esc(f, json_is_string(value) ? json_string_value(value) : "");
+	fputc('"', f);
+	if (json_is_true(json_object_get(it, "required")))
+		fputs(" aria-required=\"true\"", f);
+}
+
 static void
 put_input(FILE *f, const struct bb_page *p, const json_t *it, int *first)
 {
 	const char *path = json_string_value(json_object_get(it, "path"));
 	const char *type = json_string_value(json_object_get(it, "type"));
-	const char *kbd = kbd_name(json_object_get(it, "kbd"));
 	const json_t *value = json_object_get(it, "value"), *help = json_object_get(it, "help");
-	const json_t *err = json_object_get(it, "error"), *opts = json_object_get(it, "options");
-	int multi, one, check;
-	json_t *o;
-	size_t i;
+	const json_t *err = json_object_get(it, "error");
+	int check;
 
 	if (type == NULL)
 		type = "text";
-	multi = strcmp(type, "multi-select") == 0;
-	one = strcmp(type, "select") == 0;
-	check = strcmp(type, "checkbox") == 0 || strcmp(type, "consent") == 0;
-	if (one || multi) {
-		/* Options as radio buttons or check boxes: large targets, no drop-down. */
-		fputs("<fieldset class=\"bb-field bb-choices\" id=\"", f);
-		put_id(f, path);
-		fputc('"', f);
-		put_described(f, path, help != NULL, err != NULL);
-		fputs("><legend>", f);
-		put_def(f, p, NULL, NULL, json_object_get(it, "label"));
-		put_required(f, p, it);
-		fputs("</legend>\n", f);
-		put_help(f, p, path, help);
-		json_array_foreach(opts, i, o) {
-			const char *v = json_string_value(json_object_get(o, "value"));
-			if (v == NULL)
-				continue;	/* nothing to choose */
-			fprintf(f, "<label class=\"bb-choice\"><input type=\"%s\" name=\"f:",
-			    multi ? "checkbox" : "radio");
-			bb_html_esc(f, path);
-			fputs("\" value=\"", f);
-			bb_html_esc(f, v);
-			fputc('"', f);
-			if (is_checked(value, v))
-				fputs(" checked", f);
-			if (err != NULL && *first) {
-				fputs(" autofocus", f);
-				*first = 0;
-			}
-			fputs("> ", f);
-			put_def(f, p, NULL, NULL, json_object_get(o, "label"));
-			fputs("</label>\n", f);
-		}
-		put_error(f, p, path, err);
-		fputs("</fieldset>\n", f);
+	if (strcmp(type, "select") == 0 || strcmp(type, "multi-select") == 0) {
+		put_options(f, p, it, strcmp(type, "multi-select") == 0, first);
 		return;
 	}
+	check = strcmp(type, "checkbox") == 0 || strcmp(type, "consent") == 0;
 	fprintf(f, "<div class=\"bb-field%s\">\n", check ? " bb-check" : "");
 	if (check) {
 		fputs("<label class=\"bb-choice\"><input type=\"checkbox\" value=\"yes\" name=\"f:",
@@ -235,39 +287,10 @@ put_input(FILE *f, const struct bb_page *p, const json_t *it, int *first)
 		if (json_is_string(value) && strcmp(json_string_value(value), "yes") == 0)
 			fputs(" checked", f);
 	} else {
-		fputs("<label for=\"", f);
-		put_id(f, path);
-		fputs("\">", f);
-		put_def(f, p, NULL, NULL, json_object_get(it, "label"));
-		put_required(f, p, it);
-		if (strcmp(type, "date") == 0)
-			bb_page_put(f, p, "span", " class=\"bb-hint\"", "ask.date_hint", NULL);
-		fputs("</label>\n", f);
-		put_help(f, p, path, help);
-		/* dir=auto: a person's text keeps its own direction ("3. OG links" on an
-		 * Arabic page, an Arabic name on a German one). */
-		fputs("<input type=\"text\" dir=\"auto\" autocomplete=\"off\" spellcheck=\"false\" "
-		    "name=\"f:", f);
-		bb_html_esc(f, path);
-		fputs("\" id=\"", f);
-		put_id(f, path);
-		fprintf(f, "\" data-kbd=\"%s\"", kbd);
-		if (strcmp(kbd, "numeric") == 0 || strcmp(kbd, "postal") == 0)
-			fputs(" inputmode=\"numeric\"", f);
-		if (json_is_integer(json_object_get(it, "maxlength")))
-			fprintf(f, " maxlength=\"%lld\"",
-			    (long long)json_integer_value(json_object_get(it, "maxlength")));
-		fputs(" value=\"", f);
-		bb_html_esc(f, json_is_string(value) ? json_string_value(value) : "");
-		fputc('"', f);
-		if (json_is_true(json_object_get(it, "required")))
-			fputs(" aria-required=\"true\"", f);
+		put_text_start(f, p, it, type);
 	}
 	put_described(f, path, help != NULL, err != NULL);
-	if (err != NULL && *first) {
-		fputs(" autofocus", f);
-		*first = 0;
-	}
+	put_autofocus(f, err, first);
 	fputc('>', f);
 	if (check) {
 		fputc(' ', f);

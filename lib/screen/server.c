@@ -473,6 +473,80 @@ form_answer(json_t *answers, const char *path, const char *val)
 	}
 }
 
+/* A setting the page sent (size, contrast, speech, lang, volume): taken when it is one
+ * the page offers, else ignored. Under s->mu. */
+static void
+act_setting(struct srv *s, const char *name, const char *val)
+{
+	if (strcmp(name, "size") == 0) {
+		if (strcmp(val, "100") == 0 || strcmp(val, "150") == 0 ||
+		    strcmp(val, "200") == 0)
+			s->size = atoi(val);
+	} else if (strcmp(name, "contrast") == 0) {
+		if (strcmp(val, "high") == 0 || strcmp(val, "normal") == 0)
+			s->contrast_high = val[0] == 'h';
+	} else if (strcmp(name, "speech") == 0) {
+		if (strcmp(val, "on") == 0 || strcmp(val, "off") == 0)
+			s->speech = val[1] == 'n';
+		s->speech_used |= s->speech;
+	} else if (strcmp(name, "lang") == 0) {
+		if (strlen(val) < sizeof s->lang && bb_catalogs_has(s->cat, val))
+			snprintf(s->lang, sizeof s->lang, "%s", val);
+	} else if (strcmp(name, "volume") == 0) {
+		if (strcmp(val, "25") == 0 || strcmp(val, "50") == 0 ||
+		    strcmp(val, "75") == 0 || strcmp(val, "100") == 0)
+			s->volume = atoi(val);
+	}
+}
+
+/* The choice is made: the control thread hears of it when a client waits. */
+static int
+choose(struct srv *s, const char *choice)
+{
+	snprintf(s->choice, sizeof s->choice, "%s", choice);
+	s->have_choice = 1;
+	return s->waiting;
+}
+
+/* A tap on the PIN pad: cancel, or ok with as many digits as asked. The digits go to
+ * locked memory and nowhere else; a wrong count is said on the page, without them.
+ * Under s->mu; whether a client is to be woken. */
+static int
+act_pin(struct srv *s, const char *choice, const json_t *answers)
+{
+	const char *digits = json_string_value(json_object_get(answers, "pin"));
+	long want = (long)json_integer_value(json_object_get(s->pin, "digits"));
+
+	if (choice != NULL && strcmp(choice, "cancel") == 0)
+		return choose(s, "cancel");
+	if (choice == NULL || strcmp(choice, "ok") != 0)
+		return 0;
+	if (digits != NULL && (long)strlen(digits) == want &&
+	    strspn(digits, "0123456789") == strlen(digits) && (size_t)want < s->secret.cap) {
+		memcpy(s->secret.buf, digits, (size_t)want + 1);
+		s->secret.len = (size_t)want;
+		return choose(s, "ok");
+	}
+	json_object_set_new(s->pin, "error", json_true());
+	return 0;
+}
+
+/* A tap on a form page: the answers go with a choice the page offers (*answers then is
+ * the server's). Whatever was tapped, what was typed stays on the page. Under s->mu. */
+static int
+act_form(struct srv *s, const char *choice, json_t **answers)
+{
+	form_drafts(json_object_get(s->form, "items"), *answers);
+	if (choice == NULL || strlen(choice) >= sizeof s->choice ||
+	    !bb_form_page_offers(s->form, choice))
+		return 0;
+	bb_json_wipe(s->answers);
+	s->answers = *answers;
+	*answers = NULL;
+	return choose(s, choice);
+}
+
+/* POST /act: the page's settings, and a tap with the version of the page it was on. */
 static void
 act(struct srv *s, char *body)
 {
@@ -498,66 +572,20 @@ act(struct srv *s, char *body)
 			choice = val;
 		} else if (strncmp(pair, "f:", 2) == 0 && pair[2] != '\0' && strlen(pair) < 300) {
 			form_answer(answers, pair + 2, val);
-		} else if (strcmp(pair, "size") == 0) {
-			if (strcmp(val, "100") == 0 || strcmp(val, "150") == 0 ||
-			    strcmp(val, "200") == 0)
-				s->size = atoi(val);
-		} else if (strcmp(pair, "contrast") == 0) {
-			if (strcmp(val, "high") == 0 || strcmp(val, "normal") == 0)
-				s->contrast_high = val[0] == 'h';
-		} else if (strcmp(pair, "speech") == 0) {
-			if (strcmp(val, "on") == 0 || strcmp(val, "off") == 0)
-				s->speech = val[1] == 'n';
-			s->speech_used |= s->speech;
-		} else if (strcmp(pair, "lang") == 0) {
-			if (strlen(val) < sizeof s->lang && bb_catalogs_has(s->cat, val))
-				snprintf(s->lang, sizeof s->lang, "%s", val);
-		} else if (strcmp(pair, "volume") == 0) {
-			if (strcmp(val, "25") == 0 || strcmp(val, "50") == 0 ||
-			    strcmp(val, "75") == 0 || strcmp(val, "100") == 0)
-				s->volume = atoi(val);
+		} else {
+			act_setting(s, pair, val);
 		}
 	}
-	if (s->pin != NULL && v == s->version && !s->have_choice) {
-		/* The digits go to locked memory and nowhere else; a wrong count is said on
-		 * the page, without them. */
-		const char *digits = json_string_value(json_object_get(answers, "pin"));
-		long want = (long)json_integer_value(json_object_get(s->pin, "digits"));
-		if (choice != NULL && strcmp(choice, "cancel") == 0) {
-			snprintf(s->choice, sizeof s->choice, "cancel");
-			s->have_choice = 1;
-			chosen = s->waiting;
-		} else if (choice != NULL && strcmp(choice, "ok") == 0) {
-			if (digits != NULL && (long)strlen(digits) == want &&
-			    strspn(digits, "0123456789") == strlen(digits) &&
-			    (size_t)want < s->secret.cap) {
-				memcpy(s->secret.buf, digits, (size_t)want + 1);
-				s->secret.len = (size_t)want;
-				snprintf(s->choice, sizeof s->choice, "ok");
-				s->have_choice = 1;
-				chosen = s->waiting;
-			} else {
-				json_object_set_new(s->pin, "error", json_true());
-			}
-		}
-	} else if (s->form != NULL && v == s->version && !s->have_choice) {
-		/* Whatever was tapped, what was typed stays on the page. */
-		form_drafts(json_object_get(s->form, "items"), answers);
-		if (choice != NULL && strlen(choice) < sizeof s->choice &&
-		    bb_form_page_offers(s->form, choice)) {
-			snprintf(s->choice, sizeof s->choice, "%s", choice);
-			s->have_choice = 1;
-			bb_json_wipe(s->answers);
-			s->answers = answers;
-			answers = NULL;
-			chosen = s->waiting;
-		}
-	} else if (choice != NULL && v == s->version && s->screen != NULL && !s->have_choice &&
-	    strlen(choice) < sizeof s->choice &&
-	    bb_screen_offers(s->screen, s->o->services, choice)) {
-		snprintf(s->choice, sizeof s->choice, "%s", choice);
-		s->have_choice = 1;
-		chosen = s->waiting;
+	/* A tap counts on the page shown (not one already replaced), once. */
+	if (v == s->version && !s->have_choice) {
+		if (s->pin != NULL)
+			chosen = act_pin(s, choice, answers);
+		else if (s->form != NULL)
+			chosen = act_form(s, choice, &answers);
+		else if (choice != NULL && s->screen != NULL &&
+		    strlen(choice) < sizeof s->choice &&
+		    bb_screen_offers(s->screen, s->o->services, choice))
+			chosen = choose(s, choice);
 	}
 	pthread_mutex_unlock(&s->mu);
 	bb_json_wipe(answers);
@@ -671,80 +699,73 @@ origin_ok(struct srv *s, struct MHD_Connection *c)
 	    strcmp(origin, s->origin[1]) == 0;
 }
 
+/* The body of POST /act or /say, piece by piece, then at its end the answer. */
 static enum MHD_Result
-handle(void *cls, struct MHD_Connection *c, const char *url, const char *method,
-    const char *version, const char *upload, size_t *upload_size, void **con_cls)
+post_body(struct srv *s, struct MHD_Connection *c, struct req *rq, const char *upload,
+    size_t *upload_size)
 {
-	struct srv *s = cls;
-	struct req *rq = *con_cls;
-	const char *token, *cookie;
-	int get = strcmp(method, "GET") == 0;
+	if (*upload_size > 0) {
+		if (rq->len + *upload_size > MAX_BODY)
+			rq->too_big = 1;
+		else {
+			memcpy(rq->body + rq->len, upload, *upload_size);
+			rq->len += *upload_size;
+		}
+		*upload_size = 0;
+		return MHD_YES;
+	}
+	if (rq->too_big)
+		return answer_text(c, MHD_HTTP_CONTENT_TOO_LARGE, "too large\n");
+	rq->body[rq->len] = '\0';
+	if (rq->say)
+		return serve_say(s, c, rq->body);
+	act(s, rq->body);
+	explicit_bzero(rq->body, rq->len);	/* a person's answers */
+	return see_root(c, NULL);
+}
+
+/* GET /?token=: the token from the browser's argv, used once, buys the cookie. */
+static enum MHD_Result
+log_in(struct srv *s, struct MHD_Connection *c, const char *token)
+{
+	char set_cookie[128];
 	int ok;
 
-	(void)version;
-	if (rq != NULL) {	/* the body of POST /act or /say, then its end */
-		if (*upload_size > 0) {
-			if (rq->len + *upload_size > MAX_BODY)
-				rq->too_big = 1;
-			else {
-				memcpy(rq->body + rq->len, upload, *upload_size);
-				rq->len += *upload_size;
-			}
-			*upload_size = 0;
-			return MHD_YES;
-		}
-		if (rq->too_big)
-			return answer_text(c, MHD_HTTP_CONTENT_TOO_LARGE, "too large\n");
-		rq->body[rq->len] = '\0';
-		if (rq->say)
-			return serve_say(s, c, rq->body);
-		act(s, rq->body);
-		explicit_bzero(rq->body, rq->len);	/* a person's answers */
-		return see_root(c, NULL);
-	}
-	/* Method and path only: never the query (the token) or a body (a person's taps). */
-	if (s->o->verbosity >= 2)
-		fprintf(stderr, "%s: %s %s\n", bb_progname, get || strcmp(method, "POST") == 0 ?
-		    method : "(other)", route_name(url));
-	if (!origin_ok(s, c))
-		return answer_text(c, MHD_HTTP_FORBIDDEN, "forbidden\n");
-	if (get && strcmp(url, "/") == 0 &&
-	    (token = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "token")) != NULL) {
-		char set_cookie[128];
-		pthread_mutex_lock(&s->mu);
-		ok = !s->token_used && consttime_eq(s->token, token, 64);
-		if (ok)
-			s->token_used = 1;
-		pthread_mutex_unlock(&s->mu);
-		if (!ok)
-			return answer_text(c, MHD_HTTP_FORBIDDEN, "forbidden\n");
-		snprintf(set_cookie, sizeof set_cookie, "bb=%s; HttpOnly; SameSite=Strict; Path=/",
-		    s->session);
-		return see_root(c, set_cookie);
-	}
-	cookie = MHD_lookup_connection_value(c, MHD_COOKIE_KIND, "bb");
 	pthread_mutex_lock(&s->mu);
-	ok = s->token_used && cookie != NULL && consttime_eq(s->session, cookie, 64);
+	ok = !s->token_used && consttime_eq(s->token, token, 64);
+	if (ok)
+		s->token_used = 1;
 	pthread_mutex_unlock(&s->mu);
 	if (!ok)
 		return answer_text(c, MHD_HTTP_FORBIDDEN, "forbidden\n");
-	if (strcmp(method, "POST") == 0) {
-		const char *type = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-		    "Content-Type");
-		if (strcmp(url, "/act") != 0 && strcmp(url, "/say") != 0)
-			return answer_text(c, MHD_HTTP_NOT_FOUND, "not found\n");
-		/* What a form sends: text/plain or multipart would be a script's making. */
-		if (type == NULL || strncmp(type, "application/x-www-form-urlencoded", 33) != 0)
-			return answer_text(c, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE,
-			    "expected a form\n");
-		if ((rq = calloc(1, sizeof *rq)) == NULL)
-			return MHD_NO;
-		rq->say = url[1] == 's';
-		*con_cls = rq;
-		return MHD_YES;
-	}
-	if (!get)
-		return answer_text(c, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed\n");
+	snprintf(set_cookie, sizeof set_cookie, "bb=%s; HttpOnly; SameSite=Strict; Path=/",
+	    s->session);
+	return see_root(c, set_cookie);
+}
+
+/* A POST's start: /act or /say, a form's body, which post_body() then takes. */
+static enum MHD_Result
+post_start(struct MHD_Connection *c, const char *url, void **con_cls)
+{
+	const char *type = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Type");
+	struct req *rq;
+
+	if (strcmp(url, "/act") != 0 && strcmp(url, "/say") != 0)
+		return answer_text(c, MHD_HTTP_NOT_FOUND, "not found\n");
+	/* What a form sends: text/plain or multipart would be a script's making. */
+	if (type == NULL || strncmp(type, "application/x-www-form-urlencoded", 33) != 0)
+		return answer_text(c, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE, "expected a form\n");
+	if ((rq = calloc(1, sizeof *rq)) == NULL)
+		return MHD_NO;
+	rq->say = url[1] == 's';
+	*con_cls = rq;
+	return MHD_YES;
+}
+
+/* A GET with the cookie: the page, its events, style and script, pictures, the mirror. */
+static enum MHD_Result
+serve_get(struct srv *s, struct MHD_Connection *c, const char *url)
+{
 	if (strcmp(url, "/") == 0)
 		return serve_page(s, c);
 	if (strcmp(url, "/events") == 0)
@@ -764,6 +785,40 @@ handle(void *cls, struct MHD_Connection *c, const char *url, const char *method,
 	if (strcmp(url, "/m/state") == 0)
 		return serve_state(s, c);
 	return answer_text(c, MHD_HTTP_NOT_FOUND, "not found\n");
+}
+
+static enum MHD_Result
+handle(void *cls, struct MHD_Connection *c, const char *url, const char *method,
+    const char *version, const char *upload, size_t *upload_size, void **con_cls)
+{
+	struct srv *s = cls;
+	const char *token, *cookie;
+	int is_get = strcmp(method, "GET") == 0;
+	int ok;
+
+	(void)version;
+	if (*con_cls != NULL)
+		return post_body(s, c, *con_cls, upload, upload_size);
+	/* Method and path only: never the query (the token) or a body (a person's taps). */
+	if (s->o->verbosity >= 2)
+		fprintf(stderr, "%s: %s %s\n", bb_progname,
+		    is_get || strcmp(method, "POST") == 0 ? method : "(other)", route_name(url));
+	if (!origin_ok(s, c))
+		return answer_text(c, MHD_HTTP_FORBIDDEN, "forbidden\n");
+	if (is_get && strcmp(url, "/") == 0 &&
+	    (token = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "token")) != NULL)
+		return log_in(s, c, token);
+	cookie = MHD_lookup_connection_value(c, MHD_COOKIE_KIND, "bb");
+	pthread_mutex_lock(&s->mu);
+	ok = s->token_used && cookie != NULL && consttime_eq(s->session, cookie, 64);
+	pthread_mutex_unlock(&s->mu);
+	if (!ok)
+		return answer_text(c, MHD_HTTP_FORBIDDEN, "forbidden\n");
+	if (strcmp(method, "POST") == 0)
+		return post_start(c, url, con_cls);
+	if (!is_get)
+		return answer_text(c, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed\n");
+	return serve_get(s, c, url);
 }
 
 static void
@@ -976,135 +1031,188 @@ wait_for(struct waiter *w, int fd, long until)
 	}
 }
 
+/* {"end": true}: the session is over. The idle page comes back, the settings a person
+ * chose go back to the terminal's, and the client hears what the session used. */
 static void
-request(struct srv *s, struct client *cl, const char *line, struct waiter *w)
+req_end(struct srv *s, struct client *cl, struct waiter *w)
 {
 	struct bb_err e = { 0, "" };
 	struct bb_screen *scr;
-	json_error_t jerr;
-	json_t *j = json_loads(line, JSON_REJECT_DUPLICATES, &jerr), *t, *u, *set, *mir, *ended;
-	long until = -1;
+	json_t *ended;
+
+	if (load_idle(s->o->screens, &scr, &e) != 0) {
+		bb_warn("%s", e.msg);
+		scr = NULL;
+	}
+	end_waiter(w, BB_CANCELLED, "the session ended");
+	/* What the session used, for the kiosk's counts (language, speech on at some time):
+	 * settings, nothing the person typed. */
+	pthread_mutex_lock(&s->mu);
+	ended = json_pack("{s:b, s:s, s:b}", "ok", 1, "lang", s->lang, "speech",
+	    s->speech || s->speech_used);
+	snprintf(s->lang, sizeof s->lang, "%s", s->o->lang);
+	s->size = 100;
+	s->contrast_high = s->speech = s->speech_by_headset = s->speech_used = 0;
+	s->volume = VOLUME_DEFAULT;
+	pthread_mutex_unlock(&s->mu);
+	show(s, scr, NULL, 0, -1);
+	send_line(cl->fd, ended);
+}
+
+/* {"pin": {...}}: the PIN pad, the client waiting for the digits. */
+static void
+req_pin(struct srv *s, struct client *cl, const json_t *t, struct waiter *w)
+{
+	const char *kind = json_string_value(json_object_get(t, "kind"));
+	json_int_t digits = json_integer_value(json_object_get(t, "digits"));
+	json_int_t tries = json_integer_value(json_object_get(t, "tries"));
+	/* bb-form pin --confirm: the second pad ("again"), the first after two entries
+	 * that differed ("mismatch"), the first of a new PIN ("new"). */
+	const char *confirm = json_string_value(json_object_get(t, "confirm"));
+	long until = parse_until(json_object_get(t, "until"), 0);
+	json_t *pad;
+
+	if (kind == NULL || (strcmp(kind, "pin") != 0 && strcmp(kind, "can") != 0 &&
+	    strcmp(kind, "puk") != 0) || digits < 4 || digits > 12 || tries < 0 ||
+	    tries > 9 || until == -2 || (json_object_get(t, "confirm") != NULL &&
+	    (confirm == NULL || (strcmp(confirm, "new") != 0 &&
+	    strcmp(confirm, "again") != 0 && strcmp(confirm, "mismatch") != 0)))) {
+		send_error(cl->fd, BB_PROTOCOL, "pin: expected kind pin, can or puk, digits, "
+		    "tries, until tap or seconds, and confirm new, again or mismatch");
+		return;
+	}
+	pad = json_pack("{s:s, s:I, s:I}", "kind", kind, "digits", digits, "tries", tries);
+	if (pad != NULL && confirm != NULL)
+		json_object_set_new(pad, "confirm", json_string(confirm));
+	end_waiter(w, BB_TEMPFAIL, "another screen replaced this one");
+	/* With the version it comes in: a page fetched in between would show no pad, and
+	 * no change would follow. */
+	show_page(s, NULL, NULL, pad, NULL, 1);
+	wait_for(w, cl->fd, until);
+}
+
+/* {"ask": {...}}: a page of bb-form ask, the client waiting for its answers. */
+static void
+req_ask(struct srv *s, struct client *cl, const json_t *t, struct waiter *w)
+{
+	json_t *page = json_object_get(t, "page");
+	long until = parse_until(json_object_get(t, "until"), 0);
+
+	if (!form_page_ok(page) || until == -2) {
+		send_error(cl->fd, BB_PROTOCOL, "ask: expected a form page and until tap or "
+		    "seconds");
+		return;
+	}
+	end_waiter(w, BB_TEMPFAIL, "another screen replaced this one");
+	show_page(s, NULL, json_deep_copy(page), NULL, NULL, 1);
+	wait_for(w, cl->fd, until);
+}
+
+/* {"tell": {...}}: a screen of the catalogue, with its placeholder values and maybe the
+ * photo mirror; the client waits for a tap or a time, or hears the language at once. */
+static void
+req_tell(struct srv *s, struct client *cl, const json_t *t, struct waiter *w)
+{
+	struct bb_err e = { 0, "" };
+	struct bb_screen *scr;
+	const char *name = json_string_value(json_object_get(t, "screen"));
+	json_t *set = json_object_get(t, "set"), *mir = json_object_get(t, "mirror");
+	long until = parse_until(json_object_get(t, "until"), 1);
 	int rc, mfd = -1;
+
+	if (name == NULL || until == -2 || !set_ok(set) ||
+	    (mir != NULL && !json_is_string(mir))) {
+		send_error(cl->fd, BB_PROTOCOL, "tell: expected screen, set of strings, "
+		    "until tap or seconds, mirror a path");
+		return;
+	}
+	if ((rc = bb_screen_load(s->o->screens, name, &scr, &e)) != 0) {
+		send_error(cl->fd, rc, e.msg);
+		return;
+	}
+	if (mir != NULL && !scr->mirror) {
+		send_error(cl->fd, BB_USAGE, "tell: this screen shows no mirror (mirror: true)");
+		bb_screen_free(scr);
+		return;
+	}
+	if (mir != NULL && (mfd = bb_mirror_open(json_string_value(mir), &e)) < 0) {
+		send_error(cl->fd, e.status, e.msg);
+		bb_screen_free(scr);
+		return;
+	}
+	end_waiter(w, BB_TEMPFAIL, "another screen replaced this one");
+	show(s, scr, set != NULL ? json_deep_copy(set) : NULL, until >= 0, mfd);
+	if (until >= 0) {
+		wait_for(w, cl->fd, until);
+		return;
+	}
+	/* The language shown, for what a step prints (a receipt). */
+	pthread_mutex_lock(&s->mu);
+	send_line(cl->fd, json_pack("{s:b, s:s}", "ok", 1, "lang", s->lang));
+	pthread_mutex_unlock(&s->mu);
+}
+
+/* {"wait": {...}}: the choice on a screen already shown (bb-form receipt shows, prints,
+ * then waits): a tap made in between counts. */
+static void
+req_wait(struct srv *s, struct client *cl, const json_t *t, struct waiter *w)
+{
+	const char *name = json_string_value(json_object_get(t, "screen"));
+	long until = parse_until(json_object_get(t, "until"), 0);
+	int shown, chosen;
+
+	if (name == NULL || until == -2) {
+		send_error(cl->fd, BB_PROTOCOL, "wait: expected screen and until tap or seconds");
+		return;
+	}
+	pthread_mutex_lock(&s->mu);
+	shown = s->screen != NULL && strcmp(s->screen->id, name) == 0;
+	chosen = shown && s->have_choice;
+	if (shown)
+		s->waiting = 1;
+	pthread_mutex_unlock(&s->mu);
+	if (!shown) {
+		send_error(cl->fd, BB_TEMPFAIL, "another screen replaced this one");
+		return;
+	}
+	end_waiter(w, BB_TEMPFAIL, "another screen replaced this one");
+	wait_for(w, cl->fd, until);
+	if (chosen)
+		(void)!write(s->wake_w, "c", 1);
+}
+
+/* One line of the control protocol: end, pin, ask, tell or wait. */
+static void
+request(struct srv *s, struct client *cl, const char *line, struct waiter *w)
+{
+	static const struct {
+		const char *name;
+		void (*fn)(struct srv *, struct client *, const json_t *, struct waiter *);
+	} kinds[] = {
+		{ "pin", req_pin }, { "ask", req_ask }, { "tell", req_tell },
+		{ "wait", req_wait },
+	};
+	json_error_t jerr;
+	json_t *j = json_loads(line, JSON_REJECT_DUPLICATES, &jerr), *t;
+	size_t i;
 
 	if (j == NULL || !json_is_object(j)) {
 		send_error(cl->fd, BB_PROTOCOL, "not a JSON object");
-	} else if (json_is_true(json_object_get(j, "end"))) {
-		if ((rc = load_idle(s->o->screens, &scr, &e)) != 0) {
-			bb_warn("%s", e.msg);
-			scr = NULL;
-		}
-		end_waiter(w, BB_CANCELLED, "the session ended");
-		/* What the session used, for the kiosk's counts (language, speech on at
-		 * some time): settings, nothing the person typed. */
-		pthread_mutex_lock(&s->mu);
-		ended = json_pack("{s:b, s:s, s:b}", "ok", 1, "lang", s->lang, "speech",
-		    s->speech || s->speech_used);
-		snprintf(s->lang, sizeof s->lang, "%s", s->o->lang);
-		s->size = 100;
-		s->contrast_high = s->speech = s->speech_by_headset = s->speech_used = 0;
-		s->volume = VOLUME_DEFAULT;
-		pthread_mutex_unlock(&s->mu);
-		show(s, scr, NULL, 0, -1);
-		send_line(cl->fd, ended);
-	} else if ((t = json_object_get(j, "pin")) != NULL && json_is_object(t)) {
-		const char *kind = json_string_value(json_object_get(t, "kind"));
-		json_int_t digits = json_integer_value(json_object_get(t, "digits"));
-		json_int_t tries = json_integer_value(json_object_get(t, "tries"));
-		/* bb-form pin --confirm: the second pad ("again"), the first after two
-		 * entries that differed ("mismatch"), the first of a new PIN ("new"). */
-		const char *confirm = json_string_value(json_object_get(t, "confirm"));
-		u = json_object_get(t, "until");
-		until = parse_until(u, 0);
-		if (kind == NULL || (strcmp(kind, "pin") != 0 && strcmp(kind, "can") != 0 &&
-		    strcmp(kind, "puk") != 0) || digits < 4 || digits > 12 || tries < 0 ||
-		    tries > 9 || until == -2 || (json_object_get(t, "confirm") != NULL &&
-		    (confirm == NULL || (strcmp(confirm, "new") != 0 &&
-		    strcmp(confirm, "again") != 0 && strcmp(confirm, "mismatch") != 0)))) {
-			send_error(cl->fd, BB_PROTOCOL, "pin: expected kind pin, can or puk, digits, "
-			    "tries, until tap or seconds, and confirm new, again or mismatch");
-		} else {
-			json_t *pad = json_pack("{s:s, s:I, s:I}", "kind", kind, "digits", digits,
-			    "tries", tries);
-			if (pad != NULL && confirm != NULL)
-				json_object_set_new(pad, "confirm", json_string(confirm));
-			end_waiter(w, BB_TEMPFAIL, "another screen replaced this one");
-			/* With the version it comes in: a page fetched in between would
-			 * show no pad, and no change would follow. */
-			show_page(s, NULL, NULL, pad, NULL, 1);
-			wait_for(w, cl->fd, until);
-		}
-	} else if ((t = json_object_get(j, "ask")) != NULL && json_is_object(t)) {
-		json_t *page = json_object_get(t, "page");
-		u = json_object_get(t, "until");
-		until = parse_until(u, 0);
-		if (!form_page_ok(page) || until == -2) {
-			send_error(cl->fd, BB_PROTOCOL, "ask: expected a form page and until tap or "
-			    "seconds");
-		} else {
-			end_waiter(w, BB_TEMPFAIL, "another screen replaced this one");
-			show_page(s, NULL, json_deep_copy(page), NULL, NULL, 1);
-			wait_for(w, cl->fd, until);
-		}
-	} else if ((t = json_object_get(j, "tell")) != NULL && json_is_object(t)) {
-		const char *name = json_string_value(json_object_get(t, "screen"));
-		set = json_object_get(t, "set");
-		u = json_object_get(t, "until");
-		mir = json_object_get(t, "mirror");
-		until = parse_until(u, 1);
-		if (name == NULL || until == -2 || !set_ok(set) ||
-		    (mir != NULL && !json_is_string(mir))) {
-			send_error(cl->fd, BB_PROTOCOL, "tell: expected screen, set of strings, "
-			    "until tap or seconds, mirror a path");
-		} else if ((rc = bb_screen_load(s->o->screens, name, &scr, &e)) != 0) {
-			send_error(cl->fd, rc, e.msg);
-		} else if (mir != NULL && !scr->mirror) {
-			send_error(cl->fd, BB_USAGE, "tell: this screen shows no mirror "
-			    "(mirror: true)");
-			bb_screen_free(scr);
-		} else if (mir != NULL &&
-		    (mfd = bb_mirror_open(json_string_value(mir), &e)) < 0) {
-			send_error(cl->fd, e.status, e.msg);
-			bb_screen_free(scr);
-		} else {
-			end_waiter(w, BB_TEMPFAIL, "another screen replaced this one");
-			show(s, scr, set != NULL ? json_deep_copy(set) : NULL, until >= 0, mfd);
-			if (until < 0) {
-				/* The language shown, for what a step prints (a receipt). */
-				pthread_mutex_lock(&s->mu);
-				send_line(cl->fd, json_pack("{s:b, s:s}", "ok", 1, "lang", s->lang));
-				pthread_mutex_unlock(&s->mu);
-			} else {
-				wait_for(w, cl->fd, until);
-			}
-		}
-	} else if ((t = json_object_get(j, "wait")) != NULL && json_is_object(t)) {
-		/* The choice on a screen already shown (bb-form receipt shows, prints, then
-		 * waits): a tap made in between counts. */
-		const char *name = json_string_value(json_object_get(t, "screen"));
-		int shown, chosen;
-		until = parse_until(json_object_get(t, "until"), 0);
-		if (name == NULL || until == -2) {
-			send_error(cl->fd, BB_PROTOCOL, "wait: expected screen and until tap or "
-			    "seconds");
-		} else {
-			pthread_mutex_lock(&s->mu);
-			shown = s->screen != NULL && strcmp(s->screen->id, name) == 0;
-			chosen = shown && s->have_choice;
-			if (shown)
-				s->waiting = 1;
-			pthread_mutex_unlock(&s->mu);
-			if (!shown) {
-				send_error(cl->fd, BB_TEMPFAIL, "another screen replaced this one");
-			} else {
-				end_waiter(w, BB_TEMPFAIL, "another screen replaced this one");
-				wait_for(w, cl->fd, until);
-				if (chosen)
-					(void)!write(s->wake_w, "c", 1);
-			}
-		}
-	} else {
-		send_error(cl->fd, BB_PROTOCOL, "expected tell, ask, wait or end");
+		bb_json_wipe(j);
+		return;
 	}
+	if (json_is_true(json_object_get(j, "end"))) {
+		req_end(s, cl, w);
+		bb_json_wipe(j);
+		return;
+	}
+	for (i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
+		if ((t = json_object_get(j, kinds[i].name)) != NULL && json_is_object(t))
+			break;
+	if (i < sizeof kinds / sizeof kinds[0])
+		kinds[i].fn(s, cl, t, w);
+	else
+		send_error(cl->fd, BB_PROTOCOL, "expected tell, ask, wait or end");
 	bb_json_wipe(j);	/* the placeholder values it carried */
 }
 
@@ -1221,6 +1329,86 @@ make_room(struct client *cl, size_t *n, const struct waiter *w)
 	drop_client(cl, n, old);
 }
 
+/* A tap woke the control thread: the choice (and a form page's answers, or the PIN's
+ * digits) goes to the client waiting for it, if one is. */
+static void
+send_choice(struct srv *s, struct waiter *w)
+{
+	json_t *j;
+
+	pthread_mutex_lock(&s->mu);
+	if (!s->have_choice || !s->waiting || w->fd < 0) {
+		pthread_mutex_unlock(&s->mu);
+		return;
+	}
+	j = json_pack("{s:s}", "choice", s->choice);
+	if (s->answers != NULL) {
+		json_object_set_new(j, "answers", s->answers);
+		s->answers = NULL;
+	}
+	s->waiting = 0;
+	if (s->pin != NULL && s->secret.len > 0) {
+		/* The digits follow on a line of their own, straight from locked memory, so
+		 * the client reads them into its own. */
+		json_object_set_new(j, "secret", json_true());
+		send_line(w->fd, j);
+		s->secret.buf[s->secret.len] = '\n';
+		if (send(w->fd, s->secret.buf, s->secret.len + 1, MSG_NOSIGNAL) !=
+		    (ssize_t)s->secret.len + 1)
+			shutdown(w->fd, SHUT_RDWR);
+		explicit_bzero(s->secret.buf, s->secret.cap);
+		s->secret.len = 0;
+		j = NULL;
+	}
+	pthread_mutex_unlock(&s->mu);
+	if (j != NULL)
+		send_line(w->fd, j);
+	w->fd = -1;
+}
+
+/* The waiting client's time is up: it hears so, with a form page's drafts. */
+static void
+send_timeout(struct srv *s, struct waiter *w)
+{
+	json_t *j = json_pack("{s:b}", "timeout", 1), *drafts;
+
+	pthread_mutex_lock(&s->mu);
+	s->waiting = 0;
+	/* What was typed and not sent: more time must not lose it. */
+	if (s->form != NULL) {
+		drafts = json_object();
+		form_values(json_object_get(s->form, "items"), drafts);
+		json_object_set_new(j, "answers", drafts);
+	}
+	pthread_mutex_unlock(&s->mu);
+	send_line(w->fd, j);
+	w->fd = -1;
+}
+
+/* A new control connection, in the table (making room when it is full). */
+static void
+accept_client(int lfd, struct client *cl, size_t *n, const struct waiter *w,
+    unsigned long tick)
+{
+	int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+
+	if (fd < 0)
+		return;
+	if (*n == MAX_CLIENTS)
+		make_room(cl, n, w);
+	if (*n == MAX_CLIENTS) {
+		close(fd);	/* cannot happen: the waiter is one */
+		return;
+	}
+	cl[*n].fd = fd;
+	cl[*n].len = 0;
+	cl[*n].active = tick;
+	if ((cl[*n].buf = malloc(MAX_LINE)) == NULL)
+		close(fd);
+	else
+		(*n)++;
+}
+
 static void
 control_loop(struct srv *s, int lfd, int wake_r)
 {
@@ -1247,49 +1435,10 @@ control_loop(struct srv *s, int lfd, int wake_r)
 		tick++;
 		if (pf[0].revents & POLLIN) {
 			(void)!read(wake_r, junk, sizeof junk);	/* nonblocking */
-			pthread_mutex_lock(&s->mu);
-			if (s->have_choice && s->waiting && w.fd >= 0) {
-				json_t *j = json_pack("{s:s}", "choice", s->choice);
-				if (s->answers != NULL) {
-					json_object_set_new(j, "answers", s->answers);
-					s->answers = NULL;
-				}
-				s->waiting = 0;
-				if (s->pin != NULL && s->secret.len > 0) {
-					/* The digits follow on a line of their own, straight from
-					 * locked memory, so the client reads them into its own. */
-					json_object_set_new(j, "secret", json_true());
-					send_line(w.fd, j);
-					s->secret.buf[s->secret.len] = '\n';
-					if (send(w.fd, s->secret.buf, s->secret.len + 1, MSG_NOSIGNAL) !=
-					    (ssize_t)s->secret.len + 1)
-						shutdown(w.fd, SHUT_RDWR);
-					explicit_bzero(s->secret.buf, s->secret.cap);
-					s->secret.len = 0;
-					j = NULL;
-				}
-				pthread_mutex_unlock(&s->mu);
-				if (j != NULL)
-					send_line(w.fd, j);
-				w.fd = -1;
-			} else {
-				pthread_mutex_unlock(&s->mu);
-			}
+			send_choice(s, &w);
 		}
-		if (w.fd >= 0 && w.deadline.tv_sec != 0 && ms_until(&w.deadline) == 0) {
-			json_t *j = json_pack("{s:b}", "timeout", 1);
-			pthread_mutex_lock(&s->mu);
-			s->waiting = 0;
-			/* What was typed and not sent: more time must not lose it. */
-			if (s->form != NULL) {
-				json_t *drafts = json_object();
-				form_values(json_object_get(s->form, "items"), drafts);
-				json_object_set_new(j, "answers", drafts);
-			}
-			pthread_mutex_unlock(&s->mu);
-			send_line(w.fd, j);
-			w.fd = -1;
-		}
+		if (w.fd >= 0 && w.deadline.tv_sec != 0 && ms_until(&w.deadline) == 0)
+			send_timeout(s, &w);
 		for (i = n; i-- > 0;) {
 			if (!(pf[i + 2].revents & (POLLIN | POLLHUP | POLLERR)))
 				continue;
@@ -1305,22 +1454,8 @@ control_loop(struct srv *s, int lfd, int wake_r)
 			}
 		}
 		/* After the clients: a new one has no poll entry yet. */
-		if (pf[1].revents & POLLIN) {
-			int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
-			if (fd >= 0 && n == MAX_CLIENTS)
-				make_room(cl, &n, &w);
-			if (fd >= 0 && n == MAX_CLIENTS) {
-				close(fd);	/* cannot happen: the waiter is one */
-			} else if (fd >= 0) {
-				cl[n].fd = fd;
-				cl[n].len = 0;
-				cl[n].active = tick;
-				if ((cl[n].buf = malloc(MAX_LINE)) == NULL)
-					close(fd);
-				else
-					n++;
-			}
-		}
+		if (pf[1].revents & POLLIN)
+			accept_client(lfd, cl, &n, &w, tick);
 	}
 	while (n > 0)
 		drop_client(cl, &n, 0);
@@ -1372,6 +1507,105 @@ http_listen(const char *spec, struct sockaddr_in *sa, int *port, struct bb_err *
 	return fd;
 }
 
+/* The server's state at the start of a session: settings as o gives them, the idle
+ * page, locked memory for the PIN, a fresh token and cookie. srv_free undoes it, also
+ * after a failure here. */
+static int
+srv_start(struct srv *s, const struct bb_serve_opts *o, struct bb_err *e)
+{
+	pthread_condattr_t ca;
+	unsigned char rnd[64];
+	size_t i;
+	int rc;
+
+	memset(s, 0, sizeof *s);
+	s->mirror_fd = s->mirror_next = -1;
+	s->o = o;
+	s->size = 100;
+	s->volume = VOLUME_DEFAULT;
+	snprintf(s->lang, sizeof s->lang, "%s", o->lang);
+	if ((rc = bb_catalogs_load(o->screens, &s->cat, e)) != 0)
+		return rc;
+	if (!bb_catalogs_has(s->cat, s->lang))
+		snprintf(s->lang, sizeof s->lang, "de");
+	if ((rc = load_idle(o->screens, &s->screen, e)) != 0)
+		return rc;
+	/* Locked, never swapped, not in a core: the PIN passes through here. */
+	if (bb_secret_alloc(&s->secret, 32) != 0)
+		return bb_fail(e, BB_SOFTWARE, "locked memory: %s", strerror(errno));
+	if (getrandom(rnd, sizeof rnd, 0) != (ssize_t)sizeof rnd)
+		return bb_fail(e, BB_SOFTWARE, "getrandom: %s", strerror(errno));
+	/* The token (the URL, in the browser's argv for every local user to read while it
+	 * runs) is used once; the cookie it buys is another secret. */
+	for (i = 0; i < 32; i++) {
+		snprintf(s->token + 2 * i, 3, "%02x", rnd[i]);
+		snprintf(s->session + 2 * i, 3, "%02x", rnd[32 + i]);
+	}
+	explicit_bzero(rnd, sizeof rnd);
+	pthread_mutex_init(&s->mu, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&s->cond, &ca);
+	pthread_condattr_destroy(&ca);
+	return 0;
+}
+
+/* Wiped, not only freed: the page's values, the choice and the answers are a person's;
+ * the token and cookie are secrets. */
+static void
+srv_free(struct srv *s)
+{
+	if (s->mirror_fd >= 0)
+		close(s->mirror_fd);
+	bb_screen_free(s->screen);
+	bb_json_wipe(s->set);
+	explicit_bzero(s->choice, sizeof s->choice);
+	bb_json_wipe(s->form);
+	bb_json_wipe(s->answers);
+	json_decref(s->pin);
+	bb_secret_free(&s->secret);
+	bb_catalogs_free(s->cat);
+	explicit_bzero(s->token, sizeof s->token);
+	explicit_bzero(s->session, sizeof s->session);
+}
+
+/* The HTTP daemon on hfd (which it then owns), and the headset watcher when o names
+ * one. Non-zero with *d NULL: no daemon started (hfd closed); with *d set: the daemon
+ * runs, the headset failed. */
+static int
+http_start(struct srv *s, int hfd, struct MHD_Daemon **d, struct bb_headset **hs,
+    struct bb_err *e)
+{
+	const struct bb_serve_opts *o = s->o;
+	sigset_t block, old;
+	int rc = 0;
+
+	/* The HTTP threads take no signals: the control thread sees them in poll. */
+	sigemptyset(&block);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &block, &old);
+	*d = MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
+	    MHD_USE_ERROR_LOG, 0, NULL, NULL, handle, s,
+	    MHD_OPTION_LISTEN_SOCKET, (MHD_socket)hfd,
+	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)16,
+	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)16,
+	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60,
+	    MHD_OPTION_NOTIFY_COMPLETED, completed, NULL,
+	    MHD_OPTION_END);
+	if (*d != NULL && o->headset != NULL && o->headset[0] != '\0')
+		rc = bb_headset_start(o->headset, headset, s, hs, e);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (*d == NULL) {
+		/* Ours again, unless the daemon closed it on its way out (no other thread
+		 * runs yet to have reused the number). */
+		if (fcntl(hfd, F_GETFD) != -1)
+			close(hfd);
+		rc = bb_fail(e, BB_SOFTWARE, "cannot start the HTTP server on %s", o->listen);
+	}
+	return rc;
+}
+
 int
 bb_screen_serve(const struct bb_serve_opts *o, struct bb_err *e)
 {
@@ -1380,49 +1614,12 @@ bb_screen_serve(const struct bb_serve_opts *o, struct bb_err *e)
 	struct sockaddr_in sa;
 	struct MHD_Daemon *d = NULL;
 	struct sigaction act;
-	sigset_t block, old;
-	unsigned char rnd[64];
 	int pipefd[2], lfd = -1, hfd, rc, port;
-	size_t i;
 
 	if ((rc = parse_listen(o->listen, &sa, e)) != 0)
 		return rc;
-	memset(&s, 0, sizeof s);
-	s.mirror_fd = s.mirror_next = -1;
-	s.o = o;
-	s.size = 100;
-	s.volume = VOLUME_DEFAULT;
-	snprintf(s.lang, sizeof s.lang, "%s", o->lang);
-	if ((rc = bb_catalogs_load(o->screens, &s.cat, e)) != 0)
-		return rc;
-	if (!bb_catalogs_has(s.cat, s.lang))
-		snprintf(s.lang, sizeof s.lang, "de");
-	if ((rc = load_idle(o->screens, &s.screen, e)) != 0)
+	if ((rc = srv_start(&s, o, e)) != 0)
 		goto out;
-	/* Locked, never swapped, not in a core: the PIN passes through here. */
-	if (bb_secret_alloc(&s.secret, 32) != 0) {
-		rc = bb_fail(e, BB_SOFTWARE, "locked memory: %s", strerror(errno));
-		goto out;
-	}
-	if (getrandom(rnd, sizeof rnd, 0) != (ssize_t)sizeof rnd) {
-		rc = bb_fail(e, BB_SOFTWARE, "getrandom: %s", strerror(errno));
-		goto out;
-	}
-	/* The token (the URL, in the browser's argv for every local user to read while it
-	 * runs) is used once; the cookie it buys is another secret. */
-	for (i = 0; i < 32; i++) {
-		snprintf(s.token + 2 * i, 3, "%02x", rnd[i]);
-		snprintf(s.session + 2 * i, 3, "%02x", rnd[32 + i]);
-	}
-	explicit_bzero(rnd, sizeof rnd);
-	pthread_mutex_init(&s.mu, NULL);
-	{
-		pthread_condattr_t ca;
-		pthread_condattr_init(&ca);
-		pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-		pthread_cond_init(&s.cond, &ca);
-		pthread_condattr_destroy(&ca);
-	}
 	if (pipe2(pipefd, O_CLOEXEC | O_NONBLOCK) != 0) {
 		rc = bb_fail(e, BB_SOFTWARE, "pipe: %s", strerror(errno));
 		goto out;
@@ -1445,32 +1642,10 @@ bb_screen_serve(const struct bb_serve_opts *o, struct bb_err *e)
 	snprintf(s.host[1], sizeof s.host[1], "localhost:%d", port);
 	snprintf(s.origin[0], sizeof s.origin[0], "http://127.0.0.1:%d", port);
 	snprintf(s.origin[1], sizeof s.origin[1], "http://localhost:%d", port);
-	/* The HTTP threads take no signals: the control thread sees them in poll. */
-	sigemptyset(&block);
-	sigaddset(&block, SIGTERM);
-	sigaddset(&block, SIGINT);
-	pthread_sigmask(SIG_BLOCK, &block, &old);
-	d = MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
-	    MHD_USE_ERROR_LOG, 0, NULL, NULL, handle, &s,
-	    MHD_OPTION_LISTEN_SOCKET, (MHD_socket)hfd,
-	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)16,
-	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)16,
-	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60,
-	    MHD_OPTION_NOTIFY_COMPLETED, completed, NULL,
-	    MHD_OPTION_END);
-	if (d != NULL && o->headset != NULL && o->headset[0] != '\0' &&
-	    (rc = bb_headset_start(o->headset, headset, &s, &hs, e)) != 0) {
-		pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if ((rc = http_start(&s, hfd, &d, &hs, e)) != 0) {
+		if (d == NULL)
+			goto out_sock;
 		goto out_http;
-	}
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (d == NULL) {
-		/* Ours again, unless the daemon closed it on its way out (no other thread
-		 * runs yet to have reused the number). */
-		if (fcntl(hfd, F_GETFD) != -1)
-			close(hfd);
-		rc = bb_fail(e, BB_SOFTWARE, "cannot start the HTTP server on %s", o->listen);
-		goto out_sock;
 	}
 	printf("http://127.0.0.1:%d/?token=%s\n", port, s.token);
 	if (fflush(stdout) != 0) {
@@ -1494,17 +1669,6 @@ out_pipe:
 	close(pipefd[0]);
 	close(pipefd[1]);
 out:
-	if (s.mirror_fd >= 0)
-		close(s.mirror_fd);
-	bb_screen_free(s.screen);
-	bb_json_wipe(s.set);
-	explicit_bzero(s.choice, sizeof s.choice);
-	bb_json_wipe(s.form);
-	bb_json_wipe(s.answers);
-	json_decref(s.pin);
-	bb_secret_free(&s.secret);
-	bb_catalogs_free(s.cat);
-	explicit_bzero(s.token, sizeof s.token);
-	explicit_bzero(s.session, sizeof s.session);
+	srv_free(&s);
 	return rc;
 }

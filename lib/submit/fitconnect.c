@@ -518,6 +518,107 @@ tags_match(struct fc *f, const json_t *tags)
 	return 1;
 }
 
+/* One entry of the event log: a security event token signed by the key its issuer
+ * names, its claims in *payload. 75 when the key could not be fetched yet, else 76. */
+static int
+verify_set(struct fc *f, const json_t *set, json_t **payload, int *from_dest,
+    struct bb_err *e)
+{
+	json_t *hdr = NULL, *claims = NULL;
+	const char *iss, *kid, *typ;
+	EVP_PKEY *key = NULL;
+	int rc;
+
+	*payload = NULL;
+	*from_dest = 0;
+	if (!json_is_string(set) || bb_jws_parse(json_string_value(set), &hdr, &claims, e) != 0)
+		return bb_fail(e, BB_PROTOCOL, "%s: event log: not a signed event token",
+		    f->x->target);
+	iss = json_string_value(json_object_get(claims, "iss"));
+	kid = json_string_value(json_object_get(hdr, "kid"));
+	typ = json_string_value(json_object_get(hdr, "typ"));
+	if (iss == NULL || kid == NULL || strpbrk(kid, "/?#%") != NULL)
+		rc = bb_fail(e, BB_PROTOCOL, "%s: event: no iss or kid", f->x->target);
+	else if (typ == NULL || strcmp(typ, "secevent+jwt") != 0)
+		rc = bb_fail(e, BB_PROTOCOL, "%s: event: not a security event token (typ)",
+		    f->x->target);
+	else if ((rc = signer_key(f, iss, kid, &key, from_dest, e)) == 0 &&
+	    (rc = bb_jws_verify_ps512(json_string_value(set), key, payload, e)) != 0)
+		bb_err_context(e, "%s: event", f->x->target);
+	EVP_PKEY_free(key);
+	json_decref(hdr);
+	json_decref(claims);
+	if (rc != 0) {
+		if (rc != BB_TEMPFAIL)
+			rc = e->status = BB_PROTOCOL;
+		json_decref(*payload);
+		*payload = NULL;
+	}
+	return rc;
+}
+
+/* The FIT-Connect event of a verified token, when it is one of this submission that
+ * counts (*name and *body; *name NULL: none to act on); 76 when it is of another
+ * case. */
+static int
+event_of(struct fc *f, const json_t *payload, const char *sub, const char *txn,
+    int from_dest, const char **name, json_t **body, struct bb_err *e)
+{
+	const char *psub = json_string_value(json_object_get(payload, "sub"));
+	const char *ptxn = json_string_value(json_object_get(payload, "txn"));
+	json_t *ev = json_object_get(payload, "events");
+
+	*name = NULL;
+	if (psub == NULL || strcmp(psub, sub) != 0)
+		return 0;	/* another submission of the same case */
+	if (ptxn == NULL || strcmp(ptxn, txn) != 0)
+		return bb_fail(e, BB_PROTOCOL, "%s: event: for another case (txn)",
+		    f->x->target);
+	if (json_object_size(ev) != 1 || strncmp(json_object_iter_key(json_object_iter(ev)),
+	    EVENT_PREFIX, strlen(EVENT_PREFIX)) != 0)
+		return 0;	/* events we do not act on */
+	*name = json_object_iter_key(json_object_iter(ev)) + strlen(EVENT_PREFIX);
+	*body = json_object_iter_value(json_object_iter(ev));
+	if (!from_dest && (strcmp(*name, "accept-submission") == 0 ||
+	    strcmp(*name, "reject-submission") == 0)) {
+		/* Only the authority decides, and only it signs with the destination's key:
+		 * a verdict from the delivery service is no verdict. */
+		if (!f->warned)
+			bb_warn("%s: ignored %s issued by the delivery service, not by "
+			    "the destination", f->x->target, *name);
+		f->warned = 1;
+		*name = NULL;
+	}
+	return 0;
+}
+
+/* The authority's verdict in an event: *outcome 0 accepted (when the tags are those of
+ * what was sent, else 76), 65 rejected with its reason kept; other events change
+ * nothing. */
+static int
+verdict(struct fc *f, const char *name, const json_t *body, int *outcome,
+    struct bb_err *e)
+{
+	json_t *p0;
+	const char *why;
+
+	if (strcmp(name, "accept-submission") == 0) {
+		if (!tags_match(f, json_object_get(body, "authenticationTags")))
+			return bb_fail(e, BB_PROTOCOL, "%s: accepted, but the authentication "
+			    "tags are not those of what was sent", f->x->target);
+		*outcome = 0;
+	} else if (strcmp(name, "reject-submission") == 0) {
+		p0 = json_array_get(json_object_get(body, "problems"), 0);
+		why = json_string_value(json_object_get(p0, "detail"));
+		if (why == NULL)
+			why = json_string_value(json_object_get(p0, "title"));
+		json_object_set_new(f->st, "reject_reason", reason_string(why ? why :
+		    "rejected"));
+		*outcome = BB_DATAERR;
+	}
+	return 0;
+}
+
 /* One look at the event log: 0 accepted, 65 rejected, 75 no answer yet, 76 a bad SET. */
 static int
 events(struct fc *f, struct bb_err *e)
@@ -525,9 +626,10 @@ events(struct fc *f, struct bb_err *e)
 	const char *cid = json_string_value(json_object_get(f->st, "case_id"));
 	const char *sid = json_string_value(json_object_get(f->st, "submission_id"));
 	char url[URL_MAX], sub[64], txn[64];
-	json_t *log, *set, *names = json_array();
+	json_t *log, *set, *payload, *body, *names = json_array();
+	const char *name;
 	size_t i;
-	int rc, outcome = BB_TEMPFAIL;
+	int rc, from_dest, outcome = BB_TEMPFAIL;
 
 	api_url(f, url, sizeof url, "v1/cases/%s/events", cid);
 	if ((rc = call(f, "GET", url, NULL, NULL, 0, 1, "event log", &log, e)) != 0) {
@@ -537,87 +639,16 @@ events(struct fc *f, struct bb_err *e)
 	snprintf(sub, sizeof sub, "submission:%s", sid);
 	snprintf(txn, sizeof txn, "case:%s", cid);
 	json_array_foreach(json_object_get(log, "eventLog"), i, set) {
-		json_t *hdr = NULL, *claims = NULL, *payload = NULL, *ev;
-		const char *iss, *kid, *ename;
-		EVP_PKEY *key = NULL;
-		int from_dest = 0;
-		if (!json_is_string(set) ||
-		    bb_jws_parse(json_string_value(set), &hdr, &claims, e) != 0) {
-			rc = bb_fail(e, BB_PROTOCOL, "%s: event log: not a signed event token",
-			    f->x->target);
+		if ((rc = verify_set(f, set, &payload, &from_dest, e)) != 0)
 			break;
-		}
-		iss = json_string_value(json_object_get(claims, "iss"));
-		kid = json_string_value(json_object_get(hdr, "kid"));
-		if (iss == NULL || kid == NULL || strpbrk(kid, "/?#%") != NULL) {
-			rc = bb_fail(e, BB_PROTOCOL, "%s: event: no iss or kid", f->x->target);
-		} else if (!json_is_string(json_object_get(hdr, "typ")) ||
-		    strcmp(json_string_value(json_object_get(hdr, "typ")), "secevent+jwt") != 0) {
-			rc = bb_fail(e, BB_PROTOCOL, "%s: event: not a security event token (typ)",
-			    f->x->target);
-		} else if ((rc = signer_key(f, iss, kid, &key, &from_dest, e)) == 0 &&
-		    (rc = bb_jws_verify_ps512(json_string_value(set), key, &payload, e)) != 0) {
-			bb_err_context(e, "%s: event", f->x->target);
-		}
-		EVP_PKEY_free(key);
-		json_decref(hdr);
-		json_decref(claims);
-		if (rc != 0) {
-			if (rc != BB_TEMPFAIL)
-				rc = e->status = BB_PROTOCOL;
-			json_decref(payload);
-			break;
-		}
-		if (!json_is_string(json_object_get(payload, "sub")) ||
-		    strcmp(json_string_value(json_object_get(payload, "sub")), sub) != 0) {
-			json_decref(payload);
-			continue;	/* another submission of the same case */
-		}
-		if (!json_is_string(json_object_get(payload, "txn")) ||
-		    strcmp(json_string_value(json_object_get(payload, "txn")), txn) != 0) {
-			rc = bb_fail(e, BB_PROTOCOL, "%s: event: for another case (txn)",
-			    f->x->target);
-			json_decref(payload);
-			break;
-		}
-		ev = json_object_get(payload, "events");
-		if (json_object_size(ev) != 1 || strncmp(json_object_iter_key(json_object_iter(ev)),
-		    EVENT_PREFIX, strlen(EVENT_PREFIX)) != 0) {
-			json_decref(payload);
-			continue;	/* events we do not act on */
-		}
-		ename = json_object_iter_key(json_object_iter(ev)) + strlen(EVENT_PREFIX);
-		if (!from_dest && (strcmp(ename, "accept-submission") == 0 ||
-		    strcmp(ename, "reject-submission") == 0)) {
-			/* Only the authority decides, and only it signs with the destination's
-			 * key: a verdict from the delivery service is no verdict. */
-			if (!f->warned)
-				bb_warn("%s: ignored %s issued by the delivery service, not by "
-				    "the destination", f->x->target, ename);
-			f->warned = 1;
-			json_decref(payload);
-			continue;
-		}
-		json_array_append_new(names, json_string(ename));
-		json_t *body = json_object_iter_value(json_object_iter(ev));
-		if (strcmp(ename, "accept-submission") == 0) {
-			if (!tags_match(f, json_object_get(body, "authenticationTags"))) {
-				rc = bb_fail(e, BB_PROTOCOL, "%s: accepted, but the authentication tags "
-				    "are not those of what was sent", f->x->target);
-				json_decref(payload);
-				break;
-			}
-			outcome = 0;
-		} else if (strcmp(ename, "reject-submission") == 0) {
-			json_t *p0 = json_array_get(json_object_get(body, "problems"), 0);
-			const char *why = json_string_value(json_object_get(p0, "detail"));
-			if (why == NULL)
-				why = json_string_value(json_object_get(p0, "title"));
-			json_object_set_new(f->st, "reject_reason", reason_string(why ? why :
-			    "rejected"));
-			outcome = BB_DATAERR;
+		rc = event_of(f, payload, sub, txn, from_dest, &name, &body, e);
+		if (rc == 0 && name != NULL) {
+			json_array_append_new(names, json_string(name));
+			rc = verdict(f, name, body, &outcome, e);
 		}
 		json_decref(payload);
+		if (rc != 0)
+			break;
 	}
 	json_decref(log);
 	json_object_set_new(f->st, "events", names);

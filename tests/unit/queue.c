@@ -2,7 +2,8 @@
  * scratch directory, entry by entry with the times given (each entry counted once, ages
  * from the names, the next try from a deferred file's mtime, a corrupt entry's time
  * from its reason's), and the spool's file operations that the policy calls (a reason
- * leaving corrupt/ with its entry, the due time set, every copy removed). */
+ * leaving corrupt/ with its entry, the due time set, every copy removed); list's entries
+ * and the spool's directory as bb-queue's front doors give them. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -264,6 +265,55 @@ spool_set_due_and_unlink_copies(void **state)
 	}
 }
 
+/* bb_queue_list, list's front door: each entry once (the copy a crash left doubled
+ * counts once), only the states asked for, described without the case's content. */
+static void
+list_each_entry_once(void **state)
+{
+	struct tmp *t = *state;
+	struct bb_err e = { 0, "" };
+	char waiting[96], failed[96];
+	json_t *arr, *o;
+
+	put_entry(t, BB_Q_DEFERRED, 1, NOW - 60, NOW + 60, waiting);
+	put_entry(t, BB_Q_ACTIVE, 1, NOW - 60, NOW - 30, waiting);
+	put_entry(t, BB_Q_FAILED, 2, NOW - 120, NOW - 90, failed);
+	assert_int_equal(bb_queue_list(&t->s, BB_Q_ALL, 1 << 20, &arr, &e), 0);
+	assert_int_equal(json_array_size(arr), 2);
+	json_decref(arr);
+	assert_int_equal(bb_queue_list(&t->s, 1u << BB_Q_FAILED, 1 << 20, &arr, &e), 0);
+	assert_int_equal(json_array_size(arr), 1);
+	o = json_array_get(arr, 0);
+	assert_string_equal(json_string_value(json_object_get(o, "state")), "failed");
+	assert_string_equal(json_string_value(json_object_get(o, "file")), failed);
+	json_decref(arr);
+}
+
+/* bb_queue_spool_dir: -d, then queue.spool, then BB_SPOOL (not when empty), then the
+ * per-user default (root's: /var/spool/bb). */
+static void
+spool_dir_order(void **state)
+{
+	struct bb_err e = { 0, "" };
+	char *d;
+
+	(void)state;
+	setenv("BB_SPOOL", "/from/env", 1);
+	assert_non_null(d = bb_queue_spool_dir("/given", NULL, &e));
+	assert_string_equal(d, "/given");
+	free(d);
+	assert_non_null(d = bb_queue_spool_dir(NULL, NULL, &e));
+	assert_string_equal(d, "/from/env");
+	free(d);
+	setenv("BB_SPOOL", "", 1);
+	setenv("XDG_STATE_HOME", "/xdg", 1);
+	assert_non_null(d = bb_queue_spool_dir(NULL, NULL, &e));
+	assert_string_equal(d, geteuid() == 0 ? "/var/spool/bb" : "/xdg/bb/spool");
+	free(d);
+	unsetenv("BB_SPOOL");
+	unsetenv("XDG_STATE_HOME");
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup_spool, teardown_spool)
 
 int
@@ -276,6 +326,8 @@ main(void)
 		T(stats_clock_set_back),
 		T(spool_move_out_of_corrupt_drops_reason),
 		T(spool_set_due_and_unlink_copies),
+		T(list_each_entry_once),
+		cmocka_unit_test(spool_dir_order),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
