@@ -24,24 +24,24 @@ make -s -C "$BB_TOP" install-kiosk DESTDIR="$D" PREFIX=/usr/local > make.out 2>&
 ok $? "make install-kiosk DESTDIR=... installs"
 diag make.out
 R=$D/etc/polkit-1/rules.d/50-bb-pcscd.rules
-ok "$(test -f "$R" && test "$(stat -c %a "$R")" = 644; echo $?)" \
-	"the rule is in /etc/polkit-1/rules.d (POLKITDIR), 0644"
-ok "$(test "$(stat -c %a "$D/etc/polkit-1/rules.d")" = 700; echo $?)" \
-	"polkit's directory stays 0700"
-ok "$(test ! -e "$D/usr/local/share/bb/kiosk/50-bb-pcscd.rules"; echo $?)" \
-	"the rule is not among the kiosk's scripts"
+check "the rule is in /etc/polkit-1/rules.d (POLKITDIR), 0644" \
+	eval 'test -f "$R" && test "$(stat -c %a "$R")" = 644'
+check "polkit's directory stays 0700" test "$(stat -c %a "$D/etc/polkit-1/rules.d")" = 700
+check "the rule is not among the kiosk's scripts" \
+	test ! -e "$D/usr/local/share/bb/kiosk/50-bb-pcscd.rules"
 make -s -C "$BB_TOP" install-kiosk DESTDIR="$scratch/fresh" > make2.out 2>&1
-ok "$(test "$(stat -c %a "$scratch/fresh/etc/polkit-1/rules.d")" = 700 &&
-	test -f "$scratch/fresh/etc/polkit-1/rules.d/50-bb-pcscd.rules"; echo $?)" \
-	"a missing rules directory is made 0700"
+check "a missing rules directory is made 0700" \
+	eval 'test "$(stat -c %a "$scratch/fresh/etc/polkit-1/rules.d")" = 700 &&
+	test -f "$scratch/fresh/etc/polkit-1/rules.d/50-bb-pcscd.rules"'
 make -s -C "$BB_TOP" uninstall DESTDIR="$D" PREFIX=/usr/local > make3.out 2>&1
-ok "$(test ! -e "$R"; echo $?)" "make uninstall removes it"
+check "make uninstall removes it" test ! -e "$R"
 make -s -C "$BB_TOP" install-kiosk DESTDIR="$D" PREFIX=/usr/local > make.out 2>&1
 
 # The units' user is the rule's.
 users=$(sed -n 's/^User=//p' "$BB_TOP"/scripts/kiosk/*.service | sort -u)
-ok "$(test "$users" = bb && grep -q 'subject.user === "bb"' "$R"; echo $?)" \
-	"the rule names the user the kiosk's units run as (${users:-none})"
+rule='subject.user === "bb"'
+check "the rule names the user the kiosk's units run as (${users:-none})" \
+	eval 'test "$users" = bb && grep -q "$rule" "$R"'
 
 # --- a real polkitd ---
 why=""

@@ -210,7 +210,7 @@ for l in de en tr ar uk ru pl ro; do
 			--set reference=BB-1 --out "p-$l-$s" "$s" 2> err || echo "$l $s" >> prev.bad
 	done
 done
-ok "$(test ! -s prev.bad; echo $?)" "the preview renders every screen in every language"
+check "the preview renders every screen in every language" test ! -s prev.bad
 check_grep "the Arabic page is right to left" '<html lang="ar" dir="rtl"' p-ar-thanks/index.html
 check_grep "placeholders are filled" 'BB-1' p-de-thanks/index.html
 check_nogrep "no placeholder left on the thanks screen" '{reference}' p-en-thanks/index.html
