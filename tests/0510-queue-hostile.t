@@ -3,7 +3,8 @@
 # case or a delivery command never crashes or halts a run, a fault of the terminal defers
 # the case, the delivery command gets the run's configuration, failed/ and corrupt/ are
 # kept for their own retention and counted, and the spool is trusted only when the
-# running user alone owns it.
+# running user alone owns it. A section starts on a spool of its own (fresh_spool), not
+# on what the one before left, emptied by hand.
 . "${0%/*}/lib.sh"
 
 . "$BB_TOP/tests/queue.sh"
@@ -61,6 +62,7 @@ case_with att.json '.submission.queue.attempts = -3'
 expect_code 65 "add refuses a negative attempts" Q add att.json
 
 # The same read back from the spool: corrupt/ with a reason, and the run goes on.
+fresh_spool planted
 Q add id.json > /dev/null 2>&1 || true
 rm -f "$S"/deferred/*
 case_with pg.json '.submission.queue = {"since": "yesterday", "attempts": 0}'
@@ -113,7 +115,7 @@ QC remove "$R"
 # An entry that kills every run delivering it (a crash of bb-queue itself) is tried last,
 # and is never put aside: a kill from outside looks the same (0520), and the case must not
 # be lost to it.
-rm -f "$S"/deferred/* "$S"/corrupt/*
+fresh_spool killed
 case_with kill.json .
 KILL=$ID
 Q add kill.json > /dev/null
@@ -144,7 +146,7 @@ check "it is delivered" grep -qx "$KILL" delivered.log
 
 # ... but not past its lifetime: an entry the last run died on, whose lifetime is over, is
 # put aside without another attempt (else a case that kills every run is tried forever).
-rm -f "$S"/deferred/* "$S"/failed/* "$S"/delivered/*
+fresh_spool killed-late
 case_with kill.json .
 KILL=$ID
 Q add kill.json > /dev/null
@@ -167,7 +169,7 @@ check "last_error says why" \
 	jq -e '.submission.queue.last_error | test("never returned")' "$S"/failed/*"$KILL".json
 
 # --- 2. The terminal's faults defer; only the authority's verdict fails ------------------
-rm -f "$S"/*/*
+fresh_spool faults
 dir_target sub.yaml inbox "$scratch/inbox"
 case_with d.json .
 D=$ID
@@ -219,7 +221,7 @@ Q add c3c.json > /dev/null
 check "a command can still set its own" test "$(cat cfg.seen)" = /nowhere
 
 # --- 4. failed/ and corrupt/ kept for their own retention, counted; queue.max ------------
-rm -f "$S"/*/*
+fresh_spool retention
 case_with f1.json .
 F1=$ID
 Q add f1.json > /dev/null
@@ -260,7 +262,7 @@ printf 'queue:\n  max: 3\n' > max.yaml
 expect_code 0 "queue.max: 3 is taken" "$BB_QUEUE" -c max.yaml -d "$S" stats
 
 # --- 6. Trust only the spool the user owns -----------------------------------------------
-rm -rf "$S"
+fresh_spool trust
 Q add id.json > /dev/null
 chmod 0777 "$S"
 for cmd in "add id.json" "run --deliver ./by-id" "list" "stats"; do
@@ -283,7 +285,7 @@ expect_code 78 "a symbolic link as a state directory" Q list
 rm "$S/failed" && mv "$S/failed.real" "$S/failed"
 
 # An entry that another user owns is not delivered with ours: corrupt/.
-rm -f "$S"/*/*
+fresh_spool owner
 : > delivered.log
 case_with own.json .
 OWN=$ID
