@@ -67,8 +67,12 @@ good | sed 's/^  - id: s/  - id: s\n    colour: x/' | mk sectionkey; bad section
 { good; printf '      - name: b\n        type: select\n        label: {de: B, en: B}\n        options:\n          - {value: x, label: {de: X, en: X}}\n          - {value: x, label: {de: Y, en: Y}}\n'; } \
 	| mk dupoption; bad dupoption "18: b: option value 'x' given twice"
 { good; printf '      - name: b\n        type: checkbox\n        label: {de: B, en: B}\n        show_if: {field: c, equals: true}\n      - name: c\n        type: checkbox\n        label: {de: C, en: C}\n        show_if: {field: b, equals: true}\n'; } \
-	| mk cycle; bad cycle "16: b: show_if conditions form a cycle
-bb-form: cycle.yaml:20: c: show_if conditions form a cycle"
+	| mk cycle
+expect_code 78 "check rejects: cycle" "$BB_FORM" check cycle.yaml
+check_same "  cycle: each field of the cycle is named" - err <<'EOF'
+bb-form: cycle.yaml:16: b: show_if conditions form a cycle
+bb-form: cycle.yaml:20: c: show_if conditions form a cycle
+EOF
 { good; printf '      - name: b\n        type: select\n        label: {de: B, en: B}\n        options: [{value: x, label: {de: X, en: X}}]\n      - name: c\n        type: text\n        label: {de: C, en: C}\n        show_if: {field: b, equals: y}\n'; } \
 	| mk showvalue; bad showvalue "20: c: show_if: not a value of 'b': not one of the options"
 # needs: only the known needs, each once, in a list.
