@@ -133,7 +133,7 @@ as() {	# as USER: a process of USER, in $p, once it is USER's (polkit grants roo
 		j=$((j + 1))
 	done
 }
-check() {	# check WANT USER ACTION DESCRIPTION: pkcheck's status is WANT (0 yes, 1 no)
+pk_check() {	# pk_check WANT USER ACTION DESCRIPTION: pkcheck's status is WANT (0 yes, 1 no)
 	as "$2"
 	pkcheck --action-id "$3" --process "$p" > /dev/null 2>> "$s/pkcheck.err"
 	r=$?
@@ -158,17 +158,17 @@ polkitd() {	# polkitd RULES-DIR: a polkitd reading it, in $pp, on the bus
 i=0
 while [ ! -S "$s/bus" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
 if polkitd "$s/dest/etc/polkit-1/rules.d"; then
-	check 0 bb org.debian.pcsc-lite.access_pcsc "bb may use pcscd (access_pcsc)"
-	check 0 bb org.debian.pcsc-lite.access_card "bb may use the card (access_card)"
-	check 1 bbother org.debian.pcsc-lite.access_pcsc "another user may not use pcscd"
-	check 1 bbother org.debian.pcsc-lite.access_card "another user may not use the card"
-	check 1 bb org.bb.test.other "bb gets no other action"
+	pk_check 0 bb org.debian.pcsc-lite.access_pcsc "bb may use pcscd (access_pcsc)"
+	pk_check 0 bb org.debian.pcsc-lite.access_card "bb may use the card (access_card)"
+	pk_check 1 bbother org.debian.pcsc-lite.access_pcsc "another user may not use pcscd"
+	pk_check 1 bbother org.debian.pcsc-lite.access_card "another user may not use the card"
+	pk_check 1 bb org.bb.test.other "bb gets no other action"
 	kill $pp
 	wait $pp 2> /dev/null
 	umount /etc/polkit-1/rules.d
 fi
 if polkitd "$s/norules"; then
-	check 1 bb org.debian.pcsc-lite.access_pcsc "without the rule bb may not use pcscd"
+	pk_check 1 bb org.debian.pcsc-lite.access_pcsc "without the rule bb may not use pcscd"
 	kill $pp
 fi
 kill $dp

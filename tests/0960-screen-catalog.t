@@ -140,11 +140,11 @@ EOF
 
 CHECKS="langs shape contract complete unknown placeholders screens pictures guides assets"
 
-# check NAME DIR ASSETS: the checker's verdict on one part.
-check() { BB_TOP=$BB_TOP /usr/bin/python3 check.py "$2" "$3" "$1" > why 2>&1; }
+# catalog_check NAME DIR ASSETS: the checker's verdict on one part.
+catalog_check() { BB_TOP=$BB_TOP /usr/bin/python3 check.py "$2" "$3" "$1" > why 2>&1; }
 
 for c in $CHECKS; do
-	check "$c" "$SCREENS" "$ASSETS"
+	catalog_check "$c" "$SCREENS" "$ASSETS"
 	rc=$?
 	ok "$rc" "catalogues and screens: $c"
 	[ "$rc" -eq 0 ] || diag why
@@ -152,7 +152,7 @@ done
 
 # The same checks on broken copies: each must say no.
 broken() {	# broken CHECK DESCRIPTION: run after changing the copy in b/
-	check "$1" "$scratch/b/screens" "$scratch/b/assets"
+	catalog_check "$1" "$scratch/b/screens" "$scratch/b/assets"
 	if [ $? -ne 0 ] && [ -s why ]; then ok 0 "$2 is found"; else ok 1 "$2 is found"; fi
 	rm -rf "$scratch/b"
 }
