@@ -17,7 +17,7 @@ substr($0, 1, c2 - 1) ~ /[a-z]/ {
 	sub(/ +$/, "", deps); sub(/^ +/, "", deps)
 	print dom ":" (deps == "" ? "" : " " deps)
 }' > table
-ok "$(test -s table; echo $?)" "lib/README has the table of domains"
+check "lib/README has the table of domains" test -s table
 
 
 # Every directory of lib/ is in the table, every domain of the table a directory.
@@ -27,14 +27,14 @@ for d in "$BB_TOP"/lib/*/; do
 	check_grep "lib/$d is in lib/README's table" "^$d:" table
 done
 while IFS=: read -r dom deps; do
-	ok "$(test -d "$BB_TOP/lib/$dom"; echo $?)" "lib/$dom exists"
+	check "lib/$dom exists" test -d "$BB_TOP/lib/$dom"
 done < table
 
 # A domain may name only domains above it: the list is the order of the layers.
 awk -F: '{ seen[$1] = NR; n = split($2, d, " "); for (i = 1; i <= n; i++)
 	if (!(d[i] in seen) || seen[d[i]] >= NR) print $1 " names " d[i] " (not above it)" }' \
 	table > order
-ok "$(test ! -s order; echo $?)" "each domain names only domains above it"
+check "each domain names only domains above it" test ! -s order
 diag order
 
 # Every #include "X/..." in lib/ against the table.
@@ -61,7 +61,7 @@ for f in "$BB_TOP"/lib/*.[ch] "$BB_TOP"/lib/*/*.[ch]; do
 		esac
 	done >> bad
 done
-ok "$(test ! -s bad; echo $?)" "every include in lib/ keeps to the layers"
+check "every include in lib/ keeps to the layers" test ! -s bad
 diag bad
 
 # The check sees a wrong include: one from the base into a domain, one up the list.

@@ -28,28 +28,28 @@ mkdir -p "$P/bin"
 for p in bb-form bb-queue bb-submit bb-eid bb-capture; do
 	cp "$BB_BIN/$p" "$P/bin/" || echo "$p" >> cp.fail
 done
-ok "$(test ! -e cp.fail; echo $?)" "the programs copied into the prefix"
+check "the programs copied into the prefix" test ! -e cp.fail
 
 units=
 for u in "$BB_TOP"/scripts/kiosk/*.service "$BB_TOP"/scripts/kiosk/*.timer \
     "$BB_TOP"/scripts/queue/bb-queue.service "$BB_TOP"/scripts/queue/bb-queue.timer; do
 	[ -e "$u" ] || continue
 	units="$units ${u##*/}"
-	ok "$(test -f "$U/${u##*/}" && test "$(stat -c %a "$U/${u##*/}")" = 644; echo $?)" \
-		"${u##*/} installed, 0644"
+	check "${u##*/} installed, 0644" \
+		eval 'test -f "$U/${u##*/}" && test "$(stat -c %a "$U/${u##*/}")" = 644'
 done
 for u in bb-screen.service bb-session.service bb-kiosk-browser.service bb-queue.service \
     bb-queue.timer; do
-	ok "$(case " $units " in *" $u "*) echo 0 ;; *) echo 1 ;; esac)" "there is $u"
+	check "there is $u" eval 'case " $units " in *" $u "*) ;; *) false ;; esac'
 done
-ok "$(! grep -l '/usr/local' "$U"/* > leftover; echo $?)" \
-	"no installed unit names /usr/local when PREFIX is elsewhere"
+check "no installed unit names /usr/local when PREFIX is elsewhere" \
+	eval '! grep -l "/usr/local" "$U"/* > leftover'
 diag leftover
-ok "$(grep -q "^ExecStart=$P/share/bb/kiosk/screen /run/bb-screen\$" "$U/bb-screen.service" &&
-	grep -q "^ExecStart=$P/bin/bb-queue run" "$U/bb-queue.service"; echo $?)" \
-	"ExecStart= names the scripts and programs where make installed them"
+check "ExecStart= names the scripts and programs where make installed them" \
+	eval 'grep -q "^ExecStart=$P/share/bb/kiosk/screen /run/bb-screen\$" "$U/bb-screen.service" &&
+	grep -q "^ExecStart=$P/bin/bb-queue run" "$U/bb-queue.service"'
 for f in screen browser; do
-	ok "$(test -x "$P/share/bb/kiosk/$f"; echo $?)" "scripts/kiosk/$f installed, executable"
+	check "scripts/kiosk/$f installed, executable" test -x "$P/share/bb/kiosk/$f"
 done
 
 # verify: the pages of Documentation= are looked up with man(1), in the installed ones.
@@ -67,7 +67,7 @@ for u in $units; do
 	fi
 	(cd "$U" && systemd-analyze verify $manopt "./$u") > verify.out 2>&1
 	r=$?
-	ok "$(test $r -eq 0 && test ! -s verify.out; echo $?)" "systemd-analyze verify $u: clean"
+	check "systemd-analyze verify $u: clean" eval 'test $r -eq 0 && test ! -s verify.out'
 	diag verify.out
 done
 
@@ -89,7 +89,7 @@ if grep -q '^bb-kiosk-browser.service ' deps.out; then
 	    "bb-session.service PartOf: bb-screen.service" \
 	    "bb-screen.service ConsistsOf: bb-session.service" \
 	    "bb-session.service Requires: bb-screen.service"; do
-		ok "$(grep -qxF "$d" deps.out; echo $?)" "systemd reads: $d"
+		check "systemd reads: $d" grep -qxF "$d" deps.out
 	done
 else
 	echo "ok $((_n + 1)) # skip this systemd-analyze dumps no units at debug level"
@@ -100,8 +100,8 @@ for u in $units; do
 	case $u in *.service) ;; *) continue ;; esac
 	(cd "$U" && systemd-analyze security --offline=true --no-pager "./$u") > sec.out 2>&1
 	e=$(sed -n 's/.*Overall exposure level for [^:]*: \([0-9.]*\).*/\1/p' sec.out)
-	ok "$(test -n "$e" && awk -v e="$e" -v b="$(bound "$u")" 'BEGIN { exit !(e < b) }'; echo $?)" \
-		"systemd-analyze security $u: exposure ${e:-?} below $(bound "$u")"
+	check "systemd-analyze security $u: exposure ${e:-?} below $(bound "$u")" \
+		eval 'test -n "$e" && awk -v e="$e" -v b="$(bound "$u")" "BEGIN { exit !(e < b) }"'
 	[ -n "$e" ] || diag sec.out
 done
 
@@ -125,11 +125,11 @@ has bb-session.service "ReadWritePaths=/run/bb /var/spool/bb" Requires=bb-screen
 	PartOf=bb-screen.service
 has bb-kiosk-browser.service Restart=always Requires=bb-screen.service \
 	RuntimeDirectory=bb-kiosk-browser
-ok "$(test ! -e has.fail; echo $?)" "every unit has its hardening and its dependencies"
+check "every unit has its hardening and its dependencies" test ! -e has.fail
 diag has.fail 2> /dev/null
-ok "$(! grep -qi 'token\|incognito' "$U/bb-kiosk-browser.service" ||
-	! grep -q '^ExecStart=.*\(token\|http\)' "$U/bb-kiosk-browser.service"; echo $?)" \
-	"the browser's ExecStart= carries no URL"
+check "the browser's ExecStart= carries no URL" \
+	eval '! grep -qi "token\|incognito" "$U/bb-kiosk-browser.service" ||
+	! grep -q "^ExecStart=.*\(token\|http\)" "$U/bb-kiosk-browser.service"'
 
 # ---------------------------------------------------------------------------------------
 # scripts/kiosk/screen: the URL in DIR/url, 0600, one line; not in any process's
@@ -148,20 +148,21 @@ mkdir -m 700 run xdg
 spid=$!
 "$BB_TOP/scripts/kiosk/screen" --wait "$scratch/run" 20
 ok $? "screen --wait returns once the URL is there"
-ok "$(test "$(stat -c %a run/url)" = 600 && test "$(wc -l < run/url)" -eq 1 &&
-	grep -Eqx 'http://127\.0\.0\.1:[0-9]+/\?token=[0-9a-f]{64}' run/url; echo $?)" \
-	"run/url: one line, the server's URL with its token, mode 0600"
+check "run/url: one line, the server's URL with its token, mode 0600" \
+	eval 'test "$(stat -c %a run/url)" = 600 && test "$(wc -l < run/url)" -eq 1 &&
+	grep -Eqx "http://127\.0\.0\.1:[0-9]+/\?token=[0-9a-f]{64}" run/url'
 # The token from a file (grep -f), so that grep's own arguments do not hold it.
 sed 's/.*token=//' run/url > token
 ps -eo args > ps.out
-ok "$(! grep -qF -f token ps.out && test -s token; echo $?)" "the token is in no process's arguments"
-ok "$(test -S xdg/bb/screen && test ! -s screen.out; echo $?)" \
-	"the control socket is there, and nothing went to standard output"
+check "the token is in no process's arguments" eval '! grep -qF -f token ps.out && test -s token'
+check "the control socket is there, and nothing went to standard output" \
+	eval 'test -S xdg/bb/screen && test ! -s screen.out'
 kill -TERM $spid
 wait $spid
 r=$?
-ok "$(test $r -eq 0 -o $r -eq 143 && test ! -e run/url && test ! -e xdg/bb/screen &&
-	test -z "$(ls -A run)"; echo $?)" "SIGTERM: the server ends, the URL file and socket go (exit $r)"
+check "SIGTERM: the server ends, the URL file and socket go (exit $r)" \
+	eval 'test $r -eq 0 -o $r -eq 143 && test ! -e run/url && test ! -e xdg/bb/screen &&
+	test -z "$(ls -A run)"'
 diag screen.err
 
 # scripts/kiosk/browser with a Chromium that only writes down what it was given.
@@ -177,12 +178,13 @@ mkdir -p prof/Default
 echo old > prof/Default/History
 BB_CHROMIUM=$scratch/fake-chromium "$BB_TOP/scripts/kiosk/browser" --headless url "$scratch/prof"
 ok $? "browser --headless runs the browser"
-ok "$(! grep -q 'token\|127\.0\.0\.1' chromium.args && grep -qx -- "--user-data-dir=$scratch/prof" chromium.args &&
-	grep -qx -- --headless chromium.args; echo $?)" "its arguments hold the new profile, not the URL"
-ok "$(jq -e --arg u "$(cat url)" '.session.startup_urls == [$u] and .session.restore_on_startup == 4 and .credentials_enable_service == false' chromium.prefs > /dev/null; echo $?)" \
-	"the profile's preferences open the URL at startup, and keep no passwords"
-ok "$(test "$(tr '\n' ' ' < chromium.modes)" = "700 600 " && test ! -e prof/Default/History; echo $?)" \
-	"the profile is new (nothing of the last run), 0700, its preferences 0600"
+check "its arguments hold the new profile, not the URL" \
+	eval '! grep -q "token\|127\.0\.0\.1" chromium.args && grep -qx -- "--user-data-dir=$scratch/prof" chromium.args &&
+	grep -qx -- --headless chromium.args'
+check "the profile's preferences open the URL at startup, and keep no passwords" \
+	jq -e --arg u "$(cat url)" '.session.startup_urls == [$u] and .session.restore_on_startup == 4 and .credentials_enable_service == false' chromium.prefs
+check "the profile is new (nothing of the last run), 0700, its preferences 0600" \
+	eval 'test "$(tr "\n" " " < chromium.modes)" = "700 600 " && test ! -e prof/Default/History'
 printf 'file:///etc/passwd\n' > url2
 expect_code 65 "a URL file that holds no URL of bb-form serve is refused" \
 	env BB_CHROMIUM="$scratch/fake-chromium" "$BB_TOP/scripts/kiosk/browser" --headless url2 "$scratch/prof2"
@@ -212,8 +214,8 @@ if command -v chromium > /dev/null; then
 		sleep 0.25
 		i=$((i + 1))
 	done
-	ok "$(case $title in *Willkommen*) echo 0 ;; *) echo 1 ;; esac)" \
-		"headless Chromium shows the welcome screen (${title:-nothing})"
+	check "headless Chromium shows the welcome screen (${title:-nothing})" \
+		eval 'case $title in *Willkommen*) ;; *) false ;; esac'
 	kill_own $bpid $spid
 	wait $bpid $spid 2> /dev/null
 else

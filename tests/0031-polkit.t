@@ -24,24 +24,24 @@ make -s -C "$BB_TOP" install-kiosk DESTDIR="$D" PREFIX=/usr/local > make.out 2>&
 ok $? "make install-kiosk DESTDIR=... installs"
 diag make.out
 R=$D/etc/polkit-1/rules.d/50-bb-pcscd.rules
-ok "$(test -f "$R" && test "$(stat -c %a "$R")" = 644; echo $?)" \
-	"the rule is in /etc/polkit-1/rules.d (POLKITDIR), 0644"
-ok "$(test "$(stat -c %a "$D/etc/polkit-1/rules.d")" = 700; echo $?)" \
-	"polkit's directory stays 0700"
-ok "$(test ! -e "$D/usr/local/share/bb/kiosk/50-bb-pcscd.rules"; echo $?)" \
-	"the rule is not among the kiosk's scripts"
+check "the rule is in /etc/polkit-1/rules.d (POLKITDIR), 0644" \
+	eval 'test -f "$R" && test "$(stat -c %a "$R")" = 644'
+check "polkit's directory stays 0700" test "$(stat -c %a "$D/etc/polkit-1/rules.d")" = 700
+check "the rule is not among the kiosk's scripts" \
+	test ! -e "$D/usr/local/share/bb/kiosk/50-bb-pcscd.rules"
 make -s -C "$BB_TOP" install-kiosk DESTDIR="$scratch/fresh" > make2.out 2>&1
-ok "$(test "$(stat -c %a "$scratch/fresh/etc/polkit-1/rules.d")" = 700 &&
-	test -f "$scratch/fresh/etc/polkit-1/rules.d/50-bb-pcscd.rules"; echo $?)" \
-	"a missing rules directory is made 0700"
+check "a missing rules directory is made 0700" \
+	eval 'test "$(stat -c %a "$scratch/fresh/etc/polkit-1/rules.d")" = 700 &&
+	test -f "$scratch/fresh/etc/polkit-1/rules.d/50-bb-pcscd.rules"'
 make -s -C "$BB_TOP" uninstall DESTDIR="$D" PREFIX=/usr/local > make3.out 2>&1
-ok "$(test ! -e "$R"; echo $?)" "make uninstall removes it"
+check "make uninstall removes it" test ! -e "$R"
 make -s -C "$BB_TOP" install-kiosk DESTDIR="$D" PREFIX=/usr/local > make.out 2>&1
 
 # The units' user is the rule's.
 users=$(sed -n 's/^User=//p' "$BB_TOP"/scripts/kiosk/*.service | sort -u)
-ok "$(test "$users" = bb && grep -q 'subject.user === "bb"' "$R"; echo $?)" \
-	"the rule names the user the kiosk's units run as (${users:-none})"
+rule='subject.user === "bb"'
+check "the rule names the user the kiosk's units run as (${users:-none})" \
+	eval 'test "$users" = bb && grep -q "$rule" "$R"'
 
 # --- a real polkitd ---
 why=""
@@ -133,7 +133,7 @@ as() {	# as USER: a process of USER, in $p, once it is USER's (polkit grants roo
 		j=$((j + 1))
 	done
 }
-check() {	# check WANT USER ACTION DESCRIPTION: pkcheck's status is WANT (0 yes, 1 no)
+pk_check() {	# pk_check WANT USER ACTION DESCRIPTION: pkcheck's status is WANT (0 yes, 1 no)
 	as "$2"
 	pkcheck --action-id "$3" --process "$p" > /dev/null 2>> "$s/pkcheck.err"
 	r=$?
@@ -158,17 +158,17 @@ polkitd() {	# polkitd RULES-DIR: a polkitd reading it, in $pp, on the bus
 i=0
 while [ ! -S "$s/bus" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
 if polkitd "$s/dest/etc/polkit-1/rules.d"; then
-	check 0 bb org.debian.pcsc-lite.access_pcsc "bb may use pcscd (access_pcsc)"
-	check 0 bb org.debian.pcsc-lite.access_card "bb may use the card (access_card)"
-	check 1 bbother org.debian.pcsc-lite.access_pcsc "another user may not use pcscd"
-	check 1 bbother org.debian.pcsc-lite.access_card "another user may not use the card"
-	check 1 bb org.bb.test.other "bb gets no other action"
+	pk_check 0 bb org.debian.pcsc-lite.access_pcsc "bb may use pcscd (access_pcsc)"
+	pk_check 0 bb org.debian.pcsc-lite.access_card "bb may use the card (access_card)"
+	pk_check 1 bbother org.debian.pcsc-lite.access_pcsc "another user may not use pcscd"
+	pk_check 1 bbother org.debian.pcsc-lite.access_card "another user may not use the card"
+	pk_check 1 bb org.bb.test.other "bb gets no other action"
 	kill $pp
 	wait $pp 2> /dev/null
 	umount /etc/polkit-1/rules.d
 fi
 if polkitd "$s/norules"; then
-	check 1 bb org.debian.pcsc-lite.access_pcsc "without the rule bb may not use pcscd"
+	pk_check 1 bb org.debian.pcsc-lite.access_pcsc "without the rule bb may not use pcscd"
 	kill $pp
 fi
 kill $dp

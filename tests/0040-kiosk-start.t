@@ -51,7 +51,7 @@ leftovers() {
 expect_code 64 "an unknown option is a usage error" "$START" --fullscreen
 expect_code 69 "no session loop: 69" env BB_KIOSK_SESSION=$scratch/nosuch "$START" --once
 check_grep "saying which" 'nosuch: no session loop there' err
-ok "$(test -z "$(leftovers)"; echo $?)" "and nothing was started or made"
+check "and nothing was started or made" test -z "$(leftovers)"
 expect_code 69 "--window without a display: 69" env BB_KIOSK_SESSION=$scratch/session "$START" --window
 check_grep "saying why" 'needs a display' err
 
@@ -61,13 +61,13 @@ expect_code 4 "start --once ends with the session loop's status" \
 check_grep "it says it runs headless without a display" 'no display.*headless' err
 for l in "args: --once" "bb-form: $BB_BIN/bb-form" "services: yes" "spool: yes" "socket: yes" \
     "pcscd: yes" "kiosk: $BB_TOP/scripts/kiosk"; do
-	ok "$(grep -qxF "$l" session.out; echo $?)" "the session loop found $l"
+	check "the session loop found $l" grep -qxF "$l" session.out
 done
 [ -f session.out ] || diag err
-ok "$(grep -qx -- --headless session.out.chromium && ! grep -q 'token' session.out.chromium; echo $?)" \
-	"Chromium ran headless, with no URL in its arguments"
+check "Chromium ran headless, with no URL in its arguments" \
+	eval 'grep -qx -- --headless session.out.chromium && ! grep -q "token" session.out.chromium'
 sleep 0.5
-ok "$(test -z "$(leftovers)"; echo $?)" "nothing left running, the scratch directory gone"
+check "nothing left running, the scratch directory gone" test -z "$(leftovers)"
 leftovers | diag
 
 # The loop until SIGTERM; --no-browser prints the one-use URL instead.
@@ -76,17 +76,17 @@ BB_KIOSK_SESSION=$scratch/session "$START" --no-browser > start.out 2> start.err
 pid=$!
 i=0
 while [ ! -f session.out ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
-ok "$(grep -qx 'args: ' session.out; echo $?)" "the session loop runs, without --once"
-ok "$(grep -Eqx 'http://127\.0\.0\.1:[0-9]+/\?token=[0-9a-f]{64}' start.out && test ! -e session.out.chromium; echo $?)" \
-	"--no-browser: the URL on standard output, no browser"
+check "the session loop runs, without --once" grep -qx 'args: ' session.out
+check "--no-browser: the URL on standard output, no browser" \
+	eval 'grep -Eqx "http://127\.0\.0\.1:[0-9]+/\?token=[0-9a-f]{64}" start.out && test ! -e session.out.chromium'
 kill -TERM $pid
 i=0
 while kill -0 $pid 2> /dev/null && [ $i -lt 150 ]; do sleep 0.1; i=$((i + 1)); done
 wait $pid
 r=$?
-ok "$(test $r -eq 143; echo $?)" "SIGTERM ends start (exit $r)"
+check "SIGTERM ends start (exit $r)" test $r -eq 143
 sleep 0.5
-ok "$(test -z "$(leftovers)"; echo $?)" "and everything it started: pcscd, card, authority, screen, session"
+check "and everything it started: pcscd, card, authority, screen, session" test -z "$(leftovers)"
 leftovers | diag
 diag start.err
 

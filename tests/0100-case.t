@@ -8,27 +8,26 @@ A=$SERVICES/meldebescheinigung/example-answers.json
 
 STDIN=id.json expect_code 0 "a valid case is accepted" "$BB_FORM" fill "$F" --answers "$A"
 cp out filled.json
-ok "$(jq -e '.bb == 1 and .id == "0b6c1d2e-3f40-4a5b-8c6d-7e8f90a1b2c3"' filled.json >/dev/null; echo $?)" \
-	"version and id are kept"
-ok "$(jq -e '.identity == input.identity' filled.json id.json >/dev/null; echo $?)" \
-	"the identity part is passed through unchanged"
+check "version and id are kept" \
+	jq -e '.bb == 1 and .id == "0b6c1d2e-3f40-4a5b-8c6d-7e8f90a1b2c3"' filled.json
+check "the identity part is passed through unchanged" \
+	jq -e '.identity == input.identity' filled.json id.json
 
 # Unknown keys at any level survive a program that does not know them.
 jq '. + {"x_future": {"a": [1, 2]}} | .identity.x_new = "kept"' id.json > future.json
 STDIN=future.json expect_code 0 "a case with unknown keys is accepted" "$BB_FORM" fill "$F" --answers "$A"
-ok "$(jq -e '.x_future.a == [1, 2] and .identity.x_new == "kept"' out >/dev/null; echo $?)" \
-	"unknown keys are preserved"
+check "unknown keys are preserved" jq -e '.x_future.a == [1, 2] and .identity.x_new == "kept"' out
 
 # Empty input means the stage before failed: never start a new case silently.
 : > empty.json
 STDIN=empty.json expect_code 65 "empty input is an error" "$BB_FORM" fill "$F" --answers "$A"
 check_grep "empty input says so" "empty input" err
-ok "$(test ! -s out; echo $?)" "nothing on stdout for empty input"
+check "nothing on stdout for empty input" test ! -s out
 
 head -c 200 id.json > truncated.json
 STDIN=truncated.json expect_code 65 "a truncated case is an error" "$BB_FORM" fill "$F" --answers "$A"
 check_grep "truncated: names place and cause" '<stdin>:[0-9]*:[0-9]*: invalid JSON' err
-ok "$(test ! -s out; echo $?)" "nothing on stdout for a truncated case"
+check "nothing on stdout for a truncated case" test ! -s out
 
 printf '{"bb":1,"bb":2}' > dup.json
 STDIN=dup.json expect_code 65 "duplicate keys are rejected" "$BB_FORM" fill "$F"
@@ -61,7 +60,7 @@ b64=$(base64 -w0 photo.bin)
 jq --arg s "$sha" --arg d "$b64" '.attachments = [{"name":"photo","type":"image/jpeg","sha512":$s,"data":$d}]' \
 	id.json > att.json
 STDIN=att.json expect_code 0 "an attachment with a matching hash is accepted" "$BB_FORM" fill "$F" --answers "$A"
-ok "$(jq -e --arg d "$b64" '.attachments[0].data == $d' out >/dev/null; echo $?)" "attachment data kept"
+check "attachment data kept" jq -e --arg d "$b64" '.attachments[0].data == $d' out
 jq '.attachments[0].data = "b3RoZXI="' att.json > attbad.json
 STDIN=attbad.json expect_code 65 "an attachment whose data does not match its hash is rejected" \
 	"$BB_FORM" fill "$F" --answers "$A"
@@ -88,20 +87,21 @@ expect_code 0 "--new starts a fresh case" "$BB_FORM" fill "$F" --new --answers "
 	--set family_names=X --set given_names=Y --set date_of_birth=1990-01-01 \
 	--set place_of_birth=Z --set nationality=DE --set address.street="A 1" \
 	--set address.postal_code=12345 --set address.city=B
-ok "$(jq -e '.bb == 1 and (.id | test("^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")) and (.created | test("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}Z$"))' out >/dev/null; echo $?)" \
-	"a fresh case has version, a UUID v4 and an RFC 3339 time"
+check "a fresh case has version, a UUID v4 and an RFC 3339 time" \
+	jq -e '.bb == 1 and (.id | test("^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")) and (.created | test("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}Z$"))' out
 cp out fresh1.json
 "$BB_FORM" fill "$F" --new --answers "$A" --set family_names=X --set given_names=Y \
 	--set date_of_birth=1990-01-01 --set place_of_birth=Z --set nationality=DE \
 	--set address.street="A 1" --set address.postal_code=12345 --set address.city=B \
 	> fresh2.json 2>/dev/null </dev/null
-ok "$(test "$(jqv .id fresh1.json)" != "$(jqv .id fresh2.json)"; echo $?)" "two fresh cases have different ids"
+check "two fresh cases have different ids" test "$(jqv .id fresh1.json)" != "$(jqv .id fresh2.json)"
 printf 'terminal: rathaus-7\n' > term.yaml
 "$BB_FORM" -c term.yaml fill "$F" --new --answers "$A" --set family_names=X --set given_names=Y \
 	--set date_of_birth=1990-01-01 --set place_of_birth=Z --set nationality=DE \
 	--set address.street="A 1" --set address.postal_code=12345 --set address.city=B \
 	> fresh3.json 2>/dev/null </dev/null
-ok "$(test "$(jqv .terminal fresh3.json)" = rathaus-7; echo $?)" "a fresh case carries the configured terminal id"
+check "a fresh case carries the configured terminal id" \
+	test "$(jqv .terminal fresh3.json)" = rathaus-7
 
 # At most 256 attachments (bb-case(5)), and the names checked in linear time: 40,000
 # attachments took 14 s to validate, in every program and every queue attempt.
@@ -123,6 +123,6 @@ atts 40000 many.json
 t0=$(date +%s%N)
 expect_code 65 "40,000 attachments are refused" "$BB_QUEUE" -d spool add many.json
 t1=$(date +%s%N)
-ok "$(test $(((t1 - t0) / 1000000)) -lt 3000; echo $?)" "in less than 3 s ($(((t1 - t0) / 1000000)) ms)"
+check "in less than 3 s ($(((t1 - t0) / 1000000)) ms)" test $(((t1 - t0) / 1000000)) -lt 3000
 
 done_testing

@@ -103,7 +103,7 @@ traced t.queue "$BB_QUEUE" -d "$scratch/spool" add case.json
 ok $rc "bb-queue add"
 id=$(jq -r .id case.json)
 entry=$(ls "$scratch"/spool/deferred/*"$id"* 2> /dev/null | head -n 1)
-ok "$(test -n "$entry"; echo $?)" "the entry is in deferred/"
+check "the entry is in deferred/" test -n "$entry"
 durable t.queue "${entry:-$scratch/spool/deferred/none}" "the spool entry is durable"
 
 # A case delivered to a directory target.

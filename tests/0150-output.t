@@ -8,11 +8,11 @@ F=$SERVICES/meldebescheinigung/form.yaml
 A=$SERVICES/meldebescheinigung/example-answers.json
 
 expect_code 0 "-o writes the case" "$BB_FORM" fill "$F" --answers "$A" -o case.json id.json
-ok "$(test "$(stat -c %a case.json)" = 600; echo $?)" "the case file is mode 0600"
-ok "$(test -z "$(ls -A | grep '^\.')"; echo $?)" "no temporary file is left"
+check "the case file is mode 0600" test "$(stat -c %a case.json)" = 600
+check "no temporary file is left" test -z "$(ls -A | grep '^\.')"
 umask 000
 "$BB_FORM" fill "$F" --answers "$A" -o case2.json id.json 2>/dev/null
-ok "$(test "$(stat -c %a case2.json)" = 600; echo $?)" "0600 even under umask 000"
+check "0600 even under umask 000" test "$(stat -c %a case2.json)" = 600
 umask 077
 
 echo old > keep.json
@@ -31,25 +31,25 @@ fi
 # A full disk, by the file size limit: the old file stays whole, no temporary remains.
 ( ulimit -f 1; exec "$BB_FORM" fill "$F" --answers "$A" -o keep.json id.json ) > out 2> err
 rc=$?
-ok "$(test "$rc" -eq 74; echo $?)" "-o on a full disk is 74 (got $rc)"
+check "-o on a full disk is 74 (got $rc)" test "$rc" -eq 74
 check_grep "the cause is named" "keep.json: write: File too large" err
-ok "$(test "$(cat keep.json)" = old; echo $?)" "the old file is untouched"
-ok "$(test -z "$(ls -A | grep '^\.keep')"; echo $?)" "no temporary file is left"
+check "the old file is untouched" test "$(cat keep.json)" = old
+check "no temporary file is left" test -z "$(ls -A | grep '^\.keep')"
 
 # stdout on a full disk: no partial case in the file.
 printf 'before\n' > stdout.json
 ( ulimit -f 1; exec "$BB_FORM" fill "$F" --answers "$A" id.json ) >> stdout.json 2> err
 rc=$?
-ok "$(test "$rc" -eq 74; echo $?)" "stdout on a full disk is 74 (got $rc)"
-ok "$(test "$(cat stdout.json)" = before; echo $?)" "the partial case is cut away again"
+check "stdout on a full disk is 74 (got $rc)" test "$rc" -eq 74
+check "the partial case is cut away again" test "$(cat stdout.json)" = before
 if [ -w /dev/full ]; then
 	"$BB_FORM" fill "$F" --answers "$A" id.json > /dev/full 2> err
 	rc=$?
-	ok "$(test "$rc" -eq 74; echo $?)" "stdout to /dev/full is 74 (got $rc)"
+	check "stdout to /dev/full is 74 (got $rc)" test "$rc" -eq 74
 	check_grep "says standard output" "standard output" err
 	"$BB_FORM" show "$F" --format text > /dev/full 2> err
 	rc=$?
-	ok "$(test "$rc" -eq 74; echo $?)" "show to /dev/full is 74 (got $rc)"
+	check "show to /dev/full is 74 (got $rc)" test "$rc" -eq 74
 fi
 
 # A killed writer never leaves a half case under the final name.
@@ -64,6 +64,6 @@ while [ $i -lt 20 ]; do
 	fi
 	i=$((i + 1))
 done
-ok "$(test $i -eq 20; echo $?)" "after kill -9 the case file is absent or whole"
+check "after kill -9 the case file is absent or whole" test $i -eq 20
 
 done_testing

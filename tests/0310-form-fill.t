@@ -82,30 +82,36 @@ fill_ok() {
 	shift
 	STDIN=id.json expect_code 0 "$_d" "$BB_FORM" fill rules.yaml --answers base.json "$@"
 }
-# fill_bad DESC EXPECTED-LINE ARGS...: fill fails with 65, that line on stderr, no stdout.
+# fill_bad DESC EXPECTED-LINE ARGS...: fill fails with 65, that line is all of stderr,
+# nothing on stdout.
 fill_bad() {
 	_d=$1 _m=$2
 	shift 2
 	STDIN=id.json expect_code 65 "$_d" "$BB_FORM" fill rules.yaml --answers base.json "$@"
-	check_grep "  $_d: says '$_m'" "^bb-form: $_m\$" err
-	ok "$(test ! -s out; echo $?)" "  $_d: nothing on stdout"
+	printf 'bb-form: %s\n' "$_m" > bad.want
+	check_same "  $_d: says '$_m', only that" bad.want err
+	check "  $_d: nothing on stdout" test ! -s out
 }
 
 fill_ok "the base answers pass"
 cp out ok.json
-ok "$(jq -e '.service == "rules" and .form.definition == "rules" and .form.version == 7 and .form.target == "inbox" and .form.leika == "urn:de:fim:leika:leistung:99115005104000"' ok.json >/dev/null; echo $?)" \
-	"the form part names definition, version, target and LeiKa key"
-ok "$(jq -e '.form.completed | test("^[0-9-]{10}T[0-9:]{8}Z$")' ok.json >/dev/null; echo $?)" "completed is a UTC time"
-ok "$(jq -e '.form.fields.family_names == "MUSTERMANN" and .form.fields.city == "KÖLN"' ok.json >/dev/null; echo $?)" \
-	"fields are prefilled from the identity"
-ok "$(jq -e '.form.fields.home == {"street":"HEIDESTRASSE 17","postal_code":"51147","city":"KÖLN","country":"DE"}' ok.json >/dev/null; echo $?)" \
-	"an address is prefilled whole"
-ok "$(jq -e '.form.prefilled == ["family_names","city","home"]' ok.json >/dev/null; echo $?)" \
-	"prefilled names the fields that came from the case"
-ok "$(jq -e '.form.fields.kind == "a"' ok.json >/dev/null; echo $?)" "a default fills an unanswered field"
-ok "$(jq -e '.form.fields | has("why") | not' ok.json >/dev/null; echo $?)" "a hidden field is not stored"
-ok "$(jq -e '(.form.fields | keys_unsorted) == ["family_names","city","kind","items","home","persons","privacy"]' ok.json >/dev/null; echo $?)" \
-	"fields are written in the definition's order"
+# The whole case, the time it was completed aside.
+jq '.form.completed = "C"' ok.json > ok.norm.json
+check_same "the whole case: the identity, the form part, the fields in order" \
+	"$BB_TOP/tests/data/expected/fill/rules-base.json" ok.norm.json
+check "the form part names definition, version, target and LeiKa key" \
+	jq -e '.service == "rules" and .form.definition == "rules" and .form.version == 7 and .form.target == "inbox" and .form.leika == "urn:de:fim:leika:leistung:99115005104000"' ok.json
+check "completed is a UTC time" jq -e '.form.completed | test("^[0-9-]{10}T[0-9:]{8}Z$")' ok.json
+check "fields are prefilled from the identity" \
+	jq -e '.form.fields.family_names == "MUSTERMANN" and .form.fields.city == "KÖLN"' ok.json
+check "an address is prefilled whole" \
+	jq -e '.form.fields.home == {"street":"HEIDESTRASSE 17","postal_code":"51147","city":"KÖLN","country":"DE"}' ok.json
+check "prefilled names the fields that came from the case" \
+	jq -e '.form.prefilled == ["family_names","city","home"]' ok.json
+check "a default fills an unanswered field" jq -e '.form.fields.kind == "a"' ok.json
+check "a hidden field is not stored" jq -e '.form.fields | has("why") | not' ok.json
+check "fields are written in the definition's order" \
+	jq -e '(.form.fields | keys_unsorted) == ["family_names","city","kind","items","home","persons","privacy"]' ok.json
 
 # Required and consent.
 echo '{"persons": [{"given": "Anna"}], "items": ["sofa"]}' > noconsent.json
@@ -114,10 +120,10 @@ check_grep "consent is named" "^bb-form: privacy: must be accepted$" err
 fill_bad "consent refused" "privacy: must be accepted" --set privacy=nein
 fill_bad "a required field left empty" "why: required" --set kind=b
 fill_ok "a field shown by show_if and answered" --set kind=b --set why=Umzug
-ok "$(jq -e '.form.fields.why == "Umzug"' out >/dev/null; echo $?)" "the shown field is stored"
+check "the shown field is stored" jq -e '.form.fields.why == "Umzug"' out
 echo '{"persons": [{"given": "Anna"}], "items": ["sofa"], "privacy": true, "why": "x"}' > hidden.json
 STDIN=id.json expect_code 0 "an answer to a hidden field is accepted" "$BB_FORM" fill rules.yaml --answers hidden.json
-ok "$(jq -e '.form.fields | has("why") | not' out >/dev/null; echo $?)" "and dropped"
+check "and dropped" jq -e '.form.fields | has("why") | not' out
 
 # Text rules.
 fill_ok "a pattern that matches" --set plate="KA-AB 123"
@@ -132,8 +138,8 @@ fill_bad "control characters are refused" "nick: contains control characters" --
 
 # Numbers.
 fill_ok "a number in range" --set copies=3 --set volume=2,5
-ok "$(jq -e '.form.fields.copies == 3 and .form.fields.volume == 2.5' out >/dev/null; echo $?)" \
-	"numbers are stored as numbers (German decimal comma read)"
+check "numbers are stored as numbers (German decimal comma read)" \
+	jq -e '.form.fields.copies == 3 and .form.fields.volume == 2.5' out
 fill_bad "a number above max" "copies: more than 5" --set copies=6
 fill_bad "a number below min" "volume: less than 0.5" --set volume=0.1
 fill_bad "a fraction for a whole number" "copies: expected a whole number" --set copies=2.5
@@ -143,7 +149,8 @@ fill_bad "not a number" "copies: expected a number" --set copies=zwei
 d() { date -d "$1 days" +%F; }
 fill_ok "a move-in date 14 days ago" --set move_in="$(d -14)"
 fill_ok "a move-in date today, German notation" --set move_in="$(date +%d.%m.%Y)"
-ok "$(jq -e --arg t "$(date +%F)" '.form.fields.move_in == $t' out >/dev/null; echo $?)" "a German date is stored as ISO 8601"
+check "a German date is stored as ISO 8601" \
+	jq -e --arg t "$(date +%F)" '.form.fields.move_in == $t' out
 STDIN=id.json expect_code 65 "a move-in date 15 days ago is too early" "$BB_FORM" fill rules.yaml --answers base.json --set move_in="$(d -15)"
 check_grep "the bound is named" "^bb-form: move_in: earlier than $(d -14) (today-14d)$" err
 STDIN=id.json expect_code 65 "a move-in date tomorrow is too late" "$BB_FORM" fill rules.yaml --answers base.json --set move_in="$(d 1)"
@@ -154,17 +161,17 @@ fill_ok "a leap day" --set born=2024-02-29
 # Choices.
 fill_bad "a value that is no option" "kind: not one of the options" --set kind=c
 fill_ok "multi-select from a comma list" --set items=sofa,desk
-ok "$(jq -e '.form.fields.items == ["sofa","desk"]' out >/dev/null; echo $?)" "multi-select is a list"
+check "multi-select is a list" jq -e '.form.fields.items == ["sofa","desk"]' out
 fill_ok "multi-select in another order" --set items=desk,sofa
-ok "$(jq -e '.form.fields.items == ["sofa","desk"]' out >/dev/null; echo $?)" \
-	"multi-select in the definition's order, whatever order it was given or ticked in"
+check "multi-select in the definition's order, whatever order it was given or ticked in" \
+	jq -e '.form.fields.items == ["sofa","desk"]' out
 fill_bad "multi-select over max" "items: choose at most 2" --set items=sofa,bed,desk
 fill_bad "multi-select under min" "items: choose at least 1" --set items=
 fill_bad "an option chosen twice" "items: an option is chosen twice" --set items=sofa,sofa
 fill_ok "checkbox from ja" --set newsletter=ja
-ok "$(jq -e '.form.fields.newsletter == true' out >/dev/null; echo $?)" "checkbox is a boolean"
+check "checkbox is a boolean" jq -e '.form.fields.newsletter == true' out
 fill_ok "an unticked checkbox" --set newsletter=no
-ok "$(jq -e '.form.fields.newsletter == false' out >/dev/null; echo $?)" "an unticked checkbox is stored as false"
+check "an unticked checkbox is stored as false" jq -e '.form.fields.newsletter == false' out
 fill_bad "checkbox nonsense" "newsletter: expected yes or no" --set newsletter=vielleicht
 
 # Typed strings.
@@ -175,15 +182,16 @@ fill_bad "not a telephone number" "phone: not a telephone number" --set phone=12
 fill_ok "a postal code" --set plz=76133
 fill_bad "a short postal code" "plz: expected a German postal code of 5 digits" --set plz=7613
 fill_ok "an IBAN with spaces" --set "iban=de89 3704 0044 0532 0130 00"
-ok "$(jq -e '.form.fields.iban == "DE89370400440532013000"' out >/dev/null; echo $?)" "an IBAN is stored without spaces, upper case"
+check "an IBAN is stored without spaces, upper case" \
+	jq -e '.form.fields.iban == "DE89370400440532013000"' out
 fill_bad "an IBAN with a wrong check digit" "iban: not a valid IBAN (check digits or length)" --set iban=DE89370400440532013001
 fill_ok "a country code" --set country=at
-ok "$(jq -e '.form.fields.country == "AT"' out >/dev/null; echo $?)" "country codes are upper case"
+check "country codes are upper case" jq -e '.form.fields.country == "AT"' out
 fill_bad "not a country" "country: expected an ISO 3166 country code (DE, AT, …)" --set country=XX
 
 # Addresses.
 fill_ok "a whole address" --set old.street="Am Markt 1" --set old.postal_code=76133 --set old.city=Karlsruhe
-ok "$(jq -e '.form.fields.old.country == "DE"' out >/dev/null; echo $?)" "an address's country defaults to DE"
+check "an address's country defaults to DE" jq -e '.form.fields.old.country == "DE"' out
 fill_bad "a partial address" "old.city: required" --set old.street="Am Markt 1" --set old.postal_code=76133
 fill_bad "a German address needs a 5-digit code" "old.postal_code: expected a German postal code of 5 digits" \
 	--set old.street="Am Markt 1" --set old.postal_code=1010 --set old.city=Wien
@@ -192,7 +200,7 @@ fill_ok "an address abroad has its own codes" --set old.street="Ring 1" --set ol
 
 # Repeated groups.
 fill_ok "a second entry by --set" --set persons.1.given=Ben
-ok "$(jq -e '[.form.fields.persons[].given] == ["Anna","Ben"]' out >/dev/null; echo $?)" "entries are kept in order"
+check "entries are kept in order" jq -e '[.form.fields.persons[].given] == ["Anna","Ben"]' out
 fill_bad "a required part of an entry" "persons.1.given: required" --set persons.1.child=no
 fill_bad "show_if inside an entry" "persons.0.school: required" --set persons.0.child=ja
 fill_ok "show_if inside an entry, answered" --set persons.0.child=ja --set persons.0.school=Grundschule
@@ -210,7 +218,7 @@ fill_bad "a locked prefilled field cannot be changed" "family_names: prefilled f
 	--set family_names=Musterfrau
 fill_ok "the same value for a locked field is fine" --set family_names=MUSTERMANN
 fill_ok "an unlocked prefilled field can be changed" --set city=Bonn
-ok "$(jq -e '.form.fields.city == "Bonn"' out >/dev/null; echo $?)" "and the person's answer wins"
+check "and the person's answer wins" jq -e '.form.fields.city == "Bonn"' out
 jq 'del(.identity)' id.json > noid.json
 STDIN=noid.json expect_code 65 "without an identity the person must enter locked fields" "$BB_FORM" fill rules.yaml --answers base.json
 check_grep "family_names is then required" "^bb-form: family_names: required$" err
@@ -236,24 +244,26 @@ check_grep "the type is named" "^bb-form: copies: expected a single value, not a
 
 # Several problems: every one is listed.
 STDIN=id.json expect_code 65 "several problems" "$BB_FORM" fill rules.yaml --set copies=9 --set mail=x
-ok "$(test "$(grep -c '^bb-form: ' err)" -eq 5; echo $?)" "each problem has its line (copies, mail, items, persons, privacy)"
+check "each problem has its line (copies, mail, items, persons, privacy)" \
+	test "$(grep -c '^bb-form: ' err)" -eq 5
 
 # The case already holding this form: answers continue from there; --set wins.
 STDIN=ok.json expect_code 0 "a filled case can be filled again" "$BB_FORM" fill rules.yaml --set copies=2
-ok "$(jq -e '.form.fields.copies == 2 and .form.fields.persons[0].given == "Anna"' out >/dev/null; echo $?)" \
-	"earlier answers are kept, new ones added"
+check "earlier answers are kept, new ones added" \
+	jq -e '.form.fields.copies == 2 and .form.fields.persons[0].given == "Anna"' out
 jq '.service = "other"' ok.json > other.json
 STDIN=other.json expect_code 65 "a case for another service is refused" "$BB_FORM" fill rules.yaml
 check_grep "the services are named" "case is for service 'other', not 'rules'" err
 
 # Answers then --set, in that order.
 STDIN=id.json expect_code 0 "--set overrides --answers" "$BB_FORM" fill rules.yaml --answers base.json --set persons.0.given=Zoe
-ok "$(jq -e '.form.fields.persons[0].given == "Zoe"' out >/dev/null; echo $?)" "the --set value is stored"
+check "the --set value is stored" jq -e '.form.fields.persons[0].given == "Zoe"' out
 
 # A case file as argument, and output to a file.
 expect_code 0 "the case may come as a file argument" "$BB_FORM" fill rules.yaml --answers base.json id.json
 expect_code 0 "-o writes the case to a file" "$BB_FORM" fill rules.yaml --answers base.json -o case.json id.json
-ok "$(test ! -s out && test "$(stat -c %a case.json)" = 600; echo $?)" "-o: nothing on stdout, file mode 0600"
+check "-o: nothing on stdout, file mode 0600" \
+	eval 'test ! -s out && test "$(stat -c %a case.json)" = 600'
 jq 'del(.form.completed)' ok.json > a.json
 jq 'del(.form.completed)' case.json > b.json
 check_same "-o writes what stdout would" a.json b.json
@@ -275,10 +285,10 @@ sections:
       - {name: fixed, type: address, label: {de: "F", en: "F"}, prefill: identity.address, locked: true}
 YAML
 STDIN=id.json expect_code 0 "an unchanged address is prefilled" "$BB_FORM" fill addr.yaml
-ok "$(jq -e '.form.prefilled == ["home", "fixed"]' out >/dev/null; echo $?)" "both addresses named prefilled"
+check "both addresses named prefilled" jq -e '.form.prefilled == ["home", "fixed"]' out
 STDIN=id.json expect_code 0 "a changed part of an address" "$BB_FORM" fill addr.yaml --set home.street="Am Markt 1"
-ok "$(jq -e '.form.prefilled == ["fixed"] and .form.fields.home.street == "Am Markt 1"' out >/dev/null; echo $?)" \
-	"the changed address is not named prefilled"
+check "the changed address is not named prefilled" \
+	jq -e '.form.prefilled == ["fixed"] and .form.fields.home.street == "Am Markt 1"' out
 STDIN=id.json expect_code 65 "a changed part of a locked address" "$BB_FORM" fill addr.yaml --set fixed.city=Bonn
 check_grep "the locked address is named" "fixed: prefilled from the ID card; may not be changed" err
 

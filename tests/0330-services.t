@@ -6,7 +6,7 @@
 write_identity_case id.json
 for dir in "$SERVICES"/*; do
 	svc=${dir##*/}
-	ok "$(test -x "$dir/flow"; echo $?)" "$svc: has its kiosk flow"
+	check "$svc: has its kiosk flow" test -x "$dir/flow"
 	[ -f "$dir/form.yaml" ] || continue	# a task without a form (pin-change)
 	set --
 	if [ -f "$dir/example-dates.txt" ]; then
@@ -17,8 +17,8 @@ for dir in "$SERVICES"/*; do
 	STDIN=id.json expect_code 0 "$svc: fills from its example answers" \
 		"$BB_FORM" fill "$dir/form.yaml" --answers "$dir/example-answers.json" "$@"
 	cp out "$svc.json"
-	ok "$(jq -e --arg s "$svc" '.service == $s and .form.definition == $s' "$svc.json" >/dev/null; echo $?)" \
-		"$svc: the case names the service"
+	check "$svc: the case names the service" \
+		jq -e --arg s "$svc" '.service == $s and .form.definition == $s' "$svc.json"
 	# Each prefilled field holds exactly what the card said.
 	"$BB_FORM" show "$dir/form.yaml" --format json > model.json
 	bad=$(jq -r --slurpfile c "$svc.json" '
@@ -26,9 +26,9 @@ for dir in "$SERVICES"/*; do
 		(.prefill | split(".")) as $p | ($c[0] | getpath($p)) as $want |
 		($c[0].form.fields[.name]) as $got |
 		select($want != null and $got != $want and ($got | type) != "object") | .name' model.json)
-	ok "$(test -z "$bad"; echo $?)" "$svc: prefilled values equal the identity's ($bad)"
+	check "$svc: prefilled values equal the identity's ($bad)" test -z "$bad"
 	n=$(jq '[.sections[].fields[] | select(.prefill != null)] | length' model.json)
-	ok "$(test "$n" -gt 0; echo $?)" "$svc: prefills from the ID card ($n fields)"
+	check "$svc: prefills from the ID card ($n fields)" test "$n" -gt 0
 done
 
 done_testing

@@ -13,7 +13,7 @@ noleak() {	# noleak DESCRIPTION FILE
 	for v in $personal; do
 		grep -q -F "$v" "$2" && leaked="$leaked $v"
 	done
-	ok "$(test -z "$leaked"; echo $?)" "$1${leaked:+ (leaked:$leaked)}"
+	check "$1${leaked:+ (leaked:$leaked)}" test -z "$leaked"
 }
 
 STDIN=id.json run "$BB_FORM" -vvv fill "$F" --answers "$A"
@@ -23,7 +23,7 @@ noleak "no personal value on stderr on success" err
 
 STDIN=id.json run "$BB_FORM" -vvv fill "$F" --answers "$A" --set copies="$secret" \
 	--set purpose="$(printf '%s\001' "$secret")" --set delivery="$secret"
-ok "$(test "$rc" -eq 65; echo $?)" "validation fails"
+check "validation fails" test "$rc" -eq 65
 noleak "validation errors name fields, never values" err
 check_grep "the event is logged with the case id" "form.invalid case=0b6c1d2e" err
 
@@ -80,14 +80,15 @@ st=$?
 ok $st "the form of every rule is valid"
 [ $st -eq 0 ] || diag out
 STDIN=id.json run "$BB_FORM" -vvv fill rules.yaml --answers rules-answers.json
-ok "$(test "$rc" -eq 65; echo $?)" "every rule refuses its value"
-ok "$(test "$(grep -c -e ': t_' -e ': e_' -e ': p_' -e ': n_' -e ': d_' -e ': postal' -e ': iban' \
-	-e ': country' -e ': sel' -e ': ctrl' err)" -eq 20; echo $?)" "each field is named once"
+check "every rule refuses its value" test "$rc" -eq 65
+check "each field is named once" \
+	test "$(grep -c -e ': t_' -e ': e_' -e ': p_' -e ': n_' -e ': d_' -e ': postal' -e ': iban' \
+	-e ': country' -e ': sel' -e ': ctrl' err)" -eq 20
 leaked=""
 for v in $rule_values; do
 	grep -q -F "$v" err && leaked="$leaked $v"
 done
-ok "$(test -z "$leaked"; echo $?)" "no refused value on stderr or in the log${leaked:+ (leaked:$leaked)}"
+check "no refused value on stderr or in the log${leaked:+ (leaked:$leaked)}" test -z "$leaked"
 [ -z "$leaked" ] || diag err
 echo '{}' > none.json
 : > set.err
@@ -96,8 +97,8 @@ for f in t_pattern t_short t_long e_long p_long n_min n_max n_int d_min d_max; d
 		--set "$f=$(jq -r --arg f "$f" '.[$f]' rules-answers.json)"
 	cat err >> set.err
 done
-ok "$(test "$(grep -c 'form.invalid.*problems=1$' set.err)" -eq 10; echo $?)" \
-	"each value alone through --set is refused"
+check "each value alone through --set is refused" \
+	test "$(grep -c 'form.invalid.*problems=1$' set.err)" -eq 10
 check_nogrep "and not echoed" "ZAPHOD\|zaphod\|4711\|4242017\|7342019\|7342.5193\|1864-08-13\|2999-08-14" set.err
 
 STDIN=id.json run "$BB_FORM" -vvv fill "$F" --answers "$A" --set family_names="$secret"
@@ -117,7 +118,7 @@ noleak "an identity value of the wrong type is not echoed" err
 
 printf '{"bb": 1, "id": %s}' "$secret" > token.json
 STDIN=token.json run "$BB_FORM" -vvv fill "$F" --answers "$A"
-ok "$(test "$rc" -eq 65; echo $?)" "a bare word in the case is invalid JSON"
+check "a bare word in the case is invalid JSON" test "$rc" -eq 65
 noleak "the offending token is not quoted" err
 printf '{"purpose": %s}' "$secret" > tokenans.json
 STDIN=id.json run "$BB_FORM" -vvv fill "$F" --answers tokenans.json

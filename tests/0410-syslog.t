@@ -57,9 +57,9 @@ STDIN=id.json logged "$BB_FORM" -c "$scratch/on.yaml" fill "$F" --set copies=99
 check_grep "a failed validation is logged at notice" "^<157>.*form.invalid case=$ID problems=" syslog.txt
 n=$(wc -l < syslog.txt)
 STDIN=id.json logged "$BB_FORM" -c "$scratch/warn.yaml" fill "$F" --answers "$A"
-ok "$(test "$(wc -l < syslog.txt)" -eq "$n"; echo $?)" "log.level warning keeps info events out of syslog"
+check "log.level warning keeps info events out of syslog" test "$(wc -l < syslog.txt)" -eq "$n"
 STDIN=id.json logged "$BB_FORM" -c "$scratch/off.yaml" fill "$F" --answers "$A"
-ok "$(test "$(wc -l < syslog.txt)" -eq "$n"; echo $?)" "syslog: false sends nothing"
+check "syslog: false sends nothing" test "$(wc -l < syslog.txt)" -eq "$n"
 
 logged "$BB_QUEUE" -c "$scratch/on.yaml" -d "$scratch/spool" add "$scratch/id.json"
 check_grep "bb-queue add is logged" "bb-queue\[[0-9]*\]: queue.added case=$ID$" syslog.txt

@@ -50,8 +50,7 @@ for i in 0 1 2 3; do
 	[ $i -gt 0 ] && echo $((t1 - t0)) >> cal.ns
 done
 mid=$(sort -n cal.ns | sed -n 2p)
-ok "$(test ! -e cal.fail; echo $?)" \
-	"four adds run to the end (the middle one $((mid / 1000000)) ms)"
+check "four adds run to the end (the middle one $((mid / 1000000)) ms)" test ! -e cal.fail
 span=$(awk -v ns="$mid" 'BEGIN { s = ns * 1.3 / 1e9; printf "%.3f", (s > 0.020 ? s : 0.020) }')
 # About 10 s for the kills whatever the build: 200 adds on a normal one.
 [ -n "$N_ADD" ] || N_ADD=$(awk -v s="$span" 'BEGIN {
@@ -75,9 +74,9 @@ done_n=$(awk '$2 == 0' add.results | wc -l)
 killed_n=$(awk '$2 == 137' add.results | wc -l)
 echo "# adds: $done_n finished, $killed_n killed"
 awk '$2 != 0 && $2 != 137' add.results > add.odd
-ok "$(test ! -s add.odd; echo $?)" "every add either finished with 0 or died by the kill"
-ok "$(test "$done_n" -gt 0 && test "$killed_n" -gt 0; echo $?)" \
-	"some adds finished and some were killed ($done_n and $killed_n)"
+check "every add either finished with 0 or died by the kill" test ! -s add.odd
+check "some adds finished and some were killed ($done_n and $killed_n)" \
+	eval 'test "$done_n" -gt 0 && test "$killed_n" -gt 0'
 [ -s add.odd ] && { diag add.odd; while read -r i st; do diag "add.$i.err"; done < add.odd; }
 
 # The ids whose add said done: exit 0 and the id printed.
@@ -86,7 +85,7 @@ awk 'NR == FNR { id[FNR - 1] = $1; next } $2 == 0 {
 	f = "add." $1 ".out"; got = ""; getline got < f; close(f)
 	if (got != id[$1]) print "add " $1 ": printed \"" got "\", want " id[$1] }' \
 	add.ids add.results > add.noid
-ok "$(test ! -s add.noid; echo $?)" "every add that exited 0 printed its id"
+check "every add that exited 0 printed its id" test ! -s add.noid
 [ -s add.noid ] && diag add.noid
 
 expect_code 0 "list after the kills" "$BB_QUEUE" -d "$S" list --format json
@@ -97,19 +96,18 @@ ids_in "$S" | sort | uniq -c | awk '{ print $2, $1 }' > ls.counts
 # twice, whether its add finished or not.
 sort add.done | awk 'NR == FNR { n[$1] = $2; next } (n[$1] + 0) != 1 {
 	print $1 ": " (n[$1] + 0) " entries in list" }' list.counts - > miss.list
-ok "$(test ! -s miss.list; echo $?)" "every add that exited 0 is listed exactly once ($done_n)"
+check "every add that exited 0 is listed exactly once ($done_n)" test ! -s miss.list
 [ -s miss.list ] && diag miss.list
 sort add.done | awk 'NR == FNR { n[$1] = $2; next } (n[$1] + 0) != 1 {
 	print $1 ": " (n[$1] + 0) " files in the state directories" }' ls.counts - > miss.ls
-ok "$(test ! -s miss.ls; echo $?)" "every add that exited 0 has exactly one file in one state"
+check "every add that exited 0 has exactly one file in one state" test ! -s miss.ls
 [ -s miss.ls ] && diag miss.ls
 awk '$2 != 1' list.counts ls.counts > twice
-ok "$(test ! -s twice; echo $?)" "no id has more than one entry"
+check "no id has more than one entry" test ! -s twice
 [ -s twice ] && diag twice
-ok "$(test "$(jq length list.json)" -eq "$(ids_in "$S" | wc -l)"; echo $?)" \
-	"list shows every entry file"
+check "list shows every entry file" test "$(jq length list.json)" -eq "$(ids_in "$S" | wc -l)"
 awk '{ print $1 }' list.counts ls.counts | grep -v -x -F -f add.ids > stray
-ok "$(test ! -s stray; echo $?)" "no entry that was not added"
+check "no entry that was not added" test ! -s stray
 
 # Every entry is a whole case under its final name; the only leftovers are in tmp/.
 # (jq once over all files, and file by file only to name what it could not read.)
@@ -141,24 +139,24 @@ if [ -s entry.list ]; then
 	# shellcheck disable=SC2046
 	stat -c '%a %n' $(cat entry.list) | awk '$1 != 600 { print $2 ": mode " $1 }' >> bad.files
 fi
-ok "$(test ! -s bad.files; echo $?)" "every file under a state directory is a whole case (0600)"
+check "every file under a state directory is a whole case (0600)" test ! -s bad.files
 [ -s bad.files ] && diag bad.files
-ok "$(none_in "$S/active" "$S/corrupt" "$S/delivered" "$S/failed"; echo $?)" \
-	"adds put nothing but deferred entries"
+check "adds put nothing but deferred entries" \
+	none_in "$S/active" "$S/corrupt" "$S/delivered" "$S/failed"
 entries "$S" | grep -v -x -e tmp -e deferred -e active -e delivered -e failed -e corrupt \
 	-e spool.lock -e run.lock > root.extra
-ok "$(test ! -s root.extra; echo $?)" "nothing else in the spool's top directory"
+check "nothing else in the spool's top directory" test ! -s root.extra
 [ -s root.extra ] && diag root.extra
 entries "$S/tmp" | grep -v '^\..*\.tmp$' > tmp.odd
-ok "$(test ! -s tmp.odd; echo $?)" "tmp/ holds only hidden temporary names"
+check "tmp/ holds only hidden temporary names" test ! -s tmp.odd
 echo "# tmp/ leftovers: $(entries "$S/tmp" | wc -l)"
 
 # What is there is deliverable: one run takes them all.
 expect_code 0 "a run after the kills" \
 	"$BB_QUEUE" -d "$S" run --max 100000 --deliver 'cat > /dev/null'
-ok "$(test "$(entries "$S/delivered" | wc -l)" -eq "$(jq length list.json)" &&
-	none_in "$S/deferred" "$S/corrupt" "$S/failed"; echo $?)" \
-	"it delivers every entry, none corrupt"
+check "it delivers every entry, none corrupt" \
+	eval 'test "$(entries "$S/delivered" | wc -l)" -eq "$(jq length list.json)" &&
+	none_in "$S/deferred" "$S/corrupt" "$S/failed"'
 
 # ---------------------------------------------------------------------------------------
 # 2. Runs killed at random instants. The delivery runs in its own process group, so the
@@ -183,7 +181,7 @@ while [ $i -lt "$N_RUN" ]; do
 	"$BB_QUEUE" -d "$S2" add "run/$i.json" > /dev/null 2>> add2.err || echo "add $i: $?" >> add2.fail
 	i=$((i + 1))
 done
-ok "$(test ! -e add2.fail; echo $?)" "$N_RUN entries added"
+check "$N_RUN entries added" test ! -e add2.fail
 
 # left SPOOL: entries still deferred or active.
 left() {
@@ -210,9 +208,9 @@ while [ $kills -lt $KILLS ] && read -r d; do
 done < run.delays
 echo "# runs: $runs started, $kills killed (delays from the seed)"
 grep -v -x -e 0 -e 137 run.status > run.odd
-ok "$(test ! -s run.odd; echo $?)" "every run either finished with 0 or died by the kill"
+check "every run either finished with 0 or died by the kill" test ! -s run.odd
 [ -s run.odd ] && diag run.err
-ok "$(test $kills -ge 5; echo $?)" "enough runs were killed mid-work ($kills)"
+check "enough runs were killed mid-work ($kills)" test $kills -ge 5
 
 # Now runs without a kill until nothing waits; orphaned deliveries still holding their
 # entry end within a fraction of a second, then a run takes their entry back.
@@ -224,40 +222,37 @@ while [ $i -lt 50 ]; do
 	i=$((i + 1))
 done
 ok "$final_bad" "the final runs exit 0"
-ok "$(test "$(left "$S2")" -eq 0; echo $?)" \
-	"after $((i + 1)) final run(s) nothing is deferred or active"
+check "after $((i + 1)) final run(s) nothing is deferred or active" test "$(left "$S2")" -eq 0
 
 sort "$LOG" | uniq -c | awk '{ print $2, $1 }' > log.counts
 sort run.ids | awk 'NR == FNR { n[$1] = $2; next } !($1 in n) { print $1 }' \
 	log.counts - > undelivered
-ok "$(test ! -s undelivered; echo $?)" "every added id was delivered at least once"
+check "every added id was delivered at least once" test ! -s undelivered
 [ -s undelivered ] && diag undelivered
 grep -v -x -F -f run.ids "$LOG" > log.stray
-ok "$(test ! -s log.stray; echo $?)" "the log holds only added ids"
+check "the log holds only added ids" test ! -s log.stray
 dups=$(awk '$2 > 1' log.counts | wc -l)
 extra=$(awk '$2 > 1 { e += $2 - 1 } END { print e + 0 }' log.counts)
 echo "# duplicate deliveries: $dups ids, $extra extra deliveries, $kills kills"
-ok "$(test "$dups" -le $kills; echo $?)" \
-	"ids delivered more than once ($dups) are at most the killed runs ($kills)"
-ok "$(test "$extra" -le $kills; echo $?)" \
-	"extra deliveries ($extra) are at most one per killed run ($kills)"
+check "ids delivered more than once ($dups) are at most the killed runs ($kills)" \
+	test "$dups" -le $kills
+check "extra deliveries ($extra) are at most one per killed run ($kills)" test "$extra" -le $kills
 [ "$extra" -le $kills ] || awk '$2 > 1' log.counts | diag
 
 ids_in "$S2" | sort | uniq -c | awk '$1 != 1' > twice2
-ok "$(test ! -s twice2; echo $?)" "every entry is in the spool once"
+check "every entry is in the spool once" test ! -s twice2
 [ -s twice2 ] && diag twice2
 entries "$S2/delivered" | sed -n 's/^.*Z-\(.*\)\.json$/\1/p' | sort > delivered.ids
 sort run.ids > run.sorted
 check_same "every entry is in delivered/ exactly once" run.sorted delivered.ids
-ok "$(none_in "$S2/active" "$S2/deferred" "$S2/failed" "$S2/corrupt"; echo $?)" \
-	"none in active/, deferred/, failed/ or corrupt/"
+check "none in active/, deferred/, failed/ or corrupt/" \
+	none_in "$S2/active" "$S2/deferred" "$S2/failed" "$S2/corrupt"
 expect_code 0 "list after the kills" "$BB_QUEUE" -d "$S2" list --format json
-ok "$(jq -e --argjson n "$N_RUN" 'length == $n and all(.state == "delivered")' out \
-	> /dev/null; echo $?)" \
-	"list shows all $N_RUN as delivered"
+check "list shows all $N_RUN as delivered" \
+	jq -e --argjson n "$N_RUN" 'length == $n and all(.state == "delivered")' out
 entries "$S2" | grep -v -x -e tmp -e deferred -e active -e delivered -e failed -e corrupt \
 	-e spool.lock -e run.lock > root2.extra
-ok "$(test ! -s root2.extra; echo $?)" "nothing else in the spool's top directory"
+check "nothing else in the spool's top directory" test ! -s root2.extra
 
 # ---------------------------------------------------------------------------------------
 # 3. A runner killed between forking its delivery command and that command's exec: the

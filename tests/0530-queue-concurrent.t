@@ -54,7 +54,7 @@ wait $p1
 rc1=$?
 wait $p2
 rc2=$?
-ok "$(test $rc1 -eq 0 && test $rc2 -eq 0; echo $?)" "both runs exit 0 (got $rc1 and $rc2)"
+check "both runs exit 0 (got $rc1 and $rc2)" eval 'test $rc1 -eq 0 && test $rc2 -eq 0'
 [ $rc1 -eq 0 ] || diag r1.err
 [ $rc2 -eq 0 ] || diag r2.err
 sort c40.ids > want40
@@ -63,9 +63,8 @@ check_same "each id was delivered exactly once" want40 got40
 names "$S" delivered > delivered40
 check_same "all 40 are in delivered/" want40 delivered40
 expect_code 0 "list" "$BB_QUEUE" -d "$S" list --format json
-ok "$(jq -e 'length == 40 and all(.state == "delivered" and .attempts == 1)' out \
-	> /dev/null; echo $?)" \
-	"list: 40 delivered, each after one attempt"
+check "list: 40 delivered, each after one attempt" \
+	jq -e 'length == 40 and all(.state == "delivered" and .attempts == 1)' out
 
 # ---------------------------------------------------------------------------------------
 # 2. While a delivery is in progress (held until we release it).
@@ -109,9 +108,9 @@ kill -0 $p2 2>/dev/null
 ok $? "a run with --wait waits for the first"
 
 expect_code 0 "add of a new case while a run is active succeeds" "$BB_QUEUE" -d "$S3" add c3/2.json
-ok "$(test "$(cat out)" = "$C"; echo $?)" "... and prints its id"
+check "... and prints its id" test "$(cat out)" = "$C"
 names "$S3" deferred > deferred.now
-ok "$(grep -q -x "$C" deferred.now; echo $?)" "... and it is in deferred/"
+check "... and it is in deferred/" grep -q -x "$C" deferred.now
 
 expect_code 75 "remove of the entry being delivered exits 75" "$BB_QUEUE" -d "$S3" remove "$A"
 check_grep "... saying it is being delivered" "being delivered" err
@@ -123,17 +122,17 @@ expect_code 75 "add of the same case again while it is delivered exits 75" \
 	"$BB_QUEUE" -d "$S3" add c3/0.json
 names "$S3" active > active.after
 check_same "the entry is still in active/, untouched" active.want active.after
-ok "$(none_in "$S3/tmp"; echo $?)" "the refused add left nothing in tmp/"
+check "the refused add left nothing in tmp/" none_in "$S3/tmp"
 expect_code 0 "show of the active entry works" "$BB_QUEUE" -d "$S3" show "$A" --format json
-ok "$(jq -e '.state == "active"' out > /dev/null; echo $?)" "... and says active"
+check "... and says active" jq -e '.state == "active"' out
 
 : > release
 wait $p1
 rc1=$?
-ok "$(test $rc1 -eq 0; echo $?)" "the first run ends with 0 once released (got $rc1)"
+check "the first run ends with 0 once released (got $rc1)" test $rc1 -eq 0
 wait $p2
 rc2=$?
-ok "$(test $rc2 -eq 0; echo $?)" "the waiting run then runs and ends with 0 (got $rc2)"
+check "the waiting run then runs and ends with 0 (got $rc2)" test $rc2 -eq 0
 [ $rc2 -eq 0 ] || diag run2.err
 sort c3.ids > want3
 names "$S3" delivered > delivered3
@@ -141,8 +140,7 @@ check_same "all three are delivered" want3 delivered3
 printf '%s\n' "$A" "$B" | sort > want.blog
 sort "$BLOG" > got.blog
 check_same "the first run delivered its two entries once each (the held one too)" want.blog got.blog
-ok "$(none_in "$S3/active" "$S3/deferred"; echo $?)" \
-	"nothing left in active/ or deferred/"
+check "nothing left in active/ or deferred/" none_in "$S3/active" "$S3/deferred"
 
 # ---------------------------------------------------------------------------------------
 # 3. add, remove and retry of an entry at the instant a run takes it: each may lose the
@@ -192,19 +190,20 @@ race add true
 race remove true
 "$BB_QUEUE" -d "$S4" add c1/0.json > /dev/null 2>> race.add.err
 race retry 'cat > /dev/null; exit 65'	# failed at once, so retry always has work
-ok "$(test ! -e race-run.fail; echo $?)" "the runs all exit 0"
+check "the runs all exit 0" test ! -e race-run.fail
 for cmd in add remove retry; do
 	sort "race.$cmd.codes" | uniq -c |
 		awk -v c="$cmd" '{ printf "# %s during runs: %d x exit %d\n", c, $1, $2 }'
 	grep -v -x -e 0 -e 75 "race.$cmd.codes" | sort | uniq -c > "race.$cmd.odd"
-	ok "$(test ! -s "race.$cmd.odd"; echo $?)" "$cmd racing a run exits 0 or 75, nothing else"
+	check "$cmd racing a run exits 0 or 75, nothing else" test ! -s "race.$cmd.odd"
 	if [ -s "race.$cmd.odd" ]; then
 		diag "race.$cmd.odd"
 		sed "s/$ID1/ID/" "race.$cmd.err" | sort | uniq -c | diag
 	fi
 done
-ok "$(test "$(entries "$S4/deferred" "$S4/active" "$S4/failed" "$S4/corrupt" "$S4/delivered" |
-	grep -c -e "$ID1")" -eq 1; echo $?)" "the raced case has one entry afterwards"
+check "the raced case has one entry afterwards" \
+	test "$(entries "$S4/deferred" "$S4/active" "$S4/failed" "$S4/corrupt" "$S4/delivered" |
+	grep -c -e "$ID1")" -eq 1
 
 # ---------------------------------------------------------------------------------------
 # 4. retry (or add) of a failed entry must never lose the case to a run that comes in
@@ -251,29 +250,29 @@ lost_race() {
 	_id=$(cat "lost-$1.ids")
 	"$BB_QUEUE" -d "$_s" add "lost-$1/0.json" > /dev/null &&
 		"$BB_QUEUE" -d "$_s" run --deliver 'cat > /dev/null; exit 65' 2> /dev/null
-	ok "$(test "$(names "$_s" failed)" = "$_id"; echo $?)" "$1 race: the entry failed first"
+	check "$1 race: the entry failed first" test "$(names "$_s" failed)" = "$_id"
 	if [ "$1" = retry ]; then set -- "$1" retry "$_id"; else set -- "$1" add "lost-$1/0.json"; fi
 	BB_TEST_SLOW_RENAME=/deferred/ LD_PRELOAD=$scratch/slow-rename.so \
 	ASAN_OPTIONS=$ASAN_OPTIONS:verify_asan_link_order=0 \
 		"$BB_QUEUE" -d "$_s" "$2" "$3" > "lost-$1.out" 2> "lost-$1.err" &
 	_pid=$!
 	wait_gone "$_s/failed"
-	ok "$(test "$(names "$_s" deferred)" = "$_id" && none_in "$_s/failed"; echo $?)" \
-		"$1 race: paused with the old file moved to deferred/, nothing left in failed/"
+	check "$1 race: paused with the old file moved to deferred/, nothing left in failed/" \
+		eval 'test "$(names "$_s" deferred)" = "$_id" && none_in "$_s/failed"'
 	expect_code 0 "$1 race: a run meanwhile exits 0" \
 		"$BB_QUEUE" -d "$_s" run --deliver 'cat > /dev/null; exit 65'
 	wait $_pid
 	_rc=$?
-	ok "$(test $_rc -eq 0; echo $?)" "$1 race: $1 ends with 0 (got $_rc)"
+	check "$1 race: $1 ends with 0 (got $_rc)" test $_rc -eq 0
 	entries "$_s/deferred" "$_s/active" "$_s/failed" "$_s/delivered" "$_s/corrupt" |
 		grep -c -e "$_id" > "lost-$1.count"
-	ok "$(test "$(cat "lost-$1.count")" -eq 1; echo $?)" \
-		"$1 race: the case is still in the spool, once ($(cat "lost-$1.count") entries)"
+	check "$1 race: the case is still in the spool, once ($(cat "lost-$1.count") entries)" \
+		test "$(cat "lost-$1.count")" -eq 1
 	# The run waited for the spool lock the retry held, then took the entry the retry
 	# had made due and failed it again: one attempt more, never lost.
-	ok "$(test "$(names "$_s" failed)" = "$_id" &&
-		jq -e '.submission.queue.attempts == 2' "$_s"/failed/*.json > /dev/null
-		echo $?)" "$1 race: the run waited for $1, then tried the entry once more"
+	check "$1 race: the run waited for $1, then tried the entry once more" \
+		eval 'test "$(names "$_s" failed)" = "$_id" &&
+		jq -e ".submission.queue.attempts == 2" "$_s"/failed/*.json'
 }
 if [ -e slow-rename.so ]; then
 	lost_race retry

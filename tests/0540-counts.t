@@ -18,8 +18,8 @@ cv() { jq -r "$1" "$S/counts.json"; }	# cv FILTER
 # ---------------------------------------------------------------------------------------
 # 1. Counts add up, per service, outcome, failed step, language and speech.
 expect_code 0 "count a started session" C count --service sperrmuell --outcome started
-ok "$(test "$(stat -c %a "$S/counts.json")" = 600 && test "$(stat -c %a "$S")" = 700; echo $?)" \
-	"counts.json 0600 in the spool it made 0700"
+check "counts.json 0600 in the spool it made 0700" \
+	eval 'test "$(stat -c %a "$S/counts.json")" = 600 && test "$(stat -c %a "$S")" = 700'
 for o in started started started completed cancelled timeout; do
 	C count --service sperrmuell --outcome $o || echo "count $o: $?" >> fail
 done
@@ -29,21 +29,21 @@ C count --service sperrmuell --outcome failed --step photo --lang de || echo f3 
 C count --service sperrmuell --outcome completed --lang tr --speech || echo c1 >> fail
 C count --service wohnsitz-anmelden --outcome started || echo w1 >> fail
 C count --service wohnsitz-anmelden --outcome failed || echo w2 >> fail
-ok "$(test ! -e fail; echo $?)" "every count exits 0"
+check "every count exits 0" test ! -e fail
 [ -e fail ] && diag fail
-ok "$(cv '.services.sperrmuell | [.started, .completed, .cancelled, .timeout, .failed, .speech] | map(tostring) | join(" ")' |
-	grep -qx '4 2 1 1 3 2'; echo $?)" "started 4, completed 2, cancelled 1, timed out 1, failed 3, speech 2"
-ok "$(test "$(cv '.services.sperrmuell.failed_steps | to_entries | map("\(.key)=\(.value)") | join(" ")')" = "photo=1 pin=2"; echo $?)" \
-	"failed per step: pin 2, photo 1"
-ok "$(test "$(cv '.services.sperrmuell.lang | to_entries | map("\(.key)=\(.value)") | join(" ")')" = "de=2 en=1 tr=1"; echo $?)" \
-	"per language: de 2, en 1, tr 1"
-ok "$(test "$(cv '.services["wohnsitz-anmelden"] | [.started, .failed, (.failed_steps // {} | length)] | map(tostring) | join(" ")')" = "1 1 0"; echo $?)" \
-	"a failure without --step counts as failed, at no step"
+check "started 4, completed 2, cancelled 1, timed out 1, failed 3, speech 2" \
+	test "$(cv '.services.sperrmuell | [.started, .completed, .cancelled, .timeout, .failed, .speech] | map(tostring) | join(" ")')" = "4 2 1 1 3 2"
+check "failed per step: pin 2, photo 1" \
+	test "$(cv '.services.sperrmuell.failed_steps | to_entries | map("\(.key)=\(.value)") | join(" ")')" = "photo=1 pin=2"
+check "per language: de 2, en 1, tr 1" \
+	test "$(cv '.services.sperrmuell.lang | to_entries | map("\(.key)=\(.value)") | join(" ")')" = "de=2 en=1 tr=1"
+check "a failure without --step counts as failed, at no step" \
+	test "$(cv '.services["wohnsitz-anmelden"] | [.started, .failed, (.failed_steps // {} | length)] | map(tostring) | join(" ")')" = "1 1 0"
 
 # stats: beside the queue's numbers, in every format.
 C stats --format json > stats.json
-ok "$(jq -e '.entries.deferred == 0 and .counts.sperrmuell.started == 4 and .counts.sperrmuell.failed_steps.pin == 2' stats.json > /dev/null; echo $?)" \
-	"stats JSON: the queue's entries and the counts"
+check "stats JSON: the queue's entries and the counts" \
+	jq -e '.entries.deferred == 0 and .counts.sperrmuell.started == 4 and .counts.sperrmuell.failed_steps.pin == 2' stats.json
 C stats --format prometheus > bb_queue.prom
 for line in 'bb_queue_entries{state="deferred"} 0' \
     'bb_kiosk_sessions_total{service="sperrmuell",outcome="started"} 4' \
@@ -53,15 +53,15 @@ for line in 'bb_queue_entries{state="deferred"} 0' \
     'bb_kiosk_language_total{service="sperrmuell",lang="de"} 2' \
     'bb_kiosk_speech_total{service="sperrmuell"} 2' \
     '# TYPE bb_kiosk_sessions_total counter'; do
-	ok "$(grep -qxF "$line" bb_queue.prom; echo $?)" "prometheus: $line"
+	check "prometheus: $line" grep -qxF "$line" bb_queue.prom
 done
 C stats --format text > stats.txt
-ok "$(grep -qx 'count sperrmuell failed at pin: 2' stats.txt && grep -qx 'deferred: 0' stats.txt; echo $?)" \
-	"stats text: the queue's numbers and the counts"
+check "stats text: the queue's numbers and the counts" \
+	eval 'grep -qx "count sperrmuell failed at pin: 2" stats.txt && grep -qx "deferred: 0" stats.txt'
 rm -rf "$scratch/none"
 "$BB_QUEUE" -d "$scratch/none" stats --format json > none.json 2> none.err
-ok "$(jq -e '.counts == {}' none.json > /dev/null && test ! -s none.err && test ! -e "$scratch/none"; echo $?)" \
-	"stats of a spool that does not exist: no counts, nothing made"
+check "stats of a spool that does not exist: no counts, nothing made" \
+	eval 'jq -e ".counts == {}" none.json > /dev/null && test ! -s none.err && test ! -e "$scratch/none"'
 
 # ---------------------------------------------------------------------------------------
 # 2. Only fixed shapes: everything else is 64, and changes nothing.
@@ -106,7 +106,7 @@ for v in MUSTERMANN mustermann ERIKA erika 1964-08-12 gabler berlin 51147 heides
 		[ $r -eq 64 ] || echo "$opt (a value of the person): exit $r" >> person.fail
 	done
 done
-ok "$(test ! -e person.fail; echo $?)" "every value of the test person is refused with 64"
+check "every value of the test person is refused with 64" test ! -e person.fail
 [ -e person.fail ] && diag person.fail
 C stats --format json > stats.json
 C stats --format prometheus > bb_queue.prom
@@ -117,7 +117,8 @@ for v in MUSTERMANN ERIKA GABLER 1964-08-12 BERLIN 51147 HEIDESTRASSE KÖLN KOEL
 		grep -qi -- "$v" "$f" && found="$found $v in ${f##*/};"
 	done
 done
-ok "$(test -z "$found"; echo $?)" "no value of the test person in counts.json, JSON, textfile, text or messages"
+check "no value of the test person in counts.json, JSON, textfile, text or messages" \
+	test -z "$found"
 [ -n "$found" ] && echo "# found:$found"
 check_same "and the refused counts changed nothing" before.json "$S/counts.json"
 
@@ -139,10 +140,10 @@ while [ $p -lt 8 ]; do
 	p=$((p + 1))
 done
 wait
-ok "$(test ! -s par.fail; echo $?)" "400 counts in 8 parallel processes all exit 0"
-ok "$(test "$(cv '.services.meldebescheinigung | "\(.completed) \(.lang.de) \(.started)"')" = "400 400 1"; echo $?)" \
-	"and all 400 are counted (completed 400, de 400)"
-ok "$(test -z "$(ls -A "$S/tmp")"; echo $?)" "nothing left in tmp/"
+check "400 counts in 8 parallel processes all exit 0" test ! -s par.fail
+check "and all 400 are counted (completed 400, de 400)" \
+	test "$(cv '.services.meldebescheinigung | "\(.completed) \(.lang.de) \(.started)"')" = "400 400 1"
+check "nothing left in tmp/" test -z "$(ls -A "$S/tmp")"
 
 # ---------------------------------------------------------------------------------------
 # 5. A count killed at any instant leaves a whole file: the one before or the one after.
@@ -154,10 +155,10 @@ if command -v strace > /dev/null && strace -o /dev/null true 2> /dev/null; then
 	    -e inject=rename,renameat,renameat2:signal=KILL \
 	    "$BB_QUEUE" -c "$scratch/bb.yaml" -d "$S" count --service sperrmuell --outcome started \
 	    2> /dev/null
-	ok "$(test "$(cv .services.sperrmuell.started)" = 1; echo $?)" \
-		"killed just before its rename: the old counts stay, whole"
-	ok "$(C count --service sperrmuell --outcome started && test "$(cv .services.sperrmuell.started)" = 2; echo $?)" \
-		"the next count goes on from them (the dead count's lock is gone)"
+	check "killed just before its rename: the old counts stay, whole" \
+		test "$(cv .services.sperrmuell.started)" = 1
+	check "the next count goes on from them (the dead count's lock is gone)" \
+		eval 'C count --service sperrmuell --outcome started && test "$(cv .services.sperrmuell.started)" = 2'
 else
 	echo "ok 1 # skip strace cannot trace here"
 	_n=$((_n + 1))
@@ -179,10 +180,10 @@ for d in $(awk -v s="$seed" 'BEGIN { srand(s % 2147483647); for (i = 0; i < 40; 
 done
 C stats --format json > kill.json 2> kill.err
 n1=$(cv .services.sperrmuell.started)
-ok "$(test ! -s kill.err && jq -e '.counts.sperrmuell.started' kill.json > /dev/null; echo $?)" \
-	"after $tried counts killed at random instants the file is whole ($done0 finished)"
-ok "$(test $((n1 - n0)) -ge $done0 && test $((n1 - n0)) -le $tried; echo $?)" \
-	"every count that finished is in it ($((n1 - n0)) of $tried, $done0 finished)"
+check "after $tried counts killed at random instants the file is whole ($done0 finished)" \
+	eval 'test ! -s kill.err && jq -e ".counts.sperrmuell.started" kill.json'
+check "every count that finished is in it ($((n1 - n0)) of $tried, $done0 finished)" \
+	eval 'test $((n1 - n0)) -ge $done0 && test $((n1 - n0)) -le $tried'
 
 # ---------------------------------------------------------------------------------------
 # 6. A file that is not what count writes: count refuses (65) and keeps it; stats still
@@ -196,8 +197,8 @@ expect_code 65 "count refuses a counts file with a label that is no service id" 
 check_same "and leaves it as it was" bad.json "$S/counts.json"
 C stats --format prometheus > bad.prom 2> bad.err
 r=$?
-ok "$(test $r -eq 0 && grep -q '^bb_queue_entries' bad.prom && ! grep -q 'bb_kiosk\|evil' bad.prom; echo $?)" \
-	"stats still prints the queue's numbers, and no counts"
+check "stats still prints the queue's numbers, and no counts" \
+	eval 'test $r -eq 0 && grep -q "^bb_queue_entries" bad.prom && ! grep -q "bb_kiosk\|evil" bad.prom'
 check_grep "and says why" 'not a counts file' bad.err
 echo '{"version":1,"services":{"sperrmuell":{"started":-1}}}' > "$S/counts.json"
 expect_code 65 "a negative count is refused" C count --service sperrmuell --outcome started
@@ -206,6 +207,6 @@ chmod 0666 "$S/counts.json"
 expect_code 78 "a counts file others may write is not trusted" C count --service sperrmuell --outcome started
 chmod 0600 "$S/counts.json"
 expect_code 0 "a hand-made file of the right shape is counted on" C count --service sperrmuell --outcome started
-ok "$(test "$(cv .services.sperrmuell.started)" = 2; echo $?)" "from its value"
+check "from its value" test "$(cv .services.sperrmuell.started)" = 2
 
 done_testing

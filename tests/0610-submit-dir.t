@@ -20,25 +20,27 @@ Y
 S() { "$BB_SUBMIT" -c s.yaml "$@"; }
 
 expect_code 0 "delivers to the default target" S a.json
-ok "$(test -f "inbox/$A.json" && test "$(stat -c %a "inbox/$A.json")" = 600; echo $?)" "as <case id>.json, mode 0600"
-ok "$(jq -e '.identity == input.identity and (has("submission") | not)' "inbox/$A.json" a.json >/dev/null; echo $?)" \
-	"the delivered file is the case without bb's submission bookkeeping"
-ok "$(jq -e --arg f "$scratch/inbox/$A.json" '.submission.state == "delivered" and .submission.target == "inbox" and .submission.kind == "dir" and .submission.attempts == 1 and .submission.dir.file == $f' out >/dev/null; echo $?)" \
-	"stdout is the case with its submission part"
+check "as <case id>.json, mode 0600" \
+	eval 'test -f "inbox/$A.json" && test "$(stat -c %a "inbox/$A.json")" = 600'
+check "the delivered file is the case without bb's submission bookkeeping" \
+	jq -e '.identity == input.identity and (has("submission") | not)' "inbox/$A.json" a.json
+check "stdout is the case with its submission part" \
+	jq -e --arg f "$scratch/inbox/$A.json" '.submission.state == "delivered" and .submission.target == "inbox" and .submission.kind == "dir" and .submission.attempts == 1 and .submission.dir.file == $f' out
 cp out once.json
 expect_code 0 "delivering again" S once.json
-ok "$(test "$(ls inbox | wc -l)" -eq 1 && jq -e '.submission.attempts == 2' out >/dev/null; echo $?)" "replaces, never duplicates; attempts counted"
+check "replaces, never duplicates; attempts counted" \
+	eval 'test "$(ls inbox | wc -l)" -eq 1 && jq -e ".submission.attempts == 2" out'
 
 # The target: --target, else the form's target, else submit.default.
 jq '.form = {"definition": "x", "target": "other", "fields": {}}' a.json > formtarget.json
 expect_code 73 "the form's target is used (and cannot be created)" S formtarget.json
 check_grep "says which target and why" "^bb-submit: other: .*nodir/x/$A.json: cannot create" err
-ok "$(jq -e '.submission.state == "failed" and .submission.target == "other" and (.submission.error | test("cannot create"))' out >/dev/null; echo $?)" \
-	"a failed delivery still writes the case, with the error"
+check "a failed delivery still writes the case, with the error" \
+	jq -e '.submission.state == "failed" and .submission.target == "other" and (.submission.error | test("cannot create"))' out
 expect_code 0 "--target wins over the form's" S --target inbox formtarget.json
 expect_code 78 "an unknown target is a configuration error" S --target nowhere a.json
 check_grep "the target is named" "nowhere: no such target" err
-ok "$(test ! -s out; echo $?)" "nothing on stdout before anything was done"
+check "nothing on stdout before anything was done" test ! -s out
 expect_code 78 "a target without its path" "$BB_SUBMIT" -c /dev/null --target inbox a.json
 printf 'submit:\n  targets:\n    inbox:\n      kind: dir\n' > nopath.yaml
 expect_code 78 "a dir target without path" "$BB_SUBMIT" -c nopath.yaml --target inbox a.json
@@ -54,8 +56,8 @@ att photo < needs.json > needs-photo.json
 expect_code 65 "a case without the signature its form needs: 65" S needs-photo.json
 check_grep "... saying what is missing, in one line" \
 	"^bb-submit: case: its form needs the signature, but the case has none" err
-ok "$(test "$(wc -l < err)" -eq 1 && test ! -s out && test -z "$(ls inbox)"; echo $?)" \
-	"... nothing sent, nothing on stdout"
+check "... nothing sent, nothing on stdout" \
+	eval 'test "$(wc -l < err)" -eq 1 && test ! -s out && test -z "$(ls inbox)"'
 expect_code 65 "nor without the photo" S needs.json
 check_grep "... the photo named" "needs the photo" err
 att signature < needs-photo.json > needs-both.json
@@ -74,15 +76,15 @@ rm -f inbox/*
 STDIN=empty.json expect_code 65 "empty input" S
 echo '{"bb": 1' > trunc.json
 expect_code 65 "a truncated case" S trunc.json
-ok "$(test ! -s out; echo $?)" "nothing on stdout for bad input"
+check "nothing on stdout for bad input" test ! -s out
 expect_code 66 "a missing case file" S nosuch.json
 
 # Full disk: 74, the old file stays, the case comes back with the error.
 echo old > "inbox/$A.json"
 ( ulimit -f 1; exec "$BB_SUBMIT" -c s.yaml a.json ) > out 2> err
 rc=$?
-ok "$(test $rc -eq 74; echo $?)" "a full disk is 74 (got $rc)"
-ok "$(test "$(cat "inbox/$A.json")" = old; echo $?)" "the old file is untouched"
+check "a full disk is 74 (got $rc)" test $rc -eq 74
+check "the old file is untouched" test "$(cat "inbox/$A.json")" = old
 
 expect_code 64 "a bad --wait is a usage error" S --wait soon a.json
 expect_code 0 "--help" "$BB_SUBMIT" --help

@@ -14,23 +14,24 @@ jq --arg d "$(base64 -w0 p.bin)" --arg s "$(sha512sum p.bin | cut -d' ' -f1)" \
 	a.json > att.json
 
 expect_code 0 "POST the case as JSON" "$BB_SUBMIT" --target town a.json
-ok "$(jq -e '.submission.state == "delivered" and .submission.https.status == 201 and (.submission.https.reference | length) > 0' out >/dev/null; echo $?)" \
-	"the status and the authority's reference are recorded"
+check "the status and the authority's reference are recorded" \
+	jq -e '.submission.state == "delivered" and .submission.https.status == 201 and (.submission.https.reference | length) > 0' out
 ref=$(jqv .submission.https.reference out)
-ok "$(jq -e '.identity.family_names == "MUSTERMANN" and (has("submission") | not)' "$AUTH_DIR/applications/$A/case.json" >/dev/null; echo $?)" \
-	"the authority got the case, without bb's bookkeeping"
+check "the authority got the case, without bb's bookkeeping" \
+	jq -e '.identity.family_names == "MUSTERMANN" and (has("submission") | not)' "$AUTH_DIR/applications/$A/case.json"
 cp out once.json
 STDIN=once.json expect_code 0 "delivering the same case again" "$BB_SUBMIT" --target town
-ok "$(test "$(jqv .submission.https.reference out)" = "$ref"; echo $?)" "the Idempotency-Key makes it the same application"
+check "the Idempotency-Key makes it the same application" \
+	test "$(jqv .submission.https.reference out)" = "$ref"
 authority_state > state.json
-ok "$(test "$(jq '.applications | length' state.json)" -eq 1; echo $?)" "stored once"
+check "stored once" test "$(jq '.applications | length' state.json)" -eq 1
 
 sed 's/^      bearer_token_file: .*$/&\n      format: multipart/' "$AUTH_DIR/bb.yaml" > multi.yaml
 grep -q 'format: multipart' multi.yaml || sed -i '/kind: https/a\      format: multipart' multi.yaml
 expect_code 0 "POST as multipart" "$BB_SUBMIT" -c multi.yaml --target town att.json
 B=$(jqv .id att.json)
-ok "$(cmp -s p.bin "$AUTH_DIR/applications/$B/parts/photo" && jq -e '.fields.n == 1' "$AUTH_DIR/applications/$B/form.json" >/dev/null; echo $?)" \
-	"the form part and each attachment as parts"
+check "the form part and each attachment as parts" \
+	eval 'cmp -s p.bin "$AUTH_DIR/applications/$B/parts/photo" && jq -e ".fields.n == 1" "$AUTH_DIR/applications/$B/form.json"'
 
 echo wrong > badtoken
 chmod 600 badtoken
@@ -42,7 +43,7 @@ authority_fault 500
 expect_code 75 "500 is 75" "$BB_SUBMIT" --target town a.json
 authority_fault 429
 expect_code 75 "429 is 75" "$BB_SUBMIT" --target town a.json
-ok "$(jq -e '.submission.retry_after == 7' out >/dev/null; echo $?)" "with retry_after"
+check "with retry_after" jq -e '.submission.retry_after == 7' out
 authority_fault none
 jq '.id = "11111111-2222-4333-8444-555555555555"' a.json > other.json
 sed "s#url: \(.*\)applications#url: \1nowhere#" "$AUTH_DIR/bb.yaml" > nowhere.yaml
@@ -65,8 +66,8 @@ check_grep "saying what to chmod" "ca_file $scratch/open-ca.pem: mode 0664 .*chm
 chmod 644 open-ca.pem
 expect_code 0 "a ca_file others may only read is fine" "$BB_SUBMIT" -c openca.yaml --target town a.json
 authority_state > after.json
-ok "$(test "$(jq '.requests | length' before.json)" -eq "$(($(jq '.requests | length' after.json) - 1))"; echo $?)" \
-	"nothing was sent with the refused files"
+check "nothing was sent with the refused files" \
+	test "$(jq '.requests | length' before.json)" -eq "$(($(jq '.requests | length' after.json) - 1))"
 
 token=$(cat "$AUTH_DIR/bearer")
 "$BB_SUBMIT" -vvv --target town a.json > t.out 2> t.err
@@ -121,7 +122,7 @@ for suite in AES128-SHA ECDHE-RSA-AES128-SHA AES256-GCM-SHA384 ECDHE-RSA-AES256-
 	authority_start "$scratch/tls-$suite" "tls12-cipher=$suite"
 	expect_code 77 "a server with only TLS 1.2 $suite is refused (77)" "$BB_SUBMIT" -c "$AUTH_DIR/bb.yaml" --target town a.json
 	check_grep "saying why" "no protocol version or cipher suite in common" err
-	ok "$(test "$(authority_state | jq '.requests | length')" -eq 0; echo $?)" "nothing was sent to it"
+	check "nothing was sent to it" test "$(authority_state | jq '.requests | length')" -eq 0
 done
 authority_stop
 authority_start "$scratch/tls-gcm" "tls12-cipher=ECDHE-RSA-AES128-GCM-SHA256"

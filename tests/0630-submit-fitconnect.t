@@ -36,31 +36,32 @@ mkcase a.json
 expect_code 0 "a case is submitted" "$BB_SUBMIT" a.json
 cp out a.out
 SID=$(sid_of a.out)
-ok "$(jq -e '.submission.state == "submitted" and .submission.kind == "fitconnect" and (.submission.fitconnect.case_id | length) == 36 and ([.submission.fitconnect.attachments[].uploaded] == [true, true])' a.out >/dev/null; echo $?)" \
-	"the submission part records ids and uploads"
+check "the submission part records ids and uploads" \
+	jq -e '.submission.state == "submitted" and .submission.kind == "fitconnect" and (.submission.fitconnect.case_id | length) == 36 and ([.submission.fitconnect.attachments[].uploaded] == [true, true])' a.out
 state
-ok "$(jq -e --arg s "$SID" '.submissions[$s].submitted == true and (.submissions[$s].problems | length) == 0' state.json >/dev/null; echo $?)" \
-	"the authority decrypted everything and found no problem"
-ok "$(cmp -s a.json.photo "$(received "$SID")/attachments/$(jq -r '.submission.fitconnect.attachments.photo.id' a.out)"; echo $?)" \
-	"the photo arrived byte for byte (decrypted by jwcrypto)"
-ok "$(jq -e --slurpfile c a.json '.identity == $c[0].identity and .form.fields == $c[0].form.fields and (.attachments | map(.name)) == ["photo","signature"] and (.attachments[0] | has("data") | not)' "$(received "$SID")/data.json" >/dev/null; echo $?)" \
-	"the data is the application, attachments by reference"
-ok "$(jq -e --arg id "$(jqv .id a.json)" '.contentStructure.data.submissionSchema.schemaUri == "urn:bb:test:schema" and (.contentStructure.attachments | length) == 2 and .authenticationInformation[0].type == "identificationReport" and .additionalReferenceInfo.senderReference == $id' "$(received "$SID")/metadata.json" >/dev/null; echo $?)" \
-	"the metadata has the structure, hashes, eID report and the case id as reference"
+check "the authority decrypted everything and found no problem" \
+	jq -e --arg s "$SID" '.submissions[$s].submitted == true and (.submissions[$s].problems | length) == 0' state.json
+check "the photo arrived byte for byte (decrypted by jwcrypto)" \
+	cmp -s a.json.photo "$(received "$SID")/attachments/$(jq -r '.submission.fitconnect.attachments.photo.id' a.out)"
+check "the data is the application, attachments by reference" \
+	jq -e --slurpfile c a.json '.identity == $c[0].identity and .form.fields == $c[0].form.fields and (.attachments | map(.name)) == ["photo","signature"] and (.attachments[0] | has("data") | not)' "$(received "$SID")/data.json"
+check "the metadata has the structure, hashes, eID report and the case id as reference" \
+	jq -e --arg id "$(jqv .id a.json)" '.contentStructure.data.submissionSchema.schemaUri == "urn:bb:test:schema" and (.contentStructure.attachments | length) == 2 and .authenticationInformation[0].type == "identificationReport" and .additionalReferenceInfo.senderReference == $id' "$(received "$SID")/metadata.json"
 check_nogrep "nothing of the application is in the authority's request log" "MUSTERMANN" "$AUTH_DIR/authority.log"
 
 # --wait: the authority's answer, each event verified.
 STDIN=a.out expect_code 0 "--wait on a submitted case waits for the answer" "$BB_SUBMIT" --wait 20
-ok "$(jq -e '.submission.state == "accepted" and (.submission.fitconnect.events | index("accept-submission")) != null' out >/dev/null; echo $?)" \
-	"accepted, with the events recorded"
-ok "$(test "$(sid_of out)" = "$SID"; echo $?)" "resumed the same submission, sent nothing again"
+check "accepted, with the events recorded" \
+	jq -e '.submission.state == "accepted" and (.submission.fitconnect.events | index("accept-submission")) != null' out
+check "resumed the same submission, sent nothing again" test "$(sid_of out)" = "$SID"
 cp out accepted.json
 expect_code 0 "an accepted case is left as it is" "$BB_SUBMIT" accepted.json
 
 mkcase r.json
 authority_fault reject
 expect_code 65 "a rejected submission is 65" "$BB_SUBMIT" --wait 20 r.json
-ok "$(jq -e '.submission.state == "rejected" and (.submission.fitconnect.reject_reason | length) > 0' out >/dev/null; echo $?)" "the reason is recorded"
+check "the reason is recorded" \
+	jq -e '.submission.state == "rejected" and (.submission.fitconnect.reject_reason | length) > 0' out
 check_grep "and said" "rejected the submission" err
 authority_fault none
 
@@ -69,10 +70,11 @@ authority_fault none
 mkcase h.json
 authority_fault reject-hostile
 expect_code 65 "a rejected submission with a hostile reason is 65" "$BB_SUBMIT" --wait 20 h.json
-ok "$(jq -e '.submission.fitconnect.reject_reason | (utf8bytelength <= 203) and (test("[[:cntrl:]]") | not) and startswith("?]0;owned??[2J")' out >/dev/null; echo $?)" \
-	"the recorded reason is at most 200 bytes and has no control character"
-ok "$(! LC_ALL=C grep -q "$(printf '[\033\007]')" err && ! grep -q "$(printf '\302\233')" err && test "$(wc -l < err)" -le 2; echo $?)" \
-	"nor has the message on stderr"
+check "the recorded reason is at most 200 bytes and has no control character" \
+	jq -e '.submission.fitconnect.reject_reason | (utf8bytelength <= 203) and (test("[[:cntrl:]]") | not) and startswith("?]0;owned??[2J")' out
+check "nor has the message on stderr" \
+	eval '! LC_ALL=C grep -q "$(printf "[\033\007]")" err && ! grep -q "$(printf "\302\233")" err &&
+	test "$(wc -l < err)" -le 2'
 check_grep "and it is still said" "rejected the submission: ?]0;owned??\[2J?\[31mREJECTED" err
 authority_fault none
 
@@ -83,21 +85,21 @@ mkcase w.json
 "$BB_SUBMIT" w.json > w.out 2>/dev/null
 authority_fault verdict-by-service
 STDIN=w.out expect_code 75 "an accept issued by the delivery service is no answer (75)" "$BB_SUBMIT" --wait 1
-ok "$(jq -e '.submission.state == "submitted"' out >/dev/null; echo $?)" "the case stays submitted"
+check "the case stays submitted" jq -e '.submission.state == "submitted"' out
 check_grep "saying so" "ignored accept-submission issued by the delivery service" err
 for f in sigkey-no-verify sigkey-broken-chain sigkey-2048; do
 	authority_fault "$f"
 	STDIN=w.out expect_code 76 "$f: the verdict is not believed (76)" "$BB_SUBMIT" --wait 1
-	ok "$(jq -e '.submission.state == "submitted"' out >/dev/null; echo $?)" "$f: the case stays submitted"
+	check "$f: the case stays submitted" jq -e '.submission.state == "submitted"' out
 	check_grep "$f: saying why" "destination signature key: " err
 done
 authority_fault tags-wrong
 STDIN=w.out expect_code 76 "an accept with tags other than those sent is 76" "$BB_SUBMIT" --wait 1
-ok "$(jq -e '.submission.state == "submitted"' out >/dev/null; echo $?)" "the case stays submitted"
+check "the case stays submitted" jq -e '.submission.state == "submitted"' out
 check_grep "saying why" "authentication tags are not those of what was sent" err
 authority_fault none
 STDIN=w.out expect_code 0 "the authority's own accept is believed" "$BB_SUBMIT" --wait 1
-ok "$(jq -e '.submission.state == "accepted"' out >/dev/null; echo $?)" "accepted"
+check "accepted" jq -e '.submission.state == "accepted"' out
 
 mkcase v.json
 authority_fault 422-submit
@@ -118,7 +120,7 @@ for f in key-no-wrapkey key-2048 key-broken-chain; do
 	mkcase "k-$f.json"
 	expect_code 77 "$f: refused with 77" "$BB_SUBMIT" "k-$f.json"
 	state
-	ok "$(test "$(jq '.submissions | length' state.json)" -eq "$before"; echo $?)" "$f: nothing was sent"
+	check "$f: nothing was sent" test "$(jq '.submissions | length' state.json)" -eq "$before"
 	authority_fault none
 done
 # Files the terminal must own: a client secret others can read, trust anchors others can
@@ -137,7 +139,7 @@ mkcase o.json
 expect_code 78 "trust anchors writable by others are refused (78)" "$BB_SUBMIT" -c openroot.yaml o.json
 check_grep "saying what to chmod" "key_trust $scratch/open-root.pem: mode 0666 .*chmod go-w" err
 state
-ok "$(test "$(jq '.submissions | length' state.json)" -eq "$before"; echo $?)" "nothing was sent"
+check "nothing was sent" test "$(jq '.submissions | length' state.json)" -eq "$before"
 authority_fault token-401
 expect_code 77 "refused client credentials are 77" "$BB_SUBMIT" a.json
 authority_fault none
@@ -150,21 +152,21 @@ state
 before=$(jq .tokens_issued state.json)
 expect_code 0 "a token with expires_in 2^63-1 is used" "$BB_SUBMIT" ttl.json
 state
-ok "$(test "$(jq .tokens_issued state.json)" -eq $((before + 1)); echo $?)" "one token for the run"
+check "one token for the run" test "$(jq .tokens_issued state.json)" -eq $((before + 1))
 authority_fault none
 
 # Temporary trouble is 75; 429 tells bb-queue how long to wait.
 authority_fault 503
 expect_code 75 "503 is 75" "$BB_SUBMIT" a.json
-ok "$(jq -e '.submission.error | test("HTTP 503")' out >/dev/null; echo $?)" "the error is recorded in the case"
+check "the error is recorded in the case" jq -e '.submission.error | test("HTTP 503")' out
 authority_fault 429
 expect_code 75 "429 is 75" "$BB_SUBMIT" a.json
-ok "$(jq -e '.submission.retry_after == 7' out >/dev/null; echo $?)" "with retry_after from RateLimit-Reset/Retry-After"
+check "with retry_after from RateLimit-Reset/Retry-After" jq -e '.submission.retry_after == 7' out
 authority_fault hang
 sed 's/^submit:$/submit:\n  timeout: 2s/' "$AUTH_DIR/bb.yaml" > short.yaml
 t0=$(date +%s)
 expect_code 75 "a server that hangs is 75 after the timeout" "$BB_SUBMIT" -c short.yaml a.json
-ok "$(test $(( $(date +%s) - t0 )) -lt 20; echo $?)" "and does not wait longer"
+check "and does not wait longer" test $(( $(date +%s) - t0 )) -lt 20
 authority_fault none
 
 # Resume after a failure at each step, never a second submission.
@@ -177,9 +179,11 @@ for step in destination key create attachment submit; do
 	cp out "s-$step.done"
 	state
 	n=$(jq --arg id "$(jqv .id "s-$step.json")" '[.submissions[] | select(.submitted)] | length' state.json)
-	ok "$(jq -e --slurpfile d "s-$step.done" '.submissions[$d[0].submission.fitconnect.submission_id].submitted == true' state.json >/dev/null && \
-		{ [ "$step" = destination ] || [ "$step" = key ] || [ "$step" = create ] || test "$(sid_of "s-$step.out")" = "$(sid_of "s-$step.done")"; }; echo $?)" \
-		"after a failure at $step the same submission was completed"
+	completed='.submissions[$d[0].submission.fitconnect.submission_id].submitted == true'
+	check "after a failure at $step the same submission was completed" \
+		eval 'jq -e --slurpfile d "s-$step.done" "$completed" state.json && {
+		[ "$step" = destination ] || [ "$step" = key ] || [ "$step" = create ] ||
+		test "$(sid_of "s-$step.out")" = "$(sid_of "s-$step.done")"; }'
 done
 mkcase d.json
 # libcurl itself retries a request once on a fresh connection when a reused one died, so
@@ -188,19 +192,21 @@ authority_fault drop
 expect_code 75 "a connection dropped mid-upload is 75" "$BB_SUBMIT" d.json
 cp out d.out
 authority_fault none
-ok "$(jq -e '[.submission.fitconnect.attachments[].uploaded] | index(false) != null' d.out >/dev/null; echo $?)" "the unfinished upload is recorded"
+check "the unfinished upload is recorded" \
+	jq -e '[.submission.fitconnect.attachments[].uploaded] | index(false) != null' d.out
 STDIN=d.out expect_code 0 "the retry completes it" "$BB_SUBMIT"
-ok "$(test "$(sid_of d.out)" = "$(sid_of out)"; echo $?)" "in the same submission"
+check "in the same submission" test "$(sid_of d.out)" = "$(sid_of out)"
 state
-ok "$(test "$(jq --arg s "$(sid_of out)" '[.submissions | to_entries[] | select(.key == $s)] | length' state.json)" -eq 1 && \
-	jq -e --arg s "$(sid_of out)" '.submissions[$s].submitted and (.submissions[$s].problems | length) == 0' state.json >/dev/null; echo $?)" \
-	"which the authority accepted whole"
+check "which the authority holds once" \
+	test "$(jq --arg s "$(sid_of out)" '[.submissions | to_entries[] | select(.key == $s)] | length' state.json)" -eq 1
+check "and accepted whole" \
+	jq -e --arg s "$(sid_of out)" '.submissions[$s].submitted and (.submissions[$s].problems | length) == 0' state.json
 
 # A 20 MB attachment.
 mkcase big.json 20000000
 expect_code 0 "a case with a 20 MB attachment" "$BB_SUBMIT" big.json
-ok "$(cmp -s big.json.photo "$(received "$(sid_of out)")/attachments/$(jq -r '.submission.fitconnect.attachments.photo.id' out)"; echo $?)" \
-	"arrives whole"
+check "arrives whole" \
+	cmp -s big.json.photo "$(received "$(sid_of out)")/attachments/$(jq -r '.submission.fitconnect.attachments.photo.id' out)"
 rm -f big.json big.json.photo
 
 # Secrets: never in output, stderr or the log; TLS always verified.

@@ -82,21 +82,21 @@ jw() { "$PY" jw.py "$@"; }
 jw genkey 4096 enc-1 enc-priv.json enc.json enc.pem
 jw genkey 4096 set-1 set-priv.json set.json set.pem
 jw genkey 2048 small-1 small-priv.json small.json small.pem
-ok "$(test -s enc.json && test -s set.json && test -s small.json; echo $?)" "jwcrypto made the keys"
+check "jwcrypto made the keys" eval 'test -s enc.json && test -s set.json && test -s small.json'
 
 # ---- our JWE, their decryption ----
 
 head -c 1048576 /dev/urandom > big.bin
 STDIN=big.bin expect_code 0 "encrypt 1 MiB of random bytes" "$JOSE" encrypt enc.json
 mv out big.jwe
-ok "$(jw decrypt enc-priv.json big.jwe big.out big.hdr; echo $?)" "jwcrypto decrypts it"
-ok "$(cmp -s big.bin big.out; echo $?)" "byte for byte the plaintext"
-ok "$(is "$(jq -cS . big.hdr)" '{"alg":"RSA-OAEP-256","enc":"A256GCM","kid":"enc-1"}'; echo $?)" \
-	"the protected header is alg RSA-OAEP-256, enc A256GCM, the JWK's kid, nothing else"
-ok "$(is "$(tr -cd . < big.jwe | wc -c)" 4; echo $?)" "compact: five segments"
-ok "$(test -z "$(tr -d 'A-Za-z0-9_.-' < big.jwe)"; echo $?)" "base64url only, no padding"
+check "jwcrypto decrypts it" jw decrypt enc-priv.json big.jwe big.out big.hdr
+check "byte for byte the plaintext" cmp -s big.bin big.out
+check "the protected header is alg RSA-OAEP-256, enc A256GCM, the JWK's kid, nothing else" \
+	is "$(jq -cS . big.hdr)" '{"alg":"RSA-OAEP-256","enc":"A256GCM","kid":"enc-1"}'
+check "compact: five segments" is "$(tr -cd . < big.jwe | wc -c)" 4
+check "base64url only, no padding" test -z "$(tr -d 'A-Za-z0-9_.-' < big.jwe)"
 STDIN=big.jwe expect_code 0 "tag" "$JOSE" tag
-ok "$(is "$(cat out)" "$(cut -d. -f5 big.jwe)"; echo $?)" "the tag is the last segment"
+check "the tag is the last segment" is "$(cat out)" "$(cut -d. -f5 big.jwe)"
 
 cat > doc.json <<'JSON'
 {"antrag": "Meldebescheinigung", "name": "Müller-Lüdenscheidt", "n": [1, 2, 3]}
@@ -104,34 +104,35 @@ JSON
 STDIN=doc.json expect_code 0 "encrypt a small JSON document with cty" \
 	"$JOSE" encrypt -t application/json enc.json
 mv out doc.jwe
-ok "$(jw decrypt enc-priv.json doc.jwe doc.out doc.hdr; echo $?)" "jwcrypto decrypts it"
-ok "$(cmp -s doc.json doc.out; echo $?)" "byte for byte the document"
-ok "$(is "$(jq -c . doc.hdr)" \
-	'{"alg":"RSA-OAEP-256","enc":"A256GCM","kid":"enc-1","cty":"application/json"}'; echo $?)" \
-	"the header, cty last"
+check "jwcrypto decrypts it" jw decrypt enc-priv.json doc.jwe doc.out doc.hdr
+check "byte for byte the document" cmp -s doc.json doc.out
+check "the header, cty last" \
+	is "$(jq -c . doc.hdr)" \
+	'{"alg":"RSA-OAEP-256","enc":"A256GCM","kid":"enc-1","cty":"application/json"}'
 
 STDIN=doc.json "$JOSE" encrypt enc.json > doc2.jwe
-ok "$(test "$(cut -d. -f2- doc.jwe)" != "$(cut -d. -f2- doc2.jwe)"; echo $?)" \
-	"the same document encrypts differently each time"
+check "the same document encrypts differently each time" \
+	test "$(cut -d. -f2- doc.jwe)" != "$(cut -d. -f2- doc2.jwe)"
 
 : > empty.bin
 STDIN=empty.bin expect_code 0 "encrypt nothing" "$JOSE" encrypt enc.json
 mv out empty.jwe
-ok "$(jw decrypt-raw enc.pem empty.jwe empty.out && test -f empty.out && \
-	! test -s empty.out; echo $?)" "python3-cryptography decrypts it to nothing"
-ok "$(jw decrypt-raw enc.pem doc.jwe doc.raw && cmp -s doc.json doc.raw; echo $?)" \
-	"and the document, too"
+check "python3-cryptography decrypts it to nothing" \
+	eval 'jw decrypt-raw enc.pem empty.jwe empty.out && test -f empty.out && \
+	! test -s empty.out'
+check "and the document, too" \
+	eval 'jw decrypt-raw enc.pem doc.jwe doc.raw && cmp -s doc.json doc.raw'
 
 # A JWE for another key: jwcrypto refuses it, as it should.
 STDIN=doc.json "$JOSE" encrypt set.json > other.jwe
-ok "$(jw decrypt enc-priv.json other.jwe x.out x.hdr 2>/dev/null; test $? -ne 0; echo $?)" \
-	"a JWE for another key does not decrypt there"
+check "a JWE for another key does not decrypt there" \
+	eval 'jw decrypt enc-priv.json other.jwe x.out x.hdr 2>/dev/null; test $? -ne 0'
 
 # ---- their JWE, our decryption ----
 
-ok "$(jw encrypt enc.json big.bin theirs.jwe; echo $?)" "jwcrypto encrypts 1 MiB"
+check "jwcrypto encrypts 1 MiB" jw encrypt enc.json big.bin theirs.jwe
 STDIN=theirs.jwe expect_code 0 "jose-tool decrypts jwcrypto's JWE" "$JOSE" decrypt enc.pem
-ok "$(cmp -s big.bin out; echo $?)" "byte for byte"
+check "byte for byte" cmp -s big.bin out
 STDIN=theirs.jwe expect_code 76 "not with another key" "$JOSE" decrypt set.pem
 
 # ---- PS512 SETs signed by jwcrypto ----
@@ -146,7 +147,7 @@ cat > set-payload.json <<'JSON'
 JSON
 jw sign set-priv.json PS512 set-payload.json set.jws
 STDIN=set.jws expect_code 0 "a PS512 SET from jwcrypto verifies" "$JOSE" verify-ps512 set.json
-ok "$(is "$(jq -cS . out)" "$(jq -cS . set-payload.json)"; echo $?)" "and gives its payload"
+check "and gives its payload" is "$(jq -cS . out)" "$(jq -cS . set-payload.json)"
 
 STDIN=set.jws expect_code 76 "not with another key" "$JOSE" verify-ps512 enc.json
 check_grep "says why" "signature does not verify" err
@@ -163,7 +164,7 @@ check_grep "says why" "signature does not verify" err
 printf '{"iss":"https://attacker.example/"}' | base64 -w0 | tr '+/' '-_' | tr -d '=' > p.b64
 printf '%s.%s.%s' "$(cut -d. -f1 set.jws)" "$(cat p.b64)" "$(cut -d. -f3 set.jws)" > bad-payload.jws
 STDIN=bad-payload.jws expect_code 76 "a changed payload is refused" "$JOSE" verify-ps512 set.json
-ok "$(test ! -s out; echo $?)" "and nothing of it is printed"
+check "and nothing of it is printed" test ! -s out
 
 # Signed well, but not PS512.
 jw sign set-priv.json RS512 set-payload.json rs.jws
@@ -215,12 +216,11 @@ ca root "/CN=bb test root" && ca inter "/CN=bb test intermediate" root &&
 	leaf enc.pem inter leaf.pem
 ok $? "openssl made root, intermediate and leaf"
 with_x5c enc.json dest.json leaf.pem inter.pem root.pem
-ok "$(jq -e '.x5c | length == 3 and all(test("^[A-Za-z0-9+/]+=*$"))' dest.json >/dev/null
-	echo $?)" \
-	"x5c: three certificates in standard base64"
+check "x5c: three certificates in standard base64" \
+	jq -e '.x5c | length == 3 and all(test("^[A-Za-z0-9+/]+=*$"))' dest.json
 
 expect_code 0 "check-key accepts the destination key" "$JOSE" check-key dest.json root.pem
-ok "$(test ! -s err; echo $?)" "silently"
+check "silently" test ! -s err
 
 # The 2048-bit key with a chain just as good.
 leaf small.pem inter small-leaf.pem

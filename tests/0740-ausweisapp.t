@@ -26,7 +26,7 @@ aa() {
 }
 
 # msg NAME FILTER: whether AusweisApp sent a message matching the jq FILTER.
-msg() { jq -e -s "any(.[]; $2)" "$1.out" > /dev/null; echo $?; }
+msg() { jq -e -s "any(.[]; $2)" "$1.out" > /dev/null; }
 
 # The card as AusweisApp saw it in the PC/SC reader: never its built-in simulator reader.
 READER='"reader": {"name": "bb vpcd 00 00"'
@@ -52,7 +52,7 @@ echo "# AusweisApp $(jq -r 'select(.msg == "INFO") | .VersionInfo."Implementatio
 "$BB_EID" read --new --pin-fd 3 3< newpin > out 2> err
 ok "$?" "bb-eid reads with the PIN AusweisApp set"
 "$BB_EID" read --new --pin-fd 3 3< pin > out 2> err
-ok "$(test "$?" -eq 2; echo $?)" "and the old PIN is wrong for it"
+check "and the old PIN is wrong for it" test "$?" -eq 2
 
 # The same on the residence permit (brainpoolP384r1, AES-256 PACE: long-form lengths).
 card_insert jeanne
@@ -102,11 +102,11 @@ expect CHANGE_PIN {"success": true}
 lap can-and-pin-change
 EOF
 aa can
-ok "$(msg can '.msg == "ENTER_CAN" and .reader.card.retryCounter == 1')" \
-	"after two wrong PINs AusweisApp asks for the CAN (retryCounter 1)"
+check "after two wrong PINs AusweisApp asks for the CAN (retryCounter 1)" \
+	msg can '.msg == "ENTER_CAN" and .reader.card.retryCounter == 1'
 ok "$rc" "with the CAN the third try changes the PIN"
 "$BB_EID" info --format json > info.json 2> /dev/null
-ok "$(jq -e '.pin.retries == 3' info.json > /dev/null; echo $?)" "the card has 3 PIN retries again"
+check "the card has 3 PIN retries again" jq -e '.pin.retries == 3' info.json
 "$BB_EID" read --new --pin-fd 3 3< newpin > out 2> err
 ok "$?" "bb-eid reads with the new PIN"
 
@@ -129,7 +129,7 @@ EOF
 aa badpuk
 ok "$rc" "a wrong PUK: AusweisApp asks for it again; a short one: it says so; cancel"
 "$BB_EID" info --format json > info.json 2> /dev/null
-ok "$(jq -e '.pin.retries == 0' info.json > /dev/null; echo $?)" "the PIN is still blocked"
+check "the PIN is still blocked" jq -e '.pin.retries == 0' info.json
 
 # (d) The PIN blocked: AusweisApp asks for the PUK and unblocks it (RESET RETRY COUNTER
 # under secure messaging, 0C 2C 03 03 with only DO8E), then the PIN is changed.
@@ -148,8 +148,8 @@ expect CHANGE_PIN {"success": true}
 lap unblock-and-change
 EOF
 aa puk
-ok "$(msg puk '.msg == "ENTER_PUK" and .reader.card.retryCounter == 0')" \
-	"with the PIN blocked AusweisApp asks for the PUK (retryCounter 0)"
+check "with the PIN blocked AusweisApp asks for the PUK (retryCounter 0)" \
+	msg puk '.msg == "ENTER_PUK" and .reader.card.retryCounter == 0'
 # Today the simulator answers AusweisApp's RESET RETRY COUNTER with 6988: the MAC of a
 # command with neither DO87 nor DO97 (issue 13 item 1).
 ok "$rc" "AusweisApp unblocks with the PUK and changes the PIN (issue 13 item 1: the MAC of a command without data objects)"
@@ -170,8 +170,8 @@ expect CHANGE_PIN {"success": false}
 EOF
 aa deactivated
 ok "$rc" "a deactivated card: AusweisApp says deactivated, asks for no PIN, cancels"
-ok "$(msg deactivated '.msg == "ENTER_PIN" or .msg == "ENTER_CAN" or .msg == "ENTER_PUK"' |
-	grep -qx 1; echo $?)" "and never asked for a PIN, CAN or PUK"
+check "and never asked for a PIN, CAN or PUK" \
+	! msg deactivated '.msg == "ENTER_PIN" or .msg == "ENTER_CAN" or .msg == "ENTER_PUK"'
 
 for v in 123456 111222 12345 654321 500540 9876543210; do
 	cat ./*.out ./*.err | grep -q -e "$v" && echo "$v"

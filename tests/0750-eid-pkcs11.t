@@ -62,8 +62,8 @@ cfg "$EID_PKI/terminal/terminal.pkcs8"
 rd
 ok "$rc" "a read with the key file"
 jq -S .identity out > file.json
-ok "$(jq -e '.identity.given_names == "ERIKA" and .identity.verified.ta == true' out > /dev/null; echo $?)" \
-	"reads Erika with terminal authentication"
+check "reads Erika with terminal authentication" \
+	jq -e '.identity.given_names == "ERIKA" and .identity.verified.ta == true' out
 
 cfg "$URI"
 rd --token-pin-fd 4 4< tpin
@@ -83,91 +83,91 @@ rd
 ok "$rc" "the token PIN from eid.terminal_key_pin_file"
 chmod 0640 tpin.file
 rd
-ok "$(test "$rc" -eq 78; echo $?)" "a PIN file others may read is 78 ($rc)"
+check "a PIN file others may read is 78 ($rc)" test "$rc" -eq 78
 check_grep "says what to chmod" "chmod go-rwx $scratch/tpin.file" err
 cfg "$URI"
 rd
-ok "$(test "$rc" -eq 78; echo $?)" "no token PIN at all is 78 ($rc)"
+check "no token PIN at all is 78 ($rc)" test "$rc" -eq 78
 check_grep "says where to give it" "token-pin-fd or eid.terminal_key_pin_file" err
 
 # Wrong: the token refuses, the card is never asked (no PIN retry spent, no PACE).
 before=$(retries)
 rd --token-pin-fd 4 4< badtpin
-ok "$(test "$rc" -eq 77; echo $?)" "a wrong token PIN is 77 ($rc)"
+check "a wrong token PIN is 77 ($rc)" test "$rc" -eq 77
 check_grep "says the token refuses the PIN" "refuses the PIN (CKR_PIN_INCORRECT)" err
 check_nogrep "never the PIN" "13572468" err
 check_same "and no case" /dev/null out
-ok "$(test "$(retries)" = "$before" && test "$before" = 3; echo $?)" \
-	"the card's PIN retries are untouched ($before, $(retries))"
+check "the card's PIN retries are untouched ($before, $(retries))" \
+	eval 'test "$(retries)" = "$before" && test "$before" = 3'
 rd --token-pin-fd 4 4< tpin
 ok "$rc" "the right token PIN reads again"
 
 cfg "pkcs11:token=nosuch;object=terminal?pin_value=$TPIN"
 rd --token-pin-fd 4 4< tpin
-ok "$(test "$rc" -eq 69; echo $?)" "no token matching the URI is 69 ($rc)"
+check "no token matching the URI is 69 ($rc)" test "$rc" -eq 69
 check_grep "says so, naming the URI's path" "no PKCS#11 token matches pkcs11:token=nosuch;object=terminal$" err
 check_nogrep "not its query (a mistyped PIN attribute there)" "$TPIN" err
 cfg "pkcs11:token=bbterm;object=nosuch"
 rd --token-pin-fd 4 4< tpin
-ok "$(test "$rc" -eq 78; echo $?)" "an object label that does not exist is 78 ($rc)"
+check "an object label that does not exist is 78 ($rc)" test "$rc" -eq 78
 check_grep "says so" "no private key in the token bbterm matches" err
 cfg "pkcs11:token=bbterm;object=rsa"
 rd --token-pin-fd 4 4< tpin
-ok "$(test "$rc" -eq 78; echo $?)" "an RSA key is 78 ($rc)"
+check "an RSA key is 78 ($rc)" test "$rc" -eq 78
 check_grep "says it must be ECDSA" "not an elliptic curve key.*ECDSA" err
 cfg "pkcs11:token=bbterm;object=other"
 rd --token-pin-fd 4 4< tpin
-ok "$(test "$rc" -eq 78; echo $?)" "another terminal's key is 78 ($rc)"
+check "another terminal's key is 78 ($rc)" test "$rc" -eq 78
 check_grep "says it does not belong to the certificate" \
 	"does not belong to the terminal certificate DEBBEID00001" err
 cfg "pkcs11:token=bbterm;object=terminal?pin-value=$TPIN"
 rd
-ok "$(test "$rc" -eq 78; echo $?)" "a PIN in the URI is 78 ($rc)"
+check "a PIN in the URI is 78 ($rc)" test "$rc" -eq 78
 check_grep "says where to give it instead" "pin-value.*refused.*--token-pin-fd" err
 check_nogrep "and is not repeated" "$TPIN" err
 cfg "pkcs11:token=bbterm;id=%G1"
 rd --token-pin-fd 4 4< tpin
-ok "$(test "$rc" -eq 78; echo $?)" "a URI that does not parse is 78 ($rc)"
+check "a URI that does not parse is 78 ($rc)" test "$rc" -eq 78
 check_grep "says so" "not a PKCS#11 URI" err
 cfg "pkcs11:token=bbterm;objekt=terminal"
 rd --token-pin-fd 4 4< tpin
-ok "$(test "$rc" -eq 78; echo $?)" "an attribute RFC 7512 does not know is 78 ($rc)"
+check "an attribute RFC 7512 does not know is 78 ($rc)" test "$rc" -eq 78
 check_grep "says so" "an attribute RFC 7512 does not know" err
 cfg "pkcs11:token=bbterm;object=terminal;pin_value=$TPIN"
 rd
-ok "$(test "$rc" -eq 78; echo $?)" "a PIN under a mistyped attribute is 78 ($rc)"
+check "a PIN under a mistyped attribute is 78 ($rc)" test "$rc" -eq 78
 check_nogrep "and is not repeated either" "$TPIN" err
 cfg "$EID_PKI/terminal/terminal.pkcs8"
 rd --token-pin-fd 4 4< tpin
-ok "$(test "$rc" -eq 64; echo $?)" "--token-pin-fd with a key file is 64 ($rc)"
+check "--token-pin-fd with a key file is 64 ($rc)" test "$rc" -eq 64
 
 # What SoftHSM2 does not do (it never locks a PIN): tests/rig/p11mock, one token "mock",
 # as P11MOCK says.
 mock="pkcs11:token=mock?module-path=$BB_BIN/rig/p11mock.so"
 cfg "$mock"
 P11MOCK=locked rd --token-pin-fd 4 4< tpin
-ok "$(test "$rc" -eq 77; echo $?)" "a token whose PIN is locked is 77 ($rc)"
+check "a token whose PIN is locked is 77 ($rc)" test "$rc" -eq 77
 check_grep "says so" "the token mock's PIN is locked (CKF_USER_PIN_LOCKED)" err
 P11MOCK=login-locked rd --token-pin-fd 4 4< tpin
-ok "$(test "$rc" -eq 77; echo $?)" "a PIN the token finds locked at login is 77 ($rc)"
+check "a PIN the token finds locked at login is 77 ($rc)" test "$rc" -eq 77
 check_grep "says so" "PIN is locked (CKR_PIN_LOCKED)" err
 P11MOCK=final-try rd --token-pin-fd 4 4< tpin
-ok "$(test "$rc" -eq 77; echo $?)" "a wrong PIN with one try left is 77 ($rc)"
+check "a wrong PIN with one try left is 77 ($rc)" test "$rc" -eq 77
 check_grep "says one try is left" "refuses the PIN (CKR_PIN_INCORRECT): one try left" err
 P11MOCK=always rd --token-pin-fd 4 4< tpin
-ok "$(test "$rc" -eq 78; echo $?)" "a key that wants the PIN at every signature is 78 ($rc)"
+check "a key that wants the PIN at every signature is 78 ($rc)" test "$rc" -eq 78
 check_grep "says so" "CKA_ALWAYS_AUTHENTICATE" err
 before=$(retries)
 P11MOCK=gone rd --token-pin-fd 4 4< tpin
-ok "$(test "$rc" -eq 69; echo $?)" "a token removed before it signs is 69 ($rc)"
+check "a token removed before it signs is 69 ($rc)" test "$rc" -eq 69
 check_grep "says so" "the token mock is gone" err
 check_same "and no case" /dev/null out
 P11MOCK= rd --token-pin-fd 4 --trace 4< tpin
-ok "$(test "$rc" -eq 78; echo $?)" "a signature that does not verify is 78 ($rc)"
+check "a signature that does not verify is 78 ($rc)" test "$rc" -eq 78
 check_grep "says the key is not the certificate's" "does not belong to the terminal certificate" err
 check_grep "after GET CHALLENGE" "SM > 00 84 00 00" err
 check_nogrep "and it never reaches the card" "SM > 00 82" err
-ok "$(test "$(retries)" = "$before"; echo $?)" "the card's PIN retries are untouched ($before, $(retries))"
+check "the card's PIN retries are untouched ($before, $(retries))" test "$(retries)" = "$before"
 
 # The token PIN never in an argument vector or an environment: look at every process
 # while bb-eid waits for it on its descriptor; nor on stderr or in the trace.

@@ -46,7 +46,7 @@ aa() {
 }
 
 # msg NAME FILTER: whether AusweisApp sent a message matching the jq FILTER.
-msg() { jq -e -s "any(.[]; $2)" "$1.out" > /dev/null; echo $?; }
+msg() { jq -e -s "any(.[]; $2)" "$1.out" > /dev/null; }
 
 # result NAME: the identity of the AUTH in NAME.out from the result endpoint, to NAME.json
 # (the reference is the refresh address's ref parameter); status in $rc.
@@ -77,9 +77,9 @@ lap authenticated
 EOF
 aa erika
 ok "$rc" "AusweisApp authenticates Erika against the rig's eID-Server: AUTH major ok"
-ok "$(msg erika '.msg == "ACCESS_RIGHTS" and (.chat.required | index("FamilyName")) and
-	(.chat.required | index("Address")) and (.aux == null or .aux == {})')" \
-	"ACCESS_RIGHTS names what the service reads (family name, address), no age check"
+check "ACCESS_RIGHTS names what the service reads (family name, address), no age check" \
+	msg erika '.msg == "ACCESS_RIGHTS" and (.chat.required | index("FamilyName")) and
+	(.chat.required | index("Address")) and (.aux == null or .aux == {})'
 result erika
 ok "$rc" "the result endpoint gives the identity read"
 "$BB_EID" read --new --pin-fd 3 3< pin > local.json 2> local.err
@@ -88,12 +88,12 @@ jq -S '.identity // . | del(.verified)' local.json > want.json 2> /dev/null
 jq -S 'del(.verified)' erika.json > got.json 2> /dev/null
 check_same "the online identity equals bb-eid read's (names, birth, address, community id)" \
 	want.json got.json
-ok "$(jq -e '.given_names == "ERIKA" and .family_names == "MUSTERMANN" and
+check "and it is Erika's" \
+	jq -e '.given_names == "ERIKA" and .family_names == "MUSTERMANN" and
 	.date_of_birth == "1964-08-12" and .place_of_birth == "BERLIN" and
-	.address.street == "HEIDESTRASSE 17" and .address.city == "KÖLN"' got.json > /dev/null
-	echo $?)" "and it is Erika's"
+	.address.street == "HEIDESTRASSE 17" and .address.city == "KÖLN"' got.json
 result erika
-ok "$(test "$rc" -ne 0; echo $?)" "the result is given once, then forgotten"
+check "the result is given once, then forgotten" test "$rc" -ne 0
 
 # (b) A wrong PIN: ENTER_PIN again with retryCounter 2, then the right one.
 card_insert erika
@@ -129,9 +129,9 @@ jq -S '.identity // . | del(.verified)' local-jeanne.json > want-jeanne.json 2> 
 jq -S 'del(.verified)' jeanne.json > got-jeanne.json 2> /dev/null
 check_same "its online identity equals bb-eid read's (residence permit lines, nationality)" \
 	want-jeanne.json got-jeanne.json
-ok "$(jq -e '.document_type == "AR" and .nationality == "FR" and
-	(.residence_permit | length) > 0' got-jeanne.json > /dev/null; echo $?)" \
-	"and it is the residence permit's"
+check "and it is the residence permit's" \
+	jq -e '.document_type == "AR" and .nationality == "FR" and
+	(.residence_permit | length) > 0' got-jeanne.json
 
 ERRMAJOR='"http://www.bsi.bund.de/ecard/api/1.1/resultmajor#error"'
 
@@ -145,7 +145,7 @@ ok "$rc" "a forged EF.CardSecurity: the eID-Server ends with an error, AUTH majo
 check_grep "its log says passive authentication failed" "passive authentication" \
 	eids/eidserver.log
 result forged
-ok "$(test "$rc" -ne 0; echo $?)" "and there is no result"
+check "and there is no result" test "$rc" -ne 0
 
 # The faults the online client's tests need (tests/rig/README).
 # (e) ask-more-rights: the service asks for age verification too; cancelled.
@@ -160,9 +160,9 @@ expect AUTH {"result": {"major": $ERRMAJOR}}
 EOF
 aa more
 ok "$rc" "ask-more-rights: ACCESS_RIGHTS, then CANCEL ends the AUTH with an error"
-ok "$(msg more '.msg == "ACCESS_RIGHTS" and (.chat.required | index("AgeVerification")) and
-	(.chat.required | index("FamilyName"))')" \
-	"ACCESS_RIGHTS asks for age verification besides the identity"
+check "ACCESS_RIGHTS asks for age verification besides the identity" \
+	msg more '.msg == "ACCESS_RIGHTS" and (.chat.required | index("AgeVerification")) and
+	(.chat.required | index("FamilyName"))'
 
 # (f) garbage: not PAOS in answer to StartPAOS.
 eidserver garbage

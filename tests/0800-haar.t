@@ -106,7 +106,8 @@ print('%dx%d %dx%d %dx1 1x%d 1x1 %dx%d' % (w // 2, h // 2, w - 1, h - 3, w, h, w
 		"$DETECT" --resize "$s" "$first.pgm" ours.pgm && cmp -s ours.pgm "ref-$s.pgm" ||
 		    bad="$bad $s"
 	done
-	ok "$([ -z "$bad" ]; echo $?)" "pyramid levels of $first are cv2.resize's (INTER_LINEAR_EXACT)${bad:+, not:$bad}"
+	check "pyramid levels of $first are cv2.resize's (INTER_LINEAR_EXACT)${bad:+, not:$bad}" \
+		[ -z "$bad" ]
 fi
 
 for i in $images; do
@@ -172,7 +173,7 @@ if [ -r frame-480.pgm ]; then
 	echo "# 480x270 frame, median (min) ms: bb_detect $(jq .ms t.ours) ($(jq .ms_min t.ours))," \
 	    "OpenCV $(jq .ms t.ref) ($(jq .ms_min t.ref)), OpenCV 1 thread" \
 	    "$(jq .ms t.ref1) ($(jq .ms_min t.ref1))"
-	ok "$(jq -e '.ms > 0' t.ours > /dev/null; echo $?)" "timed bb_detect on the 480 frame"
+	check "timed bb_detect on the 480 frame" jq -e '.ms > 0' t.ours
 fi
 
 done_testing

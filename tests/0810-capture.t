@@ -28,7 +28,7 @@ mirror_start() {
 }
 # mirror_gone DIR DESCRIPTION: neither file of the mirror, nor a temporary one, is left.
 mirror_gone() {
-	ok "$(test -z "$(ls -A "$1")"; echo $?)" "$2"
+	check "$2" test -z "$(ls -A "$1")"
 	[ -z "$(ls -A "$1")" ] || ls -lA "$1" | diag
 }
 
@@ -36,23 +36,23 @@ mirror_gone() {
 expect_code 0 "a signature from a tablet recording" \
 	"$BB_CAPTURE" signature --new --replay "$DATA/signature-tablet.evemu"
 cp out sig.json
-ok "$(jq -e '[.attachments[] | .name] == ["signature", "signature-strokes"]' sig.json >/dev/null; echo $?)" \
-	"adds the rendering and the strokes"
-ok "$(jq -e '.attachments[0].type == "image/png" and .attachments[1].type == "application/json"' sig.json >/dev/null; echo $?)" \
-	"as PNG and JSON"
+check "adds the rendering and the strokes" \
+	jq -e '[.attachments[] | .name] == ["signature", "signature-strokes"]' sig.json
+check "as PNG and JSON" \
+	jq -e '.attachments[0].type == "image/png" and .attachments[1].type == "application/json"' sig.json
 jq -r '.attachments[0].data' sig.json | base64 -d > sig.png
-ok "$(test "$(head -c 8 sig.png | od -An -tx1 | tr -d ' ')" = 89504e470d0a1a0a; echo $?)" "the PNG is a PNG"
-ok "$(jq -e '.capture.signature | .strokes == 3 and .points > 100 and .dpi == 300' sig.json >/dev/null; echo $?)" \
-	"the case says how many strokes and points"
+check "the PNG is a PNG" test "$(head -c 8 sig.png | od -An -tx1 | tr -d ' ')" = 89504e470d0a1a0a
+check "the case says how many strokes and points" \
+	jq -e '.capture.signature | .strokes == 3 and .points > 100 and .dpi == 300' sig.json
 jq -r '.attachments[1].data' sig.json | base64 -d > strokes.json
-ok "$(jq -e '(.channels | index("x")) != null and (.strokes | length) == 3 and (.strokes[0][0] | has("t") and has("f"))' strokes.json >/dev/null; echo $?)" \
-	"the strokes carry x, y, t and pressure per point"
+check "the strokes carry x, y, t and pressure per point" \
+	jq -e '(.channels | index("x")) != null and (.strokes | length) == 3 and (.strokes[0][0] | has("t") and has("f"))' strokes.json
 expect_code 0 "the case passes on: bb-queue's reader checks it, hashes too" \
 	"$BB_BIN/bb-queue" -d spool add sig.json
 "$BB_CAPTURE" signature --replay "$DATA/signature-touch.evemu" sig.json > sig2.json 2> err
 ok "$?" "a touchscreen recording into the same case"
-ok "$(jq -e --slurpfile a sig.json '.id == $a[0].id and ([.attachments[] | select(.name == "signature")] | length) == 1' sig2.json >/dev/null; echo $?)" \
-	"replaces the signature, keeps the case"
+check "replaces the signature, keeps the case" \
+	jq -e --slurpfile a sig.json '.id == $a[0].id and ([.attachments[] | select(.name == "signature")] | length) == 1' sig2.json
 expect_code 4 "a dot is not a signature" "$BB_CAPTURE" signature --new --replay "$DATA/signature-dot.evemu"
 check_grep "and says why" "single dot" err
 check_same "no case" /dev/null out
@@ -61,20 +61,20 @@ expect_code 65 "a malformed recording" "$BB_CAPTURE" signature --new --replay ba
 check_grep "names file and line" "bad.evemu:4" err
 head -c 3000 "$DATA/signature-tablet.evemu" > cut.evemu
 must_fail "a truncated recording is refused or too short" "$BB_CAPTURE" signature --new --replay cut.evemu
-ok "$(test "$rc" -eq 65 || test "$rc" -eq 4; echo $?)" "with 65 or 4 ($rc)"
+check "with 65 or 4 ($rc)" eval 'test "$rc" -eq 65 || test "$rc" -eq 4'
 expect_code 66 "a missing recording" "$BB_CAPTURE" signature --new --replay nosuch.evemu
 expect_code 69 "a pad that is not there" "$BB_CAPTURE" signature --new --device /dev/input/event999
 expect_code 69 "a device that is not a pad" "$BB_CAPTURE" signature --new --device /dev/null
 
 # ---- devices ----
 expect_code 0 "devices lists cameras and pads" "$BB_CAPTURE" devices --format json
-ok "$(jq -e '(.cameras | type) == "array" and (.pads | type) == "array"' out >/dev/null; echo $?)" "as JSON"
+check "as JSON" jq -e '(.cameras | type) == "array" and (.pads | type) == "array"' out
 
 # ---- photo: bad input ----
 printf 'not an image' > junk.png
 expect_code 65 "garbage is not an image" "$BB_CAPTURE" photo --check-only --input junk.png
 check_grep "one line naming it" "junk.png" err
-ok "$(test "$(wc -l < err)" -eq 1; echo $?)" "one line"
+check "one line" test "$(wc -l < err)" -eq 1
 : > empty.jpg
 expect_code 65 "an empty file" "$BB_CAPTURE" photo --check-only --input empty.jpg
 if [ -f "$ASTRONAUT" ]; then
@@ -101,13 +101,13 @@ expect_code 64 "standard input once" "$BB_CAPTURE" photo --check-only --input - 
 expect_code 64 "--check-only writes no case" "$BB_CAPTURE" photo --check-only --new --input junk.png
 printf 'capture:\n  dpi: 20\n' > baddpi.yaml
 BB_CONFIG=baddpi.yaml "$BB_CAPTURE" signature --new --replay "$DATA/signature-tablet.evemu" > out 2> err
-ok "$(test "$?" -eq 78; echo $?)" "a bad capture.dpi is 78 before anyone signs"
+check "a bad capture.dpi is 78 before anyone signs" test "$?" -eq 78
 # A frame taller than a JPEG may be: refused as input, not an internal error.
 printf 'P5\n1 70000\n255\n' > tall.pgm
 head -c 70000 /dev/zero >> tall.pgm
 mkdir tallmirror
 "$BB_CAPTURE" photo --check-only --mirror tallmirror --input tall.pgm > out 2> err
-ok "$(test "$?" -eq 65; echo $?)" "a 1 x 70000 frame: 65, no internal error"
+check "a 1 x 70000 frame: 65, no internal error" test "$?" -eq 65
 printf 'P5\n64 64\n255\n' > flat.pgm
 head -c 4096 /dev/zero >> flat.pgm
 # The mirror is replaced by rename: a symbolic link planted as mirror.jpg is replaced,
@@ -117,9 +117,11 @@ echo precious > victim
 ln -s ../victim linkmirror/mirror.jpg
 mirror_start linkmirror --input flat.pgm
 check_grep "the link's target is untouched" "^precious$" victim
-ok "$(test -f linkmirror/mirror.jpg && ! test -L linkmirror/mirror.jpg; echo $?)" "the link is replaced by the file"
-ok "$(test "$(stat -c %a linkmirror/mirror.jpg)" = 640; echo $?)" "mode 0640, for the screen's group"
-ok "$(ls linkmirror | grep -c -v -e '^mirror.jpg$' -e '^guidance.json$')" "no temporary files left"
+check "the link is replaced by the file" \
+	eval 'test -f linkmirror/mirror.jpg && ! test -L linkmirror/mirror.jpg'
+check "mode 0640, for the screen's group" test "$(stat -c %a linkmirror/mirror.jpg)" = 640
+check "no temporary files left" \
+	test -z "$(ls linkmirror | grep -v -e '^mirror.jpg$' -e '^guidance.json$')"
 kill -TERM $pid
 { wait $pid; } 2> /dev/null
 # The mirror shows a face: it goes when bb-capture goes, by a signal too (which still
@@ -127,11 +129,11 @@ kill -TERM $pid
 for sig in HUP:1 INT:2 QUIT:3 TERM:15; do
 	mkdir "sig${sig%:*}"
 	mirror_start "sig${sig%:*}" --input flat.pgm --input flat.pgm
-	ok "$(test -s "sig${sig%:*}/mirror.jpg" && jq -e '.frame == 2' "sig${sig%:*}/guidance.json" > /dev/null; echo $?)" \
-		"SIG${sig%:*}: the mirror is there while bb-capture runs"
+	check "SIG${sig%:*}: the mirror is there while bb-capture runs" \
+		eval 'test -s "sig${sig%:*}/mirror.jpg" && jq -e ".frame == 2" "sig${sig%:*}/guidance.json"'
 	kill -s "${sig%:*}" $pid
 	{ wait $pid; } 2> /dev/null
-	ok "$(test "$?" -eq $((128 + ${sig#*:})); echo $?)" "SIG${sig%:*} ends bb-capture"
+	check "SIG${sig%:*} ends bb-capture" test "$?" -eq $((128 + ${sig#*:}))
 	mirror_gone "sig${sig%:*}" "SIG${sig%:*}: and the mirror with it"
 done
 mkdir endmirror
@@ -164,43 +166,43 @@ expect_code 0 "a zigzag across the whole pad renders" "$BB_CAPTURE" signature --
 if [ -f "$ASTRONAUT" ]; then
 	expect_code 4 "the astronaut is no passport photo" "$BB_CAPTURE" photo --check-only --input "$ASTRONAUT"
 	cp out astro.json
-	ok "$(jq -e '.faces == 1' astro.json >/dev/null; echo $?)" "one face found"
-	ok "$(jq -e '[.. | objects | select(has("pass") and has("mandatory"))] | length >= 10' astro.json >/dev/null; echo $?)" \
-		"every measure with its result"
+	check "one face found" jq -e '.faces == 1' astro.json
+	check "every measure with its result" \
+		jq -e '[.. | objects | select(has("pass") and has("mandatory"))] | length >= 10' astro.json
 	"$BB_CAPTURE" photo --new --input "$ASTRONAUT" > out 2> err
-	ok "$(test "$?" -eq 4; echo $?)" "without --check-only: 4"
+	check "without --check-only: 4" test "$?" -eq 4
 	check_same "and no case" /dev/null out
-	ok "$(test "$(wc -l < err)" -eq 1; echo $?)" "one line of hints on stderr"
+	check "one line of hints on stderr" test "$(wc -l < err)" -eq 1
 	mkdir mirror
 	mirror_start mirror --input "$ASTRONAUT"
-	ok "$(test -s mirror/mirror.jpg && jq -e '.frame == 1 and .faces == 1' mirror/guidance.json >/dev/null; echo $?)" \
-		"--mirror writes the frame and the guidance"
+	check "--mirror writes the frame and the guidance" \
+		eval 'test -s mirror/mirror.jpg && jq -e ".frame == 1 and .faces == 1" mirror/guidance.json'
 	kill $pid
 	{ wait $pid; } 2> /dev/null
 fi
 if [ -f "$PORTRAITS/official-portrait-2.jpg" ]; then
 	expect_code 4 "a full-body picture is too far away" "$BB_CAPTURE" photo --check-only \
 		--input "$PORTRAITS/official-portrait-2.jpg"
-	ok "$(jq -e '[.. | objects | select(has("hint_en")) | .hint_en] | any(. != null and test("closer"))' out >/dev/null; echo $?)" \
-		"and says: come closer"
+	check "and says: come closer" \
+		jq -e '[.. | objects | select(has("hint_en")) | .hint_en] | any(. != null and test("closer"))' out
 fi
 
 # ---- photo: composed fixtures (the astronaut's head on uniform grey) ----
 COMPOSE=$BB_BIN/rig/compose-photo
 if "$COMPOSE" compliant ok.ppm 2> /dev/null; then
 	expect_code 0 "a compliant photo passes --check-only" "$BB_CAPTURE" photo --check-only --input ok.ppm
-	ok "$(jq -e '.compliant == true and .faces == 1' out >/dev/null; echo $?)" "compliant, one face"
+	check "compliant, one face" jq -e '.compliant == true and .faces == 1' out
 	mkdir okmirror
 	expect_code 0 "photo adds it to the case" "$BB_CAPTURE" photo --new --mirror okmirror --input ok.ppm
 	cp out photo.json
 	mirror_gone okmirror "the mirror is gone when the case is written"
-	ok "$(jq -e '[.attachments[] | select(.name == "photo" and .type == "image/jpeg")] | length == 1' photo.json >/dev/null; echo $?)" \
-		"as attachment photo, image/jpeg"
+	check "as attachment photo, image/jpeg" \
+		jq -e '[.attachments[] | select(.name == "photo" and .type == "image/jpeg")] | length == 1' photo.json
 	jq -r '.attachments[] | select(.name == "photo") | .data' photo.json | base64 -d > photo.jpg
 	/usr/bin/python3 -c 'import cv2,sys; im=cv2.imread(sys.argv[1]); print(im.shape[1], im.shape[0])' photo.jpg > size
 	check_grep "cropped to 1244 x 1600" "^1244 1600$" size
-	ok "$(jq -e '.capture.photo | .compliant == true and .profile == "live" and .frames == 1' photo.json >/dev/null; echo $?)" \
-		"the measurements go into capture.photo"
+	check "the measurements go into capture.photo" \
+		jq -e '.capture.photo | .compliant == true and .profile == "live" and .frames == 1' photo.json
 	expect_code 0 "the scan profile" "$BB_CAPTURE" photo --new --profile scan --input ok.ppm
 	jq -r '.attachments[] | select(.name == "photo") | .data' out | base64 -d > scan.jpg
 	/usr/bin/python3 -c 'import cv2,sys; im=cv2.imread(sys.argv[1]); print(im.shape[1], im.shape[0])' scan.jpg > size
@@ -211,21 +213,21 @@ if "$COMPOSE" compliant ok.ppm 2> /dev/null; then
 		k=${kind%%:*} hint=${kind#*:}
 		"$COMPOSE" "$k" "$k.ppm"
 		expect_code 4 "$k is refused" "$BB_CAPTURE" photo --check-only --input "$k.ppm"
-		ok "$(jq -e --arg h "$hint" '[.. | objects | select(has("hint_en")) | .hint_en // empty] | any(ascii_downcase | test($h))' out >/dev/null; echo $?)" \
-			"$k: the hint says '$hint'"
+		check "$k: the hint says '$hint'" \
+			jq -e --arg h "$hint" '[.. | objects | select(has("hint_en")) | .hint_en // empty] | any(ascii_downcase | test($h))' out
 	done
 	"$COMPOSE" blank blank.ppm
 	expect_code 4 "no face" "$BB_CAPTURE" photo --check-only --input blank.ppm
-	ok "$(jq -e '.faces == 0' out >/dev/null; echo $?)" "counts no face"
+	check "counts no face" jq -e '.faces == 0' out
 	# The best capture of a stream of frames: the compliant one, wherever it stands.
 	"$COMPOSE" --stream small,left,compliant,right stream.ppm
 	expect_code 0 "a stream of frames: the best is taken" "$BB_CAPTURE" photo --new --input stream.ppm
-	ok "$(jq -e '.capture.photo | .compliant == true and .frames == 3' out >/dev/null; echo $?)" \
-		"and a compliant frame ends the search (frame 3 of 4)"
+	check "and a compliant frame ends the search (frame 3 of 4)" \
+		jq -e '.capture.photo | .compliant == true and .frames == 3' out
 	expect_code 4 "--tries 2 stops before it" "$BB_CAPTURE" photo --new --tries 2 --input stream.ppm
 	"$COMPOSE" --stream small,left stream2.ppm
 	expect_code 4 "no compliant frame in the stream" "$BB_CAPTURE" photo --check-only --input stream2.ppm
-	ok "$(jq -e '.frames == 2' out >/dev/null; echo $?)" "after every frame was tried"
+	check "after every frame was tried" jq -e '.frames == 2' out
 	cat ok.ppm | "$BB_CAPTURE" photo --check-only --input - > /dev/null 2>&1
 	ok "$?" "frames from a pipe"
 	# Privacy: the photo goes nowhere but the case.

@@ -48,8 +48,8 @@ check_grep "and the welcome screen is back" "the screen shows: welcome (the sess
 check_grep "the authority accepts the case" "accepted by the authority" err
 check_grep "the wipe is checked" "wipe checked" err
 n=$(grep -c 'the screen shows: [a-z-]*$' err)
-ok "$([ "$(ls shots | grep -c '\.png$')" -eq "$n" ] && [ "$n" -ge 10 ]; echo $?)" \
-	"a screenshot of every screen shown ($n)"
+check "at least ten screens shown ($n)" test "$n" -ge 10
+check "a screenshot of every screen shown" test "$(ls shots | grep -c '\.png$')" -eq "$n"
 check_grep "the demo names the folder" "screenshots of every screen: $scratch/shots" err
 cat out err > all
 check_nogrep "the demo prints nothing of the person" 'MUSTERMANN\|ERIKA\|1964' all

@@ -140,11 +140,11 @@ EOF
 
 CHECKS="langs shape contract complete unknown placeholders screens pictures guides assets"
 
-# check NAME DIR ASSETS: the checker's verdict on one part.
-check() { BB_TOP=$BB_TOP /usr/bin/python3 check.py "$2" "$3" "$1" > why 2>&1; }
+# catalog_check NAME DIR ASSETS: the checker's verdict on one part.
+catalog_check() { BB_TOP=$BB_TOP /usr/bin/python3 check.py "$2" "$3" "$1" > why 2>&1; }
 
 for c in $CHECKS; do
-	check "$c" "$SCREENS" "$ASSETS"
+	catalog_check "$c" "$SCREENS" "$ASSETS"
 	rc=$?
 	ok "$rc" "catalogues and screens: $c"
 	[ "$rc" -eq 0 ] || diag why
@@ -152,7 +152,7 @@ done
 
 # The same checks on broken copies: each must say no.
 broken() {	# broken CHECK DESCRIPTION: run after changing the copy in b/
-	check "$1" "$scratch/b/screens" "$scratch/b/assets"
+	catalog_check "$1" "$scratch/b/screens" "$scratch/b/assets"
 	if [ $? -ne 0 ] && [ -s why ]; then ok 0 "$2 is found"; else ok 1 "$2 is found"; fi
 	rm -rf "$scratch/b"
 }
@@ -210,7 +210,7 @@ for l in de en tr ar uk ru pl ro; do
 			--set reference=BB-1 --out "p-$l-$s" "$s" 2> err || echo "$l $s" >> prev.bad
 	done
 done
-ok "$(test ! -s prev.bad; echo $?)" "the preview renders every screen in every language"
+check "the preview renders every screen in every language" test ! -s prev.bad
 check_grep "the Arabic page is right to left" '<html lang="ar" dir="rtl"' p-ar-thanks/index.html
 check_grep "placeholders are filled" 'BB-1' p-de-thanks/index.html
 check_nogrep "no placeholder left on the thanks screen" '{reference}' p-en-thanks/index.html

@@ -130,40 +130,40 @@ start_serve a --control "$sock"
 echo "$url" > url.txt
 check_grep "serve prints the kiosk URL with a 64-hex token" \
 	'^http://127\.0\.0\.1:[0-9][0-9]*/?token=[0-9a-f]\{64\}$' url.txt
-ok "$(test "$(wc -l < a.url)" -eq 1; echo $?)" "serve prints one line"
-ok "$(test "$(stat -c %a "$sock")" = 600 && test -S "$sock"; echo $?)" \
-	"the control socket is a socket with mode 0600"
+check "serve prints one line" test "$(wc -l < a.url)" -eq 1
+check "the control socket is a socket with mode 0600" \
+	eval 'test "$(stat -c %a "$sock")" = 600 && test -S "$sock"'
 
 get /
-ok "$(test "$code" = 403; echo $?)" "no cookie: 403 ($code)"
-ok "$(headers_ok; echo $?)" "403: the four headers"
+check "no cookie: 403 ($code)" test "$code" = 403
+check "403: the four headers" headers_ok
 get /events
-ok "$(test "$code" = 403; echo $?)" "no cookie: /events 403 ($code)"
+check "no cookie: /events 403 ($code)" test "$code" = 403
 get /s/kiosk.css -b "bb=$token"
-ok "$(test "$code" = 403; echo $?)" "the token as cookie before the token was used: 403 ($code)"
+check "the token as cookie before the token was used: 403 ($code)" test "$code" = 403
 
 get "/?token=$token" -H "Host: evil.example:$port"
-ok "$(test "$code" = 403; echo $?)" "token with a foreign Host: 403 ($code)"
+check "token with a foreign Host: 403 ($code)" test "$code" = 403
 get "/?token=0$token"
-ok "$(test "$code" = 403; echo $?)" "a wrong token: 403 ($code)"
+check "a wrong token: 403 ($code)" test "$code" = 403
 get "/?token=$token"
-ok "$(test "$code" = 303; echo $?)" "token: 303 ($code)"
+check "token: 303 ($code)" test "$code" = 303
 check_grep "303 to /" '^Location: /.$' h
 check_grep "the cookie" '^Set-Cookie: bb=[0-9a-f]\{64\}; HttpOnly; SameSite=Strict; Path=/.$' h
 session=$(sed -n 's/^Set-Cookie: bb=\([0-9a-f]*\);.*/\1/p' h)
 # The URL is in the kiosk browser's argv, which every local user can read for as long
 # as it runs: the cookie must be a secret of its own, not the token again.
-ok "$(test -n "$session" && test "$session" != "$token"; echo $?)" "the cookie is not the token"
+check "the cookie is not the token" eval 'test -n "$session" && test "$session" != "$token"'
 get / -b "bb=$token"
-ok "$(test "$code" = 403; echo $?)" "the used token as a cookie: 403 ($code)"
-ok "$(headers_ok; echo $?)" "303: the four headers"
+check "the used token as a cookie: 403 ($code)" test "$code" = 403
+check "303: the four headers" headers_ok
 get "/?token=$token"
-ok "$(test "$code" = 403; echo $?)" "a second use of the token: 403 ($code)"
+check "a second use of the token: 403 ($code)" test "$code" = 403
 
 C="bb=$session"
 get / -b "$C"
-ok "$(test "$code" = 200; echo $?)" "with the cookie: the page ($code)"
-ok "$(headers_ok; echo $?)" "page: the four headers"
+check "with the cookie: the page ($code)" test "$code" = 200
+check "page: the four headers" headers_ok
 check_grep "page: text/html" '^Content-Type: text/html; charset=utf-8' h
 check_grep "page: the welcome screen first" 'data-screen="welcome"' b
 check_grep "page: html element of the contract" \
@@ -190,25 +190,25 @@ check_grep "chrome: one language menu, named in English too" \
 sed -n '/<header/,/<\/header>/p' b > header
 check_grep "chrome: the menu holds each language, named in its own" \
 	'^<button type="submit" name="lang" value="ar" lang="ar" dir="rtl">العربية</button>$' header
-ok "$(test "$(grep -c '<details' header)" -eq 1 &&
-	test "$(sed '/<details/,/<\/details>/d' header | grep -c 'name="lang"')" -eq 0; echo $?)" \
-	"chrome: no language button outside the menu"
-ok "$(test "$(grep -o '<details' b | wc -l)" -eq 1; echo $?)" "the page has no other details element"
+check "chrome: the menu is one details element" test "$(grep -c '<details' header)" -eq 1
+check "chrome: no language button outside the menu" \
+	test "$(sed '/<details/,/<\/details>/d' header | grep -c 'name="lang"')" -eq 0
+check "the page has no other details element" test "$(grep -o '<details' b | wc -l)" -eq 1
 check_grep "welcome: the languages in their own group" '^<div class="bb-languages">$' b
 check_grep "page: the keyboard's labels for kiosk.js" \
 	'^<div id="bb-keyboard" data-labels="{&quot;kbd.space&quot;:&quot;Leerzeichen&quot;}" hidden></div>$' b
 for p in /s/kiosk.css /s/kiosk.js /p/dot.svg /nowhere /p/nothing.svg; do
 	get "$p" -b "$C"
-	ok "$(headers_ok; echo $?)" "$p: the four headers ($code)"
+	check "$p: the four headers ($code)" headers_ok
 done
 get /s/kiosk.js -b "$C"
 check_grep "kiosk.js is the embedded file" "EventSource('/events')" b
 get /p/dot.svg -b "$C"
-ok "$(test "$code" = 200 && cmp -s b screens/pictures/dot.svg; echo $?)" "/p/dot.svg: the picture"
+check "/p/dot.svg: the picture" eval 'test "$code" = 200 && cmp -s b screens/pictures/dot.svg'
 get /p/..%2fwelcome.yaml -b "$C"
-ok "$(test "$code" = 404; echo $?)" "/p/ takes names only ($code)"
+check "/p/ takes names only ($code)" test "$code" = 404
 code=$(curl -s -o b -D h -m 1 -w '%{http_code}' -b "$C" "http://127.0.0.1:$port/events")
-ok "$(test "$code" = 200 && headers_ok; echo $?)" "/events: 200 and the four headers"
+check "/events: 200 and the four headers" eval 'test "$code" = 200 && headers_ok'
 check_grep "/events: text/event-stream" '^Content-Type: text/event-stream' h
 check_grep "/events: the version at once" '^data: [0-9]' b
 
@@ -221,37 +221,38 @@ for i in 1 2 3 4 5; do
 done
 sleep 0.5
 set -- $spids
-ok "$(! kill -0 "$1" 2>/dev/null && kill -0 "$5" 2>/dev/null; echo $?)" \
-	"a fifth event stream ends the first, and stays"
+first=$1 fifth=$5
+check "a fifth event stream ends the first, and stays" \
+	eval '! kill -0 "$first" 2>/dev/null && kill -0 "$fifth"'
 kill $spids 2>/dev/null
 wait $spids 2>/dev/null
 
 get / -b "$C" -H "Host: evil.example:$port"
-ok "$(test "$code" = 403; echo $?)" "foreign Host: 403 ($code)"
-ok "$(headers_ok; echo $?)" "foreign Host: the four headers"
+check "foreign Host: 403 ($code)" test "$code" = 403
+check "foreign Host: the four headers" headers_ok
 get / -b "$C" -H "Host: 127.0.0.1:1"
-ok "$(test "$code" = 403; echo $?)" "another port in Host: 403 ($code)"
+check "another port in Host: 403 ($code)" test "$code" = 403
 get / -b "$C" -H "Host: localhost:$port"
-ok "$(test "$code" = 200; echo $?)" "Host localhost:PORT: 200 ($code)"
+check "Host localhost:PORT: 200 ($code)" test "$code" = 200
 get /act -b "$C" -H "Origin: http://evil.example" -d size=150
-ok "$(test "$code" = 403; echo $?)" "foreign Origin: 403 ($code)"
+check "foreign Origin: 403 ($code)" test "$code" = 403
 get / -b "$C"
 check_grep "foreign Origin changed nothing" 'class="bb size-100 ' b
 get /act -b "$C" -H "Origin: http://localhost:$port" -d size=150
-ok "$(test "$code" = 303; echo $?)" "own Origin: 303 ($code)"
+check "own Origin: 303 ($code)" test "$code" = 303
 get / -b "$C"
 check_grep "the size setting applies" 'class="bb size-150 contrast-normal"' b
 get /act -b "$C" -H "Content-Type: text/plain" -d size=200
-ok "$(test "$code" = 415; echo $?)" "POST /act takes form data only ($code)"
+check "POST /act takes form data only ($code)" test "$code" = 415
 get / -b "$C" -I
-ok "$(test "$code" = 405; echo $?)" "HEAD: 405 ($code)"
+check "HEAD: 405 ($code)" test "$code" = 405
 get / -b "$C"
 check_grep "neither changed the size" 'class="bb size-150 contrast-normal"' b
 
 # A screen with placeholders: every text escaped.
 expect_code 0 "tell wait: exit 0" "$BB_FORM" tell wait --screen "$sock" \
 	--set 'name=<b>Erika & "Max"</b>'
-ok "$(test ! -s out; echo $?)" "tell without --until prints nothing"
+check "tell without --until prints nothing" test ! -s out
 get / -b "$C"
 check_grep "tell: the page shows the screen" '<main id="bb-screen" data-version="[0-9]*" data-screen="wait" tabindex="-1">' b
 check_grep "tell: its title" '<h1>Bitte warten</h1>' b
@@ -274,13 +275,14 @@ check_grep "ask: cancel is secondary" 'value="cancel" class="bb-secondary">Abbre
 get /act -b "$C" -d "v=$((v - 1))&choice=yes"
 get /act -b "$C" -d "v=$v&choice=evil"
 sleep 0.3
-ok "$(kill -0 $tell_pid 2>/dev/null; echo $?)" "a stale page's choice and an unoffered one are not taken"
+check "a stale page's choice and an unoffered one are not taken" kill -0 $tell_pid
 get /act -b "$C" -d "v=$v&choice=yes"
-ok "$(test "$code" = 303 && grep -q '^Location: /.$' h; echo $?)" "POST /act: 303 to / ($code)"
+check "POST /act: 303 ($code)" test "$code" = 303
+check_grep "POST /act: to /" '^Location: /.$' h
 wait $tell_pid
 rc=$?
-ok "$(test $rc -eq 0 && test "$(cat choice.out)" = yes; echo $?)" \
-	"tell --until tap prints the choice and exits 0 (exit $rc, '$(cat choice.out)')"
+check "tell --until tap prints the choice and exits 0 (exit $rc, '$(cat choice.out)')" \
+	eval 'test $rc -eq 0 && test "$(cat choice.out)" = yes'
 
 # The welcome screen's services are choices too.
 "$BB_FORM" tell welcome --screen "$sock" --until tap > choice.out 2> choice.err &
@@ -290,13 +292,13 @@ get / -b "$C"
 v=$(sed -n 's/.*data-version="\([0-9]*\)".*/\1/p' b)
 get /act -b "$C" --data-urlencode "v=$v" --data-urlencode "choice=service sperrmuell"
 wait $tell_pid
-ok "$(test "$(cat choice.out)" = "service sperrmuell"; echo $?)" "welcome: 'service ID' chosen"
+check "welcome: 'service ID' chosen" test "$(cat choice.out)" = "service sperrmuell"
 
 # Time-outs.
 start=$(date +%s)
 expect_code 1 "tell --until 1 with no tap: exit 1" "$BB_FORM" tell ask --screen "$sock" --until 1
-ok "$(test ! -s out && test ! -s err; echo $?)" "a time-out prints nothing"
-ok "$(test $(($(date +%s) - start)) -le 5; echo $?)" "the time-out came in time"
+check "a time-out prints nothing" eval 'test ! -s out && test ! -s err'
+check "the time-out came in time" test $(($(date +%s) - start)) -le 5
 expect_code 64 "tell --until 0: usage" "$BB_FORM" tell ask --screen "$sock" --until 0
 
 # A translated service title has the German name under it (the counter's and the
@@ -331,10 +333,11 @@ ans=$(python3 -c '
 import socket, sys
 s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])
 s.sendall(b"{\"end\":true}\n"); print(s.makefile().readline().strip())' "$sock")
-ok "$(test "$ans" = '{"ok":true,"lang":"ar","speech":false}'; echo $?)" "end: answered ok, with the ended session's settings ($ans)"
+check "end: answered ok, with the ended session's settings ($ans)" \
+	test "$ans" = '{"ok":true,"lang":"ar","speech":false}'
 wait $tell_pid
 rc=$?
-ok "$(test $rc -eq 1; echo $?)" "a tell waiting when the session ends: exit 1 ($rc)"
+check "a tell waiting when the session ends: exit 1 ($rc)" test $rc -eq 1
 get / -b "$C"
 check_grep "end: language, size and contrast reset" '^<html lang="de" dir="ltr" class="bb size-100 contrast-normal" data-volume="50">$' b
 check_grep "end: the welcome screen" 'data-screen="welcome"' b
@@ -385,8 +388,8 @@ check_nogrep "no choice in the log" 'sperrmuell\|choice' a.log
 kill -TERM "$pid"
 wait "$pid"
 rc=$?
-ok "$(test $rc -eq 0; echo $?)" "SIGTERM: serve exits 0 ($rc)"
-ok "$(test ! -e "$sock"; echo $?)" "the control socket is gone"
+check "SIGTERM: serve exits 0 ($rc)" test $rc -eq 0
+check "the control socket is gone" test ! -e "$sock"
 expect_code 69 "tell with no server: 69" "$BB_FORM" tell wait --screen "$sock"
 expect_code 69 "tell with no directory: 69" "$BB_FORM" tell wait --screen "$scratch/none/screen"
 
@@ -404,8 +407,8 @@ XDG_RUNTIME_DIR=$scratch/xdg
 mkdir -m 700 "$XDG_RUNTIME_DIR"
 export XDG_RUNTIME_DIR
 start_serve x
-ok "$(test "$(stat -c %a "$XDG_RUNTIME_DIR/bb")" = 700 && test -S "$XDG_RUNTIME_DIR/bb/screen"; echo $?)" \
-	"default socket \$XDG_RUNTIME_DIR/bb/screen, its directory created 0700"
+check "default socket \$XDG_RUNTIME_DIR/bb/screen, its directory created 0700" \
+	eval 'test "$(stat -c %a "$XDG_RUNTIME_DIR/bb")" = 700 && test -S "$XDG_RUNTIME_DIR/bb/screen"'
 expect_code 0 "tell finds the default socket" "$BB_FORM" tell wait
 kill "$pid"
 wait "$pid"
@@ -427,7 +430,7 @@ cat *.log > all.log
 check_nogrep "no sanitizer report from any server" 'Sanitizer\|runtime error' all.log
 printf 'lang.name: Português\nlang.dir: ltr\n' > screens/catalog/pt-BR.yaml
 start_serve p --control "$sock"
-ok "$(test -n "$url"; echo $?)" "a town's catalogue pt-BR.yaml is taken"
+check "a town's catalogue pt-BR.yaml is taken" test -n "$url"
 kill "$pid"
 wait "$pid"
 cp screens/catalog/pt-BR.yaml screens/catalog/Portugues.yaml

@@ -65,14 +65,14 @@ while [ ! -s busy.port ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
 expect_code 69 "serve on a port in use: 69" "$BB_FORM" serve --listen "127.0.0.1:$(cat busy.port)" \
 	--control "$sock"
 check_grep "... says so" "cannot listen on 127.0.0.1:$(cat busy.port): the port is in use" err
-ok "$(test ! -e "$sock"; echo $?)" "... and leaves no control socket"
+check "... and leaves no control socket" test ! -e "$sock"
 kill "$busy_pid"
 
 # A fixed port: the URL names it, and its Host is the one taken.
 start_serve a --listen "127.0.0.1:$free_port" --control "$sock"
-ok "$(test "$port" = "$free_port"; echo $?)" "serve on a fixed port: the URL names it ($url)"
+check "serve on a fixed port: the URL names it ($url)" test "$port" = "$free_port"
 get "/?token=$token"
-ok "$(test "$code" = 303; echo $?)" "the token on the fixed port: 303 ($code)"
+check "the token on the fixed port: 303 ($code)" test "$code" = 303
 C="bb=$(sed -n 's/^Set-Cookie: bb=\([0-9a-f]*\);.*/\1/p' h)"
 
 # Eight control connections that send nothing fill the server's table; the next tell
@@ -107,8 +107,8 @@ while [ ! -e idle.ready ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
 get /act -b "$C" -d "v=$v&choice=yes"
 i=0
 while kill -0 "$tell_pid" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
-ok "$(! kill -0 "$tell_pid" 2>/dev/null && test "$(cat choice.out)" = yes; echo $?)" \
-	"8 idle connections: the tell waiting for a tap still gets its choice"
+check "8 idle connections: the tell waiting for a tap still gets its choice" \
+	eval '! kill -0 "$tell_pid" 2>/dev/null && test "$(cat choice.out)" = yes'
 kill "$tell_pid" 2>/dev/null
 expect_code 0 "8 idle connections: a later tell still gets in" \
 	timeout 5 "$BB_FORM" tell wait --screen "$sock" --set name=after
@@ -124,7 +124,7 @@ bad=$(printf 'M\374ller')	# Latin-1 ü
 expect_code 65 "--set with a value not UTF-8: 65" "$BB_FORM" tell wait --screen "$sock" \
 	--set "name=$bad"
 check_grep "... names the placeholder" '^bb-form: --set: name: the value is not UTF-8 text$' err
-ok "$(test "$(wc -l < err)" -eq 1; echo $?)" "... in one line"
+check "... in one line" test "$(wc -l < err)" -eq 1
 expect_code 65 "--set with a name not [a-z0-9_]: 65" "$BB_FORM" tell wait --screen "$sock" \
 	--set "Name=x"
 expect_code 65 "--set with a value over 1024 bytes: 65" "$BB_FORM" tell wait --screen "$sock" \
@@ -177,7 +177,7 @@ check_nogrep "no value in the server's log" 'Erika\|Mustermann\|M.ller' all.log
 kill -TERM "$pid"
 wait "$pid"
 rc=$?
-ok "$(test $rc -eq 0; echo $?)" "SIGTERM: serve exits 0 ($rc)"
+check "SIGTERM: serve exits 0 ($rc)" test $rc -eq 0
 check_nogrep "no sanitizer report" 'Sanitizer\|runtime error' all.log
 
 done_testing

@@ -96,10 +96,10 @@ start_serve a spybin
 page() { curl -s -o page.html -b "$C" "http://127.0.0.1:$port/"; }
 
 say "Guten Tag"
-ok "$(test "$code" = 403; echo $?)" "/say without the cookie: 403 ($code)"
+check "/say without the cookie: 403 ($code)" test "$code" = 403
 say "Guten Tag" -b "$C"
-ok "$(test "$code" = 409; echo $?)" "/say with speech off: 409 ($code)"
-ok "$(test "$(spied)" -eq 0; echo $?)" "... and espeak-ng did not run"
+check "/say with speech off: 409 ($code)" test "$code" = 409
+check "... and espeak-ng did not run" test "$(spied)" -eq 0
 code=$(curl -s -o b -w '%{http_code}' -b "$C" -d speech=on -d volume=75 \
 	"http://127.0.0.1:$port/act")
 page
@@ -120,37 +120,38 @@ for l in de:'Guten Tag, Erika Mustermann' en:'Good morning' tr:'Günaydın' \
 	n0=$(spied)
 	say "$text" -b "$C" -d "lang=$lang"
 	last=$(ls spy | grep '^say\.[0-9]*\.[A-Za-z0-9]*$' | sort | tail -n 1)
-	ok "$(test "$code" = 200 && wav_ok b && grep -qi '^Content-Type: audio/wav' h &&
-		grep -qi '^Cache-Control: no-store' h && test "$(spied)" -eq $((n0 + 1)) &&
+	check "/say in $lang: a WAV, no-store, the text on espeak-ng's stdin, voice $lang ($code)" \
+		eval 'test "$code" = 200 && wav_ok b && grep -qi "^Content-Type: audio/wav" h &&
+		grep -qi "^Cache-Control: no-store" h && test "$(spied)" -eq $((n0 + 1)) &&
 		test "$(cat "spy/$last")" = "$text" &&
-		grep -q -- "-v $lang\$" "spy/$last.argv"; echo $?)" \
-		"/say in $lang: a WAV, no-store, the text on espeak-ng's stdin, voice $lang ($code)"
+		grep -q -- "-v $lang\$" "spy/$last.argv"'
 done
 say "Hallo" -b "$C"
-ok "$(grep -q -- '-v de$' "spy/$(ls spy | grep 'argv$' | sort | tail -n 1)"; echo $?)" \
-	"no lang: the session's language"
+check "no lang: the session's language" \
+	grep -q -- '-v de$' "spy/$(ls spy | grep 'argv$' | sort | tail -n 1)"
 say "Hallo" -b "$C" -d lang=xx
-ok "$(test "$code" = 200 && grep -q -- '-v de$' "spy/$(ls spy | grep 'argv$' | sort | tail -n 1)"; echo $?)" \
-	"a language without a catalogue: the session's"
-ok "$(! grep -q 'Erika\|Mustermann' spy/*.argv; echo $?)" "the text never in espeak-ng's arguments"
+check "a language without a catalogue: 200 ($code)" test "$code" = 200
+check "a language without a catalogue: the session's" \
+	grep -q -- '-v de$' "spy/$(ls spy | grep 'argv$' | sort | tail -n 1)"
+check "the text never in espeak-ng's arguments" ! grep -q 'Erika\|Mustermann' spy/*.argv
 
 n0=$(spied)
 long=$(head -c 2049 /dev/zero | tr '\0' 'a')
 say "$long" -b "$C"
-ok "$(test "$code" = 413 && test "$(spied)" -eq "$n0"; echo $?)" \
-	"2049 bytes of text: 413, espeak-ng not run ($code)"
+check "2049 bytes of text: 413, espeak-ng not run ($code)" \
+	eval 'test "$code" = 413 && test "$(spied)" -eq "$n0"'
 say "$(head -c 2048 /dev/zero | tr '\0' 'a')" -b "$C"
-ok "$(test "$code" = 200; echo $?)" "2048 bytes: spoken ($code)"
+check "2048 bytes: spoken ($code)" test "$code" = 200
 say "   " -b "$C"
-ok "$(test "$code" = 400; echo $?)" "no text: 400 ($code)"
+check "no text: 400 ($code)" test "$code" = 400
 code=$(curl -s -o b -w '%{http_code}' -b "$C" -H 'Content-Type: text/plain' \
 	--data-binary 'text=x' "http://127.0.0.1:$port/say")
-ok "$(test "$code" = 415; echo $?)" "not a form: 415 ($code)"
+check "not a form: 415 ($code)" test "$code" = 415
 code=$(curl -s -o b -w '%{http_code}' -b "$C" "http://127.0.0.1:$port/say")
-ok "$(test "$code" = 404; echo $?)" "GET /say: 404 ($code)"
+check "GET /say: 404 ($code)" test "$code" = 404
 code=$(curl -s -o b -w '%{http_code}' -b "$C" -H 'Origin: http://evil.example' \
 	--data-urlencode 'text=x' "http://127.0.0.1:$port/say")
-ok "$(test "$code" = 403; echo $?)" "/say from a foreign Origin: 403 ($code)"
+check "/say from a foreign Origin: 403 ($code)" test "$code" = 403
 
 # Volume: only the four steps; the end of the session resets it with speech.
 curl -s -o /dev/null -b "$C" -d volume=33 "http://127.0.0.1:$port/act"
@@ -165,12 +166,12 @@ import socket, sys
 s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])
 s.sendall(b"{\"end\":true}\n"); print(s.makefile().readline().strip())' "$scratch/run/a")
 page
-ok "$(test "$ans" = '{"ok":true,"lang":"de","speech":true}' &&
-	grep -q '^<html lang="de" dir="ltr" class="bb size-100 contrast-normal" data-volume="50">$' page.html;
-	echo $?)" "end: says speech was on, and sets volume back to 50, speech off ($ans)"
+check "end: says speech was on ($ans)" test "$ans" = '{"ok":true,"lang":"de","speech":true}'
+check_grep "end: sets volume back to 50, speech off" \
+	'^<html lang="de" dir="ltr" class="bb size-100 contrast-normal" data-volume="50">$' page.html
 check_nogrep "end: no volume control with speech off" 'bb-volume' page.html
 say "Hallo" -b "$C"
-ok "$(test "$code" = 409; echo $?)" "end: /say refused again ($code)"
+check "end: /say refused again ($code)" test "$code" = 409
 
 check_nogrep "the texts are not in the log" 'Erika\|Guten Tag\|Günaydın\|aaaa' a.log
 check_grep "the log names the route only" 'POST /say$' a.log
@@ -187,7 +188,7 @@ port=${port%%/*}
 C="bb=$(curl -s -D - -o /dev/null "$url" | sed -n 's/^Set-Cookie: bb=\([0-9a-f]*\);.*/\1/p')"
 curl -s -o /dev/null -b "$C" -d speech=on "http://127.0.0.1:$port/act"
 say "Hallo" -b "$C"
-ok "$(test "$code" = 503; echo $?)" "no espeak-ng in PATH: 503 ($code)"
+check "no espeak-ng in PATH: 503 ($code)" test "$code" = 503
 check_grep "... the log says so" 'speech: espeak-ng is not installed' c.log
 stop_serve "$pid"
 
@@ -196,11 +197,10 @@ curl -s -o /dev/null -b "$C" -d speech=on "http://127.0.0.1:$port/act"
 t0=$(date +%s)
 say "Hallo" -b "$C"
 t1=$(date +%s)
-ok "$(test "$code" = 503 && test $((t1 - t0)) -le 8; echo $?)" \
-	"a hanging espeak-ng: 503 after $((t1 - t0)) s ($code)"
+check "a hanging espeak-ng: 503 after $((t1 - t0)) s ($code)" \
+	eval 'test "$code" = 503 && test $((t1 - t0)) -le 8'
 sleep 0.2
-ok "$(test -s spy/hang.pid && ! kill -0 "$(cat spy/hang.pid)" 2> /dev/null; echo $?)" \
-	"... and it is killed"
+check "... and it is killed" eval 'test -s spy/hang.pid && ! kill -0 "$(cat spy/hang.pid)"'
 check_grep "... the log says so" 'speech: espeak-ng did not finish' d.log
 stop_serve "$pid"
 
@@ -232,11 +232,11 @@ wait_page() {
 page
 v0=$(sed -n 's/.*data-version="\([0-9]*\)".*/\1/p' page.html)
 jack 1
-ok "$(wait_page 'data-speech="on"'; echo $?)" "headset in: speech on"
+check "headset in: speech on" wait_page 'data-speech="on"'
 v1=$(sed -n 's/.*data-version="\([0-9]*\)".*/\1/p' page.html)
-ok "$(test "$v1" -gt "$v0"; echo $?)" "... and a new version, so the page reloads ($v0 -> $v1)"
+check "... and a new version, so the page reloads ($v0 -> $v1)" test "$v1" -gt "$v0"
 jack 0
-ok "$(wait_page '<html [^>]*data-volume="50">$'; echo $?)" "headset out: speech off again"
+check "headset out: speech off again" wait_page '<html [^>]*data-volume="50">$'
 curl -s -o /dev/null -b "$C" -d speech=on "http://127.0.0.1:$port/act"
 jack 1
 jack 0
@@ -252,7 +252,7 @@ page
 check_nogrep "end: speech off, headset or not" 'data-speech' page.html
 stop_serve "$pid"
 rc=$?
-ok "$(test "$rc" -eq 0; echo $?)" "serve with a headset: SIGTERM, exit 0 ($rc)"
+check "serve with a headset: SIGTERM, exit 0 ($rc)" test "$rc" -eq 0
 printf 'form:\n  screens: %s\n  headset: %s\n' "$BB_TOP/scripts/screens" "$scratch/bb.yaml" \
 	> jack2.yaml
 BB_CONFIG=$scratch/jack2.yaml expect_code 78 "form.headset not a device: 78" \

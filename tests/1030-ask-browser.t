@@ -96,7 +96,7 @@ done < results
 [ -s drive.err ] && diag drive.err
 ok "$rc" "the browser run ended cleanly"
 for f in ask-*.err; do
-	ok "$(test ! -s "$f"; echo $?)" "${f%.err}: nothing on standard error"
+	check "${f%.err}: nothing on standard error" test ! -s "$f"
 done
 
 done_testing

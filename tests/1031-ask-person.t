@@ -351,8 +351,8 @@ done < results
 ok "$rc" "the browser run ended cleanly"
 for l in de en ar; do
 	for p in form error summary; do
-		ok "$(test "$(png_size "${BB_SHOTS:-$scratch}/ask-$p-$l.png")" = 1080x1920; echo $?)" \
-			"screenshot ask-$p-$l.png, 1080x1920"
+		check "screenshot ask-$p-$l.png, 1080x1920" \
+			test "$(png_size "${BB_SHOTS:-$scratch}/ask-$p-$l.png")" = 1080x1920
 	done
 done
 

@@ -117,7 +117,7 @@ ask "Delivery" 2
 ask "next: Next" ""
 ask "Delivery: collect at the citizen office" send
 finish
-ok "$([ "$rc" = 0 ]; echo $?)" "send: exit 0 (got $rc)"
+check "send: exit 0 (got $rc)" [ "$rc" = 0 ]
 [ -s walk.err ] && diag walk.err
 "$BB_FORM" fill meldebescheinigung --set certificate_kind=extended \
 	--set purpose="for my employer" --set copies=3 --set delivery=pickup \
@@ -146,7 +146,7 @@ ask "Data protection notice" y
 ask "next: Next" ""
 ask "Please check your answers" send
 finish
-ok "$([ "$rc" = 0 ]; echo $?)" "no screen server: the terminal, exit 0 (got $rc)"
+check "no screen server: the terminal, exit 0 (got $rc)" [ "$rc" = 0 ]
 jqv .form.fields.purpose shell.json > purpose 2> /dev/null
 echo "for my employer" > want
 check_same "the case went to standard output" want purpose
@@ -162,7 +162,7 @@ start screen ask meldebescheinigung --timeout 1 -o screen.json id.json
 finish
 kill "$serve_pid" 2> /dev/null
 wait "$serve_pid" 2> /dev/null
-ok "$([ "$rc" = 2 ]; echo $?)" "a screen server listens: its time-out, exit 2 (got $rc)"
+check "a screen server listens: its time-out, exit 2 (got $rc)" [ "$rc" = 2 ]
 check_nogrep "a screen server listens: nothing asked on the terminal" "Kind of certificate" \
 	screen.pane
 sed -i '/  warning: 1s/d' bb.yaml
@@ -175,16 +175,16 @@ ask "Number of copies" ""
 ask "Delivery" ""
 ask "next: Next" cancel
 finish
-ok "$([ "$rc" = 1 ]; echo $?)" "cancel: exit 1 (got $rc)"
-ok "$([ ! -e cancel.json ]; echo $?)" "cancel: no case written"
+check "cancel: exit 1 (got $rc)" [ "$rc" = 1 ]
+check "cancel: no case written" [ ! -e cancel.json ]
 
 # The end of input (Ctrl-D) is a cancel too.
 start eof ask meldebescheinigung --tty -o eof.json id.json
 ask "Kind of certificate" ""
 $T send-keys -t eof C-d
 finish
-ok "$([ "$rc" = 1 ]; echo $?)" "end of input: exit 1 (got $rc)"
-ok "$([ ! -e eof.json ]; echo $?)" "end of input: no case written"
+check "end of input: exit 1 (got $rc)" [ "$rc" = 1 ]
+check "end of input: no case written" [ ! -e eof.json ]
 
 # A group prefilled from the card and changed, a wrong postal code, multi-selects by
 # number and by value.
@@ -213,7 +213,7 @@ ask "Data protection notice (required)" y
 ask "next: Next" ""
 ask "Items: sofa or couch, wardrobe (dismantled)" send
 finish
-ok "$([ "$rc" = 0 ]; echo $?)" "sperrmuell sent: exit 0 (got $rc)"
+check "sperrmuell sent: exit 0 (got $rc)" [ "$rc" = 0 ]
 "$BB_FORM" fill sperrmuell --set pickup_address.postal_code=50667 \
 	--set items=sofa,wardrobe --set volume=2.5 --set weekdays=mon,fri \
 	--set phone="0221 123456" --set rules=yes --set privacy=yes id.json > spfill.json
@@ -265,7 +265,7 @@ ask "Person obliged to register 1:" send
 grep -q -F "Family name: Mustermann" q.txt && ! grep -q -F "Gabler" q.txt
 ok $? "the summary: the entry left, not the one removed"
 finish
-ok "$([ "$rc" = 0 ]; echo $?)" "wohnungsgeberbestaetigung sent: exit 0 (got $rc)"
+check "wohnungsgeberbestaetigung sent: exit 0 (got $rc)" [ "$rc" = 0 ]
 cat > wg-answers.json <<'JSON'
 {"landlord_kind": "company", "company_name": "Wohnbau GmbH", "landlord_is_owner": true,
  "dwelling_address": {"street": "Hauptstr. 2", "addition": "2. OG", "postal_code": "50667",
@@ -290,7 +290,7 @@ ask "next: Weiter" ""
 ask "Fehler: Bitte geben Sie mindestens 3 Zeichen ein." "Rentenantrag"
 ask "next: Weiter" cancel
 finish
-ok "$([ "$rc" = 1 ]; echo $?)" "German, cancelled: exit 1 (got $rc)"
+check "German, cancelled: exit 1 (got $rc)" [ "$rc" = 1 ]
 
 # --tty and --screen together make no sense.
 expect_code 64 "--tty with --screen: usage" "$BB_FORM" ask meldebescheinigung --tty \

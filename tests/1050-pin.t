@@ -32,9 +32,9 @@ if command -v tmux >/dev/null; then
 	until [ -f tty.rc ] || [ $i -ge 50 ]; do sleep 0.1; i=$((i + 1)); done
 	tmux -S "$sock" capture-pane -p > pane
 	tmux -S "$sock" kill-server 2>/dev/null
-	ok "$(grep -qx 'exit=0' tty.rc; echo $?)" "terminal: exit 0"
-	ok "$(test "$(cat tty.out)" = 503172; echo $?)" "terminal: the digits reach the descriptor"
-	ok "$(! grep -q 503172 pane; echo $?)" "terminal: no digit echoed on the screen"
+	check "terminal: exit 0" grep -qx 'exit=0' tty.rc
+	check "terminal: the digits reach the descriptor" test "$(cat tty.out)" = 503172
+	check "terminal: no digit echoed on the screen" ! grep -q 503172 pane
 	check_grep "terminal: a wrong count is said" "6 digits, please" pane
 
 	# --confirm on the terminal: asked again; two that differ are said, then asked anew.
@@ -54,11 +54,11 @@ if command -v tmux >/dev/null; then
 	until [ -f tty2.rc ] || [ $i -ge 50 ]; do sleep 0.1; i=$((i + 1)); done
 	tmux -S "$sock" capture-pane -p > pane2
 	tmux -S "$sock" kill-server 2>/dev/null
-	ok "$(grep -qx 'exit=0' tty2.rc && test "$(cat tty2.out)" = 771204; echo $?)" \
-		"terminal --confirm: the pair that matched reaches the descriptor, one line"
+	check "terminal --confirm: the pair that matched reaches the descriptor, one line" \
+		eval 'grep -qx "exit=0" tty2.rc && test "$(cat tty2.out)" = 771204'
 	check_grep "terminal --confirm: asked again" "PIN again" pane2
 	check_grep "terminal --confirm: two that differ are said" "the two entries differ" pane2
-	ok "$(! grep -q '482913\|482914\|771204' pane2; echo $?)" "terminal --confirm: no digit echoed"
+	check "terminal --confirm: no digit echoed" ! grep -q '482913\|482914\|771204' pane2
 else
 	skip "tmux is missing" 8
 fi

@@ -29,33 +29,33 @@ finish() {
 # No answer to the warning: 2.
 expect_code 2 "pin: no answer to the time-out warning is 2" \
 	"$BB_FORM" pin --screen "$SCREEN_SOCK" --timeout 1 --to-fd 3 3> pin.out
-ok "$(test ! -s pin.out; echo $?)" "... and no digit written"
+check "... and no digit written" test ! -s pin.out
 screen_page
-ok "$(test "$screen_id" = wait; echo $?)" "... the pad gives way to the wait screen ($screen_id)"
+check "... the pad gives way to the wait screen ($screen_id)" test "$screen_id" = wait
 expect_code 2 "ask: no answer to the time-out warning is 2" \
 	"$BB_FORM" ask meldebescheinigung --screen "$SCREEN_SOCK" --timeout 1 -o case.json id.json
-ok "$(test ! -e case.json; echo $?)" "... and no case written"
+check "... and no case written" test ! -e case.json
 
 # Cancel on the pad: 1.
 pin_bg
 screen_wait pin
 screen_act "choice=cancel"
 finish
-ok "$(test "$rc" -eq 1 && test ! -s pin.out; echo $?)" "pin: cancel on the pad is 1 ($rc)"
+check "pin: cancel on the pad is 1 ($rc)" eval 'test "$rc" -eq 1 && test ! -s pin.out'
 
 # "No, finish" on the warning: the person's choice, 1.
 pin_bg --timeout 1
 screen_wait timeout-warning
 screen_act "choice=end"
 finish
-ok "$(test "$rc" -eq 1 && test ! -s pin.out; echo $?)" "pin: 'no, finish' on the warning is 1 ($rc)"
+check "pin: 'no, finish' on the warning is 1 ($rc)" eval 'test "$rc" -eq 1 && test ! -s pin.out'
 "$BB_FORM" ask meldebescheinigung --screen "$SCREEN_SOCK" --timeout 1 -o case.json id.json \
 	2> ask.err &
 bg=$!
 screen_wait timeout-warning
 screen_act "choice=end"
 finish
-ok "$(test "$rc" -eq 1 && test ! -e case.json; echo $?)" "ask: 'no, finish' on the warning is 1 ($rc)"
+check "ask: 'no, finish' on the warning is 1 ($rc)" eval 'test "$rc" -eq 1 && test ! -e case.json'
 
 # "More time", then the right digits: 0.
 pin_bg --timeout 1
@@ -64,20 +64,21 @@ screen_act "choice=more"
 screen_wait pin
 screen_act "choice=ok&f:pin=135790"
 finish
-ok "$(test "$rc" -eq 0 && test "$(cat pin.out)" = 135790; echo $?)" "pin: more time, then the digits: 0 ($rc)"
+check "pin: more time, then the digits: 0 ($rc)" \
+	eval 'test "$rc" -eq 0 && test "$(cat pin.out)" = 135790'
 
 # The session ends while the pad waits: 1.
 pin_bg
 screen_wait pin
 "$BB_FORM" end --screen "$SCREEN_SOCK" > /dev/null
 finish
-ok "$(test "$rc" -eq 1 && test ! -s pin.out; echo $?)" "pin: the session ended is 1 ($rc)"
+check "pin: the session ended is 1 ($rc)" eval 'test "$rc" -eq 1 && test ! -s pin.out'
 "$BB_FORM" -v ask meldebescheinigung --screen "$SCREEN_SOCK" -o case.json id.json 2> ask.err &
 bg=$!
 screen_wait ask
 "$BB_FORM" end --screen "$SCREEN_SOCK" > /dev/null
 finish
-ok "$(test "$rc" -eq 1 && test ! -e case.json; echo $?)" "ask: the session ended is 1 ($rc)"
+check "ask: the session ended is 1 ($rc)" eval 'test "$rc" -eq 1 && test ! -e case.json'
 check_grep "... the log says it ended" "form.ended" ask.err
 
 done_testing

@@ -130,7 +130,7 @@ check_grep "PDF: the authority's id" '0b3f6a2e-91c4-4d7e-8a55-2c9e1f4b7d03' sent
 check_grep "PDF: what happens next: sent" 'angekommen' sent.txt
 pdfinfo sent.pdf > sent.info 2>&1
 check_grep "PDF: 80 mm wide" 'Page size: *226.77[0-9]* x' sent.info
-ok "$(test "$(stat -c %a sent.pdf)" = 600; echo $?)" "--pdf: the file is mode 0600"
+check "--pdf: the file is mode 0600" test "$(stat -c %a sent.pdf)" = 600
 no_personal "PDF: nothing of the person, in the text or the file" sent.txt sent.info sent.pdf
 
 # --- queued ---

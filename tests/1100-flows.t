@@ -103,7 +103,7 @@ card_insert erika || { echo "Bail out! no card"; exit 1; }
 # A session directory others could read is refused before anything is shown.
 mkdir -m 755 open-session
 BB_SESSION=$scratch/open-session "$SERVICES/sperrmuell/flow" < /dev/null > /dev/null 2> err
-ok "$(test $? -eq 78; echo $?)" "a session directory of mode 0755: 78"
+check "a session directory of mode 0755: 78" test $? -eq 78
 check_grep "... saying what to do" "chmod 700" err
 
 # --- every service: the happy path ----------------------------------------------------
@@ -121,7 +121,7 @@ for dir in "$SERVICES"/*; do
 		'Nummer bei der Behörde' "$SCREEN_DIR/page"
 	screen_act "choice=done"
 	flow_done 0 receipt "happy path"
-	ok "$(test "$(received)" -eq $((before + 1)); echo $?)" "$svc: the authority holds the case"
+	check "$svc: the authority holds the case" test "$(received)" -eq $((before + 1))
 	case $svc in
 	wohnsitz-anmelden)
 		check_grep "$svc: the photo was taken" "step=photo" "$sess.log" ;;
@@ -132,7 +132,7 @@ for dir in "$SERVICES"/*; do
 	*)	check_nogrep "$svc: no photo, no signature" "step=photo\|step=signature" "$sess.log" ;;
 	esac
 done
-ok "$(test -z "$(ls "$scratch/spool/deferred" 2> /dev/null)"; echo $?)" "nothing was queued"
+check "nothing was queued" test -z "$(ls "$scratch/spool/deferred" 2> /dev/null)"
 
 # The form decides what is taken besides its answers (needs), not the flow: the same
 # flows with the needs of their forms swapped, in a services tree of their own.
@@ -153,11 +153,12 @@ tap receipt done
 flow_done 0 receipt "a form that needs both"
 check_grep "meldebescheinigung: needs both: the photo was taken" "step=photo" "$sess.log"
 check_grep "meldebescheinigung: ... and the signature" "step=signature" "$sess.log"
-ok "$(test "$(sed -n 's/.*step=\(photo\|signature\)$/\1/p' "$sess.log" | tr '\n' ' ')" = \
-	'photo signature '; echo $?)" "meldebescheinigung: the photo first, whatever the order written"
-ok "$(jq -e '([.attachments[].name] | index("photo") and index("signature")) and
-	.form.needs == ["photo", "signature"]' "$sess/submitted.json" > /dev/null; echo $?)" \
-	"meldebescheinigung: the case sent holds both, and says they were needed"
+check "meldebescheinigung: the photo first, whatever the order written" \
+	test "$(sed -n 's/.*step=\(photo\|signature\)$/\1/p' "$sess.log" | tr '\n' ' ')" = \
+	'photo signature '
+check "meldebescheinigung: the case sent holds both, and says they were needed" \
+	jq -e '([.attachments[].name] | index("photo") and index("signature")) and
+	.form.needs == ["photo", "signature"]' "$sess/submitted.json"
 flow wohnsitz-anmelden
 pin 123456
 ask
@@ -242,7 +243,7 @@ ask
 see camera "the camera"
 screen_act "choice=cancel"
 flow_done 1 photo "cancel on the camera screen"
-ok "$(test -z "$(ls "$sess/mirror" 2> /dev/null)"; echo $?)" "... no mirror frame is left"
+check "... no mirror frame is left" test -z "$(ls "$sess/mirror" 2> /dev/null)"
 BB_SIGNATURE_REPLAY=$scratch/nothing.evemu flow fuehrungszeugnis
 pin 123456
 ask
@@ -259,7 +260,7 @@ check_grep "meldebescheinigung: 503: the reference is shown" '[0-9A-F]\{4\}-[0-9
 check_grep "meldebescheinigung: 503: it will be sent" 'sobald die Verbindung' "$SCREEN_DIR/page"
 screen_act "choice=done"
 flow_done 0 receipt "authority unreachable (503): queued"
-ok "$(test "$(ls "$scratch/spool/deferred" | wc -l)" -eq 1; echo $?)" "503: the queue holds the case"
+check "503: the queue holds the case" test "$(ls "$scratch/spool/deferred" | wc -l)" -eq 1
 
 authority_fault hang
 flow sperrmuell
@@ -267,7 +268,7 @@ pin 123456
 ask
 tap receipt done
 flow_done 0 receipt "authority hangs: queued"
-ok "$(test "$(ls "$scratch/spool/deferred" | wc -l)" -eq 2; echo $?)" "hang: the queue holds it too"
+check "hang: the queue holds it too" test "$(ls "$scratch/spool/deferred" | wc -l)" -eq 2
 
 authority_fault reject
 flow meldebescheinigung

@@ -131,5 +131,5 @@ done < results
 [ -s drive.err ] && diag drive.err
 ok "$rc" "the browser run ended cleanly"
 after=$(find "$AUTH_DIR/received" -name data.json 2> /dev/null | wc -l)
-ok "$(test "$after" -eq $((before + 1)); echo $?)" "the authority received the case"
+check "the authority received the case" test "$after" -eq $((before + 1))
 done_testing

@@ -27,11 +27,11 @@ export BB_SCREEN
 
 # bb-form config: a key's value or its default; durations in seconds; a typo is 78.
 expect_code 0 "config kiosk.session: 0" "$BB_FORM" config kiosk.session
-ok "$(test "$(cat out)" = "$shm/session"; echo $?)" "... its value"
+check "... its value" test "$(cat out)" = "$shm/session"
 expect_code 0 "config form.idle: the default" "$BB_FORM" config form.idle
-ok "$(test "$(cat out)" = 120; echo $?)" "... in seconds (2m: $(cat out))"
+check "... in seconds (2m: $(cat out))" test "$(cat out)" = 120
 expect_code 1 "config kiosk.presence unset: 1, nothing printed" "$BB_FORM" config kiosk.presence
-ok "$(test ! -s out; echo $?)" "... nothing printed"
+check "... nothing printed" test ! -s out
 expect_code 64 "config of no key: 64" "$BB_FORM" config kiosk.nosuch
 expect_code 64 "config of a section: 64" "$BB_FORM" config kiosk
 printf 'kiosk:\n  sesion: /run/x\n' > typo.yaml
@@ -89,22 +89,22 @@ end_session() {
 	while kill -0 "$sess" 2>/dev/null && [ $_i -lt 200 ]; do sleep 0.1; _i=$((_i + 1)); done
 	wait "$sess"
 	rc=$?
-	ok "$(test ! -e "$shm/session"; echo $?)" "$1: the session directory is gone"
-	ok "$(test -z "$(flow_procs)"; echo $?)" "$1: no process of the flow is left"
+	check "$1: the session directory is gone" test ! -e "$shm/session"
+	check "$1: no process of the flow is left" test -z "$(flow_procs)"
 }
 
 # A cancel on the ask page: the flow exits 1, the session counts it and ends.
 start_session
-ok "$(grep -q 'id="bb-ask"' page.html; echo $?)" "cancel: the flow asks on the screen"
-ok "$(test "$(stat -c %a "$shm/session")" = 700; echo $?)" "the session directory is 0700"
+check "cancel: the flow asks on the screen" grep -q 'id="bb-ask"' page.html
+check "the session directory is 0700" test "$(stat -c %a "$shm/session")" = 700
 tap cancel
 end_session cancel
-ok "$(test $rc -eq 1; echo $?)" "cancel: session --once exits with the flow's 1 ($rc)"
+check "cancel: session --once exits with the flow's 1 ($rc)" test $rc -eq 1
 counted "cancel: counted as started and cancelled, in German, without speech" \
 	'. == {"started":1,"cancelled":1,"lang":{"de":1}}'
 check_grep "cancel: logged" 'end service=probe outcome=cancelled status=1 step=ask' session.err
 page
-ok "$(grep -q 'data-screen="welcome"' page.html; echo $?)" "cancel: the welcome screen again"
+check "cancel: the welcome screen again" grep -q 'data-screen="welcome"' page.html
 
 # The flow SIGKILLed mid-step, while its camera writes frames in the background: the
 # session ends every process of the flow's group, shows its own screen and counts a
@@ -122,17 +122,17 @@ page
 grep -q 'value="send"' page.html && tap send
 wait_screen camera
 ok $? "killed: the flow runs to the camera"
-ok "$(test -n "$fpid" && test "$(group | wc -l)" -ge 3; echo $?)" \
-	"killed: the flow, its step and its camera run in the flow's group ($(group | wc -l))"
+check "killed: the flow, its step and its camera run in the flow's group ($(group | wc -l))" \
+	eval 'test -n "$fpid" && test "$(group | wc -l)" -ge 3'
 page
 _old=$(version)
 kill -KILL "$fpid"
 wait_screen sorry "$_old"
 ok $? "killed: the session's own screen says sorry"
-ok "$(test -z "$(group)"; echo $?)" "killed: no process of the flow's group is left $(group | tr "\n" " ")"
+check "killed: no process of the flow's group is left $(group | tr "\n" " ")" test -z "$(group)"
 tap done
 end_session killed
-ok "$(test $rc -eq 137; echo $?)" "killed: exits with the flow's status ($rc)"
+check "killed: exits with the flow's status ($rc)" test $rc -eq 137
 counted "killed: counted as failed at its step" \
 	'. == {"started":1,"failed":1,"failed_steps":{"photo":1},"lang":{"de":1}}'
 
@@ -148,15 +148,15 @@ counted "speech on, English: counted with the language and speech" \
 # bb-form end prints the ended session's settings as one JSON line.
 curl -s -o /dev/null -b "$C" --data-urlencode "lang=en" "http://127.0.0.1:$port/act"
 expect_code 0 "end: 0" "$BB_FORM" end --screen "$sock"
-ok "$(test "$(cat out)" = '{"lang":"en","speech":false}'; echo $?)" "end: the settings ($(cat out))"
+check "end: the settings ($(cat out))" test "$(cat out)" = '{"lang":"en","speech":false}'
 expect_code 0 "end again" "$BB_FORM" end --screen "$sock"
-ok "$(test "$(cat out)" = '{"lang":"de","speech":false}'; echo $?)" "... back to the defaults"
+check "... back to the defaults" test "$(cat out)" = '{"lang":"de","speech":false}'
 
 # The presence command: its exit ends the session, the flow's processes with it.
 conf "presence: \"while [ ! -e '$scratch/gone' ]; do sleep 0.1; done\""
 start_session
 sleep 1
-ok "$(kill -0 "$sess" 2>/dev/null; echo $?)" "presence command: the session runs while it does"
+check "presence command: the session runs while it does" kill -0 "$sess"
 touch gone
 end_session "presence command"
 check_grep "presence command: ends it" 'outcome=cancelled by=presence' session.err
@@ -177,14 +177,14 @@ with open(sys.argv[1], "wb", buffering=0) as f:
 	time.sleep(1)' "$scratch/presence" "$@"
 }
 evdev 5 11 1
-ok "$(kill -0 "$sess" 2>/dev/null; echo $?)" "presence device: a person seen does not end it"
+check "presence device: a person seen does not end it" kill -0 "$sess"
 evdev 5 10 0
-ok "$(kill -0 "$sess" 2>/dev/null; echo $?)" "... nor another switch"
+check "... nor another switch" kill -0 "$sess"
 evdev 5 11 0
 end_session "presence device"
 check_grep "presence device: its event ends the session" 'outcome=cancelled by=presence' session.err
-ok "$(test -z "$(ps -eo args= | grep -F 'bb-form presence' | grep -v grep)"; echo $?)" \
-	"... and no watcher is left"
+check "... and no watcher is left" \
+	test -z "$(ps -eo args= | grep -F 'bb-form presence' | grep -v grep)"
 
 # SIGTERM (systemd stopping the loop) mid-flow: the session ends and is wiped first.
 conf
@@ -192,10 +192,10 @@ start_session
 fpid=$(flow_pid)
 kill -TERM "$sess"
 end_session SIGTERM
-ok "$(test $rc -eq 0; echo $?)" "SIGTERM: the loop exits 0 ($rc)"
-ok "$(test -z "$(group)"; echo $?)" "SIGTERM: no process of the flow's group is left"
+check "SIGTERM: the loop exits 0 ($rc)" test $rc -eq 0
+check "SIGTERM: no process of the flow's group is left" test -z "$(group)"
 page
-ok "$(grep -q 'data-screen="welcome"' page.html; echo $?)" "SIGTERM: the server forgot the session"
+check "SIGTERM: the server forgot the session" grep -q 'data-screen="welcome"' page.html
 
 # Nobody chooses on the welcome screen for form.idle + form.warning: the language a
 # person picked before walking away is reset for the next one.
@@ -210,11 +210,11 @@ srv_pids="$srv_pids $sess"
 wait_screen welcome "$_old"
 curl -s -o /dev/null -b "$C" --data-urlencode "lang=en" "http://127.0.0.1:$port/act"
 page
-ok "$(grep -q '<html lang="en"' page.html; echo $?)" "welcome: a person picks English"
+check "welcome: a person picks English" grep -q '<html lang="en"' page.html
 sleep 4
 page
-ok "$(grep -q '<html lang="de"' page.html; echo $?)" "welcome: nobody chose for a while: back to German"
-ok "$(kill -0 "$sess" 2>/dev/null; echo $?)" "... and the loop still waits for the next person"
+check "welcome: nobody chose for a while: back to German" grep -q '<html lang="de"' page.html
+check "... and the loop still waits for the next person" kill -0 "$sess"
 # The welcome screen is shown again every 2 s here: a tap may come a version late.
 i=0
 while [ ! -e "$shm/session/step" ] && [ $i -lt 50 ]; do
@@ -240,7 +240,7 @@ start_session
 chmod 666 "$scratch/spool/counts.json"
 tap cancel
 end_session "a count refused"
-ok "$(test $rc -eq 1; echo $?)" "a count refused: the session still ends ($rc)"
+check "a count refused: the session still ends ($rc)" test $rc -eq 1
 check_grep "... and says it was not counted" 'bb-queue count: exit 78: not counted' session.err
 
 check_nogrep "no sanitizer report" 'Sanitizer\|runtime error' run/serve.log

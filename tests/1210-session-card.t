@@ -26,7 +26,7 @@ card_session() {
 	wait_screen wait
 	ok $? "$2: the flow waits with the card on the reader"
 	sleep 2
-	ok "$(kill -0 "$sess" 2>/dev/null; echo $?)" "$2: a card on the reader ends nothing"
+	check "$2: a card on the reader ends nothing" kill -0 "$sess"
 	card_remove
 	ended=0
 	_i=0
@@ -39,20 +39,20 @@ card_session() {
 
 card_insert erika
 card_session needed "card needed"
-ok "$(test $ended = 1; echo $?)" "card needed: taking it off ends the session"
+check "card needed: taking it off ends the session" test $ended = 1
 wait "$sess"
 check_grep "... logged" 'outcome=cancelled by=card status=137 step=card' session.err
 bb-queue stats --format json | jq -c '.counts.probe // {}' > counts
 check_grep "... counted as cancelled, in German" '^{"cancelled":1,"lang":{"de":1},"started":1}$' counts
-ok "$(test ! -e "$shm/session"; echo $?)" "... the session directory is gone"
-ok "$(test -z "$(ps -eo args= | grep -F "$sock" | grep -v -e grep -e ' serve ')"; echo $?)" \
-	"... and no process of the flow is left"
+check "... the session directory is gone" test ! -e "$shm/session"
+check "... and no process of the flow is left" \
+	test -z "$(ps -eo args= | grep -F "$sock" | grep -v -e grep -e ' serve ')"
 page
-ok "$(grep -q 'data-screen="welcome"' page.html; echo $?)" "... the welcome screen again"
+check "... the welcome screen again" grep -q 'data-screen="welcome"' page.html
 
 card_insert erika
 card_session done "card read"
-ok "$(test $ended = 0; echo $?)" "card read: taking it off then ends nothing"
+check "card read: taking it off then ends nothing" test $ended = 0
 wait "$sess"
 check_grep "... the flow ends the session itself" 'outcome=cancelled status=1 step=card' \
 	session.err
@@ -71,16 +71,16 @@ srv_pids="$srv_pids $other_pid"
 cardsim --client --reader "$other" --wait-card --timeout 10
 ok $? "two readers: a card on the other one ($other)"
 bb-eid readers --reader "$PCSC_READER" --format json > readers.json
-ok "$(jq -e --arg r "$PCSC_READER" '. == [.[0]] and .[0].name == $r' readers.json > /dev/null; echo $?)" \
-	"bb-eid readers --reader: only the reader named"
+check "bb-eid readers --reader: only the reader named" \
+	jq -e --arg r "$PCSC_READER" '. == [.[0]] and .[0].name == $r' readers.json
 expect_code 1 "bb-eid wait: a card on the other reader is not eid.reader's: 1 (no card in time)" \
 	bb-eid wait --timeout 1
 card_insert erika
 expect_code 0 "bb-eid wait: the card on eid.reader's reader: 0" bb-eid wait --timeout 1
-ok "$(test "$(cat out)" = "$PCSC_READER"; echo $?)" "... and its name ($(cat out))"
+check "... and its name ($(cat out))" test "$(cat out)" = "$PCSC_READER"
 card_session needed "two readers"
-ok "$(test $ended = 1; echo $?)" "two readers: the ID card taken off eid.reader's ends the session"
-ok "$(kill -0 "$other_pid" 2>/dev/null; echo $?)" "... while the other reader's card stays"
+check "two readers: the ID card taken off eid.reader's ends the session" test $ended = 1
+check "... while the other reader's card stays" kill -0 "$other_pid"
 wait "$sess"
 check_grep "... logged" 'outcome=cancelled by=card status=137 step=card' session.err
 kill "$other_pid"

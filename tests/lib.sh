@@ -2,6 +2,20 @@
 # that run a bb program and check its exit status and output. Binaries come from
 # $BB_BIN (the build directory), or one by one from $BB_FORM, $BB_EID, ... so the same
 # tests can check an installed build.
+#
+# How a test reads: each line that counts is one check, what it shows first, then how:
+#	check 'the case file is mode 0600' test "$(stat -c %a case.json)" = 600
+#	check 'no PIN in the trace' ! grep -q 123456 trace.log
+#	check 'delivered, and gone from deferred/' eval 'test -f "$D" && empty "$S/deferred"'
+#	expect_code 65 'a bare word is invalid JSON' "$BB_FORM" check bare.json
+#	check_same 'list as text, whole' "$BB_TOP/tests/data/expected/queue/list.txt" out.norm
+# A failing check says as TAP diagnostics what ran and what it printed (or the diff), so
+# the report alone tells what broke. Whole outputs are compared with check_same against
+# files in tests/data/expected/ (or a heredoc: check_same 'what' - out <<'EOF'), after a
+# sed that takes out what changes from run to run (times, the scratch path, random ids).
+# A section builds the state it needs with a small function (a fresh spool, case, card),
+# so one failure does not cascade into the next; where a file shares a started server
+# (pcscd, the authority, the screen) on purpose, its head says why.
 
 BB_TOP=${BB_TOP:-$(cd "$(dirname "$0")/.." && pwd)}
 BB_BIN=${BB_BIN:-$BB_TOP/.build}
@@ -44,6 +58,36 @@ ok() {	# ok STATUS DESCRIPTION
 }
 
 diag() { sed 's/^/# /' "$@" >&2; }
+
+# check DESCRIPTION [!] CMD...: ok when CMD exits 0 (with !, when it does not). CMD runs
+# in a subshell, as a pure observation: it cannot cd or set a variable of the test. Its
+# output is kept back, and shown with the command as it ran when the check fails. For
+# shell syntax (&&, |, redirections) CMD is eval 'CODE'.
+check() {
+	_ck_desc=$1
+	shift
+	_ck_not=
+	if [ "$1" = '!' ]; then
+		_ck_not='! '
+		shift
+	fi
+	_ck_out=$("$@" 2>&1)
+	_ck_rc=$?
+	_ck_ok=$_ck_rc
+	[ -z "$_ck_not" ] || { [ "$_ck_rc" -ne 0 ]; _ck_ok=$?; }
+	if [ "$_ck_ok" -eq 0 ]; then
+		ok 0 "$_ck_desc"
+		return 0
+	fi
+	ok 1 "$_ck_desc"
+	{
+		printf 'ran: %s' "$_ck_not"
+		printf '%s ' "$@"
+		printf '(exit %s)\n' "$_ck_rc"
+		[ -z "$_ck_out" ] || printf '%s\n' "$_ck_out" | head -n 40
+	} | diag
+	return 1
+}
 
 # kill_own PID...: SIGTERM to each PID that is still a child of this shell. A PID that
 # was waited for may belong to another process by now (pid_max 32768 wraps within
@@ -92,13 +136,15 @@ must_fail() {
 }
 
 # check_same DESCRIPTION EXPECTED ACTUAL: whole-file comparison, diff on mismatch.
+# EXPECTED may be - for a heredoc.
 check_same() {
 	if diff -u "$2" "$3" > diff.out 2>&1; then
 		ok 0 "$1"
-	else
-		ok 1 "$1"
-		diag diff.out
+		return 0
 	fi
+	ok 1 "$1"
+	diag diff.out
+	return 1
 }
 
 # check_grep DESCRIPTION PATTERN FILE / check_nogrep: a line matching (or none).
@@ -106,7 +152,7 @@ check_grep() {
 	if grep -q -e "$2" "$3"; then ok 0 "$1"; else ok 1 "$1"; diag "$3"; fi
 }
 check_nogrep() {
-	if grep -q -e "$2" "$3"; then ok 1 "$1"; diag "$3"; else ok 0 "$1"; fi
+	if grep -q -e "$2" "$3"; then ok 1 "$1"; grep -e "$2" "$3" | diag; else ok 0 "$1"; fi
 }
 
 # jqv FILTER FILE: one value from a JSON file, raw.
