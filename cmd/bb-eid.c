@@ -12,6 +12,7 @@
 #include "eid/card.h"
 #include "eid/dg.h"
 #include "eid/eac.h"
+#include "eid/online.h"
 #include "eid/pace.h"
 #include "eid/pcsc.h"
 #include "eid/readerpace.h"
@@ -36,6 +37,8 @@ static const char usage_text[] =
     "       bb-eid [-c CONFIG] read [--reader NAME] [--pin-fd N | --can-fd N]\n"
     "              [--token-pin-fd N] [--fields LIST] [--service NAME] [--new] [-o OUT]\n"
     "              [--trace] [--stats] [CASE]\n"
+    "       bb-eid [-c CONFIG] online --service NAME [--pin-fd N] [--can-fd N] [--fields LIST]\n"
+    "              [--new] [-o OUT] [CASE]\n"
     "       bb-eid [-c CONFIG] pin-change [--reader NAME] [--pin-fd N] [--new-pin-fd N]\n"
     "       bb-eid [-c CONFIG] pin-unblock [--reader NAME] [--puk-fd N]\n"
     "       bb-eid [-c CONFIG] pin-resume [--reader NAME] [--can-fd N] [--pin-fd N]\n"
@@ -108,7 +111,8 @@ parse(int argc, char **argv, const char *cmd, struct opts *o)
 		{ NULL, 0, NULL, 0 },
 	};
 	char *end;
-	int c, reading = strcmp(cmd, "read") == 0;
+	int c, online = strcmp(cmd, "online") == 0;
+	int reading = strcmp(cmd, "read") == 0 || online;
 
 	memset(o, 0, sizeof *o);
 	o->format = isatty(1) ? "text" : "json";
@@ -141,7 +145,12 @@ parse(int argc, char **argv, const char *cmd, struct opts *o)
 		o->file = argv[optind++];
 	if (optind != argc || (strcmp(o->format, "text") && strcmp(o->format, "json")))
 		usage(BB_USAGE);
-	if (reading && o->pin_fd >= 0 && o->can_fd >= 0)
+	if (online && o->service == NULL)
+		bb_die(BB_USAGE, "online: --service NAME is needed (its eID-Server and result)");
+	if (online && (o->token_pin_fd >= 0 || o->trace || o->stats || o->reader))
+		usage(BB_USAGE);
+	/* Online, AusweisApp asks for the CAN first when the PIN is suspended, then the PIN. */
+	if (reading && !online && o->pin_fd >= 0 && o->can_fd >= 0)
 		bb_die(BB_USAGE, "--pin-fd and --can-fd exclude each other");
 	/* Only read signs with the terminal's key (Terminal Authentication). */
 	if (!reading && o->token_pin_fd >= 0)
@@ -706,6 +715,81 @@ fail:
 	bb_die_err(&e);
 }
 
+/* Online: AusweisApp authenticates against the service's eID-Server, and the service's
+ * result endpoint gives the identity. No terminal certificate, no trust anchors here: the
+ * eID-Server checks the card. */
+static int
+cmd_online(const struct opts *o, const struct bb_config *cfg)
+{
+	struct bb_err e = { 0, "" };
+	struct bb_secret pin, can;
+	struct bb_online on;
+	struct bb_online_result r;
+	struct bb_case_id id;
+	json_t *cs_json, *identity, *v;
+	char key[300], host[256];
+	const char *tc, *res, *p;
+	size_t max = (size_t)bb_config_int(cfg, "case.max_size");
+	unsigned long asked = wanted(o, cfg);
+	int rc;
+
+	snprintf(key, sizeof key, "eid.services.%s.tc_token_url", o->service);
+	tc = bb_config_str(cfg, key);
+	snprintf(key, sizeof key, "eid.services.%s.result_url", o->service);
+	res = bb_config_str(cfg, key);
+	if (tc == NULL || res == NULL)
+		bb_die(BB_CONFIG, "eid.services.%s: tc_token_url and result_url are needed online",
+		    o->service);
+	if (strncmp(tc, "https://", 8) != 0)
+		bb_die(BB_CONFIG, "eid.services.%s.tc_token_url: not an https address", o->service);
+	if (bb_case_open(o->fresh, o->file, 0, bb_config_str(cfg, "terminal"), max, &cs_json,
+	    &e) != 0)
+		bb_die_err(&e);
+	id = bb_case_id(cs_json);
+	memset(&on, 0, sizeof on);
+	if (o->can_fd >= 0) {
+		secret(&can, o->can_fd, "CAN", "CAN: ");
+		check_digits(&can, "CAN", 6, 6);
+		on.can = &can;
+	}
+	secret(&pin, o->pin_fd, "PIN", "PIN: ");
+	check_digits(&pin, "PIN", 6, 6);
+	on.pin = &pin;
+	on.sdk = bb_config_str(cfg, "eid.online.sdk");
+	on.tc_token_url = tc;
+	/* The document's validity (DG3) is always the eID-Server's to check, as read does. */
+	on.allowed = asked | 1UL << 3;
+	on.timeout_ms = (long)bb_config_int(cfg, "eid.online.timeout") * 1000;
+	on.card_wait_ms = (long)bb_config_int(cfg, "eid.online.card_wait") * 1000;
+	rc = bb_eid_online(&on, &r, &e);
+	bb_secret_free(&pin);
+	if (on.can)
+		bb_secret_free(&can);
+	if (rc == 0)
+		rc = bb_online_fetch(res, bb_config_str(cfg, "eid.online.ca_file"),
+		    (long)bb_config_int(cfg, "eid.online.timeout"), on.allowed, &r, &identity, &e);
+	if (rc != 0) {
+		bb_log_n(LOG_NOTICE, "eid.failed", &id, "status", rc);
+		bb_die_err(&e);
+	}
+	if (!(asked & (1UL << 3)))
+		json_object_del(identity, "expiry");
+	/* Which service and which eID-Server: the TC Token URL's host. */
+	p = tc + 8;
+	snprintf(host, sizeof host, "%.*s", (int)strcspn(p, "/?#"), p);
+	v = json_object_get(identity, "verified");
+	json_object_set_new(v, "service", json_string(o->service));
+	json_object_set_new(v, "eid_server", json_string(host));
+	/* Replaced whole, as read does. */
+	if (json_object_set_new(cs_json, "identity", identity) != 0)
+		bb_die(BB_SOFTWARE, "out of memory");
+	if (bb_case_write(cs_json, o->out, &e) != 0)
+		bb_die_err(&e);
+	bb_log(LOG_INFO, "eid.online", &id);
+	json_decref(cs_json);
+	return 0;
+}
+
 /* ---- PIN management ------------------------------------------------------------ */
 
 static void
@@ -899,7 +983,7 @@ cmd_info(struct bb_pcsc *p, const struct opts *o)
 int
 main(int argc, char **argv)
 {
-	static const char *const cmds[] = { "readers", "wait", "info", "read", "pin-change",
+	static const char *const cmds[] = { "readers", "wait", "info", "read", "online", "pin-change",
 	    "pin-unblock", "pin-resume", NULL };
 	struct bb_err e = { 0, "" };
 	struct bb_cli cli;
@@ -926,6 +1010,8 @@ main(int argc, char **argv)
 		verbose = 1;	/* the trace goes to stderr: keep it open */
 	if (strcmp(cmd, "read") == 0)
 		rc = cmd_read(&o, cli.cfg);
+	else if (strcmp(cmd, "online") == 0)
+		rc = cmd_online(&o, cli.cfg);
 	else if (strcmp(cmd, "pin-change") == 0)
 		rc = cmd_pin_change(&o, cli.cfg);
 	else if (strcmp(cmd, "pin-unblock") == 0)
