@@ -7,12 +7,7 @@
 . "${0%/*}/lib.sh"
 . "$BB_TOP/tests/rig/ausweisapp.sh"
 
-$AA --serve aa.port --timeout 60 --log aa.log --home aa-home \
-	--cvca "$EID_PKI/cvca/cvca.cvcert" 2> aa.err &
-AA_PID=$!
-_i=0
-while [ ! -s aa.port ] && [ "$_i" -lt 600 ]; do sleep 0.1; _i=$((_i + 1)); done
-[ -s aa.port ] || { diag aa.err; echo "Bail out! AusweisApp did not start"; exit 1; }
+aa_serve aa || { echo "Bail out! AusweisApp did not start"; exit 1; }
 trap 'kill_own "$AA_PID" "${EIDS_PID:-}"; cd /; rm -rf "$scratch"' EXIT
 eidserver
 

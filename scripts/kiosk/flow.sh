@@ -301,14 +301,15 @@ flow_eid_read() {
 }
 
 # flow_read_card FORM CASE: the card, the PIN, the read of what FORM prefills from the
-# card into a new CASE; then the card may go.
+# card into a new CASE (or online, when bb.yaml gives the service, the flow's directory
+# name, an eID-Server); then the card may go.
 flow_read_card() {
 	_rc_fields=$(bb-form show "$1" --format json |
 	    jq -r '[.. | objects | select(has("prefill")) | .prefill | select(startswith("identity."))
 		| ltrimstr("identity.") | split(".")[0]] | unique | join(",")') || flow_status 70
 	[ -n "$_rc_fields" ] || _rc_fields=given_names,family_names
 	flow_card
-	flow_eid_read "$_rc_fields" "$2" "$1"
+	flow_eid_read "$_rc_fields" "$2" "$flow_id"
 	flow_card_done
 	# The card may go: say so for a moment, before the form takes the screen.
 	flow_tell card-remove --until "$FLOW_CARD_REMOVE_WAIT" > /dev/null 2>&1 || :
