@@ -168,7 +168,7 @@ access_rights(struct bb_online_talk *t, json_t *m, char *out, size_t room, size_
 {
 	const char *req[64], *opt[64], *eff[64];
 	size_t nreq, nopt, neff, i;
-	json_t *chat = json_object_get(m, "chat"), *want;
+	json_t *chat = json_object_get(m, "chat"), *want, *cmd;
 	char *s;
 
 	if (!json_is_object(chat) ||
@@ -200,8 +200,9 @@ access_rights(struct bb_online_talk *t, json_t *m, char *out, size_t room, size_
 	for (i = 0; i < nopt; i++)
 		if (right_allowed(opt[i], t->o->allowed))
 			json_array_append_new(want, json_string(opt[i]));
-	s = json_dumps(json_pack("{s:s, s:o}", "cmd", "SET_ACCESS_RIGHTS", "chat", want),
-	    JSON_COMPACT);
+	cmd = json_pack("{s:s, s:o}", "cmd", "SET_ACCESS_RIGHTS", "chat", want);
+	s = cmd ? json_dumps(cmd, JSON_COMPACT) : NULL;
+	json_decref(cmd);
 	*outlen = s ? put(out, room, s) : 0;
 	free(s);
 	if (*outlen == 0)
