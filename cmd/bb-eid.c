@@ -37,8 +37,8 @@ static const char usage_text[] =
     "       bb-eid [-c CONFIG] read [--reader NAME] [--pin-fd N | --can-fd N]\n"
     "              [--token-pin-fd N] [--fields LIST] [--service NAME] [--new] [-o OUT]\n"
     "              [--trace] [--stats] [CASE]\n"
-    "       bb-eid [-c CONFIG] online --service NAME [--pin-fd N] [--can-fd N] [--fields LIST]\n"
-    "              [--new] [-o OUT] [CASE]\n"
+    "       bb-eid [-c CONFIG] online --service NAME [--pin-fd N] [--can-fd N] [--puk-fd N]\n"
+    "              [--fields LIST] [--new] [-o OUT] [CASE]\n"
     "       bb-eid [-c CONFIG] pin-change [--reader NAME] [--pin-fd N] [--new-pin-fd N]\n"
     "       bb-eid [-c CONFIG] pin-unblock [--reader NAME] [--puk-fd N]\n"
     "       bb-eid [-c CONFIG] pin-resume [--reader NAME] [--can-fd N] [--pin-fd N]\n"
@@ -722,7 +722,7 @@ static int
 cmd_online(const struct opts *o, const struct bb_config *cfg)
 {
 	struct bb_err e = { 0, "" };
-	struct bb_secret pin, can;
+	struct bb_secret pin, can, puk;
 	struct bb_online on;
 	struct bb_online_result r;
 	struct bb_case_id id;
@@ -752,6 +752,11 @@ cmd_online(const struct opts *o, const struct bb_config *cfg)
 		check_digits(&can, "CAN", 6, 6);
 		on.can = &can;
 	}
+	if (o->puk_fd >= 0) {
+		secret(&puk, o->puk_fd, "PUK", "PUK: ");
+		check_digits(&puk, "PUK", 10, 10);
+		on.puk = &puk;
+	}
 	secret(&pin, o->pin_fd, "PIN", "PIN: ");
 	check_digits(&pin, "PIN", 6, 6);
 	on.pin = &pin;
@@ -765,6 +770,8 @@ cmd_online(const struct opts *o, const struct bb_config *cfg)
 	bb_secret_free(&pin);
 	if (on.can)
 		bb_secret_free(&can);
+	if (on.puk)
+		bb_secret_free(&puk);
 	if (rc == 0)
 		rc = bb_online_fetch(res, bb_config_str(cfg, "eid.online.ca_file"),
 		    (long)bb_config_int(cfg, "eid.online.timeout"), on.allowed, &r, &identity, &e);

@@ -91,6 +91,11 @@ card_insert erika --blocked
 online --pin-fd 3 3< pin
 expect_rc 3 "a blocked PIN"
 check_grep "says the PUK is needed" "PUK" err
+printf '9876543210\n' > puk
+online --pin-fd 3 --puk-fd 4 3< pin 4< puk
+expect_rc 0 "with the PUK: unblocked, then the PIN"
+online --pin-fd 3 3< pin
+expect_rc 0 "the PIN works again without the PUK"
 card_insert erika --deactivated
 online --pin-fd 3 3< pin
 expect_rc 3 "the eID function switched off"
