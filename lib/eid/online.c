@@ -291,7 +291,10 @@ auth_end(struct bb_online_talk *t, json_t *res, json_t *url, struct bb_err *e)
 	tame(minor, m, sizeof m);
 	if (strcmp(m, "cancellationByUser") == 0)
 		return bb_fail(e, BB_CANCELLED, "cancelled in AusweisApp");
-	if (t->waiting_card || strstr(m, "ardRemoved") || strstr(m, "ardNotFound"))
+	/* When AusweisApp's READER message said the card went before the end. (A card
+	 * that goes while AusweisApp talks to it, 1.26 ends as "unknownError" with no such
+	 * message: that is 77 below.) */
+	if (t->card_gone || strstr(m, "ardRemoved") || strstr(m, "ardNotFound"))
 		return bb_fail(e, BB_CANCELLED, "the card was removed");
 	return bb_fail(e, BB_NOPERM, "the authentication failed: %s", m);
 }
@@ -314,8 +317,11 @@ reader(struct bb_online_talk *t, json_t *m, char *out, size_t room, size_t *outl
 	if (json_is_object(card)) {
 		snprintf(t->card_reader, sizeof t->card_reader, "%s", name);
 		t->waiting_card = 0;
-	} else if (strcmp(name, t->card_reader) == 0)
+		t->card_gone = 0;
+	} else if (t->card_reader[0] != '\0' && strcmp(name, t->card_reader) == 0) {
 		t->card_reader[0] = '\0';
+		t->card_gone = 1;
+	}
 	return -1;
 }
 
@@ -373,6 +379,8 @@ bb_online_no_card(struct bb_online_talk *t, char *out, size_t room, size_t *outl
 	*outlen = 0;
 	if (!t->waiting_card || t->cancelled)
 		return -1;
+	if (t->card_gone)
+		return cancel(t, out, room, outlen, BB_CANCELLED, "the card was removed");
 	return cancel(t, out, room, outlen, BB_UNAVAILABLE, "no card in a reader");
 }
 

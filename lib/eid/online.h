@@ -33,7 +33,8 @@ struct bb_online_result {
 /* The whole authentication against AusweisApp at o->sdk. 0 when AusweisApp ended it with
  * "resultmajor#ok"; then r->url holds the refresh address. Otherwise the status, with a
  * one-line message that names no secret and no personal data:
- * 1   cancelled (in AusweisApp, or the card was removed);
+ * 1   cancelled in AusweisApp, or the card was taken out (AusweisApp's READER message
+ *     said so before the end);
  * 2   a wrong PIN or CAN (with the retries left; bb cancels rather than ask again: the
  *     person is asked on the screen, and the next try is a new authentication);
  * 3   the PIN is suspended and no CAN given, blocked and no PUK given, or the card's eID
@@ -59,6 +60,7 @@ struct bb_online_talk {
 	char msg[256];			/* its message */
 	int waiting_card;		/* INSERT_CARD seen and no card since */
 	char card_reader[128];		/* the reader that holds a card ("": none) */
+	int card_gone;			/* it held one, and it was taken out */
 };
 
 void bb_online_talk_init(struct bb_online_talk *t, const struct bb_online *o,

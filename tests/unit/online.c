@@ -209,6 +209,16 @@ ends(void **state)
 	setup(NULL);
 	assert_int_equal(bb_online_timeout(&t, out, sizeof out, &outlen), -1);
 	assert_int_equal(say(cancelled_end), BB_TEMPFAIL);
+	/* The card's reader says it is empty before the end: the card was taken out (1),
+	 * whatever AusweisApp calls the end. */
+	setup(NULL);
+	assert_int_equal(say("{\"msg\":\"READER\",\"name\":\"r\",\"card\":{\"retryCounter\":3}}"), -1);
+	assert_int_equal(say("{\"msg\":\"READER\",\"name\":\"other\",\"card\":null}"), -1);
+	assert_false(t.card_gone);
+	assert_int_equal(say("{\"msg\":\"READER\",\"name\":\"r\",\"card\":null}"), -1);
+	assert_int_equal(say("{\"msg\":\"AUTH\",\"result\":{\"major\":\"x#error\",\"minor\":"
+	    "\"y#unknownError\"}}"), BB_CANCELLED);
+	assert_string_equal(e.msg, "the card was removed");
 	/* A card seen before INSERT_CARD: not waiting for one. */
 	setup(NULL);
 	assert_int_equal(say("{\"msg\":\"READER\",\"name\":\"r\",\"card\":{\"retryCounter\":3}}"), -1);
