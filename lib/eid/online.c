@@ -481,9 +481,10 @@ bb_online_identity(const char *body, size_t len, unsigned long allowed,
 		if (strcmp(key, "verified") == 0)
 			continue;
 		/* A key outside bb-case(5), or one the service may not read, is not taken:
-		 * its name may be anything, so the message does not quote it. */
-		if (bb_dg_fields(key, &dgs, &ke) != 0 || strchr(key, ',') != NULL ||
-		    strcmp(key, "all") == 0) {
+		 * its name may be anything, so the message does not quote it. Exactly the
+		 * key: bb_dg_fields would take " family_names" (a list's spaces) too. */
+		if (key[strspn(key, "abcdefghijklmnopqrstuvwxyz_")] != '\0' ||
+		    bb_dg_fields(key, &dgs, &ke) != 0 || strcmp(key, "all") == 0) {
 			rc = bb_fail(e, BB_PROTOCOL, "the service's result holds a key that is no identity key");
 			break;
 		}

@@ -241,6 +241,7 @@ identity(void **state)
 		"{\"secret_key\":\"x\"}",
 		"{\"all\":\"x\"}",
 		"{\"given_names,family_names\":\"x\"}",
+		"{\"family_names   \":\"x\"}",		/* fuzzer: bb_dg_fields trims */
 		"{\"verified\":{}}",
 		"{\"given_names\":\"A\",\"given_names\":\"B\"}",
 		"[]",
