@@ -16,7 +16,7 @@ POLKITDIR ?= /etc/polkit-1/rules.d
 DESTDIR ?=
 
 PKGS     = jansson yaml-0.1 libssl libcrypto libcurl libpcsclite libeac libpng libjpeg expat \
-	libmicrohttpd libqrencode cairo pangocairo p11-kit-1
+	libmicrohttpd libqrencode cairo pangocairo p11-kit-1 libwebsockets
 PKG_CONFIG ?= pkg-config
 
 CC      ?= cc

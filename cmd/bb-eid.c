@@ -12,6 +12,7 @@
 #include "case.h"
 #include "files.h"
 #include "eid/eid.h"
+#include "eid/online.h"
 #include "secmem.h"
 
 #include <openssl/crypto.h>
@@ -31,6 +32,8 @@ static const char usage_text[] =
     "       bb-eid [-c CONFIG] read [--reader NAME] [--pin-fd N | --can-fd N]\n"
     "              [--token-pin-fd N] [--fields LIST] [--service NAME] [--new] [-o OUT]\n"
     "              [--trace] [--stats] [CASE]\n"
+    "       bb-eid [-c CONFIG] online --service NAME [--pin-fd N] [--can-fd N] [--puk-fd N]\n"
+    "              [--fields LIST] [--new] [-o OUT] [CASE]\n"
     "       bb-eid [-c CONFIG] pin-change [--reader NAME] [--pin-fd N] [--new-pin-fd N]\n"
     "       bb-eid [-c CONFIG] pin-unblock [--reader NAME] [--puk-fd N]\n"
     "       bb-eid [-c CONFIG] pin-resume [--reader NAME] [--can-fd N] [--pin-fd N]\n"
@@ -104,7 +107,8 @@ parse(int argc, char **argv, const char *cmd, struct opts *o)
 		{ NULL, 0, NULL, 0 },
 	};
 	char *end;
-	int c, reading = strcmp(cmd, "read") == 0;
+	int c, online = strcmp(cmd, "online") == 0;
+	int reading = strcmp(cmd, "read") == 0 || online;
 
 	memset(o, 0, sizeof *o);
 	o->format = isatty(1) ? "text" : "json";
@@ -137,7 +141,12 @@ parse(int argc, char **argv, const char *cmd, struct opts *o)
 		o->file = argv[optind++];
 	if (optind != argc || (strcmp(o->format, "text") && strcmp(o->format, "json")))
 		usage(BB_USAGE);
-	if (reading && o->pin_fd >= 0 && o->can_fd >= 0)
+	if (online && o->service == NULL)
+		bb_die(BB_USAGE, "online: --service NAME is needed (its eID-Server and result)");
+	if (online && (o->token_pin_fd >= 0 || o->trace || o->stats || o->reader))
+		usage(BB_USAGE);
+	/* Online, AusweisApp asks for the CAN first when the PIN is suspended, then the PIN. */
+	if (reading && !online && o->pin_fd >= 0 && o->can_fd >= 0)
 		bb_die(BB_USAGE, "--pin-fd and --can-fd exclude each other");
 	/* Only read signs with the terminal's key (Terminal Authentication). */
 	if (!reading && o->token_pin_fd >= 0)
@@ -267,6 +276,46 @@ cmd_read(const struct opts *o, const struct bb_config *cfg)
 	json_decref(cs_json);
 	reset_card();
 	bb_eid_read_end(&r);
+	return 0;
+}
+
+/* Online: AusweisApp authenticates against the service's eID-Server, and the service's
+ * result address gives the identity (bb_eid_online_read). No terminal certificate, no
+ * trust anchors here: the eID-Server checks the card. */
+static int
+cmd_online(const struct opts *o, const struct bb_config *cfg)
+{
+	struct bb_err e = { 0, "" };
+	struct bb_secret pin = { NULL, 0, 0 }, can = { NULL, 0, 0 }, puk = { NULL, 0, 0 };
+	struct bb_case_id id;
+	json_t *cs_json, *identity;
+	int rc;
+
+	if (bb_case_open(o->fresh, o->file, 0, bb_config_str(cfg, "terminal"),
+	    (size_t)bb_config_int(cfg, "case.max_size"), &cs_json, &e) != 0)
+		bb_die_err(&e);
+	id = bb_case_id(cs_json);
+	if (o->can_fd >= 0)
+		secret(&can, o->can_fd, "CAN", "CAN", 6, 6);
+	if (o->puk_fd >= 0)
+		secret(&puk, o->puk_fd, "PUK", "PUK", 10, 10);
+	secret(&pin, o->pin_fd, "PIN", "PIN", 6, 6);
+	rc = bb_eid_online_read(cfg, o->service, o->fields, &pin, can.buf ? &can : NULL,
+	    puk.buf ? &puk : NULL, &identity, &e);
+	bb_secret_free(&pin);
+	bb_secret_free(&can);
+	bb_secret_free(&puk);
+	if (rc != 0) {
+		bb_log_n(LOG_NOTICE, "eid.failed", &id, "status", rc);
+		bb_die_err(&e);
+	}
+	/* Replaced whole, as read does. */
+	if (json_object_set_new(cs_json, "identity", identity) != 0)
+		bb_die(BB_SOFTWARE, "out of memory");
+	if (bb_case_write(cs_json, o->out, &e) != 0)
+		bb_die_err(&e);
+	bb_log(LOG_INFO, "eid.online", &id);
+	json_decref(cs_json);
 	return 0;
 }
 
@@ -407,8 +456,8 @@ cmd_info(struct bb_pcsc *p, const struct opts *o)
 int
 main(int argc, char **argv)
 {
-	static const char *const cmds[] = { "readers", "wait", "info", "read", "pin-change",
-	    "pin-unblock", "pin-resume", NULL };
+	static const char *const cmds[] = { "readers", "wait", "info", "read", "online",
+	    "pin-change", "pin-unblock", "pin-resume", NULL };
 	struct bb_err e = { 0, "" };
 	struct bb_cli cli;
 	struct bb_pcsc p;
@@ -434,6 +483,8 @@ main(int argc, char **argv)
 	    (o.trace ? BB_EID_TRACE : 0) | (o.stats ? BB_EID_STATS : 0);
 	if (strcmp(cmd, "read") == 0)
 		rc = cmd_read(&o, cli.cfg);
+	else if (strcmp(cmd, "online") == 0)
+		rc = cmd_online(&o, cli.cfg);
 	else if (strcmp(cmd, "pin-change") == 0)
 		rc = cmd_pin_change(&o, cli.cfg);
 	else if (strcmp(cmd, "pin-unblock") == 0)

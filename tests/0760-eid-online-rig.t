@@ -13,22 +13,6 @@
 . "${0%/*}/lib.sh"
 . "$BB_TOP/tests/rig/ausweisapp.sh"
 
-# eidserver [FAULT...]: (re)start the eID-Server in $scratch/eids; EIDS_URL its origin.
-eidserver() {
-	[ -z "${EIDS_PID:-}" ] || { kill "$EIDS_PID"; wait "$EIDS_PID" 2> /dev/null; }
-	rm -f eids/port
-	_f=
-	for _x in "$@"; do _f="$_f --fault $_x"; done
-	# shellcheck disable=SC2086 # the faults are words
-	/usr/bin/python3 "$BB_TOP/tests/rig/eidserver.py" --pki "$EID_PKI" --dir eids \
-		--parent $$ $_f >> eids.out 2>&1 &
-	EIDS_PID=$!
-	_i=0
-	while [ ! -s eids/port ] && [ "$_i" -lt 100 ]; do sleep 0.1; _i=$((_i + 1)); done
-	[ -s eids/port ] || { diag eids.out; echo "Bail out! eidserver did not start"; exit 1; }
-	EIDS_URL=https://127.0.0.1:$(cat eids/port)
-}
-
 # aa NAME: the workflow script NAME.aa with AusweisApp (the rig's CVCA trusted): its
 # messages in NAME.out, the driver's complaint in NAME.err, status in $rc.
 aa() {

@@ -8,20 +8,21 @@
 . "$BB_TOP/tests/rig/pcsc.sh"
 . "$BB_TOP/tests/rig/authority.sh"
 . "$BB_TOP/tests/rig/screen.sh"
+. "$BB_TOP/tests/rig/eidonline.sh"
 
 eid_pki_for_test || { echo "Bail out! make-eid-pki failed"; exit 1; }
 pcsc_start "$scratch/pcsc" || { echo "Bail out! pcscd did not start"; exit 1; }
 AUTH_PKI=${AUTH_PKI:-${TMPDIR:-/tmp}/bb-test-pki-$(id -u)}
 export AUTH_PKI
 authority_start "$scratch/authority" || { pcsc_stop; echo "Bail out! no authority"; exit 1; }
-trap '[ -z "${flow_pid:-}" ] || kill -- "-$flow_pid" 2> /dev/null; screen_stop; pcsc_stop; authority_stop; cd /; rm -rf "$scratch"' EXIT
+trap '[ -z "${flow_pid:-}" ] || kill -- "-$flow_pid" 2> /dev/null; kill_own "${AA_PID:-}" "${EIDS_PID:-}"; screen_stop; pcsc_stop; authority_stop; cd /; rm -rf "$scratch"' EXIT
 
-# config IDLE WARNING: bb.yaml with the authority's targets, the eID PKI, the shipped
-# screens and services, a spool.
+# config IDLE WARNING [EID]: bb.yaml with the authority's targets, the eID PKI (and the
+# lines EID under eid:), the shipped screens and services, a spool.
 config() {
 	cat "$AUTH_DIR/bb.yaml"
 	printf '  timeout: 3s\n'
-	printf 'eid:\n  pki: %s\n' "$EID_PKI"
+	printf 'eid:\n  pki: %s\n%s' "$EID_PKI" "${3:-}"
 	printf 'form:\n  screens: %s\n  services: %s\n  idle: %s\n  warning: %s\n' \
 		"$BB_TOP/scripts/screens" "$SERVICES" "$1" "$2"
 	printf 'queue:\n  spool: %s\n' "$scratch/spool"
@@ -369,6 +370,44 @@ flow_done 0 pin "unblocked"
 printf '123456\n' | bb-eid read --new --fields given_names --pin-fd 3 3<&0 < /dev/null \
 	> /dev/null 2> eid.err
 ok "$?" "pin-unblock: the PIN reads the card again"
+
+# --- online eID: sperrmuell's eID-Server reads the card through AusweisApp ---------------
+if aa_available; then
+	card_insert erika
+	if aa_serve aa; then
+		eidserver
+		config 2m 3s "$(printf '  online:\n    sdk: ws://127.0.0.1:%s/eID-Kernel\n    ca_file: %s\n    timeout: 90s\n  services:\n    sperrmuell:\n      fields: all\n      tc_token_url: %s/tctoken\n      result_url: %s/result\n' \
+		    "$(cat aa.port)" "$EID_PKI/online/tls.pem" "$EIDS_URL" "$EIDS_URL")
+" > online.yaml
+		BB_CONFIG=$scratch/online.yaml
+		before=$(received)
+		flow sperrmuell
+		pin 654321
+		see pin "online: a wrong PIN is asked again"
+		check_grep "sperrmuell online: ... with the tries left" "tries=2" "$sess.log"
+		pin 123456
+		ask
+		tap receipt done
+		flow_done 0 receipt "read online"
+		check_grep "sperrmuell: the flow chose online" "eid=online" "$sess.log"
+		ok "$(test "$(received)" -eq $((before + 1)); echo $?)" "sperrmuell online: the authority holds the case"
+		ok "$(jq -e -n 'input | .identity.verified.method == "online" and
+			.identity.family_names == "MUSTERMANN"' "$sess/submitted.json" > /dev/null; echo $?)" \
+			"sperrmuell online: the case sent says the identity was read online"
+		flow meldebescheinigung
+		pin 123456
+		ask
+		tap receipt done
+		flow_done 0 receipt "a service without an eID-Server beside it"
+		check_grep "meldebescheinigung: read locally" "eid=read" "$sess.log"
+		BB_CONFIG=$scratch/bb.yaml
+	else
+		ok 1 "AusweisApp started for the online flow"
+	fi
+else
+	echo "ok $((_n + 1)) # skip online eID flow: needs ausweisapp2 and python3-websocket"
+	_n=$((_n + 1))
+fi
 
 # The log: steps and outcomes, never a secret or a personal value.
 cat "$scratch"/session-*.log > flows.log

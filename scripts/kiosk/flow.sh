@@ -269,19 +269,27 @@ flow_pin_resume() {
 	done
 }
 
-# flow_eid_read FIELDS CASE: the PIN on the pad, piped into bb-eid read, which writes a new
-# case with the identity keys FIELDS (comma-separated) to CASE. A wrong PIN is asked
-# again with the tries left; a suspended one goes through the CAN; the card's other
-# states end the flow with their screens.
+# flow_eid_read FIELDS CASE [SERVICE]: the PIN on the pad, piped into bb-eid, which writes
+# a new case with the identity keys FIELDS (comma-separated) to CASE with the terminal's
+# own certificate (bb-eid read); or, when bb.yaml gives SERVICE an eID-Server
+# (eid.services.SERVICE.tc_token_url), bb-eid online, where the service's eID-Server reads
+# the card through AusweisApp: the keys are then the service's fields (its eID-Server asks
+# for what it is authorized for, not what this form prefills). A wrong PIN is asked again with the tries left; a suspended one goes
+# through the CAN; the card's other states end the flow with their screens.
 flow_eid_read() {
 	flow_tries=0
+	_er_cmd=read _er_opt=--fields _er_arg=$1
+	if [ -n "${3:-}" ] && bb-form config "eid.services.$3.tc_token_url" > /dev/null 2>&1; then
+		_er_cmd=online _er_opt=--service _er_arg=$3
+	fi
+	flow_log "eid=$_er_cmd"
 	while :; do
 		flow_step pin
 		_er_rc=0
 		# shellcheck disable=SC2046 # --tries N: two words
 		{ flow_pad $(flow_tries_arg) && flow_step read; } |
-			bb-eid read --new --fields "$1" --pin-fd 3 -o "$2" 3<&0 < /dev/null \
-			2> "$BB_SESSION/eid.err" || _er_rc=$?
+			bb-eid "$_er_cmd" "$_er_opt" "$_er_arg" --new --pin-fd 3 -o "$2" \
+			3<&0 < /dev/null 2> "$BB_SESSION/eid.err" || _er_rc=$?
 		flow_pads "$_er_rc"
 		_er_rc=$flow_rc
 		if [ "$_er_rc" -eq 0 ]; then
@@ -293,14 +301,15 @@ flow_eid_read() {
 }
 
 # flow_read_card FORM CASE: the card, the PIN, the read of what FORM prefills from the
-# card into a new CASE; then the card may go.
+# card into a new CASE (or online, when bb.yaml gives the service, the flow's directory
+# name, an eID-Server); then the card may go.
 flow_read_card() {
 	_rc_fields=$(bb-form show "$1" --format json |
 	    jq -r '[.. | objects | select(has("prefill")) | .prefill | select(startswith("identity."))
 		| ltrimstr("identity.") | split(".")[0]] | unique | join(",")') || flow_status 70
 	[ -n "$_rc_fields" ] || _rc_fields=given_names,family_names
 	flow_card
-	flow_eid_read "$_rc_fields" "$2"
+	flow_eid_read "$_rc_fields" "$2" "$flow_id"
 	flow_card_done
 	# The card may go: say so for a moment, before the form takes the screen.
 	flow_tell card-remove --until "$FLOW_CARD_REMOVE_WAIT" > /dev/null 2>&1 || :

@@ -5,6 +5,7 @@ against whatever card the rig's pcscd offers (PCSCLITE_CSOCK_NAME), so the card 
 meets a client that real ID cards are tested with. See tests/rig/README.
 
     ausweisapp.py [--timeout S] [--timing FILE] [--log FILE] [--home DIR] [--cvca FILE] SCRIPT
+    ausweisapp.py --serve PORTFILE [--timeout S] [--log FILE] [--home DIR] [--cvca FILE]
 
 SCRIPT ('-': stdin) holds one step a line ('#' starts a comment line):
     send JSON           send a command, e.g. send {"cmd": "RUN_CHANGE_PIN"}
@@ -31,6 +32,11 @@ QT_QPA_PLATFORM=offscreen, in its own process group, with HOME, TMPDIR and the X
 directories in a scratch directory (removed at the end; --home DIR: there, kept); it writes
 the port it chose to $TMPDIR/AusweisApp2.PID.port. Whatever happens, the process group is
 ended (SIGTERM, then SIGKILL after 5 s) before this program exits.
+
+--serve PORTFILE: no script; AusweisApp keeps running for another SDK client (bb-eid
+online): once its SDK answers (the probe connection is closed again) its port is written
+to PORTFILE, and it runs until this program gets SIGTERM, SIGINT or SIGHUP (status 0) or
+AusweisApp exits (1).
 
 --cvca FILE (a CV certificate, DER; repeatable): AusweisApp trusts it as a test CVCA. Its
 built-in config.json (read from its resource file, BB_AUSWEISAPP_RCC, default
@@ -193,6 +199,7 @@ class AusweisApp:
 				self.ws = websocket.create_connection(
 					"ws://127.0.0.1:%d/eID-Kernel" % port, timeout=1,
 					header=["User-Agent: bb tests/rig/ausweisapp.py"])
+				self.port = port
 				return
 			except (OSError, ValueError, websocket.WebSocketException):
 				pass
@@ -244,6 +251,19 @@ class AusweisApp:
 		except ProcessLookupError:
 			pass
 		self.proc.wait()
+
+
+def serve(app, portfile):
+	app.ws.close(timeout=1)
+	app.ws = None
+	tmp = portfile + ".tmp"
+	with open(tmp, "w") as f:
+		f.write("%d\n" % app.port)
+	os.rename(tmp, portfile)
+	app.proc.wait()
+	print("ausweisapp.py: AusweisApp2 exited with status %d" % app.proc.returncode,
+	      file=sys.stderr)
+	return 1
 
 
 def run(app, steps, limit, timing):
@@ -298,13 +318,17 @@ def main(argv):
 	ap.add_argument("--log")
 	ap.add_argument("--home")
 	ap.add_argument("--cvca", action="append", default=[])
-	ap.add_argument("script")
+	ap.add_argument("--serve")
+	ap.add_argument("script", nargs="?")
 	try:
 		a = ap.parse_args(argv)
 	except SystemExit:
 		return EX_USAGE
+	if (a.script is None) == (a.serve is None):
+		print("ausweisapp.py: a SCRIPT or --serve PORTFILE", file=sys.stderr)
+		return EX_USAGE
 	try:
-		text = sys.stdin.read() if a.script == "-" else open(a.script).read()
+		text = "" if a.serve else sys.stdin.read() if a.script == "-" else open(a.script).read()
 		steps = parse_script(text)
 	except (OSError, ValueError) as e:
 		print("ausweisapp.py: %s: %s" % (a.script, e), file=sys.stderr)
@@ -356,6 +380,8 @@ def main(argv):
 			print("ausweisapp.py: %s" % e, file=sys.stderr)
 			return EX_TEMPFAIL
 		timing({"start_ms": round((time.monotonic() - t0) * 1000, 1)})
+		if a.serve:
+			return serve(app, a.serve)
 		run(app, steps, a.timeout, timing)
 		return 0
 	except StepFailed as e:
