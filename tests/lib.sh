@@ -100,6 +100,26 @@ kill_own() {
 	return 0
 }
 
+# jq with -e: Debian 12's jq 1.6 exits 0 when its input holds no value at all (1.7 exits
+# 4), so `check 'what' jq -e FILTER out` passed when the program wrote nothing. Here -e
+# (alone or among short options) with no output value is status 4, as in 1.7.
+jq() {
+	_jq_e=
+	for _jq_a; do
+		case $_jq_a in
+		--) break ;;
+		--*) ;;
+		-*e*) _jq_e=1 ;;
+		esac
+	done
+	[ -n "$_jq_e" ] || { command jq "$@"; return; }
+	command jq "$@" > "$scratch/.jq.out"
+	_jq_rc=$?
+	cat "$scratch/.jq.out"
+	[ "$_jq_rc" -ne 0 ] || [ -s "$scratch/.jq.out" ] || _jq_rc=4
+	return "$_jq_rc"
+}
+
 # run CMD...: runs it with stdin from $STDIN (default /dev/null), stdout to out,
 # stderr to err; the status is in $rc.
 run() {
