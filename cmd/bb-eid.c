@@ -47,16 +47,6 @@ usage(int status)
 }
 
 static void
-hex(const unsigned char *b, size_t n, char *out)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		sprintf(out + 2 * i, "%02X", b[i]);
-	out[2 * n] = '\0';
-}
-
-static void
 emit(json_t *j)
 {
 	char *s = json_dumps(j, JSON_INDENT(2));
@@ -399,7 +389,7 @@ cmd_readers(struct bb_pcsc *p, const struct opts *o)
 	for (i = 0; i < n; i++) {
 		if (!bb_pcsc_match(r[i].name, o->reader))
 			continue;
-		hex(r[i].atr, r[i].atrlen, atr);
+		bb_eid_hex(r[i].atr, r[i].atrlen, atr);
 		json_array_append_new(arr, json_pack("{s:s, s:b, s:s?, s:b, s:b}", "name",
 		    r[i].name, "card", r[i].card, "atr", r[i].card ? atr : NULL, "pinpad",
 		    r[i].pinpad, "pace", r[i].pace));

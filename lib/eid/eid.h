@@ -82,6 +82,9 @@ void bb_eid_session_step(struct bb_eid_session *s, enum bb_eid_step st);
 void bb_eid_session_quiet(struct bb_eid_session *s, int on);
 /* The counts per step: in the log (debug), and with BB_EID_STATS on stderr. */
 void bb_eid_session_stats(const struct bb_eid_session *s);
+/* n bytes as upper-case hex digits (an ATR, an APDU in the trace) into out, 2n + 1
+ * bytes with the NUL. */
+void bb_eid_hex(const unsigned char *b, size_t n, char *out);
 /* Whether the session's reader runs PACE itself (a PIN pad, PC/SC part 10 AMD1). */
 int bb_eid_session_pinpad(struct bb_eid_session *s);
 

@@ -38,8 +38,8 @@ bb_eid_session_step(struct bb_eid_session *s, enum bb_eid_step st)
 	s->n.step = st;
 }
 
-static void
-hex(const unsigned char *b, size_t n, char *out)
+void
+bb_eid_hex(const unsigned char *b, size_t n, char *out)
 {
 	size_t i;
 
@@ -85,7 +85,7 @@ sm_trace(void *arg, const unsigned char hdr[4], const unsigned char *data, size_
 	if (sw == 0) {
 		buf[0] = '\0';
 		if (show && len <= 64)
-			hex(data, len, buf);
+			bb_eid_hex(data, len, buf);
 		fprintf(stderr, "%s: trace: SM > %02X %02X %02X %02X, %zu bytes%s%s, Ne %zu\n",
 		    bb_progname, hdr[0], hdr[1], hdr[2], hdr[3], len, buf[0] ? " " : "",
 		    buf[0] ? buf : (len ? " (blanked)" : ""), ne);
