@@ -40,8 +40,7 @@ online() {
 }
 # expect_rc STATUS DESCRIPTION: the last online's status.
 expect_rc() {
-	ok "$(test "$rc" -eq "$1"; echo $?)" "$2 (exit $rc, want $1)"
-	[ "$rc" -eq "$1" ] || diag err
+	check "$2 (exit $rc, want $1)" test "$rc" -eq "$1" || diag err
 }
 
 # (a) Erika.
@@ -58,11 +57,11 @@ same_as_read() {
 }
 same_as_read "the identity equals bb-eid read's"
 port=$(cat eids/port)
-ok "$(jq -e -n --arg s "127.0.0.1:$port" 'input | .identity.verified | .method == "online" and
+check "verified: online, the service, the eID-Server, the server's checks" \
+	jq -e -n --arg s "127.0.0.1:$port" 'input | .identity.verified | .method == "online" and
 	.pace == "pin" and .service == "town" and .eid_server == $s and .ta == true and
-	.ca == true and .passive_auth == "ok" and (.document_signer | length) > 0' out \
-	> /dev/null; echo $?)" "verified: online, the service, the eID-Server, the server's checks"
-ok "$(jq -e -n 'input | .id | length > 0' out > /dev/null; echo $?)" "a new case"
+	.ca == true and .passive_auth == "ok" and (.document_signer | length) > 0' out
+check "a new case" jq -e -n 'input | .id | length > 0' out
 
 # (b) A wrong PIN: 2, the retries said; AusweisApp takes the next authentication.
 online --pin-fd 3 3< badpin
@@ -84,7 +83,7 @@ expect_rc 3 "a suspended PIN without the CAN"
 check_grep "says the CAN is needed" "CAN" err
 online --pin-fd 3 --can-fd 4 3< pin 4< can
 expect_rc 0 "with the CAN and the PIN"
-ok "$(jq -e -n 'input | .identity.verified.pace == "can"' out > /dev/null; echo $?)" "verified.pace says can"
+check "verified.pace says can" jq -e -n 'input | .identity.verified.pace == "can"' out
 
 # (e) A blocked PIN, a switched-off eID function.
 card_insert erika --blocked

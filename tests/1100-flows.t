@@ -390,10 +390,10 @@ if aa_available; then
 		tap receipt done
 		flow_done 0 receipt "read online"
 		check_grep "sperrmuell: the flow chose online" "eid=online" "$sess.log"
-		ok "$(test "$(received)" -eq $((before + 1)); echo $?)" "sperrmuell online: the authority holds the case"
-		ok "$(jq -e -n 'input | .identity.verified.method == "online" and
-			.identity.family_names == "MUSTERMANN"' "$sess/submitted.json" > /dev/null; echo $?)" \
-			"sperrmuell online: the case sent says the identity was read online"
+		check "sperrmuell online: the authority holds the case" test "$(received)" -eq $((before + 1))
+		check "sperrmuell online: the case sent says the identity was read online" \
+			jq -e -n 'input | .identity.verified.method == "online" and
+			.identity.family_names == "MUSTERMANN"' "$sess/submitted.json"
 		flow meldebescheinigung
 		pin 123456
 		ask
