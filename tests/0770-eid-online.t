@@ -143,6 +143,18 @@ sed -i '/result_url/d' "$BB_CONFIG"
 online --pin-fd 3 3< pin
 expect_rc 78 "a service without result_url"
 
+# (i) The card taken out during the authentication (the simulator leaves the reader after
+# 8 commands, while AusweisApp reads it): AusweisApp 1.26 ends it as "unknownError"
+# without a READER message first, so bb-eid can only say the authentication failed (77).
+# Last: the simulator's reader may take its time to come back after such a removal.
+config
+card_insert erika --fault remove@8
+online --pin-fd 3 3< pin
+expect_rc 77 "the card taken out during the authentication"
+check "... one line on stderr, that it failed" eval \
+	'test "$(wc -l < err)" -eq 1 && grep -q "the authentication failed" err'
+card_remove
+
 for v in 123456 654321 500540; do
 	cat ./*.json err aa.log aa.err eids/eidserver.log 2> /dev/null | grep -q -e "$v" && echo "$v"
 done > leaked
