@@ -133,7 +133,8 @@ parse(int argc, char **argv, const char *cmd, struct opts *o)
 		usage(BB_USAGE);
 	if (online && o->service == NULL)
 		bb_die(BB_USAGE, "online: --service NAME is needed (its eID-Server and result)");
-	if (online && (o->token_pin_fd >= 0 || o->trace || o->stats || o->reader))
+	if (online && (o->token_pin_fd >= 0 || o->trace || o->stats || o->reader ||
+	    o->timeout >= 0 || o->new_pin_fd >= 0))
 		usage(BB_USAGE);
 	/* Online, AusweisApp asks for the CAN first when the PIN is suspended, then the PIN. */
 	if (reading && !online && o->pin_fd >= 0 && o->can_fd >= 0)

@@ -139,6 +139,9 @@ expect_rc 64 "no PIN descriptor and no terminal to ask on"
 "$BB_EID" online --pin-fd 3 3< pin > out 2> err
 rc=$?
 expect_rc 64 "no --service"
+"$BB_EID" online --service town --timeout 5 --pin-fd 3 3< pin > out 2> err
+rc=$?
+expect_rc 64 "--timeout is read's and wait's, not online's (eid.online.timeout)"
 sed -i '/result_url/d' "$BB_CONFIG"
 online --pin-fd 3 3< pin
 expect_rc 78 "a service without result_url"

@@ -173,7 +173,10 @@ access_rights(struct bb_online_talk *t, json_t *m, char *out, size_t room, size_
 	json_t *chat = json_object_get(m, "chat"), *want, *cmd;
 	char *s;
 
-	if (!json_is_object(chat) ||
+	if (t->accepted)
+		return bb_fail(e, BB_PROTOCOL, "AusweisApp: ACCESS_RIGHTS after they were accepted");
+	/* No "effective": nothing to check the rights against, so nothing to accept. */
+	if (!json_is_object(chat) || !json_is_array(json_object_get(chat, "effective")) ||
 	    strings_of(json_object_get(chat, "required"), req, 64, &nreq) < 0 ||
 	    strings_of(json_object_get(chat, "optional"), opt, 64, &nopt) < 0 ||
 	    strings_of(json_object_get(chat, "effective"), eff, 64, &neff) < 0)
@@ -236,6 +239,8 @@ enter(struct bb_online_talk *t, const char *what, json_t *m, char *out, size_t r
 		return cancel(t, out, room, outlen, BB_DOC_BLOCKED,
 		    "the card's eID function is switched off");
 	if (strcmp(what, "ENTER_PIN") == 0) {
+		if (t->pin_sent && retries < 0)
+			return cancel(t, out, room, outlen, BB_WRONG_SECRET, "wrong PIN");
 		if (t->pin_sent)
 			return cancel(t, out, room, outlen, BB_WRONG_SECRET,
 			    "wrong PIN, %d %s left", retries, retries == 1 ? "retry" : "retries");
@@ -285,6 +290,9 @@ auth_end(struct bb_online_talk *t, json_t *res, json_t *url, struct bb_err *e)
 	if (strcmp(major, "http://www.bsi.bund.de/ecard/api/1.1/resultmajor#ok") == 0) {
 		const char *u = json_string_value(url);
 
+		/* Success without bb's ACCEPT: rights nobody checked. */
+		if (!t->accepted)
+			return bb_fail(e, BB_PROTOCOL, "AusweisApp: AUTH succeeded without the rights accepted");
 		if (u == NULL || strncmp(u, "https://", 8) != 0 || strlen(u) >= sizeof t->r->url)
 			return bb_fail(e, BB_PROTOCOL, "AusweisApp: AUTH without a refresh address");
 		snprintf(t->r->url, sizeof t->r->url, "%s", u);
@@ -529,7 +537,9 @@ bb_online_fetch(const char *result_url, const char *ca_file, long timeout,
 	*identity = NULL;
 	if (strncmp(result_url, "https://", 8) != 0)
 		return bb_fail(e, BB_CONFIG, "result_url: not an https address");
-	if (q == NULL || strchr(q, '#') != NULL)
+	/* The query goes into a URL as it is: only what a query may hold unescaped. */
+	if (q == NULL || q[1] == '\0' || q[1 + strspn(q + 1, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "abcdefghijklmnopqrstuvwxyz0123456789-._~%&=+")] != '\0')
 		return bb_fail(e, BB_PROTOCOL, "AusweisApp: the refresh address names no authentication");
 	if (asprintf(&url, "%s%c%s", result_url, strchr(result_url, '?') ? '&' : '?', q + 1) < 0)
 		return bb_fail(e, BB_SOFTWARE, "out of memory");
@@ -675,7 +685,7 @@ after(struct ws *w, int rc)
 {
 	if (w->outlen > 0) {
 		if (w->nq == QUEUE)
-			fail(w, BB_SOFTWARE, "AusweisApp: too many commands waiting");
+			fail(w, BB_PROTOCOL, "AusweisApp: too many messages unanswered");
 		else {
 			memcpy(w->q[w->nq] + LWS_PRE, w->scratch, w->outlen);
 			w->qlen[w->nq++] = w->outlen;
@@ -689,6 +699,10 @@ after(struct ws *w, int rc)
 	}
 	if (w->nq > 0 && w->wsi)
 		lws_callback_on_writable(w->wsi);
+	/* Told to cancel: its end comes at once, or AusweisApp is stuck (on a hanging
+	 * eID-Server): 10 s for it, not what is left of the whole time. */
+	if (w->t.cancelled && w->deadline > now_ms() + 10000)
+		w->deadline = now_ms() + 10000;
 	if (w->t.waiting_card && w->card_deadline == 0)
 		w->card_deadline = now_ms() + (w->t.o->card_wait_ms > 0 ? w->t.o->card_wait_ms : 5000);
 	if (!w->t.waiting_card)
@@ -709,7 +723,9 @@ on_tick(lws_sorted_usec_list_t *sul)
 		after(w, bb_online_no_card(&w->t, o, OUT_ROOM, &w->outlen));
 	}
 	if (now >= w->deadline) {
-		if (w->t.cancelled)
+		if (!w->t.started)
+			fail(w, BB_UNAVAILABLE, "AusweisApp does not answer at its SDK address");
+		else if (w->t.cancelled)
 			fail(w, w->t.status, "%s", w->t.msg);
 		else if (w->nq > 0)
 			fail(w, BB_TEMPFAIL, "AusweisApp does not take commands");
@@ -758,6 +774,12 @@ on_event(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in
 		w->inlen = 0;
 		break;
 	case LWS_CALLBACK_CLIENT_WRITEABLE:
+		/* A command goes whole or waits: what the socket does not take, libwebsockets
+		 * would keep in memory of its own, not locked and not wiped (a PIN). */
+		if (w->nq > 0 && lws_send_pipe_choked(wsi)) {
+			lws_callback_on_writable(wsi);
+			break;
+		}
 		if (w->nq > 0) {
 			unsigned char *first = w->q[0];
 			int n = lws_write(wsi, first + LWS_PRE, w->qlen[0], LWS_WRITE_TEXT);
@@ -773,6 +795,10 @@ on_event(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in
 				fail(w, BB_UNAVAILABLE, "AusweisApp: the SDK connection broke");
 				return -1;
 			}
+			if (lws_partial_buffered(wsi)) {
+				fail(w, BB_SOFTWARE, "AusweisApp: the SDK connection took a part of a command");
+				return -1;
+			}
 			if (w->nq > 0)
 				lws_callback_on_writable(wsi);
 		}
@@ -782,7 +808,10 @@ on_event(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in
 	case LWS_CALLBACK_CLIENT_CLOSED:
 	case LWS_CALLBACK_WSI_DESTROY:
 		w->wsi = NULL;
-		fail(w, BB_PROTOCOL, "AusweisApp closed the SDK connection");
+		if (w->t.cancelled)
+			fail(w, w->t.status, "%s", w->t.msg);
+		else
+			fail(w, BB_UNAVAILABLE, "AusweisApp went away (it closed the SDK connection)");
 		break;
 	default:
 		break;

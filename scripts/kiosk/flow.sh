@@ -279,8 +279,15 @@ flow_pin_resume() {
 flow_eid_read() {
 	flow_tries=0
 	_er_cmd=read _er_opt=--fields _er_arg=$1
-	if [ -n "${3:-}" ] && bb-form config "eid.services.$3.tc_token_url" > /dev/null 2>&1; then
-		_er_cmd=online _er_opt=--service _er_arg=$3
+	if [ -n "${3:-}" ]; then
+		# 1: not set (read locally); anything else but 0, a bb.yaml that is broken.
+		_er_rc=0
+		bb-form config "eid.services.$3.tc_token_url" > /dev/null || _er_rc=$?
+		case $_er_rc in
+		0)	_er_cmd=online _er_opt=--service _er_arg=$3 ;;
+		1)	;;
+		*)	flow_status "$_er_rc" ;;
+		esac
 	fi
 	flow_log "eid=$_er_cmd"
 	while :; do

@@ -110,6 +110,34 @@ wrong_pin(void **state)
 	assert_string_equal(out, "");
 	assert_int_equal(say(cancelled_end), BB_WRONG_SECRET);
 	assert_string_equal(e.msg, "wrong PIN, 2 retries left");
+	/* No retry counter said: no number made up. */
+	setup(NULL);
+	assert_int_equal(say("{\"msg\":\"ENTER_PIN\",\"reader\":{}}"), -1);
+	assert_int_equal(say("{\"msg\":\"ENTER_PIN\",\"reader\":{}}"), -1);
+	assert_int_equal(say(cancelled_end), BB_WRONG_SECRET);
+	assert_string_equal(e.msg, "wrong PIN");
+}
+
+/* The refresh address's query goes into the result URL only when it is plain. */
+static void
+refresh_query(void **state)
+{
+	const char *bad[] = { "https://h/refresh", "https://h/refresh?", "https://h/r?ref=a b",
+	    "https://h/r?ref=a#b", "https://h/r?ref=a\r\nX: y", "https://h/r?ref=<x>" };
+	json_t *id;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		snprintf(r.url, sizeof r.url, "%s", bad[i]);
+		assert_int_equal(bb_online_fetch("https://127.0.0.1:1/result", NULL, 1, o.allowed,
+		    &r, &id, &e), BB_PROTOCOL);
+		assert_null(id);
+	}
+	/* A plain one is asked for (nobody listens there: 75). */
+	snprintf(r.url, sizeof r.url, "https://h/r?ref=Ab-9_x.~%%2F&n=1");
+	assert_int_equal(bb_online_fetch("https://127.0.0.1:1/result", NULL, 1, o.allowed, &r,
+	    &id, &e), BB_TEMPFAIL);
 }
 
 static void
@@ -129,6 +157,7 @@ suspended_and_blocked(void **state)
 	assert_int_equal(say(cancelled_end), BB_DOC_BLOCKED);
 	setup(NULL);
 	o.can = &scan;
+	assert_int_equal(say(names_rights), -1);
 	assert_int_equal(say("{\"msg\":\"ENTER_CAN\",\"reader\":{\"card\":{\"retryCounter\":1}}}"), -1);
 	assert_string_equal(out, "{\"cmd\":\"SET_CAN\",\"value\":\"500540\"}");
 	assert_int_equal(say("{\"msg\":\"ENTER_PIN\",\"reader\":{\"card\":{\"retryCounter\":1}}}"), -1);
@@ -173,8 +202,20 @@ rights(void **state)
 	/* A right the SDK does not name for a data group bb reads is never allowed. */
 	setup(NULL);
 	o.allowed = ~0UL;
-	assert_int_equal(say("{\"msg\":\"ACCESS_RIGHTS\",\"chat\":{\"required\":[\"Pseudonym\"]}}"), -1);
+	assert_int_equal(say("{\"msg\":\"ACCESS_RIGHTS\",\"chat\":{\"required\":[\"Pseudonym\"],"
+	    "\"effective\":[\"Pseudonym\"]}}"), -1);
 	assert_string_equal(out, "{\"cmd\":\"CANCEL\"}");
+	/* No "effective": nothing to check, nothing accepted (76). */
+	setup(NULL);
+	assert_int_equal(say("{\"msg\":\"ACCESS_RIGHTS\",\"chat\":{\"required\":[\"FamilyName\"]}}"),
+	    BB_PROTOCOL);
+	/* ACCESS_RIGHTS again after ACCEPT: 76, not a second ACCEPT. */
+	setup(NULL);
+	assert_int_equal(say(names_rights), -1);
+	assert_int_equal(say(names_rights), BB_PROTOCOL);
+	/* Success without the rights accepted: 76. */
+	setup(NULL);
+	assert_int_equal(say(ok_end), BB_PROTOCOL);
 	/* A chat that is not one: 76. */
 	setup(NULL);
 	assert_int_equal(say("{\"msg\":\"ACCESS_RIGHTS\",\"chat\":{\"required\":\"FamilyName\"}}"),
@@ -280,6 +321,7 @@ main(void)
 		cmocka_unit_test_setup(rights, setup),
 		cmocka_unit_test_setup(ends, setup),
 		cmocka_unit_test_setup(identity, setup),
+		cmocka_unit_test_setup(refresh_query, setup),
 	};
 
 	return cmocka_run_group_tests_name("online", tests, NULL, NULL);
